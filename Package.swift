@@ -1,0 +1,76 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "sealed-events",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "EncryptionSDK", targets: ["EncryptionSDK"]),
+        .library(name: "SigV4", targets: ["SigV4"]),
+        .library(name: "SealedTesting", targets: ["SealedTesting"]),
+        .library(name: "SealedCLI", targets: ["SealedCLI"]),
+        .executable(name: "sealed", targets: ["sealed"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
+    ],
+    targets: [
+        // The AWS Encryption SDK message format, keyrings and materials managers; swift-crypto only.
+        .target(
+            name: "EncryptionSDK",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
+        // AWS Signature Version 4: signer (clients) and verifier (the server).
+        .target(
+            name: "SigV4",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(
+            name: "SealedCLI",
+            dependencies: [
+                "EncryptionSDK",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "sealed",
+            dependencies: ["SealedCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // Fixtures, peers, vector loaders and contract tests shared by every test target.
+        .target(
+            name: "SealedTesting",
+            dependencies: [
+                "EncryptionSDK",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .testTarget(
+            name: "EncryptionSDKTests",
+            dependencies: [
+                "EncryptionSDK",
+                "SealedTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "SealedTesting"]),
+        .testTarget(name: "SealedCLITests", dependencies: ["SealedCLI", "SealedTesting", "EncryptionSDK"]),
+    ]
+)
+
+for target in package.targets {
+    var settings = target.swiftSettings ?? []
+    settings.append(contentsOf: [
+        .enableUpcomingFeature("ExistentialAny"),
+        .enableUpcomingFeature("MemberImportVisibility"),
+        .enableUpcomingFeature("InternalImportsByDefault"),
+    ])
+    target.swiftSettings = settings
+}

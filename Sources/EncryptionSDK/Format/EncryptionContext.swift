@@ -1,0 +1,72 @@
+/// An encryption context: non-secret key–value pairs bound to a message as authenticated data.
+///
+/// It is stored in the message header (except pairs a required-encryption-context CMM keeps out) and
+/// given to the keyrings, which bind it to the encrypted data keys.
+public typealias EncryptionContext = [String: String]
+
+/// The key that carries a signed message's verification key in its encryption context.
+public let publicKeyContextKey = "aws-crypto-public-key"
+
+/// The prefix of encryption-context keys reserved by the ESDK.
+let reservedContextPrefix = "aws-crypto-"
+
+enum ContextCoding {
+    /// Serializes a context as ESDK spec `structures.md#encryption-context` prescribes: nothing for an
+    /// empty map, otherwise `u16 count` and the pairs sorted by the keys' UTF-8 bytes.
+    static func serialize(_ context: EncryptionContext) throws(EncryptionSDKError) -> [UInt8] {
+        guard !context.isEmpty else { return [] }
+        guard context.count <= Int(UInt16.max) else { throw .invalidContext("too many encryption context pairs") }
+        let pairs = context.map { (key: Array($0.key.utf8), value: Array($0.value.utf8)) }
+            .sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        var out: [UInt8] = []
+        out.reserveCapacity(2 + pairs.reduce(0) { $0 + 4 + $1.key.count + $1.value.count })
+        out.appendU16(UInt16(pairs.count))
+        for pair in pairs {
+            guard pair.key.count <= Int(UInt16.max), pair.value.count <= Int(UInt16.max) else {
+                throw .invalidContext("an encryption context key or value is longer than 65535 bytes")
+            }
+            out.appendU16Prefixed(pair.key)
+            out.appendU16Prefixed(pair.value)
+        }
+        guard out.count <= Int(UInt16.max) else { throw .invalidContext("the encryption context is longer than 65535 bytes") }
+        return out
+    }
+
+    /// Parses a serialized context, rejecting duplicates, invalid UTF-8 and trailing bytes. Pair order
+    /// is not checked (ESDK spec `message-header.md#aad`: readers must not require it).
+    static func parse(_ bytes: UnsafeRawBufferPointer) throws(EncryptionSDKError) -> EncryptionContext {
+        guard !bytes.isEmpty else { return [:] }
+        var reader = ByteReader(bytes)
+        do {
+            let count = Int(try reader.u16())
+            guard count > 0 else { throw EncryptionSDKError.malformed("encryption context with zero pairs") }
+            var context = EncryptionContext(minimumCapacity: count)
+            for _ in 0..<count {
+                let key = try reader.u16Prefixed()
+                let value = try reader.u16Prefixed()
+                guard let key = String(validating: key, as: UTF8.self),
+                    let value = String(validating: value, as: UTF8.self)
+                else { throw EncryptionSDKError.malformed("encryption context is not valid UTF-8") }
+                guard context.updateValue(value, forKey: key) == nil else {
+                    throw EncryptionSDKError.malformed("duplicate encryption context key")
+                }
+            }
+            guard reader.remaining == 0 else { throw EncryptionSDKError.malformed("trailing bytes in encryption context") }
+            return context
+        } catch let error as EncryptionSDKError {
+            throw error
+        } catch {
+            throw .malformed("truncated encryption context")
+        }
+    }
+
+    /// Rejects a caller's context that uses the reserved `aws-crypto-` prefix.
+    static func checkCallerContext(_ context: EncryptionContext) throws(EncryptionSDKError) {
+        if let key = context.keys.first(where: { $0.hasPrefix(reservedContextPrefix) }) {
+            throw .invalidContext("encryption context key \"\(key)\" uses the reserved prefix \(reservedContextPrefix)")
+        }
+    }
+}
+
+/// Byte-exact string comparison (Swift's `==` treats canonically equivalent strings as equal).
+func sameBytes(_ a: String, _ b: String) -> Bool { a.utf8.elementsEqual(b.utf8) }
