@@ -57,6 +57,7 @@ let package = Package(
                 "EncryptionSDK",
                 "SealedTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),

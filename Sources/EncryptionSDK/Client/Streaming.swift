@@ -213,7 +213,7 @@ where Input.Element == [UInt8] {
                 }
                 if decoder.isSigned {
                     heldBack.append(contentsOf: plaintext)
-                    try checkLimit(heldBack.count, "a signed message's plaintext")
+                    try checkLimit(heldBack.count, "a signed message's plaintext", slack: 0)
                 } else if !plaintext.isEmpty {
                     return plaintext
                 }
@@ -254,9 +254,10 @@ where Input.Element == [UInt8] {
             }
         }
 
-        private func checkLimit(_ count: Int, _ what: String) throws {
-            // Ciphertext may exceed a frame by its framing overhead and one input chunk.
-            guard count <= stream.bufferLimit + (1 << 20) else {
+        /// - Parameter slack: how far `count` may pass the limit; buffered ciphertext may exceed a frame
+        ///   by its framing overhead and part of one input chunk.
+        private func checkLimit(_ count: Int, _ what: String, slack: Int = 1 << 20) throws {
+            guard count <= stream.bufferLimit + slack else {
                 throw EncryptionSDKError(.bufferLimitExceeded, "\(what) exceeds the streaming buffer limit \(stream.bufferLimit)")
             }
         }
