@@ -28,7 +28,7 @@ public struct MessageHeader: Sendable {
     let body: [UInt8]
 
     /// The serialized header: body and authentication.
-    var serialized: [UInt8] {
+    public var serialized: [UInt8] {
         version == 1 ? body + authenticationIV + authenticationTag : body + authenticationTag
     }
 
@@ -178,5 +178,23 @@ extension ContextCoding {
     static func parseHeaderAAD(_ bytes: UnsafeRawBufferPointer) throws(EncryptionSDKError) -> EncryptionContext {
         if bytes.count == 2, bytes[0] == 0, bytes[1] == 0 { return [:] }
         return try parse(bytes)
+    }
+}
+
+extension MessageHeader {
+    /// Reads the header at the start of a message without decrypting anything, for routing and
+    /// governance: suite, context, encrypted data keys (their providers and key ARNs).
+    ///
+    /// - Throws: ``EncryptionSDKError`` `malformedMessage` (also when the message ends inside its
+    ///   header) or `tooManyEncryptedDataKeys`.
+    public init(parsing message: [UInt8], maxEncryptedDataKeys: Int? = nil) throws(EncryptionSDKError) {
+        let parsed: (header: MessageHeader, length: Int)?
+        do {
+            parsed = try message.withUnsafeBytes { try Self.parse($0, maxEncryptedDataKeys: maxEncryptedDataKeys) }
+        } catch {
+            throw error as? EncryptionSDKError ?? .malformed("unreadable header")
+        }
+        guard let parsed else { throw .malformed("the message ends inside its header") }
+        self = parsed.header
     }
 }
