@@ -39,10 +39,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .executableTarget(
-            name: "sealed",
-            dependencies: ["SealedCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
-        ),
+        .executableTarget(name: "sealed", dependencies: ["SealedCLI"]),
         // Fixtures, peers, vector loaders and contract tests shared by every test target.
         .target(
             name: "SealedTesting",

@@ -1,4 +1,5 @@
 public import ArgumentParser
+internal import Foundation
 
 /// The `sealed` command line.
 public struct SealedCommand: AsyncParsableCommand {
@@ -13,4 +14,27 @@ public struct SealedCommand: AsyncParsableCommand {
     )
 
     public init() {}
+}
+
+extension SealedCommand {
+    /// Runs the command line and exits: 0 on success, non-zero after exactly one line on standard
+    /// error (`error: …`) otherwise, so scripts can rely on the shape. Help goes to standard output.
+    public static func runAndExit(_ arguments: [String]? = nil) async -> Never {
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            exit(withError: nil)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success || error is ExitCode { exit(withError: error) }
+            let message = message(for: error).split(separator: "\n").first.map(String.init) ?? "failed"
+            let line = message.hasPrefix("Error: ") ? "error: " + message.dropFirst("Error: ".count) : "error: " + message
+            FileHandle.standardError.write(Data((line + " (see --help)\n").utf8))
+            exit(withError: code)
+        }
+    }
 }

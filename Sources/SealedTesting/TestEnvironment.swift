@@ -54,6 +54,7 @@ public enum TestEnvironment {
     /// A required external resource is missing on CI.
     public struct Missing: Error, CustomStringConvertible {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     private static func require(_ url: URL, what: String, hint: String) throws -> URL? {

@@ -1,10 +1,9 @@
-import ArgumentParser
 import SealedCLI
 
 /// The `sealed` executable: everything lives in `SealedCLI`, so tests can drive the same commands.
 @main
 enum Sealed {
     static func main() async {
-        await SealedCommand.main(nil)
+        await SealedCommand.runAndExit()
     }
 }
