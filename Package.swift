@@ -69,6 +69,9 @@ for target in package.targets {
         .enableUpcomingFeature("ExistentialAny"),
         .enableUpcomingFeature("MemberImportVisibility"),
         .enableUpcomingFeature("InternalImportsByDefault"),
+        // Async functions run on their caller's executor unless marked `@concurrent`: no executor hop
+        // per seal or open (SE-0461).
+        .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
     ])
     target.swiftSettings = settings
 }

@@ -133,7 +133,7 @@ where Input.Element == [UInt8] {
             }
             let frameLength = stream.frameLength
             // A frame is regular only once more plaintext follows it; keep the last one pending.
-            while pending.count <= frameLength, let chunk = try await input.next() {
+            while pending.count <= frameLength, let chunk = try await input.next(isolation: #isolation) {
                 pending.append(chunk)
             }
             var out: [UInt8] = []
@@ -202,7 +202,7 @@ where Input.Element == [UInt8] {
                 pending.consume(consumed)
                 self.decoder = decoder
                 if decoder.isComplete {
-                    guard pending.isEmpty, try await input.next() == nil else { throw EncryptionSDKError.authenticationFailure }
+                    guard pending.isEmpty, try await input.next(isolation: #isolation) == nil else { throw EncryptionSDKError.authenticationFailure }
                     finished = true
                     if decoder.isSigned {
                         heldBack.append(contentsOf: plaintext)
@@ -217,7 +217,7 @@ where Input.Element == [UInt8] {
                 } else if !plaintext.isEmpty {
                     return plaintext
                 }
-                guard let chunk = try await input.next() else { throw EncryptionSDKError.authenticationFailure }
+                guard let chunk = try await input.next(isolation: #isolation) else { throw EncryptionSDKError.authenticationFailure }
                 pending.append(chunk)
                 try checkLimit(pending.count, "buffered ciphertext")
             }
@@ -244,7 +244,7 @@ where Input.Element == [UInt8] {
                     )
                     return
                 }
-                guard let chunk = try await input.next() else {
+                guard let chunk = try await input.next(isolation: #isolation) else {
                     throw EncryptionSDKError.malformed("the message ends inside its header")
                 }
                 pending.append(chunk)

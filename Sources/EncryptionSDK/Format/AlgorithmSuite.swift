@@ -159,6 +159,15 @@ public struct CommitmentPolicy: Hashable, Sendable, CustomStringConvertible {
         kind != .requireEncryptRequireDecrypt || suite.isCommitting
     }
 
+    /// One byte naming the policy, for cache keys.
+    var wireTag: UInt8 {
+        switch kind {
+        case .forbidEncryptAllowDecrypt: 1
+        case .requireEncryptAllowDecrypt: 2
+        case .requireEncryptRequireDecrypt: 3
+        }
+    }
+
     public var description: String {
         switch kind {
         case .forbidEncryptAllowDecrypt: "forbid-encrypt-allow-decrypt"

@@ -82,6 +82,12 @@ extension Array where Element == UInt8 {
         for shift in stride(from: 56, through: 0, by: -8) { append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
     }
 
+    /// Appends `u32 length ‖ bytes`.
+    mutating func appendLengthPrefixed(_ bytes: [UInt8]) {
+        appendU32(UInt32(bytes.count))
+        append(contentsOf: bytes)
+    }
+
     /// Appends `u16 length ‖ bytes`; the caller has checked that the length fits.
     mutating func appendU16Prefixed(_ bytes: some Collection<UInt8>) {
         appendU16(UInt16(bytes.count))

@@ -16,17 +16,20 @@ enum ContextCoding {
     static func serialize(_ context: EncryptionContext) throws(EncryptionSDKError) -> [UInt8] {
         guard !context.isEmpty else { return [] }
         guard context.count <= Int(UInt16.max) else { throw .invalidContext("too many encryption context pairs") }
-        let pairs = context.map { (key: Array($0.key.utf8), value: Array($0.value.utf8)) }
-            .sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        let pairs = context.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
         var out: [UInt8] = []
-        out.reserveCapacity(2 + pairs.reduce(0) { $0 + 4 + $1.key.count + $1.value.count })
+        out.reserveCapacity(2 + pairs.reduce(0) { $0 + 4 + $1.key.utf8.count + $1.value.utf8.count })
         out.appendU16(UInt16(pairs.count))
         for pair in pairs {
-            guard pair.key.count <= Int(UInt16.max), pair.value.count <= Int(UInt16.max) else {
+            let keyLength = pair.key.utf8.count
+            let valueLength = pair.value.utf8.count
+            guard keyLength <= Int(UInt16.max), valueLength <= Int(UInt16.max) else {
                 throw .invalidContext("an encryption context key or value is longer than 65535 bytes")
             }
-            out.appendU16Prefixed(pair.key)
-            out.appendU16Prefixed(pair.value)
+            out.appendU16(UInt16(keyLength))
+            out.append(contentsOf: pair.key.utf8)
+            out.appendU16(UInt16(valueLength))
+            out.append(contentsOf: pair.value.utf8)
         }
         guard out.count <= Int(UInt16.max) else { throw .invalidContext("the encryption context is longer than 65535 bytes") }
         return out

@@ -37,9 +37,11 @@ struct MessageEncoder {
     init(materials: EncryptionMaterials, frameLength: Int) throws(EncryptionSDKError) {
         guard let dataKey = materials.plaintextDataKey else { throw .invalidMaterials("no data key") }
         let suite = materials.algorithmSuite
-        var messageID = [UInt8](repeating: 0, count: suite.messageIDLength)
+        // The kernel's CSPRNG through the standard library, 8 bytes per call.
         var rng = SystemRandomNumberGenerator()
-        for i in messageID.indices { messageID[i] = rng.next() }
+        var messageID: [UInt8] = []
+        messageID.reserveCapacity(suite.messageIDLength)
+        for _ in 0..<suite.messageIDLength / 8 { messageID.appendU64(rng.next()) }
         let keys = KeyDerivation.derive(dataKey: dataKey, suite: suite, messageID: messageID)
 
         let required = Set(materials.requiredEncryptionContextKeys)

@@ -1,4 +1,3 @@
-internal import Crypto
 internal import Foundation
 internal import Synchronization
 
@@ -72,7 +71,7 @@ public struct CachingMaterialsManager: CryptographicMaterialsManager {
     public let maxBytes: UInt64
     /// Names this CMM's entries in a shared cache.
     public let partition: String
-    private let partitionHash: [UInt8]
+    private let partitionKey: [UInt8]
     private let now: @Sendable () -> Duration
 
     /// - Parameters:
@@ -104,7 +103,9 @@ public struct CachingMaterialsManager: CryptographicMaterialsManager {
         self.maxBytes = maxBytes
         let partition = partition ?? UUID().uuidString
         self.partition = partition
-        self.partitionHash = Array(SHA512.hash(data: Array(partition.utf8)))
+        var partitionKey: [UInt8] = []
+        partitionKey.appendLengthPrefixed(Array(partition.utf8))
+        self.partitionKey = partitionKey
         let origin = clock.now
         self.now = { origin.duration(to: clock.now) }
     }
@@ -194,35 +195,37 @@ public struct CachingMaterialsManager: CryptographicMaterialsManager {
         return materials
     }
 
-    /// `SHA-512(partition) ‖ suite ‖ policy ‖ SHA-512(context) ‖ required keys`, hashed.
+    // Cache keys are the exact bytes that identify a request, not digests of them (ESDK spec
+    // `caching-cmm.md` hashes them with SHA-512): equality of the full bytes cannot collide, and it
+    // costs a fraction of four SHA-512 computations on every seal and open. Lengths prefix every
+    // variable part, so distinct requests never serialize alike.
+
+    /// Partition, suite (or none), policy, the canonical context and the required keys.
     private func encryptionKey(_ request: EncryptionMaterialsRequest) throws -> [UInt8] {
-        var hasher = SHA512()
-        hasher.update(data: partitionHash)
+        var key = partitionKey
+        key.append(0x45)  // "E"
         if let suite = request.algorithmSuite {
-            hasher.update(data: [1, UInt8(suite.id >> 8), UInt8(suite.id & 0xff)])
+            key.append(1)
+            key.appendU16(suite.id)
         } else {
-            hasher.update(data: [0])
+            key.append(0)
         }
-        hasher.update(data: Array(request.commitmentPolicy.description.utf8))
-        hasher.update(data: Array(SHA512.hash(data: try ContextCoding.serialize(request.encryptionContext))))
-        for key in request.requiredEncryptionContextKeys.sorted() {
-            hasher.update(data: try ContextCoding.serialize([key: ""]))
-        }
-        return Array(hasher.finalize())
+        key.append(request.commitmentPolicy.wireTag)
+        key.appendLengthPrefixed(try ContextCoding.serialize(request.encryptionContext))
+        for required in request.requiredEncryptionContextKeys.sorted() { key.appendLengthPrefixed(Array(required.utf8)) }
+        return key
     }
 
-    /// `SHA-512(partition) ‖ suite ‖ sorted SHA-512 of each EDK ‖ 64 zero bytes ‖ SHA-512(stored
-    /// context) ‖ SHA-512(reproduced context)`, hashed (after ESDK spec `caching-cmm.md`).
+    /// Partition, suite, the encrypted data keys in a canonical order, the stored and the reproduced context.
     private func decryptionKey(_ request: DecryptionMaterialsRequest) throws -> [UInt8] {
-        var hasher = SHA512()
-        hasher.update(data: partitionHash)
-        hasher.update(data: [UInt8(request.algorithmSuite.id >> 8), UInt8(request.algorithmSuite.id & 0xff)])
-        let digests = request.encryptedDataKeys.map { Array(SHA512.hash(data: $0.serialized)) }
-            .sorted { $0.lexicographicallyPrecedes($1) }
-        for digest in digests { hasher.update(data: digest) }
-        hasher.update(data: [UInt8](repeating: 0, count: 64))
-        hasher.update(data: Array(SHA512.hash(data: try ContextCoding.serialize(request.encryptionContext))))
-        hasher.update(data: Array(SHA512.hash(data: try ContextCoding.serialize(request.reproducedEncryptionContext))))
-        return Array(hasher.finalize())
+        var key = partitionKey
+        key.append(0x44)  // "D"
+        key.appendU16(request.algorithmSuite.id)
+        let edks = request.encryptedDataKeys.map(\.serialized).sorted { $0.lexicographicallyPrecedes($1) }
+        key.appendU32(UInt32(edks.count))
+        for edk in edks { key.append(contentsOf: edk) }
+        key.appendLengthPrefixed(try ContextCoding.serialize(request.encryptionContext))
+        key.appendLengthPrefixed(try ContextCoding.serialize(request.reproducedEncryptionContext))
+        return key
     }
 }
