@@ -35,6 +35,7 @@ let package = Package(
             name: "SealedCLI",
             dependencies: [
                 "EncryptionSDK",
+                "SigV4",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -3,9 +3,9 @@ internal import EncryptionSDK
 internal import Foundation
 
 #if canImport(Glibc)
-internal import Glibc
+    internal import Glibc
 #elseif canImport(Darwin)
-internal import Darwin
+    internal import Darwin
 #endif
 
 /// A one-line failure the CLI reports on standard error.
@@ -95,7 +95,9 @@ enum OutputFile {
         let temporary = target.deletingLastPathComponent()
             .appendingPathComponent(".\(target.lastPathComponent).\(UUID().uuidString).partial")
         let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard fd >= 0 else { throw CLIError("cannot create a file beside \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw CLIError("cannot create a file beside \(path): \(String(cString: strerror(errno)))")
+        }
         do {
             for try await chunk in stream { try writeAll(fd, chunk) }
             guard fsync(fd) == 0, close(fd) == 0 else { throw CLIError("cannot finish writing \(path)") }

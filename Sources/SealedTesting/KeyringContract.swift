@@ -1,5 +1,5 @@
-public import EncryptionSDK
 internal import Crypto
+public import EncryptionSDK
 
 /// The checks every ``EncryptionSDK/Keyring`` must pass, for implementers of new keyrings (the KMS
 /// keyring, keyrings of other key services).
@@ -41,7 +41,9 @@ public struct KeyringContract: Sendable {
 
     /// Runs every check for each committing suite and one legacy suite.
     public func check() async throws {
-        for suite in [AlgorithmSuite.aes256GCMHKDFSHA512Committing, .aes256GCMHKDFSHA512CommittingECDSAP384, .aes128GCMHKDFSHA256] {
+        for suite in [
+            AlgorithmSuite.aes256GCMHKDFSHA512Committing, .aes256GCMHKDFSHA512CommittingECDSAP384, .aes128GCMHKDFSHA256,
+        ] {
             try await check(suite)
         }
     }
@@ -49,11 +51,16 @@ public struct KeyringContract: Sendable {
     private func check(_ suite: AlgorithmSuite) async throws {
         let context: EncryptionContext = ["purpose": "contract", "suite": "\(suite)", "ünïcødé": "✓"]
         // 1. Generating: a data key of the suite's length and exactly one encrypted data key.
-        let generated = try await keyring.onEncrypt(EncryptionMaterials(algorithmSuite: suite, encryptionContext: context))
+        let generated = try await keyring.onEncrypt(
+            EncryptionMaterials(algorithmSuite: suite, encryptionContext: context)
+        )
         let dataKey = try require(generated.plaintextDataKey, "onEncrypt generated no data key (\(suite))")
         try expect(dataKey.bitCount == suite.keyLength * 8, "the generated data key has the wrong length (\(suite))")
         try expect(!generated.encryptedDataKeys.isEmpty, "onEncrypt added no encrypted data key")
-        try expect(generated.algorithmSuite == suite && generated.encryptionContext == context, "onEncrypt changed the suite or context")
+        try expect(
+            generated.algorithmSuite == suite && generated.encryptionContext == context,
+            "onEncrypt changed the suite or context"
+        )
 
         // 2. Wrapping an existing key: keeps it and appends encrypted data keys (or refuses it).
         let existing = SymmetricKey(size: .init(bitCount: suite.keyLength * 8))
@@ -123,11 +130,16 @@ public struct KeyringContract: Sendable {
             }
         }
         if let foreignKeyring {
-            let foreign = try await foreignKeyring.onEncrypt(EncryptionMaterials(algorithmSuite: suite, encryptionContext: context))
+            let foreign = try await foreignKeyring.onEncrypt(
+                EncryptionMaterials(algorithmSuite: suite, encryptionContext: context)
+            )
             try await expectFailure("onDecrypt decrypted another keyring's encrypted data key") {
                 _ = try await keyring.onDecrypt(fresh, encryptedDataKeys: foreign.encryptedDataKeys)
             }
-            let mixed = try await keyring.onDecrypt(fresh, encryptedDataKeys: foreign.encryptedDataKeys + generated.encryptedDataKeys)
+            let mixed = try await keyring.onDecrypt(
+                fresh,
+                encryptedDataKeys: foreign.encryptedDataKeys + generated.encryptedDataKeys
+            )
             try expect(mixed.plaintextDataKey == dataKey, "onDecrypt did not skip a foreign encrypted data key")
         }
 
@@ -135,7 +147,12 @@ public struct KeyringContract: Sendable {
         let client = EncryptionClient()
         if suite.isCommitting {
             let plaintext = Array("contract plaintext".utf8)
-            let message = try await client.encrypt(plaintext, keyring: keyring, encryptionContext: context, algorithmSuite: suite)
+            let message = try await client.encrypt(
+                plaintext,
+                keyring: keyring,
+                encryptionContext: context,
+                algorithmSuite: suite
+            )
             let opened = try await client.decrypt(message.ciphertext, keyring: keyring)
             try expect(opened.plaintext == plaintext, "a message did not round-trip through the keyring")
         }

@@ -11,7 +11,9 @@ public struct PythonESDK: Sendable {
         var json: [String: Any] {
             switch self {
             case .rawAES(let namespace, let name, let key):
-                return ["type": "raw-aes", "namespace": namespace, "name": name, "key": Data(key).base64EncodedString()]
+                return [
+                    "type": "raw-aes", "namespace": namespace, "name": name, "key": Data(key).base64EncodedString(),
+                ]
             case .rawRSA(let namespace, let name, let padding, let publicPEM, let privatePEM):
                 var json: [String: Any] = ["type": "raw-rsa", "namespace": namespace, "name": name, "padding": padding]
                 if let publicPEM { json["public_pem"] = publicPEM }
@@ -115,14 +117,19 @@ public struct PythonESDK: Sendable {
 
         let process = Process()
         process.executableURL = python
-        process.arguments = [TestEnvironment.peerScripts.appendingPathComponent("esdk_peer.py").path, jobFile.path, resultFile.path]
+        process.arguments = [
+            TestEnvironment.peerScripts.appendingPathComponent("esdk_peer.py").path, jobFile.path, resultFile.path,
+        ]
         let stderr = Pipe()
         process.standardError = stderr
         try process.run()
         let errorOutput = stderr.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw Failure(description: "esdk_peer.py exited \(process.terminationStatus): \(String(decoding: errorOutput, as: UTF8.self))")
+            throw Failure(
+                description:
+                    "esdk_peer.py exited \(process.terminationStatus): \(String(decoding: errorOutput, as: UTF8.self))"
+            )
         }
         guard let json = try JSONSerialization.jsonObject(with: Data(contentsOf: resultFile)) as? [String: Any],
             let results = json["results"] as? [[String: Any]]
@@ -132,7 +139,8 @@ public struct PythonESDK: Sendable {
             guard let id = result["id"] as? String else { continue }
             let index = cases.firstIndex { $0.id == id }
             let ok = result["ok"] as? Bool ?? false
-            let output = ok ? index.flatMap { try? [UInt8](Data(contentsOf: folder.appendingPathComponent("out-\($0)"))) } : nil
+            let output =
+                ok ? index.flatMap { try? [UInt8](Data(contentsOf: folder.appendingPathComponent("out-\($0)"))) } : nil
             byID[id] = Result(
                 id: id,
                 output: output,

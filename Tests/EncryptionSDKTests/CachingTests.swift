@@ -9,7 +9,12 @@ struct CachingTests {
         let keyring = CountingKeyring(Fixtures.aesKeyring)
         let cmm: CachingMaterialsManager
 
-        init(maxAge: Duration = .seconds(60), maxMessages: UInt64 = 1 << 32, maxBytes: UInt64 = UInt64(Int64.max), cache: MaterialsCache = MaterialsCache()) throws {
+        init(
+            maxAge: Duration = .seconds(60),
+            maxMessages: UInt64 = 1 << 32,
+            maxBytes: UInt64 = UInt64(Int64.max),
+            cache: MaterialsCache = MaterialsCache()
+        ) throws {
             cmm = try CachingMaterialsManager(
                 keyring: keyring,
                 cache: cache,
@@ -20,8 +25,17 @@ struct CachingTests {
             )
         }
 
-        func encrypt(_ size: Int, suite: AlgorithmSuite = .aes256GCMHKDFSHA512Committing, context: EncryptionContext = Fixtures.context) async throws -> EncryptedMessage {
-            try await EncryptionClient().encrypt(Fixtures.bytes(size), materialsManager: cmm, encryptionContext: context, algorithmSuite: suite)
+        func encrypt(
+            _ size: Int,
+            suite: AlgorithmSuite = .aes256GCMHKDFSHA512Committing,
+            context: EncryptionContext = Fixtures.context
+        ) async throws -> EncryptedMessage {
+            try await EncryptionClient().encrypt(
+                Fixtures.bytes(size),
+                materialsManager: cmm,
+                encryptionContext: context,
+                algorithmSuite: suite
+            )
         }
     }
 
@@ -69,19 +83,33 @@ struct CachingTests {
         #expect(a.header.encryptionContext[publicKeyContextKey] == b.header.encryptionContext[publicKeyContextKey])
         #expect(a.header.messageID != b.header.messageID)
         for message in [a, b] {
-            #expect(try await EncryptionClient().decrypt(message.ciphertext, keyring: Fixtures.aesKeyring).plaintext == Fixtures.bytes(100))
+            #expect(
+                try await EncryptionClient().decrypt(message.ciphertext, keyring: Fixtures.aesKeyring).plaintext
+                    == Fixtures.bytes(100)
+            )
         }
         // A different context is a different entry, with its own key pair.
-        let c = try await setup.encrypt(100, suite: .aes256GCMHKDFSHA512CommittingECDSAP384, context: ["other": "context"])
+        let c = try await setup.encrypt(
+            100,
+            suite: .aes256GCMHKDFSHA512CommittingECDSAP384,
+            context: ["other": "context"]
+        )
         #expect(c.header.encryptionContext[publicKeyContextKey] != a.header.encryptionContext[publicKeyContextKey])
         #expect(setup.keyring.encryptCalls == 2)
     }
 
     @Test func decryptionMaterialsAreCachedUntilMaxAge() async throws {
         let setup = try Setup(maxAge: .seconds(10))
-        let message = try await EncryptionClient().encrypt(Fixtures.bytes(50), keyring: Fixtures.aesKeyring, encryptionContext: Fixtures.context)
+        let message = try await EncryptionClient().encrypt(
+            Fixtures.bytes(50),
+            keyring: Fixtures.aesKeyring,
+            encryptionContext: Fixtures.context
+        )
         for _ in 0..<3 {
-            #expect(try await EncryptionClient().decrypt(message.ciphertext, materialsManager: setup.cmm).plaintext == Fixtures.bytes(50))
+            #expect(
+                try await EncryptionClient().decrypt(message.ciphertext, materialsManager: setup.cmm).plaintext
+                    == Fixtures.bytes(50)
+            )
         }
         #expect(setup.keyring.decryptCalls == 1)
         setup.clock.advance(by: .seconds(10))
@@ -89,7 +117,11 @@ struct CachingTests {
         #expect(setup.keyring.decryptCalls == 2)
         // A reproduced context is part of the key: it cannot borrow another request's materials.
         await #expect(throws: EncryptionSDKError.self) {
-            _ = try await EncryptionClient().decrypt(message.ciphertext, materialsManager: setup.cmm, encryptionContext: ["tenant": "evil"])
+            _ = try await EncryptionClient().decrypt(
+                message.ciphertext,
+                materialsManager: setup.cmm,
+                encryptionContext: ["tenant": "evil"]
+            )
         }
     }
 
@@ -98,7 +130,12 @@ struct CachingTests {
         let counting = CountingKeyring(Fixtures.aesKeyring)
         let a = try CachingMaterialsManager(keyring: counting, cache: cache, maxAge: .seconds(60))
         let b = try CachingMaterialsManager(keyring: counting, cache: cache, maxAge: .seconds(60))
-        let a2 = try CachingMaterialsManager(keyring: counting, cache: cache, maxAge: .seconds(60), partition: a.partition)
+        let a2 = try CachingMaterialsManager(
+            keyring: counting,
+            cache: cache,
+            maxAge: .seconds(60),
+            partition: a.partition
+        )
         for cmm in [a, b, a2] { _ = try await EncryptionClient().encrypt([1], materialsManager: cmm) }
         #expect(counting.encryptCalls == 2)
         #expect(cache.count == 2)
@@ -121,18 +158,32 @@ struct CachingTests {
     @Test func suitesWithoutKeyDerivationAndUnknownLengthsBypass() async throws {
         let setup = try Setup()
         let client = EncryptionClient(commitmentPolicy: .forbidEncryptAllowDecrypt)
-        for _ in 0..<2 { _ = try await client.encrypt([1], materialsManager: setup.cmm, algorithmSuite: .aes256GCMNoKDF) }
+        for _ in 0..<2 {
+            _ = try await client.encrypt([1], materialsManager: setup.cmm, algorithmSuite: .aes256GCMNoKDF)
+        }
         #expect(setup.keyring.encryptCalls == 2)
-        for _ in 0..<2 { _ = try await collect(EncryptionClient().encryptStream(Chunks([1, 2], sizes: [1]), materialsManager: setup.cmm)) }
+        for _ in 0..<2 {
+            _ = try await collect(
+                EncryptionClient().encryptStream(Chunks([1, 2], sizes: [1]), materialsManager: setup.cmm)
+            )
+        }
         #expect(setup.keyring.encryptCalls == 4)
         for _ in 0..<2 {
-            _ = try await collect(EncryptionClient().encryptStream(Chunks([1, 2], sizes: [1]), materialsManager: setup.cmm, plaintextLength: 2))
+            _ = try await collect(
+                EncryptionClient().encryptStream(
+                    Chunks([1, 2], sizes: [1]),
+                    materialsManager: setup.cmm,
+                    plaintextLength: 2
+                )
+            )
         }
         #expect(setup.keyring.encryptCalls == 5)
     }
 
     @Test func limitsAreValidated() {
-        #expect(throws: EncryptionSDKError(.invalidArgument, "")) { try CachingMaterialsManager(keyring: Fixtures.aesKeyring, maxAge: .zero) }
+        #expect(throws: EncryptionSDKError(.invalidArgument, "")) {
+            try CachingMaterialsManager(keyring: Fixtures.aesKeyring, maxAge: .zero)
+        }
         #expect(throws: EncryptionSDKError(.invalidArgument, "")) {
             try CachingMaterialsManager(keyring: Fixtures.aesKeyring, maxAge: .seconds(1), maxMessages: 0)
         }

@@ -52,7 +52,10 @@ final class CountingKeyring: Keyring {
         return try await wrapped.onEncrypt(materials)
     }
 
-    func onDecrypt(_ materials: DecryptionMaterials, encryptedDataKeys: [EncryptedDataKey]) async throws -> DecryptionMaterials {
+    func onDecrypt(
+        _ materials: DecryptionMaterials,
+        encryptedDataKeys: [EncryptedDataKey]
+    ) async throws -> DecryptionMaterials {
         counts.withLock { $0.decrypt += 1 }
         return try await wrapped.onDecrypt(materials, encryptedDataKeys: encryptedDataKeys)
     }

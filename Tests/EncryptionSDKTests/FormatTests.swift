@@ -1,8 +1,9 @@
 import Crypto
-@testable import EncryptionSDK
 import Foundation
 import SealedTesting
 import Testing
+
+@testable import EncryptionSDK
 
 struct FormatTests {
     @Test func suitesParseFromText() {
@@ -44,7 +45,11 @@ struct FormatTests {
     }
 
     @Test func headerRoundTripsThroughTheParser() async throws {
-        let message = try await EncryptionClient().encrypt(Fixtures.bytes(10), keyring: Fixtures.aesKeyring, encryptionContext: Fixtures.context)
+        let message = try await EncryptionClient().encrypt(
+            Fixtures.bytes(10),
+            keyring: Fixtures.aesKeyring,
+            encryptionContext: Fixtures.context
+        )
         let parsed = try message.ciphertext.withUnsafeBytes { try MessageHeader.parse($0, maxEncryptedDataKeys: nil) }
         let (header, length) = try #require(parsed)
         #expect(header.serialized == Array(message.ciphertext[..<length]))
@@ -68,7 +73,10 @@ struct FormatTests {
             _ = try await EncryptionClient(maxEncryptedDataKeys: 2).decrypt(message.ciphertext, keyring: counting)
         }
         #expect(counting.decryptCalls == 0)
-        #expect(try await EncryptionClient(maxEncryptedDataKeys: 3).decrypt(message.ciphertext, keyring: counting).plaintext == [1, 2, 3])
+        #expect(
+            try await EncryptionClient(maxEncryptedDataKeys: 3).decrypt(message.ciphertext, keyring: counting).plaintext
+                == [1, 2, 3]
+        )
         // And on encrypt.
         await #expect(throws: EncryptionSDKError(.tooManyEncryptedDataKeys, "")) {
             _ = try await EncryptionClient(maxEncryptedDataKeys: 2).encrypt([1], keyring: multi)
@@ -96,7 +104,11 @@ struct FormatTests {
     }
 
     @Test func malformedHeadersAreTyped() async throws {
-        let message = try await EncryptionClient().encrypt([1], keyring: Fixtures.aesKeyring, algorithmSuite: .aes256GCMHKDFSHA512Committing)
+        let message = try await EncryptionClient().encrypt(
+            [1],
+            keyring: Fixtures.aesKeyring,
+            algorithmSuite: .aes256GCMHKDFSHA512Committing
+        )
         let c = message.ciphertext
         let edits: [(String, [UInt8])] = [
             ("version 3", [3] + c.dropFirst()),
@@ -116,10 +128,15 @@ struct FormatTests {
         (.aes256GCMHKDFSHA384ECDSAP384, .forbidEncryptAllowDecrypt, 103),
         (.aes128GCMHKDFSHA256ECDSAP256, .forbidEncryptAllowDecrypt, 71),
     ])
-    func signaturesHaveTheOfficialFixedLength(suite: AlgorithmSuite, policy: CommitmentPolicy, length: Int) async throws {
+    func signaturesHaveTheOfficialFixedLength(suite: AlgorithmSuite, policy: CommitmentPolicy, length: Int) async throws
+    {
         let client = EncryptionClient(commitmentPolicy: policy)
         for i in 0..<40 {
-            let message = try await client.encrypt(Fixtures.bytes(i), keyring: Fixtures.aesKeyring, algorithmSuite: suite)
+            let message = try await client.encrypt(
+                Fixtures.bytes(i),
+                keyring: Fixtures.aesKeyring,
+                algorithmSuite: suite
+            )
             let c = message.ciphertext
             #expect(Int(c[c.count - length - 2]) << 8 | Int(c[c.count - length - 1]) == length)
             let der = Array(c.suffix(length))
@@ -132,7 +149,10 @@ struct FormatTests {
         let s = [UInt8](repeating: 0, count: 47) + [5]
         let flipped = BigEndian.subtract(order, s)
         #expect(BigEndian.subtract(order, flipped).drop { $0 == 0 }.elementsEqual([5]))
-        let der = DERSignature.encode(r: [0x80] + [UInt8](repeating: 1, count: 47), s: [0x7F] + [UInt8](repeating: 2, count: 47))
+        let der = DERSignature.encode(
+            r: [0x80] + [UInt8](repeating: 1, count: 47),
+            s: [0x7F] + [UInt8](repeating: 2, count: 47)
+        )
         #expect(der.count == 103)
         let parsed = try #require(DERSignature.parse(der))
         #expect(parsed.r.count == 48 && parsed.s.count == 48)
@@ -142,11 +162,18 @@ struct FormatTests {
 
     @Test func knownAnswerKeyDerivation() throws {
         // Entry 1 of the ESDK commitment known-answer tests (esdk-format.md § 4.4).
-        let dataKey = SymmetricKey(data: BigEndian.hexBytes("fa9ebec213d5c3d90ead82d914c4412769fa5658ba4ffed39230e8b92fb6e6cd"))
+        let dataKey = SymmetricKey(
+            data: BigEndian.hexBytes("fa9ebec213d5c3d90ead82d914c4412769fa5658ba4ffed39230e8b92fb6e6cd")
+        )
         let messageID = BigEndian.hexBytes("4dfbd1314d9d55925b817232c5e36d6e3e5e230f018930e2c2c1f243f67dc179")
         let keys = KeyDerivation.derive(dataKey: dataKey, suite: .aes256GCMHKDFSHA512Committing, messageID: messageID)
-        #expect(keys.encryptionKey.withUnsafeBytes { Array($0) } == BigEndian.hexBytes("57aef7d35c8c26d9348f139cdd025e05a73ab8ac4edd7ca55ad90a4d899453e3"))
-        #expect(keys.commitment == BigEndian.hexBytes("17cf08f733db51049f3a5ccb5effae218dbe9bf13a8f63ccb1b81e1d51ff2f4c"))
+        #expect(
+            keys.encryptionKey.withUnsafeBytes { Array($0) }
+                == BigEndian.hexBytes("57aef7d35c8c26d9348f139cdd025e05a73ab8ac4edd7ca55ad90a4d899453e3")
+        )
+        #expect(
+            keys.commitment == BigEndian.hexBytes("17cf08f733db51049f3a5ccb5effae218dbe9bf13a8f63ccb1b81e1d51ff2f4c")
+        )
     }
 
     @Test func errorsCompareByCodeAndHideDetail() {

@@ -12,8 +12,16 @@ struct InteropTests {
     static let aes128 = (0..<16).map { UInt8(200 - $0) }
     static let context: EncryptionContext = ["tenant": "acme", "régión": "eu-west-1 🇪🇺", "日本語キー": "値"]
 
-    static let swiftAES = try! RawAESKeyring(keyNamespace: "interop", keyName: "aes-256", wrappingKey: SymmetricKey(data: aes256))
-    static let swiftChild = try! RawAESKeyring(keyNamespace: "interop-child", keyName: "aes-128", wrappingKey: SymmetricKey(data: aes128))
+    static let swiftAES = try! RawAESKeyring(
+        keyNamespace: "interop",
+        keyName: "aes-256",
+        wrappingKey: SymmetricKey(data: aes256)
+    )
+    static let swiftChild = try! RawAESKeyring(
+        keyNamespace: "interop-child",
+        keyName: "aes-128",
+        wrappingKey: SymmetricKey(data: aes128)
+    )
     static let swiftMulti = try! MultiKeyring(generator: swiftAES, children: [swiftChild])
     static let pythonAES = PythonESDK.Keyring.rawAES(namespace: "interop", name: "aes-256", key: aes256)
     static let pythonChild = PythonESDK.Keyring.rawAES(namespace: "interop-child", name: "aes-128", key: aes128)
@@ -35,7 +43,9 @@ struct InteropTests {
         for suite in [AlgorithmSuite.aes256GCMHKDFSHA512Committing, .aes256GCMHKDFSHA512CommittingECDSAP384] {
             for frame in [128, 4096, 65536] {
                 for size in [0, 1, frame - 1, frame, frame + 1, 1 << 20] {
-                    for multi in [false, true] { shapes.append(Shape(suite: suite, frameLength: frame, size: size, multi: multi)) }
+                    for multi in [false, true] {
+                        shapes.append(Shape(suite: suite, frameLength: frame, size: size, multi: multi))
+                    }
                 }
             }
         }
@@ -58,9 +68,24 @@ struct InteropTests {
             plaintexts[shape.id] = plaintext
             // Every message through the keyring API; every other one also through the legacy API; the
             // multi-keyring messages are opened with the child key alone, proving the child's copy.
-            cases.append(.init(id: shape.id, operation: .decrypt, keyring: shape.multi ? Self.pythonChild : Self.pythonAES, input: message.ciphertext))
+            cases.append(
+                .init(
+                    id: shape.id,
+                    operation: .decrypt,
+                    keyring: shape.multi ? Self.pythonChild : Self.pythonAES,
+                    input: message.ciphertext
+                )
+            )
             if index % 2 == 0 {
-                cases.append(.init(id: shape.id + "-legacy", operation: .decrypt, api: .masterKey, keyring: Self.pythonAES, input: message.ciphertext))
+                cases.append(
+                    .init(
+                        id: shape.id + "-legacy",
+                        operation: .decrypt,
+                        api: .masterKey,
+                        keyring: Self.pythonAES,
+                        input: message.ciphertext
+                    )
+                )
             }
         }
         let results = try python.run(cases)
@@ -96,13 +121,22 @@ struct InteropTests {
         for (item, shape) in zip(cases, Self.shapes) {
             let result = try #require(results[item.id])
             let message = try #require(result.output, "\(item.id): \(result.error ?? "python failed")")
-            let opened = try await EncryptionClient().decrypt(message, keyring: shape.multi ? Self.swiftChild : Self.swiftAES, encryptionContext: Self.context)
+            let opened = try await EncryptionClient().decrypt(
+                message,
+                keyring: shape.multi ? Self.swiftChild : Self.swiftAES,
+                encryptionContext: Self.context
+            )
             let same = opened.plaintext == item.input
             #expect(same, "\(item.id): plaintext differs")
             #expect(opened.header.algorithmSuite == shape.suite)
             #expect(opened.header.frameLength == UInt32(shape.frameLength))
             // The streaming decryptor agrees.
-            let streamed = try await collect(EncryptionClient().decryptStream(Chunks(message, sizes: [1000, 7]), materialsManager: DefaultMaterialsManager(keyring: Self.swiftAES)))
+            let streamed = try await collect(
+                EncryptionClient().decryptStream(
+                    Chunks(message, sizes: [1000, 7]),
+                    materialsManager: DefaultMaterialsManager(keyring: Self.swiftAES)
+                )
+            )
             let streamedSame = streamed == item.input
             #expect(streamedSame, "\(item.id): streamed plaintext differs")
         }
@@ -127,8 +161,14 @@ struct InteropTests {
         }
         let results = try python.run(cases)
         for suite in legacy {
-            let message = try #require(results[suite.description]?.output, "\(suite): \(results[suite.description]?.error ?? "")")
-            let opened = try await EncryptionClient(commitmentPolicy: .requireEncryptAllowDecrypt).decrypt(message, keyring: Self.swiftAES)
+            let message = try #require(
+                results[suite.description]?.output,
+                "\(suite): \(results[suite.description]?.error ?? "")"
+            )
+            let opened = try await EncryptionClient(commitmentPolicy: .requireEncryptAllowDecrypt).decrypt(
+                message,
+                keyring: Self.swiftAES
+            )
             #expect(opened.plaintext == Fixtures.bytes(3000))
             #expect(opened.header.algorithmSuite == suite)
             await #expect(throws: EncryptionSDKError(.commitmentPolicyViolation, "")) {
@@ -144,19 +184,50 @@ struct InteropTests {
         let pem = Fixtures.rsaPEM
         var cases: [PythonESDK.Case] = []
         for padding in RawRSAKeyring.Padding.allCases {
-            let keyring = PythonESDK.Keyring.rawRSA(namespace: "interop-rsa", name: "rsa-2048", padding: padding.rawValue, publicPEM: pem.publicKey, privatePEM: pem.privateKey)
-            cases.append(.init(id: "py-\(padding.rawValue)", operation: .encrypt, keyring: keyring, input: Fixtures.bytes(777)))
+            let keyring = PythonESDK.Keyring.rawRSA(
+                namespace: "interop-rsa",
+                name: "rsa-2048",
+                padding: padding.rawValue,
+                publicPEM: pem.publicKey,
+                privatePEM: pem.privateKey
+            )
+            cases.append(
+                .init(id: "py-\(padding.rawValue)", operation: .encrypt, keyring: keyring, input: Fixtures.bytes(777))
+            )
             if [.pkcs1, .oaepSHA1, .oaepSHA256].contains(padding) {
-                let swiftKeyring = try RawRSAKeyring(keyNamespace: "interop-rsa", keyName: "rsa-2048", padding: padding, publicKeyPEM: pem.publicKey)
+                let swiftKeyring = try RawRSAKeyring(
+                    keyNamespace: "interop-rsa",
+                    keyName: "rsa-2048",
+                    padding: padding,
+                    publicKeyPEM: pem.publicKey
+                )
                 let message = try await EncryptionClient().encrypt(Fixtures.bytes(555), keyring: swiftKeyring)
-                cases.append(.init(id: "swift-\(padding.rawValue)", operation: .decrypt, keyring: keyring, input: message.ciphertext))
+                cases.append(
+                    .init(
+                        id: "swift-\(padding.rawValue)",
+                        operation: .decrypt,
+                        keyring: keyring,
+                        input: message.ciphertext
+                    )
+                )
             }
         }
         let results = try python.run(cases)
         for padding in RawRSAKeyring.Padding.allCases {
-            let swiftKeyring = try RawRSAKeyring(keyNamespace: "interop-rsa", keyName: "rsa-2048", padding: padding, privateKeyPEM: pem.privateKey)
-            let message = try #require(results["py-\(padding.rawValue)"]?.output, "\(padding): \(results["py-\(padding.rawValue)"]?.error ?? "")")
-            #expect(try await EncryptionClient().decrypt(message, keyring: swiftKeyring).plaintext == Fixtures.bytes(777), "\(padding)")
+            let swiftKeyring = try RawRSAKeyring(
+                keyNamespace: "interop-rsa",
+                keyName: "rsa-2048",
+                padding: padding,
+                privateKeyPEM: pem.privateKey
+            )
+            let message = try #require(
+                results["py-\(padding.rawValue)"]?.output,
+                "\(padding): \(results["py-\(padding.rawValue)"]?.error ?? "")"
+            )
+            #expect(
+                try await EncryptionClient().decrypt(message, keyring: swiftKeyring).plaintext == Fixtures.bytes(777),
+                "\(padding)"
+            )
             if let result = results["swift-\(padding.rawValue)"] {
                 let same = result.output == Fixtures.bytes(555)
                 #expect(same, "\(padding): \(result.error ?? "plaintext differs")")
@@ -167,8 +238,14 @@ struct InteropTests {
     /// Tampering is caught by Python too: a one-byte change in our message fails there.
     @Test func pythonRejectsOurTamperedMessages() async throws {
         guard let python = try PythonESDK.located() else { return }
-        let message = try await EncryptionClient().encrypt(Fixtures.bytes(2000), keyring: Self.swiftAES, encryptionContext: Self.context)
-        let positions = [5, message.header.serialized.count - 3, message.ciphertext.count / 2, message.ciphertext.count - 10]
+        let message = try await EncryptionClient().encrypt(
+            Fixtures.bytes(2000),
+            keyring: Self.swiftAES,
+            encryptionContext: Self.context
+        )
+        let positions = [
+            5, message.header.serialized.count - 3, message.ciphertext.count / 2, message.ciphertext.count - 10,
+        ]
         let cases = positions.map { position in
             var bytes = message.ciphertext
             bytes[position] ^= 0x40

@@ -1,5 +1,6 @@
 import Crypto
 import EncryptionSDK
+import Foundation
 import PropertyBased
 import SealedTesting
 import Testing
@@ -15,11 +16,46 @@ struct RobustnessTests {
             let client = EncryptionClient()
             let legacy = EncryptionClient(commitmentPolicy: .forbidEncryptAllowDecrypt)
             var messages: [[UInt8]] = []
-            messages.append(try await client.encrypt(Fixtures.bytes(700), keyring: Fixtures.aesKeyring, encryptionContext: Fixtures.context, algorithmSuite: .aes256GCMHKDFSHA512Committing, frameLength: 128).ciphertext)
-            messages.append(try await client.encrypt([], keyring: Fixtures.aesKeyring, algorithmSuite: .aes256GCMHKDFSHA512Committing).ciphertext)
-            messages.append(try await client.encrypt(Fixtures.bytes(300), keyring: Fixtures.aesKeyring, encryptionContext: ["k": "v"], frameLength: 100).ciphertext)
-            messages.append(try await legacy.encrypt(Fixtures.bytes(200), keyring: Fixtures.aesKeyring, algorithmSuite: .aes256GCMHKDFSHA256, frameLength: 64).ciphertext)
-            messages.append(try await legacy.encrypt(Fixtures.bytes(200), keyring: Fixtures.aesKeyring, algorithmSuite: .aes128GCMNoKDF, frameLength: 64).ciphertext)
+            messages.append(
+                try await client.encrypt(
+                    Fixtures.bytes(700),
+                    keyring: Fixtures.aesKeyring,
+                    encryptionContext: Fixtures.context,
+                    algorithmSuite: .aes256GCMHKDFSHA512Committing,
+                    frameLength: 128
+                ).ciphertext
+            )
+            messages.append(
+                try await client.encrypt(
+                    [],
+                    keyring: Fixtures.aesKeyring,
+                    algorithmSuite: .aes256GCMHKDFSHA512Committing
+                ).ciphertext
+            )
+            messages.append(
+                try await client.encrypt(
+                    Fixtures.bytes(300),
+                    keyring: Fixtures.aesKeyring,
+                    encryptionContext: ["k": "v"],
+                    frameLength: 100
+                ).ciphertext
+            )
+            messages.append(
+                try await legacy.encrypt(
+                    Fixtures.bytes(200),
+                    keyring: Fixtures.aesKeyring,
+                    algorithmSuite: .aes256GCMHKDFSHA256,
+                    frameLength: 64
+                ).ciphertext
+            )
+            messages.append(
+                try await legacy.encrypt(
+                    Fixtures.bytes(200),
+                    keyring: Fixtures.aesKeyring,
+                    algorithmSuite: .aes128GCMNoKDF,
+                    frameLength: 64
+                ).ciphertext
+            )
             return Corpus(messages: messages)
         }
     }
@@ -38,7 +74,10 @@ struct RobustnessTests {
             Issue.record("untyped error \(type(of: error)): \(error)")
         }
         do {
-            let stream = client.decryptStream(Chunks(bytes, sizes: [chunk]), materialsManager: DefaultMaterialsManager(keyring: Fixtures.aesKeyring))
+            let stream = client.decryptStream(
+                Chunks(bytes, sizes: [chunk]),
+                materialsManager: DefaultMaterialsManager(keyring: Fixtures.aesKeyring)
+            )
             _ = try await collect(stream)
             Issue.record("a modified message decrypted through the stream")
         } catch is EncryptionSDKError {
@@ -55,7 +94,13 @@ struct RobustnessTests {
 
     @Test func flippedBytesAreRejected() async throws {
         let corpus = try await Corpus.make()
-        await propertyCheck(count: 1500 * Self.scale, input: Gen.int(in: 0..<corpus.messages.count), Gen.int(in: 0...Int(Int32.max)), Gen.int(in: 1...255), Gen.int(in: 1...512)) { which, position, mask, chunk in
+        await propertyCheck(
+            count: 1500 * Self.scale,
+            input: Gen.int(in: 0..<corpus.messages.count),
+            Gen.int(in: 0...Int(Int32.max)),
+            Gen.int(in: 1...255),
+            Gen.int(in: 1...512)
+        ) { which, position, mask, chunk in
             var bytes = corpus.messages[which]
             bytes[position % bytes.count] ^= UInt8(mask)
             await Self.expectRejected(bytes, chunk: chunk)
@@ -64,7 +109,12 @@ struct RobustnessTests {
 
     @Test func truncatedMessagesAreRejected() async throws {
         let corpus = try await Corpus.make()
-        await propertyCheck(count: 1000 * Self.scale, input: Gen.int(in: 0..<corpus.messages.count), Gen.int(in: 0...Int(Int32.max)), Gen.int(in: 1...512)) { which, cut, chunk in
+        await propertyCheck(
+            count: 1000 * Self.scale,
+            input: Gen.int(in: 0..<corpus.messages.count),
+            Gen.int(in: 0...Int(Int32.max)),
+            Gen.int(in: 1...512)
+        ) { which, cut, chunk in
             let message = corpus.messages[which]
             await Self.expectRejected(Array(message.prefix(cut % message.count)), chunk: chunk)
         }
@@ -72,7 +122,13 @@ struct RobustnessTests {
 
     @Test func extendedAndSplicedMessagesAreRejected() async throws {
         let corpus = try await Corpus.make()
-        await propertyCheck(count: 1000 * Self.scale, input: Gen.int(in: 0..<corpus.messages.count), Gen.int(in: 0...Int(Int32.max)), Gen.int(in: 0...255).array(of: 1...40), Gen.bool) { which, position, extra, insert in
+        await propertyCheck(
+            count: 1000 * Self.scale,
+            input: Gen.int(in: 0..<corpus.messages.count),
+            Gen.int(in: 0...Int(Int32.max)),
+            Gen.int(in: 0...255).array(of: 1...40),
+            Gen.bool
+        ) { which, position, extra, insert in
             let message = corpus.messages[which]
             let bytes: [UInt8]
             if insert {
@@ -87,7 +143,12 @@ struct RobustnessTests {
 
     @Test func removedBytesAreRejected() async throws {
         let corpus = try await Corpus.make()
-        await propertyCheck(count: 1000 * Self.scale, input: Gen.int(in: 0..<corpus.messages.count), Gen.int(in: 0...Int(Int32.max)), Gen.int(in: 1...40)) { which, position, length in
+        await propertyCheck(
+            count: 1000 * Self.scale,
+            input: Gen.int(in: 0..<corpus.messages.count),
+            Gen.int(in: 0...Int(Int32.max)),
+            Gen.int(in: 1...40)
+        ) { which, position, length in
             var bytes = corpus.messages[which]
             let at = position % bytes.count
             bytes.removeSubrange(at..<min(bytes.count, at + length))
@@ -101,5 +162,3 @@ struct RobustnessTests {
         }
     }
 }
-
-import Foundation

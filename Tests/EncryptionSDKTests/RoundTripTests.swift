@@ -23,7 +23,11 @@ struct RoundTripTests {
                 #expect(message.header.algorithmSuite == suite)
                 #expect(message.header.version == 2)
                 #expect(message.header.frameLength == UInt32(frameLength))
-                let opened = try await client.decrypt(message.ciphertext, keyring: Fixtures.aesKeyring, encryptionContext: Fixtures.context)
+                let opened = try await client.decrypt(
+                    message.ciphertext,
+                    keyring: Fixtures.aesKeyring,
+                    encryptionContext: Fixtures.context
+                )
                 #expect(opened.plaintext == plaintext, "suite \(suite) frame \(frameLength) size \(size)")
                 #expect(opened.header.encryptionContext.filter { $0.key != publicKeyContextKey } == Fixtures.context)
             }
@@ -65,7 +69,11 @@ struct RoundTripTests {
     @Test func forbidPolicyRefusesCommittingSuites() async throws {
         let client = EncryptionClient(commitmentPolicy: .forbidEncryptAllowDecrypt)
         await #expect(throws: EncryptionSDKError(.commitmentPolicyViolation, "")) {
-            _ = try await client.encrypt([1], keyring: Fixtures.aesKeyring, algorithmSuite: .aes256GCMHKDFSHA512Committing)
+            _ = try await client.encrypt(
+                [1],
+                keyring: Fixtures.aesKeyring,
+                algorithmSuite: .aes256GCMHKDFSHA512Committing
+            )
         }
         let message = try await client.encrypt([1, 2, 3], keyring: Fixtures.aesKeyring)
         #expect(message.header.algorithmSuite == .aes256GCMHKDFSHA384ECDSAP384)
@@ -73,7 +81,11 @@ struct RoundTripTests {
 
     @Test(arguments: [128, 192, 256])
     func aesKeySizes(bits: Int) async throws {
-        let keyring = try RawAESKeyring(keyNamespace: "ns", keyName: "k\(bits)", wrappingKey: SymmetricKey(size: .init(bitCount: bits)))
+        let keyring = try RawAESKeyring(
+            keyNamespace: "ns",
+            keyName: "k\(bits)",
+            wrappingKey: SymmetricKey(size: .init(bitCount: bits))
+        )
         try await KeyringContract(keyring: keyring, foreignKeyring: Fixtures.aesKeyring).check()
     }
 
@@ -88,9 +100,16 @@ struct RoundTripTests {
 
     @Test(arguments: [RawRSAKeyring.Padding.pkcs1, .oaepSHA1, .oaepSHA256])
     func rsaKeyrings(padding: RawRSAKeyring.Padding) async throws {
-        try await KeyringContract(keyring: Fixtures.rsaKeyring(padding), foreignKeyring: Fixtures.aesKeyring, bindsEncryptionContext: false).check()
+        try await KeyringContract(
+            keyring: Fixtures.rsaKeyring(padding),
+            foreignKeyring: Fixtures.aesKeyring,
+            bindsEncryptionContext: false
+        ).check()
         let message = try await EncryptionClient().encrypt(Fixtures.bytes(5000), keyring: Fixtures.rsaKeyring(padding))
-        #expect(try await EncryptionClient().decrypt(message.ciphertext, keyring: Fixtures.rsaKeyring(padding)).plaintext == Fixtures.bytes(5000))
+        #expect(
+            try await EncryptionClient().decrypt(message.ciphertext, keyring: Fixtures.rsaKeyring(padding)).plaintext
+                == Fixtures.bytes(5000)
+        )
     }
 
     @Test(arguments: [RawRSAKeyring.Padding.oaepSHA384, .oaepSHA512])
@@ -111,7 +130,10 @@ struct RoundTripTests {
         await #expect(throws: EncryptionSDKError(.noDecryptableDataKey, "")) {
             _ = try await EncryptionClient().decrypt(message.ciphertext, keyring: publicOnly)
         }
-        #expect(try await EncryptionClient().decrypt(message.ciphertext, keyring: Fixtures.rsaKeyring(.oaepSHA256)).plaintext == [9, 9, 9])
+        #expect(
+            try await EncryptionClient().decrypt(message.ciphertext, keyring: Fixtures.rsaKeyring(.oaepSHA256))
+                .plaintext == [9, 9, 9]
+        )
     }
 
     @Test func multiKeyringEveryMemberDecrypts() async throws {
@@ -125,27 +147,53 @@ struct RoundTripTests {
             wrapsExistingDataKeys: false
         ).check()
         let childrenOnly = try MultiKeyring(generator: nil, children: [rsa, second])
-        #expect(await (try? childrenOnly.onEncrypt(EncryptionMaterials(algorithmSuite: .aes256GCMHKDFSHA512Committing, encryptionContext: [:]))) == nil)
+        #expect(
+            await
+                (try? childrenOnly.onEncrypt(
+                    EncryptionMaterials(algorithmSuite: .aes256GCMHKDFSHA512Committing, encryptionContext: [:])
+                )) == nil
+        )
         let plaintext = Fixtures.bytes(9000)
-        let message = try await EncryptionClient().encrypt(plaintext, keyring: multi, encryptionContext: Fixtures.context)
+        let message = try await EncryptionClient().encrypt(
+            plaintext,
+            keyring: multi,
+            encryptionContext: Fixtures.context
+        )
         #expect(message.header.encryptedDataKeys.count == 3)
         for keyring in [Fixtures.aesKeyring, rsa, second] as [any Keyring] {
             #expect(try await EncryptionClient().decrypt(message.ciphertext, keyring: keyring).plaintext == plaintext)
         }
-        await #expect(throws: EncryptionSDKError(.invalidArgument, "")) { _ = try MultiKeyring(generator: nil, children: []) }
+        await #expect(throws: EncryptionSDKError(.invalidArgument, "")) {
+            _ = try MultiKeyring(generator: nil, children: [])
+        }
     }
 
     @Test func reproducedContextMustAgree() async throws {
         let client = EncryptionClient()
-        let message = try await client.encrypt([1, 2, 3], keyring: Fixtures.aesKeyring, encryptionContext: ["a": "1", "b": "2"])
-        #expect(try await client.decrypt(message.ciphertext, keyring: Fixtures.aesKeyring, encryptionContext: ["a": "1"]).plaintext == [1, 2, 3])
+        let message = try await client.encrypt(
+            [1, 2, 3],
+            keyring: Fixtures.aesKeyring,
+            encryptionContext: ["a": "1", "b": "2"]
+        )
+        #expect(
+            try await client.decrypt(message.ciphertext, keyring: Fixtures.aesKeyring, encryptionContext: ["a": "1"])
+                .plaintext == [1, 2, 3]
+        )
         await #expect(throws: EncryptionSDKError(.invalidEncryptionContext, "")) {
-            _ = try await client.decrypt(message.ciphertext, keyring: Fixtures.aesKeyring, encryptionContext: ["a": "2"])
+            _ = try await client.decrypt(
+                message.ciphertext,
+                keyring: Fixtures.aesKeyring,
+                encryptionContext: ["a": "2"]
+            )
         }
         // A reproduced pair that was never in the message becomes authenticate-only, and fails: the
         // AES keyring binds the context to the data key; an RSA-wrapped key is caught by the header tag.
         await #expect(throws: EncryptionSDKError(.noDecryptableDataKey, "")) {
-            _ = try await client.decrypt(message.ciphertext, keyring: Fixtures.aesKeyring, encryptionContext: ["c": "3"])
+            _ = try await client.decrypt(
+                message.ciphertext,
+                keyring: Fixtures.aesKeyring,
+                encryptionContext: ["c": "3"]
+            )
         }
         let rsa = Fixtures.rsaKeyring(.oaepSHA256)
         let rsaMessage = try await client.encrypt([1, 2, 3], keyring: rsa, encryptionContext: ["a": "1"])
@@ -156,7 +204,11 @@ struct RoundTripTests {
 
     @Test func reservedContextKeysAreRefused() async throws {
         await #expect(throws: EncryptionSDKError(.invalidEncryptionContext, "")) {
-            _ = try await EncryptionClient().encrypt([1], keyring: Fixtures.aesKeyring, encryptionContext: ["aws-crypto-x": "y"])
+            _ = try await EncryptionClient().encrypt(
+                [1],
+                keyring: Fixtures.aesKeyring,
+                encryptionContext: ["aws-crypto-x": "y"]
+            )
         }
     }
 
@@ -170,23 +222,50 @@ struct RoundTripTests {
         )
         #expect(message.header.encryptionContext["tenant"] == nil)
         #expect(message.header.encryptionContext["kept"] == "yes")
-        let opened = try await client.decrypt(message.ciphertext, materialsManager: cmm, encryptionContext: ["tenant": "acme"])
+        let opened = try await client.decrypt(
+            message.ciphertext,
+            materialsManager: cmm,
+            encryptionContext: ["tenant": "acme"]
+        )
         #expect(opened.plaintext == Fixtures.bytes(100))
         // Without the pair, or with another value: refused.
         await #expect(throws: EncryptionSDKError(.invalidEncryptionContext, "")) {
             _ = try await client.decrypt(message.ciphertext, materialsManager: cmm)
         }
         await #expect(throws: EncryptionSDKError(.noDecryptableDataKey, "")) {
-            _ = try await client.decrypt(message.ciphertext, keyring: Fixtures.aesKeyring, encryptionContext: ["tenant": "other"])
+            _ = try await client.decrypt(
+                message.ciphertext,
+                keyring: Fixtures.aesKeyring,
+                encryptionContext: ["tenant": "other"]
+            )
         }
-        let rsaCMM = try RequiredEncryptionContextMaterialsManager(keyring: Fixtures.rsaKeyring(.oaepSHA1), requiredKeys: ["tenant"])
+        let rsaCMM = try RequiredEncryptionContextMaterialsManager(
+            keyring: Fixtures.rsaKeyring(.oaepSHA1),
+            requiredKeys: ["tenant"]
+        )
         let rsaMessage = try await client.encrypt([7], materialsManager: rsaCMM, encryptionContext: ["tenant": "acme"])
         await #expect(throws: EncryptionSDKError.authenticationFailure) {
-            _ = try await client.decrypt(rsaMessage.ciphertext, materialsManager: rsaCMM, encryptionContext: ["tenant": "other"])
+            _ = try await client.decrypt(
+                rsaMessage.ciphertext,
+                materialsManager: rsaCMM,
+                encryptionContext: ["tenant": "other"]
+            )
         }
-        #expect(try await client.decrypt(rsaMessage.ciphertext, materialsManager: rsaCMM, encryptionContext: ["tenant": "acme"]).plaintext == [7])
+        #expect(
+            try await client.decrypt(
+                rsaMessage.ciphertext,
+                materialsManager: rsaCMM,
+                encryptionContext: ["tenant": "acme"]
+            ).plaintext == [7]
+        )
         // The default CMM can open it when the caller supplies the pair.
-        #expect(try await client.decrypt(message.ciphertext, keyring: Fixtures.aesKeyring, encryptionContext: ["tenant": "acme"]).plaintext == Fixtures.bytes(100))
+        #expect(
+            try await client.decrypt(
+                message.ciphertext,
+                keyring: Fixtures.aesKeyring,
+                encryptionContext: ["tenant": "acme"]
+            ).plaintext == Fixtures.bytes(100)
+        )
         await #expect(throws: EncryptionSDKError(.invalidEncryptionContext, "")) {
             _ = try await client.encrypt([1], materialsManager: cmm, encryptionContext: ["other": "x"])
         }
@@ -213,4 +292,3 @@ struct RoundTripTests {
         #expect(try await EncryptionClient().decrypt(message, materialsManager: cmm) == Data([1, 2, 3]))
     }
 }
-

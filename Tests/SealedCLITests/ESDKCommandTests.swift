@@ -14,7 +14,9 @@ struct ESDKCommandTests {
         get throws {
             // Beside the test bundle in .build/<triple>/debug, or the usual debug path.
             let candidates = [
-                URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sealed"),
+                URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+                    "sealed"
+                ),
                 TestEnvironment.packageRoot.appendingPathComponent(".build/debug/sealed"),
             ]
             guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
@@ -41,7 +43,11 @@ struct ESDKCommandTests {
         let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
         let stderrData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: stdoutData, stderr: String(decoding: stderrData, as: UTF8.self))
+        return Run(
+            status: process.terminationStatus,
+            stdout: stdoutData,
+            stderr: String(decoding: stderrData, as: UTF8.self)
+        )
     }
 
     static let key = Data((0..<32).map { UInt8($0) }).base64EncodedString()
@@ -62,17 +68,25 @@ struct ESDKCommandTests {
         try plaintext.write(to: input)
         let sealedFile = folder.appendingPathComponent("sealed")
         let encrypt = try Self.sealed(
-            ["esdk", "encrypt", "--input", input.path, "--output", sealedFile.path, "--suite", suite, "--frame-length", "1024", "--context", "tenant=acme", "--context", "ключ=значение"] + Self.keyArgs
+            [
+                "esdk", "encrypt", "--input", input.path, "--output", sealedFile.path, "--suite", suite,
+                "--frame-length", "1024", "--context", "tenant=acme", "--context", "ключ=значение",
+            ] + Self.keyArgs
         )
         #expect(encrypt.status == 0, "\(encrypt.stderr)")
         #expect(encrypt.stdout.isEmpty && encrypt.stderr.isEmpty)
         // Decrypt from a pipe to standard output, checking part of the context.
-        let decrypt = try Self.sealed(["esdk", "decrypt", "--input", "-", "--output", "-", "--context", "tenant=acme"] + Self.keyArgs, stdin: try Data(contentsOf: sealedFile))
+        let decrypt = try Self.sealed(
+            ["esdk", "decrypt", "--input", "-", "--output", "-", "--context", "tenant=acme"] + Self.keyArgs,
+            stdin: try Data(contentsOf: sealedFile)
+        )
         #expect(decrypt.status == 0, "\(decrypt.stderr)")
         #expect(decrypt.stdout == plaintext)
         // And to a file.
         let output = folder.appendingPathComponent("out")
-        let toFile = try Self.sealed(["esdk", "decrypt", "--input", sealedFile.path, "--output", output.path] + Self.keyArgs)
+        let toFile = try Self.sealed(
+            ["esdk", "decrypt", "--input", sealedFile.path, "--output", output.path] + Self.keyArgs
+        )
         #expect(toFile.status == 0)
         #expect(try Data(contentsOf: output) == plaintext)
         let attributes = try FileManager.default.attributesOfItem(atPath: output.path)
@@ -85,7 +99,12 @@ struct ESDKCommandTests {
         let input = folder.appendingPathComponent("plain")
         try Data(repeating: 7, count: 5000).write(to: input)
         let sealedFile = folder.appendingPathComponent("sealed")
-        #expect(try Self.sealed(["esdk", "encrypt", "--input", input.path, "--output", sealedFile.path, "--suite", "0x0478"] + Self.keyArgs).status == 0)
+        #expect(
+            try Self.sealed(
+                ["esdk", "encrypt", "--input", input.path, "--output", sealedFile.path, "--suite", "0x0478"]
+                    + Self.keyArgs
+            ).status == 0
+        )
         var tampered = try Data(contentsOf: sealedFile)
         tampered[tampered.count - 20] ^= 1
         let target = folder.appendingPathComponent("never")
@@ -93,14 +112,39 @@ struct ESDKCommandTests {
         let cases: [([String], Data?)] = [
             (["esdk", "decrypt", "--input", "-", "--output", "-"] + Self.keyArgs, tampered),
             (["esdk", "decrypt", "--input", "-", "--output", target.path] + Self.keyArgs, tampered),
-            (["esdk", "decrypt", "--input", sealedFile.path, "--output", "-", "--context", "tenant=other"] + Self.keyArgs, nil),
-            (["esdk", "decrypt", "--input", sealedFile.path, "--output", "-", "--raw-aes-key", Data(repeating: 1, count: 32).base64EncodedString(), "--key-namespace", "cli", "--key-name", "k1"], nil),
-            (["esdk", "decrypt", "--input", sealedFile.path, "--output", "-", "--max-encrypted-data-keys", "0"] + Self.keyArgs, nil),
+            (
+                ["esdk", "decrypt", "--input", sealedFile.path, "--output", "-", "--context", "tenant=other"]
+                    + Self.keyArgs, nil
+            ),
+            (
+                [
+                    "esdk", "decrypt", "--input", sealedFile.path, "--output", "-", "--raw-aes-key",
+                    Data(repeating: 1, count: 32).base64EncodedString(), "--key-namespace", "cli", "--key-name", "k1",
+                ], nil
+            ),
+            (
+                ["esdk", "decrypt", "--input", sealedFile.path, "--output", "-", "--max-encrypted-data-keys", "0"]
+                    + Self.keyArgs, nil
+            ),
             (["esdk", "encrypt", "--input", input.path, "--output", "-", "--suite", "0x0178"] + Self.keyArgs, nil),
-            (["esdk", "encrypt", "--input", input.path, "--output", "-", "--context", "aws-crypto-x=1"] + Self.keyArgs, nil),
-            (["esdk", "encrypt", "--input", folder.appendingPathComponent("missing").path, "--output", "-"] + Self.keyArgs, nil),
-            (["esdk", "encrypt", "--input", input.path, "--output", "-", "--raw-aes-key", "bm90IGEga2V5", "--key-namespace", "n", "--key-name", "k"], nil),
-            (["esdk", "encrypt", "--input", input.path, "--output", "-", "--key-namespace", "n", "--key-name", "k"], nil),
+            (
+                ["esdk", "encrypt", "--input", input.path, "--output", "-", "--context", "aws-crypto-x=1"]
+                    + Self.keyArgs, nil
+            ),
+            (
+                ["esdk", "encrypt", "--input", folder.appendingPathComponent("missing").path, "--output", "-"]
+                    + Self.keyArgs, nil
+            ),
+            (
+                [
+                    "esdk", "encrypt", "--input", input.path, "--output", "-", "--raw-aes-key", "bm90IGEga2V5",
+                    "--key-namespace", "n", "--key-name", "k",
+                ], nil
+            ),
+            (
+                ["esdk", "encrypt", "--input", input.path, "--output", "-", "--key-namespace", "n", "--key-name", "k"],
+                nil
+            ),
             (["esdk", "encrypt", "--output", "-"] + Self.keyArgs, nil),
             (["esdk", "frobnicate"], nil),
         ]
@@ -113,12 +157,17 @@ struct ESDKCommandTests {
             #expect(!run.stderr.contains(Self.key), "the key leaked into stderr")
         }
         #expect(!FileManager.default.fileExists(atPath: target.path))
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".partial") }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter {
+            $0.hasSuffix(".partial")
+        }
         #expect(leftovers.isEmpty)
     }
 
     @Test func runtimeErrorsAreExactlyOneLine() throws {
-        let run = try Self.sealed(["esdk", "decrypt", "--input", "-", "--output", "-"] + Self.keyArgs, stdin: Data([1, 2, 3]))
+        let run = try Self.sealed(
+            ["esdk", "decrypt", "--input", "-", "--output", "-"] + Self.keyArgs,
+            stdin: Data([1, 2, 3])
+        )
         #expect(run.status == 1)
         #expect(run.stderr.hasPrefix("error: "))
         #expect(run.stderr.split(separator: "\n").count == 1)
@@ -129,7 +178,9 @@ struct ESDKCommandTests {
         let run = try Self.sealed(["esdk", "vectors", folder.path])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(String(decoding: run.stdout, as: UTF8.self).hasSuffix("220 passed, 0 failed\n"))
-        let kat = try Self.sealed(["esdk", "vectors", folder.appendingPathComponent("commitment-kat/commitment-test-vectors.json").path])
+        let kat = try Self.sealed([
+            "esdk", "vectors", folder.appendingPathComponent("commitment-kat/commitment-test-vectors.json").path,
+        ])
         #expect(String(decoding: kat.stdout, as: UTF8.self) == "28 passed, 0 failed\n")
     }
 
@@ -155,7 +206,10 @@ struct ESDKCommandTests {
     @Test func helpExplainsTheCommands() throws {
         let run = try Self.sealed(["esdk", "encrypt", "--help"])
         let text = String(decoding: run.stdout, as: UTF8.self)
-        for option in ["--raw-aes-key", "--raw-aes-key-file", "--key-namespace", "--suite", "--frame-length", "--context", "--max-encrypted-data-keys"] {
+        for option in [
+            "--raw-aes-key", "--raw-aes-key-file", "--key-namespace", "--suite", "--frame-length", "--context",
+            "--max-encrypted-data-keys",
+        ] {
             #expect(text.contains(option), "\(option) missing from help")
         }
     }
@@ -169,9 +223,18 @@ struct ESDKCommandTests {
         try Data((0..<32).map { UInt8($0) }).write(to: rawFile)
         let input = folder.appendingPathComponent("plain")
         try Data("hi".utf8).write(to: input)
-        let encrypted = try Self.sealed(["esdk", "encrypt", "--input", input.path, "--output", "-", "--raw-aes-key-file", base64File.path, "--key-namespace", "cli", "--key-name", "k1"])
+        let encrypted = try Self.sealed([
+            "esdk", "encrypt", "--input", input.path, "--output", "-", "--raw-aes-key-file", base64File.path,
+            "--key-namespace", "cli", "--key-name", "k1",
+        ])
         #expect(encrypted.status == 0)
-        let decrypted = try Self.sealed(["esdk", "decrypt", "--input", "-", "--output", "-", "--raw-aes-key-file", rawFile.path, "--key-namespace", "cli", "--key-name", "k1"], stdin: encrypted.stdout)
+        let decrypted = try Self.sealed(
+            [
+                "esdk", "decrypt", "--input", "-", "--output", "-", "--raw-aes-key-file", rawFile.path,
+                "--key-namespace", "cli", "--key-name", "k1",
+            ],
+            stdin: encrypted.stdout
+        )
         #expect(decrypted.stdout == Data("hi".utf8))
     }
 }

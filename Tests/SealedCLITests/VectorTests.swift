@@ -1,11 +1,13 @@
-import SealedCLI
 import Foundation
+import SealedCLI
 import SealedTesting
 import Testing
 
 /// Every official decrypt vector and known-answer entry in the shared vectors folder.
 struct VectorTests {
-    static let groups = ["dafny-4.1.0", "net-4.0.1", "net-4.0.0-valid", "net-4.0.0-invalid", "python-nonframed", "commitment-kat"]
+    static let groups = [
+        "dafny-4.1.0", "net-4.0.1", "net-4.0.0-valid", "net-4.0.0-invalid", "python-nonframed", "commitment-kat",
+    ]
 
     @Test(arguments: groups)
     func group(name: String) async throws {

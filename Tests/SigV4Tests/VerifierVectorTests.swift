@@ -11,7 +11,7 @@ struct VerifierVectorTests {
         let signed = try vector.signedRequest(.header)
         let verifier = try Self.verifier(for: vector)
 
-        let verification = try await verifier.verify(signed.request())
+        let verification = try await verifier.verify(signed)
         let principal = try #require(
             verification.principal,
             "\(verification.rejection.map(String.init(describing:)) ?? "")"
@@ -21,7 +21,12 @@ struct VerifierVectorTests {
         #expect(principal.signedAt == (try vector.context.date))
         #expect(principal.presignedUntil == nil)
 
-        try await Self.expectEveryMutationRejected(signed, mode: .header, by: verifier)
+        try await Self.expectEveryMutationRejected(
+            signed,
+            message: try vector.signedMessage(.header),
+            mode: .header,
+            by: verifier
+        )
         try await Self.expectBenignChangesAccepted(signed, by: verifier)
     }
 
@@ -29,7 +34,7 @@ struct VerifierVectorTests {
     func presignedRequests(_ vector: VectorCase) async throws {
         let signed = try vector.signedRequest(.query)
         let verifier = try Self.verifier(for: vector)
-        let verification = try await verifier.verify(signed.request())
+        let verification = try await verifier.verify(signed)
 
         if vector.name == "post-sts-header-after" {
             // The README's known exception: the token was appended to the URL after signing, and every query
@@ -45,7 +50,12 @@ struct VerifierVectorTests {
         #expect(principal.presignedUntil == (try vector.context.date).addingTimeInterval(3600))
         #expect(principal.hasSessionToken == (vector.context.credentials.token != nil))
 
-        try await Self.expectEveryMutationRejected(signed, mode: .query, by: verifier)
+        try await Self.expectEveryMutationRejected(
+            signed,
+            message: try vector.signedMessage(.query),
+            mode: .query,
+            by: verifier
+        )
         try await Self.expectBenignChangesAccepted(signed, by: verifier)
     }
 
@@ -69,13 +79,14 @@ struct VerifierVectorTests {
         )
     }
 
-    /// Every one-byte change to a signed element, each applied alone to `signed`.
+    /// Every one-byte change to a signed element, each applied alone to `signed`, read from `message`.
     static func mutations(
-        of signed: HTTPMessage,
+        of signed: Request,
+        message: [UInt8],
         mode: VectorCase.Mode
-    ) throws -> [(label: String, request: HTTPMessage)] {
-        var mutations: [(label: String, request: HTTPMessage)] = []
-        func add(_ label: String, _ change: (inout HTTPMessage) -> Void) {
+    ) throws -> [(label: String, request: Request)] {
+        var mutations: [(label: String, request: Request)] = []
+        func add(_ label: String, _ change: (inout Request) -> Void) {
             var copy = signed
             change(&copy)
             mutations.append((label, copy))
@@ -135,38 +146,42 @@ struct VerifierVectorTests {
         let unsignedPayload = signed.headers.contains {
             $0.name.lowercased() == "x-amz-content-sha256" && $0.value == "UNSIGNED-PAYLOAD"
         }
-        if !signed.body.isEmpty && !unsignedPayload {
-            add("body") { $0.body[$0.body.count - 1] &+= 1 }
+        if signed.payload != .empty && !unsignedPayload {
+            // The body ends the file: change its last byte and read the message again.
+            var changed = message
+            changed[changed.count - 1] &+= 1
+            mutations.append((label: "body", request: try Request(httpMessage: changed)))
         }
         return mutations
     }
 
     static func expectEveryMutationRejected(
-        _ signed: HTTPMessage,
+        _ signed: Request,
+        message: [UInt8],
         mode: VectorCase.Mode,
         by verifier: Verifier
     ) async throws {
-        let mutations = try mutations(of: signed, mode: mode)
+        let mutations = try mutations(of: signed, message: message, mode: mode)
         #expect(mutations.count >= 6)
         for mutation in mutations {
-            let verification = try await verifier.verify(mutation.request.request())
+            let verification = try await verifier.verify(mutation.request)
             #expect(verification.principal == nil, "a changed \(mutation.label) still verified")
         }
     }
 
     /// The README's changes that must not break a signature: the case of a header name, and whitespace added
     /// inside a header value.
-    static func expectBenignChangesAccepted(_ signed: HTTPMessage, by verifier: Verifier) async throws {
+    static func expectBenignChangesAccepted(_ signed: Request, by verifier: Verifier) async throws {
         var uppercased = signed
         uppercased.headers = signed.headers.map { (name: $0.name.uppercased(), value: $0.value) }
-        #expect(try await verifier.verify(uppercased.request()).principal != nil, "upper-cased header names")
+        #expect(try await verifier.verify(uppercased).principal != nil, "upper-cased header names")
 
         var spaced = signed
         for index in spaced.headers.indices where spaced.headers[index].name.lowercased() != "authorization" {
             let value = spaced.headers[index].value.replacingOccurrences(of: " ", with: " \t  ")
             spaced.headers[index].value = "  " + value + "\t"
         }
-        #expect(try await verifier.verify(spaced.request()).principal != nil, "whitespace added in header values")
+        #expect(try await verifier.verify(spaced).principal != nil, "whitespace added in header values")
     }
 }
 

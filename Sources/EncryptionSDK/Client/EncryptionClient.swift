@@ -88,7 +88,9 @@ public struct EncryptionClient: Sendable {
         let parsed = try message.withUnsafeBytes { bytes in
             try MessageHeader.parse(bytes, maxEncryptedDataKeys: maxEncryptedDataKeys)
         }
-        guard let (header, headerLength) = parsed else { throw EncryptionSDKError.malformed("the message ends inside its header") }
+        guard let (header, headerLength) = parsed else {
+            throw EncryptionSDKError.malformed("the message ends inside its header")
+        }
         var decoder = try await makeDecoder(
             header: header,
             materialsManager: materialsManager,
@@ -112,7 +114,11 @@ public struct EncryptionClient: Sendable {
         keyring: any Keyring,
         encryptionContext: EncryptionContext = [:]
     ) async throws -> DecryptedMessage {
-        try await decrypt(message, materialsManager: DefaultMaterialsManager(keyring: keyring), encryptionContext: encryptionContext)
+        try await decrypt(
+            message,
+            materialsManager: DefaultMaterialsManager(keyring: keyring),
+            encryptionContext: encryptionContext
+        )
     }
 
     /// Encrypts `Data`; see ``encrypt(_:materialsManager:encryptionContext:algorithmSuite:frameLength:)``.
@@ -140,7 +146,13 @@ public struct EncryptionClient: Sendable {
         materialsManager: some CryptographicMaterialsManager,
         encryptionContext: EncryptionContext = [:]
     ) async throws -> Data {
-        Data(try await decrypt([UInt8](message), materialsManager: materialsManager, encryptionContext: encryptionContext).plaintext)
+        Data(
+            try await decrypt(
+                [UInt8](message),
+                materialsManager: materialsManager,
+                encryptionContext: encryptionContext
+            ).plaintext
+        )
     }
 
     // MARK: Shared steps
@@ -153,7 +165,9 @@ public struct EncryptionClient: Sendable {
         plaintextLength: Int?
     ) async throws -> MessageEncoder {
         guard (1...Int(UInt32.max)).contains(frameLength) else {
-            throw EncryptionSDKError.invalidArgument("the frame length must be between 1 and 2^32 - 1, not \(frameLength)")
+            throw EncryptionSDKError.invalidArgument(
+                "the frame length must be between 1 and 2^32 - 1, not \(frameLength)"
+            )
         }
         try ContextCoding.checkCallerContext(encryptionContext)
         if let algorithmSuite { try commitmentPolicy.checkEncrypt(algorithmSuite) }
@@ -177,7 +191,8 @@ public struct EncryptionClient: Sendable {
                 "the keyrings made \(materials.encryptedDataKeys.count) encrypted data keys, more than \(maxEncryptedDataKeys)"
             )
         }
-        for (key, value) in encryptionContext where !(materials.encryptionContext[key].map { sameBytes($0, value) } ?? false) {
+        for (key, value) in encryptionContext
+        where !(materials.encryptionContext[key].map { sameBytes($0, value) } ?? false) {
             throw EncryptionSDKError.invalidMaterials("the materials manager changed encryption context key \"\(key)\"")
         }
         return try MessageEncoder(materials: materials, frameLength: frameLength)
@@ -201,7 +216,8 @@ public struct EncryptionClient: Sendable {
         )
         try materials.validate()
         // ESDK spec `client-apis/decrypt.md`: the reproduced context must agree with the materials'.
-        for (key, value) in encryptionContext where !(materials.encryptionContext[key].map { sameBytes($0, value) } ?? false) {
+        for (key, value) in encryptionContext
+        where !(materials.encryptionContext[key].map { sameBytes($0, value) } ?? false) {
             throw EncryptionSDKError.invalidContext("the reproduced encryption context disagrees on key \"\(key)\"")
         }
         return try MessageDecoder(header: header, materials: materials, bufferLimit: bufferLimit)

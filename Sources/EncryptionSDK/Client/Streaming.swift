@@ -96,7 +96,8 @@ struct ByteQueue {
 }
 
 /// The output of ``EncryptionClient/encryptStream(_:materialsManager:encryptionContext:algorithmSuite:frameLength:plaintextLength:)``.
-public struct EncryptingStream<Input: AsyncSequence & Sendable, CMM: CryptographicMaterialsManager>: AsyncSequence, Sendable
+public struct EncryptingStream<Input: AsyncSequence & Sendable, CMM: CryptographicMaterialsManager>: AsyncSequence,
+    Sendable
 where Input.Element == [UInt8] {
     public typealias Element = [UInt8]
     let input: Input
@@ -141,7 +142,11 @@ where Input.Element == [UInt8] {
                 if pending.count > frameLength {
                     while pending.count > frameLength {
                         try pending.withUnsafeBytes {
-                            try encoder.writeFrame(UnsafeRawBufferPointer(rebasing: $0[..<frameLength]), final: false, to: &out)
+                            try encoder.writeFrame(
+                                UnsafeRawBufferPointer(rebasing: $0[..<frameLength]),
+                                final: false,
+                                to: &out
+                            )
                         }
                         pending.consume(frameLength)
                     }
@@ -162,7 +167,8 @@ where Input.Element == [UInt8] {
 }
 
 /// The output of ``EncryptionClient/decryptStream(_:materialsManager:encryptionContext:mode:bufferLimit:)``.
-public struct DecryptingStream<Input: AsyncSequence & Sendable, CMM: CryptographicMaterialsManager>: AsyncSequence, Sendable
+public struct DecryptingStream<Input: AsyncSequence & Sendable, CMM: CryptographicMaterialsManager>: AsyncSequence,
+    Sendable
 where Input.Element == [UInt8] {
     public typealias Element = [UInt8]
     let input: Input
@@ -202,7 +208,9 @@ where Input.Element == [UInt8] {
                 pending.consume(consumed)
                 self.decoder = decoder
                 if decoder.isComplete {
-                    guard pending.isEmpty, try await input.next(isolation: #isolation) == nil else { throw EncryptionSDKError.authenticationFailure }
+                    guard pending.isEmpty, try await input.next(isolation: #isolation) == nil else {
+                        throw EncryptionSDKError.authenticationFailure
+                    }
                     finished = true
                     if decoder.isSigned {
                         heldBack.append(contentsOf: plaintext)
@@ -217,7 +225,9 @@ where Input.Element == [UInt8] {
                 } else if !plaintext.isEmpty {
                     return plaintext
                 }
-                guard let chunk = try await input.next(isolation: #isolation) else { throw EncryptionSDKError.authenticationFailure }
+                guard let chunk = try await input.next(isolation: #isolation) else {
+                    throw EncryptionSDKError.authenticationFailure
+                }
                 pending.append(chunk)
                 try checkLimit(pending.count, "buffered ciphertext")
             }
@@ -258,7 +268,10 @@ where Input.Element == [UInt8] {
         ///   by its framing overhead and part of one input chunk.
         private func checkLimit(_ count: Int, _ what: String, slack: Int = 1 << 20) throws {
             guard count <= stream.bufferLimit + slack else {
-                throw EncryptionSDKError(.bufferLimitExceeded, "\(what) exceeds the streaming buffer limit \(stream.bufferLimit)")
+                throw EncryptionSDKError(
+                    .bufferLimitExceeded,
+                    "\(what) exceeds the streaming buffer limit \(stream.bufferLimit)"
+                )
             }
         }
     }

@@ -47,7 +47,9 @@ enum KeyDerivation {
             let expander = prk.withUnsafeBytes { HMACSHA512(key: $0) }
             var keyInfo = suiteID + deriveKeyLabel
             keyInfo.append(1)
-            let key = keyInfo.withUnsafeBytes { SymmetricKey(data: expander.authenticationCode(for: $0).prefix(suite.keyLength)) }
+            let key = keyInfo.withUnsafeBytes {
+                SymmetricKey(data: expander.authenticationCode(for: $0).prefix(suite.keyLength))
+            }
             let commitment = commitKeyInfo.withUnsafeBytes { Array(expander.authenticationCode(for: $0).prefix(32)) }
             return Keys(encryptionKey: key, commitment: commitment)
         }

@@ -134,7 +134,9 @@ public struct AlgorithmSuite: Hashable, Sendable, CustomStringConvertible {
 
 /// Which algorithm suites a client may encrypt with and decrypt (ESDK spec, `commitment-policy.md`).
 public struct CommitmentPolicy: Hashable, Sendable, CustomStringConvertible {
-    private enum Kind: Hashable { case forbidEncryptAllowDecrypt, requireEncryptAllowDecrypt, requireEncryptRequireDecrypt }
+    private enum Kind: Hashable {
+        case forbidEncryptAllowDecrypt, requireEncryptAllowDecrypt, requireEncryptRequireDecrypt
+    }
     private let kind: Kind
 
     /// Encrypt with non-committing (v1) suites only; decrypt anything. A migration step.

@@ -31,7 +31,9 @@ enum ContextCoding {
             out.appendU16(UInt16(valueLength))
             out.append(contentsOf: pair.value.utf8)
         }
-        guard out.count <= Int(UInt16.max) else { throw .invalidContext("the encryption context is longer than 65535 bytes") }
+        guard out.count <= Int(UInt16.max) else {
+            throw .invalidContext("the encryption context is longer than 65535 bytes")
+        }
         return out
     }
 
@@ -54,7 +56,9 @@ enum ContextCoding {
                     throw EncryptionSDKError.malformed("duplicate encryption context key")
                 }
             }
-            guard reader.remaining == 0 else { throw EncryptionSDKError.malformed("trailing bytes in encryption context") }
+            guard reader.remaining == 0 else {
+                throw EncryptionSDKError.malformed("trailing bytes in encryption context")
+            }
             return context
         } catch let error as EncryptionSDKError {
             throw error

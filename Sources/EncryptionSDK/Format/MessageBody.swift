@@ -97,7 +97,11 @@ struct MessageEncoder {
     }
 
     /// Appends one frame holding `chunk` (exactly ``frameLength`` bytes unless `final`).
-    mutating func writeFrame(_ chunk: UnsafeRawBufferPointer, final: Bool, to out: inout [UInt8]) throws(EncryptionSDKError) {
+    mutating func writeFrame(
+        _ chunk: UnsafeRawBufferPointer,
+        final: Bool,
+        to out: inout [UInt8]
+    ) throws(EncryptionSDKError) {
         guard final || sequence < finalFrameMarker - 1 else {
             throw .invalidArgument("the plaintext needs more than 2^32 - 1 frames; use a larger frame length")
         }
@@ -149,7 +153,11 @@ struct MessageEncoder {
     mutating func writeBody(_ plaintext: UnsafeRawBufferPointer, to out: inout [UInt8]) throws(EncryptionSDKError) {
         var offset = 0
         while plaintext.count - offset > frameLength {
-            try writeFrame(UnsafeRawBufferPointer(rebasing: plaintext[offset..<offset + frameLength]), final: false, to: &out)
+            try writeFrame(
+                UnsafeRawBufferPointer(rebasing: plaintext[offset..<offset + frameLength]),
+                final: false,
+                to: &out
+            )
             offset += frameLength
         }
         try writeFrame(UnsafeRawBufferPointer(rebasing: plaintext[offset...]), final: true, to: &out)
@@ -226,7 +234,8 @@ struct MessageDecoder {
     /// Decodes every complete frame (and the footer) at the start of `input`, appending plaintext.
     ///
     /// - Returns: the number of bytes consumed; the caller keeps the rest for the next call.
-    mutating func decode(_ input: UnsafeRawBufferPointer, into output: inout [UInt8]) throws(EncryptionSDKError) -> Int {
+    mutating func decode(_ input: UnsafeRawBufferPointer, into output: inout [UInt8]) throws(EncryptionSDKError) -> Int
+    {
         var consumed = 0
         while stage != .done {
             var reader = ByteReader(input, offset: consumed)
@@ -261,7 +270,8 @@ struct MessageDecoder {
         case .footer:
             let length = Int(try reader.u16())
             let signature = try reader.bytes(length)
-            guard let hasher, let verificationKey, verificationKey.isValid(signature: signature, for: hasher.finalize()) else {
+            guard let hasher, let verificationKey, verificationKey.isValid(signature: signature, for: hasher.finalize())
+            else {
                 throw EncryptionSDKError.authenticationFailure
             }
             stage = .done
@@ -276,7 +286,9 @@ struct MessageDecoder {
         let frameSequence = isFinal ? try reader.u32() : first
         let iv = try reader.view(MessageHeader.ivLength)
         let length = isFinal ? Int(try reader.u32()) : Int(header.frameLength)
-        guard frameSequence == sequence, length <= Int(header.frameLength) else { throw EncryptionSDKError.authenticationFailure }
+        guard frameSequence == sequence, length <= Int(header.frameLength) else {
+            throw EncryptionSDKError.authenticationFailure
+        }
         let ciphertext = try reader.view(length)
         let tag = try reader.view(MessageHeader.tagLength)
         let aad = BodyAAD.make(
@@ -306,7 +318,12 @@ struct MessageDecoder {
         }
         let ciphertext = try reader.view(Int(length))
         let tag = try reader.view(MessageHeader.tagLength)
-        let aad = BodyAAD.make(messageID: header.messageID, label: BodyAAD.singleBlockLabel, sequence: 1, length: length)
+        let aad = BodyAAD.make(
+            messageID: header.messageID,
+            label: BodyAAD.singleBlockLabel,
+            sequence: 1,
+            length: length
+        )
         try open(iv: iv, ciphertext: ciphertext, tag: tag, aad: aad, into: &output)
         stage = isSigned ? .footer : .done
     }

@@ -100,7 +100,9 @@ public struct MessageHeader: Sendable {
         maxEncryptedDataKeys: Int?
     ) throws -> (header: MessageHeader, length: Int) {
         let version = try reader.u8()
-        guard version == 1 || version == 2 else { throw EncryptionSDKError.malformed("unknown message format version \(version)") }
+        guard version == 1 || version == 2 else {
+            throw EncryptionSDKError.malformed("unknown message format version \(version)")
+        }
         if version == 1 {
             guard try reader.u8() == v1Type else { throw EncryptionSDKError.malformed("unknown v1 message type") }
         }
@@ -149,7 +151,8 @@ public struct MessageHeader: Sendable {
         }
         switch contentType {
         case .framed where frameLength == 0: throw EncryptionSDKError.malformed("framed message with frame length 0")
-        case .nonFramed where frameLength != 0: throw EncryptionSDKError.malformed("non-framed message with a frame length")
+        case .nonFramed where frameLength != 0:
+            throw EncryptionSDKError.malformed("non-framed message with a frame length")
         default: break
         }
         let body = Array(UnsafeRawBufferPointer(rebasing: reader.bytes[0..<reader.offset]))

@@ -17,11 +17,15 @@ public struct MultiKeyring: Keyring {
         var materials = materials
         if let generator {
             guard materials.plaintextDataKey == nil else {
-                throw EncryptionSDKError.invalidMaterials("a multi-keyring with a generator got materials that hold a data key")
+                throw EncryptionSDKError.invalidMaterials(
+                    "a multi-keyring with a generator got materials that hold a data key"
+                )
             }
             materials = try await generator.onEncrypt(materials)
         } else if materials.plaintextDataKey == nil {
-            throw EncryptionSDKError.invalidMaterials("a multi-keyring without a generator needs materials that hold a data key")
+            throw EncryptionSDKError.invalidMaterials(
+                "a multi-keyring without a generator needs materials that hold a data key"
+            )
         }
         for child in children {
             materials = try await child.onEncrypt(materials)
@@ -33,7 +37,9 @@ public struct MultiKeyring: Keyring {
         _ materials: DecryptionMaterials,
         encryptedDataKeys: [EncryptedDataKey]
     ) async throws -> DecryptionMaterials {
-        guard materials.plaintextDataKey == nil else { throw EncryptionSDKError.invalidMaterials("materials already hold a data key") }
+        guard materials.plaintextDataKey == nil else {
+            throw EncryptionSDKError.invalidMaterials("materials already hold a data key")
+        }
         var failures: [String] = []
         for keyring in (generator.map { [$0] } ?? []) + children {
             do {
@@ -44,6 +50,8 @@ public struct MultiKeyring: Keyring {
                 failures.append(String(describing: type(of: error)))
             }
         }
-        throw EncryptionSDKError.noDecryptableKey("no keyring could decrypt a data key: " + failures.joined(separator: "; "))
+        throw EncryptionSDKError.noDecryptableKey(
+            "no keyring could decrypt a data key: " + failures.joined(separator: "; ")
+        )
     }
 }

@@ -52,23 +52,32 @@ public struct RawAESKeyring: Keyring, CustomStringConvertible {
 
     func wrap(_ materials: EncryptionMaterials) throws -> EncryptionMaterials {
         var materials = materials
-        let dataKey = materials.plaintextDataKey ?? SymmetricKey(size: .init(bitCount: materials.algorithmSuite.keyLength * 8))
+        let dataKey =
+            materials.plaintextDataKey ?? SymmetricKey(size: .init(bitCount: materials.algorithmSuite.keyLength * 8))
         let aad = try ContextCoding.serialize(materials.encryptionContext)
         let nonce = AES.GCM.Nonce()
-        let sealed = try dataKey.withUnsafeBytes { try AES.GCM.seal($0, using: wrappingKey, nonce: nonce, authenticating: aad) }
+        let sealed = try dataKey.withUnsafeBytes {
+            try AES.GCM.seal($0, using: wrappingKey, nonce: nonce, authenticating: aad)
+        }
         var info = nameBytes
         info.appendU32(Self.tagLengthBits)
         info.appendU32(UInt32(Self.ivLength))
         info.append(contentsOf: nonce)
         materials.plaintextDataKey = dataKey
         materials.encryptedDataKeys.append(
-            EncryptedDataKey(providerID: keyNamespace, providerInfo: info, ciphertext: Array(sealed.ciphertext + sealed.tag))
+            EncryptedDataKey(
+                providerID: keyNamespace,
+                providerInfo: info,
+                ciphertext: Array(sealed.ciphertext + sealed.tag)
+            )
         )
         return materials
     }
 
     func unwrap(_ materials: DecryptionMaterials, encryptedDataKeys: [EncryptedDataKey]) throws -> DecryptionMaterials {
-        guard materials.plaintextDataKey == nil else { throw EncryptionSDKError.invalidMaterials("materials already hold a data key") }
+        guard materials.plaintextDataKey == nil else {
+            throw EncryptionSDKError.invalidMaterials("materials already hold a data key")
+        }
         let keyLength = materials.algorithmSuite.keyLength
         let aad = try ContextCoding.serialize(materials.encryptionContext)
         for edk in encryptedDataKeys where sameBytes(edk.providerID, keyNamespace) {

@@ -56,7 +56,8 @@ public struct RawRSAKeyring: Keyring, CustomStringConvertible {
         do {
             let privateKey = try privateKeyPEM.map { try _RSA.Encryption.PrivateKey(pemRepresentation: $0) }
             self.keys = Keys(
-                publicKey: try publicKeyPEM.map { try _RSA.Encryption.PublicKey(pemRepresentation: $0) } ?? privateKey?.publicKey,
+                publicKey: try publicKeyPEM.map { try _RSA.Encryption.PublicKey(pemRepresentation: $0) }
+                    ?? privateKey?.publicKey,
                 privateKey: privateKey,
                 rawPrivateKey: try privateKeyPEM.map { try _RSA.BlindSigning.PrivateKey<SHA384>(pemRepresentation: $0) }
             )
@@ -71,7 +72,9 @@ public struct RawRSAKeyring: Keyring, CustomStringConvertible {
     public var description: String { "RawRSAKeyring(\(keyNamespace)/\(keyName), \(padding.rawValue))" }
 
     public func onEncrypt(_ materials: EncryptionMaterials) async throws -> EncryptionMaterials {
-        guard let publicKey = keys.publicKey else { throw EncryptionSDKError.invalidArgument("this RSA keyring has no public key to encrypt with") }
+        guard let publicKey = keys.publicKey else {
+            throw EncryptionSDKError.invalidArgument("this RSA keyring has no public key to encrypt with")
+        }
         let libraryPadding: _RSA.Encryption.Padding
         switch padding {
         case .pkcs1: libraryPadding = ._WEAK_AND_INSECURE_PKCS_V1_5
@@ -84,7 +87,8 @@ public struct RawRSAKeyring: Keyring, CustomStringConvertible {
             )
         }
         var materials = materials
-        let dataKey = materials.plaintextDataKey ?? SymmetricKey(size: .init(bitCount: materials.algorithmSuite.keyLength * 8))
+        let dataKey =
+            materials.plaintextDataKey ?? SymmetricKey(size: .init(bitCount: materials.algorithmSuite.keyLength * 8))
         let wrapped = try dataKey.withUnsafeBytes { try publicKey.encrypt($0, padding: libraryPadding) }
         materials.plaintextDataKey = dataKey
         materials.encryptedDataKeys.append(
@@ -97,7 +101,9 @@ public struct RawRSAKeyring: Keyring, CustomStringConvertible {
         _ materials: DecryptionMaterials,
         encryptedDataKeys: [EncryptedDataKey]
     ) async throws -> DecryptionMaterials {
-        guard materials.plaintextDataKey == nil else { throw EncryptionSDKError.invalidMaterials("materials already hold a data key") }
+        guard materials.plaintextDataKey == nil else {
+            throw EncryptionSDKError.invalidMaterials("materials already hold a data key")
+        }
         guard let privateKey = keys.privateKey, let rawPrivateKey = keys.rawPrivateKey else {
             throw EncryptionSDKError.noDecryptableKey("this RSA keyring has no private key to decrypt with")
         }

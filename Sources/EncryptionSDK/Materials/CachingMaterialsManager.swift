@@ -190,7 +190,13 @@ public struct CachingMaterialsManager: CryptographicMaterialsManager {
         if let hit { return hit }
 
         let materials = try await underlying.decryptionMaterials(for: request)
-        let entry = MaterialsCache.Entry(materials: .decryption(materials), createdAt: now(), messages: 0, bytes: 0, lastUse: 0)
+        let entry = MaterialsCache.Entry(
+            materials: .decryption(materials),
+            createdAt: now(),
+            messages: 0,
+            bytes: 0,
+            lastUse: 0
+        )
         cache.withState { $0.insert(key, entry, capacity: cache.capacity) }
         return materials
     }
@@ -212,7 +218,9 @@ public struct CachingMaterialsManager: CryptographicMaterialsManager {
         }
         key.append(request.commitmentPolicy.wireTag)
         key.appendLengthPrefixed(try ContextCoding.serialize(request.encryptionContext))
-        for required in request.requiredEncryptionContextKeys.sorted() { key.appendLengthPrefixed(Array(required.utf8)) }
+        for required in request.requiredEncryptionContextKeys.sorted() {
+            key.appendLengthPrefixed(Array(required.utf8))
+        }
         return key
     }
 

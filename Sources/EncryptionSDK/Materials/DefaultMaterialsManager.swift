@@ -44,7 +44,9 @@ public struct DefaultMaterialsManager: CryptographicMaterialsManager {
         for (key, value) in request.reproducedEncryptionContext {
             if let stored = context[key] {
                 guard sameBytes(stored, value) else {
-                    throw EncryptionSDKError.invalidContext("the reproduced encryption context disagrees on key \"\(key)\"")
+                    throw EncryptionSDKError.invalidContext(
+                        "the reproduced encryption context disagrees on key \"\(key)\""
+                    )
                 }
             } else {
                 context[key] = value
@@ -78,7 +80,9 @@ extension EncryptionMaterials {
             throw .invalidMaterials("the keyring returned no data key of the suite's length")
         }
         guard !encryptedDataKeys.isEmpty else { throw .invalidMaterials("the keyring returned no encrypted data key") }
-        guard (signingKey != nil) == (algorithmSuite.signature != nil), signingKey?.algorithm == algorithmSuite.signature else {
+        guard (signingKey != nil) == (algorithmSuite.signature != nil),
+            signingKey?.algorithm == algorithmSuite.signature
+        else {
             throw .invalidMaterials("the signing key does not match the suite")
         }
         for edk in encryptedDataKeys { try edk.validateLengths() }

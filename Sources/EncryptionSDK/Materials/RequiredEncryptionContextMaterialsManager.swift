@@ -6,7 +6,9 @@ public struct RequiredEncryptionContextMaterialsManager: CryptographicMaterialsM
 
     /// - Throws: ``EncryptionSDKError`` `invalidArgument` when `requiredKeys` is empty.
     public init(underlying: any CryptographicMaterialsManager, requiredKeys: [String]) throws(EncryptionSDKError) {
-        guard !requiredKeys.isEmpty else { throw .invalidArgument("a required-encryption-context CMM needs at least one key") }
+        guard !requiredKeys.isEmpty else {
+            throw .invalidArgument("a required-encryption-context CMM needs at least one key")
+        }
         self.underlying = underlying
         self.requiredKeys = Array(Set(requiredKeys)).sorted()
     }
@@ -21,7 +23,8 @@ public struct RequiredEncryptionContextMaterialsManager: CryptographicMaterialsM
             throw EncryptionSDKError.invalidContext("the encryption context lacks required key \"\(key)\"")
         }
         var request = request
-        request.requiredEncryptionContextKeys = Array(Set(request.requiredEncryptionContextKeys).union(requiredKeys)).sorted()
+        request.requiredEncryptionContextKeys = Array(Set(request.requiredEncryptionContextKeys).union(requiredKeys))
+            .sorted()
         let materials = try await underlying.encryptionMaterials(for: request)
         guard Set(requiredKeys).isSubset(of: materials.requiredEncryptionContextKeys) else {
             throw EncryptionSDKError.invalidMaterials("the underlying CMM dropped required encryption context keys")
@@ -35,7 +38,9 @@ public struct RequiredEncryptionContextMaterialsManager: CryptographicMaterialsM
         }
         let materials = try await underlying.decryptionMaterials(for: request)
         for key in requiredKeys where materials.encryptionContext[key] == nil {
-            throw EncryptionSDKError.invalidMaterials("the underlying CMM dropped required encryption context key \"\(key)\"")
+            throw EncryptionSDKError.invalidMaterials(
+                "the underlying CMM dropped required encryption context key \"\(key)\""
+            )
         }
         return materials
     }

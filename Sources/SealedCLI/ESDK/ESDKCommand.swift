@@ -45,7 +45,9 @@ struct RawAESKeyOptions: ParsableArguments {
             bytes = [UInt8](decoded)
         } else {
             let path = keyFile!
-            guard let contents = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read key file \(path)") }
+            guard let contents = FileManager.default.contents(atPath: path) else {
+                throw CLIError("cannot read key file \(path)")
+            }
             let text = String(decoding: contents, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             if let decoded = Data(base64Encoded: text), [16, 24, 32].contains(decoded.count) {
                 bytes = [UInt8](decoded)
@@ -64,7 +66,8 @@ struct MessageIOOptions: ParsableArguments {
 
     @Option(
         name: .customLong("output"),
-        help: "The file to write, or - for standard output. Files are written beside the target and renamed into place only on success.",
+        help:
+            "The file to write, or - for standard output. Files are written beside the target and renamed into place only on success.",
         completion: .file()
     )
     var output: String
@@ -78,7 +81,10 @@ struct MessageIOOptions: ParsableArguments {
     )
     var context: [String] = []
 
-    @Option(name: .customLong("max-encrypted-data-keys"), help: "Refuse messages with more encrypted data keys than this.")
+    @Option(
+        name: .customLong("max-encrypted-data-keys"),
+        help: "Refuse messages with more encrypted data keys than this."
+    )
     var maxEncryptedDataKeys: Int?
 
     func encryptionContext() throws -> EncryptionContext {

@@ -1,6 +1,6 @@
-public import Foundation
 internal import Crypto
 public import EncryptionSDK
+public import Foundation
 
 /// Runs AWS Encryption SDK decrypt test vectors: `awses-decrypt` manifests (versions 2, 4 and 5, with
 /// their `keys.json`; aws-crypto-tools-test-vector-framework features 0002 and 0004) and message-format
@@ -51,7 +51,9 @@ public enum TestVectors {
         if isKnownAnswerFile(json) { return try await runKnownAnswers(json, name: url.lastPathComponent) }
         guard let manifest = json["manifest"] as? [String: Any], manifest["type"] as? String == "awses-decrypt",
             let version = manifest["version"] as? Int
-        else { throw ManifestError(description: "\(url.path) is neither an awses-decrypt manifest nor a known-answer file") }
+        else {
+            throw ManifestError(description: "\(url.path) is neither an awses-decrypt manifest nor a known-answer file")
+        }
         guard [2, 3, 4, 5].contains(version) else {
             throw ManifestError(description: "\(url.path): awses-decrypt manifest version \(version) is not supported")
         }
@@ -65,8 +67,12 @@ public enum TestVectors {
         for (id, value) in tests.sorted(by: { $0.key < $1.key }) {
             let name = "\(group)/\(id)"
             do {
-                guard let test = value as? [String: Any] else { throw ManifestError(description: "test is not an object") }
-                let vector = try version == 5 ? Vector(v5: test, keys: keys, folder: folder) : Vector(v2: test, keys: keys, folder: folder)
+                guard let test = value as? [String: Any] else {
+                    throw ManifestError(description: "test is not an object")
+                }
+                let vector =
+                    try version == 5
+                    ? Vector(v5: test, keys: keys, folder: folder) : Vector(v2: test, keys: keys, folder: folder)
                 outcomes.append(await vector.run(name: name))
             } catch {
                 outcomes.append(Outcome(name: name, passed: false, detail: "unreadable test: \(error)"))
@@ -95,10 +101,14 @@ public enum TestVectors {
                 throw ManifestError(description: "no master keys")
             }
             let keyrings = try masterKeys.map { try keys.keyring($0) }
-            let keyring: any Keyring = keyrings.count == 1 ? keyrings[0] : try MultiKeyring(generator: nil, children: keyrings)
+            let keyring: any Keyring =
+                keyrings.count == 1 ? keyrings[0] : try MultiKeyring(generator: nil, children: keyrings)
             reproducedContext = test["encryption-context"] as? [String: String] ?? [:]
             if test["cmm"] as? String == "RequiredEncryptionContext", !reproducedContext.isEmpty {
-                cmm = try RequiredEncryptionContextMaterialsManager(keyring: keyring, requiredKeys: Array(reproducedContext.keys))
+                cmm = try RequiredEncryptionContextMaterialsManager(
+                    keyring: keyring,
+                    requiredKeys: Array(reproducedContext.keys)
+                )
             } else {
                 cmm = DefaultMaterialsManager(keyring: keyring)
             }
@@ -118,12 +128,18 @@ public enum TestVectors {
             cmm = try Self.materialsManager(description, keys: keys)
         }
 
-        static func materialsManager(_ description: [String: Any], keys: Keys) throws -> any CryptographicMaterialsManager {
+        static func materialsManager(
+            _ description: [String: Any],
+            keys: Keys
+        ) throws -> any CryptographicMaterialsManager {
             if description["type"] as? String == "required-encryption-context-cmm" {
                 guard let underlying = description["underlying"] as? [String: Any],
                     let required = description["requiredEncryptionContextKeys"] as? [String]
                 else { throw ManifestError(description: "incomplete required-encryption-context-cmm") }
-                return try RequiredEncryptionContextMaterialsManager(keyring: try keyring(underlying, keys: keys), requiredKeys: required)
+                return try RequiredEncryptionContextMaterialsManager(
+                    keyring: try keyring(underlying, keys: keys),
+                    requiredKeys: required
+                )
             }
             return DefaultMaterialsManager(keyring: try keyring(description, keys: keys))
         }
@@ -133,7 +149,9 @@ public enum TestVectors {
             case "raw": return try keys.keyring(description)
             case "multi-keyring":
                 let generator = try (description["generator"] as? [String: Any]).map { try keyring($0, keys: keys) }
-                let children = try (description["childKeyrings"] as? [[String: Any]] ?? []).map { try keyring($0, keys: keys) }
+                let children = try (description["childKeyrings"] as? [[String: Any]] ?? []).map {
+                    try keyring($0, keys: keys)
+                }
                 return try MultiKeyring(generator: generator, children: children)
             case let other: throw ManifestError(description: "unsupported keyring type \(other ?? "none")")
             }
@@ -145,12 +163,22 @@ public enum TestVectors {
                 let message = try [UInt8](Data(contentsOf: ciphertext))
                 let expected = try plaintext.map { try [UInt8](Data(contentsOf: $0)) }
                 do {
-                    let result = try await client.decrypt(message, materialsManager: cmm, encryptionContext: reproducedContext)
-                    guard let expected else { return Outcome(name: name, passed: false, detail: "expected an error, decrypt succeeded") }
-                    guard result.plaintext == expected else { return Outcome(name: name, passed: false, detail: "plaintext differs") }
+                    let result = try await client.decrypt(
+                        message,
+                        materialsManager: cmm,
+                        encryptionContext: reproducedContext
+                    )
+                    guard let expected else {
+                        return Outcome(name: name, passed: false, detail: "expected an error, decrypt succeeded")
+                    }
+                    guard result.plaintext == expected else {
+                        return Outcome(name: name, passed: false, detail: "plaintext differs")
+                    }
                     return Outcome(name: name, passed: true, detail: "")
                 } catch {
-                    guard expected == nil else { return Outcome(name: name, passed: false, detail: "expected success, got \(error)") }
+                    guard expected == nil else {
+                        return Outcome(name: name, passed: false, detail: "expected success, got \(error)")
+                    }
                     return Outcome(name: name, passed: true, detail: "")
                 }
             } catch {
@@ -164,7 +192,9 @@ public enum TestVectors {
         let entries: [String: [String: Any]]
 
         init(json: [String: Any]) throws {
-            guard let keys = json["keys"] as? [String: [String: Any]] else { throw ManifestError(description: "keys.json has no keys") }
+            guard let keys = json["keys"] as? [String: [String: Any]] else {
+                throw ManifestError(description: "keys.json has no keys")
+            }
             entries = keys
         }
 
@@ -176,7 +206,9 @@ public enum TestVectors {
             let material = try string(key, "material")
             switch description["encryption-algorithm"] as? String {
             case "aes":
-                guard let bytes = Data(base64Encoded: material) else { throw ManifestError(description: "key \(keyID) is not base64") }
+                guard let bytes = Data(base64Encoded: material) else {
+                    throw ManifestError(description: "key \(keyID) is not base64")
+                }
                 return try RawAESKeyring(keyNamespace: namespace, keyName: name, wrappingKey: SymmetricKey(data: bytes))
             case "rsa":
                 let padding: RawRSAKeyring.Padding
@@ -210,7 +242,9 @@ public enum TestVectors {
 
     /// Entries give the plaintext data key, so a keyring that hands it out replaces the real one.
     private static func runKnownAnswers(_ json: [String: Any], name: String) async throws -> [Outcome] {
-        guard let tests = json["tests"] as? [[String: Any]] else { throw ManifestError(description: "\(name) has no tests") }
+        guard let tests = json["tests"] as? [[String: Any]] else {
+            throw ManifestError(description: "\(name) has no tests")
+        }
         let client = EncryptionClient(commitmentPolicy: .requireEncryptAllowDecrypt)
         var outcomes: [Outcome] = []
         for (index, test) in tests.enumerated() {
@@ -238,7 +272,13 @@ public enum TestVectors {
                     outcomes.append(Outcome(name: label, passed: true, detail: ""))
                 }
             } catch {
-                outcomes.append(Outcome(name: label, passed: !mustSucceed, detail: mustSucceed ? "expected success, got \(error)" : ""))
+                outcomes.append(
+                    Outcome(
+                        name: label,
+                        passed: !mustSucceed,
+                        detail: mustSucceed ? "expected success, got \(error)" : ""
+                    )
+                )
             }
         }
         return outcomes
@@ -252,7 +292,10 @@ public enum TestVectors {
             throw EncryptionSDKError(.unsupported, "a known-answer keyring only decrypts")
         }
 
-        func onDecrypt(_ materials: DecryptionMaterials, encryptedDataKeys: [EncryptedDataKey]) async throws -> DecryptionMaterials {
+        func onDecrypt(
+            _ materials: DecryptionMaterials,
+            encryptedDataKeys: [EncryptedDataKey]
+        ) async throws -> DecryptionMaterials {
             var materials = materials
             materials.plaintextDataKey = SymmetricKey(data: dataKey)
             return materials

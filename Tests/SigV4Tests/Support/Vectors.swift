@@ -130,14 +130,24 @@ struct VectorCase: Sendable, CustomTestStringConvertible {
         String(decoding: try bytes(file), as: UTF8.self)
     }
 
-    /// `request.txt`, or `<name>.req` in the classic layout.
-    func unsignedRequest() throws -> HTTPMessage {
-        try HTTPMessage(decoding: bytes(isClassic ? "\(baseName).req" : "request.txt"))
+    /// `request.txt`, or `<name>.req` in the classic layout, as the signer sees it.
+    ///
+    /// - Parameter payload: The payload to sign instead of the SHA-256 of the body, such as ``Payload/unsigned``.
+    func unsignedRequest(payload: Payload? = nil) throws -> Request {
+        var request = try Request(httpMessage: bytes(isClassic ? "\(baseName).req" : "request.txt"))
+        if let payload { request.payload = payload }
+        return request
     }
 
-    /// The signed request of a mode: `header-signed-request.txt` or `query-signed-request.txt`; `<name>.sreq`.
-    func signedRequest(_ mode: Mode) throws -> HTTPMessage {
-        try HTTPMessage(decoding: bytes(isClassic ? "\(baseName).sreq" : "\(mode.rawValue)-signed-request.txt"))
+    /// The signed request of a mode as the verifier sees it: `header-signed-request.txt` or
+    /// `query-signed-request.txt`; `<name>.sreq`.
+    func signedRequest(_ mode: Mode) throws -> Request {
+        try Request(httpMessage: signedMessage(mode))
+    }
+
+    /// The bytes of the signed request's file, for changes to the body (the end of the file when there is one).
+    func signedMessage(_ mode: Mode) throws -> [UInt8] {
+        try bytes(isClassic ? "\(baseName).sreq" : "\(mode.rawValue)-signed-request.txt")
     }
 
     func canonicalRequest(_ mode: Mode) throws -> String {
@@ -168,72 +178,6 @@ struct VectorCase: Sendable, CustomTestStringConvertible {
     enum Mode: String, Sendable {
         case header
         case query
-    }
-}
-
-/// A request of the suite's text format, decoded.
-///
-/// The first line is `METHOD SP request-target SP HTTP/1.1`; the target is not percent-encoded, so it is cut at
-/// the first space and at the final ` HTTP/1.1`. Headers are `Name:value` (the value is kept untrimmed); a line
-/// starting with a space or tab continues the previous header (obs-fold), joined with one space. An empty line
-/// ends the headers, and the rest of the file is the body.
-struct HTTPMessage {
-    var method: String
-    var path: String
-    var query: String
-    var headers: [(name: String, value: String)]
-    var body: [UInt8]
-
-    init(decoding bytes: [UInt8]) throws {
-        let newline = UInt8(ascii: "\n")
-        var lines: [ArraySlice<UInt8>] = []
-        var start = bytes.startIndex
-        var bodyStart = bytes.endIndex
-        while start < bytes.endIndex {
-            let end = bytes[start...].firstIndex(of: newline) ?? bytes.endIndex
-            let line = bytes[start..<end]
-            start = end == bytes.endIndex ? end : end + 1
-            if line.isEmpty && !lines.isEmpty {
-                bodyStart = start
-                break
-            }
-            lines.append(line)
-        }
-        body = Array(bytes[min(bodyStart, bytes.endIndex)...])
-
-        let requestLine = String(decoding: try #require(lines.first, "empty request"), as: UTF8.self)
-        let methodEnd = try #require(requestLine.firstIndex(of: " "), "no method in \(requestLine)")
-        method = String(requestLine[..<methodEnd])
-        var target = requestLine[requestLine.index(after: methodEnd)...]
-        if target.hasSuffix(" HTTP/1.1") {
-            target = target.dropLast(" HTTP/1.1".count)
-        } else if let lastSpace = target.lastIndex(of: " ") {
-            target = target[..<lastSpace]
-        }
-        if let question = target.firstIndex(of: "?") {
-            path = String(target[..<question])
-            query = String(target[target.index(after: question)...])
-        } else {
-            path = String(target)
-            query = ""
-        }
-
-        headers = []
-        for line in lines.dropFirst() {
-            let text = String(decoding: line, as: UTF8.self)
-            if text.first == " " || text.first == "\t", let last = headers.popLast() {
-                let continuation = text.trimmingCharacters(in: .whitespaces)
-                headers.append((name: last.name, value: last.value + " " + continuation))
-                continue
-            }
-            let colon = try #require(text.firstIndex(of: ":"), "header without colon: \(text)")
-            headers.append((name: String(text[..<colon]), value: String(text[text.index(after: colon)...])))
-        }
-    }
-
-    /// The request as the signer or verifier sees it; the payload is the SHA-256 of the body.
-    func request(payload: Payload? = nil) -> SigV4.Request {
-        SigV4.Request(method: method, path: path, query: query, headers: headers, payload: payload ?? .body(body))
     }
 }
 

@@ -1,0 +1,26 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Benchmarks of the Sealed Events package, kept apart so users never resolve the benchmark tool.
+/// Run with `swift package benchmark` here, or `scripts/bench` from the root for the comparisons.
+let package = Package(
+    name: "sealed-events-benchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "sealed-events", path: "../"),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "ESDKBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "EncryptionSDK", package: "sealed-events"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Benchmarks/ESDKBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        )
+    ]
+)
