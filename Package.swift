@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "EncryptionSDK", targets: ["EncryptionSDK"]),
         .library(name: "SigV4", targets: ["SigV4"]),
+        .library(name: "KMS", targets: ["KMS"]),
         .library(name: "SealedTesting", targets: ["SealedTesting"]),
         .library(name: "SealedCLI", targets: ["SealedCLI"]),
         .executable(name: "sealed", targets: ["sealed"]),
@@ -16,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
     ],
     targets: [
         // The AWS Encryption SDK message format, keyrings and materials managers; swift-crypto only.
@@ -31,11 +34,25 @@ let package = Package(
             name: "SigV4",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
+        // AWS KMS and STS clients (JSON 1.1 and query protocols), credentials, the KMS keyring.
+        .target(
+            name: "KMS",
+            dependencies: [
+                "EncryptionSDK",
+                "SigV4",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "SealedCLI",
             dependencies: [
                 "EncryptionSDK",
                 "SigV4",
+                "KMS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -60,6 +77,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "SealedTesting"]),
+        .testTarget(
+            name: "KMSTests",
+            dependencies: ["KMS", "EncryptionSDK", "SigV4", "SealedTesting", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .testTarget(name: "SealedCLITests", dependencies: ["SealedCLI", "SealedTesting", "EncryptionSDK"]),
     ]
 )

@@ -32,6 +32,7 @@ from aws_encryption_sdk.identifiers import (  # noqa: E402
 )
 from aws_encryption_sdk.internal.crypto.wrapping_keys import WrappingKey  # noqa: E402
 from aws_encryption_sdk.key_providers.base import MasterKeyProvider, MasterKeyProviderConfig  # noqa: E402
+from aws_encryption_sdk.key_providers.kms import KMSMasterKey  # noqa: E402
 from aws_encryption_sdk.key_providers.raw import RawMasterKey  # noqa: E402
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 
@@ -40,6 +41,7 @@ try:
     from aws_cryptographic_material_providers.mpl.config import MaterialProvidersConfig
     from aws_cryptographic_material_providers.mpl.models import (
         AesWrappingAlg,
+        CreateAwsKmsKeyringInput,
         CreateDefaultCryptographicMaterialsManagerInput,
         CreateMultiKeyringInput,
         CreateRawAesKeyringInput,
@@ -166,6 +168,27 @@ def rsa_pems(spec):
     return public_bytes, private_bytes
 
 
+_kms_clients = {}
+
+
+def kms_client(spec):
+    """A boto3 KMS client for an "aws-kms" description (cached by endpoint, region and access key)."""
+    import boto3
+
+    args = {"region_name": field(spec, "region")}
+    if spec.get("endpoint_url"):
+        args["endpoint_url"] = spec["endpoint_url"]
+    if spec.get("access_key_id"):
+        args["aws_access_key_id"] = spec["access_key_id"]
+        args["aws_secret_access_key"] = field(spec, "secret_access_key")
+        if spec.get("session_token"):
+            args["aws_session_token"] = spec["session_token"]
+    key = json.dumps(args, sort_keys=True)
+    if key not in _kms_clients:
+        _kms_clients[key] = boto3.client("kms", **args)
+    return _kms_clients[key]
+
+
 def cache_key(spec):
     return json.dumps(spec, sort_keys=True)
 
@@ -192,6 +215,9 @@ def keyring_for(spec):
             key_namespace=field(spec, "namespace"), key_name=field(spec, "name"),
             padding_scheme=getattr(PaddingScheme, RSA_PADDINGS[spec["padding"]][0]),
             public_key=public_bytes, private_key=private_bytes))
+    elif kind == "aws-kms":
+        keyring = MPL.create_aws_kms_keyring(input=CreateAwsKmsKeyringInput(
+            kms_key_id=field(spec, "key_id"), kms_client=kms_client(spec)))
     elif kind == "multi":
         generator = spec.get("generator")
         children = spec.get("children") or []
@@ -252,6 +278,8 @@ def flat_master_keys(spec):
             provider_id=field(spec, "namespace"), key_id=field(spec, "name").encode("utf-8"),
             wrapping_key=WrappingKey(wrapping_algorithm=RSA_PADDINGS[spec["padding"]][1],
                                      wrapping_key=material, wrapping_key_type=key_type))
+    elif kind == "aws-kms":
+        master_key = KMSMasterKey(key_id=field(spec, "key_id"), client=kms_client(spec))
     else:
         raise CaseError("unknown keyring type %r" % (kind,))
     _master_keys[key] = master_key

@@ -1,0 +1,217 @@
+internal import AsyncHTTPClient
+internal import Foundation
+internal import Logging
+internal import NIOCore
+internal import NIOHTTP1
+internal import SigV4
+
+/// A response as the transport hands it to the protocol layer: status, headers and the whole body.
+struct RawResponse: Sendable {
+    var status: Int
+    var headers: HTTPHeaders
+    var body: [UInt8]
+
+    func header(_ name: String) -> String? { headers.first(name: name) }
+}
+
+/// An error the protocol layer decoded from a response, which may be worth retrying.
+protocol RetryableServiceError: Error {
+    var isRetryable: Bool { get }
+}
+
+extension KMSError: RetryableServiceError {}
+
+/// Sends signed AWS requests over one `HTTPClient`: SigV4 signing, per-attempt timeout, response size limit,
+/// and bounded retries with exponential backoff and full jitter.
+struct Transport: Sendable {
+    let httpClient: HTTPClient
+    let endpoint: URL
+    let region: String
+    let service: String
+    let credentialProvider: any CredentialProvider
+    let options: ClientOptions
+    let logger: Logger
+    let signer: Signer
+    let host: String
+    let path: String
+
+    init(
+        httpClient: HTTPClient,
+        endpoint: URL,
+        region: String,
+        service: String,
+        credentialProvider: any CredentialProvider,
+        options: ClientOptions,
+        logger: Logger
+    ) throws(ClientError) {
+        guard let scheme = endpoint.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            let hostName = endpoint.host, !hostName.isEmpty
+        else { throw ClientError(.invalidConfiguration, "endpoint \(endpoint) is not an http(s) URL with a host") }
+        self.httpClient = httpClient
+        self.endpoint = endpoint
+        self.region = region
+        self.service = service
+        self.credentialProvider = credentialProvider
+        self.options = options
+        self.logger = logger
+        self.signer = Signer()
+        let bracketed = hostName.contains(":") ? "[\(hostName)]" : hostName
+        if let port = endpoint.port, !(scheme == "http" && port == 80), !(scheme == "https" && port == 443) {
+            self.host = "\(bracketed):\(port)"
+        } else {
+            self.host = bracketed
+        }
+        let endpointPath = endpoint.path
+        self.path = endpointPath.isEmpty ? "/" : endpointPath
+    }
+
+    /// Sends a POST with the given body and headers, retrying as ``ClientOptions`` says, and hands each response
+    /// to `decode`, which returns the result or throws (a ``RetryableServiceError`` may be retried).
+    func send<Result>(
+        operation: String,
+        body: [UInt8],
+        headers: [(name: String, value: String)],
+        decode: (RawResponse) throws -> Result
+    ) async throws -> Result {
+        var attempt = 1
+        while true {
+            do {
+                let response = try await attemptOnce(body: body, headers: headers)
+                return try decode(response)
+            } catch {
+                guard attempt < options.maxAttempts, Self.isRetryable(error), !Task.isCancelled else { throw error }
+                let delay = options.backoff(beforeRetry: attempt)
+                logger.debug(
+                    "retrying AWS call",
+                    metadata: [
+                        "service": "\(service)", "operation": "\(operation)", "attempt": "\(attempt)",
+                        "error": "\(error)", "delay": "\(delay)",
+                    ]
+                )
+                try await Task.sleep(for: delay)
+                attempt += 1
+            }
+        }
+    }
+
+    static func isRetryable(_ error: any Error) -> Bool {
+        if let error = error as? ClientError { return error.isRetryable }
+        if let error = error as? any RetryableServiceError { return error.isRetryable }
+        return false
+    }
+
+    private func attemptOnce(body: [UInt8], headers: [(name: String, value: String)]) async throws -> RawResponse {
+        let credentials = try await credentialProvider.credentials()
+        var signed: [(name: String, value: String)] = [(name: "Host", value: host)]
+        signed.append(contentsOf: headers)
+        let signature = signer.sign(
+            SigV4.Request(method: "POST", path: path, headers: signed, payload: .body(body)),
+            credentials: credentials,
+            region: region,
+            service: service,
+            date: Date()
+        )
+        var request = HTTPClientRequest(url: endpoint.absoluteString)
+        request.method = .POST
+        for header in signed { request.headers.add(name: header.name, value: header.value) }
+        for header in signature.headers { request.headers.replaceOrAdd(name: header.name, value: header.value) }
+        request.headers.add(name: "User-Agent", value: options.userAgent)
+        request.headers.add(name: "Content-Length", value: String(body.count))
+        request.body = .bytes(ByteBuffer(bytes: body))
+
+        let timeout = options.timeout
+        let limit = options.maxResponseBytes
+        let client = httpClient
+        let prepared = request
+        return try await withThrowingTaskGroup(of: RawResponse.self) { group in
+            group.addTask {
+                try await Self.execute(prepared, client: client, timeout: timeout, limit: limit)
+            }
+            group.addTask {
+                // A backstop: the HTTP client's own deadline (the same timeout) normally ends the request first,
+                // with the more precise error (for example the connection failure it kept retrying).
+                try await Task.sleep(for: timeout + .milliseconds(500))
+                throw ClientError(.timeout, "no complete response within \(timeout)")
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next() else {
+                throw ClientError(.connectionFailed, "the request ended without a response")
+            }
+            return first
+        }
+    }
+
+    private static func execute(
+        _ request: HTTPClientRequest,
+        client: HTTPClient,
+        timeout: Duration,
+        limit: Int
+    ) async throws -> RawResponse {
+        let response: HTTPClientResponse
+        do {
+            response = try await client.execute(request, timeout: TimeAmount.nanoseconds(Int64(timeout.nanoseconds)))
+        } catch {
+            throw classify(error, receivingBody: false)
+        }
+        if let length = response.headers.first(name: "Content-Length").flatMap(Int.init), length > limit {
+            throw ClientError(.responseTooLarge, "the response declares \(length) bytes, more than the limit \(limit)")
+        }
+        do {
+            let buffer = try await response.body.collect(upTo: limit)
+            return RawResponse(
+                status: Int(response.status.code),
+                headers: response.headers,
+                body: Array(buffer.readableBytesView)
+            )
+        } catch {
+            throw classify(error, receivingBody: true)
+        }
+    }
+
+    private static func classify(_ error: any Error, receivingBody: Bool) -> any Error {
+        if error is ClientError || error is CancellationError { return error }
+        if error is NIOTooManyBytesError {
+            return ClientError(.responseTooLarge, "the response body is larger than the limit")
+        }
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout:
+                return ClientError(.timeout, "no complete response in time (\(error))")
+            case .cancelled:
+                return CancellationError()
+            default:
+                break
+            }
+        }
+        if receivingBody {
+            return ClientError(.truncatedResponse, "the response body ended early: \(error)")
+        }
+        return ClientError(.connectionFailed, "could not complete the request: \(error)")
+    }
+}
+
+/// The `HTTPClient` every KMS and STS client uses unless given one: created on first use, shared by all clients
+/// of the process (so connections are reused across them), never shut down.
+///
+/// It differs from `HTTPClient.shared` in two settings: redirects are refused (AWS APIs never redirect a signed
+/// POST), and a failed connection attempt is not retried inside the HTTP client, which would otherwise keep
+/// retrying until the request's deadline; the clients' own bounded retry with backoff decides instead, so a
+/// refused connection surfaces as ``ClientError`` `connectionFailed` at once.
+let sharedHTTPClient: HTTPClient = {
+    var configuration = HTTPClient.Configuration()
+    configuration.redirectConfiguration = .disallow
+    configuration.connectionPool.retryConnectionEstablishment = false
+    configuration.timeout.connect = .seconds(10)
+    return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+}()
+
+extension Duration {
+    var nanoseconds: Int64 {
+        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
+    }
+}
+
+extension Logger {
+    /// A logger that drops everything: the default when the caller passes none.
+    static let noop = Logger(label: "sealed.kms", factory: { _ in SwiftLogNoOpLogHandler() })
+}
