@@ -1,5 +1,6 @@
 import Foundation
 import KMS
+import SealedTesting
 import SigV4
 import Synchronization
 import Testing

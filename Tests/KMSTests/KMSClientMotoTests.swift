@@ -1,5 +1,6 @@
 import Foundation
 import KMS
+import SealedTesting
 import Testing
 
 /// Every KMS operation of the client against moto server (which implements all 26 of them), with IAM

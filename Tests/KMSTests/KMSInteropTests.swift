@@ -2,6 +2,7 @@ import Crypto
 import EncryptionSDK
 import Foundation
 import KMS
+import SealedTesting
 import Testing
 
 /// Interop with the official Python ESDK's AWS KMS keyring (MPL keyring API and legacy `KMSMasterKey`) against

@@ -1,5 +1,6 @@
 import Foundation
 import KMS
+import SealedTesting
 import Testing
 
 /// The wire shapes: AWS member names, base64 blobs, epoch-second timestamps, error bodies.

@@ -26,10 +26,13 @@ struct ESDKCommandTests {
         }
     }
 
-    static func sealed(_ arguments: [String], stdin: Data? = nil) throws -> Run {
+    static func sealed(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]) throws -> Run {
         let process = Process()
         process.executableURL = try binary
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let out = Pipe()
         let err = Pipe()
         let input = Pipe()
@@ -236,5 +239,80 @@ struct ESDKCommandTests {
             stdin: encrypted.stdout
         )
         #expect(decrypted.stdout == Data("hi".utf8))
+    }
+
+    // MARK: AWS KMS keys (against the moto server scripts/test starts)
+
+    static func awsEnvironment(_ user: MotoFixture.User) -> [String: String] {
+        [
+            "AWS_ACCESS_KEY_ID": user.accessKeyId, "AWS_SECRET_ACCESS_KEY": user.secretAccessKey,
+            "AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+        ]
+    }
+
+    @Test func kmsKeysEncryptAndDecrypt() throws {
+        guard let moto = try MotoFixture.located() else { return }
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let input = folder.appendingPathComponent("plain")
+        let plaintext = Data((0..<9000).map { UInt8($0 % 199) })
+        try plaintext.write(to: input)
+        let endpoint = ["--endpoint-url", moto.endpoint, "--region", moto.region]
+        let env = Self.awsEnvironment(moto.allowed)
+        // Two KMS keys and a raw AES key: any of them opens the message alone.
+        let encrypted = try Self.sealed(
+            ["esdk", "encrypt", "--input", input.path, "--output", "-", "--kms-key", moto.alias, "--kms-key", moto.secondaryKey,
+             "--context", "tenant=acme"] + Self.keyArgs + endpoint,
+            environment: env
+        )
+        #expect(encrypted.status == 0, "\(encrypted.stderr)")
+        let decryptions: [[String]] = [
+            ["--kms-key", moto.primaryKey] + endpoint,
+            ["--kms-key", moto.secondaryKey] + endpoint,
+            ["--discovery"] + endpoint,
+            Self.keyArgs,
+        ]
+        for keys in decryptions {
+            let run = try Self.sealed(["esdk", "decrypt", "--input", "-", "--output", "-"] + keys, stdin: encrypted.stdout, environment: env)
+            #expect(run.status == 0, "\(keys): \(run.stderr)")
+            #expect(run.stdout == plaintext, "\(keys)")
+        }
+    }
+
+    @Test func kmsRefusalsPrintTheAWSErrorCode() throws {
+        guard let moto = try MotoFixture.located() else { return }
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let input = folder.appendingPathComponent("plain")
+        try Data("secret".utf8).write(to: input)
+        let endpoint = ["--endpoint-url", moto.endpoint, "--region", moto.region]
+        let denied = try Self.sealed(
+            ["esdk", "encrypt", "--input", input.path, "--output", "-", "--kms-key", moto.primaryKey] + endpoint,
+            environment: Self.awsEnvironment(moto.denied)
+        )
+        #expect(denied.status != 0)
+        #expect(denied.stdout.isEmpty)
+        #expect(denied.stderr.hasPrefix("error: AccessDeniedException"), "\(denied.stderr)")
+        #expect(denied.stderr.split(separator: "\n").count == 1)
+        #expect(!denied.stderr.contains(moto.denied.secretAccessKey))
+
+        let sealedMessage = try Self.sealed(
+            ["esdk", "encrypt", "--input", input.path, "--output", "-", "--kms-key", moto.primaryKey] + endpoint,
+            environment: Self.awsEnvironment(moto.allowed)
+        )
+        #expect(sealedMessage.status == 0, "\(sealedMessage.stderr)")
+        let deniedDecrypt = try Self.sealed(
+            ["esdk", "decrypt", "--input", "-", "--output", "-", "--kms-key", moto.primaryKey] + endpoint,
+            stdin: sealedMessage.stdout,
+            environment: Self.awsEnvironment(moto.denied)
+        )
+        #expect(deniedDecrypt.status != 0)
+        #expect(deniedDecrypt.stdout.isEmpty)
+        #expect(deniedDecrypt.stderr.contains("AccessDeniedException"), "\(deniedDecrypt.stderr)")
+        // Option errors: discovery cannot encrypt; AWS options need a KMS key.
+        let discovery = try Self.sealed(["esdk", "encrypt", "--input", input.path, "--output", "-", "--discovery"] + endpoint)
+        #expect(discovery.status != 0 && discovery.stderr.hasPrefix("error: "))
+        let stray = try Self.sealed(["esdk", "encrypt", "--input", input.path, "--output", "-", "--region", "us-east-1"] + Self.keyArgs)
+        #expect(stray.status != 0 && stray.stderr.hasPrefix("error: "))
     }
 }
