@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "EncryptionSDK", targets: ["EncryptionSDK"]),
         .library(name: "SigV4", targets: ["SigV4"]),
         .library(name: "KMS", targets: ["KMS"]),
+        .library(name: "KeyService", targets: ["KeyService"]),
         .library(name: "SealedTesting", targets: ["SealedTesting"]),
         .library(name: "SealedCLI", targets: ["SealedCLI"]),
         .executable(name: "sealed", targets: ["sealed"]),
@@ -47,6 +48,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The key service's domain: keys, material versions, rotation, aliases, states, ciphertext blobs.
+        .target(
+            name: "KeyService",
+            dependencies: ["KMS", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .target(
             name: "SealedCLI",
             dependencies: [
@@ -77,6 +83,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "SealedTesting"]),
+        .testTarget(
+            name: "KeyServiceTests",
+            dependencies: ["KeyService", "KMS", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .testTarget(
             name: "KMSTests",
             dependencies: ["KMS", "EncryptionSDK", "SigV4", "SealedTesting", .product(name: "Crypto", package: "swift-crypto")]

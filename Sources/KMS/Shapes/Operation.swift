@@ -39,6 +39,8 @@ public struct KMSOperation: WireEnumeration {
     public static let tagResource: KMSOperation = "TagResource"
     public static let untagResource: KMSOperation = "UntagResource"
     public static let listResourceTags: KMSOperation = "ListResourceTags"
+    public static let listKeyRotations: KMSOperation = "ListKeyRotations"
+    public static let updateKeyDescription: KMSOperation = "UpdateKeyDescription"
 }
 
 /// The input shape of one KMS operation, tied to its operation name and output shape.
