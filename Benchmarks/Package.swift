@@ -13,6 +13,24 @@ let package = Package(
     ],
     targets: [
         .executableTarget(
+            name: "SigV4Benchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "SigV4", package: "sealed-events"),
+            ],
+            path: "Benchmarks/SigV4Benchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // Not a benchmark: counts the KMS calls of 100,000 encryptions through the caching CMM.
+        .executableTarget(
+            name: "kms-call-count",
+            dependencies: [
+                .product(name: "EncryptionSDK", package: "sealed-events"),
+                .product(name: "KMS", package: "sealed-events"),
+                .product(name: "SigV4", package: "sealed-events"),
+            ]
+        ),
+        .executableTarget(
             name: "ESDKBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
@@ -21,6 +39,6 @@ let package = Package(
             ],
             path: "Benchmarks/ESDKBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        )
+        ),
     ]
 )
