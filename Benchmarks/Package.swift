@@ -27,6 +27,7 @@ let package = Package(
             dependencies: [
                 .product(name: "EncryptionSDK", package: "sealed-events"),
                 .product(name: "KMS", package: "sealed-events"),
+                .product(name: "SealedTesting", package: "sealed-events"),
                 .product(name: "SigV4", package: "sealed-events"),
             ]
         ),

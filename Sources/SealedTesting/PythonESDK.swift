@@ -7,6 +7,9 @@ public struct PythonESDK: Sendable {
         case rawAES(namespace: String, name: String, key: [UInt8])
         case rawRSA(namespace: String, name: String, padding: String, publicPEM: String?, privatePEM: String?)
         case multi(generator: Keyring, children: [Keyring])
+        /// The Python ESDK's AWS KMS keyring (`KMSMasterKey` in the legacy API) for one key, with a
+        /// boto3 client for `endpoint` signed with the given access key.
+        case awsKMS(keyID: String, region: String, endpoint: String, accessKeyID: String, secretAccessKey: String)
 
         var json: [String: Any] {
             switch self {
@@ -21,6 +24,11 @@ public struct PythonESDK: Sendable {
                 return json
             case .multi(let generator, let children):
                 return ["type": "multi", "generator": generator.json, "children": children.map(\.json)]
+            case .awsKMS(let keyID, let region, let endpoint, let accessKeyID, let secretAccessKey):
+                return [
+                    "type": "aws-kms", "key_id": keyID, "region": region, "endpoint_url": endpoint,
+                    "access_key_id": accessKeyID, "secret_access_key": secretAccessKey,
+                ]
             }
         }
     }

@@ -37,30 +37,6 @@ enum Fixtures {
     }
 }
 
-/// Wraps a keyring and counts its calls.
-final class CountingKeyring: Keyring {
-    let wrapped: any Keyring
-    private let counts = Mutex((encrypt: 0, decrypt: 0))
-
-    init(_ wrapped: any Keyring) { self.wrapped = wrapped }
-
-    var encryptCalls: Int { counts.withLock { $0.encrypt } }
-    var decryptCalls: Int { counts.withLock { $0.decrypt } }
-
-    func onEncrypt(_ materials: EncryptionMaterials) async throws -> EncryptionMaterials {
-        counts.withLock { $0.encrypt += 1 }
-        return try await wrapped.onEncrypt(materials)
-    }
-
-    func onDecrypt(
-        _ materials: DecryptionMaterials,
-        encryptedDataKeys: [EncryptedDataKey]
-    ) async throws -> DecryptionMaterials {
-        counts.withLock { $0.decrypt += 1 }
-        return try await wrapped.onDecrypt(materials, encryptedDataKeys: encryptedDataKeys)
-    }
-}
-
 /// An async sequence of fixed chunks, for the streaming APIs.
 struct Chunks: AsyncSequence, Sendable {
     typealias Element = [UInt8]

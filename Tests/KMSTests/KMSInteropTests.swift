@@ -11,10 +11,10 @@ struct KMSInteropTests {
     static let context: EncryptionContext = ["eventType": "payments.card.captured", "ünïcødé": "✓"]
 
     @Test func swiftEncryptsPythonDecrypts() async throws {
-        guard let moto = try Moto.located(), let peer = try KMSPeer.located() else { return }
+        guard let moto = try Moto.located(), let peer = try PythonESDK.located() else { return }
         let keyring = try KMSKeyring(generatorKeyId: moto.primaryKey, client: try moto.kms())
         let client = EncryptionClient()
-        var cases: [KMSPeer.Case] = []
+        var cases: [PythonESDK.Case] = []
         var plaintexts: [String: [UInt8]] = [:]
         for suite in [AlgorithmSuite.aes256GCMHKDFSHA512CommittingECDSAP384, .aes256GCMHKDFSHA512Committing] {
             let plaintext = Array("swift → python \(suite)".utf8) + Array(repeating: 0x41, count: 5000)
@@ -24,15 +24,15 @@ struct KMSInteropTests {
                 encryptionContext: Self.context,
                 algorithmSuite: suite
             )
-            for api in ["keyring", "master-key"] {
-                let id = "\(suite)-\(api)"
+            for api in [PythonESDK.Case.API.keyring, .masterKey] {
+                let id = "\(suite)-\(api.rawValue)"
                 plaintexts[id] = plaintext
                 cases.append(
-                    KMSPeer.Case(
+                    PythonESDK.Case(
                         id: id,
-                        operation: "decrypt",
+                        operation: .decrypt,
                         api: api,
-                        keyring: KMSPeer.kmsKeyring(moto, keyId: moto.primaryKey),
+                        keyring: moto.pythonKeyring(keyID: moto.primaryKey),
                         encryptionContext: Self.context,
                         input: message.ciphertext
                     )
@@ -48,15 +48,15 @@ struct KMSInteropTests {
     }
 
     @Test func pythonEncryptsSwiftDecrypts() async throws {
-        guard let moto = try Moto.located(), let peer = try KMSPeer.located() else { return }
+        guard let moto = try Moto.located(), let peer = try PythonESDK.located() else { return }
         let plaintext = Array("python → swift".utf8)
         let results = try peer.run(
-            ["keyring", "master-key"].map { api in
-                KMSPeer.Case(
-                    id: api,
-                    operation: "encrypt",
+            [PythonESDK.Case.API.keyring, .masterKey].map { api in
+                PythonESDK.Case(
+                    id: api.rawValue,
+                    operation: .encrypt,
                     api: api,
-                    keyring: KMSPeer.kmsKeyring(moto, keyId: moto.primaryKey),
+                    keyring: moto.pythonKeyring(keyID: moto.primaryKey),
                     encryptionContext: Self.context,
                     input: plaintext
                 )
@@ -85,7 +85,7 @@ struct KMSInteropTests {
     }
 
     @Test func multiKeyringBothDirections() async throws {
-        guard let moto = try Moto.located(), let peer = try KMSPeer.located() else { return }
+        guard let moto = try Moto.located(), let peer = try PythonESDK.located() else { return }
         let aesKey = (0..<32).map { UInt8($0) }
         let kms = try KMSKeyring(generatorKeyId: moto.primaryKey, client: try moto.kms())
         let aes = try RawAESKeyring(
@@ -94,39 +94,39 @@ struct KMSInteropTests {
             wrappingKey: SymmetricKey(data: aesKey)
         )
         let multi = try MultiKeyring(generator: kms, children: [aes])
-        let pythonKMS = KMSPeer.kmsKeyring(moto, keyId: moto.primaryKey)
-        let pythonAES = KMSPeer.rawAESKeyring(namespace: "sealed-interop", name: "aes-1", key: aesKey)
-        let pythonMulti: [String: Any] = ["type": "multi", "generator": pythonKMS, "children": [pythonAES]]
+        let pythonKMS = moto.pythonKeyring(keyID: moto.primaryKey)
+        let pythonAES = PythonESDK.Keyring.rawAES(namespace: "sealed-interop", name: "aes-1", key: aesKey)
+        let pythonMulti = PythonESDK.Keyring.multi(generator: pythonKMS, children: [pythonAES])
 
         // Swift encrypts with KMS + AES; Python opens it with either one alone.
         let plaintext = Array("multi interop".utf8)
         let message = try await EncryptionClient().encrypt(plaintext, keyring: multi, encryptionContext: Self.context)
         var cases = [
-            KMSPeer.Case(id: "py-kms", operation: "decrypt", keyring: pythonKMS, input: message.ciphertext),
-            KMSPeer.Case(id: "py-aes", operation: "decrypt", keyring: pythonAES, input: message.ciphertext),
-            KMSPeer.Case(
+            PythonESDK.Case(id: "py-kms", operation: .decrypt, keyring: pythonKMS, input: message.ciphertext),
+            PythonESDK.Case(id: "py-aes", operation: .decrypt, keyring: pythonAES, input: message.ciphertext),
+            PythonESDK.Case(
                 id: "py-aes-legacy",
-                operation: "decrypt",
-                api: "master-key",
+                operation: .decrypt,
+                api: .masterKey,
                 keyring: pythonAES,
                 input: message.ciphertext
             ),
         ]
         // Python encrypts with KMS + AES (both APIs); Swift opens it with either one alone.
         cases.append(
-            KMSPeer.Case(
+            PythonESDK.Case(
                 id: "enc",
-                operation: "encrypt",
+                operation: .encrypt,
                 keyring: pythonMulti,
                 encryptionContext: Self.context,
                 input: plaintext
             )
         )
         cases.append(
-            KMSPeer.Case(
+            PythonESDK.Case(
                 id: "enc-legacy",
-                operation: "encrypt",
-                api: "master-key",
+                operation: .encrypt,
+                api: .masterKey,
                 keyring: pythonMulti,
                 encryptionContext: Self.context,
                 input: plaintext

@@ -184,11 +184,11 @@ struct KMSKeyringTests {
                 ).ciphertext
             )
         }
-        #expect(counting.encrypts == 3, "10 messages at 4 per data key need 3 data keys")
+        #expect(counting.encryptCalls == 3, "10 messages at 4 per data key need 3 data keys")
         for (index, message) in messages.enumerated() {
             #expect(try await client.decrypt(message, materialsManager: cmm).plaintext == Array("m\(index)".utf8))
         }
-        #expect(counting.decrypts == 3, "decryption materials are cached per data key")
+        #expect(counting.decryptCalls == 3, "decryption materials are cached per data key")
     }
 
     /// Grant tokens, the full encryption context and the suite's key length reach KMS; answers that break the
@@ -274,29 +274,5 @@ struct KMSKeyringTests {
         #expect(throws: EncryptionSDKError(.invalidArgument, "")) {
             _ = try KMSKeyring(generatorKeyId: "", client: kms)
         }
-    }
-}
-
-/// Counts the calls reaching a keyring.
-final class CountingKeyring: Keyring {
-    let inner: any Keyring
-    private let counts = Mutex((encrypts: 0, decrypts: 0))
-
-    init(_ inner: any Keyring) { self.inner = inner }
-
-    var encrypts: Int { counts.withLock { $0.encrypts } }
-    var decrypts: Int { counts.withLock { $0.decrypts } }
-
-    func onEncrypt(_ materials: EncryptionMaterials) async throws -> EncryptionMaterials {
-        counts.withLock { $0.encrypts += 1 }
-        return try await inner.onEncrypt(materials)
-    }
-
-    func onDecrypt(
-        _ materials: DecryptionMaterials,
-        encryptedDataKeys: [EncryptedDataKey]
-    ) async throws -> DecryptionMaterials {
-        counts.withLock { $0.decrypts += 1 }
-        return try await inner.onDecrypt(materials, encryptedDataKeys: encryptedDataKeys)
     }
 }

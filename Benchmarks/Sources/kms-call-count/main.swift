@@ -1,31 +1,14 @@
 import EncryptionSDK
 import Foundation
 import KMS
+import SealedTesting
 import SigV4
-import Synchronization
 
 /// Counts the KMS calls that 100,000 encryptions make through the caching CMM over the KMS keyring,
 /// against a KMS endpoint (the moto server of scripts/bench), and compares them with what the cache's
 /// limits allow: one GenerateDataKey per `maxMessages` messages.
 ///
 /// usage: kms-call-count FIXTURE.json [MESSAGES] [MAX_MESSAGES]
-final class CountingKeyring: Keyring {
-    let wrapped: any Keyring
-    let calls = Mutex(0)
-    init(_ wrapped: any Keyring) { self.wrapped = wrapped }
-    func onEncrypt(_ materials: EncryptionMaterials) async throws -> EncryptionMaterials {
-        calls.withLock { $0 += 1 }
-        return try await wrapped.onEncrypt(materials)
-    }
-    func onDecrypt(
-        _ materials: DecryptionMaterials,
-        encryptedDataKeys: [EncryptedDataKey]
-    ) async throws -> DecryptionMaterials {
-        calls.withLock { $0 += 1 }
-        return try await wrapped.onDecrypt(materials, encryptedDataKeys: encryptedDataKeys)
-    }
-}
-
 struct Fixture: Decodable {
     struct User: Decodable {
         var accessKeyId: String
@@ -67,7 +50,7 @@ for _ in 0..<messages {
     )
 }
 let elapsed = ContinuousClock.now - start
-let calls = keyring.calls.withLock { $0 }
+let calls = keyring.encryptCalls
 let expected = (messages + Int(maxMessages) - 1) / Int(maxMessages)
 print(
     "kms calls for \(messages) encryptions (maxMessages \(maxMessages)): \(calls), allowed by the limits: \(expected) in \(elapsed)"

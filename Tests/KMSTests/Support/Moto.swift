@@ -35,4 +35,16 @@ extension MotoFixture {
             options: Self.options
         )
     }
+
+    /// The Python ESDK's KMS keyring for a key of this server, signed as `user` (default: `allowed`).
+    func pythonKeyring(keyID: String, user: User? = nil) -> PythonESDK.Keyring {
+        let user = user ?? allowed
+        return .awsKMS(
+            keyID: keyID,
+            region: region,
+            endpoint: endpoint,
+            accessKeyID: user.accessKeyId,
+            secretAccessKey: user.secretAccessKey
+        )
+    }
 }
