@@ -9,6 +9,8 @@ let package = Package(
         .library(name: "SigV4", targets: ["SigV4"]),
         .library(name: "KMS", targets: ["KMS"]),
         .library(name: "KeyService", targets: ["KeyService"]),
+        .library(name: "AccessControl", targets: ["AccessControl"]),
+        .library(name: "Storage", targets: ["Storage"]),
         .library(name: "SealedTesting", targets: ["SealedTesting"]),
         .library(name: "SealedCLI", targets: ["SealedCLI"]),
         .executable(name: "sealed", targets: ["sealed"]),
@@ -20,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // The AWS Encryption SDK message format, keyrings and materials managers; swift-crypto only.
@@ -52,6 +55,18 @@ let package = Package(
         .target(
             name: "KeyService",
             dependencies: ["KMS", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // IAM policy language and evaluation (identity, key and trust policies); Foundation only.
+        .target(name: "AccessControl"),
+        // SQLite (GRDB) implementations of the domain stores, and the server's data directory.
+        .target(
+            name: "Storage",
+            dependencies: [
+                "KeyService",
+                "KMS",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         .target(
             name: "SealedCLI",
@@ -86,6 +101,15 @@ let package = Package(
         .testTarget(
             name: "KeyServiceTests",
             dependencies: ["KeyService", "KMS", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .testTarget(name: "AccessControlTests", dependencies: ["AccessControl"]),
+        .testTarget(
+            name: "StorageTests",
+            dependencies: [
+                "Storage", "KeyService", "KMS", "SigV4",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         .testTarget(
             name: "KMSTests",

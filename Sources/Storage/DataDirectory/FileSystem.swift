@@ -1,0 +1,96 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The POSIX calls of the data directory: modes are set when a file is created, never after, so no secret is ever
+/// readable by others, not even for an instant.
+enum FileSystem {
+    static func exists(_ url: URL) -> Bool {
+        var info = stat()
+        return lstat(url.path, &info) == 0
+    }
+
+    /// The permission bits of `url`, or `nil` when it does not exist.
+    static func mode(of url: URL) throws -> mode_t? {
+        var info = stat()
+        guard stat(url.path, &info) == 0 else {
+            if errno == ENOENT { return nil }
+            throw failure("read the attributes of", url)
+        }
+        return info.st_mode & 0o7777
+    }
+
+    /// Creates `url` with mode 0700 (and its missing parents) unless it exists; refuses a path that is not a directory.
+    static func ensureDirectory(_ url: URL) throws {
+        var info = stat()
+        if stat(url.path, &info) == 0 {
+            guard info.st_mode & S_IFMT == S_IFDIR else {
+                throw StorageError(.notADirectory, "\(url.path) exists and is not a directory.")
+            }
+            return
+        }
+        let parent = url.deletingLastPathComponent()
+        if !exists(parent) {
+            do {
+                try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+            } catch {
+                throw failure("create", parent)
+            }
+        }
+        guard mkdir(url.path, 0o700) == 0 else { throw failure("create", url) }
+        // The process's umask may have removed bits, never added any; set the mode exactly anyway.
+        guard chmod(url.path, 0o700) == 0 else { throw failure("set the mode of", url) }
+    }
+
+    static func read(_ url: URL) throws -> Data {
+        do {
+            return try Data(contentsOf: url)
+        } catch {
+            throw failure("read", url)
+        }
+    }
+
+    /// Creates `url`, which must not exist, with `mode`, and writes `contents` durably.
+    static func writeNewFile(_ url: URL, contents: Data, mode: mode_t) throws {
+        let descriptor = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard descriptor >= 0 else { throw failure("create", url) }
+        defer { close(descriptor) }
+        guard fchmod(descriptor, mode) == 0 else { throw failure("set the mode of", url) }
+        try contents.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw failure("write", url)
+                }
+                offset += written
+            }
+        }
+        guard fsync(descriptor) == 0 else { throw failure("write", url) }
+    }
+
+    /// Writes `contents` to a new file beside `url` with `mode`, then renames it over `url`.
+    static func replaceFile(_ url: URL, contents: Data, mode: mode_t) throws {
+        let temporary = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString)")
+        do {
+            try writeNewFile(temporary, contents: contents, mode: mode)
+            guard rename(temporary.path, url.path) == 0 else { throw failure("replace", url) }
+        } catch {
+            unlink(temporary.path)
+            throw error
+        }
+    }
+
+    private static func failure(_ action: String, _ url: URL) -> StorageError {
+        let reason = String(cString: strerror(errno))
+        return StorageError(.fileSystem, "Could not \(action) \(url.path): \(reason).")
+    }
+}

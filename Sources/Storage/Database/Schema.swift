@@ -1,0 +1,103 @@
+import GRDB
+
+/// The tables, their migrations, and the checks made before migrating.
+///
+/// Dates are stored as `REAL` seconds since 2001-01-01 (`Date.timeIntervalSinceReferenceDate`), which is how
+/// `Date` holds them, so they round-trip exactly. Text compares with SQLite's `BINARY` collation (UTF-8 bytes, that is
+/// code-point order), which is the order of Swift's `<` on the ASCII identifiers stored here.
+enum Schema {
+    /// What a database holds before migrating.
+    enum Found: Equatable {
+        /// A new file.
+        case empty
+        /// Ours, of this format, with only migrations this program knows.
+        case current
+        /// Ours, of another format version.
+        case otherFormat(Int)
+        /// Ours, with migrations a newer program applied.
+        case newerProgram
+        /// Tables, but not ours.
+        case foreign
+    }
+
+    static func inspect(_ db: Database, migrator: DatabaseMigrator) throws -> Found {
+        let tableCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table'") ?? 0
+        if tableCount == 0 { return .empty }
+        guard try db.tableExists("meta") else { return .foreign }
+        guard let version = try Int.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'format_version'") else {
+            return .foreign
+        }
+        if version != SQLiteDatabase.formatVersion { return .otherFormat(version) }
+        if try migrator.hasBeenSuperseded(db) { return .newerProgram }
+        return .current
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE meta (
+                        name TEXT PRIMARY KEY NOT NULL,
+                        value NOT NULL
+                    );
+                    INSERT INTO meta (name, value) VALUES ('format_version', \(SQLiteDatabase.formatVersion));
+
+                    CREATE TABLE kms_key (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        arn TEXT NOT NULL,
+                        description TEXT NOT NULL,
+                        creation_date REAL NOT NULL,
+                        state TEXT NOT NULL,
+                        deletion_date REAL,
+                        pending_window_in_days INTEGER,
+                        key_usage TEXT NOT NULL,
+                        key_spec TEXT NOT NULL,
+                        origin TEXT NOT NULL,
+                        tags TEXT NOT NULL,
+                        policy TEXT NOT NULL,
+                        rotation_enabled INTEGER NOT NULL,
+                        rotation_period_in_days INTEGER,
+                        next_rotation_date REAL,
+                        next_maintenance_date REAL,
+                        revision INTEGER NOT NULL
+                    );
+                    CREATE INDEX kms_key_on_next_maintenance_date ON kms_key (next_maintenance_date)
+                        WHERE next_maintenance_date IS NOT NULL;
+
+                    CREATE TABLE kms_key_material (
+                        key_id TEXT NOT NULL REFERENCES kms_key (id) ON DELETE CASCADE,
+                        position INTEGER NOT NULL,
+                        version INTEGER NOT NULL,
+                        material_id TEXT NOT NULL,
+                        creation_date REAL NOT NULL,
+                        origin TEXT NOT NULL,
+                        sealed BLOB NOT NULL,
+                        PRIMARY KEY (key_id, position)
+                    );
+
+                    CREATE TABLE kms_alias (
+                        name TEXT PRIMARY KEY NOT NULL,
+                        target_key_id TEXT NOT NULL,
+                        creation_date REAL NOT NULL,
+                        last_updated_date REAL NOT NULL,
+                        revision INTEGER NOT NULL
+                    );
+                    CREATE INDEX kms_alias_on_target_key_id ON kms_alias (target_key_id, name);
+
+                    CREATE TABLE access_key (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        principal_arn TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        sealed_secret BLOB NOT NULL,
+                        sealed_session_token BLOB,
+                        expiration REAL,
+                        creation_date REAL NOT NULL
+                    );
+                    CREATE INDEX access_key_on_principal_arn ON access_key (principal_arn, id);
+                    """
+            )
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,52 @@
+/// Why a data directory, a database or a store refused to do what was asked.
+///
+/// A struct with an opaque ``Code`` rather than an open enum, so new reasons are not breaking changes; two errors
+/// are equal when their codes are. The ``message`` says what happened and what was left untouched; it never carries
+/// a root key, a secret access key or a session token.
+public struct StorageError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What went wrong, as a stable identifier.
+    public struct Code: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        /// The database was written by another format version of this program, or is not one of ours.
+        public static let incompatibleVersion = Code(rawValue: "IncompatibleVersion")
+        /// The root key does not open the data directory's canary: it is not the key the directory was made with.
+        public static let wrongRootKey = Code(rawValue: "WrongRootKey")
+        /// The root key file can be read or written by its group or by others.
+        public static let rootKeyPermissions = Code(rawValue: "RootKeyPermissions")
+        /// The root key (file or `SEALED_ROOT_KEY`) is not 32 bytes in base64.
+        public static let invalidRootKey = Code(rawValue: "InvalidRootKey")
+        /// The data directory holds a database but no root key file, and `SEALED_ROOT_KEY` is not set.
+        public static let missingRootKey = Code(rawValue: "MissingRootKey")
+        /// The data directory was created for another account or region.
+        public static let configurationMismatch = Code(rawValue: "ConfigurationMismatch")
+        /// The path exists and is not a directory.
+        public static let notADirectory = Code(rawValue: "NotADirectory")
+        /// SQLite could not open or read the database.
+        public static let databaseUnavailable = Code(rawValue: "DatabaseUnavailable")
+        /// A file of the data directory could not be created, read or written.
+        public static let fileSystem = Code(rawValue: "FileSystem")
+        /// An access key with this id already exists.
+        public static let accessKeyExists = Code(rawValue: "AccessKeyExists")
+        /// No access key has this id.
+        public static let accessKeyNotFound = Code(rawValue: "AccessKeyNotFound")
+        /// A sealed secret did not open under the root key: the root key is wrong or the row was altered.
+        public static let unsealFailed = Code(rawValue: "UnsealFailed")
+    }
+
+    public var code: Code
+    /// A sentence for people; never contains secrets.
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code): \(message)" }
+
+    public static func == (lhs: StorageError, rhs: StorageError) -> Bool { lhs.code == rhs.code }
+    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
+}

@@ -1,0 +1,136 @@
+import Crypto
+import Foundation
+import KMS
+import KeyService
+import Storage
+import Testing
+
+/// `KMS.Tag`, not Swift Testing's `Tag`.
+typealias Tag = KMS.Tag
+
+/// Runs `body` with a new empty directory, removed afterwards.
+func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async throws -> T {
+    let url = FileManager.default.temporaryDirectory
+        .appendingPathComponent("storage-tests-\(UUID().uuidString)", isDirectory: true)
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: url) }
+    return try await body(url)
+}
+
+/// A `KeyStore` implementation the contract runs against; add a case here to hold a new store to the contract.
+struct KeyStoreKind: Sendable, CustomTestStringConvertible {
+    let name: String
+    let run: @Sendable (_ body: (any KeyStore) async throws -> Void) async throws -> Void
+
+    var testDescription: String { name }
+
+    /// Runs `body` with a new empty store.
+    func withStore(_ body: (any KeyStore) async throws -> Void) async throws { try await run(body) }
+
+    static let inMemory = KeyStoreKind(name: "InMemoryKeyStore") { body in try await body(InMemoryKeyStore()) }
+
+    static let sqlite = KeyStoreKind(name: "SQLiteKeyStore") { body in
+        try await withTemporaryDirectory { directory in
+            let database = try SQLiteDatabase.open(at: directory.appendingPathComponent("keys.sqlite"))
+            defer { try? database.close() }
+            try await body(SQLiteKeyStore(database: database))
+        }
+    }
+
+    static let all: [KeyStoreKind] = [.inMemory, .sqlite]
+}
+
+/// A `CredentialStore` implementation the credential contract runs against.
+struct CredentialStoreKind: Sendable, CustomTestStringConvertible {
+    let name: String
+    let run: @Sendable (_ body: (any CredentialStore) async throws -> Void) async throws -> Void
+
+    var testDescription: String { name }
+
+    func withStore(_ body: (any CredentialStore) async throws -> Void) async throws { try await run(body) }
+
+    static let inMemory = CredentialStoreKind(name: "InMemoryCredentialStore") { body in
+        try await body(InMemoryCredentialStore())
+    }
+
+    static let sqlite = CredentialStoreKind(name: "SQLiteCredentialStore") { body in
+        try await withTemporaryDirectory { directory in
+            let database = try SQLiteDatabase.open(at: directory.appendingPathComponent("credentials.sqlite"))
+            defer { try? database.close() }
+            try await body(SQLiteCredentialStore(database: database, rootKey: .init(size: .bits256)))
+        }
+    }
+
+    static let all: [CredentialStoreKind] = [.inMemory, .sqlite]
+}
+
+/// A reference date with a fraction that a millisecond-precision store would lose.
+let referenceDate = Date(timeIntervalSinceReferenceDate: 817_000_000.123_456_789)
+
+/// A key record with every field set to something other than its default.
+func keyRecord(
+    _ id: String,
+    revision: Int = 1,
+    state: KeyState = .enabled,
+    deletionDate: Date? = nil,
+    rotation: RotationSettings = RotationSettings(),
+    materials: Int = 1,
+    tags: [Tag] = [Tag(key: "team", value: "payments"), Tag(key: "ä", value: "ü ✓")]
+) -> KeyRecord {
+    let sealedMaterials: [SealedMaterial] = (0..<materials).map { index in
+        let sealed = Data((0..<60).map { (byte: Int) -> UInt8 in UInt8(truncatingIfNeeded: byte &* 7 &+ index) })
+        let origin: SealedMaterial.Origin = index == 0 ? .creation : .onDemand
+        return SealedMaterial(
+            version: UInt32(index + 1),
+            materialID: String(repeating: String(index % 10), count: 64),
+            creationDate: referenceDate.addingTimeInterval(Double(index) * 86_400.5),
+            origin: origin,
+            sealed: sealed
+        )
+    }
+    let pendingWindow: Int? = deletionDate == nil ? nil : 7
+    return KeyRecord(
+        id: id,
+        arn: "arn:aws:kms:us-east-1:000000000000:key/" + id,
+        keyDescription: "key " + id + " — with \"quotes\" and a\nnewline",
+        creationDate: referenceDate,
+        state: state,
+        deletionDate: deletionDate,
+        pendingWindowInDays: pendingWindow,
+        tags: tags,
+        policy: #"{"Version":"2012-10-17","Statement":[]}"#,
+        rotation: rotation,
+        materials: sealedMaterials,
+        revision: revision
+    )
+}
+
+func aliasRecord(_ name: String, target: String, revision: Int = 1) -> AliasRecord {
+    AliasRecord(
+        name: name,
+        targetKeyID: target,
+        creationDate: referenceDate,
+        lastUpdatedDate: referenceDate.addingTimeInterval(0.25),
+        revision: revision
+    )
+}
+
+/// Expects `body` to throw a `StorageError` with `code`, and returns it.
+@discardableResult
+func expectStorageError(
+    _ code: StorageError.Code,
+    sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: () async throws -> Void
+) async -> StorageError? {
+    do {
+        try await body()
+        Issue.record("expected \(code), but the call succeeded", sourceLocation: sourceLocation)
+        return nil
+    } catch let error as StorageError {
+        #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
+        return error
+    } catch {
+        Issue.record("expected \(code), got \(error)", sourceLocation: sourceLocation)
+        return nil
+    }
+}
