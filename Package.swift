@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "KeyService", targets: ["KeyService"]),
         .library(name: "AccessControl", targets: ["AccessControl"]),
         .library(name: "Storage", targets: ["Storage"]),
+        .library(name: "Server", targets: ["Server"]),
         .library(name: "SealedTesting", targets: ["SealedTesting"]),
         .library(name: "SealedCLI", targets: ["SealedCLI"]),
         .executable(name: "sealed", targets: ["sealed"]),
@@ -23,6 +24,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // The AWS Encryption SDK message format, keyrings and materials managers; swift-crypto only.
@@ -68,12 +74,32 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // The HTTP edge: Hummingbird routes, RequestContext, SigV4 middleware, KMS endpoint, health, metrics.
+        .target(
+            name: "Server",
+            dependencies: [
+                "KeyService", "KMS", "SigV4",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "SealedCLI",
             dependencies: [
                 "EncryptionSDK",
                 "SigV4",
                 "KMS",
+                "KeyService",
+                "Storage",
+                "Server",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -112,10 +138,28 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "ServerTests",
+            dependencies: [
+                "Server", "KeyService", "KMS", "SigV4", "SealedTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
             name: "KMSTests",
             dependencies: ["KMS", "EncryptionSDK", "SigV4", "SealedTesting", .product(name: "Crypto", package: "swift-crypto")]
         ),
-        .testTarget(name: "SealedCLITests", dependencies: ["SealedCLI", "SealedTesting", "EncryptionSDK"]),
+        .testTarget(
+            name: "SealedCLITests",
+            dependencies: ["SealedCLI", "SealedTesting", "EncryptionSDK", "KMS", "SigV4"]
+        ),
     ]
 )
 

@@ -10,7 +10,7 @@ public struct SealedCommand: AsyncParsableCommand {
             Messages are byte-compatible with the AWS Encryption SDK, so consumers in Python, Java and \
             other languages open them with the official SDKs.
             """,
-        subcommands: [ESDKCommand.self, SigV4Command.self]
+        subcommands: [ServeCommand.self, ESDKCommand.self, SigV4Command.self]
     )
 
     public init() {}

@@ -1,0 +1,105 @@
+internal import ArgumentParser
+internal import Foundation
+internal import KeyService
+internal import Logging
+internal import NIOCore
+internal import Server
+internal import ServiceLifecycle
+internal import SigV4
+internal import Storage
+internal import UnixSignals
+
+/// `sealed serve`: the platform in one process — today the AWS KMS-compatible key service.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the Sealed Events server: an AWS KMS-compatible key service on SQLite.",
+        discussion: """
+            The first start creates the data directory (mode 0700), a 256-bit root key (root.key, mode \
+            0600, unless SEALED_ROOT_KEY holds one in base64), the SQLite database, and an administrator \
+            whose credentials go, mode 0600, to DATA_DIR/admin.credentials (AWS shared-credentials format, \
+            profile sealed-admin). Later starts reuse them; a directory made by an incompatible version or \
+            opened with another root key is refused, never reinitialised.
+
+            Point the aws CLI or boto3 at it:
+              AWS_SHARED_CREDENTIALS_FILE=DATA_DIR/admin.credentials AWS_PROFILE=sealed-admin \\
+              aws kms create-key --endpoint-url http://127.0.0.1:8080 --region us-east-1
+
+            SIGINT or SIGTERM stops it gracefully: requests in flight finish, the database closes.
+            """
+    )
+
+    @Option(name: .customLong("data-dir"), help: "The data directory.", completion: .directory)
+    var dataDirectory: String = "sealed-data"
+
+    @Option(name: .customLong("host"), help: "The address to listen on.")
+    var host: String = "127.0.0.1"
+
+    @Option(name: .customLong("port"), help: "The port to listen on (0: any free port).")
+    var port: Int = 8080
+
+    @Option(name: .customLong("region"), help: "The region the service signs for and names in ARNs.")
+    var region: String = "us-east-1"
+
+    @Option(name: .customLong("account-id"), help: "The 12-digit account in ARNs.")
+    var accountID: String = "000000000000"
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard accountID.count == 12, accountID.allSatisfy(\.isNumber) else {
+            throw ValidationError("--account-id must be 12 digits")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+    }
+
+    func run() async throws {
+        try await CLIError.reporting {
+            var logger = Logger(label: "sealed")
+            logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+            let directory = try DataDirectory.open(
+                at: URL(fileURLWithPath: dataDirectory, isDirectory: true),
+                environment: ProcessInfo.processInfo.environment,
+                account: accountID,
+                region: region
+            )
+            defer { try? directory.close() }
+            let keyService = try KeyService(
+                configuration: .init(region: region, accountID: accountID),
+                store: directory.keyStore,
+                rootKey: directory.rootKey,
+                authorizer: AdministratorAuthorizer(administrator: directory.administratorARN)
+            )
+            let credentials = directory.credentialStore
+            let authentication = Authentication(
+                credentials: { id in
+                    guard let key = try await credentials.accessKey(id: id), key.status == .active else { return nil }
+                    return Verifier.Secret(secretAccessKey: key.secretAccessKey, sessionToken: key.sessionToken, expiration: key.expiration)
+                },
+                principal: { id in try await credentials.accessKey(id: id)?.principalARN }
+            )
+            let server = SealedServer(
+                configuration: .init(host: host, port: port, region: region, accountID: accountID),
+                keyService: keyService,
+                authentication: authentication,
+                logger: logger
+            )
+            let credentialsPath = directory.administratorCredentialsURL.path
+            let created = directory.wasCreated
+            let services = server.services { channel in
+                let port = channel.localAddress?.port ?? 0
+                let lines = """
+                    sealed serve: listening on http://\(host):\(port) (region \(region), account \(accountID))
+                    sealed serve: \(created ? "created" : "using") \(directory.url.path); administrator credentials \
+                    in \(credentialsPath) (profile sealed-admin)
+
+                    """
+                FileHandle.standardOutput.write(Data(lines.utf8))
+            }
+            let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            try await group.run()
+        }
+    }
+}

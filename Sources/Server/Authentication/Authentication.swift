@@ -1,0 +1,66 @@
+public import Foundation
+public import SigV4
+
+/// How the server knows its callers: the secret of each access key id, and the principal it belongs to.
+///
+/// Both are closures so that any identity store can serve them (the SQLite store of `sealed serve`, the
+/// access-control module later, a fixed table in tests). Neither is asked before the request is well formed,
+/// correctly scoped and fresh, and ``principal`` only after the signature has been verified.
+public struct Authentication: Sendable {
+    /// Finds the principal ARN of an access key id whose signature verified; `nil` when it has none.
+    public typealias PrincipalLookup = @Sendable (_ accessKeyId: String) async throws -> String?
+
+    /// The secret (and session token, for temporary credentials) of an access key id.
+    public var credentials: Verifier.CredentialLookup
+    /// The principal ARN of an access key id.
+    public var principal: PrincipalLookup
+
+    public init(credentials: @escaping Verifier.CredentialLookup, principal: @escaping PrincipalLookup) {
+        self.credentials = credentials
+        self.principal = principal
+    }
+
+    /// A fixed set of long-term credentials, each belonging to a principal: for tests and development.
+    public static func fixed(_ users: [User]) -> Authentication {
+        var table: [String: User] = [:]
+        for user in users { table[user.accessKeyId] = user }
+        let directory = table
+        return Authentication(
+            credentials: { accessKeyId in
+                directory[accessKeyId].map {
+                    Verifier.Secret(secretAccessKey: $0.secretAccessKey, sessionToken: $0.sessionToken, expiration: $0.expiration)
+                }
+            },
+            principal: { accessKeyId in directory[accessKeyId]?.principalARN }
+        )
+    }
+
+    /// One entry of ``fixed(_:)``.
+    public struct User: Sendable, CustomStringConvertible, CustomReflectable {
+        public var accessKeyId: String
+        public var secretAccessKey: String
+        public var sessionToken: String?
+        public var expiration: Date?
+        public var principalARN: String
+
+        public init(
+            accessKeyId: String,
+            secretAccessKey: String,
+            principalARN: String,
+            sessionToken: String? = nil,
+            expiration: Date? = nil
+        ) {
+            self.accessKeyId = accessKeyId
+            self.secretAccessKey = secretAccessKey
+            self.principalARN = principalARN
+            self.sessionToken = sessionToken
+            self.expiration = expiration
+        }
+
+        /// Names the access key id and the principal; the secret never prints.
+        public var description: String { "User(\(accessKeyId), \(principalARN))" }
+        public var customMirror: Mirror {
+            Mirror(self, children: ["accessKeyId": accessKeyId, "principalARN": principalARN])
+        }
+    }
+}

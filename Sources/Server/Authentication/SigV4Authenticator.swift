@@ -1,0 +1,131 @@
+public import Foundation
+import HTTPTypes
+public import Hummingbird
+import KMS
+import Logging
+import NIOCore
+import SigV4
+
+/// Verifies the SigV4 signature of every request that reaches the routes behind it, and records the signer in the
+/// context.
+///
+/// It first collects the body, up to the server's limit (`RequestEntityTooLargeException`, HTTP 413, beyond it),
+/// because the signature covers the body's SHA-256; the collected body stays on the request for the handler. It then
+/// builds a `SigV4.Request` from the request as received (method, raw path and query, headers in order, with `host`
+/// from the authority when HTTP/1's `Host` became the authority), verifies it, and looks the principal up. A
+/// rejection becomes the AWS error of ``KMS/KMSError/rejected(_:amzDate:now:allowedSkew:)``.
+public struct SigV4Authenticator: RouterMiddleware {
+    public typealias Context = ServerContext
+
+    let verifier: Verifier
+    let principals: Authentication.PrincipalLookup
+    let maximumBodySize: Int
+    let allowedClockSkew: Duration
+    let now: @Sendable () -> Date
+
+    /// Creates the middleware.
+    ///
+    /// - Parameters:
+    ///   - region: The region every credential scope must name.
+    ///   - services: The services a credential scope may name (`kms`; `sts` later).
+    ///   - authentication: The credentials and principals of the callers.
+    ///   - maximumBodySize: The largest body accepted, in bytes.
+    ///   - allowedClockSkew: How far the signing time may be from `now`.
+    ///   - now: The server's clock.
+    public init(
+        region: String,
+        services: Set<String>,
+        authentication: Authentication,
+        maximumBodySize: Int,
+        allowedClockSkew: Duration = .seconds(15 * 60),
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        var options = Verifier.Options()
+        options.allowedClockSkew = allowedClockSkew
+        self.verifier = Verifier(
+            region: region,
+            services: services,
+            options: options,
+            now: now,
+            credentials: authentication.credentials
+        )
+        self.principals = authentication.principal
+        self.maximumBodySize = maximumBodySize
+        self.allowedClockSkew = allowedClockSkew
+        self.now = now
+    }
+
+    public func handle(
+        _ request: Request,
+        context: ServerContext,
+        next: @concurrent (Request, ServerContext) async throws -> Response
+    ) async throws -> Response {
+        var request = request
+        let body = try await Self.collectBody(of: &request, limit: maximumBodySize)
+        let signed = Self.signingRequest(request, body: body)
+        switch try await verifier.verify(signed) {
+        case .rejected(let rejection):
+            context.logger.debug(
+                "request rejected",
+                metadata: ["sigv4.reason": "\(rejection.reason)", "sigv4.access_key_id": "\(rejection.accessKeyId ?? "-")"]
+            )
+            throw KMSError.rejected(
+                rejection,
+                amzDate: request.headers[.amzDate],
+                now: now(),
+                allowedSkew: allowedClockSkew
+            )
+        case .verified(let verified):
+            guard let arn = try await principals(verified.accessKeyId) else {
+                context.logger.debug("request rejected", metadata: ["sigv4.reason": "no principal"])
+                throw KMSError.unrecognizedClient
+            }
+            var context = context
+            context.principal = AuthenticatedPrincipal(arn: arn, accessKeyId: verified.accessKeyId)
+            context.logger[metadataKey: "principal"] = "\(arn)"
+            return try await next(request, context)
+        }
+    }
+
+    /// Collects the body into one buffer, kept on the request, refusing more than `limit` bytes without reading them
+    /// when `Content-Length` announces them.
+    static func collectBody(of request: inout Request, limit: Int) async throws -> ByteBuffer {
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+            throw KMSError.requestEntityTooLarge(limit: limit)
+        }
+        do {
+            return try await request.collectBody(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw KMSError.requestEntityTooLarge(limit: limit)
+        }
+    }
+
+    /// The parts SigV4 signs, as received.
+    static func signingRequest(_ request: Request, body: ByteBuffer) -> SigV4.Request {
+        let target = request.head.path ?? "/"
+        let path: Substring
+        let query: Substring
+        if let mark = target.firstIndex(of: "?") {
+            path = target[..<mark]
+            query = target[target.index(after: mark)...]
+        } else {
+            path = target[...]
+            query = ""
+        }
+        var headers: [(name: String, value: String)] = []
+        headers.reserveCapacity(request.headers.count + 1)
+        if let authority = request.head.authority, request.headers[.hostHeader] == nil {
+            headers.append((name: "host", value: authority))
+        }
+        for field in request.headers {
+            headers.append((name: field.name.rawName, value: field.value))
+        }
+        return SigV4.Request(
+            method: request.method.rawValue,
+            path: String(path),
+            query: String(query),
+            headers: headers,
+            payload: body.withUnsafeReadableBytes { Payload.body($0) }
+        )
+    }
+}

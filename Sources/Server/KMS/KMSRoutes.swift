@@ -1,0 +1,161 @@
+import Foundation
+import HTTPTypes
+public import Hummingbird
+public import KMS
+public import KeyService
+import NIOCore
+
+/// The KMS JSON 1.1 endpoint: `POST /` with `X-Amz-Target: TrentService.<Operation>`.
+///
+/// The handler checks the content type (`application/x-amz-json-1.1`, else `SerializationException`), finds the
+/// operation (`UnknownOperationException` for a missing target, another service's target or an operation the key
+/// service does not implement), decodes the body into the operation's input shape (`SerializationException` for
+/// malformed JSON or a member of the wrong type, `ValidationException` for a missing required member), calls the
+/// ``KeyService/KeyService`` with the authenticated caller and encodes its output. `KMSError`s from the service pass
+/// through unchanged.
+public struct KMSRoutes: Sendable {
+    /// Decodes a body, calls the service, encodes the output.
+    typealias Endpoint = @Sendable (_ body: ByteBuffer, _ service: KeyService, _ caller: Caller) async throws -> ByteBuffer
+
+    let keyService: KeyService
+    let endpoints: [KMSOperation: Endpoint]
+
+    /// The operations the server answers.
+    public var operations: Set<KMSOperation> { Set(endpoints.keys) }
+
+    public init(keyService: KeyService) {
+        self.keyService = keyService
+        self.endpoints = Self.table
+    }
+
+    /// Adds `POST /` to a group of authenticated routes.
+    public func register(in group: RouterGroup<AuthenticatedContext>) {
+        group.post("/") { request, context in try await self.handle(request, context: context) }
+    }
+
+    func handle(_ request: Request, context: AuthenticatedContext) async throws -> Response {
+        guard Self.isJSON11(request.headers[.contentType]) else {
+            throw KMSError.serialization("Content-Type must be \(AWSJSON.contentType).")
+        }
+        guard let target = request.headers[.amzTarget], let operation = KMSOperation(target: target),
+            let endpoint = endpoints[operation]
+        else { throw KMSError.unknownOperation }
+        // The SigV4 middleware collected the body within the limit; this reads that buffer again.
+        let body = try await request.body.collect(upTo: .max)
+        let caller = Caller(
+            principal: context.principal.arn,
+            sourceIP: context.sourceIP,
+            account: context.principal.account
+        )
+        let output = try await endpoint(body, keyService, caller)
+        return Response(
+            status: .ok,
+            headers: [.contentType: AWSJSON.contentType],
+            body: ResponseBody(byteBuffer: output)
+        )
+    }
+
+    /// `application/x-amz-json-1.1`, with any parameters, in any case.
+    static func isJSON11(_ contentType: String?) -> Bool {
+        guard let contentType else { return false }
+        let mediaType = contentType.split(separator: ";", maxSplits: 1).first ?? ""
+        return mediaType.trimmingCharacters(in: .whitespaces).lowercased() == AWSJSON.contentType
+    }
+
+    // MARK: - Dispatch
+
+    static let table: [KMSOperation: Endpoint] = {
+        var table: [KMSOperation: Endpoint] = [:]
+        func add<Input: KMSRequest>(
+            _ input: Input.Type,
+            _ call: @escaping @Sendable (KeyService, Input, Caller) async throws -> Input.Response
+        ) {
+            table[Input.operation] = { body, service, caller in
+                let request = try KMSRoutes.decode(Input.self, from: body)
+                let response = try await call(service, request, caller)
+                return try KMSRoutes.encode(response)
+            }
+        }
+        add(CreateKeyRequest.self) { try await $0.createKey($1, caller: $2) }
+        add(DescribeKeyRequest.self) { try await $0.describeKey($1, caller: $2) }
+        add(ListKeysRequest.self) { try await $0.listKeys($1, caller: $2) }
+        add(EnableKeyRequest.self) { try await $0.enableKey($1, caller: $2) }
+        add(DisableKeyRequest.self) { try await $0.disableKey($1, caller: $2) }
+        add(UpdateKeyDescriptionRequest.self) { try await $0.updateKeyDescription($1, caller: $2) }
+        add(ScheduleKeyDeletionRequest.self) { try await $0.scheduleKeyDeletion($1, caller: $2) }
+        add(CancelKeyDeletionRequest.self) { try await $0.cancelKeyDeletion($1, caller: $2) }
+        add(GetKeyPolicyRequest.self) { try await $0.getKeyPolicy($1, caller: $2) }
+        add(PutKeyPolicyRequest.self) { try await $0.putKeyPolicy($1, caller: $2) }
+        add(TagResourceRequest.self) { try await $0.tagResource($1, caller: $2) }
+        add(UntagResourceRequest.self) { try await $0.untagResource($1, caller: $2) }
+        add(ListResourceTagsRequest.self) { try await $0.listResourceTags($1, caller: $2) }
+        add(CreateAliasRequest.self) { try await $0.createAlias($1, caller: $2) }
+        add(UpdateAliasRequest.self) { try await $0.updateAlias($1, caller: $2) }
+        add(DeleteAliasRequest.self) { try await $0.deleteAlias($1, caller: $2) }
+        add(ListAliasesRequest.self) { try await $0.listAliases($1, caller: $2) }
+        add(EncryptRequest.self) { try await $0.encrypt($1, caller: $2) }
+        add(DecryptRequest.self) { try await $0.decrypt($1, caller: $2) }
+        add(ReEncryptRequest.self) { try await $0.reEncrypt($1, caller: $2) }
+        add(GenerateDataKeyRequest.self) { try await $0.generateDataKey($1, caller: $2) }
+        add(GenerateDataKeyWithoutPlaintextRequest.self) {
+            try await $0.generateDataKeyWithoutPlaintext($1, caller: $2)
+        }
+        add(GenerateRandomRequest.self) { try await $0.generateRandom($1, caller: $2) }
+        add(EnableKeyRotationRequest.self) { try await $0.enableKeyRotation($1, caller: $2) }
+        add(DisableKeyRotationRequest.self) { try await $0.disableKeyRotation($1, caller: $2) }
+        add(GetKeyRotationStatusRequest.self) { try await $0.getKeyRotationStatus($1, caller: $2) }
+        add(RotateKeyOnDemandRequest.self) { try await $0.rotateKeyOnDemand($1, caller: $2) }
+        add(ListKeyRotationsRequest.self) { try await $0.listKeyRotations($1, caller: $2) }
+        return table
+    }()
+
+    /// Decodes an input shape; an empty body is `{}`.
+    ///
+    /// Messages name members and types, never values: a body may hold plaintext.
+    static func decode<Input: Decodable>(_ type: Input.Type, from body: ByteBuffer) throws -> Input {
+        let data = body.readableBytes == 0 ? Data("{}".utf8) : Data(body.readableBytesView)
+        do {
+            return try AWSJSON.decoder().decode(Input.self, from: data)
+        } catch DecodingError.keyNotFound(let key, let context) {
+            let path = (context.codingPath + [key]).map { memberName($0.stringValue) }.joined(separator: ".")
+            throw KMSError(
+                code: .validationException,
+                message:
+                    "1 validation error detected: Value null at '\(path)' failed to satisfy constraint: Member must not be null"
+            )
+        } catch DecodingError.valueNotFound(_, let context) {
+            let path = context.codingPath.map { memberName($0.stringValue) }.joined(separator: ".")
+            throw KMSError(
+                code: .validationException,
+                message:
+                    "1 validation error detected: Value null at '\(path)' failed to satisfy constraint: Member must not be null"
+            )
+        } catch DecodingError.typeMismatch(_, let context) {
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw KMSError.serialization(
+                path.isEmpty ? "Start of structure or map expected." : "The member '\(path)' has the wrong type."
+            )
+        } catch DecodingError.dataCorrupted(let context) {
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw KMSError.serialization(
+                path.isEmpty ? "The request body is not valid JSON." : "The member '\(path)' cannot be read."
+            )
+        } catch {
+            throw KMSError.serialization("The request body cannot be read.")
+        }
+    }
+
+    static func encode<Output: Encodable>(_ output: Output) throws -> ByteBuffer {
+        do {
+            return ByteBuffer(bytes: try AWSJSON.encoder().encode(output))
+        } catch {
+            throw KMSError(code: .kmsInternalException, message: "The response could not be encoded.")
+        }
+    }
+
+    /// AWS names members in validation messages in lower camel case (`KeyId` → `keyId`).
+    static func memberName(_ name: String) -> String {
+        guard let first = name.first else { return name }
+        return first.lowercased() + name.dropFirst()
+    }
+}

@@ -1,0 +1,160 @@
+public import Foundation
+public import Hummingbird
+public import KeyService
+public import Logging
+import NIOCore
+public import ServiceLifecycle
+
+/// The HTTP edge of the platform: the KMS JSON 1.1 endpoint, `GET /health` and `GET /metrics`, on Hummingbird.
+///
+/// Build it from a ``Configuration``, a ``KeyService/KeyService`` and an ``Authentication``, then run
+/// ``services(onServerRunning:)`` in a `ServiceGroup`; Hummingbird's `Application` is a `Service` and shuts down
+/// gracefully (in-flight requests finish):
+///
+/// ```swift
+/// let server = SealedServer(configuration: configuration, keyService: keyService, authentication: authentication)
+/// let group = ServiceGroup(
+///     services: server.services(),
+///     gracefulShutdownSignals: [.sigterm, .sigint],
+///     logger: logger
+/// )
+/// try await group.run()
+/// ```
+public struct SealedServer: Sendable {
+    /// Where the server listens and how it checks requests.
+    public struct Configuration: Sendable {
+        /// 1 MiB.
+        public static let defaultMaximumBodySize = 1_048_576
+
+        public var host: String
+        /// The port; 0 picks a free one (`onServerRunning` tells which).
+        public var port: Int
+        /// The region every SigV4 credential scope must name; match the key service's.
+        public var region: String
+        /// The account of the service; match the key service's.
+        public var accountID: String
+        /// The largest request body accepted (`RequestEntityTooLargeException`, 413, beyond it).
+        public var maximumBodySize: Int
+        /// How far a signing time may be from the server's clock (AWS: 15 minutes).
+        public var allowedClockSkew: Duration
+        /// How often key maintenance (deletions, automatic rotation) runs.
+        public var maintenanceInterval: Duration
+
+        public init(
+            host: String = "127.0.0.1",
+            port: Int = 8080,
+            region: String = "us-east-1",
+            accountID: String = "000000000000",
+            maximumBodySize: Int = Configuration.defaultMaximumBodySize,
+            allowedClockSkew: Duration = .seconds(15 * 60),
+            maintenanceInterval: Duration = .seconds(60)
+        ) {
+            self.host = host
+            self.port = port
+            self.region = region
+            self.accountID = accountID
+            self.maximumBodySize = maximumBodySize
+            self.allowedClockSkew = allowedClockSkew
+            self.maintenanceInterval = maintenanceInterval
+        }
+    }
+
+    public let configuration: Configuration
+    public let keyService: KeyService
+    public let authentication: Authentication
+    /// The request metrics `GET /metrics` prints.
+    public let metrics: RequestMetrics
+    public let logger: Logger
+    let now: @Sendable () -> Date
+
+    /// Creates a server.
+    ///
+    /// - Parameters:
+    ///   - configuration: Address, region and limits.
+    ///   - keyService: The key service the KMS endpoint calls.
+    ///   - authentication: The callers' credentials and principals.
+    ///   - metrics: Where request metrics are kept; a new registry by default.
+    ///   - logger: The server's logger; requests log through it with their request id.
+    ///   - now: The clock signatures are checked against.
+    public init(
+        configuration: Configuration = Configuration(),
+        keyService: KeyService,
+        authentication: Authentication,
+        metrics: RequestMetrics = RequestMetrics(),
+        logger: Logger = Logger(label: "sealed.server"),
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.configuration = configuration
+        self.keyService = keyService
+        self.authentication = authentication
+        self.metrics = metrics
+        self.logger = logger
+        self.now = now
+    }
+
+    /// The routes: `GET /health` and `GET /metrics` unauthenticated, `POST /` (KMS) behind SigV4.
+    public func router() -> Router<ServerContext> {
+        let router = Router(context: ServerContext.self)
+        router.add(middleware: RequestObserver(metrics: metrics))
+        router.get("/health") { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#))
+            )
+        }
+        let metrics = self.metrics
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.exposition()))
+            )
+        }
+        let signed = router.group()
+            .add(
+                middleware: SigV4Authenticator(
+                    region: configuration.region,
+                    services: ["kms"],
+                    authentication: authentication,
+                    maximumBodySize: configuration.maximumBodySize,
+                    allowedClockSkew: configuration.allowedClockSkew,
+                    now: now
+                )
+            )
+            .group(context: AuthenticatedContext.self)
+        KMSRoutes(keyService: keyService).register(in: signed)
+        return router
+    }
+
+    /// The Hummingbird application serving ``router()`` on the configured address.
+    ///
+    /// - Parameter onServerRunning: Called with the listening channel once bound (its `localAddress` has the port).
+    public func application(
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) -> Application<RouterResponder<ServerContext>> {
+        Application(
+            router: router(),
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.host, port: configuration.port),
+                serverName: "sealed"
+            ),
+            onServerRunning: onServerRunning,
+            logger: logger
+        )
+    }
+
+    /// The key-maintenance service.
+    public func maintenanceService() -> MaintenanceService {
+        MaintenanceService(keyService: keyService, interval: configuration.maintenanceInterval, logger: logger)
+    }
+
+    /// Everything to run in one `ServiceGroup`: the HTTP application and key maintenance.
+    ///
+    /// - Parameter onServerRunning: Called with the listening channel once bound.
+    public func services(
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) -> [any Service] {
+        [application(onServerRunning: onServerRunning), maintenanceService()]
+    }
+}

@@ -1,0 +1,49 @@
+import Crypto
+import Foundation
+import KMS
+import KeyService
+import Server
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+@Suite struct MaintenanceServiceTests {
+    /// A wall clock the test moves by hand.
+    final class ManualClock: Sendable {
+        private let date = Mutex(Date())
+        var now: Date { date.withLock { $0 } }
+        func advance(by interval: TimeInterval) { date.withLock { $0.addTimeInterval(interval) } }
+    }
+
+    @Test func maintenanceDestroysKeysWhoseWindowPassedAndStopsOnShutdown() async throws {
+        let clock = ManualClock()
+        let store = InMemoryKeyStore()
+        let keyService = try KeyService(
+            store: store,
+            rootKey: SymmetricKey(size: .bits256),
+            authorizer: AdministratorAuthorizer(administrator: Fixture.admin.principalARN),
+            now: { clock.now }
+        )
+        let caller = Caller(principal: Fixture.admin.principalARN)
+        let key = try #require(try await keyService.createKey(CreateKeyRequest(), caller: caller).keyMetadata?.keyId)
+        _ = try await keyService.scheduleKeyDeletion(
+            ScheduleKeyDeletionRequest(keyId: key, pendingWindowInDays: 7),
+            caller: caller
+        )
+        #expect(await store.allKeyRecords().count == 1)
+        clock.advance(by: 8 * 86_400)
+
+        let service = MaintenanceService(keyService: keyService, interval: .milliseconds(10), logger: Fixture.logger)
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [service], logger: Fixture.logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            for _ in 0..<500 {
+                if await store.allKeyRecords().isEmpty { break }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        #expect(await store.allKeyRecords().isEmpty)
+    }
+}
