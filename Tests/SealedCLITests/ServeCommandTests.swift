@@ -146,4 +146,104 @@ struct ServeCommandTests {
             #expect(try await EncryptionClient().decrypt(sealed, keyring: keyring, encryptionContext: context).plaintext == plaintext)
         }
     }
+
+    /// The aws CLI (from the peers' venv) against `sealed serve`: create a key, round-trip data.
+    @Test func awsCLISmokeRun() throws {
+        guard let python = try TestEnvironment.peerPython() else { return }
+        let aws = python.deletingLastPathComponent().appendingPathComponent("aws")
+        let folder = try ESDKCommandTests.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = folder.appendingPathComponent("data")
+        let server = try RunningServer(dataDirectory: data)
+        defer { _ = server.stop() }
+        let environment = [
+            "AWS_SHARED_CREDENTIALS_FILE": data.appendingPathComponent("admin.credentials").path,
+            "AWS_PROFILE": "sealed-admin", "AWS_CONFIG_FILE": "/nonexistent",
+        ]
+        func run(_ arguments: [String]) throws -> String {
+            let process = Process()
+            process.executableURL = aws
+            process.arguments = ["kms"] + arguments + ["--endpoint-url", server.endpoint.absoluteString, "--region", "us-east-1", "--output", "text"]
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            let out = Pipe()
+            let err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            try process.run()
+            let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else { throw TestEnvironment.Missing(description: "aws kms \(arguments[0]): \(errors)") }
+            return output.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let keyID = try run(["create-key", "--description", "aws cli smoke", "--query", "KeyMetadata.KeyId"])
+        #expect(keyID.count == 36)
+        _ = try run(["create-alias", "--alias-name", "alias/smoke", "--target-key-id", keyID])
+        let input = folder.appendingPathComponent("plain")
+        try Data("hello from the aws cli".utf8).write(to: input)
+        let blob = try run(["encrypt", "--key-id", "alias/smoke", "--plaintext", "fileb://\(input.path)", "--query", "CiphertextBlob"])
+        let sealed = folder.appendingPathComponent("sealed")
+        try #require(Data(base64Encoded: blob)).write(to: sealed)
+        let plaintext = try run(["decrypt", "--ciphertext-blob", "fileb://\(sealed.path)", "--query", "Plaintext"])
+        #expect(Data(base64Encoded: plaintext) == Data("hello from the aws cli".utf8))
+        #expect(try run(["describe-key", "--key-id", keyID, "--query", "KeyMetadata.KeyState"]) == "Enabled")
+    }
+
+    /// `kill -9` in the middle of a burst of CreateKey and Encrypt calls: the database opens again and
+    /// every key and ciphertext the server acknowledged is usable.
+    @Test func killDashNineLosesNothingAcknowledged() async throws {
+        let folder = try ESDKCommandTests.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = folder.appendingPathComponent("data")
+        let server = try RunningServer(dataDirectory: data)
+        let kms = try server.kms()
+        let acknowledged = Acknowledged()
+        let burst = Task {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for worker in 0..<4 {
+                    group.addTask {
+                        for i in 0..<1000 {
+                            guard let keyID = try? await kms.createKey().keyMetadata?.keyId else { return }
+                            let plaintext = Data("worker \(worker) message \(i)".utf8)
+                            guard let blob = try? await kms.encrypt(EncryptRequest(keyId: keyID, plaintext: plaintext)).ciphertextBlob
+                            else { return }
+                            acknowledged.add(keyID: keyID, ciphertext: blob, plaintext: plaintext)
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        // Let the burst run, then kill the server without warning.
+        for _ in 0..<1500 where acknowledged.count < 20 { try await Task.sleep(for: .milliseconds(20)) }
+        try #require(acknowledged.count >= 20, "the burst never got going")
+        kill(server.process.processIdentifier, SIGKILL)
+        server.process.waitUntilExit()
+        _ = try? await burst.value
+
+        let restarted = try RunningServer(dataDirectory: data)
+        defer { _ = restarted.stop() }
+        let client = try restarted.kms()
+        let entries = acknowledged.entries
+        #expect(entries.count >= 20)
+        for entry in entries {
+            let opened = try await client.decrypt(DecryptRequest(ciphertextBlob: entry.ciphertext)).plaintext
+            #expect(opened == entry.plaintext)
+            let state = try await client.describeKey(DescribeKeyRequest(keyId: entry.keyID)).keyMetadata?.keyState
+            #expect(state == .enabled)
+        }
+    }
+
+    final class Acknowledged: @unchecked Sendable {
+        // Guarded by `lock`; only appended to and read whole.
+        private let lock = NSLock()
+        private var list: [(keyID: String, ciphertext: Data, plaintext: Data)] = []
+
+        func add(keyID: String, ciphertext: Data, plaintext: Data) {
+            lock.withLock { list.append((keyID, ciphertext, plaintext)) }
+        }
+
+        var count: Int { lock.withLock { list.count } }
+        var entries: [(keyID: String, ciphertext: Data, plaintext: Data)] { lock.withLock { list } }
+    }
 }
