@@ -10,6 +10,9 @@ let package = Package(
         .package(name: "sealed-events", path: "../"),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
     ],
     targets: [
         .executableTarget(
@@ -31,6 +34,19 @@ let package = Package(
                 .product(name: "SigV4", package: "sealed-events"),
             ]
         ),
+        // Not a benchmark: the load generator of scripts/bench (sealed serve, moto, the HTTP floor).
+        .executableTarget(
+            name: "kms-load",
+            dependencies: [
+                .product(name: "KMS", package: "sealed-events"),
+                .product(name: "SigV4", package: "sealed-events"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        // The HTTP floor: a bare Hummingbird route that echoes its body.
+        .executableTarget(name: "echo-server", dependencies: [.product(name: "Hummingbird", package: "hummingbird")]),
         .executableTarget(
             name: "ESDKBenchmarks",
             dependencies: [
