@@ -228,7 +228,8 @@ struct InteropTests {
                 try await EncryptionClient().decrypt(message, keyring: swiftKeyring).plaintext == Fixtures.bytes(777),
                 "\(padding)"
             )
-            if let result = results["swift-\(padding.rawValue)"] {
+            if [.pkcs1, .oaepSHA1, .oaepSHA256].contains(padding) {
+                let result = try #require(results["swift-\(padding.rawValue)"], "no Python result for \(padding)")
                 let same = result.output == Fixtures.bytes(555)
                 #expect(same, "\(padding): \(result.error ?? "plaintext differs")")
             }

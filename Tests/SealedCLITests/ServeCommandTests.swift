@@ -3,6 +3,7 @@ import Foundation
 import KMS
 import SealedTesting
 import SigV4
+import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -234,16 +235,15 @@ struct ServeCommandTests {
         }
     }
 
-    final class Acknowledged: @unchecked Sendable {
-        // Guarded by `lock`; only appended to and read whole.
-        private let lock = NSLock()
-        private var list: [(keyID: String, ciphertext: Data, plaintext: Data)] = []
+    final class Acknowledged: Sendable {
+        typealias Entry = (keyID: String, ciphertext: Data, plaintext: Data)
+        private let list = Mutex<[Entry]>([])
 
         func add(keyID: String, ciphertext: Data, plaintext: Data) {
-            lock.withLock { list.append((keyID, ciphertext, plaintext)) }
+            list.withLock { $0.append((keyID, ciphertext, plaintext)) }
         }
 
-        var count: Int { lock.withLock { list.count } }
-        var entries: [(keyID: String, ciphertext: Data, plaintext: Data)] { lock.withLock { list } }
+        var count: Int { list.withLock { $0.count } }
+        var entries: [Entry] { list.withLock { $0 } }
     }
 }
