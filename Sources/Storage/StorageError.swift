@@ -32,6 +32,8 @@ public struct StorageError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let accessKeyExists = Code(rawValue: "AccessKeyExists")
         /// No access key has this id.
         public static let accessKeyNotFound = Code(rawValue: "AccessKeyNotFound")
+        /// Another process holds the data directory's lock (``DirectoryLock``).
+        public static let directoryInUse = Code(rawValue: "DirectoryInUse")
         /// A sealed secret did not open under the root key: the root key is wrong or the row was altered.
         public static let unsealFailed = Code(rawValue: "UnsealFailed")
     }

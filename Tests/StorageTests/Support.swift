@@ -37,7 +37,16 @@ struct KeyStoreKind: Sendable, CustomTestStringConvertible {
         }
     }
 
-    static let all: [KeyStoreKind] = [.inMemory, .sqlite]
+    /// The server's arrangement: the read-through cache over SQLite; a capacity of 2 makes eviction happen.
+    static let cachedSQLite = KeyStoreKind(name: "CachingKeyStore(SQLiteKeyStore)") { body in
+        try await withTemporaryDirectory { directory in
+            let database = try SQLiteDatabase.open(at: directory.appendingPathComponent("keys.sqlite"))
+            defer { try? database.close() }
+            try await body(CachingKeyStore(SQLiteKeyStore(database: database), capacity: 2))
+        }
+    }
+
+    static let all: [KeyStoreKind] = [.inMemory, .sqlite, .cachedSQLite]
 }
 
 /// A `CredentialStore` implementation the credential contract runs against.

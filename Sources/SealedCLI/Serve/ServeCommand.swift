@@ -59,8 +59,12 @@ struct ServeCommand: AsyncParsableCommand {
         try await CLIError.reporting {
             var logger = Logger(label: "sealed")
             logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+            let directoryURL = URL(fileURLWithPath: dataDirectory, isDirectory: true)
+            // One writer per directory: the key cache below is exact only then.
+            let lock = try DirectoryLock(directory: directoryURL)
+            defer { withExtendedLifetime(lock) {} }
             let directory = try DataDirectory.open(
-                at: URL(fileURLWithPath: dataDirectory, isDirectory: true),
+                at: directoryURL,
                 environment: ProcessInfo.processInfo.environment,
                 account: accountID,
                 region: region
@@ -68,7 +72,7 @@ struct ServeCommand: AsyncParsableCommand {
             defer { try? directory.close() }
             let keyService = try KeyService(
                 configuration: .init(region: region, accountID: accountID),
-                store: directory.keyStore,
+                store: CachingKeyStore(directory.keyStore),
                 rootKey: directory.rootKey,
                 authorizer: AdministratorAuthorizer(administrator: directory.administratorARN)
             )
