@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "KMS", targets: ["KMS"]),
         .library(name: "KeyService", targets: ["KeyService"]),
         .library(name: "AccessControl", targets: ["AccessControl"]),
+        .library(name: "Catalog", targets: ["Catalog"]),
         .library(name: "Storage", targets: ["Storage"]),
         .library(name: "Server", targets: ["Server"]),
         .library(name: "SealedTesting", targets: ["SealedTesting"]),
@@ -62,12 +63,16 @@ let package = Package(
             name: "KeyService",
             dependencies: ["KMS", .product(name: "Crypto", package: "swift-crypto")]
         ),
-        // IAM policy language and evaluation (identity, key and trust policies); Foundation only.
-        .target(name: "AccessControl"),
+        // Users, teams, roles, policies and their evaluation, role sessions, access requests; no HTTP, no SQLite.
+        .target(name: "AccessControl", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // Domains, event types, classification, sensitive fields, reader roles; no HTTP, no SQLite.
+        .target(name: "Catalog", dependencies: ["AccessControl"]),
         // SQLite (GRDB) implementations of the domain stores, and the server's data directory.
         .target(
             name: "Storage",
             dependencies: [
+                "AccessControl",
+                "Catalog",
                 "KeyService",
                 "KMS",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -78,7 +83,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "KeyService", "KMS", "SigV4",
+                "AccessControl", "Catalog", "KeyService", "KMS", "SigV4",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -91,6 +96,8 @@ let package = Package(
         .target(
             name: "SealedCLI",
             dependencies: [
+                "AccessControl",
+                "Catalog",
                 "EncryptionSDK",
                 "SigV4",
                 "KMS",
@@ -132,7 +139,7 @@ let package = Package(
         .testTarget(
             name: "StorageTests",
             dependencies: [
-                "Storage", "KeyService", "KMS", "SigV4",
+                "Storage", "AccessControl", "KeyService", "KMS", "SigV4",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]

@@ -62,6 +62,8 @@ public struct SealedServer: Sendable {
     public let configuration: Configuration
     public let keyService: KeyService
     public let authentication: Authentication
+    /// Identities, STS, the catalog and access requests; without it the server is a key service only.
+    public let platform: Platform?
     /// The request metrics `GET /metrics` prints.
     public let metrics: RequestMetrics
     public let logger: Logger
@@ -73,6 +75,7 @@ public struct SealedServer: Sendable {
     ///   - configuration: Address, region and limits.
     ///   - keyService: The key service the KMS endpoint calls.
     ///   - authentication: The callers' credentials and principals.
+    ///   - platform: Identities, STS, the catalog and access requests (`/v1` and STS on `POST /`).
     ///   - metrics: Where request metrics are kept; a new registry by default.
     ///   - logger: The server's logger; requests log through it with their request id.
     ///   - now: The clock signatures are checked against.
@@ -80,6 +83,7 @@ public struct SealedServer: Sendable {
         configuration: Configuration = Configuration(),
         keyService: KeyService,
         authentication: Authentication,
+        platform: Platform? = nil,
         metrics: RequestMetrics = RequestMetrics(),
         logger: Logger = Logger(label: "sealed.server"),
         now: @escaping @Sendable () -> Date = { Date() }
@@ -87,6 +91,7 @@ public struct SealedServer: Sendable {
         self.configuration = configuration
         self.keyService = keyService
         self.authentication = authentication
+        self.platform = platform
         self.metrics = metrics
         self.logger = logger
         self.now = now
@@ -115,7 +120,7 @@ public struct SealedServer: Sendable {
             .add(
                 middleware: SigV4Authenticator(
                     region: configuration.region,
-                    services: ["kms"],
+                    services: platform == nil ? ["kms"] : ["kms", "sts", "sealed"],
                     authentication: authentication,
                     maximumBodySize: configuration.maximumBodySize,
                     allowedClockSkew: configuration.allowedClockSkew,
@@ -123,7 +128,14 @@ public struct SealedServer: Sendable {
                 )
             )
             .group(context: AuthenticatedContext.self)
-        KMSRoutes(keyService: keyService).register(in: signed)
+        let kms = KMSRoutes(keyService: keyService)
+        let sts = platform.map { STSRoutes(identities: $0.identities) }
+        // KMS (JSON 1.1 with X-Amz-Target) and STS (form-encoded query) share `POST /`.
+        signed.post("/") { request, context in
+            if let sts, STSRoutes.isQuery(request) { return try await sts.handle(request, context: context) }
+            return try await kms.handle(request, context: context)
+        }
+        if let platform { PlatformRoutes(platform: platform).register(in: signed) }
         return router
     }
 
@@ -149,12 +161,15 @@ public struct SealedServer: Sendable {
         MaintenanceService(keyService: keyService, interval: configuration.maintenanceInterval, logger: logger)
     }
 
-    /// Everything to run in one `ServiceGroup`: the HTTP application and key maintenance.
+    /// Everything to run in one `ServiceGroup`: the HTTP application, key maintenance and, with a platform, the
+    /// access-grant expiry.
     ///
     /// - Parameter onServerRunning: Called with the listening channel once bound.
     public func services(
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> [any Service] {
-        [application(onServerRunning: onServerRunning), maintenanceService()]
+        var services: [any Service] = [application(onServerRunning: onServerRunning), maintenanceService()]
+        if let platform { services.append(ExpiryService(access: platform.access, logger: logger)) }
+        return services
     }
 }

@@ -28,10 +28,6 @@ public struct StorageError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let databaseUnavailable = Code(rawValue: "DatabaseUnavailable")
         /// A file of the data directory could not be created, read or written.
         public static let fileSystem = Code(rawValue: "FileSystem")
-        /// An access key with this id already exists.
-        public static let accessKeyExists = Code(rawValue: "AccessKeyExists")
-        /// No access key has this id.
-        public static let accessKeyNotFound = Code(rawValue: "AccessKeyNotFound")
         /// Another process holds the data directory's lock (``DirectoryLock``).
         public static let directoryInUse = Code(rawValue: "DirectoryInUse")
         /// A sealed secret did not open under the root key: the root key is wrong or the row was altered.

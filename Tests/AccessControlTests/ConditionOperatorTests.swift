@@ -28,7 +28,7 @@ struct ConditionCase: Sendable, CustomTestStringConvertible {
 
     func evaluate() throws -> Bool {
         let policy = try Fixtures.decryptPolicy(condition: condition)
-        let request = AccessRequest(
+        let request = EvaluationRequest(
             principal: principal,
             action: "kms:Decrypt",
             resource: Fixtures.keyArn,

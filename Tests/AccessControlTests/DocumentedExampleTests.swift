@@ -40,7 +40,7 @@ struct DocumentedExampleTests {
     @Test("KMS: kms:EncryptionContext:AppName in a key policy", arguments: appNameRows)
     func appName(_ row: ContextRow) throws {
         let keyPolicy = try Fixtures.resource(Self.appNamePolicy)
-        let request = AccessRequest(
+        let request = EvaluationRequest(
             principal: Fixtures.bob,
             action: "kms:Decrypt",
             resource: Fixtures.keyArn,
@@ -71,7 +71,7 @@ struct DocumentedExampleTests {
             condition:
                 #"{"ForAllValues:StringEquals": {"kms:EncryptionContextKeys": ["AppName", "FilePath"]}, "Null": {"kms:EncryptionContextKeys": "false"}}"#
         )
-        let request = AccessRequest(
+        let request = EvaluationRequest(
             principal: Fixtures.alice,
             action: "kms:Decrypt",
             resource: Fixtures.keyArn,
@@ -93,8 +93,12 @@ struct DocumentedExampleTests {
              "Condition": {"StringEquals": {"kms:CallerAccount": "111122223333"}}}}
             """
         )
-        let inside = AccessRequest(principal: Fixtures.bob, action: "kms:GenerateDataKey", resource: Fixtures.keyArn)
-        let outside = AccessRequest(
+        let inside = EvaluationRequest(
+            principal: Fixtures.bob,
+            action: "kms:GenerateDataKey",
+            resource: Fixtures.keyArn
+        )
+        let outside = EvaluationRequest(
             principal: Fixtures.mallory,
             action: "kms:GenerateDataKey",
             resource: Fixtures.keyArn
@@ -130,7 +134,7 @@ struct DocumentedExampleTests {
             ]}
             """
         )
-        let request = AccessRequest(
+        let request = EvaluationRequest(
             principal: Fixtures.alice,
             action: "kms:Decrypt",
             resource: Fixtures.keyArn,
@@ -153,7 +157,7 @@ struct DocumentedExampleTests {
             condition:
                 #"{"DateGreaterThan": {"aws:CurrentTime": "2027-01-10T00:00:00Z"}, "DateLessThan": {"aws:CurrentTime": "2027-01-20T23:59:59Z"}}"#
         )
-        let request = AccessRequest(
+        let request = EvaluationRequest(
             principal: Fixtures.alice,
             action: "kms:Decrypt",
             resource: Fixtures.keyArn,
@@ -171,12 +175,16 @@ struct DocumentedExampleTests {
         let denyDelete = try Fixtures.identity(
             #"{"Statement": {"Sid": "NoDeletion", "Effect": "Deny", "Action": "kms:ScheduleKeyDeletion", "Resource": "*"}}"#
         )
-        let deletion = AccessRequest(
+        let deletion = EvaluationRequest(
             principal: Fixtures.alice,
             action: "kms:ScheduleKeyDeletion",
             resource: Fixtures.keyArn
         )
-        let describe = AccessRequest(principal: Fixtures.alice, action: "kms:DescribeKey", resource: Fixtures.keyArn)
+        let describe = EvaluationRequest(
+            principal: Fixtures.alice,
+            action: "kms:DescribeKey",
+            resource: Fixtures.keyArn
+        )
         #expect(
             Outcome(PolicyEvaluator.evaluate(deletion, identityPolicies: [allowAll, denyDelete])) == .deny("NoDeletion")
         )
@@ -197,8 +205,8 @@ struct DocumentedExampleTests {
         let denyAllButDecrypt = try Fixtures.identity(
             #"{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}, {"Sid": "OnlyDecrypt", "Effect": "Deny", "NotAction": "kms:Decrypt", "Resource": "*"}]}"#
         )
-        func request(_ action: String) -> AccessRequest {
-            AccessRequest(principal: Fixtures.alice, action: action, resource: Fixtures.keyArn)
+        func request(_ action: String) -> EvaluationRequest {
+            EvaluationRequest(principal: Fixtures.alice, action: action, resource: Fixtures.keyArn)
         }
         #expect(PolicyEvaluator.evaluate(request("kms:Encrypt"), identityPolicies: [allowAllButIAM]).isAllowed)
         #expect(!PolicyEvaluator.evaluate(request("iam:CreateUser"), identityPolicies: [allowAllButIAM]).isAllowed)
@@ -225,7 +233,7 @@ struct ValueParsingTests {
     )
     func dates(_ text: String, _ epoch: Double) throws {
         let policy = try Fixtures.decryptPolicy(condition: #"{"DateEquals": {"aws:CurrentTime": "\#(text)"}}"#)
-        let request = AccessRequest(
+        let request = EvaluationRequest(
             principal: Fixtures.alice,
             action: "kms:Decrypt",
             resource: Fixtures.keyArn,
@@ -253,7 +261,7 @@ struct ValueParsingTests {
     )
     func ipRanges(_ range: String, _ ip: String, _ inside: Bool) throws {
         let policy = try Fixtures.decryptPolicy(condition: #"{"IpAddress": {"aws:SourceIp": "\#(range)"}}"#)
-        let request = AccessRequest(
+        let request = EvaluationRequest(
             principal: Fixtures.alice,
             action: "kms:Decrypt",
             resource: Fixtures.keyArn,

@@ -117,7 +117,7 @@ struct PrecedenceTests {
         let policies = try row.policies.map { statements in
             try Fixtures.identity(#"{"Version": "2012-10-17", "Statement": [\#(statements.joined(separator: ", "))]}"#)
         }
-        let request = AccessRequest(
+        let request = EvaluationRequest(
             principal: Fixtures.alice,
             action: row.action,
             resource: Fixtures.keyArn,
@@ -313,7 +313,7 @@ struct KeyPolicyTests {
     func keyPolicies(_ row: Row) throws {
         let keyPolicy = try Self.document(row.keyPolicy)
         let identity = try row.identity.isEmpty ? [] : [identityPolicy(row.identity.joined(separator: ", "))]
-        let request = AccessRequest(
+        let request = EvaluationRequest(
             principal: row.caller,
             action: row.action,
             resource: row.resource,
@@ -504,7 +504,7 @@ struct ReaderRoleTests {
     func reader(_ row: Row) throws {
         let keyPolicy = try Fixtures.keyPolicy()
         let readerPolicy = try Fixtures.identity(Self.reader)
-        let request = AccessRequest(
+        let request = EvaluationRequest(
             principal: Fixtures.session,
             action: row.action,
             resource: row.resource,

@@ -111,7 +111,7 @@ struct MatchingTests {
              "\(resourceName)": "\(resourceValue)"}}
             """
         )
-        let request = AccessRequest(principal: Fixtures.alice, action: action, resource: resource)
+        let request = EvaluationRequest(principal: Fixtures.alice, action: action, resource: resource)
         return PolicyEvaluator.evaluate(request, identityPolicies: [policy]).isAllowed
     }
 
@@ -145,7 +145,7 @@ struct MatchingTests {
             #"{"Statement": {"Effect": "Allow", "Action": ["kms:Encrypt", "kms:GenerateDataKey*"], "Resource": "*"}}"#
         )
         for (action, expected) in [("kms:Encrypt", true), ("kms:GenerateDataKeyPair", true), ("kms:Decrypt", false)] {
-            let request = AccessRequest(principal: Fixtures.alice, action: action, resource: Fixtures.keyArn)
+            let request = EvaluationRequest(principal: Fixtures.alice, action: action, resource: Fixtures.keyArn)
             #expect(PolicyEvaluator.evaluate(request, identityPolicies: [policy]).isAllowed == expected)
         }
     }
@@ -155,7 +155,7 @@ struct MatchingTests {
         let policy = try Fixtures.decryptPolicy(
             condition: #"{"StringLike": {"kms:EncryptionContext:city": "M?nchen"}}"#
         )
-        let munich = AccessRequest(
+        let munich = EvaluationRequest(
             principal: Fixtures.alice,
             action: "kms:Decrypt",
             resource: Fixtures.keyArn,

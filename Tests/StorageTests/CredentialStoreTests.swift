@@ -1,3 +1,4 @@
+import AccessControl
 import Crypto
 import Foundation
 import GRDB
@@ -21,7 +22,7 @@ struct CredentialStoreContractTests {
             #expect(try await store.accessKey(id: user.id) == user)
             #expect(try await store.accessKey(id: session.id) == session)
             #expect(try await store.accessKey(id: "AKIAUNKNOWN") == nil)
-            await expectStorageError(.accessKeyExists) { try await store.create(user) }
+            await expectAccessControlError(.accessKeyExists) { try await store.create(user) }
         }
     }
 
@@ -54,7 +55,7 @@ struct CredentialStoreContractTests {
             #expect(!found.isUsable(at: Date()))
             #expect(found.secretAccessKey == key.secretAccessKey)
             #expect(try await store.accessKeys(of: nil).map(\.status) == [.inactive])
-            await expectStorageError(.accessKeyNotFound) { try await store.deactivate(id: "AKIAUNKNOWN") }
+            await expectAccessControlError(.accessKeyNotFound) { try await store.deactivate(id: "AKIAUNKNOWN") }
         }
     }
 
@@ -66,7 +67,7 @@ struct CredentialStoreContractTests {
             _ = try await store.accessKey(id: key.id)
             try await store.delete(id: key.id)
             #expect(try await store.accessKey(id: key.id) == nil)
-            await expectStorageError(.accessKeyNotFound) { try await store.delete(id: key.id) }
+            await expectAccessControlError(.accessKeyNotFound) { try await store.delete(id: key.id) }
             // The id may be used again.
             try await store.create(key)
             #expect(try await store.accessKey(id: key.id) == key)

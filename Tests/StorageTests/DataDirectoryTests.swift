@@ -1,3 +1,4 @@
+import AccessControl
 import Crypto
 import Foundation
 import GRDB

@@ -1,3 +1,4 @@
+import AccessControl
 import Crypto
 import Foundation
 import KMS
@@ -141,5 +142,21 @@ func expectStorageError(
     } catch {
         Issue.record("expected \(code), got \(error)", sourceLocation: sourceLocation)
         return nil
+    }
+}
+
+/// Expects `body` to throw an `AccessControlError` with `code` (the credential stores' own errors).
+func expectAccessControlError(
+    _ code: AccessControlError.Code,
+    sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: () async throws -> Void
+) async {
+    do {
+        try await body()
+        Issue.record("expected \(code), but the call succeeded", sourceLocation: sourceLocation)
+    } catch let error as AccessControlError {
+        #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
+    } catch {
+        Issue.record("expected \(code), got \(error)", sourceLocation: sourceLocation)
     }
 }

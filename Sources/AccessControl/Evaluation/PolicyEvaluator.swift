@@ -47,7 +47,7 @@ public enum Decision: Sendable, Hashable, CustomStringConvertible {
 /// if an identity policy would deny it explicitly).
 public enum PolicyEvaluator {
     /// Evaluates identity policies alone: for actions on no resource policy (`kms:CreateKey`, `kms:ListKeys`, …).
-    public static func evaluate(_ request: AccessRequest, identityPolicies: [PolicyDocument]) -> Decision {
+    public static func evaluate(_ request: EvaluationRequest, identityPolicies: [PolicyDocument]) -> Decision {
         evaluateIdentity(request, action: request.action, identityPolicies)
     }
 
@@ -60,7 +60,7 @@ public enum PolicyEvaluator {
     ///   - resourcePolicy: The key policy or trust policy.
     ///   - identityPolicies: The caller's identity policies (its own, its teams', or its role's permission policies).
     public static func evaluate(
-        _ request: AccessRequest,
+        _ request: EvaluationRequest,
         resourcePolicy: PolicyDocument,
         identityPolicies: [PolicyDocument]
     ) -> Decision {
@@ -105,12 +105,17 @@ public enum PolicyEvaluator {
         identityPolicies: [PolicyDocument],
         context: RequestContext = RequestContext()
     ) -> Decision {
-        let request = AccessRequest(principal: caller, action: "sts:AssumeRole", resource: roleArn, context: context)
+        let request = EvaluationRequest(
+            principal: caller,
+            action: "sts:AssumeRole",
+            resource: roleArn,
+            context: context
+        )
         return evaluate(request, resourcePolicy: trustPolicy, identityPolicies: identityPolicies)
     }
 
     private static func evaluateIdentity(
-        _ request: AccessRequest,
+        _ request: EvaluationRequest,
         action: String,
         _ policies: [PolicyDocument]
     ) -> Decision {
@@ -133,7 +138,7 @@ public enum PolicyEvaluator {
     }
 
     /// Whether the resource ARN's account (its fifth field) is the caller's; `*` and account-less ARNs count as same.
-    private static func isSameAccount(_ request: AccessRequest) -> Bool {
+    private static func isSameAccount(_ request: EvaluationRequest) -> Bool {
         let utf8 = request.resource.utf8
         var colons = 0
         var start = utf8.startIndex

@@ -75,7 +75,7 @@ package enum ContextValues {
     }
 }
 
-extension AccessRequest {
+extension EvaluationRequest {
     /// The request's values for a condition key; `nil` when the key is absent.
     package func values(for key: ConditionKey) -> ContextValues? {
         switch key {
@@ -186,7 +186,7 @@ package struct Condition: Sendable, Hashable {
     /// Evaluates the condition: the policy's values are ORed, per AWS's IAM User Guide ("Creating a condition with
     /// multiple keys or values"), and missing keys follow "Condition operators" and "Single-valued vs. multivalued
     /// context keys" there.
-    package func holds(for request: AccessRequest) -> Bool {
+    package func holds(for request: EvaluationRequest) -> Bool {
         let found = request.values(for: key)
         switch test {
         case .null(let expectAbsent):

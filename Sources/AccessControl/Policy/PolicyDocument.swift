@@ -148,7 +148,7 @@ public final class Statement: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Whether every condition holds (conditions are ANDed).
-    package func conditionsHold(for request: AccessRequest) -> Bool {
+    package func conditionsHold(for request: EvaluationRequest) -> Bool {
         conditions.allSatisfy { $0.holds(for: request) }
     }
 }

@@ -1,4 +1,6 @@
+internal import AccessControl
 internal import ArgumentParser
+internal import Catalog
 internal import Foundation
 internal import KeyService
 internal import Logging
@@ -70,17 +72,37 @@ struct ServeCommand: AsyncParsableCommand {
                 region: region
             )
             defer { try? directory.close() }
+            let credentials = directory.credentialStore
+            let identities = try await IdentityService(
+                account: accountID,
+                store: SQLiteIdentityStore(database: directory.database),
+                credentials: credentials
+            )
+            try await identities.ensureAdministrator(named: DataDirectory.administratorUserName)
             let keyService = try KeyService(
                 configuration: .init(region: region, accountID: accountID),
                 store: CachingKeyStore(directory.keyStore),
                 rootKey: directory.rootKey,
-                authorizer: AdministratorAuthorizer(administrator: directory.administratorARN)
+                authorizer: PolicyAuthorizer(identities: identities)
             )
-            let credentials = directory.credentialStore
+            let catalog = try await EventCatalog(
+                identities: identities,
+                store: SQLiteCatalogStore(database: directory.database),
+                keys: KeyServiceProvisioner(keyService: keyService, administrator: directory.administratorARN)
+            )
+            let access = try await AccessRequests(
+                identities: identities,
+                directory: catalog,
+                store: SQLiteAccessRequestStore(database: directory.database)
+            )
             let authentication = Authentication(
                 credentials: { id in
                     guard let key = try await credentials.accessKey(id: id), key.status == .active else { return nil }
-                    return Verifier.Secret(secretAccessKey: key.secretAccessKey, sessionToken: key.sessionToken, expiration: key.expiration)
+                    return Verifier.Secret(
+                        secretAccessKey: key.secretAccessKey,
+                        sessionToken: key.sessionToken,
+                        expiration: key.expiration
+                    )
                 },
                 principal: { id in try await credentials.accessKey(id: id)?.principalARN }
             )
@@ -88,6 +110,7 @@ struct ServeCommand: AsyncParsableCommand {
                 configuration: .init(host: host, port: port, region: region, accountID: accountID),
                 keyService: keyService,
                 authentication: authentication,
+                platform: Platform(identities: identities, catalog: catalog, access: access),
                 logger: logger
             )
             let credentialsPath = directory.administratorCredentialsURL.path

@@ -61,24 +61,36 @@ public struct SigV4Authenticator: RouterMiddleware {
         next: @concurrent (Request, ServerContext) async throws -> Response
     ) async throws -> Response {
         var request = request
-        let body = try await Self.collectBody(of: &request, limit: maximumBodySize)
+        // The middleware's own rejections speak the protocol of the request: STS's XML for a query request.
+        let isQuery = STSRoutes.isQuery(request)
+        func fail(_ error: KMSError) -> any Error { isQuery ? STSErrorResponse(error) : error }
+        let body: ByteBuffer
+        do {
+            body = try await Self.collectBody(of: &request, limit: maximumBodySize)
+        } catch let error as KMSError {
+            throw fail(error)
+        }
         let signed = Self.signingRequest(request, body: body)
         switch try await verifier.verify(signed) {
         case .rejected(let rejection):
             context.logger.debug(
                 "request rejected",
-                metadata: ["sigv4.reason": "\(rejection.reason)", "sigv4.access_key_id": "\(rejection.accessKeyId ?? "-")"]
+                metadata: [
+                    "sigv4.reason": "\(rejection.reason)", "sigv4.access_key_id": "\(rejection.accessKeyId ?? "-")",
+                ]
             )
-            throw KMSError.rejected(
-                rejection,
-                amzDate: request.headers[.amzDate],
-                now: now(),
-                allowedSkew: allowedClockSkew
+            throw fail(
+                KMSError.rejected(
+                    rejection,
+                    amzDate: request.headers[.amzDate],
+                    now: now(),
+                    allowedSkew: allowedClockSkew
+                )
             )
         case .verified(let verified):
             guard let arn = try await principals(verified.accessKeyId) else {
                 context.logger.debug("request rejected", metadata: ["sigv4.reason": "no principal"])
-                throw KMSError.unrecognizedClient
+                throw fail(KMSError.unrecognizedClient)
             }
             var context = context
             context.principal = AuthenticatedPrincipal(arn: arn, accessKeyId: verified.accessKeyId)

@@ -1,3 +1,4 @@
+public import AccessControl
 public import Crypto
 import Foundation
 import GRDB
@@ -122,7 +123,7 @@ public final class SQLiteCredentialStore: CredentialStore, CustomStringConvertib
 
     private static func insert(_ key: AccessKey, sealedSecret: Data, sealedToken: Data?, in db: Database) throws {
         if try Bool.fetchOne(db, sql: "SELECT 1 FROM access_key WHERE id = ?", arguments: [key.id]) != nil {
-            throw StorageError(.accessKeyExists, "An access key with id \(key.id) already exists.")
+            throw AccessControlError(.accessKeyExists, "An access key with id \(key.id) already exists.")
         }
         try db.execute(
             sql: """
@@ -152,40 +153,7 @@ public final class SQLiteCredentialStore: CredentialStore, CustomStringConvertib
         )
     }
 
-    private static func notFound(_ id: String) -> StorageError {
-        StorageError(.accessKeyNotFound, "No access key has the id \(id).")
-    }
-}
-
-/// A ``CredentialStore`` in memory, for tests and ephemeral servers; it holds secrets unsealed.
-public actor InMemoryCredentialStore: CredentialStore {
-    private var keys: [String: AccessKey] = [:]
-
-    public init(_ accessKeys: [AccessKey] = []) {
-        for key in accessKeys { keys[key.id] = key }
-    }
-
-    public func accessKey(id: String) -> AccessKey? { keys[id] }
-
-    public func create(_ accessKey: AccessKey) throws {
-        guard keys[accessKey.id] == nil else {
-            throw StorageError(.accessKeyExists, "An access key with id \(accessKey.id) already exists.")
-        }
-        keys[accessKey.id] = accessKey
-    }
-
-    public func accessKeys(of principal: String?) -> [AccessKey.Metadata] {
-        keys.values.filter { principal == nil || $0.principalARN == principal }.sorted { $0.id < $1.id }.map(\.metadata)
-    }
-
-    public func deactivate(id: String) throws {
-        guard keys[id] != nil else { throw StorageError(.accessKeyNotFound, "No access key has the id \(id).") }
-        keys[id]?.status = .inactive
-    }
-
-    public func delete(id: String) throws {
-        guard keys.removeValue(forKey: id) != nil else {
-            throw StorageError(.accessKeyNotFound, "No access key has the id \(id).")
-        }
+    private static func notFound(_ id: String) -> AccessControlError {
+        AccessControlError(.accessKeyNotFound, "No access key has the id \(id).")
     }
 }

@@ -1,3 +1,4 @@
+import AccessControl
 public import Crypto
 public import Foundation
 import GRDB
@@ -23,6 +24,8 @@ public struct DataDirectory: Sendable {
     public static let rootKeyFileName = "root.key"
     public static let databaseFileName = "sealed.sqlite"
     public static let administratorCredentialsFileName = "admin.credentials"
+    /// The administrator's user name.
+    public static let administratorUserName = "admin"
     /// The profile of the administrator's credentials file.
     public static let administratorProfile = "sealed-admin"
 
@@ -197,10 +200,10 @@ public struct DataDirectory: Sendable {
                         + "\(meta.region ?? "?"), not account \(account) in region \(region). Nothing was changed."
                 )
             }
-            administrator = meta.administrator ?? "arn:aws:iam::\(account):user/admin"
+            administrator = meta.administrator ?? "arn:aws:iam::\(account):user/\(administratorUserName)"
             created = false
         } else {
-            administrator = "arn:aws:iam::\(account):user/admin"
+            administrator = "arn:aws:iam::\(account):user/\(administratorUserName)"
             let accessKey = AccessKey.generate(for: administrator)
             let canary = try AES.GCM.seal(canaryPlaintext, using: rootKey, authenticating: canaryAAD).combined!
             // The credentials file first: if the transaction below does not commit, the next start initialises

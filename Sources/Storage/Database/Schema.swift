@@ -98,6 +98,21 @@ enum Schema {
                     """
             )
         }
+        // Identities, the catalog and access requests: one JSON document per record (their fields are the domain
+        // modules' Codable records), keyed by name or id. They are read whole at start and written one record at a
+        // time, so no column of theirs is queried.
+        migrator.registerMigration("v2-platform") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE iam_user (name TEXT PRIMARY KEY NOT NULL, document BLOB NOT NULL);
+                    CREATE TABLE iam_team (name TEXT PRIMARY KEY NOT NULL, document BLOB NOT NULL);
+                    CREATE TABLE iam_role (name TEXT PRIMARY KEY NOT NULL, document BLOB NOT NULL);
+                    CREATE TABLE catalog_domain (name TEXT PRIMARY KEY NOT NULL, document BLOB NOT NULL);
+                    CREATE TABLE catalog_event_type (name TEXT PRIMARY KEY NOT NULL, document BLOB NOT NULL);
+                    CREATE TABLE access_request (id TEXT PRIMARY KEY NOT NULL, document BLOB NOT NULL);
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -76,7 +76,7 @@ public struct RequestContext: Sendable, Hashable {
 }
 
 /// One request to authorize: who wants to do what to which resource, in which context.
-public struct AccessRequest: Sendable, Hashable {
+public struct EvaluationRequest: Sendable, Hashable {
     public var principal: CallerIdentity
     /// The action, `service:Operation` (`kms:Decrypt`, `sts:AssumeRole`); matched case-insensitively.
     public var action: String

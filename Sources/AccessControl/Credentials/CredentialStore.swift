@@ -11,17 +11,17 @@ public protocol CredentialStore: Sendable {
     func accessKey(id: String) async throws -> AccessKey?
     /// Stores a new access key.
     ///
-    /// - Throws: ``StorageError`` `accessKeyExists` when the id is taken.
+    /// - Throws: ``AccessControlError`` `accessKeyExists` when the id is taken.
     func create(_ accessKey: AccessKey) async throws
     /// The access keys (without secrets) of `principal`, or of every principal when `nil`, ordered by id.
     func accessKeys(of principal: String?) async throws -> [AccessKey.Metadata]
     /// Marks an access key ``AccessKey/Status/inactive``: lookups still find it, verification must refuse it.
     ///
-    /// - Throws: ``StorageError`` `accessKeyNotFound`.
+    /// - Throws: ``AccessControlError`` `accessKeyNotFound`.
     func deactivate(id: String) async throws
     /// Deletes an access key.
     ///
-    /// - Throws: ``StorageError`` `accessKeyNotFound`.
+    /// - Throws: ``AccessControlError`` `accessKeyNotFound`.
     func delete(id: String) async throws
 }
 
@@ -151,5 +151,38 @@ public struct AccessKey: Sendable, Hashable, CustomStringConvertible, CustomDebu
                 "creationDate": creationDate,
             ]
         )
+    }
+}
+
+/// A ``CredentialStore`` in memory, for tests and ephemeral servers; it holds secrets unsealed.
+public actor InMemoryCredentialStore: CredentialStore {
+    private var keys: [String: AccessKey] = [:]
+
+    public init(_ accessKeys: [AccessKey] = []) {
+        for key in accessKeys { keys[key.id] = key }
+    }
+
+    public func accessKey(id: String) -> AccessKey? { keys[id] }
+
+    public func create(_ accessKey: AccessKey) throws {
+        guard keys[accessKey.id] == nil else {
+            throw AccessControlError(.accessKeyExists, "An access key with id \(accessKey.id) already exists.")
+        }
+        keys[accessKey.id] = accessKey
+    }
+
+    public func accessKeys(of principal: String?) -> [AccessKey.Metadata] {
+        keys.values.filter { principal == nil || $0.principalARN == principal }.sorted { $0.id < $1.id }.map(\.metadata)
+    }
+
+    public func deactivate(id: String) throws {
+        guard keys[id] != nil else { throw AccessControlError(.accessKeyNotFound, "No access key has the id \(id).") }
+        keys[id]?.status = .inactive
+    }
+
+    public func delete(id: String) throws {
+        guard keys.removeValue(forKey: id) != nil else {
+            throw AccessControlError(.accessKeyNotFound, "No access key has the id \(id).")
+        }
     }
 }

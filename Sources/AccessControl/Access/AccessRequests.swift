@@ -1,0 +1,304 @@
+public import Foundation
+
+/// What the access workflow needs to know about an event type; the catalog answers.
+public struct AccessTarget: Sendable, Hashable {
+    public var eventType: String
+    public var domain: String
+    /// The team whose members review requests for this type.
+    public var owningTeam: String
+    /// 1 or 2 different reviewers.
+    public var approvalsRequired: Int
+    /// The role that may decrypt this type and nothing else.
+    public var readerRoleName: String
+
+    public init(eventType: String, domain: String, owningTeam: String, approvalsRequired: Int, readerRoleName: String) {
+        self.eventType = eventType
+        self.domain = domain
+        self.owningTeam = owningTeam
+        self.approvalsRequired = approvalsRequired
+        self.readerRoleName = readerRoleName
+    }
+}
+
+/// The seam to the catalog: the access target of an event type, or `nil` when the catalog has no such type.
+public protocol EventTypeDirectory: Sendable {
+    func accessTarget(for eventType: String) async throws -> AccessTarget?
+}
+
+/// Where access requests are kept.
+public protocol AccessRequestStore: Sendable {
+    func load() async throws -> [AccessRequest]
+    /// Inserts or replaces a request.
+    func put(_ request: AccessRequest) async throws
+}
+
+/// An ``AccessRequestStore`` in memory.
+public actor InMemoryAccessRequestStore: AccessRequestStore {
+    private var requests: [String: AccessRequest] = [:]
+    public init() {}
+    public func load() -> [AccessRequest] { Array(requests.values) }
+    public func put(_ request: AccessRequest) { requests[request.id] = request }
+}
+
+/// A transition the platform made by itself (an approval expiring), for the audit trail; transitions made by a
+/// caller are audited with the caller's API call.
+public struct AccessEvent: Sendable, Hashable {
+    /// `ExpireAccessRequest`.
+    public var name: String
+    public var request: AccessRequest
+
+    public init(name: String, request: AccessRequest) {
+        self.name = name
+        self.request = request
+    }
+}
+
+/// Where ``AccessEvent``s go; the audit trail implements it. A failure to record fails the transition.
+public protocol AccessEventSink: Sendable {
+    func record(_ event: AccessEvent) async throws
+}
+
+/// One row of the access matrix: who may read which event type, until when, approved by whom.
+public struct AccessGrant: Sendable, Hashable {
+    public var eventType: String
+    public var principal: String
+    public var requestID: String
+    public var approvedBy: [String]
+    public var approvalDate: Date?
+    public var expirationDate: Date?
+}
+
+/// The access-request workflow: request, approve, deny, cancel, revoke, expire.
+///
+/// Approval adds the requester to the event type's reader role's trust policy (with the expiry as a condition);
+/// revocation and expiry remove it. Reviewers are members of the team that owns the event type's domain; nobody
+/// approves their own request; two required approvals come from two different reviewers; a principal cannot ask
+/// again for a type it holds or has a pending request for.
+public actor AccessRequests {
+    public nonisolated let identities: IdentityService
+    let directory: any EventTypeDirectory
+    let store: any AccessRequestStore
+    let events: (any AccessEventSink)?
+    nonisolated let now: @Sendable () -> Date
+    private var requests: [String: AccessRequest]
+
+    /// Durations accepted for a grant: one minute to one year.
+    public static let durationRange = 60...(366 * 86_400)
+
+    public init(
+        identities: IdentityService,
+        directory: any EventTypeDirectory,
+        store: any AccessRequestStore,
+        events: (any AccessEventSink)? = nil,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) async throws {
+        self.identities = identities
+        self.directory = directory
+        self.store = store
+        self.events = events
+        self.now = now
+        var loaded: [String: AccessRequest] = [:]
+        for request in try await store.load() { loaded[request.id] = request }
+        self.requests = loaded
+    }
+
+    /// A new pending request by `principal`.
+    public func request(
+        _ eventType: String,
+        justification: String,
+        durationSeconds: Int?,
+        by principal: String
+    ) async throws -> AccessRequest {
+        guard let target = try await directory.accessTarget(for: eventType) else {
+            throw AccessControlError(.noSuchEntity, "The event type \(eventType) is not in the catalog.")
+        }
+        let justification = justification.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !justification.isEmpty else {
+            throw AccessControlError(.validationError, "An access request needs a justification.")
+        }
+        if let durationSeconds, !Self.durationRange.contains(durationSeconds) {
+            throw AccessControlError(.validationError, "The duration must be between 1 minute and 366 days.")
+        }
+        let at = now()
+        if let held = requests.values.first(where: {
+            $0.eventType == eventType && $0.requester == principal && ($0.status == .pending || $0.grantsAccess(at: at))
+        }) {
+            let what = held.status == .pending ? "has a pending request" : "already holds read access"
+            throw AccessControlError(
+                .entityAlreadyExists,
+                "\(principal) \(what) for \(eventType) (\(held.id))."
+            )
+        }
+        let request = AccessRequest(
+            id: "ar-" + Self.randomHex(8),
+            eventType: eventType,
+            requester: principal,
+            justification: justification,
+            durationSeconds: durationSeconds,
+            approvalsRequired: target.approvalsRequired,
+            creationDate: at
+        )
+        try await store.put(request)
+        requests[request.id] = request
+        return request
+    }
+
+    /// The requests `principal` may see, newest first, optionally only those in `status`: an administrator sees
+    /// all, others their own and those they review.
+    public func list(status: AccessRequest.Status?, by principal: String) async throws -> [AccessRequest] {
+        var visible: [AccessRequest] = []
+        for request in requests.values where status == nil || request.status == status {
+            if try await mayView(request, principal) { visible.append(request) }
+        }
+        return visible.sorted { ($0.creationDate, $0.id) > ($1.creationDate, $1.id) }
+    }
+
+    public func show(_ id: String, by principal: String) async throws -> AccessRequest {
+        let request = try find(id)
+        guard try await mayView(request, principal) else { throw Self.notFound(id) }
+        return request
+    }
+
+    public func approve(_ id: String, comment: String, by reviewer: String) async throws -> AccessRequest {
+        var request = try find(id)
+        let target = try await reviewable(request, by: reviewer)
+        let effect = try request.approve(by: reviewer, comment: comment, at: now())
+        return try await apply(effect, to: request, target: target)
+    }
+
+    public func deny(_ id: String, comment: String, by reviewer: String) async throws -> AccessRequest {
+        var request = try find(id)
+        let target = try await reviewable(request, by: reviewer)
+        let effect = try request.deny(by: reviewer, comment: comment, at: now())
+        return try await apply(effect, to: request, target: target)
+    }
+
+    public func cancel(_ id: String, by principal: String) async throws -> AccessRequest {
+        var request = try find(id)
+        guard try await mayView(request, principal) else { throw Self.notFound(id) }
+        let effect = try request.cancel(by: principal, at: now())
+        return try await apply(effect, to: request, target: nil)
+    }
+
+    /// Revocation by a member of the owning team or an administrator (`access:RevokeAccess`).
+    public func revoke(_ id: String, comment: String, by principal: String) async throws -> AccessRequest {
+        var request = try find(id)
+        guard let target = try await directory.accessTarget(for: request.eventType) else { throw Self.notFound(id) }
+        let isOwner = identities.teams(of: principal).contains(target.owningTeam)
+        guard isOwner || identities.isAllowed(principal, "access:RevokeAccess", on: request.eventType) else {
+            throw AccessControlError(
+                .accessDenied,
+                "Only members of \(target.owningTeam) or an administrator can revoke access to \(request.eventType)."
+            )
+        }
+        let effect = try request.revoke(by: principal, comment: comment, at: now())
+        return try await apply(effect, to: request, target: target)
+    }
+
+    /// Expires every approved grant whose time has passed; returns them. The expiry service calls it.
+    @discardableResult
+    public func expireDue() async throws -> [AccessRequest] {
+        let at = now()
+        var expired: [AccessRequest] = []
+        for var request in requests.values {
+            guard let effect = request.expireIfDue(at: at) else { continue }
+            let target = try await directory.accessTarget(for: request.eventType)
+            let stored = try await apply(effect, to: request, target: target)
+            try await events?.record(AccessEvent(name: "ExpireAccessRequest", request: stored))
+            expired.append(stored)
+        }
+        return expired
+    }
+
+    /// The grants in force: who may read which type, until when, approved by whom. An administrator sees all,
+    /// others the grants of types their teams own and their own.
+    public func matrix(by principal: String) async throws -> [AccessGrant] {
+        let at = now()
+        var rows: [AccessGrant] = []
+        for request in requests.values where request.grantsAccess(at: at) {
+            guard try await mayView(request, principal) else { continue }
+            rows.append(
+                AccessGrant(
+                    eventType: request.eventType,
+                    principal: request.requester,
+                    requestID: request.id,
+                    approvedBy: request.approvals.map(\.reviewer),
+                    approvalDate: request.approvalDate,
+                    expirationDate: request.expirationDate
+                )
+            )
+        }
+        return rows.sorted { ($0.eventType, $0.principal) < ($1.eventType, $1.principal) }
+    }
+
+    // MARK: - Helpers
+
+    private func find(_ id: String) throws -> AccessRequest {
+        guard let request = requests[id] else { throw Self.notFound(id) }
+        return request
+    }
+
+    private func mayView(_ request: AccessRequest, _ principal: String) async throws -> Bool {
+        if request.requester == principal { return true }
+        if identities.isAllowed(principal, "access:ListRequests", on: request.eventType) { return true }
+        guard let target = try await directory.accessTarget(for: request.eventType) else { return false }
+        return identities.teams(of: principal).contains(target.owningTeam)
+    }
+
+    /// The target of a request `reviewer` may decide: a member of the owning team.
+    private func reviewable(_ request: AccessRequest, by reviewer: String) async throws -> AccessTarget {
+        guard let target = try await directory.accessTarget(for: request.eventType) else {
+            throw Self.notFound(request.id)
+        }
+        guard identities.teams(of: reviewer).contains(target.owningTeam) else {
+            throw AccessControlError(
+                .accessDenied,
+                "\(reviewer) is not a member of \(target.owningTeam), which reviews access to \(request.eventType)."
+            )
+        }
+        return target
+    }
+
+    /// Applies the trust-policy effect, then stores the request; a failed store undoes the effect.
+    private func apply(
+        _ effect: AccessRequest.Effect,
+        to request: AccessRequest,
+        target: AccessTarget?
+    ) async throws
+        -> AccessRequest
+    {
+        let role = target?.readerRoleName
+        switch effect {
+        case .none: break
+        case .grant(let until):
+            if let role { try await identities.grantAssumeRole(role, to: request.requester, until: until) }
+        case .removeGrant:
+            if let role { try await identities.revokeAssumeRole(role, from: request.requester) }
+        }
+        do {
+            try await store.put(request)
+        } catch {
+            switch effect {
+            case .none: break
+            case .grant:
+                if let role { try? await identities.revokeAssumeRole(role, from: request.requester) }
+            case .removeGrant:
+                if let role {
+                    try? await identities.grantAssumeRole(role, to: request.requester, until: request.expirationDate)
+                }
+            }
+            throw error
+        }
+        requests[request.id] = request
+        return request
+    }
+
+    static func notFound(_ id: String) -> AccessControlError {
+        AccessControlError(.noSuchEntity, "No access request \(id) is visible to you.")
+    }
+
+    static func randomHex(_ bytes: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+}

@@ -1,0 +1,119 @@
+public import Foundation
+
+/// A user: a service or a person, with up to two access keys, member of teams, with inline policies.
+public struct User: Sendable, Hashable, Codable {
+    public var name: String
+    /// `arn:aws:iam::ACCOUNT:user/NAME`.
+    public var arn: String
+    /// The names of the teams the user belongs to, sorted.
+    public var teams: [String]
+    /// Inline identity policies by name (JSON text, validated when stored).
+    public var policies: [String: String]
+    public var creationDate: Date
+
+    public init(name: String, arn: String, teams: [String] = [], policies: [String: String] = [:], creationDate: Date) {
+        self.name = name
+        self.arn = arn
+        self.teams = teams
+        self.policies = policies
+        self.creationDate = creationDate
+    }
+}
+
+/// A team groups users (an IAM group); the owning team of a domain encrypts its events and reviews access to them.
+public struct Team: Sendable, Hashable, Codable {
+    public var name: String
+    /// `arn:aws:iam::ACCOUNT:group/NAME`.
+    public var arn: String
+    /// Inline identity policies by name, which apply to every member.
+    public var policies: [String: String]
+    public var creationDate: Date
+
+    public init(name: String, arn: String, policies: [String: String] = [:], creationDate: Date) {
+        self.name = name
+        self.arn = arn
+        self.policies = policies
+        self.creationDate = creationDate
+    }
+}
+
+/// A role: a trust policy (who may assume it) and permission policies (what its sessions may do).
+public struct Role: Sendable, Hashable, Codable {
+    public var name: String
+    /// `arn:aws:iam::ACCOUNT:role/NAME`.
+    public var arn: String
+    public var roleDescription: String
+    /// The trust policy (`AssumeRolePolicyDocument`), JSON text.
+    public var trustPolicy: String
+    /// Inline permission policies by name.
+    public var policies: [String: String]
+    /// The longest session, in seconds (3,600 to 43,200; AWS's default 3,600).
+    public var maxSessionDuration: Int
+    public var creationDate: Date
+
+    public init(
+        name: String,
+        arn: String,
+        roleDescription: String = "",
+        trustPolicy: String,
+        policies: [String: String] = [:],
+        maxSessionDuration: Int = 3600,
+        creationDate: Date
+    ) {
+        self.name = name
+        self.arn = arn
+        self.roleDescription = roleDescription
+        self.trustPolicy = trustPolicy
+        self.policies = policies
+        self.maxSessionDuration = maxSessionDuration
+        self.creationDate = creationDate
+    }
+}
+
+/// The credentials of a role session, as `AssumeRole` returns them.
+public struct RoleSession: Sendable, Hashable, CustomStringConvertible {
+    /// `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`.
+    public var arn: String
+    /// `AROA…:SESSION`.
+    public var assumedRoleID: String
+    public var accessKey: AccessKey
+
+    public init(arn: String, assumedRoleID: String, accessKey: AccessKey) {
+        self.arn = arn
+        self.assumedRoleID = assumedRoleID
+        self.accessKey = accessKey
+    }
+
+    /// Never shows the secret or the token.
+    public var description: String { "RoleSession(\(arn), \(accessKey.id))" }
+}
+
+/// Names as IAM accepts them.
+enum Names {
+    /// IAM user, group and role names: 1–64 characters of `A–Z a–z 0–9 + = , . @ _ -` (roles: 1–64).
+    static func validate(_ name: String, kind: String, maximum: Int = 64) throws(AccessControlError) {
+        guard !name.isEmpty, name.count <= maximum,
+            name.unicodeScalars.allSatisfy({ scalar in
+                scalar.isASCII
+                    && (CharacterSet.alphanumerics.contains(scalar) || "+=,.@_-".unicodeScalars.contains(scalar))
+            })
+        else {
+            throw AccessControlError(
+                .validationError,
+                "The \(kind) name '\(name)' is invalid: use 1 to \(maximum) letters, digits and + = , . @ _ -."
+            )
+        }
+    }
+
+    /// A role session name: 2–64 characters of `A–Z a–z 0–9 + = , . @ _ -`.
+    static func validateSessionName(_ name: String) throws(AccessControlError) {
+        guard name.count >= 2 else {
+            throw AccessControlError(
+                .validationError,
+                "1 validation error detected: Value '\(name)' at 'roleSessionName' failed to satisfy constraint: "
+                    + "Member must have length greater than or equal to 2"
+            )
+        }
+        try validate(name, kind: "role session", maximum: 64)
+    }
+}

@@ -1,0 +1,349 @@
+public import Foundation
+import Synchronization
+
+/// Who asks for a change: a principal, whose identity policies must allow the action, or the platform itself
+/// (the catalog creating a reader role, the access workflow changing a trust policy), which is trusted.
+public enum Requester: Sendable, Hashable {
+    case principal(String)
+    case platform
+}
+
+/// Users, teams, roles, their access keys and policies, and role sessions (STS `AssumeRole`).
+///
+/// Changes are serialised by the actor and written to the ``IdentityStore`` before they are visible; reads that sit
+/// on every request (``identityPolicies(of:)``, ``teams(of:)``) answer from an in-memory directory under a mutex,
+/// with the parsed policies of each principal cached until the next change.
+public actor IdentityService {
+    public nonisolated let account: String
+    public nonisolated let credentials: any CredentialStore
+    let store: any IdentityStore
+    nonisolated let now: @Sendable () -> Date
+    nonisolated let directory: Mutex<Directory>
+    nonisolated let policyCache = PolicyCache(capacity: 4096)
+
+    /// The policy of administrators: everything.
+    public static let administratorPolicy =
+        #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#
+    /// The name of the inline policy that makes a user an administrator.
+    public static let administratorPolicyName = "AdministratorAccess"
+
+    struct Directory {
+        var snapshot: IdentitySnapshot
+        /// Parsed identity policies by principal ARN; cleared on every change.
+        var policies: [String: [PolicyDocument]] = [:]
+    }
+
+    /// Loads the identities from `store`.
+    public init(
+        account: String,
+        store: any IdentityStore,
+        credentials: any CredentialStore,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) async throws {
+        self.account = account
+        self.store = store
+        self.credentials = credentials
+        self.now = now
+        self.directory = Mutex(Directory(snapshot: try await store.load()))
+    }
+
+    // MARK: - ARNs
+
+    public nonisolated func userARN(_ name: String) -> String { "arn:aws:iam::\(account):user/\(name)" }
+    public nonisolated func teamARN(_ name: String) -> String { "arn:aws:iam::\(account):group/\(name)" }
+    public nonisolated func roleARN(_ name: String) -> String { "arn:aws:iam::\(account):role/\(name)" }
+
+    /// The user name of a user ARN of this account, or `nil`.
+    public nonisolated func userName(of arn: String) -> String? {
+        let prefix = "arn:aws:iam::\(account):user/"
+        guard arn.hasPrefix(prefix) else { return nil }
+        return String(arn.dropFirst(prefix.count))
+    }
+
+    /// The role name of a role ARN of this account, or `nil`.
+    public nonisolated func roleName(of arn: String) -> String? {
+        let prefix = "arn:aws:iam::\(account):role/"
+        guard arn.hasPrefix(prefix) else { return nil }
+        return String(arn.dropFirst(prefix.count))
+    }
+
+    // MARK: - Reads on the request path
+
+    /// The parsed identity policies of a principal: a user's own and its teams', or a role session's role's.
+    /// Unknown principals have none.
+    public nonisolated func identityPolicies(of principal: String) -> [PolicyDocument] {
+        if let cached = directory.withLock({ $0.policies[principal] }) { return cached }
+        let texts: [String] = directory.withLock { directory in
+            let snapshot = directory.snapshot
+            if let name = userName(of: principal), let user = snapshot.users[name] {
+                var texts = user.policies.sorted { $0.key < $1.key }.map(\.value)
+                for team in user.teams {
+                    texts += (snapshot.teams[team]?.policies ?? [:]).sorted { $0.key < $1.key }.map(\.value)
+                }
+                return texts
+            }
+            let caller = CallerIdentity(arn: principal, account: account)
+            if let roleArn = caller.roleArn, principal != roleArn, let name = roleName(of: roleArn),
+                let role = snapshot.roles[name]
+            {
+                return role.policies.sorted { $0.key < $1.key }.map(\.value)
+            }
+            return []
+        }
+        // Stored policies were validated when stored; one that no longer parses grants nothing.
+        let parsed = texts.compactMap { try? policyCache.policy(for: $0, kind: .identity) }
+        directory.withLock { $0.policies[principal] = parsed }
+        return parsed
+    }
+
+    /// The teams of the user `principal`; none for other principals.
+    public nonisolated func teams(of principal: String) -> [String] {
+        guard let name = userName(of: principal) else { return [] }
+        return directory.withLock { $0.snapshot.users[name]?.teams ?? [] }
+    }
+
+    /// Whether identity policies allow `principal` to do `action` on `resource`.
+    public nonisolated func isAllowed(_ principal: String, _ action: String, on resource: String) -> Bool {
+        let request = EvaluationRequest(
+            principal: CallerIdentity(arn: principal, account: account),
+            action: action,
+            resource: resource,
+            context: RequestContext(currentTime: now())
+        )
+        return PolicyEvaluator.evaluate(request, identityPolicies: identityPolicies(of: principal)).isAllowed
+    }
+
+    nonisolated func authorize(_ requester: Requester, _ action: String, on resource: String) throws(AccessControlError)
+    {
+        guard case .principal(let principal) = requester else { return }
+        guard isAllowed(principal, action, on: resource) else {
+            throw AccessControlError(
+                .accessDenied,
+                "User: \(principal) is not authorized to perform: \(action) on resource: \(resource)"
+            )
+        }
+    }
+
+    nonisolated var snapshot: IdentitySnapshot { directory.withLock { $0.snapshot } }
+
+    // MARK: - Changing
+
+    /// Writes `changes` to the store, then makes them visible.
+    func commit(_ changes: [IdentityChange]) async throws {
+        try await store.apply(changes)
+        directory.withLock { directory in
+            for change in changes { directory.snapshot.apply(change) }
+            directory.policies = [:]
+        }
+    }
+
+    /// Makes sure the administrator user exists with the administrator policy (first start, and every start).
+    public func ensureAdministrator(named name: String) async throws {
+        var user = snapshot.users[name] ?? User(name: name, arn: userARN(name), creationDate: now())
+        guard user.policies[Self.administratorPolicyName] != Self.administratorPolicy else { return }
+        user.policies[Self.administratorPolicyName] = Self.administratorPolicy
+        try await commit([.putUser(user)])
+    }
+
+    public func createTeam(_ name: String, by requester: Requester) async throws -> Team {
+        try Names.validate(name, kind: "team", maximum: 128)
+        try authorize(requester, "iam:CreateGroup", on: teamARN(name))
+        guard snapshot.teams[name] == nil else {
+            throw AccessControlError(.entityAlreadyExists, "Group with name \(name) already exists.")
+        }
+        let team = Team(name: name, arn: teamARN(name), creationDate: now())
+        try await commit([.putTeam(team)])
+        return team
+    }
+
+    /// Creates a user, optionally in a team, with one access key.
+    public func createUser(_ name: String, team: String?, by requester: Requester) async throws -> (User, AccessKey) {
+        try Names.validate(name, kind: "user")
+        try authorize(requester, "iam:CreateUser", on: userARN(name))
+        let current = snapshot
+        guard current.users[name] == nil else {
+            throw AccessControlError(.entityAlreadyExists, "User with name \(name) already exists.")
+        }
+        if let team, current.teams[team] == nil { throw Self.noSuchTeam(team) }
+        let user = User(name: name, arn: userARN(name), teams: team.map { [$0] } ?? [], creationDate: now())
+        let key = AccessKey.generate(for: user.arn, at: now())
+        try await commit([.putUser(user)])
+        try await credentials.create(key)
+        return (user, key)
+    }
+
+    public func addUser(_ userName: String, toTeam teamName: String, by requester: Requester) async throws {
+        try authorize(requester, "iam:AddUserToGroup", on: teamARN(teamName))
+        let current = snapshot
+        guard current.teams[teamName] != nil else { throw Self.noSuchTeam(teamName) }
+        guard var user = current.users[userName] else { throw Self.noSuchUser(userName) }
+        guard !user.teams.contains(teamName) else { return }
+        user.teams = (user.teams + [teamName]).sorted()
+        try await commit([.putUser(user)])
+    }
+
+    /// A new access key for a user; a user has at most two.
+    public func createAccessKey(for userName: String, by requester: Requester) async throws -> AccessKey {
+        try authorize(requester, "iam:CreateAccessKey", on: userARN(userName))
+        guard let user = snapshot.users[userName] else { throw Self.noSuchUser(userName) }
+        guard try await credentials.accessKeys(of: user.arn).count < 2 else {
+            throw AccessControlError(.limitExceeded, "Cannot exceed quota for AccessKeysPerUser: 2")
+        }
+        let key = AccessKey.generate(for: user.arn, at: now())
+        try await credentials.create(key)
+        return key
+    }
+
+    /// The access keys of a user, without secrets.
+    public func accessKeys(of userName: String, by requester: Requester) async throws -> [AccessKey.Metadata] {
+        try authorize(requester, "iam:ListAccessKeys", on: userARN(userName))
+        guard let user = snapshot.users[userName] else { throw Self.noSuchUser(userName) }
+        return try await credentials.accessKeys(of: user.arn)
+    }
+
+    /// Deactivates an access key: it stays listed, and no request signed with it verifies.
+    public func deactivateAccessKey(_ id: String, by requester: Requester) async throws {
+        let key = try await ownedAccessKey(id)
+        try authorize(requester, "iam:UpdateAccessKey", on: key.principalARN)
+        try await credentials.deactivate(id: id)
+    }
+
+    public func deleteAccessKey(_ id: String, by requester: Requester) async throws {
+        let key = try await ownedAccessKey(id)
+        try authorize(requester, "iam:DeleteAccessKey", on: key.principalARN)
+        try await credentials.delete(id: id)
+    }
+
+    private func ownedAccessKey(_ id: String) async throws -> AccessKey {
+        guard let key = try await credentials.accessKey(id: id), key.sessionToken == nil,
+            userName(of: key.principalARN) != nil
+        else {
+            throw AccessControlError(.noSuchEntity, "The Access Key with id \(id) cannot be found.")
+        }
+        return key
+    }
+
+    /// Creates a role; its trust policy and permission policies must parse.
+    public func createRole(
+        _ name: String,
+        trustPolicy: String,
+        policies: [String: String] = [:],
+        description: String = "",
+        maxSessionDuration: Int = 3600,
+        by requester: Requester
+    ) async throws -> Role {
+        try Names.validate(name, kind: "role")
+        try authorize(requester, "iam:CreateRole", on: roleARN(name))
+        guard (3600...43_200).contains(maxSessionDuration) else {
+            throw AccessControlError(.validationError, "MaxSessionDuration must be between 3600 and 43200 seconds.")
+        }
+        try Self.validate(trustPolicy, kind: .trust, name: "AssumeRolePolicyDocument")
+        for (policyName, text) in policies {
+            try Self.validate(text, kind: .identity, name: policyName)
+        }
+        guard snapshot.roles[name] == nil else {
+            throw AccessControlError(.entityAlreadyExists, "Role with name \(name) already exists.")
+        }
+        let role = Role(
+            name: name,
+            arn: roleARN(name),
+            roleDescription: description,
+            trustPolicy: trustPolicy,
+            policies: policies,
+            maxSessionDuration: maxSessionDuration,
+            creationDate: now()
+        )
+        try await commit([.putRole(role)])
+        return role
+    }
+
+    /// Adds or replaces an inline permission policy of a role.
+    public func putRolePolicy(_ roleName: String, name: String, document: String, by requester: Requester) async throws
+    {
+        try authorize(requester, "iam:PutRolePolicy", on: roleARN(roleName))
+        try Self.validate(document, kind: .identity, name: name)
+        guard var role = snapshot.roles[roleName] else { throw Self.noSuchRole(roleName) }
+        role.policies[name] = document
+        try await commit([.putRole(role)])
+    }
+
+    /// Replaces a role's trust policy.
+    public func updateTrustPolicy(_ roleName: String, document: String, by requester: Requester) async throws {
+        try authorize(requester, "iam:UpdateAssumeRolePolicy", on: roleARN(roleName))
+        try Self.validate(document, kind: .trust, name: "AssumeRolePolicyDocument")
+        guard var role = snapshot.roles[roleName] else { throw Self.noSuchRole(roleName) }
+        role.trustPolicy = document
+        try await commit([.putRole(role)])
+    }
+
+    /// Adds or replaces an inline policy of a team; `nil` removes it.
+    public func putTeamPolicy(_ teamName: String, name: String, document: String?, by requester: Requester) async throws
+    {
+        try authorize(requester, "iam:PutGroupPolicy", on: teamARN(teamName))
+        if let document { try Self.validate(document, kind: .identity, name: name) }
+        guard var team = snapshot.teams[teamName] else { throw Self.noSuchTeam(teamName) }
+        team.policies[name] = document
+        try await commit([.putTeam(team)])
+    }
+
+    /// Adds or replaces an inline policy of a user.
+    public func putUserPolicy(_ userName: String, name: String, document: String, by requester: Requester) async throws
+    {
+        try authorize(requester, "iam:PutUserPolicy", on: userARN(userName))
+        try Self.validate(document, kind: .identity, name: name)
+        guard var user = snapshot.users[userName] else { throw Self.noSuchUser(userName) }
+        user.policies[name] = document
+        try await commit([.putUser(user)])
+    }
+
+    // MARK: - Listing
+
+    public func users(by requester: Requester) throws -> [User] {
+        try authorize(requester, "iam:ListUsers", on: "arn:aws:iam::\(account):user/*")
+        return snapshot.users.values.sorted { $0.name < $1.name }
+    }
+
+    public func teams(by requester: Requester) throws -> [Team] {
+        try authorize(requester, "iam:ListGroups", on: "arn:aws:iam::\(account):group/*")
+        return snapshot.teams.values.sorted { $0.name < $1.name }
+    }
+
+    public func roles(by requester: Requester) throws -> [Role] {
+        try authorize(requester, "iam:ListRoles", on: "arn:aws:iam::\(account):role/*")
+        return snapshot.roles.values.sorted { $0.name < $1.name }
+    }
+
+    public func role(named name: String, by requester: Requester) throws -> Role {
+        try authorize(requester, "iam:GetRole", on: roleARN(name))
+        guard let role = snapshot.roles[name] else { throw Self.noSuchRole(name) }
+        return role
+    }
+
+    /// The team of this name, for the platform's own checks.
+    public nonisolated func team(named name: String) -> Team? { snapshot.teams[name] }
+
+    /// The user of this name, for the platform's own checks.
+    public nonisolated func user(named name: String) -> User? { snapshot.users[name] }
+
+    // MARK: - Errors and validation
+
+    static func validate(_ text: String, kind: PolicyKind, name: String) throws(AccessControlError) {
+        do {
+            _ = try PolicyDocument(parsing: text, kind: kind)
+        } catch {
+            throw AccessControlError(.malformedPolicyDocument, "\(name): \(error)")
+        }
+    }
+
+    static func noSuchUser(_ name: String) -> AccessControlError {
+        AccessControlError(.noSuchEntity, "The user with name \(name) cannot be found.")
+    }
+
+    static func noSuchTeam(_ name: String) -> AccessControlError {
+        AccessControlError(.noSuchEntity, "The group with name \(name) cannot be found.")
+    }
+
+    static func noSuchRole(_ name: String) -> AccessControlError {
+        AccessControlError(.noSuchEntity, "The role with name \(name) cannot be found.")
+    }
+}

@@ -1,0 +1,108 @@
+public import Foundation
+
+/// How sensitive an event type's data is. `confidential` and `restricted` types must be sealed at publish.
+public struct Classification: RawRepresentable, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+    public let rawValue: String
+    public init?(rawValue: String) {
+        guard Self.allCases.contains(where: { $0.rawValue == rawValue }) else { return nil }
+        self.rawValue = rawValue
+    }
+    private init(_ value: String) { self.rawValue = value }
+
+    public static let `public` = Classification("public")
+    public static let `internal` = Classification("internal")
+    public static let confidential = Classification("confidential")
+    public static let restricted = Classification("restricted")
+    public static let allCases: [Classification] = [.public, .internal, .confidential, .restricted]
+
+    /// Whether events of this class must be sealed with the domain's key.
+    public var requiresSealing: Bool { self == .confidential || self == .restricted }
+    public var description: String { rawValue }
+}
+
+/// A domain: an area of the business owned by one team, with one KMS key.
+public struct Domain: Sendable, Hashable, Codable {
+    public var name: String
+    /// The owning team.
+    public var owner: String
+    public var keyARN: String
+    public var creationDate: Date
+
+    public init(name: String, owner: String, keyARN: String, creationDate: Date) {
+        self.name = name
+        self.owner = owner
+        self.keyARN = keyARN
+        self.creationDate = creationDate
+    }
+}
+
+/// An event type of a domain, its classification, what of it is sensitive, and who may read it.
+public struct EventType: Sendable, Hashable, Codable {
+    public var name: String
+    public var domain: String
+    public var classification: Classification
+    /// Regulations the data falls under (`GDPR`, `PCI-DSS`, …).
+    public var regulations: [String]
+    /// JSON Pointers of the sensitive fields of `data`; empty means the whole `data` is sealed.
+    public var sensitiveFields: [String]
+    /// The ESDK algorithm suite producers seal with: `0x0578` (signed, the default) or `0x0478`.
+    public var algorithmSuite: String
+    /// 1 or 2 different reviewers must approve an access request.
+    public var approvalsRequired: Int
+    /// The role that may decrypt this type and nothing else.
+    public var readerRoleARN: String
+    public var readerRoleName: String
+    public var creationDate: Date
+
+    public init(
+        name: String,
+        domain: String,
+        classification: Classification,
+        regulations: [String],
+        sensitiveFields: [String],
+        algorithmSuite: String,
+        approvalsRequired: Int,
+        readerRoleARN: String,
+        readerRoleName: String,
+        creationDate: Date
+    ) {
+        self.name = name
+        self.domain = domain
+        self.classification = classification
+        self.regulations = regulations
+        self.sensitiveFields = sensitiveFields
+        self.algorithmSuite = algorithmSuite
+        self.approvalsRequired = approvalsRequired
+        self.readerRoleARN = readerRoleARN
+        self.readerRoleName = readerRoleName
+        self.creationDate = creationDate
+    }
+
+    /// `fields` when sensitive fields are listed, `data` otherwise.
+    public var scope: String { sensitiveFields.isEmpty ? "data" : "fields" }
+}
+
+/// Where the catalog is kept.
+public protocol CatalogStore: Sendable {
+    func load() async throws -> (domains: [Domain], eventTypes: [EventType])
+    func put(_ domain: Domain) async throws
+    func put(_ eventType: EventType) async throws
+}
+
+/// A ``CatalogStore`` in memory.
+public actor InMemoryCatalogStore: CatalogStore {
+    private var domains: [String: Domain] = [:]
+    private var eventTypes: [String: EventType] = [:]
+    public init() {}
+    public func load() -> (domains: [Domain], eventTypes: [EventType]) {
+        (Array(domains.values), Array(eventTypes.values))
+    }
+    public func put(_ domain: Domain) { domains[domain.name] = domain }
+    public func put(_ eventType: EventType) { eventTypes[eventType.name] = eventType }
+}
+
+/// Creates the KMS key of a new domain; the server implements it with the key service.
+public protocol KeyProvisioner: Sendable {
+    /// Creates a symmetric key for `domain`, returns its ARN.
+    func createKey(forDomain domain: String, owner: String) async throws -> String
+}

@@ -1,0 +1,258 @@
+public import AccessControl
+public import Catalog
+import Foundation
+public import Hummingbird
+
+/// The platform's services behind the `/v1` API and STS.
+public struct Platform: Sendable {
+    public let identities: IdentityService
+    public let catalog: EventCatalog
+    public let access: AccessRequests
+
+    public init(identities: IdentityService, catalog: EventCatalog, access: AccessRequests) {
+        self.identities = identities
+        self.catalog = catalog
+        self.access = access
+    }
+}
+
+/// The REST API under `/v1` (JSON, SigV4-signed for the service `sealed`): identities, the catalog and access
+/// requests. Members are PascalCase as in AWS APIs; dates are ISO 8601; errors are `{"__type", "message"}`.
+///
+/// | method and path | body | answer |
+/// | --- | --- | --- |
+/// | `GET /v1/iam/teams`, `POST /v1/iam/teams` | `TeamName` | `Teams` / `Team` |
+/// | `POST /v1/iam/teams/{team}/members` | `UserName` | `{}` |
+/// | `PUT /v1/iam/teams/{team}/policies/{name}` | `PolicyDocument` | `{}` |
+/// | `GET /v1/iam/users`, `POST /v1/iam/users` | `UserName`, `Team`? | `Users` / user and its first access key |
+/// | `GET`, `POST /v1/iam/users/{user}/access-keys` | | `AccessKeys` / `AccessKey` (with secret, once) |
+/// | `POST /v1/iam/access-keys/{id}/deactivate`, `DELETE /v1/iam/access-keys/{id}` | | `{}` |
+/// | `PUT /v1/iam/users/{user}/policies/{name}` | `PolicyDocument` | `{}` |
+/// | `GET /v1/iam/roles`, `GET /v1/iam/roles/{role}`, `POST /v1/iam/roles` | `RoleName`, `AssumeRolePolicyDocument`, … | `Roles` / `Role` |
+/// | `PUT /v1/iam/roles/{role}/policies/{name}`, `PUT /v1/iam/roles/{role}/trust` | `PolicyDocument` | `{}` |
+/// | `GET`, `POST /v1/catalog/domains` | `Domain`, `Owner` | `Domains` / `Domain`, `KeyArn`, … |
+/// | `GET /v1/catalog/event-types[?domain=]`, `GET /v1/catalog/event-types/{type}`, `POST …/event-types` | see ``EventTypeInput`` | `EventTypes` / event type |
+/// | `POST /v1/access/requests`, `GET /v1/access/requests[?status=]`, `GET /v1/access/requests/{id}` | `EventType`, `Justification`, `DurationSeconds`? | request(s) |
+/// | `POST /v1/access/requests/{id}/approve|deny|cancel|revoke` | `Comment` | request |
+/// | `GET /v1/access/matrix` | | `Grants` |
+public struct PlatformRoutes: Sendable {
+    public let platform: Platform
+
+    public init(platform: Platform) { self.platform = platform }
+
+    public func register(in group: RouterGroup<AuthenticatedContext>) {
+        let iam = platform.identities
+        let catalog = platform.catalog
+        let access = platform.access
+        let v1 = group.group("v1")
+
+        // MARK: IAM
+        v1.get("iam/teams") { _, context in
+            try PlatformJSON.response(["Teams": try await iam.teams(by: context.requester).map(TeamOutput.init)])
+        }
+        v1.post("iam/teams") { request, context in
+            let input = try await PlatformJSON.decode(TeamInput.self, from: request)
+            let team = try await iam.createTeam(input.TeamName, by: context.requester)
+            return try PlatformJSON.response(["Team": TeamOutput(team)])
+        }
+        v1.post("iam/teams/:team/members") { request, context in
+            let input = try await PlatformJSON.decode(MemberInput.self, from: request)
+            try await iam.addUser(input.UserName, toTeam: try context.parameter("team"), by: context.requester)
+            return try PlatformJSON.response(Empty())
+        }
+        v1.put("iam/teams/:team/policies/:name") { request, context in
+            let input = try await PlatformJSON.decode(PolicyInput.self, from: request)
+            try await iam.putTeamPolicy(
+                try context.parameter("team"),
+                name: try context.parameter("name"),
+                document: input.PolicyDocument,
+                by: context.requester
+            )
+            return try PlatformJSON.response(Empty())
+        }
+        v1.get("iam/users") { _, context in
+            try PlatformJSON.response(["Users": try await iam.users(by: context.requester).map(UserOutput.init)])
+        }
+        v1.post("iam/users") { request, context in
+            let input = try await PlatformJSON.decode(CreateUserInput.self, from: request)
+            let (user, key) = try await iam.createUser(input.UserName, team: input.Team, by: context.requester)
+            return try PlatformJSON.response(CreatedUserOutput(user: user, key: key))
+        }
+        v1.put("iam/users/:user/policies/:name") { request, context in
+            let input = try await PlatformJSON.decode(PolicyInput.self, from: request)
+            try await iam.putUserPolicy(
+                try context.parameter("user"),
+                name: try context.parameter("name"),
+                document: input.PolicyDocument,
+                by: context.requester
+            )
+            return try PlatformJSON.response(Empty())
+        }
+        v1.get("iam/users/:user/access-keys") { _, context in
+            let keys = try await iam.accessKeys(of: try context.parameter("user"), by: context.requester)
+            return try PlatformJSON.response(["AccessKeys": keys.map(AccessKeyOutput.init)])
+        }
+        v1.post("iam/users/:user/access-keys") { _, context in
+            let key = try await iam.createAccessKey(for: try context.parameter("user"), by: context.requester)
+            return try PlatformJSON.response(["AccessKey": NewAccessKeyOutput(key)])
+        }
+        v1.post("iam/access-keys/:id/deactivate") { _, context in
+            try await iam.deactivateAccessKey(try context.parameter("id"), by: context.requester)
+            return try PlatformJSON.response(Empty())
+        }
+        v1.delete("iam/access-keys/:id") { _, context in
+            try await iam.deleteAccessKey(try context.parameter("id"), by: context.requester)
+            return try PlatformJSON.response(Empty())
+        }
+        v1.get("iam/roles") { _, context in
+            try PlatformJSON.response(["Roles": try await iam.roles(by: context.requester).map(RoleOutput.init)])
+        }
+        v1.get("iam/roles/:role") { _, context in
+            let role = try await iam.role(named: try context.parameter("role"), by: context.requester)
+            return try PlatformJSON.response(["Role": RoleOutput(role)])
+        }
+        v1.post("iam/roles") { request, context in
+            let input = try await PlatformJSON.decode(CreateRoleInput.self, from: request)
+            let role = try await iam.createRole(
+                input.RoleName,
+                trustPolicy: input.AssumeRolePolicyDocument,
+                policies: input.Policies ?? [:],
+                description: input.Description ?? "",
+                maxSessionDuration: input.MaxSessionDuration ?? 3600,
+                by: context.requester
+            )
+            return try PlatformJSON.response(["Role": RoleOutput(role)])
+        }
+        v1.put("iam/roles/:role/policies/:name") { request, context in
+            let input = try await PlatformJSON.decode(PolicyInput.self, from: request)
+            try await iam.putRolePolicy(
+                try context.parameter("role"),
+                name: try context.parameter("name"),
+                document: input.PolicyDocument,
+                by: context.requester
+            )
+            return try PlatformJSON.response(Empty())
+        }
+        v1.put("iam/roles/:role/trust") { request, context in
+            let input = try await PlatformJSON.decode(PolicyInput.self, from: request)
+            try await iam.updateTrustPolicy(
+                try context.parameter("role"),
+                document: input.PolicyDocument,
+                by: context.requester
+            )
+            return try PlatformJSON.response(Empty())
+        }
+
+        // MARK: Catalog
+        v1.get("catalog/domains") { _, context in
+            let domains = try await catalog.domainList(by: context.principal.arn).map(DomainOutput.init)
+            return try PlatformJSON.response(["Domains": domains])
+        }
+        v1.post("catalog/domains") { request, context in
+            let input = try await PlatformJSON.decode(CreateDomainInput.self, from: request)
+            let domain = try await catalog.createDomain(input.Domain, owner: input.Owner, by: context.principal.arn)
+            return try PlatformJSON.response(DomainOutput(domain))
+        }
+        v1.get("catalog/event-types") { request, _ in
+            let domain = request.uri.queryParameters.get("domain")
+            let types = await catalog.eventTypeList(domain: domain)
+            var outputs: [EventTypeOutput] = []
+            for type in types {
+                outputs.append(EventTypeOutput(type, keyARN: await catalog.domain(named: type.domain)?.keyARN))
+            }
+            return try PlatformJSON.response(["EventTypes": outputs])
+        }
+        v1.get("catalog/event-types/:type") { _, context in
+            let type = try await catalog.eventType(named: try context.parameter("type"))
+            return try PlatformJSON.response(
+                EventTypeOutput(type, keyARN: await catalog.domain(named: type.domain)?.keyARN)
+            )
+        }
+        v1.post("catalog/event-types") { request, context in
+            let input = try await PlatformJSON.decode(EventTypeInput.self, from: request)
+            guard let classification = Classification(rawValue: input.Classification ?? "confidential") else {
+                throw AccessControlError(
+                    .validationError,
+                    "Classification must be one of public, internal, confidential, restricted."
+                )
+            }
+            let type = try await catalog.createEventType(
+                .init(
+                    name: input.EventType,
+                    domain: input.Domain,
+                    classification: classification,
+                    regulations: input.Regulations ?? [],
+                    sensitiveFields: input.SensitiveFields ?? [],
+                    algorithmSuite: input.AlgorithmSuite ?? "0x0578",
+                    approvalsRequired: input.ApprovalsRequired ?? 1
+                ),
+                by: context.principal.arn
+            )
+            return try PlatformJSON.response(
+                EventTypeOutput(type, keyARN: await catalog.domain(named: type.domain)?.keyARN)
+            )
+        }
+
+        // MARK: Access requests
+        v1.post("access/requests") { request, context in
+            let input = try await PlatformJSON.decode(AccessRequestInput.self, from: request)
+            let created = try await access.request(
+                input.EventType,
+                justification: input.Justification,
+                durationSeconds: input.DurationSeconds,
+                by: context.principal.arn
+            )
+            return try PlatformJSON.response(AccessRequestOutput(created))
+        }
+        v1.get("access/requests") { request, context in
+            var status: AccessRequest.Status?
+            if let text = request.uri.queryParameters.get("status") {
+                guard let value = AccessRequest.Status(rawValue: text) else {
+                    throw AccessControlError(
+                        .validationError,
+                        "status must be one of \(AccessRequest.Status.allCases.map(\.rawValue).joined(separator: ", "))."
+                    )
+                }
+                status = value
+            }
+            let requests = try await access.list(status: status, by: context.principal.arn)
+            return try PlatformJSON.response(["AccessRequests": requests.map(AccessRequestOutput.init)])
+        }
+        v1.get("access/requests/:id") { _, context in
+            try PlatformJSON.response(
+                AccessRequestOutput(try await access.show(try context.parameter("id"), by: context.principal.arn))
+            )
+        }
+        v1.post("access/requests/:id/:verb") { request, context in
+            let input = try await PlatformJSON.decode(CommentInput.self, from: request)
+            let id = try context.parameter("id")
+            let principal = context.principal.arn
+            let comment = input.Comment ?? ""
+            let result: AccessRequest
+            switch try context.parameter("verb") {
+            case "approve": result = try await access.approve(id, comment: comment, by: principal)
+            case "deny": result = try await access.deny(id, comment: comment, by: principal)
+            case "cancel": result = try await access.cancel(id, by: principal)
+            case "revoke": result = try await access.revoke(id, comment: comment, by: principal)
+            case let verb:
+                throw PlatformRequestError(code: "UnknownOperationException", message: "Unknown action \(verb).")
+            }
+            return try PlatformJSON.response(AccessRequestOutput(result))
+        }
+        v1.get("access/matrix") { _, context in
+            let grants = try await access.matrix(by: context.principal.arn)
+            return try PlatformJSON.response(["Grants": grants.map(GrantOutput.init)])
+        }
+    }
+}
+
+extension AuthenticatedContext {
+    var requester: Requester { .principal(principal.arn) }
+
+    func parameter(_ name: String) throws -> String {
+        guard let value = parameters.get(name) else {
+            throw PlatformRequestError(code: "ValidationException", message: "\(name) is required.")
+        }
+        return value
+    }
+}

@@ -1,0 +1,195 @@
+public import AccessControl
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KMS
+import NIOCore
+
+/// The STS query protocol on `POST /`: a form-encoded body `Action=AssumeRole&Version=2011-06-15&…` signed for the
+/// service `sts`, answered in XML as AWS STS answers (`AssumeRole`, `GetCallerIdentity`).
+///
+/// Errors are STS's XML `ErrorResponse` with its codes: `AccessDenied` (403) for a refused `AssumeRole`,
+/// `ValidationError` (400), `InvalidAction` (400) for another action, `MissingParameter` (400).
+public struct STSRoutes: Sendable {
+    public let identities: IdentityService
+
+    public init(identities: IdentityService) { self.identities = identities }
+
+    /// Whether a `POST /` is an STS query request rather than a KMS JSON one.
+    static func isQuery(_ request: Request) -> Bool {
+        guard request.headers[.amzTarget] == nil, let type = request.headers[.contentType] else { return false }
+        return type.lowercased().hasPrefix("application/x-www-form-urlencoded")
+    }
+
+    func handle(_ request: Request, context: AuthenticatedContext) async throws -> Response {
+        let body = try await request.body.collect(upTo: .max)
+        let form = Self.parseForm(String(buffer: body))
+        let requestID = UUID().uuidString.lowercased()
+        do {
+            switch form["Action"] {
+            case "AssumeRole":
+                return try await assumeRole(form, context: context, requestID: requestID)
+            case "GetCallerIdentity":
+                let identity = identities.callerIdentity(of: context.principal.arn)
+                return Self.xml(
+                    "GetCallerIdentity",
+                    result: "<Arn>\(Self.escape(identity.arn))</Arn><UserId>\(Self.escape(identity.userID))</UserId>"
+                        + "<Account>\(identity.account)</Account>",
+                    requestID: requestID
+                )
+            case let action?:
+                throw STSErrorResponse(
+                    code: "InvalidAction",
+                    message: "Could not find operation \(action) for version 2011-06-15",
+                    status: .badRequest
+                )
+            case nil:
+                throw STSErrorResponse(code: "MissingAction", message: "Missing Action", status: .badRequest)
+            }
+        } catch let error as AccessControlError {
+            throw STSErrorResponse(error, requestID: requestID)
+        }
+    }
+
+    private func assumeRole(
+        _ form: [String: String],
+        context: AuthenticatedContext,
+        requestID: String
+    ) async throws
+        -> Response
+    {
+        guard let roleArn = form["RoleArn"] else { throw STSErrorResponse.missing("RoleArn") }
+        guard let sessionName = form["RoleSessionName"] else { throw STSErrorResponse.missing("RoleSessionName") }
+        var duration: Int?
+        if let text = form["DurationSeconds"] {
+            guard let value = Int(text) else {
+                throw STSErrorResponse(
+                    code: "ValidationError",
+                    message: "DurationSeconds must be a number.",
+                    status: .badRequest
+                )
+            }
+            duration = value
+        }
+        let session = try await identities.assumeRole(
+            roleArn,
+            sessionName: sessionName,
+            duration: duration,
+            caller: context.principal.arn,
+            sourceIP: context.sourceIP
+        )
+        let key = session.accessKey
+        let expiration = (key.expiration ?? Date()).formatted(.iso8601)
+        return Self.xml(
+            "AssumeRole",
+            result: """
+                <AssumedRoleUser><AssumedRoleId>\(Self.escape(session.assumedRoleID))</AssumedRoleId>\
+                <Arn>\(Self.escape(session.arn))</Arn></AssumedRoleUser>\
+                <Credentials><AccessKeyId>\(key.id)</AccessKeyId>\
+                <SecretAccessKey>\(Self.escape(key.secretAccessKey))</SecretAccessKey>\
+                <SessionToken>\(Self.escape(key.sessionToken ?? ""))</SessionToken>\
+                <Expiration>\(expiration)</Expiration></Credentials>
+                """,
+            requestID: requestID
+        )
+    }
+
+    static func xml(_ action: String, result: String, requestID: String) -> Response {
+        let text = """
+            <\(action)Response xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><\(action)Result>\(result)</\(action)Result>\
+            <ResponseMetadata><RequestId>\(requestID)</RequestId></ResponseMetadata></\(action)Response>
+            """
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/xml"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text))
+        )
+    }
+
+    /// `application/x-www-form-urlencoded`: `+` is a space, then percent-decoding.
+    static func parseForm(_ body: String) -> [String: String] {
+        var fields: [String: String] = [:]
+        for pair in body.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ text: Substring) -> String {
+                String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(text)
+            }
+            fields[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
+        }
+        return fields
+    }
+
+    static func escape(_ text: String) -> String {
+        var escaped = ""
+        for character in text {
+            switch character {
+            case "&": escaped += "&amp;"
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            case "\"": escaped += "&quot;"
+            case "'": escaped += "&apos;"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
+    }
+}
+
+/// An STS error in the query protocol's XML shape.
+struct STSErrorResponse: Error, HTTPResponseError {
+    var code: String
+    var message: String
+    var status: HTTPResponse.Status
+    var requestID = UUID().uuidString.lowercased()
+
+    init(code: String, message: String, status: HTTPResponse.Status) {
+        self.code = code
+        self.message = message
+        self.status = status
+    }
+
+    /// Identity errors as STS names them.
+    init(_ error: AccessControlError, requestID: String) {
+        switch error.code {
+        case .accessDenied, .noSuchEntity: self.init(code: "AccessDenied", message: error.message, status: .forbidden)
+        default: self.init(code: "ValidationError", message: error.message, status: .badRequest)
+        }
+        self.requestID = requestID
+    }
+
+    /// The signature middleware's rejections (KMS names) as STS names them.
+    init(_ error: KMSError) {
+        let code: String
+        switch error.code.rawValue {
+        case "InvalidSignatureException": code = "SignatureDoesNotMatch"
+        case "UnrecognizedClientException": code = "InvalidClientTokenId"
+        case "ExpiredTokenException": code = "ExpiredToken"
+        case "IncompleteSignatureException": code = "IncompleteSignature"
+        case "MissingAuthenticationTokenException": code = "MissingAuthenticationToken"
+        case "RequestEntityTooLargeException": code = "RequestEntityTooLarge"
+        default: code = error.code.rawValue.replacingOccurrences(of: "Exception", with: "")
+        }
+        self.init(code: code, message: error.message, status: HTTPResponse.Status(code: error.statusCode))
+    }
+
+    static func missing(_ name: String) -> STSErrorResponse {
+        STSErrorResponse(
+            code: "MissingParameter",
+            message: "The request must contain the parameter \(name)",
+            status: .badRequest
+        )
+    }
+
+    func response(from request: Request, context: some Hummingbird.RequestContext) throws -> Response {
+        let text = """
+            <ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>\
+            <Code>\(code)</Code><Message>\(STSRoutes.escape(message))</Message></Error>\
+            <RequestId>\(requestID)</RequestId></ErrorResponse>
+            """
+        return Response(
+            status: status,
+            headers: [.contentType: "text/xml"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text))
+        )
+    }
+}

@@ -1,0 +1,106 @@
+public import AccessControl
+public import Catalog
+import Foundation
+import GRDB
+
+/// The identities (users, teams, roles) in SQLite: one JSON document per record; ``apply(_:)`` writes a whole
+/// change list in one transaction.
+public struct SQLiteIdentityStore: IdentityStore {
+    public let database: SQLiteDatabase
+
+    public init(database: SQLiteDatabase) { self.database = database }
+
+    public func load() async throws -> IdentitySnapshot {
+        try await database.pool.read { db in
+            var snapshot = IdentitySnapshot()
+            for user in try Documents.all(User.self, in: "iam_user", db) { snapshot.users[user.name] = user }
+            for team in try Documents.all(Team.self, in: "iam_team", db) { snapshot.teams[team.name] = team }
+            for role in try Documents.all(Role.self, in: "iam_role", db) { snapshot.roles[role.name] = role }
+            return snapshot
+        }
+    }
+
+    public func apply(_ changes: [IdentityChange]) async throws {
+        guard !changes.isEmpty else { return }
+        try await database.pool.write { db in
+            for change in changes {
+                switch change {
+                case .putUser(let user): try Documents.put(user, key: user.name, in: "iam_user", db)
+                case .deleteUser(let name): try Documents.delete(name, in: "iam_user", db)
+                case .putTeam(let team): try Documents.put(team, key: team.name, in: "iam_team", db)
+                case .putRole(let role): try Documents.put(role, key: role.name, in: "iam_role", db)
+                case .deleteRole(let name): try Documents.delete(name, in: "iam_role", db)
+                }
+            }
+        }
+    }
+}
+
+/// The catalog's domains and event types in SQLite.
+public struct SQLiteCatalogStore: CatalogStore {
+    public let database: SQLiteDatabase
+
+    public init(database: SQLiteDatabase) { self.database = database }
+
+    public func load() async throws -> (domains: [Domain], eventTypes: [EventType]) {
+        try await database.pool.read { db in
+            (
+                try Documents.all(Domain.self, in: "catalog_domain", db),
+                try Documents.all(EventType.self, in: "catalog_event_type", db)
+            )
+        }
+    }
+
+    public func put(_ domain: Domain) async throws {
+        try await database.pool.write { db in try Documents.put(domain, key: domain.name, in: "catalog_domain", db) }
+    }
+
+    public func put(_ eventType: EventType) async throws {
+        try await database.pool.write { db in
+            try Documents.put(eventType, key: eventType.name, in: "catalog_event_type", db)
+        }
+    }
+}
+
+/// Access requests in SQLite.
+public struct SQLiteAccessRequestStore: AccessRequestStore {
+    public let database: SQLiteDatabase
+
+    public init(database: SQLiteDatabase) { self.database = database }
+
+    public func load() async throws -> [AccessRequest] {
+        try await database.pool.read { db in try Documents.all(AccessRequest.self, in: "access_request", db) }
+    }
+
+    public func put(_ request: AccessRequest) async throws {
+        try await database.pool.write { db in try Documents.put(request, key: request.id, in: "access_request", db) }
+    }
+}
+
+/// JSON documents in `(key, document)` tables. Dates encode as seconds since 2001 (`Date`'s own form), exactly.
+enum Documents {
+    static func all<T: Decodable>(_ type: T.Type, in table: String, _ db: Database) throws -> [T] {
+        let decoder = JSONDecoder()
+        return try Data.fetchAll(db, sql: "SELECT document FROM \(table) ORDER BY 1").map {
+            try decoder.decode(T.self, from: $0)
+        }
+    }
+
+    static func put<T: Encodable>(_ value: T, key: String, in table: String, _ db: Database) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let document = try encoder.encode(value)
+        let keyColumn = table == "access_request" ? "id" : "name"
+        try db.execute(
+            sql: """
+                INSERT INTO \(table) (\(keyColumn), document) VALUES (?, ?)
+                ON CONFLICT (\(keyColumn)) DO UPDATE SET document = excluded.document
+                """,
+            arguments: [key, document]
+        )
+    }
+
+    static func delete(_ key: String, in table: String, _ db: Database) throws {
+        try db.execute(sql: "DELETE FROM \(table) WHERE name = ?", arguments: [key])
+    }
+}
