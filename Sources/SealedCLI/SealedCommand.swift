@@ -10,7 +10,10 @@ public struct SealedCommand: AsyncParsableCommand {
             Messages are byte-compatible with the AWS Encryption SDK, so consumers in Python, Java and \
             other languages open them with the official SDKs.
             """,
-        subcommands: [ServeCommand.self, ESDKCommand.self, SigV4Command.self]
+        subcommands: [
+            ServeCommand.self, IAMCommand.self, CatalogCommand.self, AccessCommand.self, ESDKCommand.self,
+            SigV4Command.self,
+        ]
     )
 
     public init() {}
@@ -32,7 +35,8 @@ extension SealedCommand {
             let code = exitCode(for: error)
             if code == .success || error is ExitCode { exit(withError: error) }
             let message = message(for: error).split(separator: "\n").first.map(String.init) ?? "failed"
-            let line = message.hasPrefix("Error: ") ? "error: " + message.dropFirst("Error: ".count) : "error: " + message
+            let line =
+                message.hasPrefix("Error: ") ? "error: " + message.dropFirst("Error: ".count) : "error: " + message
             FileHandle.standardError.write(Data((line + " (see --help)\n").utf8))
             exit(withError: code)
         }

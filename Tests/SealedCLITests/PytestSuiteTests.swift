@@ -3,12 +3,15 @@ import SealedTesting
 import SigV4
 import Testing
 
-/// The pytest suite `scripts/peers/test_kms_server.py` (boto3 from the peers' venv) against `sealed serve` on a free
-/// loopback port: every KMS operation, its response shapes, its errors and the key-state rules.
+/// The pytest suites against `sealed serve` on a free loopback port, with boto3 from the peers' venv:
+/// `test_kms_server.py` drives every KMS operation, its response shapes, its errors and the key-state rules;
+/// `test_access_story.py` the identities, catalog, access requests and STS role sessions with the `sealed` CLI,
+/// boto3's KMS and STS clients.
 struct PytestSuiteTests {
-    @Test func pytestSuitePassesAgainstSealedServe() throws {
+    @Test(arguments: ["test_kms_server.py", "test_access_story.py"])
+    func pytestSuitePassesAgainstSealedServe(file: String) throws {
         guard let python = try TestEnvironment.peerPython() else { return }
-        let suite = TestEnvironment.peerScripts.appendingPathComponent("test_kms_server.py")
+        let suite = TestEnvironment.peerScripts.appendingPathComponent(file)
         try #require(FileManager.default.fileExists(atPath: suite.path), "missing \(suite.path)")
         let folder = try ESDKCommandTests.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -25,6 +28,7 @@ struct PytestSuiteTests {
             "SEALED_KMS_ENDPOINT": server.endpoint.absoluteString,
             "SEALED_KMS_ACCESS_KEY_ID": admin.accessKeyId,
             "SEALED_KMS_SECRET_ACCESS_KEY": admin.secretAccessKey,
+            "SEALED_BIN": try ESDKCommandTests.binary.path,
             "PYTHONDONTWRITEBYTECODE": "1",
             // boto3 talks to the loopback server directly, whatever proxy the environment names.
             "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1",

@@ -69,6 +69,9 @@ struct Transport: Sendable {
     /// to `decode`, which returns the result or throws (a ``RetryableServiceError`` may be retried).
     func send<Result>(
         operation: String,
+        method: String = "POST",
+        path: String? = nil,
+        query: String = "",
         body: [UInt8],
         headers: [(name: String, value: String)],
         decode: (RawResponse) throws -> Result
@@ -76,7 +79,13 @@ struct Transport: Sendable {
         var attempt = 1
         while true {
             do {
-                let response = try await attemptOnce(body: body, headers: headers)
+                let response = try await attemptOnce(
+                    method: method,
+                    path: path ?? self.path,
+                    query: query,
+                    body: body,
+                    headers: headers
+                )
                 return try decode(response)
             } catch {
                 guard attempt < options.maxAttempts, Self.isRetryable(error), !Task.isCancelled else { throw error }
@@ -100,19 +109,32 @@ struct Transport: Sendable {
         return false
     }
 
-    private func attemptOnce(body: [UInt8], headers: [(name: String, value: String)]) async throws -> RawResponse {
+    /// One signed request. `path` is already percent-encoded; `query` is the canonical query string (or empty).
+    private func attemptOnce(
+        method: String,
+        path: String,
+        query: String,
+        body: [UInt8],
+        headers: [(name: String, value: String)]
+    ) async throws -> RawResponse {
         let credentials = try await credentialProvider.credentials()
         var signed: [(name: String, value: String)] = [(name: "Host", value: host)]
         signed.append(contentsOf: headers)
         let signature = signer.sign(
-            SigV4.Request(method: "POST", path: path, headers: signed, payload: .body(body)),
+            SigV4.Request(method: method, path: path, query: query, headers: signed, payload: .body(body)),
             credentials: credentials,
             region: region,
             service: service,
             date: Date()
         )
-        var request = HTTPClientRequest(url: endpoint.absoluteString)
-        request.method = .POST
+        var url = endpoint.absoluteString
+        if path != self.path {
+            let scheme = endpoint.scheme?.lowercased() ?? "http"
+            url = "\(scheme)://\(host)\(path)"
+        }
+        if !query.isEmpty { url += "?" + query }
+        var request = HTTPClientRequest(url: url)
+        request.method = HTTPMethod(rawValue: method)
         for header in signed { request.headers.add(name: header.name, value: header.value) }
         for header in signature.headers { request.headers.replaceOrAdd(name: header.name, value: header.value) }
         request.headers.add(name: "User-Agent", value: options.userAgent)

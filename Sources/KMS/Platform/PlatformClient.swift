@@ -1,0 +1,108 @@
+public import AsyncHTTPClient
+public import Foundation
+public import Logging
+
+/// An error the platform's `/v1` API answered: its `__type` code, message and HTTP status.
+public struct PlatformError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var code: String
+    public var message: String
+    public var statusCode: Int
+
+    public init(code: String, message: String, statusCode: Int) {
+        self.code = code
+        self.message = message
+        self.statusCode = statusCode
+    }
+
+    public var description: String { "\(code): \(message)" }
+}
+
+/// A client of the Sealed Events platform's REST API under `/v1` (identities, catalog, access requests): JSON
+/// requests signed with SigV4 for the service `sealed`, with the retries, timeouts and limits of ``KMSClient``.
+public struct PlatformClient: Sendable {
+    let transport: Transport
+    /// The path of the endpoint, without a trailing slash (usually empty).
+    let base: String
+
+    public var endpoint: URL { transport.endpoint }
+
+    public init(
+        endpoint: URL,
+        region: String,
+        credentialProvider: any CredentialProvider,
+        httpClient: HTTPClient? = nil,
+        options: ClientOptions = ClientOptions(),
+        logger: Logger? = nil
+    ) throws(ClientError) {
+        transport = try Transport(
+            httpClient: httpClient ?? sharedHTTPClient,
+            endpoint: endpoint,
+            region: region,
+            service: "sealed",
+            credentialProvider: credentialProvider,
+            options: options,
+            logger: logger ?? .noop
+        )
+        let path = endpoint.path
+        base = path.hasSuffix("/") ? String(path.dropLast()) : path
+    }
+
+    /// Sends `method` to `/v1/<path>` (each path segment given unencoded) with an optional JSON body, and returns
+    /// the JSON answer.
+    ///
+    /// - Throws: ``PlatformError`` for an error answer, ``ClientError`` for transport failures.
+    public func call(
+        _ method: String,
+        _ segments: [String],
+        query: [(String, String)] = [],
+        body: [String: any Sendable]? = nil
+    ) async throws -> [String: Any] {
+        let path = base + "/v1/" + segments.map(Self.encode).joined(separator: "/")
+        let queryString = query.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&")
+        var bytes: [UInt8] = []
+        var headers: [(name: String, value: String)] = [(name: "Accept", value: "application/json")]
+        if let body {
+            bytes = Array(try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]))
+            headers.append((name: "Content-Type", value: "application/json"))
+        }
+        let data: Data = try await transport.send(
+            operation: "\(method) \(segments.first ?? "")",
+            method: method,
+            path: path,
+            query: queryString,
+            body: bytes,
+            headers: headers
+        ) { response in
+            let data = Data(response.body)
+            guard (200..<300).contains(response.status) else {
+                let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+                throw PlatformError(
+                    code: object?["__type"] as? String ?? "HTTP\(response.status)",
+                    message: object?["message"] as? String ?? String(decoding: data.prefix(200), as: UTF8.self),
+                    statusCode: response.status
+                )
+            }
+            return data
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ClientError(.malformedResponse, "the platform answered something other than a JSON object")
+        }
+        return object
+    }
+
+    /// Percent-encodes everything but SigV4's unreserved characters, so the path and query are canonical as sent.
+    static func encode(_ text: String) -> String {
+        var encoded = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."),
+                UInt8(ascii: "~"):
+                encoded.append(Character(UnicodeScalar(byte)))
+            default:
+                encoded += String(format: "%%%02X", byte)
+            }
+        }
+        return encoded
+    }
+}

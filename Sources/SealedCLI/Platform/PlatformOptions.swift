@@ -1,0 +1,117 @@
+internal import ArgumentParser
+internal import Foundation
+internal import KMS
+
+/// The options every platform command takes: where the server is, whose credentials, and the output format.
+struct PlatformOptions: ParsableArguments {
+    enum Output: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
+
+    @Option(
+        name: .customLong("endpoint-url"),
+        help: "The sealed serve URL (default: AWS_ENDPOINT_URL, else http://127.0.0.1:8080)."
+    )
+    var endpointURL: String?
+
+    @Option(
+        name: .customLong("profile"),
+        help: "The profile of ~/.aws/credentials to sign with (default: AWS_PROFILE)."
+    )
+    var profile: String?
+
+    @Option(name: .customLong("region"), help: "The region to sign for (default: AWS_REGION, the profile, us-east-1).")
+    var region: String?
+
+    @Option(name: .customLong("output"), help: "text (default) or json.")
+    var output: Output = .text
+
+    /// A client signed with the resolved credentials.
+    func client() throws -> PlatformClient {
+        let environment = ProcessInfo.processInfo.environment
+        let text = endpointURL ?? environment["AWS_ENDPOINT_URL"] ?? "http://127.0.0.1:8080"
+        guard let url = URL(string: text), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+            throw CLIError("--endpoint-url must be an http(s) URL, not \"\(text)\"")
+        }
+        var environmentWithRegion = environment
+        if region == nil, environment["AWS_REGION"] == nil, environment["AWS_DEFAULT_REGION"] == nil {
+            environmentWithRegion["AWS_REGION"] = "us-east-1"
+        }
+        let configuration = try AWSConfiguration.resolve(
+            environment: environmentWithRegion,
+            profile: profile,
+            region: region,
+            endpoint: url
+        )
+        return try PlatformClient(
+            endpoint: url,
+            region: configuration.region,
+            credentialProvider: configuration.credentialProvider
+        )
+    }
+
+    /// Prints `object` as JSON, or `text(object)` lines.
+    func emit(_ object: [String: Any], text: ([String: Any]) -> [String]) throws {
+        switch output {
+        case .json:
+            let data = try JSONSerialization.data(
+                withJSONObject: object,
+                options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            )
+            print(String(decoding: data, as: UTF8.self))
+        case .text:
+            for line in text(object) { print(line) }
+        }
+    }
+
+    /// Calls the API, turning its errors into one-line CLI errors.
+    func call(
+        _ method: String,
+        _ segments: [String],
+        query: [(String, String)] = [],
+        body: [String: any Sendable]? = nil
+    ) async throws -> [String: Any] {
+        do {
+            return try await client().call(method, segments, query: query, body: body)
+        } catch let error as PlatformError {
+            throw CLIError("\(error.code): \(error.message)")
+        } catch let error as ClientError {
+            throw CLIError("\(error)")
+        }
+    }
+}
+
+/// Rows of a text table: columns padded to the widest cell.
+func table(_ header: [String], _ rows: [[String]]) -> [String] {
+    guard !rows.isEmpty else { return ["(none)"] }
+    let all = [header] + rows
+    let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+    return all.map { row in
+        row.enumerated().map { index, cell in
+            index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+        }.joined(separator: "  ")
+    }
+}
+
+extension Dictionary where Key == String, Value == Any {
+    func string(_ key: String) -> String {
+        switch self[key] {
+        case let value as String: value
+        case let value as NSNumber: value.stringValue
+        case let value as [Any]: value.map { "\($0)" }.joined(separator: ",")
+        case nil, is NSNull: "-"
+        case let value?: "\(value)"
+        }
+    }
+
+    func objects(_ key: String) -> [[String: Any]] { self[key] as? [[String: Any]] ?? [] }
+}
+
+/// `90s`, `30m`, `1h`, `7d`, `2w` as seconds.
+func parseDuration(_ text: String) throws -> Int {
+    let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
+    guard let unit = text.last, let factor = units[unit], let count = Int(text.dropLast()), count > 0 else {
+        throw ValidationError("--duration must be a number followed by s, m, h, d or w (e.g. 1h, 7d), not \(text)")
+    }
+    return count * factor
+}
