@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "KeyService", targets: ["KeyService"]),
         .library(name: "AccessControl", targets: ["AccessControl"]),
         .library(name: "Catalog", targets: ["Catalog"]),
+        .library(name: "SealedEvents", targets: ["SealedEvents"]),
+        .library(name: "NATS", targets: ["NATS"]),
         .library(name: "Storage", targets: ["Storage"]),
         .library(name: "Server", targets: ["Server"]),
         .library(name: "SealedTesting", targets: ["SealedTesting"]),
@@ -56,6 +58,21 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The producer/consumer SDK: envelopes, Sealer, Opener, CloudEvents mapping.
+        .target(
+            name: "SealedEvents",
+            dependencies: ["EncryptionSDK", "KMS", .product(name: "Logging", package: "swift-log")]
+        ),
+        // NATS client protocol and JetStream API on SwiftNIO: the event bus's JetStream transport.
+        .target(
+            name: "NATS",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // The key service's domain: keys, material versions, rotation, aliases, states, ciphertext blobs.
@@ -128,6 +145,21 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        .testTarget(
+            name: "SealedEventsTests",
+            dependencies: [
+                "SealedEvents", "EncryptionSDK", "KMS", "SigV4", "SealedTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .testTarget(
+            name: "NATSTests",
+            dependencies: [
+                "NATS", "SealedTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "SealedTesting"]),

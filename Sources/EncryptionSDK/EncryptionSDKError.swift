@@ -40,10 +40,14 @@ public struct EncryptionSDKError: Error, Hashable, Sendable, CustomStringConvert
     public let code: Code
     /// A human-readable reason. It never holds key material, plaintext or message bytes.
     public let reason: String
+    /// The errors behind this one, when a keyring tried several keys (the KMS keyring's `KMSError`s, for
+    /// example), so a caller can tell "access denied" from "corrupted" without reading ``reason``.
+    public let underlyingErrors: [any Error & Sendable]
 
-    public init(_ code: Code, _ reason: String) {
+    public init(_ code: Code, _ reason: String, underlyingErrors: [any Error & Sendable] = []) {
         self.code = code
         self.reason = reason
+        self.underlyingErrors = underlyingErrors
     }
 
     /// The one error every authentication failure turns into.

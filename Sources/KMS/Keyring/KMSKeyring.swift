@@ -179,6 +179,7 @@ public struct KMSKeyring: Keyring, CustomStringConvertible {
         }
         let keyLength = materials.algorithmSuite.keyLength
         var failures: [String] = []
+        var errors: [any Error & Sendable] = []
         for edk in encryptedDataKeys where edk.providerID == Self.providerID {
             let info = String(decoding: edk.providerInfo, as: UTF8.self)
             guard let arn = KMSARN(info), arn.resourceType == .key, Array(info.utf8) == edk.providerInfo else {
@@ -218,15 +219,18 @@ public struct KMSKeyring: Keyring, CustomStringConvertible {
                 return materials
             } catch let error as KMSError {
                 failures.append("\(keyId): \(error.code): \(error.message)")
+                errors.append(error)
             } catch let error as ClientError {
                 failures.append("\(keyId): \(error)")
+                errors.append(error)
             }
         }
         throw EncryptionSDKError(
             .noDecryptableDataKey,
             failures.isEmpty
                 ? "no aws-kms encrypted data key matches \(self)"
-                : "KMS could not decrypt any data key: " + failures.joined(separator: "; ")
+                : "KMS could not decrypt any data key: " + failures.joined(separator: "; "),
+            underlyingErrors: errors
         )
     }
 
