@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "KeyService", targets: ["KeyService"]),
         .library(name: "AccessControl", targets: ["AccessControl"]),
         .library(name: "Catalog", targets: ["Catalog"]),
+        .library(name: "AuditTrail", targets: ["AuditTrail"]),
         .library(name: "SealedEvents", targets: ["SealedEvents"]),
         .library(name: "NATS", targets: ["NATS"]),
         .library(name: "Storage", targets: ["Storage"]),
@@ -82,6 +83,15 @@ let package = Package(
         ),
         // Users, teams, roles, policies and their evaluation, role sessions, access requests; no HTTP, no SQLite.
         .target(name: "AccessControl", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // The audit trail: CloudTrail-shaped records, hash chain, signed digests, verifier, export; no SQLite, no HTTP.
+        .target(
+            name: "AuditTrail",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Domains, event types, classification, sensitive fields, reader roles; no HTTP, no SQLite.
         .target(name: "Catalog", dependencies: ["AccessControl"]),
         // SQLite (GRDB) implementations of the domain stores, and the server's data directory.
@@ -89,6 +99,7 @@ let package = Package(
             name: "Storage",
             dependencies: [
                 "AccessControl",
+                "AuditTrail",
                 "Catalog",
                 "KeyService",
                 "KMS",
@@ -100,7 +111,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "AccessControl", "Catalog", "KeyService", "KMS", "SigV4",
+                "AccessControl", "AuditTrail", "Catalog", "KeyService", "KMS", "SigV4",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -114,6 +125,7 @@ let package = Package(
             name: "SealedCLI",
             dependencies: [
                 "AccessControl",
+                "AuditTrail",
                 "Catalog",
                 "EncryptionSDK",
                 "SigV4",
@@ -162,6 +174,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(
+            name: "AuditTrailTests",
+            dependencies: [
+                "AuditTrail",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "SealedTesting"]),
         .testTarget(
             name: "KeyServiceTests",
@@ -171,9 +193,10 @@ let package = Package(
         .testTarget(
             name: "StorageTests",
             dependencies: [
-                "Storage", "AccessControl", "KeyService", "KMS", "SigV4",
+                "Storage", "AccessControl", "AuditTrail", "KeyService", "KMS", "SigV4",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

@@ -1,0 +1,173 @@
+public import Foundation
+
+/// Where the server writes audit records.
+///
+/// Writing the record is part of the operation it records: ``record(_:)`` returns only once the record is durable
+/// (committed to the chain), and throws when it cannot be written, in which case the operation must fail and must not
+/// be acknowledged. There is no unaudited key use.
+public protocol AuditSink: Sendable {
+    /// Appends `record` to the chain and returns once it is durable.
+    ///
+    /// - Throws: when the record could not be written; nothing about it was acknowledged.
+    func record(_ record: Record) async throws
+}
+
+/// What ``DigestService`` needs from a store: the chain's head and the digest chain.
+public protocol DigestStore: Sendable {
+    /// The newest record's sequence number and hash (``ChainHead/empty`` for an empty chain).
+    func chainHead() async throws -> ChainHead
+
+    /// The newest signed digest, or `nil` when none was signed yet.
+    func latestDigest() async throws -> SignedDigest?
+
+    /// Stores a signed digest, which must follow ``latestDigest()`` (its `digestSequence` one higher).
+    ///
+    /// - Throws: ``AuditError`` `digestConflict` when another digest took its place.
+    func appendDigest(_ digest: SignedDigest) async throws
+}
+
+/// Reading the audit trail: the newest records, filtered queries and the usage report.
+public protocol AuditReader: Sendable {
+    /// Up to `limit` records with a sequence number above `sequence`, oldest first.
+    func tail(after sequence: Int64, limit: Int) async throws -> [StoredRecord]
+
+    /// The records that match `query`, oldest first.
+    func query(_ query: AuditQuery) async throws -> [StoredRecord]
+
+    /// Successful `Decrypt` calls and denials per event type and principal in `period`.
+    func usageReport(in period: DateInterval) async throws -> UsageReport
+
+    /// All signed digests, oldest first.
+    func digests() async throws -> [SignedDigest]
+}
+
+/// A complete audit store: the sink, the reader and the digest chain.
+public protocol AuditStore: AuditSink, AuditReader, DigestStore {}
+
+/// A filter over audit records; every criterion that is set must match.
+public struct AuditQuery: Sendable, Hashable {
+    /// A key id or key ARN (matched against ``Record/keyIdentifiers``).
+    public var key: String?
+    /// A principal ARN: `userIdentity.arn` or, for role sessions, the issuing role's ARN.
+    public var principalARN: String?
+    /// The platform event type: `requestParameters.encryptionContext.eventType`.
+    public var eventType: String?
+    /// The API operation (`Decrypt`…).
+    public var eventName: String?
+    /// Records at or after this time.
+    public var since: Date?
+    /// Records before this time.
+    public var until: Date?
+    /// Only records with an `errorCode`.
+    public var errorsOnly: Bool
+    /// Only records with a sequence number above this (for paging).
+    public var afterSequence: Int64
+    /// At most this many records.
+    public var limit: Int
+
+    public init(
+        key: String? = nil,
+        principalARN: String? = nil,
+        eventType: String? = nil,
+        eventName: String? = nil,
+        since: Date? = nil,
+        until: Date? = nil,
+        errorsOnly: Bool = false,
+        afterSequence: Int64 = 0,
+        limit: Int = 1000
+    ) {
+        self.key = key
+        self.principalARN = principalARN
+        self.eventType = eventType
+        self.eventName = eventName
+        self.since = since
+        self.until = until
+        self.errorsOnly = errorsOnly
+        self.afterSequence = afterSequence
+        self.limit = limit
+    }
+
+    /// Whether a stored record matches (the reference semantics every store implements).
+    public func matches(_ stored: StoredRecord) -> Bool {
+        let record = stored.record
+        if stored.sequence <= afterSequence { return false }
+        if let key, !record.keyIdentifiers.contains(key) { return false }
+        if let principalARN, !record.principalARNs.contains(principalARN) { return false }
+        if let eventType, record.contextEventType != eventType { return false }
+        if let eventName, record.eventName != eventName { return false }
+        if let since, record.eventTime < since { return false }
+        if let until, record.eventTime >= until { return false }
+        if errorsOnly, record.errorCode == nil { return false }
+        return true
+    }
+}
+
+/// Key use per event type and principal over a period.
+public struct UsageReport: Sendable, Hashable {
+    /// One event type and principal.
+    public struct Row: Sendable, Hashable {
+        /// `requestParameters.encryptionContext.eventType`, or `nil` for records without one.
+        public var eventType: String?
+        /// `userIdentity.arn` (for role sessions the session's ARN, which names the role and the session), or `nil`
+        /// for unidentified callers.
+        public var principalARN: String?
+        /// `Decrypt` calls without an error.
+        public var successfulDecrypts: Int
+        /// Calls refused with a ``Record/denialErrorCodes`` error (any operation).
+        public var denials: Int
+
+        public init(eventType: String?, principalARN: String?, successfulDecrypts: Int, denials: Int) {
+            self.eventType = eventType
+            self.principalARN = principalARN
+            self.successfulDecrypts = successfulDecrypts
+            self.denials = denials
+        }
+    }
+
+    public var period: DateInterval
+    /// Sorted by event type, then principal (`nil` first); rows with neither decrypts nor denials are left out.
+    public var rows: [Row]
+
+    public init(period: DateInterval, rows: [Row]) {
+        self.period = period
+        self.rows = rows
+    }
+
+    /// Builds a report from records (the reference semantics every store implements).
+    public init(period: DateInterval, records: some Sequence<Record>) {
+        var counts: [UsageKey: (decrypts: Int, denials: Int)] = [:]
+        for record in records where record.eventTime >= period.start && record.eventTime < period.end {
+            let isDecrypt = record.eventName == "Decrypt" && record.errorCode == nil
+            let isDenial = record.isDenial
+            guard isDecrypt || isDenial else { continue }
+            let key = UsageKey(eventType: record.contextEventType, principal: record.userIdentity.arn)
+            counts[key, default: (0, 0)].decrypts += isDecrypt ? 1 : 0
+            counts[key, default: (0, 0)].denials += isDenial ? 1 : 0
+        }
+        self.init(
+            period: period,
+            rows: counts.map {
+                Row(
+                    eventType: $0.key.eventType,
+                    principalARN: $0.key.principal,
+                    successfulDecrypts: $0.value.decrypts,
+                    denials: $0.value.denials
+                )
+            }
+            .sorted(by: Self.order)
+        )
+    }
+
+    /// The rows' order: event type, then principal, `nil` first.
+    public static func order(_ lhs: Row, _ rhs: Row) -> Bool {
+        func key(_ row: Row) -> (Int, String, Int, String) {
+            (row.eventType == nil ? 0 : 1, row.eventType ?? "", row.principalARN == nil ? 0 : 1, row.principalARN ?? "")
+        }
+        return key(lhs) < key(rhs)
+    }
+}
+
+private struct UsageKey: Hashable {
+    var eventType: String?
+    var principal: String?
+}

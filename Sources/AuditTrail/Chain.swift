@@ -1,0 +1,279 @@
+import Crypto
+public import Foundation
+
+/// A SHA-256 value of the audit chain: the hash of a record's canonical bytes.
+///
+/// Written as 64 lower-case hex digits in records, digests and exports.
+public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
+    var storage: SIMD32<UInt8>
+
+    init(storage: SIMD32<UInt8>) { self.storage = storage }
+
+    /// The previous hash of the first record: 32 zero bytes.
+    public static let genesis = ChainHash(storage: .zero)
+
+    /// The SHA-256 of `bytes`.
+    public static func of(_ bytes: UnsafeRawBufferPointer) -> ChainHash {
+        var hasher = SHA256()
+        hasher.update(bufferPointer: bytes)
+        return ChainHash(digest: hasher.finalize())
+    }
+
+    /// The SHA-256 of `bytes`.
+    public static func of(_ bytes: some ContiguousBytes) -> ChainHash {
+        bytes.withUnsafeBytes { of($0) }
+    }
+
+    init(digest: SHA256.Digest) {
+        storage = digest.withUnsafeBytes { $0.loadUnaligned(as: SIMD32<UInt8>.self) }
+    }
+
+    /// A hash from its 32 bytes, or `nil` for another length.
+    public init?(bytes: some Collection<UInt8>) {
+        guard bytes.count == 32 else { return nil }
+        var storage = SIMD32<UInt8>.zero
+        for (index, byte) in bytes.enumerated() { storage[index] = byte }
+        self.storage = storage
+    }
+
+    /// A hash from 64 hex digits (either case), or `nil`.
+    public init?(hex: String) {
+        var hex = hex
+        guard let value = hex.withUTF8({ Self.parseHex(UnsafeRawBufferPointer($0)) }) else { return nil }
+        self = value
+    }
+
+    static func parseHex(_ bytes: UnsafeRawBufferPointer) -> ChainHash? {
+        guard bytes.count == 64 else { return nil }
+        var storage = SIMD32<UInt8>.zero
+        for index in 0..<32 {
+            guard let high = nibble(bytes[2 * index]), let low = nibble(bytes[2 * index + 1]) else { return nil }
+            storage[index] = high << 4 | low
+        }
+        return ChainHash(storage: storage)
+    }
+
+    private static func nibble(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
+    /// The 32 bytes.
+    public var bytes: [UInt8] { (0..<32).map { storage[$0] } }
+
+    /// The 32 bytes.
+    public var data: Data { Data(bytes) }
+
+    /// 64 lower-case hex digits.
+    public var hex: String {
+        var output: [UInt8] = []
+        output.reserveCapacity(64)
+        for index in 0..<32 {
+            output.append(CanonicalJSON.hexDigits[Int(storage[index] >> 4)])
+            output.append(CanonicalJSON.hexDigits[Int(storage[index] & 0x0F)])
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    public var description: String { hex }
+}
+
+/// The newest record of the chain: its sequence number (which is also the number of records) and its hash.
+public struct ChainHead: Sendable, Hashable {
+    /// The head's sequence number; 0 for an empty chain.
+    public var sequence: Int64
+    /// The head's hash; ``ChainHash/genesis`` for an empty chain.
+    public var hash: ChainHash
+
+    public init(sequence: Int64, hash: ChainHash) {
+        self.sequence = sequence
+        self.hash = hash
+    }
+
+    /// The head of an empty chain.
+    public static let empty = ChainHead(sequence: 0, hash: .genesis)
+}
+
+/// A record as the store holds it: its place in the chain and its content.
+public struct StoredRecord: Sendable, Hashable {
+    /// 1 for the first record, then consecutive.
+    public var sequence: Int64
+    /// The hash of the record before (``ChainHash/genesis`` for the first).
+    public var previousHash: ChainHash
+    /// The SHA-256 of this record's canonical bytes.
+    public var hash: ChainHash
+    public var record: Record
+
+    public init(sequence: Int64, previousHash: ChainHash, hash: ChainHash, record: Record) {
+        self.sequence = sequence
+        self.previousHash = previousHash
+        self.hash = hash
+        self.record = record
+    }
+
+    /// Reads a stored record from its canonical bytes (as ``ChainedRecordEncoder`` wrote them).
+    ///
+    /// The hash is computed from `bytes`; the sequence number and previous hash are read from them.
+    /// - Throws: ``AuditError`` `malformedRecord`.
+    public init(canonicalBytes bytes: some ContiguousBytes) throws {
+        let value = try CanonicalJSON.parse(bytes)
+        guard case .integer(let sequence) = value[ChainedRecordEncoder.sequenceKey] else {
+            throw Record.malformed("sequenceNumber is missing")
+        }
+        guard let text = value[ChainedRecordEncoder.previousHashKey]?.stringValue, let previous = ChainHash(hex: text)
+        else { throw Record.malformed("previousHash is missing") }
+        self.init(
+            sequence: sequence,
+            previousHash: previous,
+            hash: ChainHash.of(bytes),
+            record: try Record(jsonValue: value)
+        )
+    }
+}
+
+/// Writes records into the chain's canonical form.
+///
+/// **The chain.** Each stored record has a sequence number (1, 2, 3, …) and carries the hash of the record before it
+/// (for record 1, ``ChainHash/genesis``: 32 zero bytes). The *canonical bytes* of a stored record are
+/// ``CanonicalJSON`` of the record's CloudTrail JSON object (``Record/jsonValue``) with two members added:
+///
+/// - `"sequenceNumber"`: the sequence number, a JSON integer;
+/// - `"previousHash"`: the previous record's hash, 64 lower-case hex digits.
+///
+/// A record's *hash* is SHA-256 of its canonical bytes. Those bytes are what the store keeps and what an export
+/// holds, byte for byte, as the elements of its `Records` array; so anyone can check an export with a SHA-256, a JSON
+/// reader and the audit public key: record *n*'s `previousHash` must be the SHA-256 of record *n−1*'s bytes, and each
+/// signed ``Digest`` names the hash of the record at its head.
+///
+/// Encoding a record is split in two so that the part that needs the chain (which only the writer knows, inside its
+/// transaction) is a cheap merge: ``prepare(_:)`` encodes the record's members once,
+/// ``canonicalBytes(of:sequence:previousHash:)`` adds the two chain members in their sorted places.
+public enum ChainedRecordEncoder {
+    static let sequenceKey = "sequenceNumber"
+    static let previousHashKey = "previousHash"
+
+    /// A record with its members already encoded, waiting for its place in the chain.
+    public struct Prepared: Sendable {
+        /// The record's members: UTF-8 key and canonical value bytes, sorted by key.
+        let members: [(key: [UInt8], value: [UInt8])]
+        let estimatedSize: Int
+    }
+
+    /// Encodes a record's members.
+    public static func prepare(_ record: Record) -> Prepared {
+        var members: [(key: [UInt8], value: [UInt8])] = []
+        var size = 64
+        for (key, value) in record.members {
+            let keyBytes = Array(key.utf8)
+            let valueBytes = CanonicalJSON.encode(value)
+            size += keyBytes.count + valueBytes.count + 4
+            members.append((keyBytes, valueBytes))
+        }
+        members.sort { $0.key.lexicographicallyPrecedes($1.key) }
+        return Prepared(members: members, estimatedSize: size + 64)
+    }
+
+    /// The canonical bytes of a prepared record at `sequence` after a record whose hash is `previousHash`.
+    public static func canonicalBytes(of prepared: Prepared, sequence: Int64, previousHash: ChainHash) -> [UInt8] {
+        var chainMembers: [(key: [UInt8], value: [UInt8])] = [
+            (Array(previousHashKey.utf8), Array("\"\(previousHash.hex)\"".utf8)),
+            (Array(sequenceKey.utf8), Array(String(sequence).utf8)),
+        ]
+        chainMembers.sort { $0.key.lexicographicallyPrecedes($1.key) }
+        var output: [UInt8] = []
+        output.reserveCapacity(prepared.estimatedSize)
+        output.append(UInt8(ascii: "{"))
+        var recordIndex = 0
+        var chainIndex = 0
+        var first = true
+        while recordIndex < prepared.members.count || chainIndex < chainMembers.count {
+            let member: (key: [UInt8], value: [UInt8])
+            if chainIndex < chainMembers.count
+                && (recordIndex == prepared.members.count
+                    || chainMembers[chainIndex].key.lexicographicallyPrecedes(prepared.members[recordIndex].key))
+            {
+                member = chainMembers[chainIndex]
+                chainIndex += 1
+            } else {
+                member = prepared.members[recordIndex]
+                recordIndex += 1
+            }
+            if !first { output.append(UInt8(ascii: ",")) }
+            first = false
+            CanonicalJSON.writeString(utf8: member.key, to: &output)
+            output.append(UInt8(ascii: ":"))
+            output.append(contentsOf: member.value)
+        }
+        output.append(UInt8(ascii: "}"))
+        return output
+    }
+
+    /// The canonical bytes of `record` at `sequence` after `previousHash`.
+    public static func canonicalBytes(of record: Record, sequence: Int64, previousHash: ChainHash) -> [UInt8] {
+        canonicalBytes(of: prepare(record), sequence: sequence, previousHash: previousHash)
+    }
+}
+
+/// The two chain members of a record's bytes, read without building the record (the verifier's fast path).
+struct ChainFields {
+    var sequence: Int64
+    var previousHash: ChainHash
+
+    private static let sequenceKey = Array(ChainedRecordEncoder.sequenceKey.utf8)
+    private static let previousHashKey = Array(ChainedRecordEncoder.previousHashKey.utf8)
+
+    /// Reads the chain members from a record's bytes, checking that the bytes are one JSON object.
+    static func read(_ bytes: UnsafeRawBufferPointer) throws -> ChainFields {
+        var parser = JSONParser(bytes)
+        parser.skipWhitespace()
+        let (fields, end) = try read(bytes, from: parser.position)
+        parser.position = end
+        parser.skipWhitespace()
+        guard parser.isAtEnd else { throw parser.failure("trailing bytes after the record") }
+        return fields
+    }
+
+    /// Reads the chain members of the object that starts at `start`; returns them and where the object ends.
+    static func read(_ bytes: UnsafeRawBufferPointer, from start: Int) throws -> (ChainFields, end: Int) {
+        var parser = JSONParser(bytes, position: start)
+        try parser.expect(UInt8(ascii: "{"))
+        var sequence: Int64?
+        var previous: ChainHash?
+        parser.skipWhitespace()
+        if parser.peek() != UInt8(ascii: "}") {
+            while true {
+                parser.skipWhitespace()
+                let (keyRange, _) = try parser.skipString()
+                let key = UnsafeRawBufferPointer(rebasing: bytes[keyRange])
+                parser.skipWhitespace()
+                try parser.expect(UInt8(ascii: ":"))
+                parser.skipWhitespace()
+                if key.elementsEqual(sequenceKey) {
+                    guard sequence == nil else { throw parser.failure("duplicate sequenceNumber") }
+                    sequence = try parser.parseInteger()
+                } else if key.elementsEqual(previousHashKey) {
+                    guard previous == nil else { throw parser.failure("duplicate previousHash") }
+                    let (valueRange, escaped) = try parser.skipString()
+                    guard !escaped, let hash = ChainHash.parseHex(UnsafeRawBufferPointer(rebasing: bytes[valueRange]))
+                    else { throw parser.failure("previousHash is not 64 hex digits") }
+                    previous = hash
+                } else {
+                    try parser.skipValue(depth: 1)
+                }
+                parser.skipWhitespace()
+                if parser.peek() == UInt8(ascii: ",") {
+                    parser.position += 1
+                    continue
+                }
+                break
+            }
+        }
+        try parser.expect(UInt8(ascii: "}"))
+        guard let sequence, let previous else { throw parser.failure("sequenceNumber or previousHash missing") }
+        return (ChainFields(sequence: sequence, previousHash: previous), parser.position)
+    }
+}

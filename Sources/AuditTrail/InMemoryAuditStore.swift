@@ -1,0 +1,88 @@
+public import Crypto
+public import Foundation
+
+/// An ``AuditStore`` in memory, for tests and for servers run without a data directory.
+///
+/// It keeps each record's canonical bytes, so it can be verified and exported exactly like the SQLite store.
+public actor InMemoryAuditStore: AuditStore {
+    private var entries: [(stored: StoredRecord, bytes: [UInt8])] = []
+    private var signed: [SignedDigest] = []
+    private var failure: (any Error)?
+
+    public init() {}
+
+    /// Makes every following ``record(_:)`` throw `error` (`nil` heals the store), to test that operations fail
+    /// when their audit record cannot be written.
+    public func setFailure(_ error: (any Error)?) { failure = error }
+
+    public func record(_ record: Record) async throws {
+        if let failure { throw failure }
+        let head = entries.last.map { ChainHead(sequence: $0.stored.sequence, hash: $0.stored.hash) } ?? .empty
+        let sequence = head.sequence + 1
+        let bytes = ChainedRecordEncoder.canonicalBytes(of: record, sequence: sequence, previousHash: head.hash)
+        let stored = StoredRecord(
+            sequence: sequence,
+            previousHash: head.hash,
+            hash: ChainHash.of(bytes),
+            record: record
+        )
+        entries.append((stored, bytes))
+    }
+
+    public func chainHead() async throws -> ChainHead {
+        entries.last.map { ChainHead(sequence: $0.stored.sequence, hash: $0.stored.hash) } ?? .empty
+    }
+
+    public func latestDigest() async throws -> SignedDigest? { signed.last }
+
+    public func appendDigest(_ digest: SignedDigest) async throws {
+        guard digest.digest.digestSequence == (signed.last?.digest.digestSequence ?? 0) + 1 else {
+            throw AuditError(.digestConflict, "Digest \(digest.digest.digestSequence) does not follow the latest.")
+        }
+        signed.append(digest)
+    }
+
+    public func digests() async throws -> [SignedDigest] { signed }
+
+    public func tail(after sequence: Int64, limit: Int) async throws -> [StoredRecord] {
+        Array(entries.lazy.map(\.stored).filter { $0.sequence > sequence }.prefix(max(0, limit)))
+    }
+
+    public func query(_ query: AuditQuery) async throws -> [StoredRecord] {
+        Array(entries.lazy.map(\.stored).filter(query.matches).prefix(max(0, query.limit)))
+    }
+
+    public func usageReport(in period: DateInterval) async throws -> UsageReport {
+        UsageReport(period: period, records: entries.map(\.stored.record))
+    }
+
+    /// The canonical bytes of every record, in order.
+    public func canonicalRecords() -> [[UInt8]] { entries.map(\.bytes) }
+
+    /// Verifies the whole chain and the digests.
+    public func verify(publicKey: P256.Signing.PublicKey) -> VerificationReport {
+        Verifier.verify(records: entries.map(\.bytes), digests: signed, publicKey: publicKey)
+    }
+
+    /// Writes an export of the records from `sequence` on (see ``Export``).
+    public func export(
+        to url: URL,
+        fromSequence sequence: Int64 = 1,
+        publicKey: P256.Signing.PublicKey?
+    ) throws
+        -> Export.Summary
+    {
+        let first = max(1, sequence)
+        let digests = signed.filter { $0.digest.headSequence >= first - 1 }
+        var writer = try Export.Writer(to: url, publicKey: publicKey, digests: digests, firstSequence: first)
+        do {
+            for entry in entries where entry.stored.sequence >= first {
+                try writer.append(canonicalBytes: entry.bytes, sequence: entry.stored.sequence)
+            }
+        } catch {
+            writer.discard()
+            throw error
+        }
+        return try writer.finish()
+    }
+}

@@ -1,0 +1,125 @@
+public import Foundation
+
+extension Record {
+    /// The members of a KMS request that may appear in an audit record, by their KMS (PascalCase) name.
+    ///
+    /// An allowlist, not a denylist: `Plaintext`, `CiphertextBlob`, `SourceCiphertextBlob`, `Message`,
+    /// `EncryptedKeyMaterial`, `ImportToken`, `GrantTokens`, `Policy` bodies and any member added to KMS later stay
+    /// out.
+    public static let loggedKMSRequestMembers: Set<String> = [
+        "KeyId", "EncryptionContext", "EncryptionAlgorithm", "KeySpec", "NumberOfBytes", "DataKeyPairSpec",
+        "SourceKeyId", "SourceEncryptionContext", "SourceEncryptionAlgorithm",
+        "DestinationKeyId", "DestinationEncryptionContext", "DestinationEncryptionAlgorithm",
+        "AliasName", "TargetKeyId", "Description", "KeyUsage", "CustomerMasterKeySpec", "Origin", "MultiRegion",
+        "PendingWindowInDays", "RotationPeriodInDays", "PolicyName", "BypassPolicyLockoutSafetyCheck",
+        "Limit", "Marker", "SigningAlgorithm", "MessageType", "MacAlgorithm", "DryRun", "TagKeys", "Tags",
+    ]
+
+    /// CloudTrail-style request parameters of a KMS call, built from its JSON request body.
+    ///
+    /// Keeps only ``loggedKMSRequestMembers`` and renames them the way CloudTrail does (`KeyId` → `keyId`,
+    /// `EncryptionContext` → `encryptionContext`); the encryption context is kept whole, since it is not secret and
+    /// the platform puts the event type there. Plaintext and every other secret-bearing member are dropped.
+    ///
+    /// - Parameter request: the decoded KMS request body (`{"KeyId": …, "Plaintext": …}`); anything but an object
+    ///   gives `nil`.
+    public static func kmsRequestParameters(_ request: JSONValue) -> JSONValue? {
+        guard case .object(let members) = request else { return nil }
+        var logged: [String: JSONValue] = [:]
+        for (name, value) in members where loggedKMSRequestMembers.contains(name) {
+            logged[lowerCamelCase(name)] = value
+        }
+        return .object(logged)
+    }
+
+    /// A record of one KMS call.
+    ///
+    /// - Parameters:
+    ///   - operation: the KMS operation (`Decrypt`, `Encrypt`, `GenerateDataKey`…).
+    ///   - request: the decoded JSON request body; it goes through ``kmsRequestParameters(_:)``, so it may be passed
+    ///     whole, plaintext and all.
+    ///   - keyARN: the ARN of the key the call used, when known; becomes the record's resource.
+    ///   - errorCode: the KMS error type (`AccessDeniedException`…) of a failed call, `nil` on success.
+    public static func kms(
+        operation: String,
+        request: JSONValue,
+        keyARN: String?,
+        userIdentity: UserIdentity,
+        eventTime: Date,
+        awsRegion: String,
+        recipientAccountId: String,
+        requestID: String,
+        sourceIPAddress: String? = nil,
+        userAgent: String? = nil,
+        responseElements: JSONValue? = nil,
+        errorCode: String? = nil,
+        errorMessage: String? = nil
+    ) -> Record {
+        Record(
+            eventTime: eventTime,
+            eventSource: .kms,
+            eventName: operation,
+            awsRegion: awsRegion,
+            userIdentity: userIdentity,
+            sourceIPAddress: sourceIPAddress,
+            userAgent: userAgent,
+            requestParameters: kmsRequestParameters(request),
+            responseElements: responseElements,
+            errorCode: errorCode,
+            errorMessage: errorMessage,
+            requestID: requestID,
+            readOnly: readOnlyKMSOperations.contains(operation),
+            resources: keyARN.map { [.kmsKey(arn: $0)] } ?? [],
+            recipientAccountId: recipientAccountId
+        )
+    }
+
+    /// KMS operations CloudTrail marks `readOnly` (cryptographic operations and reads do not change a key).
+    public static let readOnlyKMSOperations: Set<String> = [
+        "Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "GenerateDataKeyPair",
+        "GenerateDataKeyPairWithoutPlaintext", "GenerateRandom", "ReEncrypt", "DescribeKey", "ListKeys", "ListAliases",
+        "GetKeyPolicy", "GetKeyRotationStatus", "ListResourceTags", "GetPublicKey", "Sign", "Verify", "GenerateMac",
+        "VerifyMac", "ListKeyRotations",
+    ]
+
+    private static func lowerCamelCase(_ name: String) -> String {
+        guard let first = name.first else { return name }
+        return first.lowercased() + name.dropFirst()
+    }
+}
+
+extension Record {
+    /// The AWS error codes counted as denials in usage reports.
+    public static let denialErrorCodes: Set<String> = ["AccessDeniedException", "AccessDenied"]
+
+    /// Whether the call was refused for lack of permission.
+    public var isDenial: Bool { errorCode.map(Self.denialErrorCodes.contains) ?? false }
+
+    /// The keys a record is about, as the query's key filter matches them: each KMS key resource's ARN and its key
+    /// id (the part after `key/`), and `requestParameters.keyId` as given (an id, an ARN or an alias).
+    public var keyIdentifiers: Set<String> {
+        var identifiers: Set<String> = []
+        for resource in resources where resource.type == Resource.kmsKeyType {
+            identifiers.insert(resource.arn)
+            if let range = resource.arn.range(of: ":key/") {
+                identifiers.insert(String(resource.arn[range.upperBound...]))
+            }
+        }
+        if let keyId = requestParameters?["keyId"]?.stringValue { identifiers.insert(keyId) }
+        return identifiers
+    }
+
+    /// The principals a record matches in a query's principal filter: `userIdentity.arn` and, for role sessions, the
+    /// session issuer's (the role's) ARN.
+    public var principalARNs: Set<String> {
+        var arns: Set<String> = []
+        if let arn = userIdentity.arn { arns.insert(arn) }
+        if let issuer = userIdentity.sessionContext?.sessionIssuer?.arn { arns.insert(issuer) }
+        return arns
+    }
+
+    /// The platform's event type: the `eventType` member of `requestParameters.encryptionContext`.
+    public var contextEventType: String? {
+        requestParameters?["encryptionContext"]?["eventType"]?.stringValue
+    }
+}

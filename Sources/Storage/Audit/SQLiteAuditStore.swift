@@ -1,0 +1,652 @@
+public import AuditTrail
+public import Crypto
+public import Foundation
+import GRDB
+import Synchronization
+
+/// The audit trail in its own SQLite file (`audit.sqlite` in the server's data directory), opened as a GRDB
+/// `DatabasePool` in WAL mode.
+///
+/// **Writes** use group commit: concurrent ``record(_:)`` calls queue their (already encoded) records; the first
+/// caller to find no writer at work becomes the leader, takes everything queued, appends it to the chain in one
+/// transaction, and hands the outcome to every caller of the batch; if more records queued meanwhile, it passes the
+/// leadership to the oldest of them. So a burst of calls costs one transaction and one `fsync`, while no call returns
+/// before the transaction holding its record committed, and every caller of a failed batch gets the error.
+///
+/// **Durability.** `synchronous = FULL`: in WAL mode SQLite then syncs the WAL at every commit, so a committed record
+/// survives power loss and OS crashes. With `NORMAL` (GRDB's default for WAL) a commit is only written to the WAL,
+/// which survives a crash of the process but not of the machine: a call could be acknowledged and its record lost,
+/// breaking "durable before acknowledged". Group commit pays one sync per batch, not per record.
+///
+/// **Reads** (``tail(after:limit:)``, ``query(_:)``, ``usageReport(in:)``, ``verify(publicKey:)``, exports) run on
+/// snapshots, concurrently with writes. The columns beside each record (time, principal, event type, keys…) are
+/// derived from it for the queries' indexes; ``verify(publicKey:)`` checks only the record bytes, the hashes and
+/// the digests.
+public final class SQLiteAuditStore: AuditStore, Sendable {
+    /// The file's schema version (`PRAGMA user_version` is not used: the audit file is ours alone).
+    public static let formatVersion = 1
+
+    /// The most records one transaction takes.
+    static let maximumBatch = 512
+
+    /// Where the database file is.
+    public let url: URL
+    let pool: DatabasePool
+    private let state = Mutex(GroupCommit())
+
+    /// Opens (creating if absent) the audit database at `url`.
+    ///
+    /// - Parameters:
+    ///   - busyTimeout: how long a write waits for another connection's lock before failing.
+    /// - Throws: ``AuditStoreError`` `databaseUnavailable` when SQLite cannot open or migrate the file,
+    ///   `incompatibleVersion` when it holds an audit trail of another format.
+    public init(at url: URL, busyTimeout: TimeInterval = 10) throws {
+        self.url = url
+        var configuration = Configuration()
+        configuration.label = "sealed-audit"
+        configuration.busyMode = .timeout(busyTimeout)
+        do {
+            pool = try DatabasePool(path: url.path, configuration: configuration)
+        } catch {
+            throw AuditStoreError.unavailable(url, error)
+        }
+        do {
+            // See the type's discussion: the WAL is synced at every commit. Set on the pool's single writer connection
+            // after GRDB's WAL setup, which chooses NORMAL.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            try Self.migrator.migrate(pool)
+            let version = try pool.read { db in
+                try String.fetchOne(db, sql: "SELECT value FROM audit_meta WHERE key = 'format'")
+            }
+            guard version == String(Self.formatVersion) else {
+                try? pool.close()
+                throw AuditStoreError(
+                    .incompatibleVersion,
+                    "The audit database \(url.path) has format \(version ?? "?"); this program reads "
+                        + "\(Self.formatVersion). It was left unchanged."
+                )
+            }
+        } catch let error as AuditStoreError {
+            throw error
+        } catch {
+            try? pool.close()
+            throw AuditStoreError.unavailable(url, error)
+        }
+    }
+
+    /// Closes the database; every later call throws.
+    public func close() throws {
+        do {
+            try pool.close()
+        } catch {
+            throw AuditStoreError.unavailable(url, error)
+        }
+    }
+
+    /// The synchronous mode SQLite reports for the writer (2 is `FULL`).
+    public func synchronousMode() async throws -> Int {
+        try await pool.writeWithoutTransaction { db in
+            try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("audit-v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE audit_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+                    INSERT INTO audit_meta (key, value) VALUES ('format', '1');
+                    CREATE TABLE audit_record (
+                        sequence INTEGER PRIMARY KEY NOT NULL,
+                        previous_hash BLOB NOT NULL,
+                        hash BLOB NOT NULL,
+                        event_time INTEGER NOT NULL,
+                        event_name TEXT NOT NULL,
+                        principal_arn TEXT,
+                        issuer_arn TEXT,
+                        event_type TEXT,
+                        error_code TEXT,
+                        is_denial INTEGER NOT NULL,
+                        record BLOB NOT NULL
+                    );
+                    CREATE INDEX audit_record_by_time ON audit_record (event_time);
+                    CREATE INDEX audit_record_by_principal ON audit_record (principal_arn, sequence);
+                    CREATE INDEX audit_record_by_issuer ON audit_record (issuer_arn, sequence)
+                        WHERE issuer_arn IS NOT NULL;
+                    CREATE INDEX audit_record_by_event_type ON audit_record (event_type, sequence);
+                    CREATE INDEX audit_record_by_event_name ON audit_record (event_name, sequence);
+                    CREATE INDEX audit_record_errors ON audit_record (sequence) WHERE error_code IS NOT NULL;
+                    CREATE TABLE audit_record_key (
+                        key TEXT NOT NULL,
+                        sequence INTEGER NOT NULL,
+                        PRIMARY KEY (key, sequence)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE audit_digest (
+                        digest_sequence INTEGER PRIMARY KEY NOT NULL,
+                        head_sequence INTEGER NOT NULL,
+                        digest TEXT NOT NULL
+                    );
+                    """
+            )
+        }
+        return migrator
+    }
+
+    // MARK: Writing (group commit)
+
+    /// A record waiting for its batch.
+    struct Pending: Sendable {
+        var id: UInt64
+        var prepared: ChainedRecordEncoder.Prepared
+        var columns: AuditIndexColumns
+    }
+
+    /// What a waiting caller learns.
+    enum Outcome: Sendable {
+        case committed
+        case failed(any Error)
+        /// The caller's record is still queued and no one is writing: it must lead the next batch.
+        case lead
+    }
+
+    struct GroupCommit {
+        var queue: [Pending] = []
+        /// Whether a leader is at work (or chosen); while true, a queued record is sure to be taken.
+        var leading = false
+        var waiters: [UInt64: CheckedContinuation<Outcome, Never>] = [:]
+        /// Outcomes delivered before their caller started waiting.
+        var early: [UInt64: Outcome] = [:]
+        var nextID: UInt64 = 0
+        var transactions = 0
+        var committedRecords = 0
+    }
+
+    /// How the group commit went so far.
+    public struct CommitStatistics: Sendable, Hashable {
+        /// Records waiting for a batch right now.
+        public var pendingRecords: Int
+        /// Write transactions attempted.
+        public var transactions: Int
+        /// Records committed.
+        public var committedRecords: Int
+    }
+
+    /// How the group commit went so far (for metrics: records per transaction).
+    public var commitStatistics: CommitStatistics {
+        state.withLock {
+            CommitStatistics(
+                pendingRecords: $0.queue.count,
+                transactions: $0.transactions,
+                committedRecords: $0.committedRecords
+            )
+        }
+    }
+
+    /// Appends `record` to the chain; returns once the transaction holding it committed (see the type's discussion).
+    ///
+    /// - Throws: ``AuditStoreError`` `writeFailed` when the batch holding the record could not be committed; the
+    ///   record is then not in the chain.
+    public func record(_ record: AuditTrail.Record) async throws {
+        let prepared = ChainedRecordEncoder.prepare(record)
+        let columns = AuditIndexColumns(record)
+        let (id, isLeader) = state.withLock { state in
+            let id = state.nextID
+            state.nextID += 1
+            state.queue.append(Pending(id: id, prepared: prepared, columns: columns))
+            if state.leading { return (id, false) }
+            state.leading = true
+            return (id, true)
+        }
+        if !isLeader {
+            let outcome = await withCheckedContinuation {
+                (continuation: CheckedContinuation<Outcome, Never>) in
+                let ready = state.withLock { state -> Outcome? in
+                    if let outcome = state.early.removeValue(forKey: id) { return outcome }
+                    state.waiters[id] = continuation
+                    return nil
+                }
+                if let ready { continuation.resume(returning: ready) }
+            }
+            switch outcome {
+            case .committed: return
+            case .failed(let error): throw error
+            case .lead: break
+            }
+        }
+        try await lead(ownID: id)
+    }
+
+    /// Commits one batch (which holds the caller's own record, first in the queue) and passes the leadership on.
+    private func lead(ownID: UInt64) async throws {
+        let batch = state.withLock { state in
+            let count = min(state.queue.count, Self.maximumBatch)
+            let batch = Array(state.queue.prefix(count))
+            state.queue.removeFirst(count)
+            state.transactions += 1
+            return batch
+        }
+        assert(batch.first?.id == ownID)
+        let result = await commit(batch)
+        let outcome: Outcome
+        switch result {
+        case .success: outcome = .committed
+        case .failure(let error): outcome = .failed(error)
+        }
+        var resume: [(CheckedContinuation<Outcome, Never>, Outcome)] = []
+        state.withLock { state in
+            if case .success = result { state.committedRecords += batch.count }
+            for pending in batch where pending.id != ownID {
+                deliver(outcome, to: pending.id, in: &state, resume: &resume)
+            }
+            if let next = state.queue.first {
+                deliver(.lead, to: next.id, in: &state, resume: &resume)
+            } else {
+                state.leading = false
+            }
+        }
+        for (continuation, outcome) in resume { continuation.resume(returning: outcome) }
+        if case .failure(let error) = result { throw error }
+    }
+
+    private func deliver(
+        _ outcome: Outcome,
+        to id: UInt64,
+        in state: inout GroupCommit,
+        resume: inout [(CheckedContinuation<Outcome, Never>, Outcome)]
+    ) {
+        if let waiter = state.waiters.removeValue(forKey: id) {
+            resume.append((waiter, outcome))
+        } else {
+            state.early[id] = outcome
+        }
+    }
+
+    /// Appends a batch in one transaction on GRDB's writer queue. Not tied to the calling task: a cancelled caller
+    /// cannot abort a batch that holds other callers' records.
+    private func commit(_ batch: [Pending]) async -> Result<Void, any Error> {
+        let url = self.url
+        return await withCheckedContinuation { continuation in
+            pool.asyncWrite(
+                { db in try Self.append(batch, db) },
+                completion: { _, result in
+                    continuation.resume(returning: result.mapError { AuditStoreError.writeFailed(url, $0) })
+                }
+            )
+        }
+    }
+
+    private static func append(_ batch: [Pending], _ db: Database) throws {
+        var head = ChainHead.empty
+        if let row = try Row.fetchOne(
+            db,
+            sql: "SELECT sequence, hash FROM audit_record ORDER BY sequence DESC LIMIT 1"
+        ) {
+            guard let hash = Self.blob(row, 1).flatMap({ ChainHash(bytes: $0) }) else {
+                throw AuditStoreError(.corrupt, "The newest audit record's stored hash is not 32 bytes.")
+            }
+            head = ChainHead(sequence: row[0], hash: hash)
+        }
+        let insertRecord = try db.cachedStatement(
+            sql: """
+                INSERT INTO audit_record (sequence, previous_hash, hash, event_time, event_name, principal_arn,
+                    issuer_arn, event_type, error_code, is_denial, record)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        )
+        let insertKey = try db.cachedStatement(
+            sql: "INSERT OR IGNORE INTO audit_record_key (key, sequence) VALUES (?, ?)"
+        )
+        for pending in batch {
+            let sequence = head.sequence + 1
+            let bytes = ChainedRecordEncoder.canonicalBytes(
+                of: pending.prepared,
+                sequence: sequence,
+                previousHash: head.hash
+            )
+            let hash = ChainHash.of(bytes)
+            let columns = pending.columns
+            try insertRecord.execute(arguments: [
+                sequence, head.hash.data, hash.data, columns.eventTime, columns.eventName,
+                columns.principalARN,
+                columns.issuerARN, columns.eventType, columns.errorCode, columns.isDenial, Data(bytes),
+            ])
+            for key in columns.keys { try insertKey.execute(arguments: [key, sequence]) }
+            head = ChainHead(sequence: sequence, hash: hash)
+        }
+    }
+
+    // MARK: Digests
+
+    public func chainHead() async throws -> ChainHead {
+        try await read { db in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: "SELECT sequence, hash FROM audit_record ORDER BY sequence DESC LIMIT 1"
+                )
+            else { return .empty }
+            guard let hash = Self.blob(row, 1).flatMap({ ChainHash(bytes: $0) }) else {
+                throw AuditStoreError(.corrupt, "The newest audit record's stored hash is not 32 bytes.")
+            }
+            return ChainHead(sequence: row[0], hash: hash)
+        }
+    }
+
+    public func latestDigest() async throws -> SignedDigest? {
+        try await read { db in
+            try String.fetchOne(
+                db,
+                sql: "SELECT digest FROM audit_digest ORDER BY digest_sequence DESC LIMIT 1"
+            )
+            .map(Self.decodeDigest)
+        }
+    }
+
+    public func appendDigest(_ digest: SignedDigest) async throws {
+        let text = String(decoding: CanonicalJSON.encode(digest.jsonValue), as: UTF8.self)
+        let url = self.url
+        do {
+            try await pool.write { db in
+                let latest =
+                    try Int64.fetchOne(db, sql: "SELECT MAX(digest_sequence) FROM audit_digest") ?? 0
+                guard digest.digest.digestSequence == latest + 1 else {
+                    throw AuditStoreError(
+                        .digestConflict,
+                        "Digest \(digest.digest.digestSequence) does not follow the latest digest (\(latest))."
+                    )
+                }
+                try db.execute(
+                    sql: "INSERT INTO audit_digest (digest_sequence, head_sequence, digest) VALUES (?, ?, ?)",
+                    arguments: [digest.digest.digestSequence, digest.digest.headSequence, text]
+                )
+            }
+        } catch let error as AuditStoreError {
+            throw error
+        } catch {
+            throw AuditStoreError.writeFailed(url, error)
+        }
+    }
+
+    public func digests() async throws -> [SignedDigest] {
+        try await read { db in try Self.fetchDigests(db, fromHead: 0) }
+    }
+
+    private static func fetchDigests(_ db: Database, fromHead head: Int64) throws -> [SignedDigest] {
+        try String.fetchAll(
+            db,
+            sql: "SELECT digest FROM audit_digest WHERE head_sequence >= ? ORDER BY digest_sequence",
+            arguments: [head]
+        )
+        .map(decodeDigest)
+    }
+
+    private static func decodeDigest(_ text: String) throws -> SignedDigest {
+        try SignedDigest(jsonValue: CanonicalJSON.parse(Array(text.utf8)))
+    }
+
+    // MARK: Reading
+
+    private func read<T: Sendable>(
+        _ body: @escaping @Sendable (Database) throws -> T
+    ) async throws
+        -> T
+    {
+        do {
+            return try await pool.read(body)
+        } catch let error as AuditStoreError {
+            throw error
+        } catch let error as AuditError {
+            throw error
+        } catch {
+            throw AuditStoreError.unavailable(url, error)
+        }
+    }
+
+    private static let recordColumns = "sequence, record"
+
+    /// Whether a column holds bytes (a blob or text); GRDB's typed accessors trap on other values, and a tampered
+    /// file may hold anything.
+    private static func isBytes(_ row: Row, _ index: Int) -> Bool {
+        switch (row[index] as DatabaseValue).storage {
+        case .blob, .string: true
+        default: false
+        }
+    }
+
+    /// A column's bytes, or `nil` when it holds something else.
+    static func blob(_ row: Row, _ index: Int) -> Data? {
+        isBytes(row, index) ? Data.fromDatabaseValue(row[index] as DatabaseValue) : nil
+    }
+
+    private static func decode(_ row: Row) throws -> StoredRecord {
+        let sequence: Int64 = row[0]
+        guard let data = blob(row, 1) else {
+            throw AuditStoreError(.corrupt, "The audit record stored as \(sequence) is not JSON bytes.")
+        }
+        let stored = try StoredRecord(canonicalBytes: data)
+        guard stored.sequence == sequence else {
+            throw AuditStoreError(
+                .corrupt,
+                "The audit record stored as \(sequence) names sequence \(stored.sequence)."
+            )
+        }
+        return stored
+    }
+
+    public func tail(after sequence: Int64, limit: Int) async throws -> [StoredRecord] {
+        try await read { db in
+            try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT \(Self.recordColumns) FROM audit_record WHERE sequence > ? ORDER BY sequence LIMIT ?",
+                arguments: [sequence, max(0, limit)]
+            )
+            .map(Self.decode)
+        }
+    }
+
+    public func query(_ query: AuditQuery) async throws -> [StoredRecord] {
+        var conditions = ["sequence > ?"]
+        var arguments: [(any DatabaseValueConvertible)?] = [query.afterSequence]
+        if let key = query.key {
+            conditions.append("sequence IN (SELECT sequence FROM audit_record_key WHERE key = ?)")
+            arguments.append(key)
+        }
+        if let principal = query.principalARN {
+            conditions.append("(principal_arn = ? OR issuer_arn = ?)")
+            arguments.append(contentsOf: [principal, principal])
+        }
+        if let eventType = query.eventType {
+            conditions.append("event_type = ?")
+            arguments.append(eventType)
+        }
+        if let eventName = query.eventName {
+            conditions.append("event_name = ?")
+            arguments.append(eventName)
+        }
+        if let since = query.since {
+            conditions.append("event_time >= ?")
+            arguments.append(Self.seconds(since))
+        }
+        if let until = query.until {
+            conditions.append("event_time < ?")
+            arguments.append(Self.seconds(until))
+        }
+        if query.errorsOnly { conditions.append("error_code IS NOT NULL") }
+        let sql =
+            "SELECT \(Self.recordColumns) FROM audit_record WHERE \(conditions.joined(separator: " AND ")) "
+            + "ORDER BY sequence LIMIT ?"
+        arguments.append(max(0, query.limit))
+        let statementArguments = StatementArguments(arguments)
+        return try await read { db in
+            try Row.fetchAll(db, sql: sql, arguments: statementArguments).map(Self.decode)
+        }
+    }
+
+    /// Records have whole-second times, so `t >= date` is `t >= ceil(date)` and `t < date` is `t < ceil(date)`.
+    private static func seconds(_ date: Date) -> Int64 {
+        let value = date.timeIntervalSince1970.rounded(.up)
+        return value >= 9.2e18 ? .max : value <= -9.2e18 ? .min : Int64(value)
+    }
+
+    public func usageReport(in period: DateInterval) async throws -> UsageReport {
+        let rows = try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT event_type, principal_arn,
+                        SUM(event_name = 'Decrypt' AND error_code IS NULL), SUM(is_denial)
+                    FROM audit_record
+                    WHERE event_time >= ? AND event_time < ?
+                        AND ((event_name = 'Decrypt' AND error_code IS NULL) OR is_denial = 1)
+                    GROUP BY event_type, principal_arn
+                    """,
+                arguments: [Self.seconds(period.start), Self.seconds(period.end)]
+            )
+            .map { row in
+                UsageReport.Row(
+                    eventType: String.fromDatabaseValue(row[0] as DatabaseValue),
+                    principalARN: String.fromDatabaseValue(row[1] as DatabaseValue),
+                    successfulDecrypts: Int.fromDatabaseValue(row[2] as DatabaseValue) ?? 0,
+                    denials: Int.fromDatabaseValue(row[3] as DatabaseValue) ?? 0
+                )
+            }
+        }
+        return UsageReport(period: period, rows: rows.sorted(by: UsageReport.order))
+    }
+
+    // MARK: Verification and export
+
+    /// Verifies the whole chain and every digest against `publicKey`, on one snapshot, streaming the rows.
+    ///
+    /// Besides the chain (see ``Verifier``), each row's stored sequence number and hash must match its record bytes.
+    /// - Throws: ``AuditStoreError`` `databaseUnavailable` when the database cannot be read. Problems with the
+    ///   records or digests are not errors: they are the report's ``VerificationReport/problem``.
+    public func verify(publicKey: P256.Signing.PublicKey) async throws -> VerificationReport {
+        try await read { db in
+            // Digests that do not even parse are a forgery of the digest table.
+            let digestTexts = try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT digest_sequence, head_sequence, digest FROM audit_digest ORDER BY digest_sequence"
+            )
+            var digests: [SignedDigest] = []
+            var digestProblem: VerificationProblem?
+            for row in digestTexts {
+                guard let text = String.fromDatabaseValue(row[2] as DatabaseValue),
+                    let digest = try? Self.decodeDigest(text)
+                else {
+                    digestProblem = VerificationProblem(
+                        .badDigestSignature,
+                        sequence: Int64.fromDatabaseValue(row[1] as DatabaseValue) ?? 0,
+                        "Digest \(row[0] as Int64) is not a well-formed signed digest."
+                    )
+                    break
+                }
+                digests.append(digest)
+            }
+            var verifier = Verifier(publicKey: publicKey, digests: digests, start: .genesis)
+            let rows = try Row.fetchCursor(
+                db,
+                sql: "SELECT sequence, hash, record FROM audit_record ORDER BY sequence"
+            )
+            while let row = try rows.next() {
+                let sequence: Int64 = row[0]
+                let hash = Self.blob(row, 1).flatMap { ChainHash(bytes: $0) }
+                // A forged row may hold anything; a value that is not bytes is checked as an empty record.
+                let wantsMore =
+                    Self.isBytes(row, 2)
+                    ? try row.withUnsafeData(atIndex: 2) { bytes in
+                        verifier.check(bytes ?? Data(), storedSequence: sequence, storedHash: hash ?? .genesis)
+                    }
+                    : verifier.check(Data(), storedSequence: sequence, storedHash: hash ?? .genesis)
+                guard wantsMore else { break }
+            }
+            var report = verifier.finish()
+            if let digestProblem, report.problem.map({ digestProblem.sequence < $0.sequence }) ?? true {
+                report.problem = digestProblem
+            }
+            return report
+        }
+    }
+
+    /// The sequence number of the first record at or after `date`, or `nil` when there is none.
+    public func firstSequence(since date: Date) async throws -> Int64? {
+        try await read { db in
+            try Int64.fetchOne(
+                db,
+                sql: "SELECT MIN(sequence) FROM audit_record WHERE event_time >= ?",
+                arguments: [Self.seconds(date)]
+            )
+        }
+    }
+
+    /// Writes an export (see ``AuditTrail/Export``) of the records from `sequence` on, with the digests that cover
+    /// them, from one snapshot.
+    ///
+    /// - Parameters:
+    ///   - publicKey: named in the export by its fingerprint (the verifier still needs the key itself).
+    /// - Throws: ``AuditStoreError`` `databaseUnavailable`; ``AuditError`` `fileSystem`. No file is left behind.
+    public func export(
+        to file: URL,
+        fromSequence sequence: Int64 = 1,
+        publicKey: P256.Signing.PublicKey?
+    )
+        async throws -> Export.Summary
+    {
+        let first = max(1, sequence)
+        return try await read { db in
+            let digests = try Self.fetchDigests(db, fromHead: first - 1)
+            var writer = try Export.Writer(
+                to: file,
+                publicKey: publicKey,
+                digests: digests,
+                firstSequence: first
+            )
+            do {
+                let rows = try Row.fetchCursor(
+                    db,
+                    sql: "SELECT sequence, record FROM audit_record WHERE sequence >= ? ORDER BY sequence",
+                    arguments: [first]
+                )
+                while let row = try rows.next() {
+                    let sequence: Int64 = row[0]
+                    guard Self.isBytes(row, 1) else {
+                        throw AuditStoreError(.corrupt, "The audit record stored as \(sequence) is not JSON bytes.")
+                    }
+                    try row.withUnsafeData(atIndex: 1) { bytes in
+                        try writer.append(canonicalBytes: bytes ?? Data(), sequence: sequence)
+                    }
+                }
+            } catch {
+                writer.discard()
+                throw error
+            }
+            return try writer.finish()
+        }
+    }
+}
+
+/// The columns derived from a record for the queries' indexes.
+struct AuditIndexColumns: Sendable {
+    var eventTime: Int64
+    var eventName: String
+    var principalARN: String?
+    var issuerARN: String?
+    var eventType: String?
+    var errorCode: String?
+    var isDenial: Bool
+    var keys: [String]
+
+    init(_ record: AuditTrail.Record) {
+        eventTime = Int64(record.eventTime.timeIntervalSince1970)
+        eventName = record.eventName
+        principalARN = record.userIdentity.arn
+        issuerARN = record.userIdentity.sessionContext?.sessionIssuer?.arn
+        eventType = record.contextEventType
+        errorCode = record.errorCode
+        isDenial = record.isDenial
+        keys = record.keyIdentifiers.sorted()
+    }
+}

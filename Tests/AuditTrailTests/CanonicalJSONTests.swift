@@ -1,0 +1,55 @@
+import AuditTrail
+import Foundation
+import Testing
+
+@Suite struct CanonicalJSONTests {
+    @Test(arguments: [
+        (JSONValue.null, "null"),
+        (.bool(true), "true"),
+        (.integer(-42), "-42"),
+        (.double(1.0), "1"),
+        (.double(-0.0), "0"),
+        (.double(0.1), "0.1"),
+        (.double(1e-7), "1e-07"),
+        (.double(1e300), "1e+300"),
+        (.double(.nan), "null"),
+        (.string("a\"b\\c/d\n\t\u{01}é🔑"), #""a\"b\\c/d\n\t\u0001é🔑""#),
+        (.array([1, "x", .null]), #"[1,"x",null]"#),
+        (
+            JSONValue.object(["b": 1, "a": ["d": true, "c": []], "B": "upper", "aa": 2]),
+            #"{"B":"upper","a":{"c":[],"d":true},"aa":2,"b":1}"#
+        ),
+    ])
+    func encodesCanonically(value: JSONValue, expected: String) {
+        #expect(String(decoding: CanonicalJSON.encode(value), as: UTF8.self) == expected)
+    }
+
+    @Test func parsingCanonicalBytesGivesTheValueBack() throws {
+        let value: JSONValue = [
+            "text": "ünïcödé \u{7f} \"q\" \\", "list": [1, 2.5, -3e-9, true, .null, ["nested": [:]]],
+            "big": .integer(.max), "small": .integer(.min),
+        ]
+        let bytes = CanonicalJSON.encode(value)
+        #expect(try CanonicalJSON.parse(bytes) == value)
+        #expect(CanonicalJSON.encode(try CanonicalJSON.parse(bytes)) == bytes)
+    }
+
+    @Test func parsesEscapesAndWhitespaceOfNonCanonicalText() throws {
+        let text = #" { "b" : [ 1 , 2.0 ] , "a" : "\u00e9\ud83d\udd11\/" } "#
+        let value = try CanonicalJSON.parse(Array(text.utf8))
+        #expect(value == ["a": "é🔑/", "b": [1, 2.0]])
+        #expect(String(decoding: CanonicalJSON.encode(value), as: UTF8.self) == #"{"a":"é🔑/","b":[1,2]}"#)
+    }
+
+    @Test(arguments: [
+        "", "{", "[1,]", "{\"a\":1,}", "{\"a\" 1}", "tru", "01", "1.", "-", "\"unterminated", "\"bad \\x escape\"",
+        "\"\\ud800\"", "{\"a\":1,\"a\":2}", "1 2", "\"tab\there\"", "1e999", String(repeating: "[", count: 100),
+    ])
+    func rejectsMalformedJSON(text: String) {
+        #expect(throws: AuditError(.malformedRecord, "")) { try CanonicalJSON.parse(Array(text.utf8)) }
+    }
+
+    @Test func rejectsInvalidUTF8() {
+        #expect(throws: AuditError(.malformedRecord, "")) { try CanonicalJSON.parse([0x22, 0xFF, 0xFE, 0x22]) }
+    }
+}

@@ -1,0 +1,95 @@
+import AuditTrail
+import Crypto
+import Foundation
+import Testing
+
+/// Runs `body` with a new empty directory, removed afterwards.
+func withAuditTemporaryDirectory<T>(_ body: (URL) async throws -> T) async throws -> T {
+    let url = FileManager.default.temporaryDirectory
+        .appendingPathComponent("audit-tests-\(UUID().uuidString)", isDirectory: true)
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: url) }
+    return try await body(url)
+}
+
+@Suite struct ExportTests {
+    let key = AuditSigningKey.generate()
+
+    @Test func fullExportVerifiesWithTheFileAndThePublicKeyAlone() async throws {
+        let made = try await Samples.chain(count: 30, digestEvery: 10, key: key)
+        try await withAuditTemporaryDirectory { directory in
+            let file = directory.appendingPathComponent("audit.json")
+            let summary = try await made.store.export(to: file, publicKey: key.publicKey)
+            #expect(summary == Export.Summary(records: 30, digests: 3, firstSequence: 1, lastSequence: 30))
+            let publicKey = try AuditSigningKey.publicKey(pem: key.publicKeyPEM)
+            let report = try Export.verify(fileAt: file, publicKey: publicKey)
+            #expect(report.isValid)
+            #expect(report.recordsChecked == 30 && report.digestsChecked == 3)
+
+            // CloudTrail tools read it: {"Records": [...]} of CloudTrail-shaped records.
+            let object = try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any]
+            let records = object?["Records"] as? [[String: Any]]
+            #expect(records?.count == 30)
+            #expect(records?.first?["eventSource"] as? String == "kms.amazonaws.com")
+            #expect((object?["Digests"] as? [Any])?.count == 3)
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+            #expect(leftovers == ["audit.json"])
+        }
+    }
+
+    @Test(arguments: [(Int64(15), 2), (11, 3), (1, 3), (31, 1)])
+    func suffixExportVerifiesFromItsFirstRecord(from: Int64, digests: Int) async throws {
+        let made = try await Samples.chain(count: 30, digestEvery: 10, key: key)
+        try await withAuditTemporaryDirectory { directory in
+            let file = directory.appendingPathComponent("since.json")
+            let summary = try await made.store.export(to: file, fromSequence: from, publicKey: key.publicKey)
+            #expect(summary.records == Int(max(0, 31 - from)))
+            #expect(summary.digests == digests)
+            let report = try Export.verify(fileAt: file, publicKey: key.publicKey)
+            #expect(report.isValid)
+            #expect(report.firstSequence == (from <= 30 ? from : nil))
+            // The digest whose head is the record before the first is checked against its stored previous hash.
+            #expect(report.digestsChecked == (from <= 30 ? digests : 0))
+        }
+    }
+
+    @Test func editedExportFailsNamingTheRecord() async throws {
+        let made = try await Samples.chain(count: 30, digestEvery: 10, key: key)
+        try await withAuditTemporaryDirectory { directory in
+            let file = directory.appendingPathComponent("audit.json")
+            _ = try await made.store.export(to: file, publicKey: key.publicKey)
+            var text = try String(contentsOf: file, encoding: .utf8)
+            text = text.replacingOccurrences(of: "\"req-17\"", with: "\"req-71\"")
+            try Data(text.utf8).write(to: file)
+            let report = try Export.verify(fileAt: file, publicKey: key.publicKey)
+            #expect(report.problem?.kind == .changedRecord)
+            #expect(report.problem?.sequence == 17)
+        }
+    }
+
+    @Test func exportWithRecordsCutAfterADigestFails() async throws {
+        let made = try await Samples.chain(count: 30, digestEvery: 10, key: key)
+        try await withAuditTemporaryDirectory { directory in
+            let file = directory.appendingPathComponent("audit.json")
+            _ = try await made.store.export(to: file, publicKey: key.publicKey)
+            // Drop the last record's line (and the comma before it).
+            var lines = try String(contentsOf: file, encoding: .utf8).components(separatedBy: "\n")
+            let last = lines.lastIndex { $0.hasPrefix("{\"awsRegion\"") }!
+            lines.remove(at: last)
+            lines[last - 1].removeLast()  // the comma
+            try Data(lines.joined(separator: "\n").utf8).write(to: file)
+            let report = try Export.verify(fileAt: file, publicKey: key.publicKey)
+            #expect(report.problem?.kind == .truncatedTail)
+            #expect(report.problem?.sequence == 30)
+        }
+    }
+
+    @Test(arguments: [
+        "", "{}", "[]", #"{"Format":"other","Records":[]}"#, #"{"Format":"sealed-events-audit-export/1"}"#,
+    ])
+    func notAnExportIsATypedError(text: String) throws {
+        #expect(throws: AuditError(.malformedExport, "")) {
+            try Export.verify(Data(text.utf8), publicKey: key.publicKey)
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import AuditTrail
+import Foundation
+import Testing
+
+@Suite struct RecordTests {
+    @Test func kmsRecordsKeepNoPlaintextOrBlobs() throws {
+        let record = Record.kms(
+            operation: "Encrypt",
+            request: [
+                "KeyId": "alias/payments", "Plaintext": "c2VjcmV0LXBsYWludGV4dA==", "GrantTokens": ["t"],
+                "EncryptionContext": ["eventType": "payments.card.captured"],
+                "EncryptionAlgorithm": "SYMMETRIC_DEFAULT",
+                "SomeFutureMember": "?",
+            ],
+            keyARN: Samples.keyARN,
+            userIdentity: .iamUser(name: "checkout", accountId: Samples.account),
+            eventTime: Samples.baseTime,
+            awsRegion: "us-east-1",
+            recipientAccountId: Samples.account,
+            requestID: "r1"
+        )
+        #expect(
+            record.requestParameters == [
+                "keyId": "alias/payments", "encryptionContext": ["eventType": "payments.card.captured"],
+                "encryptionAlgorithm": "SYMMETRIC_DEFAULT",
+            ]
+        )
+        let text = String(decoding: CanonicalJSON.encode(record.jsonValue), as: UTF8.self)
+        #expect(!text.contains("c2VjcmV0"))
+        #expect(!text.contains("Plaintext") && !text.contains("plaintext"))
+        #expect(record.readOnly)
+        #expect(record.resources == [Resource(arn: Samples.keyARN, type: "AWS::KMS::Key", accountId: Samples.account)])
+        #expect(Samples.decrypt(1).requestParameters?["ciphertextBlob"] == nil)
+    }
+
+    @Test func jsonUsesCloudTrailMemberNames() throws {
+        let record = Samples.decrypt(7, errorCode: "AccessDeniedException")
+        guard case .object(let object) = record.jsonValue else {
+            Issue.record("not an object")
+            return
+        }
+        #expect(
+            Set(object.keys) == [
+                "eventVersion", "eventTime", "eventSource", "eventName", "awsRegion", "userIdentity", "sourceIPAddress",
+                "userAgent", "requestParameters", "errorCode", "errorMessage", "requestID", "eventID", "readOnly",
+                "resources", "eventType", "recipientAccountId",
+            ]
+        )
+        #expect(object["eventVersion"] == "1.08")
+        #expect(object["eventTime"] == "2026-11-18T11:06:47Z")
+        #expect(object["eventSource"] == "kms.amazonaws.com")
+        #expect(object["eventType"] == "AwsApiCall")
+        #expect(record.jsonValue["userIdentity"]?["type"] == "AssumedRole")
+        #expect(
+            record.jsonValue["userIdentity"]?["sessionContext"]?["sessionIssuer"]
+                == [
+                    "type": "Role", "principalId": "AROAEXAMPLE", "accountId": "000000000000",
+                    "arn": "arn:aws:iam::000000000000:role/reader-payments.card.captured",
+                    "userName": "reader-payments.card.captured",
+                ]
+        )
+        #expect(
+            record.jsonValue["resources"] == [
+                ["ARN": .string(Samples.keyARN), "type": "AWS::KMS::Key", "accountId": "000000000000"]
+            ]
+        )
+    }
+
+    @Test(arguments: [Samples.decrypt(1), Samples.decrypt(2, errorCode: "AccessDeniedException"), Samples.userCall(3)])
+    func roundTripsThroughCanonicalBytesAndCodable(record: Record) throws {
+        let bytes = ChainedRecordEncoder.canonicalBytes(of: record, sequence: 5, previousHash: .genesis)
+        let stored = try StoredRecord(canonicalBytes: bytes)
+        #expect(stored.record == record)
+        #expect(stored.sequence == 5)
+        #expect(stored.previousHash == .genesis)
+        #expect(stored.hash == ChainHash.of(bytes))
+        let decoded = try JSONDecoder().decode(Record.self, from: JSONEncoder().encode(record))
+        #expect(decoded == record)
+    }
+
+    @Test func eventTimeKeepsWholeSeconds() {
+        var record = Samples.decrypt(1, time: Date(timeIntervalSince1970: 1_000.75))
+        #expect(record.eventTime == Date(timeIntervalSince1970: 1_000))
+        record.eventTime = Date(timeIntervalSince1970: 2_000.5)
+        #expect(record.eventTime == Date(timeIntervalSince1970: 2_000))
+    }
+
+    @Test func chainedBytesAreTheCanonicalFormOfTheRecordWithItsChainMembers() throws {
+        let record = Samples.userCall(4)
+        let previous = ChainHash.of(Array("previous".utf8))
+        let bytes = ChainedRecordEncoder.canonicalBytes(of: record, sequence: 12, previousHash: previous)
+        guard case .object(var members) = record.jsonValue else {
+            Issue.record("not an object")
+            return
+        }
+        members["sequenceNumber"] = 12
+        members["previousHash"] = .string(previous.hex)
+        #expect(bytes == CanonicalJSON.encode(.object(members)))
+    }
+
+    @Test(arguments: [
+        #"{"eventTime":"2026-01-01T00:00:00Z"}"#,
+        #"[]"#,
+        #"{"eventVersion":"1.08","eventTime":"yesterday","eventSource":"kms.amazonaws.com","eventName":"Decrypt","awsRegion":"us-east-1","userIdentity":{"type":"Unknown"},"requestID":"r","eventID":"e","readOnly":true,"eventType":"AwsApiCall","recipientAccountId":"0"}"#,
+        #"{"eventVersion":"1.08","eventTime":"2026-01-01T00:00:00Z","eventSource":"kms.amazonaws.com","eventName":"Decrypt","awsRegion":"us-east-1","userIdentity":{"type":"Unknown"},"requestID":"r","eventID":"e","readOnly":"yes","eventType":"AwsApiCall","recipientAccountId":"0"}"#,
+    ])
+    func malformedRecordsAreTypedErrors(text: String) {
+        #expect(throws: AuditError(.malformedRecord, "")) {
+            try Record(jsonValue: CanonicalJSON.parse(Array(text.utf8)))
+        }
+    }
+
+    @Test func derivedQueryFields() {
+        let record = Samples.decrypt(1)
+        #expect(record.keyIdentifiers == [Samples.keyARN, Samples.keyID])
+        #expect(
+            record.principalARNs == [
+                "arn:aws:sts::000000000000:assumed-role/reader-payments.card.captured/checkout",
+                "arn:aws:iam::000000000000:role/reader-payments.card.captured",
+            ]
+        )
+        #expect(record.contextEventType == "payments.card.captured")
+        #expect(!record.isDenial)
+        #expect(Samples.decrypt(1, errorCode: "AccessDeniedException").isDenial)
+    }
+}

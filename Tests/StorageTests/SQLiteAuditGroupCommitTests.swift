@@ -1,0 +1,147 @@
+import Storage
+import AuditTrail
+import Crypto
+import Foundation
+import GRDB
+import Testing
+
+/// Holds SQLite's write lock on the audit file from a second connection, as another process could.
+final class AuditWriteLockHolder {
+    private let queue: DatabaseQueue
+
+    init(_ file: URL) throws {
+        var configuration = Configuration()
+        // The transaction deliberately stays open between the two accesses.
+        configuration.allowsUnsafeTransactions = true
+        queue = try DatabaseQueue(path: file.path, configuration: configuration)
+        try queue.inDatabase { db in try db.execute(sql: "BEGIN IMMEDIATE") }
+    }
+
+    func release() throws {
+        try queue.inDatabase { db in try db.execute(sql: "ROLLBACK") }
+        try queue.close()
+    }
+}
+
+@Suite struct SQLiteAuditGroupCommitTests {
+    let key = AuditSigningKey.generate()
+
+    @Test func twoHundredConcurrentWritersGetConsecutiveSequenceNumbersAndAValidChain() async throws {
+        try await AuditFixtures.withDirectory { directory in
+            let store = try SQLiteAuditStore(at: directory.appendingPathComponent("audit.sqlite"))
+            defer { try? store.close() }
+            let records = (1...200).map { AuditFixtures.decrypt($0) }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for record in records { group.addTask { try await store.record(record) } }
+                try await group.waitForAll()
+            }
+            let stored = try await store.tail(after: 0, limit: 1000)
+            #expect(stored.map(\.sequence) == Array(1...200))
+            #expect(Set(stored.map(\.record.eventID)) == Set(records.map(\.eventID)))
+            let statistics = store.commitStatistics
+            #expect(statistics.committedRecords == 200 && statistics.pendingRecords == 0)
+            #expect(statistics.transactions <= 200)
+            try await AuditFixtures.digestService(store, key).signIfNeeded()
+            let report = try await store.verify(publicKey: key.publicKey)
+            #expect(report.isValid && report.recordsChecked == 200 && report.digestsChecked == 1)
+        }
+    }
+
+    @Test func writersQueuedBehindABusyCommitShareOneTransaction() async throws {
+        try await AuditFixtures.withDirectory { directory in
+            let file = directory.appendingPathComponent("audit.sqlite")
+            let store = try SQLiteAuditStore(at: file, busyTimeout: 60)
+            defer { try? store.close() }
+            let lock = try AuditWriteLockHolder(file)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                // The first writer leads and waits for the lock; the next 49 queue behind it.
+                group.addTask { try await store.record(AuditFixtures.decrypt(1)) }
+                try await waitForAuditCondition { store.commitStatistics.transactions == 1 }
+                for index in 2...50 {
+                    group.addTask { try await store.record(AuditFixtures.decrypt(index)) }
+                }
+                try await waitForAuditCondition { store.commitStatistics.pendingRecords == 49 }
+                try lock.release()
+                try await group.waitForAll()
+            }
+            let statistics = store.commitStatistics
+            #expect(statistics.transactions == 2)
+            #expect(statistics.committedRecords == 50)
+            #expect(try await store.tail(after: 0, limit: 100).map(\.sequence) == Array(1...50))
+            #expect(try await store.verify(publicKey: key.publicKey).isValid)
+        }
+    }
+
+    @Test func aFailingStoreAcknowledgesNothingAndTheChainVerifiesAfterRecovery() async throws {
+        try await AuditFixtures.withDirectory { directory in
+            let file = directory.appendingPathComponent("audit.sqlite")
+            let store = try SQLiteAuditStore(at: file, busyTimeout: 0.2)
+            defer { try? store.close() }
+            for index in 1...3 { try await store.record(AuditFixtures.decrypt(index)) }
+            try await AuditFixtures.digestService(store, key).signIfNeeded()
+
+            let lock = try AuditWriteLockHolder(file)
+            let outcomes = await withTaskGroup(of: (any Error)?.self) { group in
+                for index in 4...13 {
+                    group.addTask {
+                        do {
+                            try await store.record(AuditFixtures.decrypt(index))
+                            return nil
+                        } catch {
+                            return error
+                        }
+                    }
+                }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(outcomes.count == 10)
+            #expect(outcomes.allSatisfy { ($0 as? AuditStoreError)?.code == .writeFailed })
+            try lock.release()
+
+            #expect(
+                try await store.tail(after: 0, limit: 100).map(\.record.requestID) == [
+                    "req-1", "req-2", "req-3",
+                ]
+            )
+            try await store.record(AuditFixtures.decrypt(14))
+            let records = try await store.tail(after: 0, limit: 100)
+            #expect(records.map(\.sequence) == [1, 2, 3, 4])
+            #expect(records.last?.record.requestID == "req-14")
+            try await AuditFixtures.digestService(store, key).signIfNeeded()
+            let report = try await store.verify(publicKey: key.publicKey)
+            #expect(report.isValid && report.recordsChecked == 4 && report.digestsChecked == 2)
+        }
+    }
+
+    @Test func aClosedStoreThrows() async throws {
+        try await AuditFixtures.withDirectory { directory in
+            let store = try SQLiteAuditStore(at: directory.appendingPathComponent("audit.sqlite"))
+            try await store.record(AuditFixtures.decrypt(1))
+            try store.close()
+            await #expect(throws: AuditStoreError.self) {
+                try await store.record(AuditFixtures.decrypt(2))
+            }
+            await #expect(throws: AuditStoreError.self) { try await store.tail(after: 0, limit: 10) }
+        }
+    }
+
+    @Test func aFileThatIsNotADatabaseIsATypedError() async throws {
+        try await AuditFixtures.withDirectory { directory in
+            let file = directory.appendingPathComponent("audit.sqlite")
+            try Data("not a database, just text that is long enough to have a header".utf8).write(
+                to: file
+            )
+            #expect(throws: AuditStoreError(.databaseUnavailable, "")) { try SQLiteAuditStore(at: file) }
+        }
+    }
+}
+
+/// Polls `condition` every 5 ms until it holds; fails the test after 20 s (a liveness bound, not a speed check).
+func waitForAuditCondition(_ condition: () -> Bool) async throws {
+    for _ in 0..<4000 {
+        if condition() { return }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+    Issue.record("condition never held")
+    throw CancellationError()
+}
