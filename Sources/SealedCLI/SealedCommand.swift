@@ -11,7 +11,7 @@ public struct SealedCommand: AsyncParsableCommand {
             other languages open them with the official SDKs.
             """,
         subcommands: [
-            ServeCommand.self, IAMCommand.self, CatalogCommand.self, AccessCommand.self, ESDKCommand.self,
+            ServeCommand.self, IAMCommand.self, CatalogCommand.self, AccessCommand.self, AuditCommand.self, ESDKCommand.self,
             SigV4Command.self,
         ]
     )

@@ -1,3 +1,4 @@
+public import AuditTrail
 import Foundation
 public import KeyService
 public import Logging
@@ -12,9 +13,12 @@ public struct MaintenanceService: Service {
     let interval: Duration
     let logger: Logger
 
-    public init(keyService: KeyService, interval: Duration, logger: Logger) {
+    let auditSink: (any AuditSink)?
+
+    public init(keyService: KeyService, interval: Duration, auditSink: (any AuditSink)? = nil, logger: Logger) {
         self.keyService = keyService
         self.interval = interval
+        self.auditSink = auditSink
         self.logger = logger
     }
 
@@ -31,10 +35,39 @@ public struct MaintenanceService: Service {
         }
     }
 
+    /// Key state changes the service made by itself, as `AwsServiceEvent` records: automatic rotations
+    /// (`RotateKey`) and destroyed key material at the end of a deletion window (`DeleteKey`).
+    func audit(_ report: KeyService.MaintenanceReport) async throws {
+        guard let auditSink else { return }
+        let configuration = keyService.configuration
+        for (name, ids) in [("RotateKey", report.rotatedKeyIDs), ("DeleteKey", report.deletedKeyIDs)] {
+            for id in ids {
+                let arn =
+                    "arn:\(configuration.partition):kms:\(configuration.region):\(configuration.accountID):key/\(id)"
+                try await auditSink.record(
+                    Record(
+                        eventTime: Date(),
+                        eventSource: .kms,
+                        eventName: name,
+                        awsRegion: configuration.region,
+                        userIdentity: .unknown(accountId: configuration.accountID),
+                        requestParameters: .object(["keyId": .string(arn)]),
+                        requestID: UUID().uuidString.lowercased(),
+                        readOnly: false,
+                        resources: [.kmsKey(arn: arn)],
+                        eventType: .awsServiceEvent,
+                        recipientAccountId: configuration.accountID
+                    )
+                )
+            }
+        }
+    }
+
     /// One maintenance pass.
     func runOnce() async {
         do {
             let report = try await keyService.runMaintenance()
+            try await audit(report)
             if !report.deletedKeyIDs.isEmpty || !report.rotatedKeyIDs.isEmpty {
                 logger.info(
                     "key maintenance",

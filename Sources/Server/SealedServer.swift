@@ -1,3 +1,4 @@
+public import AuditTrail
 public import Foundation
 public import Hummingbird
 public import KeyService
@@ -64,6 +65,10 @@ public struct SealedServer: Sendable {
     public let authentication: Authentication
     /// Identities, STS, the catalog and access requests; without it the server is a key service only.
     public let platform: Platform?
+    /// Where every signed request's audit record goes; `nil` runs without an audit trail (tests, benchmarks).
+    public let auditSink: (any AuditSink)?
+    /// `/v1/audit` and the usage report, when the trail can be read.
+    public let auditRoutes: AuditRoutes?
     /// The request metrics `GET /metrics` prints.
     public let metrics: RequestMetrics
     public let logger: Logger
@@ -76,6 +81,7 @@ public struct SealedServer: Sendable {
     ///   - keyService: The key service the KMS endpoint calls.
     ///   - authentication: The callers' credentials and principals.
     ///   - platform: Identities, STS, the catalog and access requests (`/v1` and STS on `POST /`).
+    ///   - auditSink: The audit trail every signed request is recorded in before it is answered.
     ///   - metrics: Where request metrics are kept; a new registry by default.
     ///   - logger: The server's logger; requests log through it with their request id.
     ///   - now: The clock signatures are checked against.
@@ -84,6 +90,8 @@ public struct SealedServer: Sendable {
         keyService: KeyService,
         authentication: Authentication,
         platform: Platform? = nil,
+        auditSink: (any AuditSink)? = nil,
+        auditRoutes: AuditRoutes? = nil,
         metrics: RequestMetrics = RequestMetrics(),
         logger: Logger = Logger(label: "sealed.server"),
         now: @escaping @Sendable () -> Date = { Date() }
@@ -92,6 +100,8 @@ public struct SealedServer: Sendable {
         self.keyService = keyService
         self.authentication = authentication
         self.platform = platform
+        self.auditSink = auditSink
+        self.auditRoutes = auditRoutes
         self.metrics = metrics
         self.logger = logger
         self.now = now
@@ -116,7 +126,19 @@ public struct SealedServer: Sendable {
                 body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.exposition()))
             )
         }
-        let signed = router.group()
+        var audited = router.group()
+        if let auditSink {
+            audited = audited.add(
+                middleware: AuditRecorder(
+                    sink: auditSink,
+                    region: configuration.region,
+                    account: configuration.accountID,
+                    maximumBodySize: configuration.maximumBodySize
+                )
+            )
+        }
+        let signed =
+            audited
             .add(
                 middleware: SigV4Authenticator(
                     region: configuration.region,
@@ -136,6 +158,7 @@ public struct SealedServer: Sendable {
             return try await kms.handle(request, context: context)
         }
         if let platform { PlatformRoutes(platform: platform).register(in: signed) }
+        auditRoutes?.register(in: signed)
         return router
     }
 
@@ -158,7 +181,12 @@ public struct SealedServer: Sendable {
 
     /// The key-maintenance service.
     public func maintenanceService() -> MaintenanceService {
-        MaintenanceService(keyService: keyService, interval: configuration.maintenanceInterval, logger: logger)
+        MaintenanceService(
+            keyService: keyService,
+            interval: configuration.maintenanceInterval,
+            auditSink: auditSink,
+            logger: logger
+        )
     }
 
     /// Everything to run in one `ServiceGroup`: the HTTP application, key maintenance and, with a platform, the

@@ -90,6 +90,31 @@ public struct PlatformClient: Sendable {
         return object
     }
 
+    /// Sends a `GET` to `/v1/<path>` and returns the answer's bytes as they are (exports are verified byte for byte).
+    public func raw(_ method: String, _ segments: [String], query: [(String, String)] = []) async throws -> Data {
+        let path = base + "/v1/" + segments.map(Self.encode).joined(separator: "/")
+        let queryString = query.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&")
+        return try await transport.send(
+            operation: "\(method) \(segments.first ?? "")",
+            method: method,
+            path: path,
+            query: queryString,
+            body: [],
+            headers: []
+        ) { response in
+            let data = Data(response.body)
+            guard (200..<300).contains(response.status) else {
+                let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+                throw PlatformError(
+                    code: object?["__type"] as? String ?? "HTTP\(response.status)",
+                    message: object?["message"] as? String ?? "",
+                    statusCode: response.status
+                )
+            }
+            return data
+        }
+    }
+
     /// Percent-encodes everything but SigV4's unreserved characters, so the path and query are canonical as sent.
     static func encode(_ text: String) -> String {
         var encoded = ""

@@ -1,5 +1,5 @@
 internal import Crypto
-public import EncryptionSDK
+import EncryptionSDK
 public import Foundation
 
 /// Runs AWS Encryption SDK decrypt test vectors: `awses-decrypt` manifests (versions 2, 4 and 5, with

@@ -183,4 +183,34 @@ struct AccessCommand: AsyncParsableCommand {
             }
         }
     }
+
+    struct Usage: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "usage",
+            abstract: "For each event type, who decrypted how many times, and the denials (from the audit trail)."
+        )
+        @Option(help: "From this time (ISO 8601; default: 30 days ago).") var since: String?
+        @Option(help: "Until this time (ISO 8601; default: now).") var until: String?
+        @OptionGroup var options: PlatformOptions
+
+        func run() async throws {
+            try await CLIError.reporting {
+                var query: [(String, String)] = []
+                if let since { query.append(("since", since)) }
+                if let until { query.append(("until", until)) }
+                let answer = try await options.call("GET", ["access", "usage"], query: query)
+                try options.emit(answer) { answer in
+                    table(
+                        ["EVENT TYPE", "PRINCIPAL", "DECRYPTS", "DENIALS"],
+                        answer.objects("Rows").map {
+                            [
+                                $0.string("EventType"), $0.string("Principal"), $0.string("Decrypts"),
+                                $0.string("Denials"),
+                            ]
+                        }
+                    )
+                }
+            }
+        }
+    }
 }

@@ -1,5 +1,6 @@
 internal import AccessControl
 internal import ArgumentParser
+internal import AuditTrail
 internal import Catalog
 internal import Foundation
 internal import KeyService
@@ -90,10 +91,19 @@ struct ServeCommand: AsyncParsableCommand {
                 store: SQLiteCatalogStore(database: directory.database),
                 keys: KeyServiceProvisioner(keyService: keyService, administrator: directory.administratorARN)
             )
+            let (auditStore, auditKey) = try directory.openAuditTrail()
+            defer { try? auditStore.close() }
+            // Only for measuring what auditing costs (scripts/bench): never in production.
+            let auditDisabled = ProcessInfo.processInfo.environment["SEALED_BENCHMARK_WITHOUT_AUDIT"] == "1"
+            if auditDisabled {
+                logger.critical("SEALED_BENCHMARK_WITHOUT_AUDIT=1: requests are NOT audited (benchmarks only)")
+            }
+            let auditSink: (any AuditSink)? = auditDisabled ? nil : auditStore
             let access = try await AccessRequests(
                 identities: identities,
                 directory: catalog,
-                store: SQLiteAccessRequestStore(database: directory.database)
+                store: SQLiteAccessRequestStore(database: directory.database),
+                events: auditSink.map { AuditedAccessEvents(sink: $0, region: region, account: accountID) }
             )
             let authentication = Authentication(
                 credentials: { id in
@@ -111,6 +121,15 @@ struct ServeCommand: AsyncParsableCommand {
                 keyService: keyService,
                 authentication: authentication,
                 platform: Platform(identities: identities, catalog: catalog, access: access),
+                auditSink: auditSink,
+                auditRoutes: AuditRoutes(
+                    store: auditStore,
+                    identities: identities,
+                    export: { file, first in
+                        _ = try await auditStore.export(to: file, fromSequence: first, publicKey: auditKey.publicKey)
+                    },
+                    firstSequence: { try await auditStore.firstSequence(since: $0) }
+                ),
                 logger: logger
             )
             let credentialsPath = directory.administratorCredentialsURL.path
@@ -125,7 +144,20 @@ struct ServeCommand: AsyncParsableCommand {
                     """
                 FileHandle.standardOutput.write(Data(lines.utf8))
             }
-            let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            // The digest service comes first: services stop in reverse order, so its final digest, signed at
+            // shutdown, covers every request the server answered.
+            let digests = DigestService(
+                store: auditStore,
+                signingKey: auditKey,
+                interval: .seconds(60),
+                clock: ContinuousClock(),
+                logger: logger
+            )
+            let group = ServiceGroup(
+                services: [digests] + services,
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
             try await group.run()
         }
     }

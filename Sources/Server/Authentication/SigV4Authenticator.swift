@@ -94,6 +94,7 @@ public struct SigV4Authenticator: RouterMiddleware {
             }
             var context = context
             context.principal = AuthenticatedPrincipal(arn: arn, accessKeyId: verified.accessKeyId)
+            context.auditNote?.setPrincipal(arn)
             context.logger[metadataKey: "principal"] = "\(arn)"
             return try await next(request, context)
         }

@@ -13,6 +13,10 @@ public struct ServerContext: RequestContext {
     public var sourceIP: String?
     /// The verified signer, set by the SigV4 middleware.
     public var principal: AuthenticatedPrincipal?
+    /// The AWS request id (`x-amzn-RequestId`), set by the ``RequestObserver``.
+    public var requestID: String = ""
+    /// What the middleware and handlers learn for the request's audit record, when it is audited.
+    public var auditNote: AuditNote?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = CoreRequestContextStorage(source: source)
@@ -34,12 +38,15 @@ public struct AuthenticatedContext: ChildRequestContext {
     public let principal: AuthenticatedPrincipal
     /// The peer's IP address, when known.
     public let sourceIP: String?
+    /// The request's audit note, when it is audited.
+    public let auditNote: AuditNote?
 
     public init(context: ServerContext) throws {
         guard let principal = context.principal else { throw KMSError.missingAuthenticationToken }
         self.coreContext = context.coreContext
         self.principal = principal
         self.sourceIP = context.sourceIP
+        self.auditNote = context.auditNote
     }
 
     public var maxUploadSize: Int { SealedServer.Configuration.defaultMaximumBodySize }

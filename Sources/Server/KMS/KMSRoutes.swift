@@ -15,7 +15,8 @@ import NIOCore
 /// through unchanged.
 public struct KMSRoutes: Sendable {
     /// Decodes a body, calls the service, encodes the output.
-    typealias Endpoint = @Sendable (_ body: ByteBuffer, _ service: KeyService, _ caller: Caller) async throws -> ByteBuffer
+    typealias Endpoint =
+        @Sendable (_ body: ByteBuffer, _ service: KeyService, _ caller: Caller) async throws -> ByteBuffer
 
     let keyService: KeyService
     let endpoints: [KMSOperation: Endpoint]
@@ -48,11 +49,20 @@ public struct KMSRoutes: Sendable {
             account: context.principal.account
         )
         let output = try await endpoint(body, keyService, caller)
+        if let note = context.auditNote { note.setKeyARN(Self.keyARN(in: output)) }
         return Response(
             status: .ok,
             headers: [.contentType: AWSJSON.contentType],
             body: ResponseBody(byteBuffer: output)
         )
+    }
+
+    /// The key ARN a KMS response names (`KeyId`, or `KeyMetadata.Arn`), for the audit record.
+    static func keyARN(in output: ByteBuffer) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(output.readableBytesView)) as? [String: Any]
+        else { return nil }
+        if let keyId = object["KeyId"] as? String, keyId.hasPrefix("arn:") { return keyId }
+        return (object["KeyMetadata"] as? [String: Any])?["Arn"] as? String
     }
 
     /// `application/x-amz-json-1.1`, with any parameters, in any case.

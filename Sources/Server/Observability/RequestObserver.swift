@@ -26,6 +26,7 @@ public struct RequestObserver: RouterMiddleware {
         let requestID = UUID().uuidString.lowercased()
         let operation = Self.operation(of: request)
         var context = context
+        context.requestID = requestID
         context.logger[metadataKey: "aws.request_id"] = "\(requestID)"
         context.logger[metadataKey: "operation"] = "\(operation)"
 

@@ -1,4 +1,5 @@
 public import AccessControl
+import AuditTrail
 public import Catalog
 import Foundation
 public import Hummingbird
@@ -202,6 +203,12 @@ public struct PlatformRoutes: Sendable {
                 durationSeconds: input.DurationSeconds,
                 by: context.principal.arn
             )
+            context.auditNote?.setResponseElements(
+                .object([
+                    "requestId": .string(created.id), "status": .string(created.status.rawValue),
+                    "eventType": .string(created.eventType),
+                ])
+            )
             return try PlatformJSON.response(AccessRequestOutput(created))
         }
         v1.get("access/requests") { request, context in
@@ -237,6 +244,12 @@ public struct PlatformRoutes: Sendable {
             case let verb:
                 throw PlatformRequestError(code: "UnknownOperationException", message: "Unknown action \(verb).")
             }
+            context.auditNote?.setResponseElements(
+                .object([
+                    "requestId": .string(result.id), "status": .string(result.status.rawValue),
+                    "eventType": .string(result.eventType),
+                ])
+            )
             return try PlatformJSON.response(AccessRequestOutput(result))
         }
         v1.get("access/matrix") { _, context in

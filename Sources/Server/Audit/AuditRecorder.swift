@@ -1,0 +1,266 @@
+import AccessControl
+public import AuditTrail
+import Foundation
+import HTTPTypes
+public import Hummingbird
+import KMS
+import Logging
+import NIOCore
+import Synchronization
+
+/// What the middleware and the handlers of one request learn for its audit record: the authenticated principal,
+/// the key the operation used, and safe response elements.
+public final class AuditNote: Sendable {
+    private struct State {
+        var principal: String?
+        var keyARN: String?
+        var responseElements: JSONValue?
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public func setPrincipal(_ arn: String) { state.withLock { $0.principal = arn } }
+    public func setKeyARN(_ arn: String?) { state.withLock { $0.keyARN = arn } }
+    public func setResponseElements(_ value: JSONValue?) { state.withLock { $0.responseElements = value } }
+
+    var principal: String? { state.withLock { $0.principal } }
+    var keyARN: String? { state.withLock { $0.keyARN } }
+    var responseElements: JSONValue? { state.withLock { $0.responseElements } }
+}
+
+/// Records one audit record per signed request — KMS, STS and `/v1` alike, allowed, denied or refused at the
+/// signature — and makes writing it part of the request: the response is released only after the record is
+/// durable, and when it cannot be written the caller gets an internal error instead of the result (a Decrypt's
+/// plaintext never leaves without its record).
+///
+/// It sits inside the ``RequestObserver`` (which names the request id) and outside the SigV4 middleware, so
+/// signature failures are recorded too, with the access key id the caller claimed. Request parameters never carry
+/// plaintext, ciphertext blobs or secrets: KMS bodies pass through `Record.kmsRequestParameters`, STS keeps the role
+/// and session names, and `/v1` bodies (which hold no secrets) are kept as sent.
+public struct AuditRecorder: RouterMiddleware {
+    public typealias Context = ServerContext
+
+    let sink: any AuditSink
+    let region: String
+    let account: String
+    let maximumBodySize: Int
+
+    public init(sink: any AuditSink, region: String, account: String, maximumBodySize: Int) {
+        self.sink = sink
+        self.region = region
+        self.account = account
+        self.maximumBodySize = maximumBodySize
+    }
+
+    public func handle(
+        _ request: Request,
+        context: ServerContext,
+        next: @concurrent (Request, ServerContext) async throws -> Response
+    ) async throws -> Response {
+        var request = request
+        let isQuery = STSRoutes.isQuery(request)
+        let note = AuditNote()
+        var context = context
+        context.auditNote = note
+        var body = ByteBuffer()
+        let outcome: Result<Response, any Error>
+        do {
+            body = try await SigV4Authenticator.collectBody(of: &request, limit: maximumBodySize)
+            outcome = .success(try await next(request, context))
+        } catch let error as KMSError where isQuery {
+            outcome = .failure(STSErrorResponse(error))
+        } catch {
+            outcome = .failure(error)
+        }
+        let record = makeRecord(request, body: body, note: note, outcome: outcome, context: context)
+        do {
+            try await sink.record(record)
+        } catch {
+            context.logger.error(
+                "audit record could not be written; the request fails",
+                metadata: ["error": "\(error)"]
+            )
+            if isQuery {
+                throw STSErrorResponse(
+                    code: "InternalFailure",
+                    message: "The audit trail is unavailable.",
+                    status: .internalServerError
+                )
+            }
+            throw KMSError(
+                code: .kmsInternalException,
+                message: "The audit trail is unavailable; the request was not completed."
+            )
+        }
+        return try outcome.get()
+    }
+
+    // MARK: - Building the record
+
+    func makeRecord(
+        _ request: Request,
+        body: ByteBuffer,
+        note: AuditNote,
+        outcome: Result<Response, any Error>,
+        context: ServerContext
+    ) -> Record {
+        let (source, name, parameters) = Self.describe(request, body: body)
+        let (errorCode, errorMessage) = Self.error(of: outcome)
+        let accessKeyId = Self.claimedAccessKeyID(request)
+        let identity = Self.identity(principal: note.principal, accessKeyId: accessKeyId, account: account)
+        var resources: [Resource] = []
+        var keyARN = note.keyARN
+        if keyARN == nil, source == .kms, let keyId = parameters?["keyId"]?.stringValue, keyId.hasPrefix("arn:") {
+            keyARN = keyId
+        }
+        if let keyARN { resources.append(.kmsKey(arn: keyARN)) }
+        return Record(
+            eventTime: Date(),
+            eventSource: source,
+            eventName: name,
+            awsRegion: region,
+            userIdentity: identity,
+            sourceIPAddress: context.sourceIP,
+            userAgent: request.headers[.userAgent],
+            requestParameters: parameters,
+            responseElements: errorCode == nil ? note.responseElements : nil,
+            errorCode: errorCode,
+            errorMessage: errorMessage,
+            requestID: context.requestID,
+            readOnly: Self.isReadOnly(source: source, name: name, method: request.method),
+            resources: resources,
+            recipientAccountId: account
+        )
+    }
+
+    /// The service, the operation and the request parameters of a request.
+    static func describe(_ request: Request, body: ByteBuffer) -> (EventSource, String, JSONValue?) {
+        if let target = request.headers[.amzTarget] {
+            let operation =
+                KMSOperation(target: target)?.rawValue ?? target.split(separator: ".").last.map(String.init) ?? target
+            let parsed = try? CanonicalJSON.parse(Array(body.readableBytesView))
+            return (.kms, operation, parsed.flatMap(Record.kmsRequestParameters))
+        }
+        if STSRoutes.isQuery(request) {
+            let form = STSRoutes.parseForm(String(buffer: body))
+            var parameters: [String: JSONValue] = [:]
+            if let role = form["RoleArn"] { parameters["roleArn"] = .string(role) }
+            if let session = form["RoleSessionName"] { parameters["roleSessionName"] = .string(session) }
+            if let duration = form["DurationSeconds"].flatMap(Int64.init) {
+                parameters["durationSeconds"] = .integer(duration)
+            }
+            return (.sts, form["Action"] ?? "Unknown", parameters.isEmpty ? nil : .object(parameters))
+        }
+        let path = request.uri.path
+        let segments = path.split(separator: "/").map(String.init)
+        var parameters: [String: JSONValue] = ["path": .string(path)]
+        if body.readableBytes > 0, case .object(let members)? = try? CanonicalJSON.parse(Array(body.readableBytesView))
+        {
+            for (key, value) in members { parameters[key.prefix(1).lowercased() + key.dropFirst()] = value }
+        }
+        let source: EventSource =
+            switch segments.dropFirst().first {
+            case "iam": .iam
+            case "catalog": .catalog
+            case "access": .access
+            case "topics": .bus
+            default: EventSource(rawValue: "sealed.local")
+            }
+        return (source, operationName(method: request.method, segments: segments), .object(parameters))
+    }
+
+    /// The operation names of the `/v1` routes; `*` matches one path segment.
+    static let routes: [(method: String, pattern: [String], name: String)] = [
+        ("GET", "iam/teams", "ListTeams"), ("POST", "iam/teams", "CreateTeam"),
+        ("POST", "iam/teams/*/members", "AddUserToTeam"), ("PUT", "iam/teams/*/policies/*", "PutTeamPolicy"),
+        ("GET", "iam/users", "ListUsers"), ("POST", "iam/users", "CreateUser"),
+        ("PUT", "iam/users/*/policies/*", "PutUserPolicy"), ("GET", "iam/users/*/access-keys", "ListAccessKeys"),
+        ("POST", "iam/users/*/access-keys", "CreateAccessKey"),
+        ("POST", "iam/access-keys/*/deactivate", "DeactivateAccessKey"),
+        ("DELETE", "iam/access-keys/*", "DeleteAccessKey"), ("GET", "iam/roles", "ListRoles"),
+        ("GET", "iam/roles/*", "GetRole"), ("POST", "iam/roles", "CreateRole"),
+        ("PUT", "iam/roles/*/policies/*", "PutRolePolicy"), ("PUT", "iam/roles/*/trust", "UpdateAssumeRolePolicy"),
+        ("GET", "catalog/domains", "ListDomains"), ("POST", "catalog/domains", "CreateDomain"),
+        ("GET", "catalog/event-types", "ListEventTypes"), ("GET", "catalog/event-types/*", "GetEventType"),
+        ("POST", "catalog/event-types", "CreateEventType"), ("POST", "access/requests", "CreateAccessRequest"),
+        ("GET", "access/requests", "ListAccessRequests"), ("GET", "access/requests/*", "GetAccessRequest"),
+        ("POST", "access/requests/*/approve", "ApproveAccessRequest"),
+        ("POST", "access/requests/*/deny", "DenyAccessRequest"),
+        ("POST", "access/requests/*/cancel", "CancelAccessRequest"),
+        ("POST", "access/requests/*/revoke", "RevokeAccessRequest"), ("GET", "access/matrix", "GetAccessMatrix"),
+        ("GET", "access/usage", "GetUsageReport"), ("GET", "audit", "LookupEvents"),
+        ("GET", "audit/digests", "ListDigests"),
+    ].map { ($0.0, $0.1.split(separator: "/").map(String.init), $0.2) }
+
+    /// `POST /v1/iam/users` → `CreateUser`, and so on for every `/v1` route; `METHOD /path` for others.
+    static func operationName(method: HTTPRequest.Method, segments: [String]) -> String {
+        let route = Array(segments.dropFirst())  // drop "v1"
+        for entry in routes where entry.method == method.rawValue && entry.pattern.count == route.count {
+            if zip(entry.pattern, route).allSatisfy({ $0 == "*" || $0 == $1 }) { return entry.name }
+        }
+        return "\(method.rawValue) /\(segments.joined(separator: "/"))"
+    }
+
+    static func isReadOnly(source: EventSource, name: String, method: HTTPRequest.Method) -> Bool {
+        switch source {
+        case .kms: Record.readOnlyKMSOperations.contains(name)
+        case .sts: name == "GetCallerIdentity"
+        default: method == .get
+        }
+    }
+
+    /// The error code and message of a failed request, as its response names them.
+    static func error(of outcome: Result<Response, any Error>) -> (String?, String?) {
+        switch outcome {
+        case .success(let response):
+            return response.status.code < 400 ? (nil, nil) : ("HTTP\(response.status.code)", nil)
+        case .failure(let error as KMSError): return (error.code.rawValue, error.message)
+        case .failure(let error as STSErrorResponse): return (error.code, error.message)
+        case .failure(let error as AccessControlError): return (error.code.rawValue, error.message)
+        case .failure(let error as PlatformRequestError): return (error.code, error.message)
+        case .failure(let error as any HTTPResponseError): return ("HTTP\(error.status.code)", nil)
+        case .failure: return ("InternalFailure", nil)
+        }
+    }
+
+    /// The access key id in the `Authorization` header or `X-Amz-Credential` query, whether or not it verified.
+    static func claimedAccessKeyID(_ request: Request) -> String? {
+        let credential: Substring
+        if let header = request.headers[.authorization], let range = header.range(of: "Credential=") {
+            credential = header[range.upperBound...]
+        } else if let query = request.uri.queryParameters.get("X-Amz-Credential") {
+            credential = Substring(query)
+        } else {
+            return nil
+        }
+        let id = credential.prefix { $0 != "/" && $0 != "," && $0 != " " }
+        return id.isEmpty ? nil : String(id)
+    }
+
+    /// A CloudTrail `userIdentity` for a principal ARN (a user or a role session), or an unknown caller.
+    static func identity(principal: String?, accessKeyId: String?, account: String) -> UserIdentity {
+        guard let principal else { return .unknown(accessKeyId: accessKeyId, accountId: nil) }
+        let fields = principal.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+        guard fields.count == 6 else { return .unknown(accessKeyId: accessKeyId, accountId: nil) }
+        let principalAccount = String(fields[4])
+        let resource = fields[5]
+        if resource.hasPrefix("user/") {
+            let name = String(resource.dropFirst("user/".count))
+            return .iamUser(name: name, accountId: principalAccount, accessKeyId: accessKeyId)
+        }
+        if resource.hasPrefix("assumed-role/") {
+            let parts = resource.split(separator: "/")
+            if parts.count >= 3 {
+                return .assumedRole(
+                    roleName: String(parts[1]),
+                    sessionName: String(parts[2]),
+                    accountId: principalAccount,
+                    accessKeyId: accessKeyId
+                )
+            }
+        }
+        return .unknown(accessKeyId: accessKeyId, accountId: principalAccount)
+    }
+}

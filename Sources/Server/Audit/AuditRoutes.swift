@@ -1,0 +1,165 @@
+public import AccessControl
+public import AuditTrail
+public import Foundation
+import Hummingbird
+import NIOCore
+
+/// The trail behind `/v1/audit` (reading it is the permission `audit:Read`, on the resource `*`):
+///
+/// - `GET /v1/audit?after=SEQ&limit=N` — records after a sequence number (`tail`), oldest first;
+/// - `GET /v1/audit?key=&principal=&eventType=&eventName=&since=&until=&errorsOnly=true&limit=` — a query;
+/// - `GET /v1/audit/export[?since=ISO8601]` — the CloudTrail-style export with its digests, verifiable offline;
+/// - `GET /v1/access/usage[?since=&until=]` — decrypts and denials per event type and principal.
+public struct AuditRoutes: Sendable {
+    public let store: any AuditStore
+    public let identities: IdentityService
+    /// Writes an export of the records from a sequence number to a file.
+    public let export: @Sendable (_ file: URL, _ fromSequence: Int64) async throws -> Void
+    /// The first sequence number at or after a date.
+    public let firstSequence: @Sendable (_ since: Date) async throws -> Int64?
+
+    public init(
+        store: any AuditStore,
+        identities: IdentityService,
+        export: @escaping @Sendable (URL, Int64) async throws -> Void,
+        firstSequence: @escaping @Sendable (Date) async throws -> Int64?
+    ) {
+        self.store = store
+        self.identities = identities
+        self.export = export
+        self.firstSequence = firstSequence
+    }
+
+    func register(in group: RouterGroup<AuthenticatedContext>) {
+        let v1 = group.group("v1")
+        v1.get("audit") { request, context in
+            try self.authorize(context)
+            let parameters = request.uri.queryParameters
+            let limit = min(max(Int(parameters.get("limit") ?? "") ?? 100, 1), 1000)
+            let after = Int64(parameters.get("after") ?? "") ?? 0
+            let query = AuditQuery(
+                key: parameters.get("key"),
+                principalARN: parameters.get("principal"),
+                eventType: parameters.get("eventType"),
+                eventName: parameters.get("eventName"),
+                since: try Self.date(parameters.get("since"), "since"),
+                until: try Self.date(parameters.get("until"), "until"),
+                errorsOnly: parameters.get("errorsOnly") == "true",
+                afterSequence: after,
+                limit: limit
+            )
+            let records = try await store.query(query)
+            let items: [JSONValue] = records.map { stored in
+                var object = stored.record.jsonValue
+                if case .object(var members) = object {
+                    members["sequenceNumber"] = .integer(stored.sequence)
+                    object = .object(members)
+                }
+                return object
+            }
+            return Self.json(.object(["Records": .array(items)]))
+        }
+        v1.get("audit/export") { request, context in
+            try self.authorize(context)
+            var first: Int64 = 1
+            if let since = try Self.date(request.uri.queryParameters.get("since"), "since") {
+                guard let sequence = try await firstSequence(since) else {
+                    return Self.json(.object(["Records": .array([]), "Digests": .array([])]))
+                }
+                first = sequence
+            }
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "sealed-export-\(UUID().uuidString).json"
+            )
+            defer { try? FileManager.default.removeItem(at: file) }
+            try await export(file, first)
+            let data = try Data(contentsOf: file)
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))
+            )
+        }
+        v1.get("access/usage") { request, context in
+            try self.authorize(context)
+            let parameters = request.uri.queryParameters
+            let until = try Self.date(parameters.get("until"), "until") ?? Date()
+            let since = try Self.date(parameters.get("since"), "since") ?? until.addingTimeInterval(-30 * 86_400)
+            guard since <= until else { throw AccessControlError(.validationError, "since must not be after until.") }
+            let report = try await store.usageReport(in: DateInterval(start: since, end: until))
+            let rows: [JSONValue] = report.rows.map { row in
+                .object([
+                    "EventType": row.eventType.map(JSONValue.string) ?? .null,
+                    "Principal": row.principalARN.map(JSONValue.string) ?? .null,
+                    "Decrypts": .integer(Int64(row.successfulDecrypts)),
+                    "Denials": .integer(Int64(row.denials)),
+                ])
+            }
+            return Self.json(
+                .object([
+                    "Since": .string(since.formatted(.iso8601)), "Until": .string(until.formatted(.iso8601)),
+                    "Rows": .array(rows),
+                ])
+            )
+        }
+    }
+
+    func authorize(_ context: AuthenticatedContext) throws {
+        guard identities.isAllowed(context.principal.arn, "audit:Read", on: "*") else {
+            throw AccessControlError(
+                .accessDenied,
+                "User: \(context.principal.arn) is not authorized to perform: audit:Read"
+            )
+        }
+    }
+
+    static func date(_ text: String?, _ name: String) throws -> Date? {
+        guard let text else { return nil }
+        guard let date = try? Date(text, strategy: .iso8601) else {
+            throw AccessControlError(.validationError, "\(name) must be an ISO 8601 time such as 2026-11-29T10:00:00Z.")
+        }
+        return date
+    }
+
+    static func json(_ value: JSONValue) -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: CanonicalJSON.encode(value)))
+        )
+    }
+}
+
+/// Access-request transitions the platform makes by itself (expiry) as audit records.
+public struct AuditedAccessEvents: AccessEventSink {
+    let sink: any AuditSink
+    let region: String
+    let account: String
+
+    public init(sink: any AuditSink, region: String, account: String) {
+        self.sink = sink
+        self.region = region
+        self.account = account
+    }
+
+    public func record(_ event: AccessEvent) async throws {
+        try await sink.record(
+            Record(
+                eventTime: Date(),
+                eventSource: .access,
+                eventName: event.name,
+                awsRegion: region,
+                userIdentity: .unknown(accountId: account),
+                requestParameters: .object([
+                    "requestId": .string(event.request.id), "eventType": .string(event.request.eventType),
+                    "requester": .string(event.request.requester),
+                ]),
+                responseElements: .object(["status": .string(event.request.status.rawValue)]),
+                requestID: UUID().uuidString.lowercased(),
+                readOnly: false,
+                eventType: .awsServiceEvent,
+                recipientAccountId: account
+            )
+        )
+    }
+}
