@@ -202,7 +202,7 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "KeyService", "KMS", "SigV4", "SealedTesting",
+                "Server", "AccessControl", "AuditTrail", "Catalog", "KeyService", "KMS", "SigV4", "SealedTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

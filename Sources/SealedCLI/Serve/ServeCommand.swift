@@ -105,17 +105,7 @@ struct ServeCommand: AsyncParsableCommand {
                 store: SQLiteAccessRequestStore(database: directory.database),
                 events: auditSink.map { AuditedAccessEvents(sink: $0, region: region, account: accountID) }
             )
-            let authentication = Authentication(
-                credentials: { id in
-                    guard let key = try await credentials.accessKey(id: id), key.status == .active else { return nil }
-                    return Verifier.Secret(
-                        secretAccessKey: key.secretAccessKey,
-                        sessionToken: key.sessionToken,
-                        expiration: key.expiration
-                    )
-                },
-                principal: { id in try await credentials.accessKey(id: id)?.principalARN }
-            )
+            let authentication = Authentication.store(credentials)
             let server = SealedServer(
                 configuration: .init(host: host, port: port, region: region, accountID: accountID),
                 keyService: keyService,

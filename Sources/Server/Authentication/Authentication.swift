@@ -1,3 +1,4 @@
+public import AccessControl
 public import Foundation
 public import SigV4
 
@@ -20,6 +21,21 @@ public struct Authentication: Sendable {
         self.principal = principal
     }
 
+    /// The access keys of a credential store: active keys only, sessions with their token and expiration.
+    public static func store(_ store: any CredentialStore) -> Authentication {
+        Authentication(
+            credentials: { id in
+                guard let key = try await store.accessKey(id: id), key.status == .active else { return nil }
+                return Verifier.Secret(
+                    secretAccessKey: key.secretAccessKey,
+                    sessionToken: key.sessionToken,
+                    expiration: key.expiration
+                )
+            },
+            principal: { id in try await store.accessKey(id: id)?.principalARN }
+        )
+    }
+
     /// A fixed set of long-term credentials, each belonging to a principal: for tests and development.
     public static func fixed(_ users: [User]) -> Authentication {
         var table: [String: User] = [:]
@@ -28,7 +44,11 @@ public struct Authentication: Sendable {
         return Authentication(
             credentials: { accessKeyId in
                 directory[accessKeyId].map {
-                    Verifier.Secret(secretAccessKey: $0.secretAccessKey, sessionToken: $0.sessionToken, expiration: $0.expiration)
+                    Verifier.Secret(
+                        secretAccessKey: $0.secretAccessKey,
+                        sessionToken: $0.sessionToken,
+                        expiration: $0.expiration
+                    )
                 }
             },
             principal: { accessKeyId in directory[accessKeyId]?.principalARN }

@@ -23,19 +23,24 @@ public struct ExpiryService: Service {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            do {
-                let expired = try await access.expireDue()
-                for request in expired {
-                    logger.info(
-                        "access grant expired",
-                        metadata: ["request": "\(request.id)", "eventType": "\(request.eventType)"]
-                    )
+        do {
+            try await cancelWhenGracefulShutdown {
+                while !Task.isCancelled {
+                    do {
+                        for request in try await access.expireDue() {
+                            logger.info(
+                                "access grant expired",
+                                metadata: ["request": "\(request.id)", "eventType": "\(request.eventType)"]
+                            )
+                        }
+                    } catch {
+                        logger.error("expiring access grants failed", metadata: ["error": "\(error)"])
+                    }
+                    try await Task.sleep(for: interval)
                 }
-            } catch {
-                logger.error("expiring access grants failed", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: interval)
+        } catch is CancellationError {
+            return
         }
     }
 }

@@ -1,0 +1,70 @@
+import EventBus
+import Foundation
+
+/// Runs `body` with a new empty directory, removed afterwards.
+func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async throws -> T {
+    let url = FileManager.default.temporaryDirectory
+        .appendingPathComponent("event-bus-tests-\(UUID().uuidString)", isDirectory: true)
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: url) }
+    return try await body(url)
+}
+
+/// Waits until `condition` holds, checking every 50 ms; fails after `limit` so a broken transport cannot hang
+/// the suite. (A guard against hangs, not a statement about speed.)
+func eventually(
+    _ what: String,
+    limit: Duration = .seconds(20),
+    _ condition: () async throws -> Bool
+) async throws {
+    let clock = ContinuousClock()
+    let deadline = clock.now.advanced(by: limit)
+    while clock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    throw FixtureError(description: "gave up waiting for: \(what)")
+}
+
+/// An event whose payload names its id, so a test can check that payloads travel with their ids.
+func event(_ id: String, size: Int? = nil) -> OutgoingEvent {
+    var payload = Array(#"{"metaData":{"eventId":"\#(id)"},"data":"#.utf8)
+    if let size {
+        payload += Array(repeating: UInt8(ascii: "x"), count: max(0, size - payload.count - 1))
+    }
+    payload.append(UInt8(ascii: "}"))
+    return OutgoingEvent(eventID: id, payload: payload)
+}
+
+/// Every event of a topic, read from the start.
+func readAll(_ transport: any Transport, topic: String) async throws -> [StoredEvent] {
+    var all: [StoredEvent] = []
+    var next: UInt64 = 1
+    while true {
+        let batch = try await transport.read(topic: topic, from: next, limit: 500, wait: .zero)
+        guard let last = batch.last else { return all }
+        all += batch
+        next = last.offset + 1
+    }
+}
+
+/// The events a group gets from its next fetches, fetching until it gets any (redelivery may take a redelivery
+/// timeout) or `attempts` fetches of `wait` each came back empty.
+func fetchUntilSome(
+    _ transport: any Transport,
+    group: String,
+    topic: String,
+    limit: Int = 100,
+    wait: Duration = .seconds(2),
+    attempts: Int = 10
+) async throws -> [StoredEvent] {
+    for _ in 0..<attempts {
+        let events = try await transport.fetch(group: group, topic: topic, limit: limit, wait: wait)
+        if !events.isEmpty { return events }
+    }
+    return []
+}
+
+extension StoredEvent {
+    var payloadText: String { String(decoding: payload, as: UTF8.self) }
+}

@@ -1,0 +1,227 @@
+import Foundation
+import Logging
+import SealedTesting
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Copied from `Tests/NATSTests/NATSServerFixture.swift` (the NATS tests' fixture), trimmed to what the
+/// event bus tests need.
+///
+/// A real `nats-server` process on a free loopback port, with JetStream in its own store directory.
+///
+/// The binary comes from `$NATS_SERVER`, `PATH` or `/usr/sbin` (Debian's `nats-server` package). When it
+/// is missing, ``binary()`` fails the test with `CI=true` and otherwise prints a skip note.
+final class NATSServer: Sendable {
+    let binary: URL
+    let port: Int
+    let storeDirectory: URL
+    let logFile: URL
+    let extraArguments: [String]
+    private let ownsStore: Bool
+    /// Process is not Sendable; every access goes through this Mutex.
+    private let process: Mutex<ProcessBox?>
+
+    /// Wraps a `Process` so it can sit in a `Mutex`.
+    private struct ProcessBox: @unchecked Sendable {
+        // Safe: only touched while the owning Mutex is held.
+        let process: Process
+    }
+
+    /// The `nats-server` binary, or `nil` (with a printed note) when it is missing outside CI.
+    static func binary() throws -> URL? {
+        let environment = ProcessInfo.processInfo.environment
+        var candidates: [String] = []
+        if let explicit = environment["NATS_SERVER"], !explicit.isEmpty { candidates.append(explicit) }
+        for directory in (environment["PATH"] ?? "").split(separator: ":") {
+            candidates.append("\(directory)/nats-server")
+        }
+        candidates.append(contentsOf: ["/usr/sbin/nats-server", "/usr/local/bin/nats-server", "/usr/bin/nats-server"])
+        if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
+            return URL(fileURLWithPath: found)
+        }
+        if TestEnvironment.isCI {
+            throw TestEnvironment.Missing(
+                description:
+                    "nats-server not found on PATH or in /usr/sbin with CI=true (install the Debian package nats-server)"
+            )
+        }
+        print("note: skipping, nats-server not found on PATH or in /usr/sbin (install the Debian package nats-server)")
+        return nil
+    }
+
+    /// Starts a server and waits until it accepts TCP connections.
+    ///
+    /// - Parameters:
+    ///   - binary: The `nats-server` binary.
+    ///   - port: The client port; a free one when `nil`.
+    ///   - storeDirectory: The JetStream store; a new temporary folder when `nil`.
+    ///   - arguments: More arguments (auth, cluster, config file).
+    init(binary: URL, port: Int? = nil, storeDirectory: URL? = nil, arguments: [String] = []) throws {
+        self.binary = binary
+        self.port = try port ?? Self.freePort()
+        let store = try storeDirectory ?? Self.temporaryDirectory()
+        self.storeDirectory = store
+        self.ownsStore = storeDirectory == nil
+        self.logFile = store.appendingPathComponent("server-\(self.port).log")
+        self.extraArguments = arguments
+        self.process = Mutex(nil)
+        try start()
+    }
+
+    deinit {
+        kill()
+        if ownsStore { try? FileManager.default.removeItem(at: storeDirectory) }
+    }
+
+    /// The client URL.
+    var url: String { "nats://127.0.0.1:\(port)" }
+
+    /// Starts the process (again) with the same port, store and arguments.
+    func start() throws {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments =
+            [
+                "-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDirectory.path, "-l", logFile.path,
+            ] + extraArguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        self.process.withLock { $0 = ProcessBox(process: process) }
+        try waitUntilAccepting()
+    }
+
+    /// Stops the server gracefully (SIGTERM) and waits for it to exit.
+    func stop() {
+        let box = process.withLock { box in
+            defer { box = nil }
+            return box
+        }
+        guard let process = box?.process, process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    /// Kills the server without warning (SIGKILL), as a crash would.
+    func kill() {
+        let box = process.withLock { box in
+            defer { box = nil }
+            return box
+        }
+        guard let process = box?.process, process.isRunning else { return }
+        #if canImport(Glibc)
+            _ = Glibc.kill(process.processIdentifier, SIGKILL)
+        #else
+            _ = Darwin.kill(process.processIdentifier, SIGKILL)
+        #endif
+        process.waitUntilExit()
+    }
+
+    /// The server's log, for failure messages.
+    func log() -> String {
+        (try? String(contentsOf: logFile, encoding: .utf8)) ?? "(no log)"
+    }
+
+    private func waitUntilAccepting() throws {
+        for _ in 0..<200 {
+            if Self.canConnect(port: port) { return }
+            let running = process.withLock { $0?.process.isRunning ?? false }
+            if !running { break }
+            usleep(50_000)
+        }
+        throw FixtureError(description: "nats-server on port \(port) did not start; log:\n\(log())")
+    }
+
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("nats-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// A loopback port that was free a moment ago (bound to port 0, then released).
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw FixtureError(description: "socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard bound == 0 else { throw FixtureError(description: "bind() failed") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard named == 0 else { throw FixtureError(description: "getsockname() failed") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    static func canConnect(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        return result == 0
+    }
+}
+
+/// Three JetStream servers clustered on loopback, each with its own store.
+final class NATSCluster: Sendable {
+    let nodes: [NATSServer]
+    let names: [String]
+
+    init(binary: URL) throws {
+        let clientPorts = try (0..<3).map { _ in try NATSServer.freePort() }
+        let clusterPorts = try (0..<3).map { _ in try NATSServer.freePort() }
+        let clusterName = "c\(UUID().uuidString.prefix(8))"
+        names = (0..<3).map { "n\($0 + 1)-\(clusterName)" }
+        var nodes: [NATSServer] = []
+        for index in 0..<3 {
+            let routes = (0..<3).filter { $0 != index }.map { "nats://127.0.0.1:\(clusterPorts[$0])" }
+            nodes.append(
+                try NATSServer(
+                    binary: binary,
+                    port: clientPorts[index],
+                    arguments: [
+                        "--server_name", names[index], "--cluster_name", clusterName,
+                        "--cluster", "nats://127.0.0.1:\(clusterPorts[index])", "--routes",
+                        routes.joined(separator: ","),
+                    ]
+                )
+            )
+        }
+        self.nodes = nodes
+    }
+
+    /// All client URLs, comma-separated, starting with node `first`.
+    func urls(startingAt first: Int = 0) -> String {
+        (0..<3).map { nodes[(first + $0) % 3].url }.joined(separator: ",")
+    }
+
+    func stopAll() {
+        for node in nodes { node.kill() }
+    }
+}
+
+struct FixtureError: Error, CustomStringConvertible {
+    var description: String
+}
+

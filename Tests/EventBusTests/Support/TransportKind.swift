@@ -1,0 +1,120 @@
+// The one line to change when SQLiteTransport moves from the side package's BusStorage into Storage:
+import BusStorage
+import EventBus
+import Foundation
+import JetStreamBus
+import Logging
+import NATS
+import Testing
+
+/// What the contract tests configure on every transport: short timeouts so redelivery happens within a test.
+struct TransportSettings: Sendable {
+    /// The embedded redelivery timeout and JetStream's `ack_wait`.
+    var redeliveryTimeout: Duration = .seconds(1)
+    /// The largest payload accepted.
+    var maxEventBytes = 8192
+}
+
+/// A transport's store, which tests open transports over, one after another (a "restart") or side by side.
+struct TransportHarness: Sendable {
+    let open: @Sendable (_ body: (any Transport) async throws -> Void) async throws -> Void
+
+    /// Opens a transport over the store, runs `body`, and closes the transport.
+    func withTransport(_ body: (any Transport) async throws -> Void) async throws { try await open(body) }
+}
+
+/// A `Transport` implementation the contract runs against; add a case to `all` to hold a new transport to the
+/// contract.
+struct TransportKind: Sendable, CustomTestStringConvertible {
+    let name: String
+    let run: @Sendable (_ settings: TransportSettings, _ body: (TransportHarness) async throws -> Void) async throws -> Void
+
+    var testDescription: String { name }
+
+    /// Runs `body` with a new, empty store. A kind whose peer is missing outside CI prints a note and returns
+    /// without running `body`.
+    func withStore(_ settings: TransportSettings = .init(), _ body: (TransportHarness) async throws -> Void)
+        async throws
+    {
+        try await run(settings, body)
+    }
+
+    /// Runs `body` with one transport over a new, empty store.
+    func withTransport(_ settings: TransportSettings = .init(), _ body: (any Transport) async throws -> Void)
+        async throws
+    {
+        try await run(settings) { harness in try await harness.withTransport(body) }
+    }
+
+    static let inMemory = TransportKind(name: "InMemoryTransport") { settings, body in
+        let transport = InMemoryTransport(configuration: settings.embedded)
+        try await body(TransportHarness { body in try await body(transport) })
+    }
+
+    static let sqlite = TransportKind(name: "SQLiteTransport") { settings, body in
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("bus.sqlite").path
+            try await body(
+                TransportHarness { body in
+                    let transport = try SQLiteTransport(path: path, configuration: settings.embedded)
+                    do {
+                        try await body(transport)
+                    } catch {
+                        try? transport.close()
+                        throw error
+                    }
+                    try transport.close()
+                }
+            )
+        }
+    }
+
+    static let jetStream = TransportKind(name: "JetStreamTransport") { settings, body in
+        guard let binary = try NATSServer.binary() else { return }
+        let server = try NATSServer(binary: binary)
+        defer { server.kill() }
+        try await body(
+            TransportHarness { body in
+                let transport = try JetStreamTransport(
+                    servers: server.url,
+                    configuration: .test(settings),
+                    logger: .test
+                )
+                try await transport.withRunning { try await body($0) }
+            }
+        )
+    }
+
+    static let all: [TransportKind] = [.inMemory, .sqlite, .jetStream]
+}
+
+extension TransportSettings {
+    var embedded: EmbeddedTransportConfiguration {
+        EmbeddedTransportConfiguration(redeliveryTimeout: redeliveryTimeout, maxEventBytes: maxEventBytes)
+    }
+}
+
+extension JetStreamTransport.Configuration {
+    /// Short waits and quick reconnects for tests.
+    static func test(_ settings: TransportSettings = .init(), replicas: Int = 1) -> Self {
+        var configuration = JetStreamTransport.Configuration(
+            replicas: replicas,
+            ackWait: settings.redeliveryTimeout,
+            publishTimeout: .seconds(10),
+            requestTimeout: .seconds(3),
+            maxEventBytes: settings.maxEventBytes
+        )
+        configuration.connection.reconnectDelay = .milliseconds(20)
+        configuration.connection.maxReconnectDelay = .milliseconds(250)
+        return configuration
+    }
+}
+
+extension Logger {
+    /// A logger for tests: warnings and worse.
+    static let test: Logger = {
+        var logger = Logger(label: "event-bus-tests")
+        logger.logLevel = .warning
+        return logger
+    }()
+}

@@ -1,0 +1,73 @@
+import Foundation
+import SealedTesting
+import Testing
+
+/// `sealed audit` against a real `sealed serve`: the trail of the requests made, an export, a graceful stop that
+/// signs the final digest, and `verify` of the live store and of the export — untouched, then edited.
+@Suite(.serialized)
+struct AuditCommandTests {
+    @Test func exportAndLiveStoreVerifyAndAnEditedExportIsCaught() throws {
+        let folder = try ESDKCommandTests.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = folder.appendingPathComponent("data")
+        let server = try ServeCommandTests.RunningServer(dataDirectory: data)
+        let environment = [
+            "AWS_SHARED_CREDENTIALS_FILE": data.appendingPathComponent("admin.credentials").path,
+            "AWS_CONFIG_FILE": "/nonexistent",
+            "AWS_PROFILE": "sealed-admin",
+        ]
+        let endpoint = ["--endpoint-url", server.endpoint.absoluteString]
+        for team in ["payments", "analytics"] {
+            let created = try ESDKCommandTests.sealed(
+                ["iam", "create-team", team] + endpoint,
+                environment: environment
+            )
+            #expect(created.status == 0, "\(created.stderr)")
+        }
+        // A refused call is in the trail too.
+        let refused = try ESDKCommandTests.sealed(
+            ["iam", "create-team", "payments"] + endpoint,
+            environment: environment
+        )
+        #expect(refused.status != 0)
+        let query = try ESDKCommandTests.sealed(
+            ["audit", "query", "--errors-only", "--output", "json"] + endpoint,
+            environment: environment
+        )
+        #expect(query.status == 0, "\(query.stderr)")
+        let records = try #require(
+            (try JSONSerialization.jsonObject(with: query.stdout) as? [String: Any])?["Records"] as? [[String: Any]]
+        )
+        #expect(records.map { $0["eventName"] as? String } == ["CreateTeam"])
+        #expect(records.first?["errorCode"] as? String == "EntityAlreadyExists")
+
+        let export = folder.appendingPathComponent("trail.json")
+        let exported = try ESDKCommandTests.sealed(
+            ["audit", "export", "--file", export.path] + endpoint,
+            environment: environment
+        )
+        #expect(exported.status == 0, "\(exported.stderr)")
+        // The graceful stop signs a digest covering every record.
+        #expect(server.stop() == 0)
+
+        let live = try ESDKCommandTests.sealed(["audit", "verify", "--data-dir", data.path])
+        #expect(live.status == 0, "\(live.stderr)")
+        let liveReport = String(decoding: live.stdout, as: UTF8.self)
+        #expect(liveReport.hasPrefix("OK"), "\(liveReport)")
+        #expect(!liveReport.contains("not yet signed"), "the shutdown digest covers everything: \(liveReport)")
+
+        let publicKey = data.appendingPathComponent("audit-public-key.pem").path
+        let clean = try ESDKCommandTests.sealed(["audit", "verify", "--file", export.path, "--public-key", publicKey])
+        #expect(clean.status == 0, "\(clean.stderr)")
+
+        // One changed character in the second record's JSON.
+        var text = try String(contentsOf: export, encoding: .utf8)
+        let range = try #require(text.range(of: "analytics"))
+        text.replaceSubrange(range, with: "analytica")
+        try text.write(to: export, atomically: true, encoding: .utf8)
+        let edited = try ESDKCommandTests.sealed(["audit", "verify", "--file", export.path, "--public-key", publicKey])
+        #expect(edited.status == 1)
+        #expect(edited.stderr.contains("record 2"), "\(edited.stderr)")
+        #expect(edited.stdout.isEmpty)
+    }
+}
