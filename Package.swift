@@ -14,6 +14,8 @@ let package = Package(
         .library(name: "AuditTrail", targets: ["AuditTrail"]),
         .library(name: "SealedEvents", targets: ["SealedEvents"]),
         .library(name: "NATS", targets: ["NATS"]),
+        .library(name: "EventBus", targets: ["EventBus"]),
+        .library(name: "JetStreamBus", targets: ["JetStreamBus"]),
         .library(name: "Storage", targets: ["Storage"]),
         .library(name: "Server", targets: ["Server"]),
         .library(name: "SealedTesting", targets: ["SealedTesting"]),
@@ -76,6 +78,17 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The event bus's domain: topics, events, the Transport protocol, BusError, InMemoryTransport; Foundation only.
+        .target(name: "EventBus"),
+        // The event bus on NATS JetStream: topics as streams, consumer groups as durable pull consumers.
+        .target(
+            name: "JetStreamBus",
+            dependencies: [
+                "EventBus", "NATS",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The key service's domain: keys, material versions, rotation, aliases, states, ciphertext blobs.
         .target(
             name: "KeyService",
@@ -100,6 +113,7 @@ let package = Package(
             dependencies: [
                 "AccessControl",
                 "AuditTrail",
+                "EventBus",
                 "Catalog",
                 "KeyService",
                 "KMS",
@@ -182,6 +196,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "EventBusTests",
+            dependencies: [
+                "EventBus", "JetStreamBus", "Storage", "NATS", "SealedTesting",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "SealedTesting"]),

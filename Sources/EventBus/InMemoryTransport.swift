@@ -180,7 +180,11 @@ public final class InMemoryTransport: Transport {
                 let start = state.cursors.nextOffset(for: key, committed: committed, now: elapsed)
                 let events = Array(state.topics[topic]!.events.lazy.filter { $0.offset >= start }.prefix(limit))
                 if let last = events.last {
-                    state.cursors.handOut(key, through: last.offset, deadline: elapsed + configuration.redeliveryTimeout)
+                    state.cursors.handOut(
+                        key,
+                        through: last.offset,
+                        deadline: elapsed + configuration.redeliveryTimeout
+                    )
                 }
                 return (events, state.cursors.deadline(for: key, committed: committed))
             }

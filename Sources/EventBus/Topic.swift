@@ -36,7 +36,8 @@ public struct TopicConfiguration: Sendable, Hashable, Codable {
     public static func validateName(_ name: String, what: String = "name") throws {
         let bytes = Array(name.utf8)
         func isLowerAlphanumeric(_ byte: UInt8) -> Bool {
-            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
         }
         guard let first = bytes.first, bytes.count <= 100, isLowerAlphanumeric(first),
             bytes.allSatisfy({

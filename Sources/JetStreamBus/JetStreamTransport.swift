@@ -365,7 +365,12 @@ public final class JetStreamTransport: Transport, Service {
                             )
                             retryDelay = min(retryDelay * 2, .milliseconds(200))
                         } else {
-                            await arrivals.wait(for: subject, after: version, timeout: remaining, time: MonotonicTime(clock))
+                            await arrivals.wait(
+                                for: subject,
+                                after: version,
+                                timeout: remaining,
+                                time: MonotonicTime(clock)
+                            )
                         }
                     }
                 }
@@ -413,7 +418,12 @@ public final class JetStreamTransport: Transport, Service {
         try await ensureConsumer(key, topic: topic)
         let messages: [JetStreamMessage]
         do {
-            messages = try await jetStream.fetch(stream: key.stream, consumer: key.consumer, batch: limit, expires: wait)
+            messages = try await jetStream.fetch(
+                stream: key.stream,
+                consumer: key.consumer,
+                batch: limit,
+                expires: wait
+            )
         } catch let error as JetStreamError where error.code == .consumerNotFound || error.code == .streamNotFound {
             // Deleted behind our back: create it again (or report the topic gone) and fetch once more.
             _ = state.withLock { $0.knownConsumers.remove(key) }

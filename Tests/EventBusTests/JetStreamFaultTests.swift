@@ -81,7 +81,8 @@ private final class ConsumerProgress: Sendable {
 }
 
 /// Retries while the transport is unavailable (a server restarting, a cluster electing leaders).
-private func retryingWhileUnavailable<T>(limit: Duration = .seconds(30), _ body: () async throws -> T) async throws -> T {
+private func retryingWhileUnavailable<T>(limit: Duration = .seconds(30), _ body: () async throws -> T) async throws -> T
+{
     let clock = ContinuousClock()
     let deadline = clock.now.advanced(by: limit)
     while true {
@@ -246,7 +247,9 @@ private func retryingWhileUnavailable<T>(limit: Duration = .seconds(30), _ body:
                     cluster.nodes[leaderIndex].kill()
                 }
                 // Publishing continues on the surviving nodes.
-                let after = try await retryingWhileUnavailable { try await transport.publish(event("after"), to: "replicated") }
+                let after = try await retryingWhileUnavailable {
+                    try await transport.publish(event("after"), to: "replicated")
+                }
                 outcomes.acked.withLock { $0["after"] = after }
 
                 let acked = outcomes.acked.withLock { $0 }

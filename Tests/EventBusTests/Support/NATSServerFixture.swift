@@ -224,4 +224,3 @@ final class NATSCluster: Sendable {
 struct FixtureError: Error, CustomStringConvertible {
     var description: String
 }
-

@@ -1,5 +1,5 @@
 // The one line to change when SQLiteTransport moves from the side package's BusStorage into Storage:
-import BusStorage
+import Storage
 import EventBus
 import Foundation
 import JetStreamBus
@@ -27,20 +27,30 @@ struct TransportHarness: Sendable {
 /// contract.
 struct TransportKind: Sendable, CustomTestStringConvertible {
     let name: String
-    let run: @Sendable (_ settings: TransportSettings, _ body: (TransportHarness) async throws -> Void) async throws -> Void
+    /// Whether `TopicInfo.bytes` and size retention count payload bytes only (JetStream counts each message's
+    /// subject, headers and bookkeeping too).
+    var countsPayloadBytesOnly = true
+    let run:
+        @Sendable (_ settings: TransportSettings, _ body: (TransportHarness) async throws -> Void) async throws -> Void
 
     var testDescription: String { name }
 
     /// Runs `body` with a new, empty store. A kind whose peer is missing outside CI prints a note and returns
     /// without running `body`.
-    func withStore(_ settings: TransportSettings = .init(), _ body: (TransportHarness) async throws -> Void)
+    func withStore(
+        _ settings: TransportSettings = .init(),
+        _ body: (TransportHarness) async throws -> Void
+    )
         async throws
     {
         try await run(settings, body)
     }
 
     /// Runs `body` with one transport over a new, empty store.
-    func withTransport(_ settings: TransportSettings = .init(), _ body: (any Transport) async throws -> Void)
+    func withTransport(
+        _ settings: TransportSettings = .init(),
+        _ body: (any Transport) async throws -> Void
+    )
         async throws
     {
         try await run(settings) { harness in try await harness.withTransport(body) }
@@ -69,7 +79,7 @@ struct TransportKind: Sendable, CustomTestStringConvertible {
         }
     }
 
-    static let jetStream = TransportKind(name: "JetStreamTransport") { settings, body in
+    static let jetStream = TransportKind(name: "JetStreamTransport", countsPayloadBytesOnly: false) { settings, body in
         guard let binary = try NATSServer.binary() else { return }
         let server = try NATSServer(binary: binary)
         defer { server.kill() }
