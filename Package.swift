@@ -125,7 +125,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "AccessControl", "AuditTrail", "Catalog", "KeyService", "KMS", "SigV4",
+                "AccessControl", "AuditTrail", "Catalog", "EncryptionSDK", "EventBus", "SealedEvents", "KeyService", "KMS", "SigV4",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -140,6 +140,9 @@ let package = Package(
             dependencies: [
                 "AccessControl",
                 "AuditTrail",
+                "EventBus",
+                "JetStreamBus",
+                "SealedEvents",
                 "Catalog",
                 "EncryptionSDK",
                 "SigV4",

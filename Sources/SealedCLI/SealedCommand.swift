@@ -11,7 +11,9 @@ public struct SealedCommand: AsyncParsableCommand {
             other languages open them with the official SDKs.
             """,
         subcommands: [
-            ServeCommand.self, IAMCommand.self, CatalogCommand.self, AccessCommand.self, AuditCommand.self, ESDKCommand.self,
+            ServeCommand.self, IAMCommand.self, CatalogCommand.self, AccessCommand.self, AuditCommand.self,
+            TopicsCommand.self, PublishCommand.self,
+            ConsumeCommand.self, ESDKCommand.self,
             SigV4Command.self,
         ]
     )

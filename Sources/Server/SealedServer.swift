@@ -69,6 +69,8 @@ public struct SealedServer: Sendable {
     public let auditSink: (any AuditSink)?
     /// `/v1/audit` and the usage report, when the trail can be read.
     public let auditRoutes: AuditRoutes?
+    /// `/v1/topics`: the event bus, when the server carries one.
+    public let busRoutes: BusRoutes?
     /// The request metrics `GET /metrics` prints.
     public let metrics: RequestMetrics
     public let logger: Logger
@@ -92,6 +94,7 @@ public struct SealedServer: Sendable {
         platform: Platform? = nil,
         auditSink: (any AuditSink)? = nil,
         auditRoutes: AuditRoutes? = nil,
+        busRoutes: BusRoutes? = nil,
         metrics: RequestMetrics = RequestMetrics(),
         logger: Logger = Logger(label: "sealed.server"),
         now: @escaping @Sendable () -> Date = { Date() }
@@ -102,6 +105,7 @@ public struct SealedServer: Sendable {
         self.platform = platform
         self.auditSink = auditSink
         self.auditRoutes = auditRoutes
+        self.busRoutes = busRoutes
         self.metrics = metrics
         self.logger = logger
         self.now = now
@@ -159,6 +163,7 @@ public struct SealedServer: Sendable {
         }
         if let platform { PlatformRoutes(platform: platform).register(in: signed) }
         auditRoutes?.register(in: signed)
+        busRoutes?.register(in: signed)
         return router
     }
 

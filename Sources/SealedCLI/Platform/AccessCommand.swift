@@ -12,6 +12,7 @@ struct AccessCommand: AsyncParsableCommand {
             """,
         subcommands: [
             Request.self, List.self, Show.self, Approve.self, Deny.self, Cancel.self, Revoke.self, Matrix.self,
+            Usage.self,
         ]
     )
 

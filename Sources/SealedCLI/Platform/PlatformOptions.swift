@@ -26,17 +26,28 @@ struct PlatformOptions: ParsableArguments {
     @Option(name: .customLong("output"), help: "text (default) or json.")
     var output: Output = .text
 
-    /// A client signed with the resolved credentials.
-    func client() throws -> PlatformClient {
+    /// Region, credentials and the server as the KMS and STS endpoint, for the SDK's clients.
+    func awsConfiguration() throws -> AWSConfiguration {
+        let (url, environment) = try resolvedEndpoint()
+        return try AWSConfiguration.resolve(environment: environment, profile: profile, region: region, endpoint: url)
+    }
+
+    func resolvedEndpoint() throws -> (URL, [String: String]) {
         let environment = ProcessInfo.processInfo.environment
         let text = endpointURL ?? environment["AWS_ENDPOINT_URL"] ?? "http://127.0.0.1:8080"
         guard let url = URL(string: text), url.scheme == "http" || url.scheme == "https", url.host != nil else {
             throw CLIError("--endpoint-url must be an http(s) URL, not \"\(text)\"")
         }
-        var environmentWithRegion = environment
+        var withRegion = environment
         if region == nil, environment["AWS_REGION"] == nil, environment["AWS_DEFAULT_REGION"] == nil {
-            environmentWithRegion["AWS_REGION"] = "us-east-1"
+            withRegion["AWS_REGION"] = "us-east-1"
         }
+        return (url, withRegion)
+    }
+
+    /// A client signed with the resolved credentials.
+    func client() throws -> PlatformClient {
+        let (url, environmentWithRegion) = try resolvedEndpoint()
         let configuration = try AWSConfiguration.resolve(
             environment: environmentWithRegion,
             profile: profile,

@@ -2,7 +2,9 @@ internal import AccessControl
 internal import ArgumentParser
 internal import AuditTrail
 internal import Catalog
+internal import EventBus
 internal import Foundation
+internal import JetStreamBus
 internal import KeyService
 internal import Logging
 internal import NIOCore
@@ -28,7 +30,11 @@ struct ServeCommand: AsyncParsableCommand {
               AWS_SHARED_CREDENTIALS_FILE=DATA_DIR/admin.credentials AWS_PROFILE=sealed-admin \\
               aws kms create-key --endpoint-url http://127.0.0.1:8080 --region us-east-1
 
-            SIGINT or SIGTERM stops it gracefully: requests in flight finish, the database closes.
+            The event bus is embedded (SQLite, DATA_DIR/bus.sqlite) unless --bus names NATS JetStream \
+            servers (nats://HOST:PORT[,HOST:PORT…]): topics become streams, consumer groups durable consumers.
+
+            SIGINT or SIGTERM stops it gracefully: requests in flight finish, a last audit digest is signed, \
+            the databases close.
             """
     )
 
@@ -47,6 +53,24 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("account-id"), help: "The 12-digit account in ARNs.")
     var accountID: String = "000000000000"
 
+    @Option(
+        name: .customLong("bus"),
+        help: "embedded (SQLite in the data directory, the default) or nats://HOST:PORT[,HOST:PORT…] (JetStream)."
+    )
+    var bus: String = "embedded"
+
+    @Option(name: .customLong("bus-replicas"), help: "JetStream replicas per topic (1, 3 or 5; more need a cluster).")
+    var busReplicas: Int = 1
+
+    @Option(
+        name: .customLong("unknown-event-types"),
+        help: "Publishing an event type the catalog does not know: refuse (the default) or allow."
+    )
+    var unknownEventTypes: String = "refuse"
+
+    @Option(name: .customLong("max-event-bytes"), help: "The largest event the bus takes (default 262144).")
+    var maxEventBytes: Int = 262_144
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -56,6 +80,16 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--account-id must be 12 digits")
         }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        guard PublishGovernor.UnknownTypes(rawValue: unknownEventTypes) != nil else {
+            throw ValidationError("--unknown-event-types must be refuse or allow")
+        }
+        guard bus == "embedded" || bus.hasPrefix("nats://") else {
+            throw ValidationError("--bus must be embedded or nats://HOST:PORT[,HOST:PORT…]")
+        }
+        guard [1, 3, 5].contains(busReplicas) else { throw ValidationError("--bus-replicas must be 1, 3 or 5") }
+        guard (1024...(8 * 1_048_576)).contains(maxEventBytes) else {
+            throw ValidationError("--max-event-bytes must be between 1024 and 8388608")
+        }
     }
 
     func run() async throws {
@@ -106,6 +140,21 @@ struct ServeCommand: AsyncParsableCommand {
                 events: auditSink.map { AuditedAccessEvents(sink: $0, region: region, account: accountID) }
             )
             let authentication = Authentication.store(credentials)
+            var busServices: [any Service] = []
+            let transport: any Transport
+            var embeddedBus: SQLiteTransport?
+            if bus == "embedded" {
+                let embedded = try SQLiteTransport(path: directory.url.appendingPathComponent("bus.sqlite").path)
+                embeddedBus = embedded
+                transport = embedded
+            } else {
+                var configuration = JetStreamTransport.Configuration()
+                configuration.replicas = busReplicas
+                let jetStream = try JetStreamTransport(servers: bus, configuration: configuration, logger: logger)
+                busServices.append(jetStream)
+                transport = jetStream
+            }
+            defer { try? embeddedBus?.close() }
             let server = SealedServer(
                 configuration: .init(host: host, port: port, region: region, accountID: accountID),
                 keyService: keyService,
@@ -120,6 +169,15 @@ struct ServeCommand: AsyncParsableCommand {
                     },
                     firstSequence: { try await auditStore.firstSequence(since: $0) }
                 ),
+                busRoutes: BusRoutes(
+                    transport: transport,
+                    governor: PublishGovernor(
+                        catalog: catalog,
+                        unknownTypes: PublishGovernor.UnknownTypes(rawValue: unknownEventTypes) ?? .refuse,
+                        maximumEventBytes: maxEventBytes
+                    ),
+                    identities: identities
+                ),
                 logger: logger
             )
             let credentialsPath = directory.administratorCredentialsURL.path
@@ -127,7 +185,7 @@ struct ServeCommand: AsyncParsableCommand {
             let services = server.services { channel in
                 let port = channel.localAddress?.port ?? 0
                 let lines = """
-                    sealed serve: listening on http://\(host):\(port) (region \(region), account \(accountID))
+                    sealed serve: listening on http://\(host):\(port) (region \(region), account \(accountID), bus \(bus))
                     sealed serve: \(created ? "created" : "using") \(directory.url.path); administrator credentials \
                     in \(credentialsPath) (profile sealed-admin)
 

@@ -191,7 +191,11 @@ public struct AuditRecorder: RouterMiddleware {
         ("POST", "access/requests/*/cancel", "CancelAccessRequest"),
         ("POST", "access/requests/*/revoke", "RevokeAccessRequest"), ("GET", "access/matrix", "GetAccessMatrix"),
         ("GET", "access/usage", "GetUsageReport"), ("GET", "audit", "LookupEvents"),
-        ("GET", "audit/digests", "ListDigests"),
+        ("GET", "audit/digests", "ListDigests"), ("GET", "audit/export", "ExportEvents"),
+        ("POST", "topics", "CreateTopic"), ("GET", "topics", "ListTopics"), ("GET", "topics/*", "DescribeTopic"),
+        ("POST", "topics/*/events", "PublishEvents"), ("GET", "topics/*/events", "ReadEvents"),
+        ("GET", "topics/*/stream", "StreamEvents"), ("POST", "topics/*/groups/*/fetch", "FetchEvents"),
+        ("POST", "topics/*/groups/*/commit", "CommitOffset"), ("GET", "topics/*/groups/*", "DescribeGroup"),
     ].map { ($0.0, $0.1.split(separator: "/").map(String.init), $0.2) }
 
     /// `POST /v1/iam/users` → `CreateUser`, and so on for every `/v1` route; `METHOD /path` for others.
@@ -220,6 +224,7 @@ public struct AuditRecorder: RouterMiddleware {
         case .failure(let error as STSErrorResponse): return (error.code, error.message)
         case .failure(let error as AccessControlError): return (error.code.rawValue, error.message)
         case .failure(let error as PlatformRequestError): return (error.code, error.message)
+        case .failure(let error as GovernanceRefusal): return (error.rule, error.message)
         case .failure(let error as any HTTPResponseError): return ("HTTP\(error.status.code)", nil)
         case .failure: return ("InternalFailure", nil)
         }

@@ -1,0 +1,255 @@
+public import AccessControl
+import AuditTrail
+public import EventBus
+import Foundation
+public import HTTPTypes
+public import Hummingbird
+import HummingbirdCore
+import NIOCore
+import SealedEvents
+
+/// The event bus behind `/v1/topics` (JSON, SigV4-signed like everything else):
+///
+/// | method and path | body / query | answer |
+/// | --- | --- | --- |
+/// | `POST /v1/topics` | `Name`, `RetentionSeconds`?, `RetentionBytes`? | the topic |
+/// | `GET /v1/topics`, `GET /v1/topics/{topic}` | | `Topics` / the topic |
+/// | `POST /v1/topics/{topic}/events` | one envelope, or `{"Events": [envelope, …]}` | `Offsets` |
+/// | `GET /v1/topics/{topic}/events` | `from`, `limit` (≤ 1000), `wait` (seconds, ≤ 20: long poll) | `Events`, `NextOffset` |
+/// | `GET /v1/topics/{topic}/stream` | `from` | server-sent events, one per event (`id:` the offset) |
+/// | `POST /v1/topics/{topic}/groups/{group}/fetch` | `limit`, `wait` | `Events` after the group's committed offset |
+/// | `POST /v1/topics/{topic}/groups/{group}/commit` | `Offset` | `CommittedOffset` |
+/// | `GET /v1/topics/{topic}/groups/{group}` | | `CommittedOffset` |
+///
+/// Every event passes the ``PublishGovernor`` before anything is stored; a batch is refused whole when one event
+/// is refused. Publishing is acknowledged only once the transport holds the events durably. Anyone authenticated
+/// may publish and read (the bus is open; the sealed part is what protects the data); creating topics needs
+/// `bus:CreateTopic`.
+public struct BusRoutes: Sendable {
+    public let transport: any Transport
+    public let governor: PublishGovernor
+    public let identities: IdentityService
+
+    public init(transport: any Transport, governor: PublishGovernor, identities: IdentityService) {
+        self.transport = transport
+        self.governor = governor
+        self.identities = identities
+    }
+
+    func register(in group: RouterGroup<AuthenticatedContext>) {
+        let topics = group.group("v1/topics")
+        topics.post { request, context in
+            let input = try await PlatformJSON.decode(TopicInput.self, from: request)
+            guard identities.isAllowed(context.principal.arn, "bus:CreateTopic", on: input.Name) else {
+                throw AccessControlError(
+                    .accessDenied,
+                    "User: \(context.principal.arn) is not authorized to perform: bus:CreateTopic"
+                )
+            }
+            let info = try await transport.createTopic(
+                TopicConfiguration(
+                    name: input.Name,
+                    retentionSeconds: input.RetentionSeconds,
+                    retentionBytes: input.RetentionBytes
+                )
+            )
+            return try PlatformJSON.response(TopicOutput(info))
+        }
+        topics.get { _, _ in
+            try PlatformJSON.response(["Topics": try await transport.topics().map(TopicOutput.init)])
+        }
+        topics.get(":topic") { _, context in
+            let name = try context.parameter("topic")
+            guard let info = try await transport.topic(named: name) else {
+                throw BusError(.noSuchTopic, "no topic \(name)")
+            }
+            return try PlatformJSON.response(TopicOutput(info))
+        }
+        topics.post(":topic/events") { request, context in
+            let topic = try context.parameter("topic")
+            let body = try await request.body.collect(upTo: .max)
+            let payloads = try Self.envelopes(in: Array(body.readableBytesView))
+            var events: [OutgoingEvent] = []
+            for payload in payloads {
+                let id = try await governor.admit(payload)
+                events.append(OutgoingEvent(eventID: id, payload: payload))
+            }
+            let offsets = try await transport.publish(events, to: topic)
+            context.auditNote?.setResponseElements(
+                .object([
+                    "topic": .string(topic), "offsets": .array(offsets.map { .integer(Int64($0)) }),
+                    "eventIds": .array(events.map { .string($0.eventID) }),
+                ])
+            )
+            return try PlatformJSON.response(["Offsets": offsets])
+        }
+        topics.get(":topic/events") { request, context in
+            let parameters = request.uri.queryParameters
+            let from = UInt64(parameters.get("from") ?? "") ?? 1
+            let (limit, wait) = Self.limits(parameters)
+            let events = try await transport.read(
+                topic: try context.parameter("topic"),
+                from: from,
+                limit: limit,
+                wait: wait
+            )
+            return Self.eventList(events, next: (events.last?.offset).map { $0 + 1 } ?? from)
+        }
+        topics.get(":topic/stream") { request, context in
+            let topic = try context.parameter("topic")
+            guard try await transport.topic(named: topic) != nil else {
+                throw BusError(.noSuchTopic, "no topic \(topic)")
+            }
+            let start = UInt64(request.uri.queryParameters.get("from") ?? "") ?? 1
+            let transport = self.transport
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+                body: ResponseBody { writer in
+                    var next = start
+                    while !Task.isCancelled {
+                        let events = try await transport.read(topic: topic, from: next, limit: 100, wait: .seconds(15))
+                        var buffer = ByteBuffer()
+                        if events.isEmpty { buffer.writeString(": keep-alive\n\n") }
+                        for event in events {
+                            buffer.writeString("id: \(event.offset)\nevent: event\ndata: ")
+                            buffer.writeBytes(event.payload)
+                            buffer.writeString("\n\n")
+                            next = event.offset + 1
+                        }
+                        try await writer.write(buffer)
+                    }
+                    try await writer.finish(nil)
+                }
+            )
+        }
+        topics.post(":topic/groups/:group/fetch") { request, context in
+            let (limit, wait) = Self.limits(request.uri.queryParameters)
+            let events = try await transport.fetch(
+                group: try context.parameter("group"),
+                topic: try context.parameter("topic"),
+                limit: limit,
+                wait: wait
+            )
+            return Self.eventList(events, next: (events.last?.offset).map { $0 + 1 } ?? 0)
+        }
+        topics.post(":topic/groups/:group/commit") { request, context in
+            let input = try await PlatformJSON.decode(CommitInput.self, from: request)
+            let group = try context.parameter("group")
+            let topic = try context.parameter("topic")
+            try await transport.commit(group: group, topic: topic, offset: input.Offset)
+            return try PlatformJSON.response([
+                "CommittedOffset": try await transport.committedOffset(group: group, topic: topic)
+            ])
+        }
+        topics.get(":topic/groups/:group") { _, context in
+            let offset = try await transport.committedOffset(
+                group: try context.parameter("group"),
+                topic: try context.parameter("topic")
+            )
+            return try PlatformJSON.response(["CommittedOffset": offset])
+        }
+    }
+
+    /// The envelopes of a publish body: one envelope object, or `{"Events": [...]}`; each kept as its exact bytes
+    /// when it is the whole body, re-serialized (unknown members kept) when it came in a batch.
+    static func envelopes(in body: [UInt8]) throws -> [[UInt8]] {
+        let value: SealedEvents.JSONValue
+        do {
+            value = try SealedEvents.JSONValue(parsing: body)
+        } catch {
+            throw GovernanceRefusal("MalformedEnvelope", "the body is not JSON")
+        }
+        guard case .object(let object) = value else {
+            throw GovernanceRefusal("MalformedEnvelope", "the body is not a JSON object")
+        }
+        if object["metaData"] != nil { return [body] }
+        guard case .array(let items)? = object["Events"], !items.isEmpty, items.count <= 1000 else {
+            throw GovernanceRefusal("MalformedEnvelope", "publish one envelope, or {\"Events\": [1 to 1000 envelopes]}")
+        }
+        return items.map { $0.serialized() }
+    }
+
+    static func limits(_ parameters: FlatDictionary<Substring, Substring>) -> (Int, Duration) {
+        let limit = min(max(Int(parameters.get("limit") ?? "") ?? 100, 1), 1000)
+        let wait = min(max(Double(parameters.get("wait") ?? "") ?? 0, 0), 20)
+        return (limit, .milliseconds(Int(wait * 1000)))
+    }
+
+    /// `{"Events": [{"Offset", "EventId", "PublishTime", "Event": <the envelope as stored>}], "NextOffset"}`,
+    /// written without re-encoding the envelopes.
+    static func eventList(_ events: [StoredEvent], next: UInt64) -> Response {
+        var buffer = ByteBuffer(string: #"{"Events":["#)
+        for (index, event) in events.enumerated() {
+            if index > 0 { buffer.writeString(",") }
+            let id = String(decoding: (try? JSONEncoder().encode(event.eventID)) ?? Data(), as: UTF8.self)
+            buffer.writeString(
+                #"{"Offset":\#(event.offset),"EventId":\#(id),"PublishTime":"\#(event.publishTime.formatted(.iso8601))","Event":"#
+            )
+            buffer.writeBytes(event.payload)
+            buffer.writeString("}")
+        }
+        buffer.writeString(#"],"NextOffset":\#(next)}"#)
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: buffer)
+        )
+    }
+}
+
+// swiftlint:disable identifier_name
+struct TopicInput: Decodable {
+    var Name: String
+    var RetentionSeconds: Int?
+    var RetentionBytes: Int?
+}
+
+struct CommitInput: Decodable { var Offset: UInt64 }
+
+struct TopicOutput: Encodable {
+    var Name: String
+    var RetentionSeconds: Int?
+    var RetentionBytes: Int?
+    var EventCount: Int
+    var FirstOffset: UInt64?
+    var LastOffset: UInt64?
+    var Bytes: Int
+
+    init(_ info: TopicInfo) {
+        Name = info.name
+        RetentionSeconds = info.configuration.retentionSeconds
+        RetentionBytes = info.configuration.retentionBytes
+        EventCount = info.eventCount
+        FirstOffset = info.firstOffset
+        LastOffset = info.lastOffset
+        Bytes = info.bytes
+    }
+}
+
+/// Bus errors on the `/v1` API.
+extension BusError: HTTPResponseError {
+    public var status: HTTPResponse.Status {
+        switch code {
+        case .noSuchTopic: .notFound
+        case .topicExists: .conflict
+        case .payloadTooLarge: .contentTooLarge
+        case .unavailable, .closed: .serviceUnavailable
+        case .storageFailure: .internalServerError
+        default: .badRequest
+        }
+    }
+
+    public func response(from request: Request, context: some Hummingbird.RequestContext) throws -> Response {
+        let name: String =
+            switch code {
+            case .noSuchTopic: "NoSuchTopic"
+            case .topicExists: "TopicAlreadyExists"
+            case .payloadTooLarge: "EventTooLarge"
+            case .unavailable, .closed: "BusUnavailable"
+            case .storageFailure: "InternalFailure"
+            default: "ValidationException"
+            }
+        return PlatformJSON.error(code: name, message: reason, status: status)
+    }
+}

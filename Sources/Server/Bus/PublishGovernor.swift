@@ -1,0 +1,114 @@
+public import Catalog
+import EncryptionSDK
+import Foundation
+public import HTTPTypes
+public import Hummingbird
+import NIOCore
+public import SealedEvents
+
+/// Governance at publish: what the catalog says about an event's type decides whether the bus takes it.
+///
+/// The rules, checked in this order, each refusal naming its rule:
+///
+/// 1. `EventTooLarge` — the envelope is larger than the limit.
+/// 2. `MalformedEnvelope` — it is not a `metaData` + `data` envelope.
+/// 3. `UnknownEventType` — the catalog has no such type, and the policy for unknown types is to refuse.
+/// 4. `DomainMismatch` — `metaData.domain` is not the type's domain.
+/// 5. `EventNotSealed` — the type is classified `confidential` or `restricted` and its sensitive part is not sealed
+///    with the domain's key, the type's algorithm suite and scope: checked from the envelope and the ESDK message
+///    header (its encrypted data keys and encryption context) without decrypting anything.
+public struct PublishGovernor: Sendable {
+    /// What happens to events of types the catalog does not know.
+    public enum UnknownTypes: String, Sendable, CaseIterable {
+        case allow, refuse
+    }
+
+    public let catalog: EventCatalog
+    public let unknownTypes: UnknownTypes
+    public let maximumEventBytes: Int
+
+    public init(catalog: EventCatalog, unknownTypes: UnknownTypes = .refuse, maximumEventBytes: Int = 262_144) {
+        self.catalog = catalog
+        self.unknownTypes = unknownTypes
+        self.maximumEventBytes = maximumEventBytes
+    }
+
+    /// The event id of an envelope the bus may take, or the refusal.
+    public func admit(_ payload: [UInt8]) async throws(GovernanceRefusal) -> String {
+        guard payload.count <= maximumEventBytes else {
+            throw GovernanceRefusal(
+                "EventTooLarge",
+                "the event is \(payload.count) bytes; the bus takes at most \(maximumEventBytes)"
+            )
+        }
+        let envelope: Envelope
+        do {
+            envelope = try Envelope(json: payload)
+        } catch {
+            throw GovernanceRefusal("MalformedEnvelope", "not a Sealed Events envelope: \(error)")
+        }
+        let metaData = envelope.metaData
+        guard let type = try? await catalog.eventType(named: metaData.eventType),
+            let domain = await catalog.domain(named: type.domain)
+        else {
+            if unknownTypes == .allow { return metaData.eventId }
+            throw GovernanceRefusal(
+                "UnknownEventType",
+                "event type \(metaData.eventType) is not in the catalog (sealed serve --unknown-event-types refuses it)"
+            )
+        }
+        guard metaData.domain == type.domain else {
+            throw GovernanceRefusal(
+                "DomainMismatch",
+                "event type \(type.name) belongs to domain \(type.domain), not \(metaData.domain)"
+            )
+        }
+        guard type.classification.requiresSealing else { return metaData.eventId }
+        let descriptor = Self.descriptor(of: type, keyARN: domain.keyARN)
+        do {
+            _ = try SealedMessage(envelope, descriptor: descriptor)
+        } catch {
+            throw GovernanceRefusal(
+                "EventNotSealed",
+                "\(type.name) is \(type.classification): its \(type.scope == "data" ? "data" : "sensitive fields") "
+                    + "must be sealed with the \(type.domain) key \(domain.keyARN) and suite \(type.algorithmSuite): \(error)"
+            )
+        }
+        return metaData.eventId
+    }
+
+    /// The SDK's descriptor of a catalog entry.
+    public static func descriptor(of type: Catalog.EventType, keyARN: String) -> EventTypeDescriptor {
+        let pointers = type.sensitiveFields.compactMap { try? JSONPointer($0) }
+        return EventTypeDescriptor(
+            name: type.name,
+            domain: type.domain,
+            classification: SealedEvents.Classification(rawValue: type.classification.rawValue) ?? .restricted,
+            regulations: type.regulations,
+            keyArn: keyARN,
+            algorithmSuite: type.algorithmSuite == "0x0478"
+                ? .aes256GCMHKDFSHA512Committing
+                : .aes256GCMHKDFSHA512CommittingECDSAP384,
+            sealing: pointers.isEmpty ? .data : .fields(pointers),
+            readerRoleArn: type.readerRoleARN
+        )
+    }
+}
+
+/// A publish governance refused: the rule and why.
+public struct GovernanceRefusal: Error, HTTPResponseError, CustomStringConvertible {
+    public var rule: String
+    public var message: String
+
+    init(_ rule: String, _ message: String) {
+        self.rule = rule
+        self.message = message
+    }
+
+    public var status: HTTPResponse.Status { .badRequest }
+    public var description: String { "\(rule): \(message)" }
+
+    public func response(from request: Request, context: some Hummingbird.RequestContext) throws -> Response {
+        PlatformJSON.error(code: rule, message: message, status: status)
+    }
+}
