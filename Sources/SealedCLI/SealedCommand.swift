@@ -13,7 +13,7 @@ public struct SealedCommand: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, IAMCommand.self, CatalogCommand.self, AccessCommand.self, AuditCommand.self,
             TopicsCommand.self, PublishCommand.self,
-            ConsumeCommand.self, ESDKCommand.self,
+            ConsumeCommand.self, DemoCommand.self, ESDKCommand.self,
             SigV4Command.self,
         ]
     )

@@ -57,12 +57,28 @@ public struct PlatformClient: Sendable {
         query: [(String, String)] = [],
         body: [String: any Sendable]? = nil
     ) async throws -> [String: Any] {
+        try await call(
+            method,
+            segments,
+            query: query,
+            json: body.map { Array(try JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys])) }
+        )
+    }
+
+    /// Sends `method` to `/v1/<path>` with a JSON body given as its exact bytes (events keep their member order and
+    /// number literals), and returns the JSON answer.
+    public func call(
+        _ method: String,
+        _ segments: [String],
+        query: [(String, String)] = [],
+        json body: [UInt8]?
+    ) async throws -> [String: Any] {
         let path = base + "/v1/" + segments.map(Self.encode).joined(separator: "/")
         let queryString = query.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&")
         var bytes: [UInt8] = []
         var headers: [(name: String, value: String)] = [(name: "Accept", value: "application/json")]
         if let body {
-            bytes = Array(try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]))
+            bytes = body
             headers.append((name: "Content-Type", value: "application/json"))
         }
         let data: Data = try await transport.send(

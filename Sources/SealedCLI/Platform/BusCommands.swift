@@ -73,14 +73,18 @@ struct TopicsCommand: AsyncParsableCommand {
     }
 }
 
-/// The catalog entry of an event type as the SDK's descriptor.
+/// The catalog entry of an event type (`GET /v1/catalog/event-types/TYPE`) as the SDK's descriptor.
 func descriptor(of eventType: String, options: PlatformOptions) async throws -> EventTypeDescriptor {
-    let type = try await options.call("GET", ["catalog", "event-types", eventType])
+    try eventTypeDescriptor(try await options.call("GET", ["catalog", "event-types", eventType]))
+}
+
+/// A catalog entry's JSON as the SDK's descriptor.
+func eventTypeDescriptor(_ type: [String: Any]) throws -> EventTypeDescriptor {
     let pointers = try (type["SensitiveFields"] as? [String] ?? []).map { try JSONPointer($0) }
     guard let keyArn = type["KeyArn"] as? String,
         let classification = SealedEvents.Classification(rawValue: type.string("Classification")),
         let suite = AlgorithmSuite(type.string("AlgorithmSuite"))
-    else { throw CLIError("the catalog entry of \(eventType) is incomplete") }
+    else { throw CLIError("the catalog entry of \(type.string("EventType")) is incomplete") }
     return EventTypeDescriptor(
         name: type.string("EventType"),
         domain: type.string("Domain"),
@@ -91,6 +95,24 @@ func descriptor(of eventType: String, options: PlatformOptions) async throws -> 
         sealing: pointers.isEmpty ? .data : .fields(pointers),
         readerRoleArn: type["ReaderRoleArn"] as? String
     )
+}
+
+/// The events of a `/v1/topics/…/events` or group fetch answer, parsed without losing member order or number
+/// literals: `(offset, envelope)` pairs and the next offset.
+func storedEvents(_ answer: Data) throws -> (events: [(offset: UInt64, envelope: Envelope)], next: UInt64?) {
+    guard case .object(let object) = try SealedEvents.JSONValue(parsing: Array(answer)),
+        case .array(let items)? = object["Events"]
+    else { throw CLIError("the bus answered something other than an event list") }
+    var events: [(UInt64, Envelope)] = []
+    for item in items {
+        guard case .object(let fields) = item, case .number(let number)? = fields["Offset"],
+            let offset = UInt64(number.literal), let event = fields["Event"]
+        else { throw CLIError("the bus answered a malformed event") }
+        events.append((offset, try Envelope(jsonValue: event)))
+    }
+    var next: UInt64?
+    if case .number(let number)? = object["NextOffset"] { next = UInt64(number.literal) }
+    return (events, next)
 }
 
 /// `sealed publish`: seal an event through the SDK (or take a sealed envelope) and publish it.
@@ -163,11 +185,7 @@ struct PublishCommand: AsyncParsableCommand {
             } else {
                 return
             }
-            let answer = try await options.call(
-                "POST",
-                ["topics", topic, "events"],
-                body: (try JSONSerialization.jsonObject(with: Data(payload)) as? [String: any Sendable]) ?? [:]
-            )
+            let answer = try await options.call("POST", ["topics", topic, "events"], json: payload)
             let offset = (answer["Offsets"] as? [Any])?.first.map { "\($0)" } ?? "-"
             try options.emit(["Offset": Int(offset) ?? 0, "Topic": topic]) { _ in ["\(offset)"] }
         }

@@ -75,6 +75,24 @@ struct PlatformOptions: ParsableArguments {
         }
     }
 
+    /// Calls the API with a body given as exact JSON bytes.
+    func call(_ method: String, _ segments: [String], json: [UInt8]) async throws -> [String: Any] {
+        do {
+            return try await client().call(method, segments, json: json)
+        } catch let error as PlatformError {
+            throw CLIError("\(error.code): \(error.message)")
+        }
+    }
+
+    /// Calls the API and returns the answer's bytes, turning its errors into one-line CLI errors.
+    func raw(_ method: String, _ segments: [String], query: [(String, String)] = []) async throws -> Data {
+        do {
+            return try await client().raw(method, segments, query: query)
+        } catch let error as PlatformError {
+            throw CLIError("\(error.code): \(error.message)")
+        }
+    }
+
     /// Calls the API, turning its errors into one-line CLI errors.
     func call(
         _ method: String,

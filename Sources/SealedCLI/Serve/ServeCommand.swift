@@ -167,7 +167,8 @@ struct ServeCommand: AsyncParsableCommand {
                     export: { file, first in
                         _ = try await auditStore.export(to: file, fromSequence: first, publicKey: auditKey.publicKey)
                     },
-                    firstSequence: { try await auditStore.firstSequence(since: $0) }
+                    firstSequence: { try await auditStore.firstSequence(since: $0) },
+                    publicKeyPEM: auditKey.publicKeyPEM
                 ),
                 busRoutes: BusRoutes(
                     transport: transport,

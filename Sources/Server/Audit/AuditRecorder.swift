@@ -192,6 +192,7 @@ public struct AuditRecorder: RouterMiddleware {
         ("POST", "access/requests/*/revoke", "RevokeAccessRequest"), ("GET", "access/matrix", "GetAccessMatrix"),
         ("GET", "access/usage", "GetUsageReport"), ("GET", "audit", "LookupEvents"),
         ("GET", "audit/digests", "ListDigests"), ("GET", "audit/export", "ExportEvents"),
+        ("GET", "audit/public-key", "GetPublicKey"),
         ("POST", "topics", "CreateTopic"), ("GET", "topics", "ListTopics"), ("GET", "topics/*", "DescribeTopic"),
         ("POST", "topics/*/events", "PublishEvents"), ("GET", "topics/*/events", "ReadEvents"),
         ("GET", "topics/*/stream", "StreamEvents"), ("POST", "topics/*/groups/*/fetch", "FetchEvents"),

@@ -9,6 +9,7 @@ import NIOCore
 /// - `GET /v1/audit?after=SEQ&limit=N` — records after a sequence number (`tail`), oldest first;
 /// - `GET /v1/audit?key=&principal=&eventType=&eventName=&since=&until=&errorsOnly=true&limit=` — a query;
 /// - `GET /v1/audit/export[?since=ISO8601]` — the CloudTrail-style export with its digests, verifiable offline;
+/// - `GET /v1/audit/public-key` — the PEM public key of the digests (compare it with DIR/audit-public-key.pem);
 /// - `GET /v1/access/usage[?since=&until=]` — decrypts and denials per event type and principal.
 public struct AuditRoutes: Sendable {
     public let store: any AuditStore
@@ -17,13 +18,17 @@ public struct AuditRoutes: Sendable {
     public let export: @Sendable (_ file: URL, _ fromSequence: Int64) async throws -> Void
     /// The first sequence number at or after a date.
     public let firstSequence: @Sendable (_ since: Date) async throws -> Int64?
+    /// The public key (PEM) that verifies digests and exports, served at `GET /v1/audit/public-key`.
+    public let publicKeyPEM: String
 
     public init(
         store: any AuditStore,
         identities: IdentityService,
         export: @escaping @Sendable (URL, Int64) async throws -> Void,
-        firstSequence: @escaping @Sendable (Date) async throws -> Int64?
+        firstSequence: @escaping @Sendable (Date) async throws -> Int64?,
+        publicKeyPEM: String
     ) {
+        self.publicKeyPEM = publicKeyPEM
         self.store = store
         self.identities = identities
         self.export = export
@@ -58,6 +63,14 @@ public struct AuditRoutes: Sendable {
                 return object
             }
             return Self.json(.object(["Records": .array(items)]))
+        }
+        v1.get("audit/public-key") { _, _ in
+            // Public by nature; still behind SigV4 like everything else. Pin it out of band for real assurance.
+            Response(
+                status: .ok,
+                headers: [.contentType: "application/x-pem-file"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: publicKeyPEM))
+            )
         }
         v1.get("audit/export") { request, context in
             try self.authorize(context)
