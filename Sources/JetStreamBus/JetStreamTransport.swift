@@ -139,9 +139,21 @@ public final class JetStreamTransport: Transport, Service {
         await connection.close()
     }
 
+    /// Waits (up to the request timeout) while the connection is being made or remade, so a request that arrives
+    /// during start-up or a reconnect is served instead of failing at once.
+    private func awaitConnection() async throws {
+        if connection.isConnected { return }
+        let connection = self.connection
+        guard try await withDeadline(configuration.requestTimeout, { try await connection.waitUntilConnected() }) != nil
+        else {
+            throw BusError(.unavailable, "NATS: not connected within \(configuration.requestTimeout)")
+        }
+    }
+
     // MARK: - Topics
 
     public func createTopic(_ topic: TopicConfiguration) async throws -> TopicInfo {
+        try await awaitConnection()
         try topic.validate()
         let stream = streamName(topic.name)
         if try await streamInfo(stream) != nil { throw BusError.topicExists(topic.name) }
@@ -170,6 +182,7 @@ public final class JetStreamTransport: Transport, Service {
     }
 
     public func deleteTopic(named name: String) async throws {
+        try await awaitConnection()
         try TopicConfiguration.validateName(name, what: "topic name")
         let stream = streamName(name)
         do {
@@ -187,6 +200,7 @@ public final class JetStreamTransport: Transport, Service {
     }
 
     public func topics() async throws -> [TopicInfo] {
+        try await awaitConnection()
         var result: [TopicInfo] = []
         var offset = 0
         let prefix = configuration.subjectPrefix + "."
@@ -211,6 +225,7 @@ public final class JetStreamTransport: Transport, Service {
     }
 
     public func topic(named name: String) async throws -> TopicInfo? {
+        try await awaitConnection()
         try TopicConfiguration.validateName(name, what: "topic name")
         return try await streamInfo(streamName(name)).map { topicInfo($0, name: name) }
     }
@@ -218,6 +233,7 @@ public final class JetStreamTransport: Transport, Service {
     // MARK: - Publish
 
     public func publish(_ events: [OutgoingEvent], to topic: String) async throws -> [UInt64] {
+        try await awaitConnection()
         try TopicConfiguration.validateName(topic, what: "topic name")
         let limit = maxEventBytes()
         for (index, event) in events.enumerated() {
@@ -322,6 +338,7 @@ public final class JetStreamTransport: Transport, Service {
     // MARK: - Read
 
     public func read(topic: String, from offset: UInt64, limit: Int, wait: Duration) async throws -> [StoredEvent] {
+        try await awaitConnection()
         try TopicConfiguration.validateName(topic, what: "topic name")
         guard limit >= 1 else { throw BusError.invalidArgument("limit must be at least 1") }
         let stream = streamName(topic)
@@ -411,6 +428,7 @@ public final class JetStreamTransport: Transport, Service {
     // MARK: - Consumer groups
 
     public func fetch(group: String, topic: String, limit: Int, wait: Duration) async throws -> [StoredEvent] {
+        try await awaitConnection()
         try TopicConfiguration.validateName(topic, what: "topic name")
         try TopicConfiguration.validateName(group, what: "group name")
         guard limit >= 1 else { throw BusError.invalidArgument("limit must be at least 1") }
@@ -462,6 +480,7 @@ public final class JetStreamTransport: Transport, Service {
     }
 
     public func commit(group: String, topic: String, offset: UInt64) async throws {
+        try await awaitConnection()
         try TopicConfiguration.validateName(topic, what: "topic name")
         try TopicConfiguration.validateName(group, what: "group name")
         guard offset >= 1 else { throw BusError.invalidArgument("offsets start at 1") }
@@ -505,6 +524,7 @@ public final class JetStreamTransport: Transport, Service {
     }
 
     public func committedOffset(group: String, topic: String) async throws -> UInt64? {
+        try await awaitConnection()
         try TopicConfiguration.validateName(topic, what: "topic name")
         try TopicConfiguration.validateName(group, what: "group name")
         let key = GroupKey(stream: streamName(topic), consumer: Self.escape(group))

@@ -1,5 +1,6 @@
 import EventBus
 import Foundation
+import SealedTesting
 import JetStreamBus
 import NATS
 import Synchronization

@@ -1,4 +1,5 @@
 import Foundation
+import SealedTesting
 import Synchronization
 import Testing
 

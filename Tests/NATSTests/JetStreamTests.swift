@@ -1,4 +1,5 @@
 import Foundation
+import SealedTesting
 import Testing
 
 @testable import NATS

@@ -1,4 +1,5 @@
 import Foundation
+import SealedTesting
 import Logging
 import Synchronization
 import Testing

@@ -1,4 +1,5 @@
 import Foundation
+import SealedTesting
 import Testing
 
 /// `sealed demo` plays the whole pattern against a server it starts, checking every step; it exits 0 only when all
@@ -20,5 +21,21 @@ struct DemoCommandTests {
             #expect(output.contains(step), "missing: \(step)")
         }
         #expect(!output.contains("✗"))
+    }
+}
+
+/// The same story with the event bus on NATS JetStream: governance, audit and the SDK unchanged.
+@Suite(.serialized)
+struct DemoOnJetStreamTests {
+    @Test func theDemoPlaysOnJetStream() throws {
+        guard let binary = try NATSServer.binary() else { return }
+        let nats = try NATSServer(binary: binary)
+        defer { nats.stop() }
+        let run = try ESDKCommandTests.sealed(["demo", "--bus", nats.url])
+        let output = String(decoding: run.stdout, as: UTF8.self)
+        #expect(run.status == 0, "\(output)\n\(run.stderr)\n\(nats.log())")
+        #expect(output.contains("(bus \(nats.url))"))
+        #expect(output.contains("✓ every step behaved as told."))
+        #expect(output.contains("refused: EventNotSealed"))
     }
 }

@@ -35,9 +35,20 @@ struct DemoCommand: AsyncParsableCommand {
     var region = "us-east-1"
     @Flag(name: .customLong("keep"), help: "Keep the temporary data directory (its path is printed).")
     var keep = false
+    @Option(
+        name: .customLong("bus"),
+        help: "The event bus of the server the demo starts: embedded (default) or nats://HOST:PORT[,…] (JetStream)."
+    )
+    var bus = "embedded"
+
+    func validate() throws {
+        if endpointURL != nil, bus != "embedded" {
+            throw ValidationError("--bus applies to the server the demo starts, not to --endpoint-url")
+        }
+    }
 
     func run() async throws {
-        var demo = Demo(region: region)
+        var demo = Demo(region: region, bus: bus)
         do {
             try await demo.run(endpoint: endpointURL, profile: profile, keep: keep)
         } catch let failure as Demo.Failure {
@@ -64,12 +75,16 @@ struct Demo {
     }
 
     let region: String
+    let bus: String
     var server: Process?
     var dataDirectory: URL?
     var endpoint = URL(string: "http://127.0.0.1:8080")!
     var step = 0
 
-    init(region: String) { self.region = region }
+    init(region: String, bus: String) {
+        self.region = region
+        self.bus = bus
+    }
 
     mutating func say(_ title: String) {
         step += 1
@@ -112,7 +127,8 @@ struct Demo {
             admin = try startServer()
             suffix = ""
             print(
-                "Sealed Events demo: a fresh `sealed serve` on \(endpoint.absoluteString), data in \(dataDirectory!.path)"
+                "Sealed Events demo: a fresh `sealed serve` on \(endpoint.absoluteString) (bus \(bus)), data in "
+                    + (dataDirectory?.path ?? "?")
             )
         }
         defer {
@@ -407,6 +423,7 @@ struct Demo {
         }
         process.arguments = [
             "serve", "--data-dir", directory.path, "--port", "0", "--log-level", "error", "--region", region,
+            "--bus", bus,
         ]
         let output = Pipe()
         process.standardOutput = output

@@ -203,7 +203,7 @@ struct ServeCommand: AsyncParsableCommand {
                 logger: logger
             )
             let group = ServiceGroup(
-                services: [digests] + services,
+                services: [digests] + busServices + services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

@@ -1,5 +1,6 @@
 import EventBus
 import Foundation
+import SealedTesting
 
 /// Runs `body` with a new empty directory, removed afterwards.
 func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async throws -> T {

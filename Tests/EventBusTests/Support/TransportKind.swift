@@ -2,6 +2,7 @@
 import Storage
 import EventBus
 import Foundation
+import SealedTesting
 import JetStreamBus
 import Logging
 import NATS

@@ -1,6 +1,4 @@
-import Foundation
-import Logging
-import SealedTesting
+public import Foundation
 import Synchronization
 
 #if canImport(Glibc)
@@ -9,19 +7,16 @@ import Synchronization
     import Darwin
 #endif
 
-/// Copied from `Tests/NATSTests/NATSServerFixture.swift` (the NATS tests' fixture), trimmed to what the
-/// event bus tests need.
-///
 /// A real `nats-server` process on a free loopback port, with JetStream in its own store directory.
 ///
 /// The binary comes from `$NATS_SERVER`, `PATH` or `/usr/sbin` (Debian's `nats-server` package). When it
 /// is missing, ``binary()`` fails the test with `CI=true` and otherwise prints a skip note.
-final class NATSServer: Sendable {
-    let binary: URL
-    let port: Int
-    let storeDirectory: URL
-    let logFile: URL
-    let extraArguments: [String]
+public final class NATSServer: Sendable {
+    public let binary: URL
+    public let port: Int
+    public let storeDirectory: URL
+    public let logFile: URL
+    public let extraArguments: [String]
     private let ownsStore: Bool
     /// Process is not Sendable; every access goes through this Mutex.
     private let process: Mutex<ProcessBox?>
@@ -33,7 +28,7 @@ final class NATSServer: Sendable {
     }
 
     /// The `nats-server` binary, or `nil` (with a printed note) when it is missing outside CI.
-    static func binary() throws -> URL? {
+    public static func binary() throws -> URL? {
         let environment = ProcessInfo.processInfo.environment
         var candidates: [String] = []
         if let explicit = environment["NATS_SERVER"], !explicit.isEmpty { candidates.append(explicit) }
@@ -61,7 +56,7 @@ final class NATSServer: Sendable {
     ///   - port: The client port; a free one when `nil`.
     ///   - storeDirectory: The JetStream store; a new temporary folder when `nil`.
     ///   - arguments: More arguments (auth, cluster, config file).
-    init(binary: URL, port: Int? = nil, storeDirectory: URL? = nil, arguments: [String] = []) throws {
+    public init(binary: URL, port: Int? = nil, storeDirectory: URL? = nil, arguments: [String] = []) throws {
         self.binary = binary
         self.port = try port ?? Self.freePort()
         let store = try storeDirectory ?? Self.temporaryDirectory()
@@ -79,10 +74,10 @@ final class NATSServer: Sendable {
     }
 
     /// The client URL.
-    var url: String { "nats://127.0.0.1:\(port)" }
+    public var url: String { "nats://127.0.0.1:\(port)" }
 
     /// Starts the process (again) with the same port, store and arguments.
-    func start() throws {
+    public func start() throws {
         let process = Process()
         process.executableURL = binary
         process.arguments =
@@ -97,7 +92,7 @@ final class NATSServer: Sendable {
     }
 
     /// Stops the server gracefully (SIGTERM) and waits for it to exit.
-    func stop() {
+    public func stop() {
         let box = process.withLock { box in
             defer { box = nil }
             return box
@@ -108,7 +103,7 @@ final class NATSServer: Sendable {
     }
 
     /// Kills the server without warning (SIGKILL), as a crash would.
-    func kill() {
+    public func kill() {
         let box = process.withLock { box in
             defer { box = nil }
             return box
@@ -123,7 +118,7 @@ final class NATSServer: Sendable {
     }
 
     /// The server's log, for failure messages.
-    func log() -> String {
+    public func log() -> String {
         (try? String(contentsOf: logFile, encoding: .utf8)) ?? "(no log)"
     }
 
@@ -137,14 +132,14 @@ final class NATSServer: Sendable {
         throw FixtureError(description: "nats-server on port \(port) did not start; log:\n\(log())")
     }
 
-    static func temporaryDirectory() throws -> URL {
+    public static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("nats-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
 
     /// A loopback port that was free a moment ago (bound to port 0, then released).
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw FixtureError(description: "socket() failed") }
         defer { close(fd) }
@@ -166,7 +161,7 @@ final class NATSServer: Sendable {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    static func canConnect(port: Int) -> Bool {
+    public static func canConnect(port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
@@ -184,11 +179,11 @@ final class NATSServer: Sendable {
 }
 
 /// Three JetStream servers clustered on loopback, each with its own store.
-final class NATSCluster: Sendable {
-    let nodes: [NATSServer]
-    let names: [String]
+public final class NATSCluster: Sendable {
+    public let nodes: [NATSServer]
+    public let names: [String]
 
-    init(binary: URL) throws {
+    public init(binary: URL) throws {
         let clientPorts = try (0..<3).map { _ in try NATSServer.freePort() }
         let clusterPorts = try (0..<3).map { _ in try NATSServer.freePort() }
         let clusterName = "c\(UUID().uuidString.prefix(8))"
@@ -212,15 +207,16 @@ final class NATSCluster: Sendable {
     }
 
     /// All client URLs, comma-separated, starting with node `first`.
-    func urls(startingAt first: Int = 0) -> String {
+    public func urls(startingAt first: Int = 0) -> String {
         (0..<3).map { nodes[(first + $0) % 3].url }.joined(separator: ",")
     }
 
-    func stopAll() {
+    public func stopAll() {
         for node in nodes { node.kill() }
     }
 }
 
-struct FixtureError: Error, CustomStringConvertible {
-    var description: String
+public struct FixtureError: Error, CustomStringConvertible {
+    public var description: String
+    public init(description: String) { self.description = description }
 }
