@@ -7,7 +7,8 @@ struct IAMCommand: AsyncParsableCommand {
         commandName: "iam",
         abstract: "Manage teams, users, access keys and roles.",
         subcommands: [
-            CreateTeam.self, CreateUser.self, AddToTeam.self, CreateAccessKey.self, DeactivateAccessKey.self,
+            CreateTeam.self, CreateUser.self, AddToTeam.self, CreateAccessKey.self, ListAccessKeys.self, DeactivateAccessKey.self,
+            DeleteAccessKey.self,
             ListUsers.self, ListTeams.self, ListRoles.self, GetRole.self,
         ]
     )
@@ -105,6 +106,45 @@ struct IAMCommand: AsyncParsableCommand {
             try await CLIError.reporting {
                 let answer = try await options.call("POST", ["iam", "access-keys", id, "deactivate"])
                 try options.emit(answer) { _ in ["deactivated \(id)"] }
+            }
+        }
+    }
+
+    struct ListAccessKeys: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "list-access-keys",
+            abstract: "List a user's access keys (ids and status; secrets are never shown again)."
+        )
+        @Argument(help: "The user's name.") var user: String
+        @OptionGroup var options: PlatformOptions
+
+        func run() async throws {
+            try await CLIError.reporting {
+                let answer = try await options.call("GET", ["iam", "users", user, "access-keys"])
+                try options.emit(answer) { answer in
+                    table(
+                        ["ACCESS KEY ID", "STATUS", "CREATED"],
+                        answer.objects("AccessKeys").map {
+                            [$0.string("AccessKeyId"), $0.string("Status"), $0.string("CreateDate")]
+                        }
+                    )
+                }
+            }
+        }
+    }
+
+    struct DeleteAccessKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "delete-access-key",
+            abstract: "Delete an access key for good (deactivate it first to check nothing still uses it)."
+        )
+        @Argument(help: "The access key id.") var id: String
+        @OptionGroup var options: PlatformOptions
+
+        func run() async throws {
+            try await CLIError.reporting {
+                let answer = try await options.call("DELETE", ["iam", "access-keys", id])
+                try options.emit(answer) { _ in ["deleted \(id)"] }
             }
         }
     }
