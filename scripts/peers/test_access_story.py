@@ -300,3 +300,28 @@ def test_the_access_matrix_decides_exactly_which_decrypts_succeed():
             assert (consumer["name"], role_type) in expected
             for name in ("captured", "refunded"):
                 assert platform.decrypts(kms, name) == (name == role_type), (consumer["name"], role_type, name)
+
+
+def test_access_keys_two_at_most_deactivated_and_deleted():
+    tag = uuid.uuid4().hex[:8]
+    created = sealed(ADMIN, "iam", "create-user", f"rotating-{tag}")
+    first = (created["AccessKeyId"], created["SecretAccessKey"])
+    assert first[0].startswith("AKIA") and len(first[1]) == 40
+    second = sealed(ADMIN, "iam", "create-access-key", f"rotating-{tag}")["AccessKey"]
+    with pytest.raises(CLIError, match="LimitExceeded"):
+        sealed(ADMIN, "iam", "create-access-key", f"rotating-{tag}")
+    assert client("sts", first).get_caller_identity()["Arn"].endswith(f":user/rotating-{tag}")
+    sealed(ADMIN, "iam", "deactivate-access-key", first[0])
+    listed = {key["AccessKeyId"]: key["Status"] for key in sealed(ADMIN, "iam", "list-access-keys", f"rotating-{tag}")["AccessKeys"]}
+    assert listed == {first[0]: "Inactive", second["AccessKeyId"]: "Active"}
+    with pytest.raises(ClientError) as refused:
+        client("sts", first).get_caller_identity()
+    assert error_code(refused) == "InvalidClientTokenId"
+    assert client("sts", (second["AccessKeyId"], second["SecretAccessKey"])).get_caller_identity()["Account"] == ACCOUNT
+    sealed(ADMIN, "iam", "delete-access-key", first[0])
+    listed = [key["AccessKeyId"] for key in sealed(ADMIN, "iam", "list-access-keys", f"rotating-{tag}")["AccessKeys"]]
+    assert listed == [second["AccessKeyId"]]
+    # A user cannot manage another user's keys.
+    other = sealed(ADMIN, "iam", "create-user", f"other-{tag}")
+    with pytest.raises(CLIError, match="AccessDenied"):
+        sealed((other["AccessKeyId"], other["SecretAccessKey"]), "iam", "create-access-key", f"rotating-{tag}")
