@@ -1,6 +1,7 @@
 public import AuditTrail
 public import Foundation
 public import Hummingbird
+import KMS
 public import KeyService
 public import Logging
 import NIOCore
@@ -158,12 +159,22 @@ public struct SealedServer: Sendable {
         let sts = platform.map { STSRoutes(identities: $0.identities) }
         // KMS (JSON 1.1 with X-Amz-Target) and STS (form-encoded query) share `POST /`.
         signed.post("/") { request, context in
-            if let sts, STSRoutes.isQuery(request) { return try await sts.handle(request, context: context) }
+            if let sts, STSRoutes.isQuery(request) {
+                do {
+                    try context.principal.requireService("sts")
+                } catch let error as KMSError {
+                    throw STSErrorResponse(error)
+                }
+                return try await sts.handle(request, context: context)
+            }
+            try context.principal.requireService("kms")
             return try await kms.handle(request, context: context)
         }
-        if let platform { PlatformRoutes(platform: platform).register(in: signed) }
-        auditRoutes?.register(in: signed)
-        busRoutes?.register(in: signed)
+        // `/v1` is signed for the service `sealed`.
+        let platformRoutes = signed.group("v1").add(middleware: ServiceScope(service: "sealed"))
+        if let platform { PlatformRoutes(platform: platform).register(in: platformRoutes) }
+        auditRoutes?.register(in: platformRoutes)
+        busRoutes?.register(in: platformRoutes)
         return router
     }
 
@@ -204,5 +215,21 @@ public struct SealedServer: Sendable {
         var services: [any Service] = [application(onServerRunning: onServerRunning), maintenanceService()]
         if let platform { services.append(ExpiryService(access: platform.access, logger: logger)) }
         return services
+    }
+}
+
+/// Refuses requests signed for another service than the routes' (`Credential should be scoped to correct
+/// service`), as AWS endpoints do.
+struct ServiceScope: RouterMiddleware {
+    typealias Context = AuthenticatedContext
+    let service: String
+
+    func handle(
+        _ request: Request,
+        context: AuthenticatedContext,
+        next: @concurrent (Request, AuthenticatedContext) async throws -> Response
+    ) async throws -> Response {
+        try context.principal.requireService(service)
+        return try await next(request, context)
     }
 }

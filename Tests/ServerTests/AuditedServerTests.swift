@@ -380,4 +380,45 @@ struct AuditedServerTests {
             #expect(await world.audit.verify(publicKey: signingKey.publicKey).isValid)
         }
     }
+
+    @Test func aSignatureScopedToAnotherServiceIsRefused() async throws {
+        let world = try await World()
+        let app = Application(router: world.server.router(), logger: Fixture.logger)
+        try await app.test(.router) { client in
+            // KMS signed for sts, STS signed for kms, /v1 signed for kms: each refused with its protocol's error.
+            let kms = try await Self.send(
+                client,
+                world.admin,
+                target: "TrentService.ListKeys",
+                contentType: AWSJSON.contentType,
+                body: Array("{}".utf8),
+                service: "sts"
+            )
+            #expect(kms.status == .badRequest)
+            #expect(String(buffer: kms.body).contains("Credential should be scoped to correct service: 'kms'"))
+            let sts = try await Self.send(
+                client,
+                world.admin,
+                contentType: "application/x-www-form-urlencoded",
+                body: Array("Action=GetCallerIdentity&Version=2011-06-15".utf8),
+                service: "kms"
+            )
+            #expect(sts.status == .badRequest)
+            #expect(String(buffer: sts.body).contains("<Code>SignatureDoesNotMatch</Code>"))
+            let v1 = try await Self.send(
+                client,
+                world.admin,
+                method: .get,
+                path: "/v1/iam/users",
+                contentType: "application/json",
+                body: [],
+                service: "kms"
+            )
+            #expect(v1.status == .badRequest)
+            #expect(String(buffer: v1.body).contains("scoped to correct service: 'sealed'"))
+            // Each refusal is in the trail, as a signature failure of the caller.
+            let errors = try await world.audit.query(AuditQuery(errorsOnly: true, limit: 10))
+            #expect(errors.count == 3)
+        }
+    }
 }

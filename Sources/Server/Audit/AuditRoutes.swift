@@ -36,7 +36,7 @@ public struct AuditRoutes: Sendable {
     }
 
     func register(in group: RouterGroup<AuthenticatedContext>) {
-        let v1 = group.group("v1")
+        let v1 = group
         v1.get("audit") { request, context in
             try self.authorize(context)
             let parameters = request.uri.queryParameters

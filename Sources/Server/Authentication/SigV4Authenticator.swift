@@ -93,7 +93,11 @@ public struct SigV4Authenticator: RouterMiddleware {
                 throw fail(KMSError.unrecognizedClient)
             }
             var context = context
-            context.principal = AuthenticatedPrincipal(arn: arn, accessKeyId: verified.accessKeyId)
+            context.principal = AuthenticatedPrincipal(
+                arn: arn,
+                accessKeyId: verified.accessKeyId,
+                service: verified.scope.service
+            )
             context.auditNote?.setPrincipal(arn)
             context.logger[metadataKey: "principal"] = "\(arn)"
             return try await next(request, context)

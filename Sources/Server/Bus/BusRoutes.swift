@@ -37,7 +37,7 @@ public struct BusRoutes: Sendable {
     }
 
     func register(in group: RouterGroup<AuthenticatedContext>) {
-        let topics = group.group("v1/topics")
+        let topics = group.group("topics")
         topics.post { request, context in
             let input = try await PlatformJSON.decode(TopicInput.self, from: request)
             guard identities.isAllowed(context.principal.arn, "bus:CreateTopic", on: input.Name) else {

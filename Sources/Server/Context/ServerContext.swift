@@ -65,8 +65,22 @@ public struct AuthenticatedPrincipal: Sendable, Hashable {
         return String(fields[4])
     }
 
-    public init(arn: String, accessKeyId: String) {
+    /// The service of the signature's credential scope (`kms`, `sts`, `sealed`).
+    public var service: String
+
+    public init(arn: String, accessKeyId: String, service: String = "kms") {
         self.arn = arn
         self.accessKeyId = accessKeyId
+        self.service = service
+    }
+
+    /// Refuses a signature scoped to another service than the endpoint's, as AWS does.
+    func requireService(_ expected: String) throws {
+        guard service == expected else {
+            throw KMSError(
+                code: .invalidSignatureException,
+                message: "Credential should be scoped to correct service: '\(expected)'."
+            )
+        }
     }
 }

@@ -45,7 +45,7 @@ public struct PlatformRoutes: Sendable {
         let iam = platform.identities
         let catalog = platform.catalog
         let access = platform.access
-        let v1 = group.group("v1")
+        let v1 = group
 
         // MARK: IAM
         v1.get("iam/teams") { _, context in
