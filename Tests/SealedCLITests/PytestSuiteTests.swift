@@ -5,10 +5,11 @@ import Testing
 
 /// The pytest suites against `sealed serve` on a free loopback port, with boto3 from the peers' venv:
 /// `test_kms_server.py` drives every KMS operation, its response shapes, its errors and the key-state rules;
-/// `test_access_story.py` the identities, catalog, access requests and STS role sessions with the `sealed` CLI,
-/// boto3's KMS and STS clients.
+/// `test_access_story.py` the identities, catalog, access requests and STS role sessions with the `sealed` CLI and
+/// boto3's KMS and STS clients; `test_event_platform.py` the event platform with a Python consumer (the official
+/// ESDK and boto3) opening events the Swift SDK sealed, and checking their binding.
 struct PytestSuiteTests {
-    @Test(arguments: ["test_kms_server.py", "test_access_story.py"])
+    @Test(arguments: ["test_kms_server.py", "test_access_story.py", "test_event_platform.py"])
     func pytestSuitePassesAgainstSealedServe(file: String) throws {
         guard let python = try TestEnvironment.peerPython() else { return }
         let suite = TestEnvironment.peerScripts.appendingPathComponent(file)

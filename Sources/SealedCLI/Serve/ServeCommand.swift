@@ -68,7 +68,10 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var unknownEventTypes: String = "refuse"
 
-    @Option(name: .customLong("max-event-bytes"), help: "The largest event the bus takes (default 262144).")
+    @Option(
+        name: .customLong("max-event-bytes"),
+        help: "The largest event the bus takes, 1024 to 1000000 (default 262144); a request is at most 1 MiB."
+    )
     var maxEventBytes: Int = 262_144
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
@@ -87,8 +90,9 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--bus must be embedded or nats://HOST:PORT[,HOST:PORT…]")
         }
         guard [1, 3, 5].contains(busReplicas) else { throw ValidationError("--bus-replicas must be 1, 3 or 5") }
-        guard (1024...(8 * 1_048_576)).contains(maxEventBytes) else {
-            throw ValidationError("--max-event-bytes must be between 1024 and 8388608")
+        // A publish request body is at most 1 MiB (the server's limit for every request), batches included.
+        guard (1024...1_000_000).contains(maxEventBytes) else {
+            throw ValidationError("--max-event-bytes must be between 1024 and 1000000 (requests are at most 1 MiB)")
         }
     }
 

@@ -156,8 +156,11 @@ public struct AuditRecorder: RouterMiddleware {
         let path = request.uri.path
         let segments = path.split(separator: "/").map(String.init)
         var parameters: [String: JSONValue] = ["path": .string(path)]
-        if body.readableBytes > 0, case .object(let members)? = try? CanonicalJSON.parse(Array(body.readableBytesView))
-        {
+        let parsed = body.readableBytes > 0 ? try? CanonicalJSON.parse(Array(body.readableBytesView)) : nil
+        if segments.dropFirst().first == "topics" {
+            // Events may carry plaintext (a refused unsealed event does): only their identifying metaData.
+            if let parsed { parameters["events"] = .array(eventSummaries(parsed)) }
+        } else if case .object(let members)? = parsed {
             for (key, value) in members { parameters[key.prefix(1).lowercased() + key.dropFirst()] = value }
         }
         let source: EventSource =
@@ -169,6 +172,27 @@ public struct AuditRecorder: RouterMiddleware {
             default: EventSource(rawValue: "sealed.local")
             }
         return (source, operationName(method: request.method, segments: segments), .object(parameters))
+    }
+
+    /// What identifies the events of a publish body (one envelope or `{"Events": [...]}`): `eventId`, `eventType`,
+    /// `domain`, `source` and the key ARN of their `metaData` — never `data`, which may be plaintext.
+    static func eventSummaries(_ body: JSONValue) -> [JSONValue] {
+        let envelopes: [JSONValue]
+        if case .array(let items)? = body["Events"] {
+            envelopes = items
+        } else {
+            envelopes = [body]
+        }
+        return envelopes.prefix(1000).map { envelope in
+            var summary: [String: JSONValue] = [:]
+            if case .object(let metaData)? = envelope["metaData"] {
+                for key in ["eventId", "eventType", "domain", "source"] {
+                    if case .string(let value)? = metaData[key] { summary[key] = .string(value) }
+                }
+                if case .string(let keyArn)? = metaData["encryption"]?["keyArn"] { summary["keyArn"] = .string(keyArn) }
+            }
+            return .object(summary)
+        }
     }
 
     /// The operation names of the `/v1` routes; `*` matches one path segment.
