@@ -158,7 +158,7 @@ public struct BusRoutes: Sendable {
         do {
             value = try SealedEvents.JSONValue(parsing: body)
         } catch {
-            throw GovernanceRefusal("MalformedEnvelope", "the body is not JSON")
+            throw GovernanceRefusal("MalformedEnvelope", "the body is not valid JSON: \(error)")
         }
         guard case .object(let object) = value else {
             throw GovernanceRefusal("MalformedEnvelope", "the body is not a JSON object")
