@@ -378,7 +378,7 @@ import Testing
             _ = try await transport.createTopic(TopicConfiguration(name: "kept"))
             #expect(try await transport.publish((1...3).map { event("e\($0)") }, to: "aged") == [1, 2, 3])
             _ = try await transport.publish(event("k1"), to: "kept")
-            try await eventually("the aged events expired", limit: .seconds(15)) {
+            try await eventually("the aged events expired", limit: .seconds(60)) {
                 try await transport.topic(named: "aged")?.eventCount == 0
             }
             #expect(try await transport.read(topic: "aged", from: 1, limit: 10, wait: .zero).isEmpty)

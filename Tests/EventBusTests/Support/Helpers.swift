@@ -15,7 +15,7 @@ func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async throws -> 
 /// the suite. (A guard against hangs, not a statement about speed.)
 func eventually(
     _ what: String,
-    limit: Duration = .seconds(20),
+    limit: Duration = .seconds(60),
     _ condition: () async throws -> Bool
 ) async throws {
     let clock = ContinuousClock()
