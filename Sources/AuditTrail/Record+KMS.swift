@@ -101,8 +101,9 @@ extension Record {
         var identifiers: Set<String> = []
         for resource in resources where resource.type == Resource.kmsKeyType {
             identifiers.insert(resource.arn)
-            if let range = resource.arn.range(of: ":key/") {
-                identifiers.insert(String(resource.arn[range.upperBound...]))
+            let utf8 = resource.arn.utf8
+            if let range = utf8.firstRange(of: ":key/".utf8), let id = String(utf8[range.upperBound...]) {
+                identifiers.insert(id)
             }
         }
         if let keyId = requestParameters?["keyId"]?.stringValue { identifiers.insert(keyId) }

@@ -13,6 +13,7 @@ import Synchronization
 public final class AuditNote: Sendable {
     private struct State {
         var principal: String?
+        var accessKeyId: String?
         var keyARN: String?
         var responseElements: JSONValue?
     }
@@ -21,11 +22,17 @@ public final class AuditNote: Sendable {
 
     public init() {}
 
-    public func setPrincipal(_ arn: String) { state.withLock { $0.principal = arn } }
+    public func setPrincipal(_ arn: String, accessKeyId: String) {
+        state.withLock {
+            $0.principal = arn
+            $0.accessKeyId = accessKeyId
+        }
+    }
     public func setKeyARN(_ arn: String?) { state.withLock { $0.keyARN = arn } }
     public func setResponseElements(_ value: JSONValue?) { state.withLock { $0.responseElements = value } }
 
     var principal: String? { state.withLock { $0.principal } }
+    var accessKeyId: String? { state.withLock { $0.accessKeyId } }
     var keyARN: String? { state.withLock { $0.keyARN } }
     var responseElements: JSONValue? { state.withLock { $0.responseElements } }
 }
@@ -46,6 +53,8 @@ public struct AuditRecorder: RouterMiddleware {
     let region: String
     let account: String
     let maximumBodySize: Int
+    /// `userIdentity` values by principal and access key, so a request does not parse its principal's ARN again.
+    let identities = IdentityCache()
 
     public init(sink: any AuditSink, region: String, account: String, maximumBodySize: Int) {
         self.sink = sink
@@ -108,8 +117,8 @@ public struct AuditRecorder: RouterMiddleware {
     ) -> Record {
         let (source, name, parameters) = Self.describe(request, body: body)
         let (errorCode, errorMessage) = Self.error(of: outcome)
-        let accessKeyId = Self.claimedAccessKeyID(request)
-        let identity = Self.identity(principal: note.principal, accessKeyId: accessKeyId, account: account)
+        let accessKeyId = note.accessKeyId ?? Self.claimedAccessKeyID(request)
+        let identity = identities.identity(principal: note.principal, accessKeyId: accessKeyId, account: account)
         var resources: [Resource] = []
         var keyARN = note.keyARN
         if keyARN == nil, source == .kms, let keyId = parameters?["keyId"]?.stringValue, keyId.hasPrefix("arn:") {
@@ -255,11 +264,14 @@ public struct AuditRecorder: RouterMiddleware {
         }
     }
 
-    /// The access key id in the `Authorization` header or `X-Amz-Credential` query, whether or not it verified.
+    /// The access key id in the `Authorization` header or `X-Amz-Credential` query, for a request whose signature
+    /// did not verify (a verified one names its key in the note).
     static func claimedAccessKeyID(_ request: Request) -> String? {
         let credential: Substring
-        if let header = request.headers[.authorization], let range = header.range(of: "Credential=") {
-            credential = header[range.upperBound...]
+        if let header = request.headers[.authorization] {
+            let utf8 = header.utf8
+            guard let range = utf8.firstRange(of: "Credential=".utf8) else { return nil }
+            credential = Substring(header.utf8[range.upperBound...])
         } else if let query = request.uri.queryParameters.get("X-Amz-Credential") {
             credential = Substring(query)
         } else {
@@ -292,5 +304,25 @@ public struct AuditRecorder: RouterMiddleware {
             }
         }
         return .unknown(accessKeyId: accessKeyId, accountId: principalAccount)
+    }
+}
+
+/// A bounded cache of CloudTrail `userIdentity` values by principal ARN and access key id.
+final class IdentityCache: Sendable {
+    private let entries = Mutex<[String: UserIdentity]>([:])
+    private let capacity = 10_000
+
+    func identity(principal: String?, accessKeyId: String?, account: String) -> UserIdentity {
+        guard let principal else {
+            return AuditRecorder.identity(principal: nil, accessKeyId: accessKeyId, account: account)
+        }
+        let key = principal + "\u{0}" + (accessKeyId ?? "")
+        if let cached = entries.withLock({ $0[key] }) { return cached }
+        let identity = AuditRecorder.identity(principal: principal, accessKeyId: accessKeyId, account: account)
+        entries.withLock { entries in
+            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            entries[key] = identity
+        }
+        return identity
     }
 }

@@ -98,8 +98,9 @@ public struct SigV4Authenticator: RouterMiddleware {
                 accessKeyId: verified.accessKeyId,
                 service: verified.scope.service
             )
-            context.auditNote?.setPrincipal(arn)
-            context.logger[metadataKey: "principal"] = "\(arn)"
+            context.auditNote?.setPrincipal(arn, accessKeyId: verified.accessKeyId)
+            // swift-log's stream handler renders its metadata on every change: only pay for it when debugging.
+            if context.logger.logLevel <= .debug { context.logger[metadataKey: "principal"] = "\(arn)" }
             return try await next(request, context)
         }
     }

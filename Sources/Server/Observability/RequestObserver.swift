@@ -27,8 +27,12 @@ public struct RequestObserver: RouterMiddleware {
         let operation = Self.operation(of: request)
         var context = context
         context.requestID = requestID
-        context.logger[metadataKey: "aws.request_id"] = "\(requestID)"
-        context.logger[metadataKey: "operation"] = "\(operation)"
+        // swift-log's stream handler renders its metadata on every change: below debug, the request id and the
+        // operation go only on this middleware's own line.
+        if context.logger.logLevel <= .debug {
+            context.logger[metadataKey: "aws.request_id"] = "\(requestID)"
+            context.logger[metadataKey: "operation"] = "\(operation)"
+        }
 
         var response: Response
         let outcome: String
@@ -55,6 +59,7 @@ public struct RequestObserver: RouterMiddleware {
         context.logger.info(
             "request",
             metadata: [
+                "aws.request_id": "\(requestID)", "operation": "\(operation)",
                 "outcome": "\(outcome)",
                 "http.status": "\(response.status.code)",
                 "duration_ms": "\(String(format: "%.3f", milliseconds))",

@@ -278,9 +278,9 @@ public final class SQLiteAuditStore: AuditStore, Sendable {
 
     private static func append(_ batch: [Pending], _ db: Database) throws {
         var head = ChainHead.empty
+        // Prepared once per connection: compiling it again for every transaction cost more than the inserts.
         if let row = try Row.fetchOne(
-            db,
-            sql: "SELECT sequence, hash FROM audit_record ORDER BY sequence DESC LIMIT 1"
+            db.cachedStatement(sql: "SELECT sequence, hash FROM audit_record ORDER BY sequence DESC LIMIT 1")
         ) {
             guard let hash = Self.blob(row, 1).flatMap({ ChainHash(bytes: $0) }) else {
                 throw AuditStoreError(.corrupt, "The newest audit record's stored hash is not 32 bytes.")
