@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         .executableTarget(
@@ -22,6 +23,15 @@ let package = Package(
                 .product(name: "SigV4", package: "sealed-events"),
             ],
             path: "Benchmarks/SigV4Benchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "PolicyBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "AccessControl", package: "sealed-events"),
+            ],
+            path: "Benchmarks/PolicyBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         // Not a benchmark: counts the KMS calls of 100,000 encryptions through the caching CMM.
@@ -43,6 +53,15 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        // Not a benchmark: times verify of a million-record audit trail, live and exported (scripts/bench).
+        .executableTarget(
+            name: "audit-verify-bench",
+            dependencies: [
+                .product(name: "AuditTrail", package: "sealed-events"),
+                .product(name: "Storage", package: "sealed-events"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The HTTP floor: a bare Hummingbird route that echoes its body.

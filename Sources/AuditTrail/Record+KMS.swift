@@ -101,8 +101,12 @@ extension Record {
         var identifiers: Set<String> = []
         for resource in resources where resource.type == Resource.kmsKeyType {
             identifiers.insert(resource.arn)
+            // `arn:…:key/ID`: the id after the last `/` when the resource type before it is `key` (byte scan: this
+            // runs for every record written).
             let utf8 = resource.arn.utf8
-            if let range = utf8.firstRange(of: ":key/".utf8), let id = String(utf8[range.upperBound...]) {
+            if let slash = utf8.lastIndex(of: UInt8(ascii: "/")), utf8[..<slash].reversed().starts(with: "yek:".utf8),
+                let id = String(utf8[utf8.index(after: slash)...])
+            {
                 identifiers.insert(id)
             }
         }
