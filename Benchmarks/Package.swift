@@ -64,6 +64,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Not a benchmark: the event platform's figures (seal+open through the SDK; the bus through sealed serve).
+        .executableTarget(
+            name: "event-bench",
+            dependencies: [
+                .product(name: "EncryptionSDK", package: "sealed-events"),
+                .product(name: "SealedEvents", package: "sealed-events"),
+                .product(name: "KMS", package: "sealed-events"),
+                .product(name: "SigV4", package: "sealed-events"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // The HTTP floor: a bare Hummingbird route that echoes its body.
         .executableTarget(name: "echo-server", dependencies: [.product(name: "Hummingbird", package: "hummingbird")]),
         .executableTarget(

@@ -1,0 +1,209 @@
+// The event platform's figures for scripts/bench (issues 7 and 8), printed as `key value` lines:
+//
+//   event-bench seal-open SECONDS
+//       seal+open of a 1 KiB JSON event through the SDK (Sealer/Opener, raw AES keyring, cached data keys),
+//       0x0478 and 0x0578, scope data and scope fields: events per second.
+//   event-bench bus ENDPOINT ACCESS_KEY SECRET SECONDS LABEL
+//       against a running `sealed serve` (any bus): publish throughput (one event per request, 8 concurrent
+//       publishers; batches of 100), then end-to-end latency at a fixed rate (200 events/s; a long-polling
+//       reader; publish-to-receive), p50/p99. The topic and event type are created with the credentials given
+//       (an administrator's); events are of an `internal` type, unsealed, so the figures are the bus's own.
+//
+// Bounded in time; nothing here is a test.
+import Crypto
+import EncryptionSDK
+import Foundation
+import KMS
+import SealedEvents
+import SigV4
+import Synchronization
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+func percentile(_ values: [Double], _ p: Double) -> Double {
+    guard !values.isEmpty else { return .nan }
+    let sorted = values.sorted()
+    return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
+}
+
+/// A 1 KiB JSON event with a card to seal.
+func sampleData(_ index: Int) throws -> SealedEvents.JSONValue {
+    let padding = String(repeating: "x", count: 860)
+    return try SealedEvents.JSONValue(
+        parsing: #"{"orderId":"o-\#(index)","amount":12.50,"currency":"EUR","card":{"number":"4111111111111111","holder":"Ada Lovelace","expiry":"12/29"},"notes":"\#(padding)"}"#
+    )
+}
+
+/// Shared results of concurrent tasks.
+final class Shared<Value: Sendable>: Sendable {
+    let value: Mutex<Value>
+    init(_ initial: Value) { value = Mutex(initial) }
+}
+
+func sealOpen(seconds budget: Double) async throws {
+    let key = SymmetricKey(size: .bits256)
+    let keyring = try RawAESKeyring(keyNamespace: "bench", keyName: "k", wrappingKey: key)
+    let keyArn = SealedMessage.rawKeyIdentifier(namespace: "bench", name: "k")
+    for suite in [AlgorithmSuite.aes256GCMHKDFSHA512Committing, .aes256GCMHKDFSHA512CommittingECDSAP384] {
+        for scope in ["data", "fields"] {
+            let descriptor = EventTypeDescriptor(
+                name: "bench.card.captured",
+                domain: "bench",
+                classification: .restricted,
+                keyArn: keyArn,
+                algorithmSuite: suite,
+                sealing: scope == "data" ? .data : .fields([try JSONPointer("/card/number"), try JSONPointer("/card/holder")])
+            )
+            let sealer = try Sealer(keyring: keyring)
+            let opener = try Opener(keyring: keyring)
+            let data = try sampleData(0)
+            var count = 0
+            let clock = ContinuousClock()
+            let start = clock.now
+            while seconds(clock.now - start) < budget {
+                let event = Envelope(
+                    metaData: MetaData(eventId: Sealer.makeEventId(), eventType: descriptor.name, domain: "bench", source: "bench"),
+                    data: data
+                )
+                let sealed = try await sealer.seal(event, as: descriptor)
+                let opened = try await opener.open(sealed, as: descriptor)
+                precondition(opened.data == data)
+                count += 1
+            }
+            let elapsed = seconds(clock.now - start)
+            print("seal_open_\(suite.description)_\(scope)_per_second \(Int(Double(count) / elapsed))")
+            print("seal_open_\(suite.description)_\(scope)_microseconds \(String(format: "%.1f", elapsed / Double(count) * 1e6))")
+        }
+    }
+}
+
+func bus(endpoint: URL, credentials: Credentials, budget: Double, label: String) async throws {
+    let client = try PlatformClient(
+        endpoint: endpoint,
+        region: "us-east-1",
+        credentialProvider: StaticCredentialProvider(credentials)
+    )
+    let tag = String(UUID().uuidString.prefix(6)).lowercased()
+    let team = "bench-\(tag)"
+    let domain = "b\(tag)"
+    let type = "\(domain).load.tick"
+    let topic = "bench-\(tag)"
+    _ = try await client.call("POST", ["iam", "teams"], body: ["TeamName": team])
+    _ = try await client.call("POST", ["catalog", "domains"], body: ["Domain": domain, "Owner": team])
+    _ = try await client.call(
+        "POST",
+        ["catalog", "event-types"],
+        body: ["EventType": type, "Domain": domain, "Classification": "internal"]
+    )
+    _ = try await client.call("POST", ["topics"], body: ["Name": topic])
+    let padding = String(repeating: "x", count: 800)
+    let event: @Sendable (String, Double) -> String = { id, sentAt in
+        #"{"metaData":{"eventId":"\#(id)","eventType":"\#(type)","domain":"\#(domain)","source":"bench"},"data":{"sentAt":\#(sentAt),"padding":"\#(padding)"}}"#
+    }
+    let clock = ContinuousClock()
+
+    // Single publishes, 8 concurrent publishers.
+    let latencies = Shared<[Double]>([])
+    let start = clock.now
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for worker in 0..<8 {
+            group.addTask {
+                var index = 0
+                while seconds(clock.now - start) < budget {
+                    let begin = clock.now
+                    _ = try await client.call("POST", ["topics", topic, "events"], json: Array(event("s\(worker)-\(index)", 0).utf8))
+                    let took = seconds(clock.now - begin)
+                    latencies.value.withLock { $0.append(took) }
+                    index += 1
+                }
+            }
+        }
+        try await group.waitForAll()
+    }
+    let single = latencies.value.withLock { $0 }
+    let singleElapsed = seconds(clock.now - start)
+    print("\(label)_publish_single_per_second \(Int(Double(single.count) / singleElapsed))")
+    print("\(label)_publish_single_p50_ms \(String(format: "%.2f", percentile(single, 0.5) * 1000))")
+    print("\(label)_publish_single_p99_ms \(String(format: "%.2f", percentile(single, 0.99) * 1000))")
+
+    // Batches of 100, 2 concurrent publishers.
+    let batchCount = Shared(0)
+    let batchStart = clock.now
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for worker in 0..<2 {
+            group.addTask {
+                var index = 0
+                while seconds(clock.now - batchStart) < budget {
+                    let events = (0..<100).map { event("b\(worker)-\(index)-\($0)", 0) }.joined(separator: ",")
+                    _ = try await client.call("POST", ["topics", topic, "events"], json: Array(#"{"Events":[\#(events)]}"#.utf8))
+                    batchCount.value.withLock { $0 += 100 }
+                    index += 1
+                }
+            }
+        }
+        try await group.waitForAll()
+    }
+    print("\(label)_publish_batched_per_second \(Int(Double(batchCount.value.withLock { $0 }) / seconds(clock.now - batchStart)))")
+
+    // End-to-end latency at 200 events/s: a long-polling reader from the current end of the topic.
+    let info = try await client.call("GET", ["topics", topic])
+    let from = ((info["LastOffset"] as? NSNumber)?.uint64Value ?? 0) + 1
+    let wall: @Sendable () -> Double = { Date().timeIntervalSince1970 }
+    let rate = 200.0
+    let total = Int(rate * min(budget, 5))
+    let received = Shared<[Double]>([])
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask {
+            var next = from
+            while received.value.withLock({ $0.count }) < total {
+                let data = try await client.raw(
+                    "GET",
+                    ["topics", topic, "events"],
+                    query: [("from", "\(next)"), ("limit", "1000"), ("wait", "5")]
+                )
+                let now = wall()
+                guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+                    let events = object["Events"] as? [[String: Any]]
+                else { continue }
+                for item in events {
+                    if let offset = (item["Offset"] as? NSNumber)?.uint64Value { next = offset + 1 }
+                    if let sent = ((item["Event"] as? [String: Any])?["data"] as? [String: Any])?["sentAt"] as? Double, sent > 0 {
+                        received.value.withLock { $0.append(now - sent) }
+                    }
+                }
+            }
+        }
+        group.addTask {
+            let interval = Duration.seconds(1 / rate)
+            var due = clock.now
+            for index in 0..<total {
+                try await clock.sleep(until: due)
+                _ = try await client.call("POST", ["topics", topic, "events"], json: Array(event("l-\(index)", wall()).utf8))
+                due = due.advanced(by: interval)
+            }
+        }
+        try await group.waitForAll()
+    }
+    let endToEnd = received.value.withLock { $0 }
+    print("\(label)_end_to_end_rate_per_second \(Int(rate))")
+    print("\(label)_end_to_end_p50_ms \(String(format: "%.2f", percentile(endToEnd, 0.5) * 1000))")
+    print("\(label)_end_to_end_p99_ms \(String(format: "%.2f", percentile(endToEnd, 0.99) * 1000))")
+}
+
+let arguments = CommandLine.arguments
+switch arguments.dropFirst().first {
+case "seal-open":
+    try await sealOpen(seconds: Double(arguments.dropFirst(2).first ?? "2") ?? 2)
+case "bus" where arguments.count == 7:
+    try await bus(
+        endpoint: URL(string: arguments[2])!,
+        credentials: Credentials(accessKeyId: arguments[3], secretAccessKey: arguments[4]),
+        budget: Double(arguments[5]) ?? 3,
+        label: arguments[6]
+    )
+default:
+    FileHandle.standardError.write(Data("usage: event-bench seal-open SECONDS | bus ENDPOINT KEY SECRET SECONDS LABEL\n".utf8))
+    exit(2)
+}
