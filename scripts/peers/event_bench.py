@@ -60,7 +60,9 @@ def main():
             envelope = {"metaData": {"eventId": event_id}, "data": base64.b64encode(ciphertext).decode()}
             opened, header = client.decrypt(source=base64.b64decode(envelope["data"]), materials_manager=manager)
             payload = json.loads(opened)
-            assert payload["eventId"] == envelope["metaData"]["eventId"] and payload["data"] == original
+            assert payload["eventId"] == envelope["metaData"]["eventId"]
+            if count == 0:
+                assert payload["data"] == original  # once, as the Swift benchmark does
             assert all(header.encryption_context.get(k) == v for k, v in CONTEXT.items())
             count += 1
         elapsed = time.perf_counter() - start

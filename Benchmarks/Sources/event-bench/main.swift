@@ -69,7 +69,9 @@ func sealOpen(seconds budget: Double) async throws {
                 )
                 let sealed = try await sealer.seal(event, as: descriptor)
                 let opened = try await opener.open(sealed, as: descriptor)
-                precondition(opened.data == data)
+                // The opener checked the binding; the data's equality is checked once (comparing 1 KiB of JSON
+                // values is the benchmark's work, not the SDK's).
+                if count == 0 { precondition(opened.data == data) }
                 count += 1
             }
             let elapsed = seconds(clock.now - start)
