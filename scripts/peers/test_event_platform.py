@@ -318,6 +318,32 @@ def test_sealed_consume_shows_the_same_events(platform, events):
         assert sealed_part in line and events[offset]["metaData"]["eventId"] in line
 
 
+def test_the_server_sent_event_stream_delivers_the_events_in_order(platform, events):
+    """`GET /v1/topics/T/stream?from=2`: one server-sent event per stored event (`id:` its offset, `data:` the envelope
+    as stored), in order, from the offset asked for; the test reads what it expects and hangs up."""
+    request = AWSRequest(method="GET",
+                         url=f"{ENDPOINT}/v1/topics/{urllib.parse.quote(platform.topic, safe='')}/stream?from=2")
+    SigV4Auth(Credentials(*platform.consumer["keys"]), "sealed", REGION).add_auth(request)
+    prepared = request.prepare()
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    expected = [offset for offset in sorted(events) if offset >= 2]
+    received = []
+    with opener.open(urllib.request.Request(prepared.url, headers=dict(prepared.headers), method="GET"),
+                     timeout=30) as response:
+        assert response.headers["Content-Type"].startswith("text/event-stream")
+        offset = None
+        while len(received) < len(expected):
+            line = response.readline().decode("utf-8").rstrip("\n")
+            if line.startswith("id: "):
+                offset = int(line[4:])
+            elif line.startswith("data: "):
+                received.append((offset, peer.loads(line[6:])))
+    assert [offset for offset, _ in received] == expected
+    for offset, envelope in received:
+        assert envelope["metaData"]["eventId"] == events[offset]["metaData"]["eventId"]
+        assert peer.dumps(envelope) == peer.dumps(events[offset])
+
+
 def test_a_revoked_consumer_can_no_longer_assume_the_role(platform, sessions):
     # Runs last: it revokes the `refunded` grant the other tests used.
     requests = sealed(ADMIN, "access", "matrix")["Grants"]
