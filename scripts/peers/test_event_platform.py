@@ -33,16 +33,6 @@ from aws_cryptographic_material_providers.mpl.models import CreateAwsKmsKeyringI
 from aws_encryption_sdk.exceptions import AWSEncryptionSDKClientError  # noqa: E402
 from test_access_story import ADMIN, ENDPOINT, REGION, client, error_code, sealed  # noqa: E402
 
-# The peer's `keyring(spec)` knows raw AES keys only; a spec {"type": "aws-kms", "keyring": K} hands it an MPL AWS
-# KMS keyring built here, so `open_envelope` runs unchanged with a KMS-backed consumer.
-_raw_keyring = peer.keyring
-
-
-def _keyring(spec):
-    return spec["keyring"] if spec.get("type") == "aws-kms" else _raw_keyring(spec)
-
-
-peer.keyring = _keyring
 
 # One event per (event type, data): the JSON exactly as the producer gave it (compact, so the opened data's
 # serialization must equal it byte for byte: member order and number spelling included).
@@ -112,7 +102,7 @@ class Platform:
         kms = client("kms", session[:2], session[2])
         keyring = peer.MPL.create_aws_kms_keyring(input=CreateAwsKmsKeyringInput(kms_key_id=self.key_arn,
                                                                                   kms_client=kms))
-        return {"type": "aws-kms", "keyring": keyring}
+        return {"type": "keyring", "keyring": keyring}
 
 
 def read_events(topic, credentials, start=1):
@@ -170,7 +160,7 @@ def test_before_approval_the_consumer_reads_metadata_but_cannot_assume_a_reader_
         assert error_code(refused) == "AccessDenied"
         assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
     # Its own credentials do not open an event either: KMS refuses the Decrypt (no plaintext comes back).
-    own = {"type": "aws-kms", "keyring": peer.MPL.create_aws_kms_keyring(input=CreateAwsKmsKeyringInput(
+    own = {"type": "keyring", "keyring": peer.MPL.create_aws_kms_keyring(input=CreateAwsKmsKeyringInput(
         kms_key_id=platform.key_arn, kms_client=client("kms", platform.consumer["keys"])))}
     offset = platform.published[0][0]
     with pytest.raises(Exception) as denied:

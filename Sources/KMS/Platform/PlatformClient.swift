@@ -73,20 +73,38 @@ public struct PlatformClient: Sendable {
         query: [(String, String)] = [],
         json body: [UInt8]?
     ) async throws -> [String: Any] {
+        let data = try await send(method, segments, query: query, json: body)
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ClientError(.malformedResponse, "the platform answered something other than a JSON object")
+        }
+        return object
+    }
+
+    /// Sends `method` to `/v1/<path>` and returns the answer's bytes as they are (exports are verified byte for
+    /// byte; event lists keep their exact JSON).
+    public func raw(_ method: String, _ segments: [String], query: [(String, String)] = []) async throws -> Data {
+        try await send(method, segments, query: query, json: nil)
+    }
+
+    /// One signed request; an error answer becomes a ``PlatformError`` with its `__type` and `message`.
+    private func send(
+        _ method: String,
+        _ segments: [String],
+        query: [(String, String)],
+        json body: [UInt8]?
+    )
+        async throws -> Data
+    {
         let path = base + "/v1/" + segments.map(Self.encode).joined(separator: "/")
         let queryString = query.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&")
-        var bytes: [UInt8] = []
         var headers: [(name: String, value: String)] = [(name: "Accept", value: "application/json")]
-        if let body {
-            bytes = body
-            headers.append((name: "Content-Type", value: "application/json"))
-        }
-        let data: Data = try await transport.send(
+        if body != nil { headers.append((name: "Content-Type", value: "application/json")) }
+        return try await transport.send(
             operation: "\(method) \(segments.first ?? "")",
             method: method,
             path: path,
             query: queryString,
-            body: bytes,
+            body: body ?? [],
             headers: headers
         ) { response in
             let data = Data(response.body)
@@ -95,35 +113,6 @@ public struct PlatformClient: Sendable {
                 throw PlatformError(
                     code: object?["__type"] as? String ?? "HTTP\(response.status)",
                     message: object?["message"] as? String ?? String(decoding: data.prefix(200), as: UTF8.self),
-                    statusCode: response.status
-                )
-            }
-            return data
-        }
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw ClientError(.malformedResponse, "the platform answered something other than a JSON object")
-        }
-        return object
-    }
-
-    /// Sends a `GET` to `/v1/<path>` and returns the answer's bytes as they are (exports are verified byte for byte).
-    public func raw(_ method: String, _ segments: [String], query: [(String, String)] = []) async throws -> Data {
-        let path = base + "/v1/" + segments.map(Self.encode).joined(separator: "/")
-        let queryString = query.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&")
-        return try await transport.send(
-            operation: "\(method) \(segments.first ?? "")",
-            method: method,
-            path: path,
-            query: queryString,
-            body: [],
-            headers: []
-        ) { response in
-            let data = Data(response.body)
-            guard (200..<300).contains(response.status) else {
-                let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
-                throw PlatformError(
-                    code: object?["__type"] as? String ?? "HTTP\(response.status)",
-                    message: object?["message"] as? String ?? "",
                     statusCode: response.status
                 )
             }

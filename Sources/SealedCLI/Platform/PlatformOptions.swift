@@ -77,31 +77,28 @@ struct PlatformOptions: ParsableArguments {
 
     /// Calls the API with a body given as exact JSON bytes.
     func call(_ method: String, _ segments: [String], json: [UInt8]) async throws -> [String: Any] {
-        do {
-            return try await client().call(method, segments, json: json)
-        } catch let error as PlatformError {
-            throw CLIError("\(error.code): \(error.message)")
-        }
+        try await oneLineErrors { try await client().call(method, segments, json: json) }
     }
 
-    /// Calls the API and returns the answer's bytes, turning its errors into one-line CLI errors.
+    /// Calls the API and returns the answer's bytes.
     func raw(_ method: String, _ segments: [String], query: [(String, String)] = []) async throws -> Data {
-        do {
-            return try await client().raw(method, segments, query: query)
-        } catch let error as PlatformError {
-            throw CLIError("\(error.code): \(error.message)")
-        }
+        try await oneLineErrors { try await client().raw(method, segments, query: query) }
     }
 
-    /// Calls the API, turning its errors into one-line CLI errors.
+    /// Calls the API.
     func call(
         _ method: String,
         _ segments: [String],
         query: [(String, String)] = [],
         body: [String: any Sendable]? = nil
     ) async throws -> [String: Any] {
+        try await oneLineErrors { try await client().call(method, segments, query: query, body: body) }
+    }
+
+    /// The API's and the transport's errors as one-line CLI errors (`Code: message`).
+    private func oneLineErrors<T>(_ body: () async throws -> T) async throws -> T {
         do {
-            return try await client().call(method, segments, query: query, body: body)
+            return try await body()
         } catch let error as PlatformError {
             throw CLIError("\(error.code): \(error.message)")
         } catch let error as ClientError {

@@ -68,10 +68,9 @@ public struct BusRoutes: Sendable {
         topics.post(":topic/events") { request, context in
             let topic = try context.parameter("topic")
             let body = try await request.body.collect(upTo: .max)
-            let payloads = try Self.envelopes(in: Array(body.readableBytesView))
             var events: [OutgoingEvent] = []
-            for payload in payloads {
-                let id = try await governor.admit(payload)
+            for (payload, value) in try Self.envelopes(in: Array(body.readableBytesView)) {
+                let id = try await governor.admit(size: payload.count, value: value)
                 events.append(OutgoingEvent(eventID: id, payload: payload))
             }
             let offsets = try await transport.publish(events, to: topic)
@@ -151,9 +150,10 @@ public struct BusRoutes: Sendable {
         }
     }
 
-    /// The envelopes of a publish body: one envelope object, or `{"Events": [...]}`; each kept as its exact bytes
-    /// when it is the whole body, re-serialized (unknown members kept) when it came in a batch.
-    static func envelopes(in body: [UInt8]) throws -> [[UInt8]] {
+    /// The envelopes of a publish body, parsed once: one envelope object, or `{"Events": [...]}`; each with the
+    /// bytes to store — its exact bytes when it is the whole body, re-serialized (unknown members kept) when it came
+    /// in a batch — and its parsed value for governance.
+    static func envelopes(in body: [UInt8]) throws -> [(bytes: [UInt8], value: SealedEvents.JSONValue)] {
         let value: SealedEvents.JSONValue
         do {
             value = try SealedEvents.JSONValue(parsing: body)
@@ -163,11 +163,11 @@ public struct BusRoutes: Sendable {
         guard case .object(let object) = value else {
             throw GovernanceRefusal("MalformedEnvelope", "the body is not a JSON object")
         }
-        if object["metaData"] != nil { return [body] }
+        if object["metaData"] != nil { return [(body, value)] }
         guard case .array(let items)? = object["Events"], !items.isEmpty, items.count <= 1000 else {
             throw GovernanceRefusal("MalformedEnvelope", "publish one envelope, or {\"Events\": [1 to 1000 envelopes]}")
         }
-        return items.map { $0.serialized() }
+        return items.map { ($0.serialized(), $0) }
     }
 
     static func limits(_ parameters: FlatDictionary<Substring, Substring>) -> (Int, Duration) {
@@ -182,10 +182,9 @@ public struct BusRoutes: Sendable {
         var buffer = ByteBuffer(string: #"{"Events":["#)
         for (index, event) in events.enumerated() {
             if index > 0 { buffer.writeString(",") }
-            let id = String(decoding: (try? JSONEncoder().encode(event.eventID)) ?? Data(), as: UTF8.self)
-            buffer.writeString(
-                #"{"Offset":\#(event.offset),"EventId":\#(id),"PublishTime":"\#(event.publishTime.formatted(.iso8601))","Event":"#
-            )
+            buffer.writeString(#"{"Offset":\#(event.offset),"EventId":"#)
+            buffer.writeBytes(SealedEvents.JSONValue.string(event.eventID).serialized())
+            buffer.writeString(#","PublishTime":"\#(event.publishTime.formatted(.iso8601))","Event":"#)
             buffer.writeBytes(event.payload)
             buffer.writeString("}")
         }

@@ -34,16 +34,20 @@ public struct PublishGovernor: Sendable {
     }
 
     /// The event id of an envelope the bus may take, or the refusal.
-    public func admit(_ payload: [UInt8]) async throws(GovernanceRefusal) -> String {
-        guard payload.count <= maximumEventBytes else {
+    ///
+    /// - Parameters:
+    ///   - size: The envelope's size in bytes, as it will be stored.
+    ///   - value: The envelope, already parsed (the publish route parses the body once).
+    public func admit(size: Int, value: JSONValue) async throws(GovernanceRefusal) -> String {
+        guard size <= maximumEventBytes else {
             throw GovernanceRefusal(
                 "EventTooLarge",
-                "the event is \(payload.count) bytes; the bus takes at most \(maximumEventBytes)"
+                "the event is \(size) bytes; the bus takes at most \(maximumEventBytes)"
             )
         }
         let envelope: Envelope
         do {
-            envelope = try Envelope(json: payload)
+            envelope = try Envelope(jsonValue: value)
         } catch {
             throw GovernanceRefusal("MalformedEnvelope", "not a Sealed Events envelope: \(error)")
         }
@@ -86,9 +90,7 @@ public struct PublishGovernor: Sendable {
             classification: SealedEvents.Classification(rawValue: type.classification.rawValue) ?? .restricted,
             regulations: type.regulations,
             keyArn: keyARN,
-            algorithmSuite: type.algorithmSuite == "0x0478"
-                ? .aes256GCMHKDFSHA512Committing
-                : .aes256GCMHKDFSHA512CommittingECDSAP384,
+            algorithmSuite: AlgorithmSuite(type.algorithmSuite) ?? .aes256GCMHKDFSHA512CommittingECDSAP384,
             sealing: pointers.isEmpty ? .data : .fields(pointers),
             readerRoleArn: type.readerRoleARN
         )
