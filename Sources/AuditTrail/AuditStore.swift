@@ -46,7 +46,8 @@ public protocol AuditStore: AuditSink, AuditReader, DigestStore {}
 
 /// A filter over audit records; every criterion that is set must match.
 public struct AuditQuery: Sendable, Hashable {
-    /// A key id or key ARN (matched against ``Record/keyIdentifiers``).
+    /// A key id, key ARN, alias name or alias ARN (matched against ``Record/keyIdentifiers``; a key's ARN and its id
+    /// find the same records).
     public var key: String?
     /// A principal ARN: `userIdentity.arn` or, for role sessions, the issuing role's ARN.
     public var principalARN: String?
@@ -91,7 +92,7 @@ public struct AuditQuery: Sendable, Hashable {
     public func matches(_ stored: StoredRecord) -> Bool {
         let record = stored.record
         if stored.sequence <= afterSequence { return false }
-        if let key, !record.keyIdentifiers.contains(key) { return false }
+        if let key, !record.keyIdentifiers.contains(Record.keyIdentifier(key)) { return false }
         if let principalARN, !record.principalARNs.contains(principalARN) { return false }
         if let eventType, record.contextEventType != eventType { return false }
         if let eventName, record.eventName != eventName { return false }

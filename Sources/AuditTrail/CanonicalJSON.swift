@@ -56,19 +56,32 @@ public enum CanonicalJSON {
             }
             output.append(UInt8(ascii: "]"))
         case .object(let members):
-            writeObject(members.map { ($0.key, $0.value) }, to: &output)
+            writeObject(members, to: &output)
         }
     }
 
     /// Writes an object whose members are given as a list (keys must be unique); sorts them canonically.
     static func writeObject(_ members: [(String, JSONValue)], to output: inout [UInt8]) {
-        let sorted = members.map { (Array($0.0.utf8), $0.1) }.sorted { $0.0.lexicographicallyPrecedes($1.0) }
+        let sorted = members.sorted { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
         output.append(UInt8(ascii: "{"))
         for (index, member) in sorted.enumerated() {
             if index > 0 { output.append(UInt8(ascii: ",")) }
-            writeString(utf8: member.0, to: &output)
+            writeString(member.0, to: &output)
             output.append(UInt8(ascii: ":"))
             write(member.1, to: &output)
+        }
+        output.append(UInt8(ascii: "}"))
+    }
+
+    /// Writes an object's members sorted canonically.
+    static func writeObject(_ members: [String: JSONValue], to output: inout [UInt8]) {
+        let sorted = members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        output.append(UInt8(ascii: "{"))
+        for (index, member) in sorted.enumerated() {
+            if index > 0 { output.append(UInt8(ascii: ",")) }
+            writeString(member.key, to: &output)
+            output.append(UInt8(ascii: ":"))
+            write(member.value, to: &output)
         }
         output.append(UInt8(ascii: "}"))
     }
@@ -94,24 +107,30 @@ public enum CanonicalJSON {
         text.withUTF8 { bytes in writeString(utf8: bytes, to: &output) }
     }
 
-    static func writeString(utf8 bytes: some Collection<UInt8>, to output: inout [UInt8]) {
+    /// Writes a string: runs of bytes that need no escape are copied whole (records are mostly such runs).
+    static func writeString(utf8 bytes: UnsafeBufferPointer<UInt8>, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
-        for byte in bytes {
+        var runStart = 0
+        for (index, byte) in bytes.enumerated()
+        where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+            runStart = index + 1
+            output.append(UInt8(ascii: "\\"))
             switch byte {
-            case UInt8(ascii: "\""): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0x08: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
-            case 0x09: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0x0A: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0C: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
-            case 0x0D: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x00..<0x20:
-                output.append(contentsOf: Array("\\u00".utf8))
-                output.append(hexDigits[Int(byte >> 4)])
-                output.append(hexDigits[Int(byte & 0x0F)])
-            default: output.append(byte)
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): output.append(byte)
+            case 0x08: output.append(UInt8(ascii: "b"))
+            case 0x09: output.append(UInt8(ascii: "t"))
+            case 0x0A: output.append(UInt8(ascii: "n"))
+            case 0x0C: output.append(UInt8(ascii: "f"))
+            case 0x0D: output.append(UInt8(ascii: "r"))
+            default:
+                output.append(contentsOf: [
+                    UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hexDigits[Int(byte >> 4)],
+                    hexDigits[Int(byte & 0x0F)],
+                ])
             }
         }
+        output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
         output.append(UInt8(ascii: "\""))
     }
 
@@ -132,6 +151,54 @@ public enum CanonicalJSON {
             parser.skipWhitespace()
             guard parser.isAtEnd else { throw parser.failure("trailing bytes after the JSON value") }
             return value
+        }
+    }
+}
+
+extension CanonicalJSON {
+    /// Parses a JSON object, building only the members `keep` accepts and skipping the others (their syntax is still
+    /// checked), so a large member that is not wanted — a ciphertext, a plaintext — costs no allocation.
+    ///
+    /// - Throws: ``AuditError`` `malformedRecord` when `bytes` is not one JSON object, as ``parse(_:)`` would.
+    public static func parseObject(
+        _ bytes: some ContiguousBytes,
+        keeping keep: (String) -> Bool
+    ) throws -> [String: JSONValue] {
+        try bytes.withUnsafeBytes { buffer in
+            var parser = JSONParser(buffer)
+            parser.skipWhitespace()
+            try parser.expect(UInt8(ascii: "{"))
+            var members: [String: JSONValue] = [:]
+            parser.skipWhitespace()
+            if parser.peek() == UInt8(ascii: "}") {
+                parser.position += 1
+            } else {
+                while true {
+                    parser.skipWhitespace()
+                    let key = try parser.parseString()
+                    parser.skipWhitespace()
+                    try parser.expect(UInt8(ascii: ":"))
+                    parser.skipWhitespace()
+                    if keep(key) {
+                        let value = try parser.parseValue(depth: 1)
+                        guard members.updateValue(value, forKey: key) == nil else {
+                            throw parser.failure("duplicate key")
+                        }
+                    } else {
+                        try parser.skipValue(depth: 1)
+                    }
+                    parser.skipWhitespace()
+                    if parser.peek() == UInt8(ascii: ",") {
+                        parser.position += 1
+                        continue
+                    }
+                    try parser.expect(UInt8(ascii: "}"))
+                    break
+                }
+            }
+            parser.skipWhitespace()
+            guard parser.isAtEnd else { throw parser.failure("trailing bytes after the JSON value") }
+            return members
         }
     }
 }

@@ -72,11 +72,16 @@ public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
     public var hex: String {
         var output: [UInt8] = []
         output.reserveCapacity(64)
+        appendHex(to: &output)
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Appends the 64 lower-case hex digits to `output`.
+    func appendHex(to output: inout [UInt8]) {
         for index in 0..<32 {
             output.append(CanonicalJSON.hexDigits[Int(storage[index] >> 4)])
             output.append(CanonicalJSON.hexDigits[Int(storage[index] & 0x0F)])
         }
-        return String(decoding: output, as: UTF8.self)
     }
 
     public var description: String { hex }
@@ -158,57 +163,72 @@ public enum ChainedRecordEncoder {
 
     /// A record with its members already encoded, waiting for its place in the chain.
     public struct Prepared: Sendable {
-        /// The record's members: UTF-8 key and canonical value bytes, sorted by key.
-        let members: [(key: [UInt8], value: [UInt8])]
-        let estimatedSize: Int
+        /// The record's members as canonical `"key":value` text, sorted by key and separated by commas, in three
+        /// parts: the members that sort before `previousHash`, those between it and `sequenceNumber`, and those after.
+        let bytes: [UInt8]
+        /// Where the first part ends and the second begins.
+        let firstSplit: Int
+        /// Where the second part ends and the third begins.
+        let secondSplit: Int
     }
+
+    private static let previousHashMember = Array("\"\(previousHashKey)\":\"".utf8)
+    private static let sequenceMember = Array("\"\(sequenceKey)\":".utf8)
 
     /// Encodes a record's members.
     public static func prepare(_ record: Record) -> Prepared {
-        var members: [(key: [UInt8], value: [UInt8])] = []
-        var size = 64
-        for (key, value) in record.members {
-            let keyBytes = Array(key.utf8)
-            let valueBytes = CanonicalJSON.encode(value)
-            size += keyBytes.count + valueBytes.count + 4
-            members.append((keyBytes, valueBytes))
+        let members = record.members.sorted { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(1024)
+        var splits: [Int] = []
+        var partIsEmpty = true
+        for (key, value) in members {
+            // Close the parts that end before this key (each chain member's key ends one).
+            while splits.count < 2
+                && !key.utf8.lexicographicallyPrecedes(splits.isEmpty ? previousHashKey.utf8 : sequenceKey.utf8)
+            {
+                splits.append(bytes.count)
+                partIsEmpty = true
+            }
+            if !partIsEmpty { bytes.append(UInt8(ascii: ",")) }
+            partIsEmpty = false
+            CanonicalJSON.writeString(key, to: &bytes)
+            bytes.append(UInt8(ascii: ":"))
+            CanonicalJSON.write(value, to: &bytes)
         }
-        members.sort { $0.key.lexicographicallyPrecedes($1.key) }
-        return Prepared(members: members, estimatedSize: size + 64)
+        while splits.count < 2 { splits.append(bytes.count) }
+        return Prepared(bytes: bytes, firstSplit: splits[0], secondSplit: splits[1])
     }
 
     /// The canonical bytes of a prepared record at `sequence` after a record whose hash is `previousHash`.
     public static func canonicalBytes(of prepared: Prepared, sequence: Int64, previousHash: ChainHash) -> [UInt8] {
-        var chainMembers: [(key: [UInt8], value: [UInt8])] = [
-            (Array(previousHashKey.utf8), Array("\"\(previousHash.hex)\"".utf8)),
-            (Array(sequenceKey.utf8), Array(String(sequence).utf8)),
-        ]
-        chainMembers.sort { $0.key.lexicographicallyPrecedes($1.key) }
         var output: [UInt8] = []
-        output.reserveCapacity(prepared.estimatedSize)
-        output.append(UInt8(ascii: "{"))
-        var recordIndex = 0
-        var chainIndex = 0
-        var first = true
-        while recordIndex < prepared.members.count || chainIndex < chainMembers.count {
-            let member: (key: [UInt8], value: [UInt8])
-            if chainIndex < chainMembers.count
-                && (recordIndex == prepared.members.count
-                    || chainMembers[chainIndex].key.lexicographicallyPrecedes(prepared.members[recordIndex].key))
-            {
-                member = chainMembers[chainIndex]
-                chainIndex += 1
-            } else {
-                member = prepared.members[recordIndex]
-                recordIndex += 1
+        output.reserveCapacity(prepared.bytes.count + 128)
+        prepared.bytes.withUnsafeBufferPointer { bytes in
+            let first = UnsafeBufferPointer(rebasing: bytes[..<prepared.firstSplit])
+            let second = UnsafeBufferPointer(rebasing: bytes[prepared.firstSplit..<prepared.secondSplit])
+            let third = UnsafeBufferPointer(rebasing: bytes[prepared.secondSplit...])
+            output.append(UInt8(ascii: "{"))
+            if !first.isEmpty {
+                output.append(contentsOf: first)
+                output.append(UInt8(ascii: ","))
             }
-            if !first { output.append(UInt8(ascii: ",")) }
-            first = false
-            CanonicalJSON.writeString(utf8: member.key, to: &output)
-            output.append(UInt8(ascii: ":"))
-            output.append(contentsOf: member.value)
+            output.append(contentsOf: previousHashMember)
+            previousHash.appendHex(to: &output)
+            output.append(UInt8(ascii: "\""))
+            if !second.isEmpty {
+                output.append(UInt8(ascii: ","))
+                output.append(contentsOf: second)
+            }
+            output.append(UInt8(ascii: ","))
+            output.append(contentsOf: sequenceMember)
+            CanonicalJSON.writeInteger(sequence, to: &output)
+            if !third.isEmpty {
+                output.append(UInt8(ascii: ","))
+                output.append(contentsOf: third)
+            }
+            output.append(UInt8(ascii: "}"))
         }
-        output.append(UInt8(ascii: "}"))
         return output
     }
 

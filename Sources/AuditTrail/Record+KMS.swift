@@ -25,6 +25,21 @@ extension Record {
     ///   gives `nil`.
     public static func kmsRequestParameters(_ request: JSONValue) -> JSONValue? {
         guard case .object(let members) = request else { return nil }
+        return loggedParameters(members)
+    }
+
+    /// CloudTrail-style request parameters of a KMS call, read from its JSON request body: as
+    /// ``kmsRequestParameters(_:)``, but the members that are not logged are only skipped, never built.
+    ///
+    /// - Returns: `nil` when `body` is not a JSON object.
+    public static func kmsRequestParameters(body: some ContiguousBytes) -> JSONValue? {
+        guard let members = try? CanonicalJSON.parseObject(body, keeping: loggedKMSRequestMembers.contains) else {
+            return nil
+        }
+        return loggedParameters(members)
+    }
+
+    private static func loggedParameters(_ members: [String: JSONValue]) -> JSONValue {
         var logged: [String: JSONValue] = [:]
         for (name, value) in members where loggedKMSRequestMembers.contains(name) {
             logged[lowerCamelCase(name)] = value
@@ -95,23 +110,27 @@ extension Record {
     /// Whether the call was refused for lack of permission.
     public var isDenial: Bool { errorCode.map(Self.denialErrorCodes.contains) ?? false }
 
-    /// The keys a record is about, as the query's key filter matches them: each KMS key resource's ARN and its key
-    /// id (the part after `key/`), and `requestParameters.keyId` as given (an id, an ARN or an alias).
+    /// The keys a record is about, as the query's key filter matches them (see ``keyIdentifier(_:)``): each KMS key
+    /// resource and `requestParameters.keyId` (an id, a key ARN, an alias name or an alias ARN).
     public var keyIdentifiers: Set<String> {
         var identifiers: Set<String> = []
         for resource in resources where resource.type == Resource.kmsKeyType {
-            identifiers.insert(resource.arn)
-            // `arn:…:key/ID`: the id after the last `/` when the resource type before it is `key` (byte scan: this
-            // runs for every record written).
-            let utf8 = resource.arn.utf8
-            if let slash = utf8.lastIndex(of: UInt8(ascii: "/")), utf8[..<slash].reversed().starts(with: "yek:".utf8),
-                let id = String(utf8[utf8.index(after: slash)...])
-            {
-                identifiers.insert(id)
-            }
+            identifiers.insert(Self.keyIdentifier(resource.arn))
         }
-        if let keyId = requestParameters?["keyId"]?.stringValue { identifiers.insert(keyId) }
+        if let keyId = requestParameters?["keyId"]?.stringValue { identifiers.insert(Self.keyIdentifier(keyId)) }
         return identifiers
+    }
+
+    /// The form in which a key is indexed and queried: a key ARN (`arn:…:key/ID`) as its key id, anything else (an
+    /// id, an alias name, an alias ARN) as given — so a query by a key's ARN or by its id finds the same records.
+    ///
+    /// A byte scan: it runs for every record written.
+    public static func keyIdentifier(_ identifier: String) -> String {
+        let utf8 = identifier.utf8
+        guard utf8.starts(with: "arn:".utf8), let slash = utf8.lastIndex(of: UInt8(ascii: "/")),
+            utf8[..<slash].reversed().starts(with: "yek:".utf8)
+        else { return identifier }
+        return String(Substring(utf8[utf8.index(after: slash)...]))
     }
 
     /// The principals a record matches in a query's principal filter: `userIdentity.arn` and, for role sessions, the

@@ -1,5 +1,6 @@
 public import AuditTrail
 import Foundation
+import KMS
 public import KeyService
 public import Logging
 public import ServiceLifecycle
@@ -52,7 +53,7 @@ public struct MaintenanceService: Service {
                         awsRegion: configuration.region,
                         userIdentity: .unknown(accountId: configuration.accountID),
                         requestParameters: .object(["keyId": .string(arn)]),
-                        requestID: UUID().uuidString.lowercased(),
+                        requestID: UUID().lowercasedString,
                         readOnly: false,
                         resources: [.kmsKey(arn: arn)],
                         eventType: .awsServiceEvent,

@@ -85,17 +85,47 @@ import Testing
         #expect(record.eventTime == Date(timeIntervalSince1970: 2_000))
     }
 
-    @Test func chainedBytesAreTheCanonicalFormOfTheRecordWithItsChainMembers() throws {
-        let record = Samples.userCall(4)
+    /// Records with few and many members, escapes, non-ASCII text and role sessions: the writer's three-part merge
+    /// must give exactly the canonical encoding of the whole object.
+    static let variedRecords: [Record] = {
+        var minimal = Samples.userCall(4)
+        minimal.requestParameters = nil
+        minimal.sourceIPAddress = nil
+        minimal.userAgent = nil
+        var escaped = Samples.decrypt(7, errorCode: "AccessDeniedException")
+        escaped.userAgent = "agent \"quoted\" \\ back\u{1}slash\ttab\nnewline ünïcödé 🔑"
+        escaped.errorMessage = "line one\r\nline two\u{8}\u{c}\u{1f}"
+        escaped.requestParameters = ["keyId": "alias/\"odd\"", "b": [1, 2.5, true, .null], "a": ["z": "y"]]
+        return [Samples.userCall(4), Samples.decrypt(1), minimal, escaped]
+    }()
+
+    @Test(arguments: variedRecords, [Int64(1), 12, 9_007_199_254_740_993])
+    func chainedBytesAreTheCanonicalFormOfTheRecordWithItsChainMembers(record: Record, sequence: Int64) throws {
         let previous = ChainHash.of(Array("previous".utf8))
-        let bytes = ChainedRecordEncoder.canonicalBytes(of: record, sequence: 12, previousHash: previous)
+        let bytes = ChainedRecordEncoder.canonicalBytes(of: record, sequence: sequence, previousHash: previous)
         guard case .object(var members) = record.jsonValue else {
             Issue.record("not an object")
             return
         }
-        members["sequenceNumber"] = 12
+        members["sequenceNumber"] = .integer(sequence)
         members["previousHash"] = .string(previous.hex)
         #expect(bytes == CanonicalJSON.encode(.object(members)))
+        #expect(try StoredRecord(canonicalBytes: bytes).record == record)
+    }
+
+    @Test(arguments: [
+        (
+            "arn:aws:kms:us-east-1:000000000000:key/6f1c0a4e-1111-4222-8333-944445555666",
+            "6f1c0a4e-1111-4222-8333-944445555666"
+        ),
+        ("6f1c0a4e-1111-4222-8333-944445555666", "6f1c0a4e-1111-4222-8333-944445555666"),
+        ("alias/payments", "alias/payments"),
+        ("arn:aws:kms:us-east-1:000000000000:alias/payments", "arn:aws:kms:us-east-1:000000000000:alias/payments"),
+        ("key/not-an-arn", "key/not-an-arn"),
+        ("", ""),
+    ])
+    func keysAreIndexedByTheirId(identifier: String, indexed: String) {
+        #expect(Record.keyIdentifier(identifier) == indexed)
     }
 
     @Test(arguments: [
@@ -112,7 +142,7 @@ import Testing
 
     @Test func derivedQueryFields() {
         let record = Samples.decrypt(1)
-        #expect(record.keyIdentifiers == [Samples.keyARN, Samples.keyID])
+        #expect(record.keyIdentifiers == [Samples.keyID])
         #expect(
             record.principalARNs == [
                 "arn:aws:sts::000000000000:assumed-role/reader-payments.card.captured/checkout",

@@ -1,9 +1,9 @@
-import Storage
 import AuditTrail
 import Crypto
 import Foundation
 import GRDB
 import Logging
+import Storage
 import Testing
 
 /// Fixtures of the SQLite audit store's tests (names chosen not to clash with the rest of `StorageTests`).
@@ -20,12 +20,13 @@ enum AuditFixtures {
         eventType: String = "payments.card.captured",
         session: String = "checkout",
         keyARN: String = keyARN,
+        requestKeyId: String? = nil,
         errorCode: String? = nil
     ) -> AuditTrail.Record {
         .kms(
             operation: "Decrypt",
             request: [
-                "KeyId": .string(keyARN), "CiphertextBlob": "AQICAHh-blob",
+                "KeyId": .string(requestKeyId ?? keyARN), "CiphertextBlob": "AQICAHh-blob",
                 "EncryptionContext": ["eventType": .string(eventType), "domain": "payments"],
             ],
             keyARN: keyARN,
@@ -181,7 +182,13 @@ enum AuditFixtures {
                         keyARN: AuditFixtures.otherKeyARN
                     )
                 case 3: record = AuditFixtures.decrypt(index, errorCode: "InvalidCiphertextException")
-                default: record = AuditFixtures.decrypt(index)
+                default:
+                    // The caller named the key by an alias name or an alias ARN.
+                    record = AuditFixtures.decrypt(
+                        index,
+                        requestKeyId: index % 10 == 4
+                            ? "alias/payments" : "arn:aws:kms:us-east-1:000000000000:alias/payments"
+                    )
                 }
                 records.append(record)
             }
@@ -195,6 +202,8 @@ enum AuditFixtures {
                 AuditQuery(key: AuditFixtures.keyID),
                 AuditQuery(key: AuditFixtures.keyARN),
                 AuditQuery(key: AuditFixtures.otherKeyARN, limit: 3),
+                AuditQuery(key: "alias/payments"),
+                AuditQuery(key: "arn:aws:kms:us-east-1:000000000000:alias/payments"),
                 AuditQuery(principalARN: "arn:aws:iam::000000000000:user/bob"),
                 AuditQuery(principalARN: "arn:aws:iam::000000000000:role/reader-orders.placed"),
                 AuditQuery(
@@ -237,12 +246,8 @@ enum AuditFixtures {
                     "SELECT sequence FROM audit_record WHERE event_type = 'x' ORDER BY sequence",
                     "audit_record_by_event_type"
                 ),
-                (
-                    "SELECT sequence FROM audit_record WHERE event_name = 'x' ORDER BY sequence",
-                    "audit_record_by_event_name"
-                ),
                 ("SELECT sequence FROM audit_record WHERE event_time >= 5", "audit_record_by_time"),
-                ("SELECT sequence FROM audit_record_key WHERE key = 'x'", "PRIMARY KEY"),
+                ("SELECT sequence FROM audit_record_key WHERE key IN ('x', 'y')", "PRIMARY KEY"),
                 (
                     "SELECT sequence FROM audit_record WHERE error_code IS NOT NULL ORDER BY sequence",
                     "audit_record_errors"

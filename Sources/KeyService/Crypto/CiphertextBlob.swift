@@ -1,5 +1,6 @@
 internal import Crypto
 public import Foundation
+import KMS
 
 /// The ciphertext blob format of the key service, version 1.
 ///
@@ -45,7 +46,7 @@ public struct CiphertextBlob: Sendable, Hashable {
                 uuidBytes[13], uuidBytes[14], uuidBytes[15]
             )
         )
-        keyID = keyUUID.uuidString.lowercased()
+        keyID = keyUUID.lowercasedString
         materialVersion = bytes[(base + 17)..<(base + 21)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         iv = bytes[(base + 21)..<(base + 33)]
         ciphertext = bytes[(base + 33)..<(bytes.endIndex - Self.tagLength)]

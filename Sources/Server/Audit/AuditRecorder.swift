@@ -138,6 +138,7 @@ public struct AuditRecorder: RouterMiddleware {
             errorCode: errorCode,
             errorMessage: errorMessage,
             requestID: context.requestID,
+            eventID: UUID().lowercasedString,
             readOnly: Self.isReadOnly(source: source, name: name, method: request.method),
             resources: resources,
             recipientAccountId: account
@@ -149,8 +150,8 @@ public struct AuditRecorder: RouterMiddleware {
         if let target = request.headers[.amzTarget] {
             let operation =
                 KMSOperation(target: target)?.rawValue ?? target.split(separator: ".").last.map(String.init) ?? target
-            let parsed = try? CanonicalJSON.parse(Array(body.readableBytesView))
-            return (.kms, operation, parsed.flatMap(Record.kmsRequestParameters))
+            let parameters = body.readableBytesView.withUnsafeBytes { Record.kmsRequestParameters(body: $0) }
+            return (.kms, operation, parameters)
         }
         if STSRoutes.isQuery(request) {
             let form = STSRoutes.parseForm(String(buffer: body))

@@ -2,6 +2,7 @@ public import AccessControl
 public import AuditTrail
 public import Foundation
 import Hummingbird
+import KMS
 import NIOCore
 
 /// The trail behind `/v1/audit` (reading it is the permission `audit:Read`, on the resource `*`):
@@ -168,7 +169,7 @@ public struct AuditedAccessEvents: AccessEventSink {
                     "requester": .string(event.request.requester),
                 ]),
                 responseElements: .object(["status": .string(event.request.status.rawValue)]),
-                requestID: UUID().uuidString.lowercased(),
+                requestID: UUID().lowercasedString,
                 readOnly: false,
                 eventType: .awsServiceEvent,
                 recipientAccountId: account

@@ -14,9 +14,11 @@ import NIOCore
 /// ``KeyService/KeyService`` with the authenticated caller and encodes its output. `KMSError`s from the service pass
 /// through unchanged.
 public struct KMSRoutes: Sendable {
-    /// Decodes a body, calls the service, encodes the output.
+    /// Decodes a body, calls the service, encodes the output; also names the key the operation used (for the audit).
     typealias Endpoint =
-        @Sendable (_ body: ByteBuffer, _ service: KeyService, _ caller: Caller) async throws -> ByteBuffer
+        @Sendable (_ body: ByteBuffer, _ service: KeyService, _ caller: Caller) async throws -> (
+            body: ByteBuffer, keyARN: String?
+        )
 
     let keyService: KeyService
     let endpoints: [KMSOperation: Endpoint]
@@ -49,20 +51,12 @@ public struct KMSRoutes: Sendable {
             account: context.principal.account
         )
         let output = try await endpoint(body, keyService, caller)
-        if let note = context.auditNote { note.setKeyARN(Self.keyARN(in: output)) }
+        if let note = context.auditNote { note.setKeyARN(output.keyARN) }
         return Response(
             status: .ok,
             headers: [.contentType: AWSJSON.contentType],
-            body: ResponseBody(byteBuffer: output)
+            body: ResponseBody(byteBuffer: output.body)
         )
-    }
-
-    /// The key ARN a KMS response names (`KeyId`, or `KeyMetadata.Arn`), for the audit record.
-    static func keyARN(in output: ByteBuffer) -> String? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(output.readableBytesView)) as? [String: Any]
-        else { return nil }
-        if let keyId = object["KeyId"] as? String, keyId.hasPrefix("arn:") { return keyId }
-        return (object["KeyMetadata"] as? [String: Any])?["Arn"] as? String
     }
 
     /// `application/x-amz-json-1.1`, with any parameters, in any case.
@@ -87,11 +81,11 @@ public struct KMSRoutes: Sendable {
         func add<Input: KMSRequest>(
             _ input: Input.Type,
             _ call: @escaping @Sendable (KeyService, Input, Caller) async throws -> Input.Response
-        ) {
+        ) where Input.Response: AuditedKMSResponse {
             table[Input.operation] = { body, service, caller in
                 let request = try KMSRoutes.decode(Input.self, from: body)
                 let response = try await call(service, request, caller)
-                return try KMSRoutes.encode(response)
+                return (try KMSRoutes.encode(response), response.auditedKeyARN)
             }
         }
         add(CreateKeyRequest.self) { try await $0.createKey($1, caller: $2) }

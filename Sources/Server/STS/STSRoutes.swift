@@ -24,7 +24,7 @@ public struct STSRoutes: Sendable {
     func handle(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         let body = try await request.body.collect(upTo: .max)
         let form = Self.parseForm(String(buffer: body))
-        let requestID = UUID().uuidString.lowercased()
+        let requestID = UUID().lowercasedString
         do {
             switch form["Action"] {
             case "AssumeRole":
@@ -140,7 +140,7 @@ struct STSErrorResponse: Error, HTTPResponseError {
     var code: String
     var message: String
     var status: HTTPResponse.Status
-    var requestID = UUID().uuidString.lowercased()
+    var requestID = UUID().lowercasedString
 
     init(code: String, message: String, status: HTTPResponse.Status) {
         self.code = code

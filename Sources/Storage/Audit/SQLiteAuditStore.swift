@@ -130,6 +130,11 @@ public final class SQLiteAuditStore: AuditStore, Sendable {
                     """
             )
         }
+        // The event-name index cost every write more than it saved the rare query by operation alone (which scans in
+        // sequence order and stops at its limit); a record indexes only the normal form of each key it names.
+        migrator.registerMigration("audit-v2-leaner-indexes") { db in
+            try db.execute(sql: "DROP INDEX audit_record_by_event_name")
+        }
         return migrator
     }
 
@@ -450,8 +455,9 @@ public final class SQLiteAuditStore: AuditStore, Sendable {
         var conditions = ["sequence > ?"]
         var arguments: [(any DatabaseValueConvertible)?] = [query.afterSequence]
         if let key = query.key {
-            conditions.append("sequence IN (SELECT sequence FROM audit_record_key WHERE key = ?)")
-            arguments.append(key)
+            // Files written before the index kept only `Record.keyIdentifier` forms also hold key ARNs.
+            conditions.append("sequence IN (SELECT sequence FROM audit_record_key WHERE key IN (?, ?))")
+            arguments.append(contentsOf: [Record.keyIdentifier(key), key])
         }
         if let principal = query.principalARN {
             conditions.append("(principal_arn = ? OR issuer_arn = ?)")

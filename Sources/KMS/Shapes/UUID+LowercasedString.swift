@@ -1,0 +1,27 @@
+public import Foundation
+
+extension UUID {
+    /// The UUID in the form KMS key ids and AWS request ids use: 36 characters, lower-case hex with dashes
+    /// (`1234abcd-12ab-34cd-56ef-1234567890ab`).
+    ///
+    /// The same text as `uuidString.lowercased()`, formatted straight from the 16 bytes: it runs several times for
+    /// every request the server answers.
+    public var lowercasedString: String {
+        withUnsafeBytes(of: uuid) { bytes in
+            String(unsafeUninitializedCapacity: 36) { output in
+                let digits: StaticString = "0123456789abcdef"
+                var index = 0
+                for (position, byte) in bytes.enumerated() {
+                    if position == 4 || position == 6 || position == 8 || position == 10 {
+                        output[index] = UInt8(ascii: "-")
+                        index += 1
+                    }
+                    output[index] = digits.utf8Start[Int(byte >> 4)]
+                    output[index + 1] = digits.utf8Start[Int(byte & 0x0F)]
+                    index += 2
+                }
+                return index
+            }
+        }
+    }
+}
