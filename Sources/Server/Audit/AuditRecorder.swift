@@ -132,7 +132,7 @@ public struct AuditRecorder: RouterMiddleware {
             awsRegion: region,
             userIdentity: identity,
             sourceIPAddress: context.sourceIP,
-            userAgent: request.headers[.userAgent],
+            userAgent: request.headers.value(of: .userAgent),
             requestParameters: parameters,
             responseElements: errorCode == nil ? note.responseElements : nil,
             errorCode: errorCode,
@@ -147,7 +147,7 @@ public struct AuditRecorder: RouterMiddleware {
 
     /// The service, the operation and the request parameters of a request.
     static func describe(_ request: Request, body: ByteBuffer) -> (EventSource, String, JSONValue?) {
-        if let target = request.headers[.amzTarget] {
+        if let target = request.headers.value(of: .amzTarget) {
             let operation =
                 KMSOperation(target: target)?.rawValue ?? target.split(separator: ".").last.map(String.init) ?? target
             let parameters = body.readableBytesView.withUnsafeBytes { Record.kmsRequestParameters(body: $0) }
@@ -269,7 +269,7 @@ public struct AuditRecorder: RouterMiddleware {
     /// did not verify (a verified one names its key in the note).
     static func claimedAccessKeyID(_ request: Request) -> String? {
         let credential: Substring
-        if let header = request.headers[.authorization] {
+        if let header = request.headers.value(of: .authorization) {
             let utf8 = header.utf8
             guard let range = utf8.firstRange(of: "Credential=".utf8) else { return nil }
             credential = Substring(header.utf8[range.upperBound...])

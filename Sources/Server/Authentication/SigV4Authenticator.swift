@@ -82,7 +82,7 @@ public struct SigV4Authenticator: RouterMiddleware {
             throw fail(
                 KMSError.rejected(
                     rejection,
-                    amzDate: request.headers[.amzDate],
+                    amzDate: request.headers.value(of: .amzDate),
                     now: now(),
                     allowedSkew: allowedClockSkew
                 )
@@ -108,7 +108,7 @@ public struct SigV4Authenticator: RouterMiddleware {
     /// Collects the body into one buffer, kept on the request, refusing more than `limit` bytes without reading them
     /// when `Content-Length` announces them.
     static func collectBody(of request: inout Request, limit: Int) async throws -> ByteBuffer {
-        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+        if let length = request.headers.value(of: .contentLength).flatMap({ Int($0) }), length > limit {
             throw KMSError.requestEntityTooLarge(limit: limit)
         }
         do {
@@ -132,7 +132,7 @@ public struct SigV4Authenticator: RouterMiddleware {
         }
         var headers: [(name: String, value: String)] = []
         headers.reserveCapacity(request.headers.count + 1)
-        if let authority = request.head.authority, request.headers[.hostHeader] == nil {
+        if let authority = request.head.authority, request.headers.value(of: .hostHeader) == nil {
             headers.append((name: "host", value: authority))
         }
         for field in request.headers {

@@ -1,3 +1,4 @@
+import struct AccessControl.CallerIdentity
 public import Hummingbird
 import KMS
 import NIOCore
@@ -55,21 +56,19 @@ public struct AuthenticatedContext: ChildRequestContext {
 /// The identity behind a verified signature.
 public struct AuthenticatedPrincipal: Sendable, Hashable {
     /// The principal's ARN (`arn:aws:iam::ACCOUNT:user/NAME`, an assumed-role session, …).
-    public var arn: String
+    public let arn: String
     /// The access key id the request was signed with.
     public var accessKeyId: String
     /// The principal's account: the fifth field of ``arn`` when it has one.
-    public var account: String? {
-        let fields = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
-        guard fields.count >= 5, !fields[4].isEmpty else { return nil }
-        return String(fields[4])
-    }
+    public let account: String?
 
     /// The service of the signature's credential scope (`kms`, `sts`, `sealed`).
     public var service: String
 
     public init(arn: String, accessKeyId: String, service: String = "kms") {
         self.arn = arn
+        let fields = CallerIdentity.arnFields(arn)
+        self.account = fields.count >= 5 && !fields[4].isEmpty ? String(fields[4]) : nil
         self.accessKeyId = accessKeyId
         self.service = service
     }

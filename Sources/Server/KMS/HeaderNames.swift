@@ -10,3 +10,16 @@ extension HTTPField.Name {
     /// `Host`, present among the fields when a client (or the router test client) sends it as a field.
     static let hostHeader = HTTPField.Name("Host")!
 }
+
+extension HTTPFields {
+    /// The value of the field named `name`, as `self[name]` reads it (repeated fields joined), without building the
+    /// joined sequence when the field appears once or not at all: a few of these run on every request.
+    func value(of name: HTTPField.Name) -> String? {
+        var found: String?
+        for field in self where field.name == name {
+            if found != nil { return self[name] }
+            found = field.value
+        }
+        return found
+    }
+}

@@ -37,10 +37,10 @@ public struct KMSRoutes: Sendable {
     }
 
     func handle(_ request: Request, context: AuthenticatedContext) async throws -> Response {
-        guard Self.isJSON11(request.headers[.contentType]) else {
+        guard Self.isJSON11(request.headers.value(of: .contentType)) else {
             throw KMSError.serialization("Content-Type must be \(AWSJSON.contentType).")
         }
-        guard let target = request.headers[.amzTarget], let operation = KMSOperation(target: target),
+        guard let target = request.headers.value(of: .amzTarget), let operation = KMSOperation(target: target),
             let endpoint = endpoints[operation]
         else { throw KMSError.unknownOperation }
         // The SigV4 middleware collected the body within the limit; this reads that buffer again.

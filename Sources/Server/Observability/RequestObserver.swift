@@ -70,7 +70,7 @@ public struct RequestObserver: RouterMiddleware {
 
     /// The metrics label of a request: its KMS operation, `health`, `metrics`, or `Unknown`.
     static func operation(of request: Request) -> String {
-        if let target = request.headers[.amzTarget] {
+        if let target = request.headers.value(of: .amzTarget) {
             if let operation = KMSOperation(target: target), KMSRoutes.table[operation] != nil {
                 return operation.rawValue
             }

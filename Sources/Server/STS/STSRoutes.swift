@@ -17,7 +17,9 @@ public struct STSRoutes: Sendable {
 
     /// Whether a `POST /` is an STS query request rather than a KMS JSON one.
     static func isQuery(_ request: Request) -> Bool {
-        guard request.headers[.amzTarget] == nil, let type = request.headers[.contentType] else { return false }
+        guard request.headers.value(of: .amzTarget) == nil, let type = request.headers.value(of: .contentType) else {
+            return false
+        }
         return type.lowercased().hasPrefix("application/x-www-form-urlencoded")
     }
 

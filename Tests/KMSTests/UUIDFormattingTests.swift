@@ -1,0 +1,20 @@
+import Foundation
+import KMS
+import Testing
+
+@Suite struct UUIDFormattingTests {
+    @Test func lowercasedStringIsFoundationsTextLowercased() {
+        var uuids = (0..<1_000).map { _ in UUID() }
+        uuids.append(UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
+        uuids.append(
+            UUID(uuid: (255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255))
+        )
+        for uuid in uuids {
+            #expect(uuid.lowercasedString == uuid.uuidString.lowercased())
+        }
+        #expect(
+            UUID(uuidString: "6F1C0A4E-1111-4222-8333-944445555666")?.lowercasedString
+                == "6f1c0a4e-1111-4222-8333-944445555666"
+        )
+    }
+}
