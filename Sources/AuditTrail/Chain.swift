@@ -177,7 +177,8 @@ public enum ChainedRecordEncoder {
 
     /// Encodes a record's members.
     public static func prepare(_ record: Record) -> Prepared {
-        let members = record.members.sorted { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
+        let members = record.members
+        assert(zip(members, members.dropFirst()).allSatisfy { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) })
         var bytes: [UInt8] = []
         bytes.reserveCapacity(1024)
         var splits: [Int] = []

@@ -41,8 +41,8 @@ extension Record {
 
     private static func loggedParameters(_ members: [String: JSONValue]) -> JSONValue {
         var logged: [String: JSONValue] = [:]
-        for (name, value) in members where loggedKMSRequestMembers.contains(name) {
-            logged[lowerCamelCase(name)] = value
+        for (name, value) in members {
+            if let cloudTrailName = cloudTrailNames[name] { logged[cloudTrailName] = value }
         }
         return .object(logged)
     }
@@ -97,10 +97,12 @@ extension Record {
         "VerifyMac", "ListKeyRotations",
     ]
 
-    private static func lowerCamelCase(_ name: String) -> String {
-        guard let first = name.first else { return name }
-        return first.lowercased() + name.dropFirst()
-    }
+    /// Each logged member's CloudTrail name (`KeyId` → `keyId`), computed once.
+    private static let cloudTrailNames: [String: String] = Dictionary(
+        uniqueKeysWithValues: loggedKMSRequestMembers.map { name in
+            (name, name.prefix(1).lowercased() + name.dropFirst())
+        }
+    )
 }
 
 extension Record {

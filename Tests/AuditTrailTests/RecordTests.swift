@@ -1,4 +1,4 @@
-import AuditTrail
+@testable import AuditTrail
 import Foundation
 import Testing
 
@@ -76,6 +76,20 @@ import Testing
         #expect(stored.hash == ChainHash.of(bytes))
         let decoded = try JSONDecoder().decode(Record.self, from: JSONEncoder().encode(record))
         #expect(decoded == record)
+    }
+
+    @Test func eventTimesAreFormattedAsFoundationFormatsThem() {
+        let style = Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "UTC")!)
+        var generator = SystemRandomNumberGenerator()
+        var seconds: [Double] = [
+            0, 59, 60, 86_399, 86_400, 951_782_400, 951_868_799, 951_868_800, 1_795_000_000.75, 4_107_542_399,
+            253_402_300_799, 253_402_300_800, -1, -86_401, 1e12,
+        ]
+        seconds += (0..<2_000).map { _ in Double(Int64.random(in: 0..<253_402_300_800, using: &generator)) }
+        for value in seconds {
+            let date = Date(timeIntervalSince1970: value)
+            #expect(Record.format(date) == date.formatted(style), "\(value)")
+        }
     }
 
     @Test func eventTimeKeepsWholeSeconds() {
