@@ -32,7 +32,7 @@ public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
     public init?(bytes: some Collection<UInt8>) {
         guard bytes.count == 32 else { return nil }
         var storage = SIMD32<UInt8>.zero
-        for (index, byte) in bytes.enumerated() { storage[index] = byte }
+        withUnsafeMutableBytes(of: &storage) { $0.copyBytes(from: bytes) }
         self.storage = storage
     }
 
