@@ -54,7 +54,7 @@ final class AuditWriteLockHolder {
             defer { try? store.close() }
             let lock = try AuditWriteLockHolder(file)
             try await withThrowingTaskGroup(of: Void.self) { group in
-                // The first writer leads and waits for the lock; the next 49 queue behind it.
+                // The first writer starts a batch, which waits for the lock; the next 49 queue behind it.
                 group.addTask { try await store.record(AuditFixtures.decrypt(1)) }
                 try await waitForAuditCondition { store.commitStatistics.transactions == 1 }
                 for index in 2...50 {

@@ -7,11 +7,12 @@ import Synchronization
 /// The audit trail in its own SQLite file (`audit.sqlite` in the server's data directory), opened as a GRDB
 /// `DatabasePool` in WAL mode.
 ///
-/// **Writes** use group commit: concurrent ``record(_:)`` calls queue their (already encoded) records; the first
-/// caller to find no writer at work becomes the leader, takes everything queued, appends it to the chain in one
-/// transaction, and hands the outcome to every caller of the batch; if more records queued meanwhile, it passes the
-/// leadership to the oldest of them. So a burst of calls costs one transaction and one `fsync`, while no call returns
-/// before the transaction holding its record committed, and every caller of a failed batch gets the error.
+/// **Writes** use group commit: concurrent ``record(_:)`` calls queue their (already encoded) records and wait; the
+/// first to find no batch being written starts one with everything queued, appended to the chain in one transaction
+/// on GRDB's writer queue. When it commits (or fails), every caller of the batch gets the outcome, and the records
+/// queued meanwhile go into the next batch, started right there on the writer queue. So a burst of calls costs one
+/// transaction and one `fsync`, while no call returns before the transaction holding its record committed, and
+/// every caller of a failed batch gets the error.
 ///
 /// **Durability.** `synchronous = FULL`: in WAL mode SQLite then syncs the WAL at every commit, so a committed record
 /// survives power loss and OS crashes. With `NORMAL` (GRDB's default for WAL) a commit is only written to the WAL,
@@ -140,31 +141,28 @@ public final class SQLiteAuditStore: AuditStore, Sendable {
 
     // MARK: Writing (group commit)
 
-    /// A record waiting for its batch.
+    /// A record waiting for its batch, with its caller.
     struct Pending: Sendable {
-        var id: UInt64
         var prepared: ChainedRecordEncoder.Prepared
         var columns: AuditIndexColumns
-    }
-
-    /// What a waiting caller learns.
-    enum Outcome: Sendable {
-        case committed
-        case failed(any Error)
-        /// The caller's record is still queued and no one is writing: it must lead the next batch.
-        case lead
+        var caller: CheckedContinuation<Result<Void, any Error>, Never>
     }
 
     struct GroupCommit {
         var queue: [Pending] = []
-        /// Whether a leader is at work (or chosen); while true, a queued record is sure to be taken.
-        var leading = false
-        var waiters: [UInt64: CheckedContinuation<Outcome, Never>] = [:]
-        /// Outcomes delivered before their caller started waiting.
-        var early: [UInt64: Outcome] = [:]
-        var nextID: UInt64 = 0
+        /// Whether a batch is being written; while true, a queued record is sure to be taken by the next batch.
+        var writing = false
         var transactions = 0
         var committedRecords = 0
+
+        /// Takes the oldest queued records, at most ``SQLiteAuditStore/maximumBatch``, for a new transaction.
+        mutating func takeBatch() -> [Pending] {
+            transactions += 1
+            let count = min(queue.count, SQLiteAuditStore.maximumBatch)
+            let batch = Array(queue.prefix(count))
+            queue.removeFirst(count)
+            return batch
+        }
     }
 
     /// How the group commit went so far.
@@ -195,90 +193,40 @@ public final class SQLiteAuditStore: AuditStore, Sendable {
     public func record(_ record: AuditTrail.Record) async throws {
         let prepared = ChainedRecordEncoder.prepare(record)
         let columns = AuditIndexColumns(record)
-        let (id, isLeader) = state.withLock { state in
-            let id = state.nextID
-            state.nextID += 1
-            state.queue.append(Pending(id: id, prepared: prepared, columns: columns))
-            if state.leading { return (id, false) }
-            state.leading = true
-            return (id, true)
-        }
-        if !isLeader {
-            let outcome = await withCheckedContinuation {
-                (continuation: CheckedContinuation<Outcome, Never>) in
-                let ready = state.withLock { state -> Outcome? in
-                    if let outcome = state.early.removeValue(forKey: id) { return outcome }
-                    state.waiters[id] = continuation
-                    return nil
-                }
-                if let ready { continuation.resume(returning: ready) }
+        let result = await withCheckedContinuation { (caller: CheckedContinuation<Result<Void, any Error>, Never>) in
+            let batch = state.withLock { state -> [Pending]? in
+                state.queue.append(Pending(prepared: prepared, columns: columns, caller: caller))
+                guard !state.writing else { return nil }
+                state.writing = true
+                return state.takeBatch()
             }
-            switch outcome {
-            case .committed: return
-            case .failed(let error): throw error
-            case .lead: break
-            }
+            if let batch { write(batch) }
         }
-        try await lead(ownID: id)
+        try result.get()
     }
 
-    /// Commits one batch (which holds the caller's own record, first in the queue) and passes the leadership on.
-    private func lead(ownID: UInt64) async throws {
-        let batch = state.withLock { state in
-            let count = min(state.queue.count, Self.maximumBatch)
-            let batch = Array(state.queue.prefix(count))
-            state.queue.removeFirst(count)
-            state.transactions += 1
-            return batch
-        }
-        assert(batch.first?.id == ownID)
-        let result = await commit(batch)
-        let outcome: Outcome
-        switch result {
-        case .success: outcome = .committed
-        case .failure(let error): outcome = .failed(error)
-        }
-        var resume: [(CheckedContinuation<Outcome, Never>, Outcome)] = []
-        state.withLock { state in
-            if case .success = result { state.committedRecords += batch.count }
-            for pending in batch where pending.id != ownID {
-                deliver(outcome, to: pending.id, in: &state, resume: &resume)
-            }
-            if let next = state.queue.first {
-                deliver(.lead, to: next.id, in: &state, resume: &resume)
-            } else {
-                state.leading = false
-            }
-        }
-        for (continuation, outcome) in resume { continuation.resume(returning: outcome) }
-        if case .failure(let error) = result { throw error }
-    }
-
-    private func deliver(
-        _ outcome: Outcome,
-        to id: UInt64,
-        in state: inout GroupCommit,
-        resume: inout [(CheckedContinuation<Outcome, Never>, Outcome)]
-    ) {
-        if let waiter = state.waiters.removeValue(forKey: id) {
-            resume.append((waiter, outcome))
-        } else {
-            state.early[id] = outcome
-        }
-    }
-
-    /// Appends a batch in one transaction on GRDB's writer queue. Not tied to the calling task: a cancelled caller
-    /// cannot abort a batch that holds other callers' records.
-    private func commit(_ batch: [Pending]) async -> Result<Void, any Error> {
+    /// Appends a batch in one transaction on GRDB's writer queue, answers its callers, and goes on with the records
+    /// queued meanwhile straight from the writer queue (no task is woken just to start the next batch). One batch per
+    /// GRDB write, so digests and other writes interleave under a steady load. Not tied to any caller's task: a
+    /// cancelled caller cannot abort a batch that holds other callers' records.
+    private func write(_ batch: [Pending]) {
         let url = self.url
-        return await withCheckedContinuation { continuation in
-            pool.asyncWrite(
-                { db in try Self.append(batch, db) },
-                completion: { _, result in
-                    continuation.resume(returning: result.mapError { AuditStoreError.writeFailed(url, $0) })
+        pool.asyncWrite(
+            { db in try Self.append(batch, db) },
+            completion: { _, result in
+                let outcome = result.mapError { AuditStoreError.writeFailed(url, $0) as any Error }
+                let next = self.state.withLock { state -> [Pending]? in
+                    if case .success = outcome { state.committedRecords += batch.count }
+                    guard !state.queue.isEmpty else {
+                        state.writing = false
+                        return nil
+                    }
+                    return state.takeBatch()
                 }
-            )
-        }
+                for pending in batch { pending.caller.resume(returning: outcome) }
+                if let next { self.write(next) }
+            }
+        )
     }
 
     private static func append(_ batch: [Pending], _ db: Database) throws {
