@@ -211,22 +211,33 @@ public final class SQLiteAuditStore: AuditStore, Sendable {
     /// cancelled caller cannot abort a batch that holds other callers' records.
     private func write(_ batch: [Pending]) {
         let url = self.url
-        pool.asyncWrite(
-            { db in try Self.append(batch, db) },
-            completion: { _, result in
-                let outcome = result.mapError { AuditStoreError.writeFailed(url, $0) as any Error }
-                let next = self.state.withLock { state -> [Pending]? in
-                    if case .success = outcome { state.committedRecords += batch.count }
-                    guard !state.queue.isEmpty else {
-                        state.writing = false
-                        return nil
-                    }
-                    return state.takeBatch()
+        pool.asyncWriteWithoutTransaction { db in
+            let outcome = Result { try Self.appendInTransaction(batch, db) }
+                .mapError { AuditStoreError.writeFailed(url, $0) as any Error }
+            let next = self.state.withLock { state -> [Pending]? in
+                if case .success = outcome { state.committedRecords += batch.count }
+                guard !state.queue.isEmpty else {
+                    state.writing = false
+                    return nil
                 }
-                for pending in batch { pending.caller.resume(returning: outcome) }
-                if let next { self.write(next) }
+                return state.takeBatch()
             }
-        )
+            for pending in batch { pending.caller.resume(returning: outcome) }
+            if let next { self.write(next) }
+        }
+    }
+
+    /// Appends a batch in one `IMMEDIATE` transaction, rolled back when any part fails. The transaction statements
+    /// are prepared once per connection (GRDB's `inTransaction` compiles `BEGIN` anew for every transaction).
+    private static func appendInTransaction(_ batch: [Pending], _ db: Database) throws {
+        try db.cachedStatement(sql: "BEGIN IMMEDIATE TRANSACTION").execute()
+        do {
+            try append(batch, db)
+            try db.cachedStatement(sql: "COMMIT TRANSACTION").execute()
+        } catch {
+            if db.isInsideTransaction { try? db.execute(sql: "ROLLBACK TRANSACTION") }
+            throw error
+        }
     }
 
     private static func append(_ batch: [Pending], _ db: Database) throws {
