@@ -1,6 +1,7 @@
-@testable import AuditTrail
 import Foundation
 import Testing
+
+@testable import AuditTrail
 
 @Suite struct RecordTests {
     @Test func kmsRecordsKeepNoPlaintextOrBlobs() throws {
@@ -76,6 +77,15 @@ import Testing
         #expect(stored.hash == ChainHash.of(bytes))
         let decoded = try JSONDecoder().decode(Record.self, from: JSONEncoder().encode(record))
         #expect(decoded == record)
+    }
+
+    @Test(arguments: [
+        "arn:aws:kms:us-east-1:000000000000:key/6f1c0a4e-1111-4222-8333-944445555666", "arn:aws:kms:us-east-1:1:",
+        "arn:aws:kms:us-east-1:000000000000", "arn:aws:kms:us-east-1", "", "::::::", "arn:aws:s3:::bucket:a:b",
+    ])
+    func kmsKeyResourcesTakeTheAccountFromTheARN(arn: String) {
+        let fields = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+        #expect(Resource.kmsKey(arn: arn).accountId == (fields.count > 4 ? String(fields[4]) : nil))
     }
 
     @Test func eventTimesAreFormattedAsFoundationFormatsThem() {
