@@ -53,7 +53,7 @@ public struct MaintenanceService: Service {
                         awsRegion: configuration.region,
                         userIdentity: .unknown(accountId: configuration.accountID),
                         requestParameters: .object(["keyId": .string(arn)]),
-                        requestID: UUID().lowercasedString,
+                        requestID: UUID.random().lowercasedString,
                         readOnly: false,
                         resources: [.kmsKey(arn: arn)],
                         eventType: .awsServiceEvent,

@@ -18,3 +18,17 @@ import Testing
         )
     }
 }
+
+@Suite struct RandomUUIDTests {
+    @Test func randomUUIDsAreVersionFourWithTheRFCVariantAndDistinct() {
+        let uuids = (0..<10_000).map { _ in UUID.random() }
+        #expect(Set(uuids).count == uuids.count)
+        for uuid in uuids {
+            let text = uuid.lowercasedString
+            let characters = Array(text)
+            #expect(characters[14] == "4", "\(text)")
+            #expect("89ab".contains(characters[19]), "\(text)")
+            #expect(UUID(uuidString: text) == uuid)
+        }
+    }
+}

@@ -24,7 +24,7 @@ extension KeyService {
 
         let now = self.now()
         try await authorize(caller, action: "kms:CreateKey", resource: "*", key: nil, at: now)
-        let id = UUID().lowercasedString
+        let id = UUID.random().lowercasedString
         let record = KeyRecord(
             id: id,
             arn: configuration.keyARN(id),

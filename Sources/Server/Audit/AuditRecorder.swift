@@ -138,7 +138,7 @@ public struct AuditRecorder: RouterMiddleware {
             errorCode: errorCode,
             errorMessage: errorMessage,
             requestID: context.requestID,
-            eventID: UUID().lowercasedString,
+            eventID: UUID.random().lowercasedString,
             readOnly: Self.isReadOnly(source: source, name: name, method: request.method),
             resources: resources,
             recipientAccountId: account

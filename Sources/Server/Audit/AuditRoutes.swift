@@ -169,7 +169,7 @@ public struct AuditedAccessEvents: AccessEventSink {
                     "requester": .string(event.request.requester),
                 ]),
                 responseElements: .object(["status": .string(event.request.status.rawValue)]),
-                requestID: UUID().lowercasedString,
+                requestID: UUID.random().lowercasedString,
                 readOnly: false,
                 eventType: .awsServiceEvent,
                 recipientAccountId: account

@@ -23,7 +23,7 @@ public struct RequestObserver: RouterMiddleware {
         next: @concurrent (Request, ServerContext) async throws -> Response
     ) async throws -> Response {
         let start = ContinuousClock.now
-        let requestID = UUID().lowercasedString
+        let requestID = UUID.random().lowercasedString
         let operation = Self.operation(of: request)
         var context = context
         context.requestID = requestID

@@ -26,7 +26,7 @@ public struct STSRoutes: Sendable {
     func handle(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         let body = try await request.body.collect(upTo: .max)
         let form = Self.parseForm(String(buffer: body))
-        let requestID = UUID().lowercasedString
+        let requestID = UUID.random().lowercasedString
         do {
             switch form["Action"] {
             case "AssumeRole":
@@ -142,7 +142,7 @@ struct STSErrorResponse: Error, HTTPResponseError {
     var code: String
     var message: String
     var status: HTTPResponse.Status
-    var requestID = UUID().lowercasedString
+    var requestID = UUID.random().lowercasedString
 
     init(code: String, message: String, status: HTTPResponse.Status) {
         self.code = code
