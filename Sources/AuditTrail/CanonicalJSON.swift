@@ -73,17 +73,39 @@ public enum CanonicalJSON {
         output.append(UInt8(ascii: "}"))
     }
 
-    /// Writes an object's members sorted canonically.
+    /// Writes an object's members sorted canonically (their indices sorted on the stack: no allocation per object).
     static func writeObject(_ members: [String: JSONValue], to output: inout [UInt8]) {
-        let sorted = members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-        output.append(UInt8(ascii: "{"))
-        for (index, member) in sorted.enumerated() {
-            if index > 0 { output.append(UInt8(ascii: ",")) }
-            writeString(member.key, to: &output)
-            output.append(UInt8(ascii: ":"))
-            write(member.value, to: &output)
+        // The stack buffer is filled by assignment, which needs a trivial index type (it is on Linux; a dictionary
+        // bridged from Objective-C has another).
+        guard _isPOD(Dictionary<String, JSONValue>.Index.self) else {
+            writeObject(members.map { ($0.key, $0.value) }, to: &output)
+            return
         }
-        output.append(UInt8(ascii: "}"))
+        withUnsafeTemporaryAllocation(of: Dictionary<String, JSONValue>.Index.self, capacity: members.count) {
+            order in
+            var count = 0
+            for index in members.indices {
+                // Insertion sort: objects in records have a handful of members.
+                var position = count
+                while position > 0,
+                    members[index].key.utf8.lexicographicallyPrecedes(members[order[position - 1]].key.utf8)
+                {
+                    order[position] = order[position - 1]
+                    position -= 1
+                }
+                order[position] = index
+                count += 1
+            }
+            output.append(UInt8(ascii: "{"))
+            for position in 0..<count {
+                if position > 0 { output.append(UInt8(ascii: ",")) }
+                let member = members[order[position]]
+                writeString(member.key, to: &output)
+                output.append(UInt8(ascii: ":"))
+                write(member.value, to: &output)
+            }
+            output.append(UInt8(ascii: "}"))
+        }
     }
 
     static func writeInteger(_ number: Int64, to output: inout [UInt8]) {

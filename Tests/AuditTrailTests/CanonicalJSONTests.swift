@@ -24,6 +24,29 @@ import Testing
         #expect(String(decoding: CanonicalJSON.encode(value), as: UTF8.self) == expected)
     }
 
+    @Test func objectMembersAreSortedByTheirKeysUTF8Bytes() {
+        let alphabet: [String] = ["a", "b", "B", "é", "🔑", "aa", "_", "0", "\u{7f}", "z", "ab"]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<500 {
+            var object: [String: JSONValue] = [:]
+            for index in 0..<Int.random(in: 0...24, using: &generator) {
+                let key = (0..<Int.random(in: 0...3, using: &generator))
+                    .map { _ in alphabet.randomElement(using: &generator)! }.joined()
+                object[key] = .integer(Int64(index))
+            }
+            var expected = Array("{".utf8)
+            let sorted = object.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+            for (position, member) in sorted.enumerated() {
+                if position > 0 { expected.append(UInt8(ascii: ",")) }
+                expected +=
+                    CanonicalJSON.encode(.string(member.key)) + Array(":".utf8)
+                    + CanonicalJSON.encode(member.value)
+            }
+            expected.append(UInt8(ascii: "}"))
+            #expect(CanonicalJSON.encode(.object(object)) == expected)
+        }
+    }
+
     @Test func parsingCanonicalBytesGivesTheValueBack() throws {
         let value: JSONValue = [
             "text": "ünïcödé \u{7f} \"q\" \\", "list": [1, 2.5, -3e-9, true, .null, ["nested": [:]]],

@@ -154,6 +154,9 @@ public final class SQLiteAuditStore: AuditStore, Sendable {
         var writing = false
         var transactions = 0
         var committedRecords = 0
+        /// The chain head after the last committed batch; `nil` until the first and after a failed one, when the
+        /// next batch reads it from the file. The store is the file's only writer (the data directory is locked).
+        var head: ChainHead?
 
         /// Takes the oldest queued records, at most ``SQLiteAuditStore/maximumBatch``, for a new transaction.
         mutating func takeBatch() -> [Pending] {
@@ -212,9 +215,11 @@ public final class SQLiteAuditStore: AuditStore, Sendable {
     private func write(_ batch: [Pending]) {
         let url = self.url
         pool.asyncWriteWithoutTransaction { db in
-            let outcome = Result { try Self.appendInTransaction(batch, db) }
-                .mapError { AuditStoreError.writeFailed(url, $0) as any Error }
+            let head = self.state.withLock { $0.head }
+            let result = Result { try Self.appendInTransaction(batch, after: head, db) }
+            let outcome = result.map { _ in () }.mapError { AuditStoreError.writeFailed(url, $0) as any Error }
             let next = self.state.withLock { state -> [Pending]? in
+                state.head = try? result.get()
                 if case .success = outcome { state.committedRecords += batch.count }
                 guard !state.queue.isEmpty else {
                     state.writing = false
@@ -227,30 +232,41 @@ public final class SQLiteAuditStore: AuditStore, Sendable {
         }
     }
 
-    /// Appends a batch in one `IMMEDIATE` transaction, rolled back when any part fails. The transaction statements
-    /// are prepared once per connection (GRDB's `inTransaction` compiles `BEGIN` anew for every transaction).
-    private static func appendInTransaction(_ batch: [Pending], _ db: Database) throws {
+    /// Appends a batch in one `IMMEDIATE` transaction, rolled back when any part fails, and returns the new chain
+    /// head. The transaction statements are prepared once per connection (GRDB's `inTransaction` compiles `BEGIN`
+    /// anew for every transaction).
+    private static func appendInTransaction(
+        _ batch: [Pending],
+        after knownHead: ChainHead?,
+        _ db: Database
+    ) throws -> ChainHead {
         try db.cachedStatement(sql: "BEGIN IMMEDIATE TRANSACTION").execute()
         do {
-            try append(batch, db)
+            let head = try append(batch, after: knownHead ?? storedHead(db), db)
             try db.cachedStatement(sql: "COMMIT TRANSACTION").execute()
+            return head
         } catch {
             if db.isInsideTransaction { try? db.execute(sql: "ROLLBACK TRANSACTION") }
             throw error
         }
     }
 
-    private static func append(_ batch: [Pending], _ db: Database) throws {
-        var head = ChainHead.empty
-        // Prepared once per connection: compiling it again for every transaction cost more than the inserts.
-        if let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT sequence, hash FROM audit_record ORDER BY sequence DESC LIMIT 1")
-        ) {
-            guard let hash = Self.blob(row, 1).flatMap({ ChainHash(bytes: $0) }) else {
-                throw AuditStoreError(.corrupt, "The newest audit record's stored hash is not 32 bytes.")
-            }
-            head = ChainHead(sequence: row[0], hash: hash)
+    /// The head of the chain as the file holds it.
+    private static func storedHead(_ db: Database) throws -> ChainHead {
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT sequence, hash FROM audit_record ORDER BY sequence DESC LIMIT 1")
+            )
+        else { return .empty }
+        guard let hash = Self.blob(row, 1).flatMap({ ChainHash(bytes: $0) }) else {
+            throw AuditStoreError(.corrupt, "The newest audit record's stored hash is not 32 bytes.")
         }
+        return ChainHead(sequence: row[0], hash: hash)
+    }
+
+    /// Appends a batch after `head`; returns the new head.
+    private static func append(_ batch: [Pending], after head: ChainHead, _ db: Database) throws -> ChainHead {
+        var head = head
         let insertRecord = try db.cachedStatement(
             sql: """
                 INSERT INTO audit_record (sequence, previous_hash, hash, event_time, event_name, principal_arn,
@@ -278,6 +294,7 @@ public final class SQLiteAuditStore: AuditStore, Sendable {
             for key in columns.keys { try insertKey.execute(arguments: [key, sequence]) }
             head = ChainHead(sequence: sequence, hash: hash)
         }
+        return head
     }
 
     // MARK: Digests
