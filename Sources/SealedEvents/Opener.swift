@@ -202,7 +202,7 @@ public struct Opener: Sendable {
                 throw KeyServiceErrors.map(error, keyArn: sealed.encryption.keyArn, eventType: metaData.eventType)
             }
             let payload = try SealedPayload.decode(plaintext)
-            guard payload.eventId.utf8.elementsEqual(metaData.eventId.utf8) else {
+            guard payload.eventId.hasSameUTF8(as: metaData.eventId) else {
                 throw SealedEventsError.binding("the sealed payload belongs to another event than \(metaData.eventId)")
             }
             var data: JSONValue

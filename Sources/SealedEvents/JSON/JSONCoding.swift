@@ -41,6 +41,18 @@ struct JSONParser {
     let bytes: [UInt8]
     var index = 0
 
+    /// Objects with fewer members than this look for a duplicate key by comparing with each member.
+    static let linearDuplicateScanLimit = 16
+
+    /// A key's UTF-8 bytes, hashed in one call (`[UInt8]` hashes byte by byte; `String` by canonical equivalence).
+    struct KeyBytes: Hashable {
+        let bytes: [UInt8]
+
+        init(_ key: String) { bytes = Array(key.utf8) }
+
+        func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
+    }
+
     init(_ bytes: [UInt8]) { self.bytes = bytes }
 
     mutating func parseDocument() throws(SealedEventsError) -> JSONValue {
@@ -101,7 +113,8 @@ struct JSONParser {
         guard depth <= JSONValue.maximumDepth else { throw error("nesting deeper than \(JSONValue.maximumDepth)") }
         index += 1  // {
         var members: [JSONObject.Member] = []
-        var seen: Set<[UInt8]> = []
+        // Duplicate keys: a linear scan while the object is small, a set of the keys' bytes beyond that.
+        var seen: Set<KeyBytes> = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
@@ -112,7 +125,14 @@ struct JSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name") }
             let keyStart = index
             let key = try parseString()
-            guard seen.insert(Array(key.utf8)).inserted else {
+            let duplicate: Bool
+            if members.count < Self.linearDuplicateScanLimit {
+                duplicate = members.contains { $0.key.hasSameUTF8(as: key) }
+            } else {
+                if seen.isEmpty { for member in members { seen.insert(KeyBytes(member.key)) } }
+                duplicate = !seen.insert(KeyBytes(key)).inserted
+            }
+            guard !duplicate else {
                 index = keyStart
                 throw error("duplicate object key")
             }
@@ -285,22 +305,49 @@ enum JSONWriter {
     }
 
     static func writeString(_ text: String, to out: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
+        var text = text
+        text.withUTF8 { writeString(utf8: $0, to: &out) }
+    }
+
+    /// Writes a string's UTF-8 bytes as a JSON string: runs that need no escape are copied whole.
+    static func writeString(utf8 bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case 0x22: out.append(contentsOf: [0x5C, 0x22])
-            case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
-            case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
-            case 0..<0x20:
-                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-            default: out.append(byte)
+        var runStart = 0
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            guard byte < 0x20 || byte == 0x22 || byte == 0x5C else {
+                index += 1
+                continue
+            }
+            if runStart < index { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index])) }
+            appendEscape(byte, to: &out)
+            index += 1
+            runStart = index
+        }
+        if runStart < index { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index])) }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    private static func appendEscape(_ byte: UInt8, to out: inout [UInt8]) {
+        let hex: StaticString = "0123456789abcdef"
+        out.append(0x5C)
+        switch byte {
+        case 0x22: out.append(0x22)
+        case 0x5C: out.append(0x5C)
+        case 0x0A: out.append(UInt8(ascii: "n"))
+        case 0x0D: out.append(UInt8(ascii: "r"))
+        case 0x09: out.append(UInt8(ascii: "t"))
+        case 0x08: out.append(UInt8(ascii: "b"))
+        case 0x0C: out.append(UInt8(ascii: "f"))
+        default:
+            out.append(UInt8(ascii: "u"))
+            out.append(0x30)
+            out.append(0x30)
+            hex.withUTF8Buffer { digits in
+                out.append(digits[Int(byte >> 4)])
+                out.append(digits[Int(byte & 0xF)])
             }
         }
-        out.append(UInt8(ascii: "\""))
     }
 }

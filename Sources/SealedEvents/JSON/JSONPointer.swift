@@ -49,7 +49,16 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible, Codable 
 
     /// The text form, with `~` and `/` escaped.
     public var description: String {
-        tokens.map { "/" + $0.replacing("~", with: "~0").replacing("/", with: "~1") }.joined()
+        var text = ""
+        for token in tokens {
+            text += "/"
+            if token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) {
+                text += token.replacing("~", with: "~0").replacing("/", with: "~1")
+            } else {
+                text += token
+            }
+        }
+        return text
     }
 
     /// Whether this is the root pointer.
@@ -58,7 +67,7 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible, Codable 
     /// Whether `self` names `other` or a value inside it (every pointer is a prefix of itself).
     public func isPrefix(of other: JSONPointer) -> Bool {
         tokens.count <= other.tokens.count
-            && zip(tokens, other.tokens).allSatisfy { $0.utf8.elementsEqual($1.utf8) }
+            && zip(tokens, other.tokens).allSatisfy { $0.hasSameUTF8(as: $1) }
     }
 
     /// A pointer one level deeper.

@@ -53,8 +53,8 @@ public struct SealedMessage: Sendable {
             )
         }
         let context = encryption.encryptionContext
-        guard context["eventType"].map({ $0.utf8.elementsEqual(metaData.eventType.utf8) }) == true,
-            context["domain"].map({ $0.utf8.elementsEqual(metaData.domain.utf8) }) == true
+        guard context["eventType"].map({ $0.hasSameUTF8(as: metaData.eventType) }) == true,
+            context["domain"].map({ $0.hasSameUTF8(as: metaData.domain) }) == true
         else {
             throw SealedEventsError.binding("the encryption context does not name the envelope's eventType and domain")
         }
@@ -92,10 +92,12 @@ public struct SealedMessage: Sendable {
         default:
             throw SealedEventsError(.unsupportedFormat, "unknown sealing scope \"\(encryption.scope)\"")
         }
-        guard let decoded = Data(base64Encoded: encoded) else {
+        let bytes: [UInt8]
+        do throws(Base64.DecodingError) {
+            bytes = try Base64.decode(encoded)
+        } catch {
             throw SealedEventsError.malformed("the sealed ESDK message is not valid base64")
         }
-        let bytes = [UInt8](decoded)
         let header: MessageHeader
         do throws(EncryptionSDKError) {
             header = try MessageHeader(parsing: bytes)
@@ -146,7 +148,7 @@ public struct SealedMessage: Sendable {
     static func sameContext(_ a: [String: String], _ b: [String: String]) -> Bool {
         a.count == b.count
             && a.allSatisfy { pair in
-                b.contains { $0.key.utf8.elementsEqual(pair.key.utf8) && $0.value.utf8.elementsEqual(pair.value.utf8) }
+                b.contains { $0.key.hasSameUTF8(as: pair.key) && $0.value.hasSameUTF8(as: pair.value) }
             }
     }
 }
@@ -161,8 +163,8 @@ extension SealedMessage {
     ///   descriptor (or the descriptor says the event type is not sealed).
     public init(_ envelope: Envelope, descriptor: EventTypeDescriptor) throws(SealedEventsError) {
         let metaData = envelope.metaData
-        guard metaData.eventType.utf8.elementsEqual(descriptor.name.utf8),
-            metaData.domain.utf8.elementsEqual(descriptor.domain.utf8)
+        guard metaData.eventType.hasSameUTF8(as: descriptor.name),
+            metaData.domain.hasSameUTF8(as: descriptor.domain)
         else {
             throw SealedEventsError.binding(
                 "event \(metaData.eventId) is of type \(metaData.eventType) in \(metaData.domain), not \(descriptor.name) in \(descriptor.domain)"
