@@ -49,8 +49,8 @@ enum ContextCoding {
             for _ in 0..<count {
                 let key = try reader.u16Prefixed()
                 let value = try reader.u16Prefixed()
-                guard let key = String(validating: key, as: UTF8.self),
-                    let value = String(validating: value, as: UTF8.self)
+                guard let key = key.withUnsafeBytes(validUTF8String),
+                    let value = value.withUnsafeBytes(validUTF8String)
                 else { throw EncryptionSDKError.malformed("encryption context is not valid UTF-8") }
                 guard context.updateValue(value, forKey: key) == nil else {
                     throw EncryptionSDKError.malformed("duplicate encryption context key")
