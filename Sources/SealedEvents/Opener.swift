@@ -193,8 +193,10 @@ public struct Opener: Sendable {
             }
             let plaintext: [UInt8]
             do {
+                // The header was parsed (and checked) by SealedMessage; the client does not parse it again.
                 plaintext = try await client.decrypt(
                     sealed.bytes,
+                    header: sealed.header,
                     materialsManager: manager,
                     encryptionContext: sealed.encryption.encryptionContext
                 ).plaintext

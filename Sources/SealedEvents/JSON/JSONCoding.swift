@@ -1,3 +1,5 @@
+internal import EncryptionSDK
+
 extension JSONValue {
     /// The deepest nesting of arrays and objects the parser accepts.
     public static let maximumDepth = 512
@@ -181,27 +183,28 @@ struct JSONParser {
     private mutating func parseString() throws(SealedEventsError) -> String {
         index += 1  // opening quote
         let start = index
-        // Fast path: no escapes.
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") {
-                guard let text = String(validating: bytes[start..<index], as: UTF8.self) else {
+        // Fast path: no escapes, the text is the input's bytes.
+        index = bytes.withUnsafeBufferPointer { JSONScan.firstSpecialStringByte(in: $0, from: start) }
+        if index < bytes.count {
+            if bytes[index] == UInt8(ascii: "\"") {
+                let text = bytes.withUnsafeBytes {
+                    validUTF8String(UnsafeRawBufferPointer(rebasing: $0[start..<index]))
+                }
+                guard let text else {
                     index = start
                     throw error("string is not valid UTF-8")
                 }
                 index += 1
                 return text
             }
-            if byte == UInt8(ascii: "\\") { break }
-            guard byte >= 0x20 else { throw error("control character in string") }
-            index += 1
+            guard bytes[index] == UInt8(ascii: "\\") else { throw error("control character in string") }
         }
         var buffer = Array(bytes[start..<index])
         while index < bytes.count {
             let byte = bytes[index]
             switch byte {
             case UInt8(ascii: "\""):
-                guard let text = String(validating: buffer, as: UTF8.self) else {
+                guard let text = buffer.withUnsafeBytes(validUTF8String) else {
                     index = start
                     throw error("string is not valid UTF-8")
                 }
@@ -241,8 +244,9 @@ struct JSONParser {
                 }
             default:
                 guard byte >= 0x20 else { throw error("control character in string") }
-                buffer.append(byte)
-                index += 1
+                let end = bytes.withUnsafeBufferPointer { JSONScan.firstSpecialStringByte(in: $0, from: index + 1) }
+                buffer.append(contentsOf: bytes[index..<end])
+                index = end
             }
         }
         throw error("unterminated string")
@@ -313,19 +317,13 @@ enum JSONWriter {
     static func writeString(utf8 bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         var runStart = 0
-        var index = 0
-        while index < bytes.count {
-            let byte = bytes[index]
-            guard byte < 0x20 || byte == 0x22 || byte == 0x5C else {
-                index += 1
-                continue
-            }
+        while true {
+            let index = JSONScan.firstSpecialStringByte(in: bytes, from: runStart)
             if runStart < index { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index])) }
-            appendEscape(byte, to: &out)
-            index += 1
-            runStart = index
+            guard index < bytes.count else { break }
+            appendEscape(bytes[index], to: &out)
+            runStart = index + 1
         }
-        if runStart < index { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index])) }
         out.append(UInt8(ascii: "\""))
     }
 
@@ -349,5 +347,39 @@ enum JSONWriter {
                 out.append(digits[Int(byte & 0xF)])
             }
         }
+    }
+}
+
+/// Finds the bytes a JSON string cannot hold as they are.
+enum JSONScan {
+    /// The index of the first quote, backslash or control character at or after `start`, or `bytes.count`.
+    ///
+    /// Eight bytes at a time: a word is skipped when none of its bytes equals `"` or `\\` or is below 0x20
+    /// (the "has a zero byte" and "has a byte less than n" tests on 64-bit words); a word that may hold one is
+    /// searched byte by byte.
+    @inline(__always)
+    static func firstSpecialStringByte(in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        var index = start
+        let count = bytes.count
+        if let base = bytes.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let highs: UInt64 = 0x8080_8080_8080_8080
+            while index + 8 <= count {
+                let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                let quote = word ^ (ones &* 0x22)
+                let backslash = word ^ (ones &* 0x5C)
+                let special =
+                    ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word)
+                if special & highs != 0 { break }
+                index += 8
+            }
+        }
+        while index < count {
+            let byte = bytes[index]
+            if byte == 0x22 || byte == 0x5C || byte < 0x20 { return index }
+            index += 1
+        }
+        return count
     }
 }

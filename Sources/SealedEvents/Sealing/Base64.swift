@@ -9,14 +9,23 @@ enum Base64 {
     /// The standard alphabet.
     private static let alphabet: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
-    /// The 6-bit value of each byte, or `0xFF` for a byte outside the alphabet (`=` included).
-    private static let values: [UInt8] = {
-        var table = [UInt8](repeating: 0xFF, count: 256)
-        alphabet.withUTF8Buffer { characters in
-            for (value, character) in characters.enumerated() { table[Int(character)] = UInt8(value) }
+    /// The two characters of each 12-bit value, first character in the low byte.
+    private static let pairs: [UInt16] = alphabet.withUTF8Buffer { characters in
+        (0..<4096).map { UInt16(characters[$0 >> 6]) | UInt16(characters[$0 & 0x3F]) << 8 }
+    }
+
+    /// Bit 24, set in ``decodeTables`` for a byte outside the alphabet (`=` included).
+    private static let invalid: UInt32 = 0x0100_0000
+
+    /// For each of the four places of a group, each byte's 6-bit value shifted into its place in the 24-bit
+    /// group, or ``invalid``: a group decodes with four lookups and one check.
+    private static let decodeTables: [UInt32] = alphabet.withUTF8Buffer { characters in
+        var tables = [UInt32](repeating: invalid, count: 4 * 256)
+        for (value, character) in characters.enumerated() {
+            for place in 0..<4 { tables[place * 256 + Int(character)] = UInt32(value) << (18 - 6 * place) }
         }
-        return table
-    }()
+        return tables
+    }
 
     /// Why a text is not base64.
     struct DecodingError: Error, Equatable {
@@ -42,37 +51,42 @@ enum Base64 {
         let length = (bytes.count + 2) / 3 * 4
         guard length > 0 else { return "" }
         return alphabet.withUTF8Buffer { characters in
-            String(unsafeUninitializedCapacity: length) { out in
-                var input = 0
-                var output = 0
-                while input + 3 <= bytes.count {
-                    let word = UInt32(bytes[input]) << 16 | UInt32(bytes[input + 1]) << 8 | UInt32(bytes[input + 2])
-                    out[output] = characters[Int(word >> 18)]
-                    out[output + 1] = characters[Int(word >> 12 & 0x3F)]
-                    out[output + 2] = characters[Int(word >> 6 & 0x3F)]
-                    out[output + 3] = characters[Int(word & 0x3F)]
-                    input += 3
-                    output += 4
+            pairs.withUnsafeBufferPointer { pairs in
+                String(unsafeUninitializedCapacity: length) { out in
+                    let raw = UnsafeMutableRawBufferPointer(out)
+                    var input = 0
+                    var output = 0
+                    while input + 3 <= bytes.count {
+                        let word = UInt32(bytes[input]) << 16 | UInt32(bytes[input + 1]) << 8 | UInt32(bytes[input + 2])
+                        raw.storeBytes(of: pairs[Int(word >> 12)].littleEndian, toByteOffset: output, as: UInt16.self)
+                        raw.storeBytes(
+                            of: pairs[Int(word & 0xFFF)].littleEndian,
+                            toByteOffset: output + 2,
+                            as: UInt16.self
+                        )
+                        input += 3
+                        output += 4
+                    }
+                    switch bytes.count - input {
+                    case 1:
+                        let word = UInt32(bytes[input]) << 16
+                        out[output] = characters[Int(word >> 18)]
+                        out[output + 1] = characters[Int(word >> 12 & 0x3F)]
+                        out[output + 2] = UInt8(ascii: "=")
+                        out[output + 3] = UInt8(ascii: "=")
+                        output += 4
+                    case 2:
+                        let word = UInt32(bytes[input]) << 16 | UInt32(bytes[input + 1]) << 8
+                        out[output] = characters[Int(word >> 18)]
+                        out[output + 1] = characters[Int(word >> 12 & 0x3F)]
+                        out[output + 2] = characters[Int(word >> 6 & 0x3F)]
+                        out[output + 3] = UInt8(ascii: "=")
+                        output += 4
+                    default:
+                        break
+                    }
+                    return output
                 }
-                switch bytes.count - input {
-                case 1:
-                    let word = UInt32(bytes[input]) << 16
-                    out[output] = characters[Int(word >> 18)]
-                    out[output + 1] = characters[Int(word >> 12 & 0x3F)]
-                    out[output + 2] = UInt8(ascii: "=")
-                    out[output + 3] = UInt8(ascii: "=")
-                    output += 4
-                case 2:
-                    let word = UInt32(bytes[input]) << 16 | UInt32(bytes[input + 1]) << 8
-                    out[output] = characters[Int(word >> 18)]
-                    out[output + 1] = characters[Int(word >> 12 & 0x3F)]
-                    out[output + 2] = characters[Int(word >> 6 & 0x3F)]
-                    out[output + 3] = UInt8(ascii: "=")
-                    output += 4
-                default:
-                    break
-                }
-                return output
             }
         }
     }
@@ -100,23 +114,30 @@ enum Base64 {
         // The groups before the last have no padding; the last is decoded apart.
         let fullGroups = padding == 0 ? text.count / 4 : text.count / 4 - 1
         var failure: DecodingError? = nil
-        let bytes = values.withUnsafeBufferPointer { values in
+        let bytes = decodeTables.withUnsafeBufferPointer { tables in
             [UInt8](unsafeUninitializedCapacity: length) { out, initialized in
+                /// The 24 bits of the group at `input` (`count` characters, the rest padding), or `nil`.
+                func group(_ input: Int, count: Int) -> UInt32? {
+                    var word: UInt32 = 0
+                    for place in 0..<count { word |= tables[place * 256 + Int(text[input + place])] }
+                    guard word & invalid == 0 else {
+                        let offset = (0..<count).first { tables[$0 * 256 + Int(text[input + $0])] == invalid }
+                        failure = DecodingError(reason: .character(offset: input + (offset ?? 0)))
+                        return nil
+                    }
+                    return word
+                }
                 var input = 0
                 var output = 0
-                for _ in 0..<fullGroups {
-                    let a = values[Int(text[input])]
-                    let b = values[Int(text[input + 1])]
-                    let c = values[Int(text[input + 2])]
-                    let d = values[Int(text[input + 3])]
-                    // Each value is below 64, or 0xFF for a byte outside the alphabet.
-                    guard (a | b | c | d) & 0xC0 == 0 else {
-                        let offset = [a, b, c, d].firstIndex(of: 0xFF).map { input + $0 } ?? input
-                        failure = DecodingError(reason: .character(offset: offset))
+                while input < fullGroups * 4 {
+                    let word =
+                        tables[Int(text[input])] | tables[256 + Int(text[input + 1])]
+                        | tables[512 + Int(text[input + 2])] | tables[768 + Int(text[input + 3])]
+                    guard word & invalid == 0 else {
+                        _ = group(input, count: 4)
                         initialized = output
                         return
                     }
-                    let word = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
                     out[output] = UInt8(truncatingIfNeeded: word >> 16)
                     out[output + 1] = UInt8(truncatingIfNeeded: word >> 8)
                     out[output + 2] = UInt8(truncatingIfNeeded: word)
@@ -124,15 +145,10 @@ enum Base64 {
                     output += 3
                 }
                 if padding > 0 {
-                    let a = values[Int(text[input])]
-                    let b = values[Int(text[input + 1])]
-                    let c = padding == 1 ? values[Int(text[input + 2])] : 0
-                    for (position, value) in [a, b, c].enumerated() where value == 0xFF {
-                        failure = DecodingError(reason: .character(offset: input + position))
+                    guard let word = group(input, count: 4 - padding) else {
                         initialized = output
                         return
                     }
-                    let word = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6
                     // RFC 4648 §3.5: the bits the last character holds beyond the data must be zero.
                     guard word & (padding == 2 ? 0xFFFF : 0xFF) == 0 else {
                         failure = DecodingError(reason: .nonCanonical)

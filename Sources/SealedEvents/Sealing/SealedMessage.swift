@@ -132,13 +132,13 @@ public struct SealedMessage: Sendable {
     ///
     /// - Returns: `nil` when the provider ID or info is not valid UTF-8.
     public static func keyIdentifier(of key: EncryptedDataKey) -> String? {
-        if key.providerID == "aws-kms" { return String(validating: key.providerInfo, as: UTF8.self) }
+        if key.providerID == "aws-kms" { return key.providerInfo.withUnsafeBytes(validUTF8String) }
         var name = key.providerInfo[...]
         let aesSuffix: [UInt8] = [0, 0, 0, 128, 0, 0, 0, 12]
         if name.count >= 20, name.dropFirst(name.count - 20).prefix(8).elementsEqual(aesSuffix) {
             name = name.dropLast(20)
         }
-        guard let text = String(validating: name, as: UTF8.self) else { return nil }
+        guard let text = name.withUnsafeBytes(validUTF8String) else { return nil }
         return "raw:\(key.providerID)/\(text)"
     }
 
