@@ -40,6 +40,17 @@ struct UTF8ValidationTests {
         #expect(valid < 19_000)
     }
 
+    @Test func orderIsTheUTF8ViewsLexicographicOrder() {
+        let words = [
+            "", "a", "b", "ab", "aa", "a\u{0}", "é", "e\u{301}", "日本", "🎉", "Z", "aws-crypto-public-key", "domain",
+        ]
+        for a in words {
+            for b in words {
+                #expect(utf8Precedes(a, b) == a.utf8.lexicographicallyPrecedes(b.utf8), "\(a) \(b)")
+            }
+        }
+    }
+
     @Test func cacheKeysCompareAndHashByTheirBytes() {
         let a = MaterialsCache.Key([1, 2, 3])
         #expect(a == MaterialsCache.Key([1, 2, 3]))

@@ -16,7 +16,7 @@ enum ContextCoding {
     static func serialize(_ context: EncryptionContext) throws(EncryptionSDKError) -> [UInt8] {
         guard !context.isEmpty else { return [] }
         guard context.count <= Int(UInt16.max) else { throw .invalidContext("too many encryption context pairs") }
-        let pairs = context.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        let pairs = context.sorted { utf8Precedes($0.key, $1.key) }
         var out: [UInt8] = []
         out.reserveCapacity(2 + pairs.reduce(0) { $0 + 4 + $1.key.utf8.count + $1.value.utf8.count })
         out.appendU16(UInt16(pairs.count))

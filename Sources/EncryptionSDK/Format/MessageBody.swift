@@ -225,10 +225,18 @@ struct MessageDecoder {
         let required = Set(materials.requiredEncryptionContextKeys)
         let authOnly = materials.encryptionContext.filter { required.contains($0.key) }
         let aad = header.body + (try ContextCoding.serialize(authOnly))
-        guard let nonce = try? AES.GCM.Nonce(data: header.authenticationIV),
-            let box = try? AES.GCM.SealedBox(nonce: nonce, ciphertext: [UInt8](), tag: header.authenticationTag),
-            (try? AES.GCM.open(box, using: keys.encryptionKey, authenticating: aad)) != nil
-        else { throw .authenticationFailure }
+        let opened = header.authenticationIV.withUnsafeBytes { iv in
+            header.authenticationTag.withUnsafeBytes { tag in
+                GCM.open(
+                    key: keys.encryptionKey,
+                    iv: iv,
+                    ciphertext: UnsafeRawBufferPointer(start: nil, count: 0),
+                    tag: tag,
+                    aad: aad
+                )
+            }
+        }
+        guard opened != nil else { throw .authenticationFailure }
         if let limit = bufferLimit, Int(header.frameLength) > limit {
             throw EncryptionSDKError(
                 .bufferLimitExceeded,
@@ -350,10 +358,33 @@ struct MessageDecoder {
         aad: [UInt8],
         into output: inout [UInt8]
     ) throws {
-        guard let nonce = try? AES.GCM.Nonce(data: iv),
-            let box = try? AES.GCM.SealedBox(nonce: nonce, ciphertext: ciphertext, tag: tag),
-            let plaintext = try? AES.GCM.open(box, using: encryptionKey, authenticating: aad)
-        else { throw EncryptionSDKError.authenticationFailure }
+        guard let plaintext = GCM.open(key: encryptionKey, iv: iv, ciphertext: ciphertext, tag: tag, aad: aad) else {
+            throw EncryptionSDKError.authenticationFailure
+        }
         output.append(contentsOf: plaintext)
+    }
+}
+
+/// AES-GCM opening of an ESDK IV, ciphertext and tag.
+enum GCM {
+    /// The plaintext, or `nil` when the tag does not authenticate (or the IV or tag has the wrong length).
+    ///
+    /// The sealed box is made from one buffer, IV ‖ ciphertext ‖ tag, the form `SealedBox(combined:)` takes and
+    /// keeps: `SealedBox(nonce:ciphertext:tag:)` builds the same buffer through generic appends, which cost
+    /// several times the opening of a small frame. ESDK IVs are 12 bytes, the combined form's nonce length.
+    static func open(
+        key: SymmetricKey,
+        iv: UnsafeRawBufferPointer,
+        ciphertext: UnsafeRawBufferPointer,
+        tag: UnsafeRawBufferPointer,
+        aad: [UInt8]
+    ) -> Data? {
+        guard iv.count == MessageHeader.ivLength, tag.count == MessageHeader.tagLength else { return nil }
+        var combined = Data(capacity: iv.count + ciphertext.count + tag.count)
+        combined.append(iv.assumingMemoryBound(to: UInt8.self))
+        if !ciphertext.isEmpty { combined.append(ciphertext.assumingMemoryBound(to: UInt8.self)) }
+        combined.append(tag.assumingMemoryBound(to: UInt8.self))
+        guard let box = try? AES.GCM.SealedBox(combined: combined) else { return nil }
+        return try? AES.GCM.open(box, using: key, authenticating: aad)
     }
 }

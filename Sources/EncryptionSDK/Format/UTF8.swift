@@ -29,3 +29,16 @@ package func sameBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer
     }
     return true
 }
+
+/// Whether `a`'s UTF-8 bytes order before `b`'s (`a.utf8.lexicographicallyPrecedes(b.utf8)`), comparing the
+/// contiguous storage of native strings rather than walking two `UTF8View`s.
+package func utf8Precedes(_ a: String, _ b: String) -> Bool {
+    let fast = a.utf8.withContiguousStorageIfAvailable { x in
+        b.utf8.withContiguousStorageIfAvailable { y in
+            for index in 0..<min(x.count, y.count) where x[index] != y[index] { return x[index] < y[index] }
+            return x.count < y.count
+        }
+    }
+    if let fast, let result = fast { return result }
+    return a.utf8.lexicographicallyPrecedes(b.utf8)
+}
