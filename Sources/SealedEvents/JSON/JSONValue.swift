@@ -236,6 +236,9 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
         }
     }
 
+    /// Replaces the value of the member at `position` (an index from ``index(forKey:)``).
+    mutating func setValue(_ value: JSONValue, atPosition position: Int) { members[position].value = value }
+
     /// Removes `key` and returns its value, if it was present.
     @discardableResult
     public mutating func removeValue(forKey key: String) -> JSONValue? {

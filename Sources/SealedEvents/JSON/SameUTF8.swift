@@ -7,6 +7,9 @@ extension String {
     /// `UTF8View`s walks them index by index.
     @inline(__always)
     func hasSameUTF8(as other: String) -> Bool {
+        // Strings with the same bytes are equal under `==` too, which settles most unequal pairs at once (small
+        // strings compare their raw bits); equal ones may still be only canonically equivalent.
+        guard self == other else { return false }
         let lhs = utf8
         let rhs = other.utf8
         guard lhs.count == rhs.count else { return false }
