@@ -67,6 +67,17 @@ enum ContextCoding {
         }
     }
 
+    /// The pairs stored in the header and the pairs kept out of it (authenticated only): those whose keys a
+    /// required-encryption-context CMM listed. Without required keys, everything is stored (no copies made).
+    static func split(
+        _ context: EncryptionContext,
+        required: [String]
+    ) -> (stored: EncryptionContext, authOnly: EncryptionContext) {
+        guard !required.isEmpty else { return (context, [:]) }
+        let keys = Set(required)
+        return (context.filter { !keys.contains($0.key) }, context.filter { keys.contains($0.key) })
+    }
+
     /// Rejects a caller's context that uses the reserved `aws-crypto-` prefix.
     static func checkCallerContext(_ context: EncryptionContext) throws(EncryptionSDKError) {
         if let key = context.keys.first(where: { $0.hasPrefix(reservedContextPrefix) }) {

@@ -59,9 +59,10 @@ struct MessageEncoder {
         let messageID = randomBytes(suite.messageIDLength)
         let keys = KeyDerivation.derive(dataKey: dataKey, suite: suite, messageID: messageID)
 
-        let required = Set(materials.requiredEncryptionContextKeys)
-        let stored = materials.encryptionContext.filter { !required.contains($0.key) }
-        let authOnly = materials.encryptionContext.filter { required.contains($0.key) }
+        let (stored, authOnly) = ContextCoding.split(
+            materials.encryptionContext,
+            required: materials.requiredEncryptionContextKeys
+        )
         let body = MessageHeader.makeBody(
             suite: suite,
             messageID: messageID,
@@ -77,7 +78,7 @@ struct MessageEncoder {
                 [UInt8](),
                 using: keys.encryptionKey,
                 nonce: AES.GCM.Nonce(data: iv),
-                authenticating: body + (try ContextCoding.serialize(authOnly))
+                authenticating: authOnly.isEmpty ? body : body + (try ContextCoding.serialize(authOnly))
             )
             tag = Array(sealed.tag)
         } catch let error as EncryptionSDKError {
@@ -222,9 +223,11 @@ struct MessageDecoder {
             // ESDK spec `client-apis/decrypt.md`: compare the commitment before the header tag.
             guard constantTimeEquals(keys.commitment, header.commitment) else { throw .authenticationFailure }
         }
-        let required = Set(materials.requiredEncryptionContextKeys)
-        let authOnly = materials.encryptionContext.filter { required.contains($0.key) }
-        let aad = header.body + (try ContextCoding.serialize(authOnly))
+        let authOnly = ContextCoding.split(
+            materials.encryptionContext,
+            required: materials.requiredEncryptionContextKeys
+        ).authOnly
+        let aad = authOnly.isEmpty ? header.body : header.body + (try ContextCoding.serialize(authOnly))
         let opened = header.authenticationIV.withUnsafeBytes { iv in
             header.authenticationTag.withUnsafeBytes { tag in
                 GCM.open(

@@ -228,7 +228,9 @@ public struct CachingMaterialsManager: CryptographicMaterialsManager {
 
     /// Partition, suite (or none), policy, the canonical context and the required keys.
     private func encryptionKey(_ request: EncryptionMaterialsRequest) throws -> MaterialsCache.Key {
-        var key = partitionKey
+        var key: [UInt8] = []
+        key.reserveCapacity(partitionKey.count + 128)
+        key.append(contentsOf: partitionKey)
         key.append(0x45)  // "E"
         if let suite = request.algorithmSuite {
             key.append(1)
@@ -246,10 +248,12 @@ public struct CachingMaterialsManager: CryptographicMaterialsManager {
 
     /// Partition, suite, the encrypted data keys in a canonical order, the stored and the reproduced context.
     private func decryptionKey(_ request: DecryptionMaterialsRequest) throws -> MaterialsCache.Key {
-        var key = partitionKey
+        let edks = request.encryptedDataKeys.map(\.serialized).sorted { $0.lexicographicallyPrecedes($1) }
+        var key: [UInt8] = []
+        key.reserveCapacity(partitionKey.count + edks.reduce(256) { $0 + $1.count })
+        key.append(contentsOf: partitionKey)
         key.append(0x44)  // "D"
         key.appendU16(request.algorithmSuite.id)
-        let edks = request.encryptedDataKeys.map(\.serialized).sorted { $0.lexicographicallyPrecedes($1) }
         key.appendU32(UInt32(edks.count))
         for edk in edks { key.append(contentsOf: edk) }
         key.appendLengthPrefixed(try ContextCoding.serialize(request.encryptionContext))
