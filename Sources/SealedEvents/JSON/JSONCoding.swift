@@ -122,6 +122,7 @@ struct JSONParser {
             index += 1
             return JSONObject(uncheckedMembers: members)
         }
+        members.reserveCapacity(8)
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name") }

@@ -107,8 +107,7 @@ public struct SealedMessage: Sendable {
         guard header.algorithmSuite == suite else {
             throw SealedEventsError.binding("the ESDK message uses suite \(header.algorithmSuite), not \(suite)")
         }
-        let stored = header.encryptionContext.filter { !$0.key.hasPrefix("aws-crypto-") }
-        guard Self.sameContext(stored, context) else {
+        guard Self.sameContext(ignoringReservedKeysOf: header.encryptionContext, context) else {
             throw SealedEventsError.binding("the ESDK message's encryption context differs from metaData's")
         }
         guard header.encryptedDataKeys.contains(where: { Self.keyIdentifier(of: $0) == encryption.keyArn }) else {
@@ -145,11 +144,16 @@ public struct SealedMessage: Sendable {
     /// The `raw:NAMESPACE/NAME` identifier of a raw keyring's key.
     public static func rawKeyIdentifier(namespace: String, name: String) -> String { "raw:\(namespace)/\(name)" }
 
-    static func sameContext(_ a: [String: String], _ b: [String: String]) -> Bool {
-        a.count == b.count
-            && a.allSatisfy { pair in
-                b.contains { $0.key.hasSameUTF8(as: pair.key) && $0.value.hasSameUTF8(as: pair.value) }
+    /// Whether `stored`, without its `aws-crypto-` pairs, holds exactly the pairs of `context`, comparing bytes.
+    static func sameContext(ignoringReservedKeysOf stored: [String: String], _ context: [String: String]) -> Bool {
+        var count = 0
+        for (key, value) in stored where !key.hasPrefix("aws-crypto-") {
+            count += 1
+            guard context.contains(where: { $0.key.hasSameUTF8(as: key) && $0.value.hasSameUTF8(as: value) }) else {
+                return false
             }
+        }
+        return count == context.count
     }
 }
 
