@@ -193,8 +193,10 @@ public struct Opener: Sendable {
             }
             let plaintext: [UInt8]
             do {
+                // The header was parsed (and checked) by SealedMessage; the client does not parse it again.
                 plaintext = try await client.decrypt(
                     sealed.bytes,
+                    header: sealed.header,
                     materialsManager: manager,
                     encryptionContext: sealed.encryption.encryptionContext
                 ).plaintext
@@ -202,7 +204,7 @@ public struct Opener: Sendable {
                 throw KeyServiceErrors.map(error, keyArn: sealed.encryption.keyArn, eventType: metaData.eventType)
             }
             let payload = try SealedPayload.decode(plaintext)
-            guard payload.eventId.utf8.elementsEqual(metaData.eventId.utf8) else {
+            guard payload.eventId.hasSameUTF8(as: metaData.eventId) else {
                 throw SealedEventsError.binding("the sealed payload belongs to another event than \(metaData.eventId)")
             }
             var data: JSONValue

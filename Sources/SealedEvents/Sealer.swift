@@ -184,8 +184,8 @@ public struct Sealer: Sendable {
         guard envelope.metaData.encryption == nil else {
             throw SealedEventsError(.alreadySealed, "event \(eventId) is already sealed")
         }
-        guard envelope.metaData.eventType.utf8.elementsEqual(descriptor.name.utf8),
-            envelope.metaData.domain.utf8.elementsEqual(descriptor.domain.utf8)
+        guard envelope.metaData.eventType.hasSameUTF8(as: descriptor.name),
+            envelope.metaData.domain.hasSameUTF8(as: descriptor.domain)
         else {
             throw .invalidArgument(
                 "event \(eventId) is of type \(envelope.metaData.eventType) in \(envelope.metaData.domain), not \(descriptor.name) in \(descriptor.domain)"
@@ -204,7 +204,7 @@ public struct Sealer: Sendable {
         case .data:
             let plaintext = SealedPayload.encode(eventId: eventId, content: .data(envelope.data))
             let message = try await encrypt(plaintext, context: context, descriptor: descriptor)
-            envelope.data = .string(Data(message).base64EncodedString())
+            envelope.data = .string(Base64.encode(message))
             envelope.metaData.encryption = Encryption(
                 keyArn: descriptor.keyArn,
                 algorithmSuite: descriptor.algorithmSuite.description,
@@ -226,7 +226,7 @@ public struct Sealer: Sendable {
                 scope: .fields,
                 encryptionContext: context,
                 sealedFields: fields.map(\.pointer),
-                ciphertext: Data(message).base64EncodedString()
+                ciphertext: Base64.encode(message)
             )
         }
         logger.debug(

@@ -48,9 +48,13 @@ func sealOpen(seconds budget: Double) async throws {
     let keyArn = SealedMessage.rawKeyIdentifier(namespace: "bench", name: "k")
     // EVENT_BENCH_SUITE=0x0478 (or 0x0578) measures one suite only, e.g. under callgrind.
     let only = ProcessInfo.processInfo.environment["EVENT_BENCH_SUITE"]
+    // EVENT_BENCH_SCOPE=data (or fields) measures one scope only; EVENT_BENCH_ITERATIONS=N runs exactly N
+    // iterations instead of SECONDS, so that instruction counts of two runs can be subtracted.
+    let onlyScope = ProcessInfo.processInfo.environment["EVENT_BENCH_SCOPE"]
+    let iterations = ProcessInfo.processInfo.environment["EVENT_BENCH_ITERATIONS"].flatMap { Int($0) }
     for suite in [AlgorithmSuite.aes256GCMHKDFSHA512Committing, .aes256GCMHKDFSHA512CommittingECDSAP384]
     where only == nil || suite.description == only {
-        for scope in ["data", "fields"] {
+        for scope in ["data", "fields"] where onlyScope == nil || scope == onlyScope {
             let descriptor = EventTypeDescriptor(
                 name: "bench.card.captured",
                 domain: "bench",
@@ -65,7 +69,7 @@ func sealOpen(seconds budget: Double) async throws {
             var count = 0
             let clock = ContinuousClock()
             let start = clock.now
-            while seconds(clock.now - start) < budget {
+            while iterations.map({ count < $0 }) ?? (seconds(clock.now - start) < budget) {
                 let event = Envelope(
                     metaData: MetaData(eventId: Sealer.makeEventId(), eventType: descriptor.name, domain: "bench", source: "bench"),
                     data: data

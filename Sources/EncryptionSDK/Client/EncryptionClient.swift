@@ -91,6 +91,52 @@ public struct EncryptionClient: Sendable {
         guard let (header, headerLength) = parsed else {
             throw EncryptionSDKError.malformed("the message ends inside its header")
         }
+        return try await decrypt(
+            message,
+            header: header,
+            headerLength: headerLength,
+            materialsManager: materialsManager,
+            encryptionContext: encryptionContext
+        )
+    }
+
+    /// Decrypts one message whose header the caller already parsed from `message` (with
+    /// ``MessageHeader/init(parsing:maxEncryptedDataKeys:)``), so that it is not parsed twice; otherwise as
+    /// ``decrypt(_:materialsManager:encryptionContext:)``.
+    ///
+    /// A header that is not `message`'s fails as tampering does: the header's authentication tag and the
+    /// frames are checked against the bytes of `message` that follow the header's length.
+    package func decrypt(
+        _ message: [UInt8],
+        header: MessageHeader,
+        materialsManager: some CryptographicMaterialsManager,
+        encryptionContext: EncryptionContext = [:]
+    ) async throws -> DecryptedMessage {
+        if let maxEncryptedDataKeys, header.encryptedDataKeys.count > maxEncryptedDataKeys {
+            throw EncryptionSDKError(
+                .tooManyEncryptedDataKeys,
+                "the message has \(header.encryptedDataKeys.count) encrypted data keys, more than the maximum of \(maxEncryptedDataKeys)"
+            )
+        }
+        guard header.length <= message.count else {
+            throw EncryptionSDKError.malformed("the message ends inside its header")
+        }
+        return try await decrypt(
+            message,
+            header: header,
+            headerLength: header.length,
+            materialsManager: materialsManager,
+            encryptionContext: encryptionContext
+        )
+    }
+
+    private func decrypt(
+        _ message: [UInt8],
+        header: MessageHeader,
+        headerLength: Int,
+        materialsManager: some CryptographicMaterialsManager,
+        encryptionContext: EncryptionContext
+    ) async throws -> DecryptedMessage {
         var decoder = try await makeDecoder(
             header: header,
             materialsManager: materialsManager,

@@ -67,13 +67,18 @@ struct HMACSHA512 {
     init(key: UnsafeRawBufferPointer) {
         precondition(key.count <= 128, "HMACSHA512 takes keys of at most one block")
         (inner, outer) = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { pads in
-            for i in 0..<128 {
-                let k = i < key.count ? key[i] : 0
-                pads[i] = k ^ 0x36
-                pads[128 + i] = k ^ 0x5c
+            // The key, zero-padded to a block, then both pads a word at a time.
+            let raw = UnsafeMutableRawBufferPointer(pads)
+            raw.initializeMemory(as: UInt8.self, repeating: 0)
+            if let base = key.baseAddress, !key.isEmpty {
+                raw.baseAddress!.copyMemory(from: base, byteCount: key.count)
             }
-            defer { pads.update(repeating: 0) }
-            let raw = UnsafeRawBufferPointer(pads)
+            defer { raw.initializeMemory(as: UInt8.self, repeating: 0) }
+            for word in 0..<16 {
+                let k = raw.loadUnaligned(fromByteOffset: 8 * word, as: UInt64.self)
+                raw.storeBytes(of: k ^ 0x3636_3636_3636_3636, toByteOffset: 8 * word, as: UInt64.self)
+                raw.storeBytes(of: k ^ 0x5C5C_5C5C_5C5C_5C5C, toByteOffset: 128 + 8 * word, as: UInt64.self)
+            }
             var inner = SHA512()
             inner.update(bufferPointer: UnsafeRawBufferPointer(rebasing: raw[0..<128]))
             var outer = SHA512()

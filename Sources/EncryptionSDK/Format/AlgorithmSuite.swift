@@ -50,9 +50,17 @@ public struct AlgorithmSuite: Hashable, Sendable, CustomStringConvertible {
     /// The suite's ID as it is usually written, e.g. `0x0578`.
     public var description: String { Self.hex(id) }
 
+    /// `0x` and four lowercase hex digits.
     static func hex(_ id: UInt16) -> String {
-        let hex = String(id, radix: 16)
-        return "0x" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+        let digits: StaticString = "0123456789abcdef"
+        return digits.withUTF8Buffer { digits in
+            String(unsafeUninitializedCapacity: 6) { out in
+                out[0] = UInt8(ascii: "0")
+                out[1] = UInt8(ascii: "x")
+                for position in 0..<4 { out[2 + position] = digits[Int(id >> (12 - 4 * position) & 0xF)] }
+                return 6
+            }
+        }
     }
 
     /// AES-128-GCM, no key derivation (legacy).

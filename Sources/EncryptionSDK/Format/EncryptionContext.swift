@@ -16,7 +16,7 @@ enum ContextCoding {
     static func serialize(_ context: EncryptionContext) throws(EncryptionSDKError) -> [UInt8] {
         guard !context.isEmpty else { return [] }
         guard context.count <= Int(UInt16.max) else { throw .invalidContext("too many encryption context pairs") }
-        let pairs = context.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        let pairs = context.sorted { utf8Precedes($0.key, $1.key) }
         var out: [UInt8] = []
         out.reserveCapacity(2 + pairs.reduce(0) { $0 + 4 + $1.key.utf8.count + $1.value.utf8.count })
         out.appendU16(UInt16(pairs.count))
@@ -49,8 +49,8 @@ enum ContextCoding {
             for _ in 0..<count {
                 let key = try reader.u16Prefixed()
                 let value = try reader.u16Prefixed()
-                guard let key = String(validating: key, as: UTF8.self),
-                    let value = String(validating: value, as: UTF8.self)
+                guard let key = key.withUnsafeBytes(validUTF8String),
+                    let value = value.withUnsafeBytes(validUTF8String)
                 else { throw EncryptionSDKError.malformed("encryption context is not valid UTF-8") }
                 guard context.updateValue(value, forKey: key) == nil else {
                     throw EncryptionSDKError.malformed("duplicate encryption context key")
@@ -67,6 +67,17 @@ enum ContextCoding {
         }
     }
 
+    /// The pairs stored in the header and the pairs kept out of it (authenticated only): those whose keys a
+    /// required-encryption-context CMM listed. Without required keys, everything is stored (no copies made).
+    static func split(
+        _ context: EncryptionContext,
+        required: [String]
+    ) -> (stored: EncryptionContext, authOnly: EncryptionContext) {
+        guard !required.isEmpty else { return (context, [:]) }
+        let keys = Set(required)
+        return (context.filter { !keys.contains($0.key) }, context.filter { keys.contains($0.key) })
+    }
+
     /// Rejects a caller's context that uses the reserved `aws-crypto-` prefix.
     static func checkCallerContext(_ context: EncryptionContext) throws(EncryptionSDKError) {
         if let key = context.keys.first(where: { $0.hasPrefix(reservedContextPrefix) }) {
@@ -76,4 +87,16 @@ enum ContextCoding {
 }
 
 /// Byte-exact string comparison (Swift's `==` treats canonically equivalent strings as equal).
-func sameBytes(_ a: String, _ b: String) -> Bool { a.utf8.elementsEqual(b.utf8) }
+///
+/// Native strings compare their contiguous UTF-8 storage; the generic `elementsEqual` over two `UTF8View`s walks
+/// them index by index.
+func sameBytes(_ a: String, _ b: String) -> Bool {
+    let lhs = a.utf8
+    let rhs = b.utf8
+    guard lhs.count == rhs.count else { return false }
+    let fast = lhs.withContiguousStorageIfAvailable { x in
+        rhs.withContiguousStorageIfAvailable { y in x.elementsEqual(y) }
+    }
+    if let fast, let result = fast { return result }
+    return lhs.elementsEqual(rhs)
+}

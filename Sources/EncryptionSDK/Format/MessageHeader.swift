@@ -28,6 +28,9 @@ public struct MessageHeader: Sendable {
     let body: [UInt8]
 
     /// The serialized header: body and authentication.
+    /// The number of bytes the serialized header takes.
+    var length: Int { body.count + (version == 1 ? authenticationIV.count : 0) + authenticationTag.count }
+
     public var serialized: [UInt8] {
         version == 1 ? body + authenticationIV + authenticationTag : body + authenticationTag
     }
@@ -128,7 +131,7 @@ public struct MessageHeader: Sendable {
         var edks: [EncryptedDataKey] = []
         edks.reserveCapacity(min(edkCount, 16))
         for _ in 0..<edkCount {
-            guard let provider = String(validating: try reader.u16Prefixed(), as: UTF8.self) else {
+            guard let provider = try reader.u16Prefixed().withUnsafeBytes(validUTF8String) else {
                 throw EncryptionSDKError.malformed("provider ID is not valid UTF-8")
             }
             let info = try reader.u16Prefixed()

@@ -22,11 +22,27 @@ public final class MaterialsCache: Sendable {
         var lastUse: UInt64
     }
 
+    /// A cache key: the exact bytes that identify a request.
+    ///
+    /// Hashed in one call over the whole buffer: `[UInt8]`'s own `hash(into:)` feeds the hasher one byte at a
+    /// time, which for the few hundred bytes of a decryption key cost more than the rest of a cache hit.
+    struct Key: Hashable {
+        let bytes: [UInt8]
+
+        init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+        static func == (lhs: Key, rhs: Key) -> Bool { lhs.bytes == rhs.bytes }
+
+        func hash(into hasher: inout Hasher) {
+            bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
+    }
+
     struct State {
-        var entries: [[UInt8]: Entry] = [:]
+        var entries: [Key: Entry] = [:]
         var tick: UInt64 = 0
 
-        mutating func insert(_ key: [UInt8], _ entry: Entry, capacity: Int) {
+        mutating func insert(_ key: Key, _ entry: Entry, capacity: Int) {
             var entry = entry
             tick += 1
             entry.lastUse = tick
@@ -141,16 +157,19 @@ public struct CachingMaterialsManager: CryptographicMaterialsManager {
         let key = try encryptionKey(request)
         let time = now()
         let hit: EncryptionMaterials? = cache.withState { state in
-            guard var entry = state.entries[key], case .encryption(let materials) = entry.materials else { return nil }
+            // One hash of the key per hit: the entry is found once and updated through its index.
+            guard let index = state.entries.index(forKey: key) else { return nil }
+            let entry = state.entries.values[index]
+            guard case .encryption(let materials) = entry.materials else { return nil }
             guard time - entry.createdAt < maxAge, entry.messages < maxMessages, entry.bytes + bytes <= maxBytes else {
-                state.entries[key] = nil
+                state.entries.remove(at: index)
                 return nil
             }
-            entry.messages += 1
-            entry.bytes += bytes
             state.tick += 1
-            entry.lastUse = state.tick
-            state.entries[key] = entry
+            let tick = state.tick
+            state.entries.values[index].messages += 1
+            state.entries.values[index].bytes += bytes
+            state.entries.values[index].lastUse = tick
             return materials
         }
         if let hit { return hit }
@@ -177,14 +196,15 @@ public struct CachingMaterialsManager: CryptographicMaterialsManager {
         let key = try decryptionKey(request)
         let time = now()
         let hit: DecryptionMaterials? = cache.withState { state in
-            guard var entry = state.entries[key], case .decryption(let materials) = entry.materials else { return nil }
+            guard let index = state.entries.index(forKey: key) else { return nil }
+            let entry = state.entries.values[index]
+            guard case .decryption(let materials) = entry.materials else { return nil }
             guard time - entry.createdAt < maxAge else {
-                state.entries[key] = nil
+                state.entries.remove(at: index)
                 return nil
             }
             state.tick += 1
-            entry.lastUse = state.tick
-            state.entries[key] = entry
+            state.entries.values[index].lastUse = state.tick
             return materials
         }
         if let hit { return hit }
@@ -207,8 +227,10 @@ public struct CachingMaterialsManager: CryptographicMaterialsManager {
     // variable part, so distinct requests never serialize alike.
 
     /// Partition, suite (or none), policy, the canonical context and the required keys.
-    private func encryptionKey(_ request: EncryptionMaterialsRequest) throws -> [UInt8] {
-        var key = partitionKey
+    private func encryptionKey(_ request: EncryptionMaterialsRequest) throws -> MaterialsCache.Key {
+        var key: [UInt8] = []
+        key.reserveCapacity(partitionKey.count + 128)
+        key.append(contentsOf: partitionKey)
         key.append(0x45)  // "E"
         if let suite = request.algorithmSuite {
             key.append(1)
@@ -221,19 +243,21 @@ public struct CachingMaterialsManager: CryptographicMaterialsManager {
         for required in request.requiredEncryptionContextKeys.sorted() {
             key.appendLengthPrefixed(Array(required.utf8))
         }
-        return key
+        return MaterialsCache.Key(key)
     }
 
     /// Partition, suite, the encrypted data keys in a canonical order, the stored and the reproduced context.
-    private func decryptionKey(_ request: DecryptionMaterialsRequest) throws -> [UInt8] {
-        var key = partitionKey
+    private func decryptionKey(_ request: DecryptionMaterialsRequest) throws -> MaterialsCache.Key {
+        let edks = request.encryptedDataKeys.map(\.serialized).sorted { $0.lexicographicallyPrecedes($1) }
+        var key: [UInt8] = []
+        key.reserveCapacity(partitionKey.count + edks.reduce(256) { $0 + $1.count })
+        key.append(contentsOf: partitionKey)
         key.append(0x44)  // "D"
         key.appendU16(request.algorithmSuite.id)
-        let edks = request.encryptedDataKeys.map(\.serialized).sorted { $0.lexicographicallyPrecedes($1) }
         key.appendU32(UInt32(edks.count))
         for edk in edks { key.append(contentsOf: edk) }
         key.appendLengthPrefixed(try ContextCoding.serialize(request.encryptionContext))
         key.appendLengthPrefixed(try ContextCoding.serialize(request.reproducedEncryptionContext))
-        return key
+        return MaterialsCache.Key(key)
     }
 }

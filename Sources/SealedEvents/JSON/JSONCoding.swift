@@ -1,3 +1,5 @@
+internal import EncryptionSDK
+
 extension JSONValue {
     /// The deepest nesting of arrays and objects the parser accepts.
     public static let maximumDepth = 512
@@ -40,6 +42,18 @@ extension JSONValue {
 struct JSONParser {
     let bytes: [UInt8]
     var index = 0
+
+    /// Objects with fewer members than this look for a duplicate key by comparing with each member.
+    static let linearDuplicateScanLimit = 16
+
+    /// A key's UTF-8 bytes, hashed in one call (`[UInt8]` hashes byte by byte; `String` by canonical equivalence).
+    struct KeyBytes: Hashable {
+        let bytes: [UInt8]
+
+        init(_ key: String) { bytes = Array(key.utf8) }
+
+        func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
+    }
 
     init(_ bytes: [UInt8]) { self.bytes = bytes }
 
@@ -101,18 +115,27 @@ struct JSONParser {
         guard depth <= JSONValue.maximumDepth else { throw error("nesting deeper than \(JSONValue.maximumDepth)") }
         index += 1  // {
         var members: [JSONObject.Member] = []
-        var seen: Set<[UInt8]> = []
+        // Duplicate keys: a linear scan while the object is small, a set of the keys' bytes beyond that.
+        var seen: Set<KeyBytes> = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
             return JSONObject(uncheckedMembers: members)
         }
+        members.reserveCapacity(8)
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name") }
             let keyStart = index
             let key = try parseString()
-            guard seen.insert(Array(key.utf8)).inserted else {
+            let duplicate: Bool
+            if members.count < Self.linearDuplicateScanLimit {
+                duplicate = members.contains { $0.key.hasSameUTF8(as: key) }
+            } else {
+                if seen.isEmpty { for member in members { seen.insert(KeyBytes(member.key)) } }
+                duplicate = !seen.insert(KeyBytes(key)).inserted
+            }
+            guard !duplicate else {
                 index = keyStart
                 throw error("duplicate object key")
             }
@@ -161,27 +184,28 @@ struct JSONParser {
     private mutating func parseString() throws(SealedEventsError) -> String {
         index += 1  // opening quote
         let start = index
-        // Fast path: no escapes.
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") {
-                guard let text = String(validating: bytes[start..<index], as: UTF8.self) else {
+        // Fast path: no escapes, the text is the input's bytes.
+        index = bytes.withUnsafeBufferPointer { JSONScan.firstSpecialStringByte(in: $0, from: start) }
+        if index < bytes.count {
+            if bytes[index] == UInt8(ascii: "\"") {
+                let text = bytes.withUnsafeBytes {
+                    validUTF8String(UnsafeRawBufferPointer(rebasing: $0[start..<index]))
+                }
+                guard let text else {
                     index = start
                     throw error("string is not valid UTF-8")
                 }
                 index += 1
                 return text
             }
-            if byte == UInt8(ascii: "\\") { break }
-            guard byte >= 0x20 else { throw error("control character in string") }
-            index += 1
+            guard bytes[index] == UInt8(ascii: "\\") else { throw error("control character in string") }
         }
         var buffer = Array(bytes[start..<index])
         while index < bytes.count {
             let byte = bytes[index]
             switch byte {
             case UInt8(ascii: "\""):
-                guard let text = String(validating: buffer, as: UTF8.self) else {
+                guard let text = buffer.withUnsafeBytes(validUTF8String) else {
                     index = start
                     throw error("string is not valid UTF-8")
                 }
@@ -221,8 +245,9 @@ struct JSONParser {
                 }
             default:
                 guard byte >= 0x20 else { throw error("control character in string") }
-                buffer.append(byte)
-                index += 1
+                let end = bytes.withUnsafeBufferPointer { JSONScan.firstSpecialStringByte(in: $0, from: index + 1) }
+                buffer.append(contentsOf: bytes[index..<end])
+                index = end
             }
         }
         throw error("unterminated string")
@@ -285,22 +310,77 @@ enum JSONWriter {
     }
 
     static func writeString(_ text: String, to out: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
+        var text = text
+        text.withUTF8 { writeString(utf8: $0, to: &out) }
+    }
+
+    /// Writes a string's UTF-8 bytes as a JSON string: runs that need no escape are copied whole.
+    static func writeString(utf8 bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case 0x22: out.append(contentsOf: [0x5C, 0x22])
-            case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
-            case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
-            case 0..<0x20:
-                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-            default: out.append(byte)
-            }
+        var runStart = 0
+        while true {
+            let index = JSONScan.firstSpecialStringByte(in: bytes, from: runStart)
+            if runStart < index { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index])) }
+            guard index < bytes.count else { break }
+            appendEscape(bytes[index], to: &out)
+            runStart = index + 1
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    private static func appendEscape(_ byte: UInt8, to out: inout [UInt8]) {
+        let hex: StaticString = "0123456789abcdef"
+        out.append(0x5C)
+        switch byte {
+        case 0x22: out.append(0x22)
+        case 0x5C: out.append(0x5C)
+        case 0x0A: out.append(UInt8(ascii: "n"))
+        case 0x0D: out.append(UInt8(ascii: "r"))
+        case 0x09: out.append(UInt8(ascii: "t"))
+        case 0x08: out.append(UInt8(ascii: "b"))
+        case 0x0C: out.append(UInt8(ascii: "f"))
+        default:
+            out.append(UInt8(ascii: "u"))
+            out.append(0x30)
+            out.append(0x30)
+            hex.withUTF8Buffer { digits in
+                out.append(digits[Int(byte >> 4)])
+                out.append(digits[Int(byte & 0xF)])
+            }
+        }
+    }
+}
+
+/// Finds the bytes a JSON string cannot hold as they are.
+enum JSONScan {
+    /// The index of the first quote, backslash or control character at or after `start`, or `bytes.count`.
+    ///
+    /// Eight bytes at a time: a word is skipped when none of its bytes equals `"` or `\\` or is below 0x20
+    /// (the "has a zero byte" and "has a byte less than n" tests on 64-bit words); a word that may hold one is
+    /// searched byte by byte.
+    @inline(__always)
+    static func firstSpecialStringByte(in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        var index = start
+        let count = bytes.count
+        if let base = bytes.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let highs: UInt64 = 0x8080_8080_8080_8080
+            while index + 8 <= count {
+                let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                let quote = word ^ (ones &* 0x22)
+                let backslash = word ^ (ones &* 0x5C)
+                let special =
+                    ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word)
+                if special & highs != 0 { break }
+                index += 8
+            }
+        }
+        while index < count {
+            let byte = bytes[index]
+            if byte == 0x22 || byte == 0x5C || byte < 0x20 { return index }
+            index += 1
+        }
+        return count
     }
 }

@@ -25,8 +25,30 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible, Codable 
         guard text.hasPrefix("/") else {
             throw SealedEventsError(.invalidPointer, "a JSON Pointer must be empty or start with '/': \"\(text)\"")
         }
+        var text = text
+        let parsed = text.withUTF8 { bytes in Result { () throws(SealedEventsError) in try Self.tokens(of: bytes) } }
+        let tokens = try parsed.get()
+        self.tokens = tokens
+    }
+
+    /// The text form, with `~` and `/` escaped.
+    /// The unescaped tokens of a pointer's text, which starts with `/`; a token without `~` is copied whole.
+    private static func tokens(of bytes: UnsafeBufferPointer<UInt8>) throws(SealedEventsError) -> [String] {
         var tokens: [String] = []
-        for raw in text.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst() {
+        var start = 1
+        while start <= bytes.count {
+            var end = start
+            var escaped = false
+            while end < bytes.count, bytes[end] != UInt8(ascii: "/") {
+                if bytes[end] == UInt8(ascii: "~") { escaped = true }
+                end += 1
+            }
+            let raw = UnsafeBufferPointer(rebasing: bytes[start..<end])
+            guard escaped else {
+                tokens.append(String(decoding: raw, as: UTF8.self))
+                start = end + 1
+                continue
+            }
             var token: [UInt8] = []
             token.reserveCapacity(raw.count)
             var iterator = raw.makeIterator()
@@ -39,17 +61,27 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible, Codable 
                 case UInt8(ascii: "0"): token.append(UInt8(ascii: "~"))
                 case UInt8(ascii: "1"): token.append(UInt8(ascii: "/"))
                 default:
+                    let text = String(decoding: bytes, as: UTF8.self)
                     throw SealedEventsError(.invalidPointer, "'~' must be followed by 0 or 1 in \"\(text)\"")
                 }
             }
             tokens.append(String(decoding: token, as: UTF8.self))
+            start = end + 1
         }
-        self.tokens = tokens
+        return tokens
     }
 
-    /// The text form, with `~` and `/` escaped.
     public var description: String {
-        tokens.map { "/" + $0.replacing("~", with: "~0").replacing("/", with: "~1") }.joined()
+        var text = ""
+        for token in tokens {
+            text += "/"
+            if token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) {
+                text += token.replacing("~", with: "~0").replacing("/", with: "~1")
+            } else {
+                text += token
+            }
+        }
+        return text
     }
 
     /// Whether this is the root pointer.
@@ -58,7 +90,7 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible, Codable 
     /// Whether `self` names `other` or a value inside it (every pointer is a prefix of itself).
     public func isPrefix(of other: JSONPointer) -> Bool {
         tokens.count <= other.tokens.count
-            && zip(tokens, other.tokens).allSatisfy { $0.utf8.elementsEqual($1.utf8) }
+            && zip(tokens, other.tokens).allSatisfy { $0.hasSameUTF8(as: $1) }
     }
 
     /// A pointer one level deeper.
@@ -201,11 +233,14 @@ extension JSONValue {
         let token = pointer.tokens[level]
         switch self {
         case .object(var object):
-            guard var child = object[token] else { throw pointer.notFound("no member \"\(token)\"") }
+            guard let position = object.index(forKey: token) else {
+                throw pointer.notFound("no member \"\(token)\"")
+            }
+            var child = object.members[position].value
             self = .null
-            object[token] = .null
+            object.setValue(.null, atPosition: position)
             defer {
-                object[token] = child
+                object.setValue(child, atPosition: position)
                 self = .object(object)
             }
             try child.update(pointer, level: level + 1, body: body, root: root)

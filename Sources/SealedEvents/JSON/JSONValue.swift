@@ -17,7 +17,7 @@ public enum JSONValue: Sendable, Hashable {
         case (.null, .null): true
         case (.bool(let a), .bool(let b)): a == b
         case (.number(let a), .number(let b)): a == b
-        case (.string(let a), .string(let b)): a.utf8.elementsEqual(b.utf8)
+        case (.string(let a), .string(let b)): a.hasSameUTF8(as: b)
         case (.array(let a), .array(let b)): a == b
         case (.object(let a), .object(let b)): a == b
         default: false
@@ -182,7 +182,7 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
         }
 
         public static func == (lhs: Member, rhs: Member) -> Bool {
-            lhs.key.utf8.elementsEqual(rhs.key.utf8) && lhs.value == rhs.value
+            lhs.key.hasSameUTF8(as: rhs.key) && lhs.value == rhs.value
         }
 
         public func hash(into hasher: inout Hasher) {
@@ -219,7 +219,7 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
 
     /// The position of `key`, comparing UTF-8 bytes.
     public func index(forKey key: String) -> Int? {
-        members.firstIndex { $0.key.utf8.elementsEqual(key.utf8) }
+        members.firstIndex { $0.key.hasSameUTF8(as: key) }
     }
 
     /// The value of `key`; setting `nil` removes the member, setting a value replaces it in place or appends it.
@@ -235,6 +235,9 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
             }
         }
     }
+
+    /// Replaces the value of the member at `position` (an index from ``index(forKey:)``).
+    mutating func setValue(_ value: JSONValue, atPosition position: Int) { members[position].value = value }
 
     /// Removes `key` and returns its value, if it was present.
     @discardableResult

@@ -53,8 +53,8 @@ public struct SealedMessage: Sendable {
             )
         }
         let context = encryption.encryptionContext
-        guard context["eventType"].map({ $0.utf8.elementsEqual(metaData.eventType.utf8) }) == true,
-            context["domain"].map({ $0.utf8.elementsEqual(metaData.domain.utf8) }) == true
+        guard context["eventType"].map({ $0.hasSameUTF8(as: metaData.eventType) }) == true,
+            context["domain"].map({ $0.hasSameUTF8(as: metaData.domain) }) == true
         else {
             throw SealedEventsError.binding("the encryption context does not name the envelope's eventType and domain")
         }
@@ -92,10 +92,12 @@ public struct SealedMessage: Sendable {
         default:
             throw SealedEventsError(.unsupportedFormat, "unknown sealing scope \"\(encryption.scope)\"")
         }
-        guard let decoded = Data(base64Encoded: encoded) else {
+        let bytes: [UInt8]
+        do throws(Base64.DecodingError) {
+            bytes = try Base64.decode(encoded)
+        } catch {
             throw SealedEventsError.malformed("the sealed ESDK message is not valid base64")
         }
-        let bytes = [UInt8](decoded)
         let header: MessageHeader
         do throws(EncryptionSDKError) {
             header = try MessageHeader(parsing: bytes)
@@ -105,8 +107,7 @@ public struct SealedMessage: Sendable {
         guard header.algorithmSuite == suite else {
             throw SealedEventsError.binding("the ESDK message uses suite \(header.algorithmSuite), not \(suite)")
         }
-        let stored = header.encryptionContext.filter { !$0.key.hasPrefix("aws-crypto-") }
-        guard Self.sameContext(stored, context) else {
+        guard Self.sameContext(ignoringReservedKeysOf: header.encryptionContext, context) else {
             throw SealedEventsError.binding("the ESDK message's encryption context differs from metaData's")
         }
         guard header.encryptedDataKeys.contains(where: { Self.keyIdentifier(of: $0) == encryption.keyArn }) else {
@@ -130,24 +131,29 @@ public struct SealedMessage: Sendable {
     ///
     /// - Returns: `nil` when the provider ID or info is not valid UTF-8.
     public static func keyIdentifier(of key: EncryptedDataKey) -> String? {
-        if key.providerID == "aws-kms" { return String(validating: key.providerInfo, as: UTF8.self) }
+        if key.providerID == "aws-kms" { return key.providerInfo.withUnsafeBytes(validUTF8String) }
         var name = key.providerInfo[...]
         let aesSuffix: [UInt8] = [0, 0, 0, 128, 0, 0, 0, 12]
         if name.count >= 20, name.dropFirst(name.count - 20).prefix(8).elementsEqual(aesSuffix) {
             name = name.dropLast(20)
         }
-        guard let text = String(validating: name, as: UTF8.self) else { return nil }
+        guard let text = name.withUnsafeBytes(validUTF8String) else { return nil }
         return "raw:\(key.providerID)/\(text)"
     }
 
     /// The `raw:NAMESPACE/NAME` identifier of a raw keyring's key.
     public static func rawKeyIdentifier(namespace: String, name: String) -> String { "raw:\(namespace)/\(name)" }
 
-    static func sameContext(_ a: [String: String], _ b: [String: String]) -> Bool {
-        a.count == b.count
-            && a.allSatisfy { pair in
-                b.contains { $0.key.utf8.elementsEqual(pair.key.utf8) && $0.value.utf8.elementsEqual(pair.value.utf8) }
+    /// Whether `stored`, without its `aws-crypto-` pairs, holds exactly the pairs of `context`, comparing bytes.
+    static func sameContext(ignoringReservedKeysOf stored: [String: String], _ context: [String: String]) -> Bool {
+        var count = 0
+        for (key, value) in stored where !key.hasPrefix("aws-crypto-") {
+            count += 1
+            guard context.contains(where: { $0.key.hasSameUTF8(as: key) && $0.value.hasSameUTF8(as: value) }) else {
+                return false
             }
+        }
+        return count == context.count
     }
 }
 
@@ -161,8 +167,8 @@ extension SealedMessage {
     ///   descriptor (or the descriptor says the event type is not sealed).
     public init(_ envelope: Envelope, descriptor: EventTypeDescriptor) throws(SealedEventsError) {
         let metaData = envelope.metaData
-        guard metaData.eventType.utf8.elementsEqual(descriptor.name.utf8),
-            metaData.domain.utf8.elementsEqual(descriptor.domain.utf8)
+        guard metaData.eventType.hasSameUTF8(as: descriptor.name),
+            metaData.domain.hasSameUTF8(as: descriptor.domain)
         else {
             throw SealedEventsError.binding(
                 "event \(metaData.eventId) is of type \(metaData.eventType) in \(metaData.domain), not \(descriptor.name) in \(descriptor.domain)"

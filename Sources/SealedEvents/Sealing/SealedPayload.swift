@@ -13,17 +13,33 @@ enum SealedPayload {
         case fields([(pointer: JSONPointer, value: JSONValue)])
     }
 
+    /// Writes the payload straight into bytes: the same bytes as serializing the object above with
+    /// ``JSONValue/serialized()``, without building it.
     static func encode(eventId: String, content: Content) -> [UInt8] {
-        var object: JSONObject = ["v": .number(version), "eventId": .string(eventId)]
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        out.append(contentsOf: #"{"v":"#.utf8)
+        out.append(contentsOf: version.literal.utf8)
+        out.append(contentsOf: #","eventId":"#.utf8)
+        JSONWriter.writeString(eventId, to: &out)
         switch content {
         case .data(let data):
-            object["data"] = data
+            out.append(contentsOf: #","data":"#.utf8)
+            JSONWriter.write(data, to: &out, indent: nil, level: 0)
         case .fields(let fields):
-            object["fields"] = .array(
-                fields.map { .object(["pointer": .string($0.pointer.description), "value": $0.value]) }
-            )
+            out.append(contentsOf: #","fields":["#.utf8)
+            for (position, field) in fields.enumerated() {
+                if position > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(contentsOf: #"{"pointer":"#.utf8)
+                JSONWriter.writeString(field.pointer.description, to: &out)
+                out.append(contentsOf: #","value":"#.utf8)
+                JSONWriter.write(field.value, to: &out, indent: nil, level: 0)
+                out.append(UInt8(ascii: "}"))
+            }
+            out.append(UInt8(ascii: "]"))
         }
-        return JSONValue.object(object).serialized()
+        out.append(UInt8(ascii: "}"))
+        return out
     }
 
     /// Reads a payload. The errors never quote the plaintext.

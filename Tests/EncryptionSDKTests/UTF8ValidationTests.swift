@@ -1,0 +1,62 @@
+import Testing
+
+@testable import EncryptionSDK
+
+/// The UTF-8 validation the header and context parsers use, against the standard library's, and the cache key.
+struct UTF8ValidationTests {
+    struct SeededGenerator: RandomNumberGenerator {
+        var state: UInt64
+
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test func validationAgreesWithTheStandardLibrary() {
+        var generator = SeededGenerator(state: 11)
+        // Pieces that make valid and invalid sequences: ASCII, lead and continuation bytes, surrogates, overlongs.
+        let pieces: [[UInt8]] = [
+            [0x61], [0x00], [0x7F], [0xC3, 0xA9], [0xC3], [0xA9], [0xE6, 0x97, 0xA5], [0xE6, 0x97],
+            [0xF0, 0x9F, 0x8E, 0x89],
+            [0xED, 0xA0, 0x80], [0xC0, 0xAF], [0xF4, 0x90, 0x80, 0x80], [0xFF], [0xEF, 0xBF, 0xBD], [0x80],
+            Array("abcdefgh".utf8),
+        ]
+        var valid = 0
+        for _ in 0..<20_000 {
+            var bytes: [UInt8] = []
+            for _ in 0..<Int.random(in: 0..<6, using: &generator) {
+                bytes += pieces.randomElement(using: &generator)!
+            }
+            let expected = String(validating: bytes, as: UTF8.self)
+            let actual = bytes.withUnsafeBytes { validUTF8String($0) }
+            #expect(actual.map { Array($0.utf8) } == expected.map { Array($0.utf8) }, "\(bytes)")
+            if expected != nil { valid += 1 }
+        }
+        #expect(valid > 1_000)
+        #expect(valid < 19_000)
+    }
+
+    @Test func orderIsTheUTF8ViewsLexicographicOrder() {
+        let words = [
+            "", "a", "b", "ab", "aa", "a\u{0}", "é", "e\u{301}", "日本", "🎉", "Z", "aws-crypto-public-key", "domain",
+        ]
+        for a in words {
+            for b in words {
+                #expect(utf8Precedes(a, b) == a.utf8.lexicographicallyPrecedes(b.utf8), "\(a) \(b)")
+            }
+        }
+    }
+
+    @Test func cacheKeysCompareAndHashByTheirBytes() {
+        let a = MaterialsCache.Key([1, 2, 3])
+        #expect(a == MaterialsCache.Key([1, 2, 3]))
+        #expect(a.hashValue == MaterialsCache.Key([1, 2, 3]).hashValue)
+        #expect(a != MaterialsCache.Key([1, 2, 3, 0]))
+        #expect(a != MaterialsCache.Key([1, 2, 4]))
+        #expect(Set([a, MaterialsCache.Key([1, 2]), MaterialsCache.Key([1, 2, 3])]).count == 2)
+    }
+}
