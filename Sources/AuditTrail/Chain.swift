@@ -176,29 +176,65 @@ public enum ChainedRecordEncoder {
     private static let sequenceMember = Array("\"\(sequenceKey)\":".utf8)
 
     /// Encodes a record's members.
+    ///
+    /// The members are written straight from the record's fields, in canonical order, without building the JSON value
+    /// (this runs for every request the server answers); `RecordTests` checks the bytes against the canonical encoding
+    /// of ``Record/jsonValue`` over records with every optional member present and absent.
     public static func prepare(_ record: Record) -> Prepared {
-        let members = record.members
-        assert(zip(members, members.dropFirst()).allSatisfy { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) })
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(1024)
-        var splits: [Int] = []
-        var partIsEmpty = true
-        for (key, value) in members {
-            // Close the parts that end before this key (each chain member's key ends one).
-            while splits.count < 2
-                && !key.utf8.lexicographicallyPrecedes(splits.isEmpty ? previousHashKey.utf8 : sequenceKey.utf8)
-            {
-                splits.append(bytes.count)
-                partIsEmpty = true
+        var writer = CanonicalMemberWriter()
+        writer.string("awsRegion", record.awsRegion)
+        writer.string("errorCode", record.errorCode)
+        writer.string("errorMessage", record.errorMessage)
+        writer.string("eventID", record.eventID)
+        writer.string("eventName", record.eventName)
+        writer.string("eventSource", record.eventSource.rawValue)
+        writer.string("eventTime", Record.format(record.eventTime))
+        writer.string("eventType", record.eventType.rawValue)
+        writer.string("eventVersion", record.eventVersion)
+        let firstSplit = writer.endPart()  // "previousHash" goes here
+        writer.bool("readOnly", record.readOnly)
+        writer.string("recipientAccountId", record.recipientAccountId)
+        writer.string("requestID", record.requestID)
+        writer.value("requestParameters", record.requestParameters)
+        if !record.resources.isEmpty {
+            writer.open("resources", UInt8(ascii: "["))
+            for resource in record.resources {
+                writer.open(nil, UInt8(ascii: "{"))
+                writer.string("ARN", resource.arn)
+                writer.string("accountId", resource.accountId)
+                writer.string("type", resource.type)
+                writer.close(UInt8(ascii: "}"))
             }
-            if !partIsEmpty { bytes.append(UInt8(ascii: ",")) }
-            partIsEmpty = false
-            CanonicalJSON.writeString(key, to: &bytes)
-            bytes.append(UInt8(ascii: ":"))
-            CanonicalJSON.write(value, to: &bytes)
+            writer.close(UInt8(ascii: "]"))
         }
-        while splits.count < 2 { splits.append(bytes.count) }
-        return Prepared(bytes: bytes, firstSplit: splits[0], secondSplit: splits[1])
+        writer.value("responseElements", record.responseElements)
+        let secondSplit = writer.endPart()  // "sequenceNumber" goes here
+        writer.string("sourceIPAddress", record.sourceIPAddress)
+        writer.string("userAgent", record.userAgent)
+        let identity = record.userIdentity
+        writer.open("userIdentity", UInt8(ascii: "{"))
+        writer.string("accessKeyId", identity.accessKeyId)
+        writer.string("accountId", identity.accountId)
+        writer.string("arn", identity.arn)
+        writer.string("principalId", identity.principalId)
+        if let context = identity.sessionContext {
+            writer.open("sessionContext", UInt8(ascii: "{"))
+            if let issuer = context.sessionIssuer {
+                writer.open("sessionIssuer", UInt8(ascii: "{"))
+                writer.string("accountId", issuer.accountId)
+                writer.string("arn", issuer.arn)
+                writer.string("principalId", issuer.principalId)
+                writer.string("type", issuer.type)
+                writer.string("userName", issuer.userName)
+                writer.close(UInt8(ascii: "}"))
+            }
+            writer.string("sessionName", context.sessionName)
+            writer.close(UInt8(ascii: "}"))
+        }
+        writer.string("type", identity.type.rawValue)
+        writer.string("userName", identity.userName)
+        writer.close(UInt8(ascii: "}"))
+        return Prepared(bytes: writer.bytes, firstSplit: firstSplit, secondSplit: secondSplit)
     }
 
     /// The canonical bytes of a prepared record at `sequence` after a record whose hash is `previousHash`.
@@ -236,6 +272,64 @@ public enum ChainedRecordEncoder {
     /// The canonical bytes of `record` at `sequence` after `previousHash`.
     public static func canonicalBytes(of record: Record, sequence: Int64, previousHash: ChainHash) -> [UInt8] {
         canonicalBytes(of: prepare(record), sequence: sequence, previousHash: previousHash)
+    }
+}
+
+/// Writes canonical `"key":value` members that its caller gives in canonical order (keys are ASCII identifiers that
+/// need no escaping), with the commas between them, into nested objects and arrays.
+struct CanonicalMemberWriter {
+    var bytes: [UInt8] = []
+    /// Whether the next member or element follows another at its level.
+    private var needsComma = false
+
+    init() { bytes.reserveCapacity(1024) }
+
+    private mutating func key(_ key: StaticString?) {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        needsComma = true
+        guard let key else { return }
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    /// A string member; none when `value` is `nil`.
+    mutating func string(_ key: StaticString, _ value: String?) {
+        guard let value else { return }
+        self.key(key)
+        CanonicalJSON.writeString(value, to: &bytes)
+    }
+
+    mutating func bool(_ key: StaticString, _ value: Bool) {
+        self.key(key)
+        let literal: StaticString = value ? "true" : "false"
+        bytes.append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
+
+    /// A JSON value member; none when `value` is `nil`.
+    mutating func value(_ key: StaticString, _ value: JSONValue?) {
+        guard let value else { return }
+        self.key(key)
+        CanonicalJSON.write(value, to: &bytes)
+    }
+
+    /// Opens an object or array (`{` or `[`), as a member named `key` or, without a key, as an array element.
+    mutating func open(_ key: StaticString?, _ bracket: UInt8) {
+        self.key(key)
+        bytes.append(bracket)
+        needsComma = false
+    }
+
+    mutating func close(_ bracket: UInt8) {
+        bytes.append(bracket)
+        needsComma = true
+    }
+
+    /// Ends a part of the top-level members (see ``ChainedRecordEncoder/Prepared``): returns where the next begins.
+    mutating func endPart() -> Int {
+        needsComma = false
+        return bytes.count
     }
 }
 

@@ -120,7 +120,22 @@ import Testing
         escaped.userAgent = "agent \"quoted\" \\ back\u{1}slash\ttab\nnewline ünïcödé 🔑"
         escaped.errorMessage = "line one\r\nline two\u{8}\u{c}\u{1f}"
         escaped.requestParameters = ["keyId": "alias/\"odd\"", "b": [1, 2.5, true, .null], "a": ["z": "y"]]
-        return [Samples.userCall(4), Samples.decrypt(1), minimal, escaped]
+        var unknownCaller = Samples.decrypt(8)
+        unknownCaller.userIdentity = .unknown(accessKeyId: "AKIAUNKNOWN", accountId: nil)
+        unknownCaller.resources = [
+            .kmsKey(arn: Samples.keyARN), Resource(arn: "arn:aws:kms:us-east-1:1:alias/x", type: "AWS::KMS::Alias"),
+        ]
+        unknownCaller.responseElements = .null
+        unknownCaller.eventType = .awsServiceEvent
+        var bareSession = Samples.decrypt(9)
+        bareSession.userIdentity.sessionContext = SessionContext(
+            sessionIssuer: SessionIssuer(type: "Role", arn: "arn:aws:iam::0:role/r", accountId: nil, userName: nil),
+            sessionName: nil
+        )
+        var emptySession = Samples.decrypt(10)
+        emptySession.userIdentity.sessionContext = SessionContext(sessionIssuer: nil, sessionName: nil)
+        emptySession.readOnly = false
+        return [Samples.userCall(4), Samples.decrypt(1), minimal, escaped, unknownCaller, bareSession, emptySession]
     }()
 
     @Test(arguments: variedRecords, [Int64(1), 12, 9_007_199_254_740_993])
