@@ -676,7 +676,7 @@ public final class JetStreamTransport: Transport, Service {
             }
         case let error as JetStreamError:
             switch error.code {
-            case .temporarilyUnavailable, .insufficientResources:
+            case .temporarilyUnavailable, .insufficientResources, .noSuitablePeers:
                 return BusError(.unavailable, "JetStream: \(error.errorDescription)")
             case .invalidStreamConfig, .replicasNotSupported:
                 return BusError(.invalidArgument, "JetStream: \(error.errorDescription)")

@@ -82,6 +82,9 @@ public struct JetStreamError: Error, Hashable, Sendable, CustomStringConvertible
         public static let replicasNotSupported = Code(rawValue: 10074)
         /// `JSInsufficientResourcesErr`: not enough resources (for example peers for the replicas).
         public static let insufficientResources = Code(rawValue: 10023)
+        /// `JSClusterNoPeersErrF`: no suitable peers for placement — fewer current servers than the replicas need,
+        /// while a cluster forms or when servers are down.
+        public static let noSuitablePeers = Code(rawValue: 10005)
     }
 
     /// The JetStream `err_code`; the only part that takes part in equality.

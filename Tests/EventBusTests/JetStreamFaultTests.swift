@@ -1,10 +1,11 @@
 import EventBus
 import Foundation
-import SealedTesting
-import JetStreamBus
 import NATS
+import SealedTesting
 import Synchronization
 import Testing
+
+@testable import JetStreamBus
 
 /// What each producer was told: an offset, or an error.
 private final class Outcomes: Sendable {
@@ -264,5 +265,22 @@ private func retryingWhileUnavailable<T>(limit: Duration = .seconds(30), _ body:
                 verify(outcomes, stored: stored, total: total + 1)
             }
         }
+    }
+}
+
+@Suite struct JetStreamErrorMappingTests {
+    /// A cluster without enough current servers for the replicas (while it forms, or with servers down) is a
+    /// transient condition callers retry, not a storage failure.
+    @Test(arguments: [
+        (JetStreamError.Code.noSuitablePeers, 500, BusError.Code.unavailable),
+        (.insufficientResources, 500, .unavailable),
+        (.temporarilyUnavailable, 503, .unavailable),
+        (.replicasNotSupported, 500, .invalidArgument),
+        (JetStreamError.Code(rawValue: 10_999), 500, .storageFailure),
+        (JetStreamError.Code(rawValue: 10_999), 503, .unavailable),
+    ])
+    func jetStreamErrorsMapToBusErrors(code: JetStreamError.Code, status: Int, expected: BusError.Code) {
+        let error = JetStreamError(code: code, status: status, description: "from the server")
+        #expect(JetStreamTransport.map(error).code == expected)
     }
 }
