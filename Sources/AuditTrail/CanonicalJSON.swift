@@ -189,35 +189,7 @@ extension CanonicalJSON {
         try bytes.withUnsafeBytes { buffer in
             var parser = JSONParser(buffer)
             parser.skipWhitespace()
-            try parser.expect(UInt8(ascii: "{"))
-            var members: [String: JSONValue] = [:]
-            parser.skipWhitespace()
-            if parser.peek() == UInt8(ascii: "}") {
-                parser.position += 1
-            } else {
-                while true {
-                    parser.skipWhitespace()
-                    let key = try parser.parseString()
-                    parser.skipWhitespace()
-                    try parser.expect(UInt8(ascii: ":"))
-                    parser.skipWhitespace()
-                    if keep(key) {
-                        let value = try parser.parseValue(depth: 1)
-                        guard members.updateValue(value, forKey: key) == nil else {
-                            throw parser.failure("duplicate key")
-                        }
-                    } else {
-                        try parser.skipValue(depth: 1)
-                    }
-                    parser.skipWhitespace()
-                    if parser.peek() == UInt8(ascii: ",") {
-                        parser.position += 1
-                        continue
-                    }
-                    try parser.expect(UInt8(ascii: "}"))
-                    break
-                }
-            }
+            let members = try parser.parseMembers(depth: 0, keeping: keep)
             parser.skipWhitespace()
             guard parser.isAtEnd else { throw parser.failure("trailing bytes after the JSON value") }
             return members
@@ -274,29 +246,7 @@ struct JSONParser {
         guard let byte = peek() else { throw failure("unexpected end") }
         switch byte {
         case UInt8(ascii: "{"):
-            position += 1
-            var members: [String: JSONValue] = [:]
-            skipWhitespace()
-            if peek() == UInt8(ascii: "}") {
-                position += 1
-                return .object(members)
-            }
-            while true {
-                skipWhitespace()
-                let key = try parseString()
-                skipWhitespace()
-                try expect(UInt8(ascii: ":"))
-                skipWhitespace()
-                let value = try parseValue(depth: depth + 1)
-                guard members.updateValue(value, forKey: key) == nil else { throw failure("duplicate key") }
-                skipWhitespace()
-                if peek() == UInt8(ascii: ",") {
-                    position += 1
-                    continue
-                }
-                try expect(UInt8(ascii: "}"))
-                return .object(members)
-            }
+            return .object(try parseMembers(depth: depth, keeping: { _ in true }))
         case UInt8(ascii: "["):
             position += 1
             var elements: [JSONValue] = []
@@ -329,6 +279,38 @@ struct JSONParser {
             return .null
         default:
             return try parseNumber()
+        }
+    }
+
+    /// Parses an object (the parser at its `{`) at nesting `depth`, building the members `keep` accepts and skipping
+    /// the others (checking their syntax); leaves the parser after the `}`.
+    mutating func parseMembers(depth: Int, keeping keep: (String) -> Bool) throws -> [String: JSONValue] {
+        try expect(UInt8(ascii: "{"))
+        var members: [String: JSONValue] = [:]
+        skipWhitespace()
+        if peek() == UInt8(ascii: "}") {
+            position += 1
+            return members
+        }
+        while true {
+            skipWhitespace()
+            let key = try parseString()
+            skipWhitespace()
+            try expect(UInt8(ascii: ":"))
+            skipWhitespace()
+            if keep(key) {
+                let value = try parseValue(depth: depth + 1)
+                guard members.updateValue(value, forKey: key) == nil else { throw failure("duplicate key") }
+            } else {
+                try skipValue(depth: depth + 1)
+            }
+            skipWhitespace()
+            if peek() == UInt8(ascii: ",") {
+                position += 1
+                continue
+            }
+            try expect(UInt8(ascii: "}"))
+            return members
         }
     }
 

@@ -47,6 +47,20 @@ import Testing
         }
     }
 
+    @Test func parseObjectBuildsOnlyTheKeptMembersButChecksTheOthers() throws {
+        let text = #"{"KeyId":"k","Plaintext":"c2VjcmV0","EncryptionContext":{"a":"b"},"n":[1,{"x":null}]}"#
+        let kept = try CanonicalJSON.parseObject(Array(text.utf8)) { $0 == "KeyId" || $0 == "EncryptionContext" }
+        #expect(kept == ["KeyId": "k", "EncryptionContext": ["a": "b"]])
+        for bad in [
+            #"{"KeyId":"k","Plaintext":"unterminated}"#, #"{"KeyId":"k","n":[1,}"#, #"{"KeyId":"k","KeyId":"l"}"#,
+            #"["KeyId"]"#, #"{"KeyId":"k"} trailing"#, "",
+        ] {
+            #expect(throws: AuditError.self, "\(bad)") {
+                try CanonicalJSON.parseObject(Array(bad.utf8)) { $0 == "KeyId" }
+            }
+        }
+    }
+
     @Test func parsingCanonicalBytesGivesTheValueBack() throws {
         let value: JSONValue = [
             "text": "ünïcödé \u{7f} \"q\" \\", "list": [1, 2.5, -3e-9, true, .null, ["nested": [:]]],
