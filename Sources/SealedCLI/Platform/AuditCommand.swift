@@ -71,7 +71,11 @@ struct AuditCommand: AsyncParsableCommand {
 
     struct Query: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "query", abstract: "Find records.")
-        @Option(help: "A key id or ARN the record names.") var key: String?
+        @Option(
+            help:
+                "A key id, key ARN, alias name or alias ARN the record names (a key's id and its ARN find the same records)."
+        )
+        var key: String?
         @Option(help: "A principal ARN (a user, a role, or a role session).") var principal: String?
         @Option(name: .customLong("event-type"), help: "The event type in the encryption context.") var eventType:
             String?
