@@ -146,19 +146,15 @@ public final class InMemoryTransport: Transport {
     public func read(topic: String, from offset: UInt64, limit: Int, wait: Duration) async throws -> [StoredEvent] {
         try TopicConfiguration.validateName(topic, what: "topic name")
         try validateLimit(limit)
-        let deadline = time.elapsed() + wait
-        while true {
-            try Task.checkCancellation()
-            let version = signal.version(of: topic)
+        return try await signal.poll(topic, wait: wait, time: time) {
             let now = now()
-            let events = try state.withLock { state -> [StoredEvent] in
-                guard state.topics[topic] != nil else { throw BusError.noSuchTopic(topic) }
-                state.topics[topic]?.prune(now: now)
-                return Array(state.topics[topic]!.events.lazy.filter { $0.offset >= offset }.prefix(limit))
-            }
-            let remaining = deadline - time.elapsed()
-            if !events.isEmpty || remaining <= .zero { return events }
-            await signal.wait(for: topic, after: version, timeout: remaining, time: time)
+            return .found(
+                try state.withLock { state -> [StoredEvent] in
+                    guard state.topics[topic] != nil else { throw BusError.noSuchTopic(topic) }
+                    state.topics[topic]?.prune(now: now)
+                    return Array(state.topics[topic]!.events.lazy.filter { $0.offset >= offset }.prefix(limit))
+                }
+            )
         }
     }
 
@@ -167,10 +163,7 @@ public final class InMemoryTransport: Transport {
         try TopicConfiguration.validateName(group, what: "group name")
         try validateLimit(limit)
         let key = GroupCursors.Key(topic: topic, group: group)
-        let deadline = time.elapsed() + wait
-        while true {
-            try Task.checkCancellation()
-            let version = signal.version(of: topic)
+        return try await signal.poll(topic, wait: wait, time: time) {
             let now = now()
             let elapsed = time.elapsed()
             let (events, due) = try state.withLock { state -> ([StoredEvent], Duration?) in
@@ -188,12 +181,7 @@ public final class InMemoryTransport: Transport {
                 }
                 return (events, state.cursors.deadline(for: key, committed: committed))
             }
-            let current = time.elapsed()
-            let remaining = deadline - current
-            if !events.isEmpty || remaining <= .zero { return events }
-            var timeout = remaining
-            if let due, due > current { timeout = min(timeout, due - current) }
-            await signal.wait(for: topic, after: version, timeout: timeout, time: time)
+            return .found(events, due: due)
         }
     }
 

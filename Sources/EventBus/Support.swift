@@ -67,6 +67,37 @@ package final class ChangeSignal: Sendable {
         for waiter in woken { waiter.continuation.resume() }
     }
 
+    /// What one look at the store found, for ``poll(_:wait:time:_:)``.
+    package enum PollAttempt {
+        /// The events found (maybe none) and, for a consumer group, when handed-out events fall due again.
+        case found([StoredEvent], due: Duration? = nil)
+        /// Nothing to report: look again at once (another reader moved the group's cursor meanwhile).
+        case retry
+    }
+
+    /// A long poll of `topic`: looks with `attempt` until it finds events or `wait` has passed, waiting between
+    /// looks for the topic to change (or a group's events to fall due). The version is taken before each look, so a
+    /// publish that commits during one is never missed.
+    package func poll(
+        _ topic: String,
+        wait: Duration,
+        time: MonotonicTime,
+        _ attempt: () async throws -> PollAttempt
+    ) async throws -> [StoredEvent] {
+        let deadline = time.elapsed() + wait
+        while true {
+            try Task.checkCancellation()
+            let version = version(of: topic)
+            guard case .found(let events, let due) = try await attempt() else { continue }
+            let now = time.elapsed()
+            let remaining = deadline - now
+            if !events.isEmpty || remaining <= .zero { return events }
+            var timeout = remaining
+            if let due, due > now { timeout = min(timeout, due - now) }
+            await self.wait(for: topic, after: version, timeout: timeout, time: time)
+        }
+    }
+
     /// Waits until the topic's version differs from `version`, `timeout` passes, or the task is cancelled.
     package func wait(for topic: String, after version: UInt64, timeout: Duration, time: MonotonicTime) async {
         guard timeout > .zero else { return }

@@ -646,20 +646,13 @@ public final class JetStreamTransport: Transport, Service {
         return try Self.decode(Response.self, from: reply.payload)
     }
 
+    /// A JetStream API reply: the NATS module's reading (an API error is a ``JetStreamError``), with a reply that
+    /// cannot be read as a storage failure of the bus.
     static func decode<Response: Decodable>(_ type: Response.Type, from payload: [UInt8]) throws -> Response {
-        let decoder = JSONDecoder()
-        let data = Data(payload)
-        if let probe = try? decoder.decode(ErrorProbe.self, from: data), let error = probe.error {
-            throw JetStreamError(
-                code: JetStreamError.Code(rawValue: error.errCode ?? 0),
-                status: error.code,
-                description: error.description ?? "unknown error"
-            )
-        }
         do {
-            return try decoder.decode(Response.self, from: data)
-        } catch {
-            throw BusError(.storageFailure, "cannot decode a JetStream reply: \(error)")
+            return try JetStream.decodeResponse(type, from: payload, what: "a JetStream request")
+        } catch let error as NATSError where error.code == .malformedResponse {
+            throw BusError(.storageFailure, error.reason)
         }
     }
 
@@ -710,21 +703,6 @@ private func withDeadline<T: Sendable>(
         defer { group.cancelAll() }
         return try await group.next() ?? nil
     }
-}
-
-private struct ErrorProbe: Decodable {
-    struct APIError: Decodable {
-        var code: Int
-        var errCode: Int?
-        var description: String?
-
-        enum CodingKeys: String, CodingKey {
-            case code, description
-            case errCode = "err_code"
-        }
-    }
-
-    var error: APIError?
 }
 
 private struct StreamListResponse: Decodable {

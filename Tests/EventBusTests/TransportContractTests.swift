@@ -1,5 +1,6 @@
 import EventBus
 import Foundation
+import SealedTesting
 import Testing
 
 /// The behaviour every `Transport` promises, run against each of `TransportKind.all`.

@@ -1,6 +1,6 @@
 import Foundation
-import SealedTesting
 import Logging
+import SealedTesting
 import Synchronization
 import Testing
 
@@ -13,22 +13,6 @@ func withServer(arguments: [String] = [], _ body: (NATSServer) async throws -> V
     let server = try NATSServer(binary: binary, arguments: arguments)
     defer { server.kill() }
     try await body(server)
-}
-
-/// Waits until `condition` holds, checking every 20 ms; fails after `limit` so a broken client cannot
-/// hang the suite. (A guard against hangs, not a statement about speed.)
-func eventually(
-    _ what: String,
-    limit: Duration = .seconds(20),
-    _ condition: () async throws -> Bool
-) async throws {
-    let clock = ContinuousClock()
-    let deadline = clock.now.advanced(by: limit)
-    while clock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    throw FixtureError(description: "gave up waiting for: \(what)")
 }
 
 /// The first `count` messages of a subscription; fails (instead of hanging) when they do not come.

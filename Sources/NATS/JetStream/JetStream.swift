@@ -267,7 +267,9 @@ public struct JetStream: Sendable {
         return try Self.decodeResponse(Response.self, from: reply.payload, what: subject)
     }
 
-    static func decodeResponse<Response: Decodable>(
+    /// Reads a JetStream API reply: an `error` member is a ``JetStreamError``, a reply that is not `Response` a
+    /// `malformedResponse` ``NATSError``.
+    package static func decodeResponse<Response: Decodable>(
         _ type: Response.Type,
         from payload: [UInt8],
         what: String

@@ -256,18 +256,14 @@ public final class SQLiteTransport: Transport {
     public func read(topic: String, from offset: UInt64, limit: Int, wait: Duration) async throws -> [StoredEvent] {
         try TopicConfiguration.validateName(topic, what: "topic name")
         try validateLimit(limit)
-        let deadline = time.elapsed() + wait
-        while true {
-            try Task.checkCancellation()
-            let version = signal.version(of: topic)
+        return try await signal.poll(topic, wait: wait, time: time) {
             let now = Self.microseconds(now())
-            let events = try await read { db in
-                guard let row = try Self.topicRow(db, topic) else { throw BusError.noSuchTopic(topic) }
-                return try Self.events(db, row, from: offset, limit: limit, now: now)
-            }
-            let remaining = deadline - time.elapsed()
-            if !events.isEmpty || remaining <= .zero { return events }
-            await signal.wait(for: topic, after: version, timeout: remaining, time: time)
+            return .found(
+                try await read { db in
+                    guard let row = try Self.topicRow(db, topic) else { throw BusError.noSuchTopic(topic) }
+                    return try Self.events(db, row, from: offset, limit: limit, now: now)
+                }
+            )
         }
     }
 
@@ -278,10 +274,7 @@ public final class SQLiteTransport: Transport {
         try TopicConfiguration.validateName(group, what: "group name")
         try validateLimit(limit)
         let key = GroupCursors.Key(topic: topic, group: group)
-        let deadline = time.elapsed() + wait
-        while true {
-            try Task.checkCancellation()
-            let version = signal.version(of: topic)
+        return try await signal.poll(topic, wait: wait, time: time) {
             let now = Self.microseconds(now())
             let (committed, start, events) = try await read { db -> (UInt64, UInt64, [StoredEvent]) in
                 guard let row = try Self.topicRow(db, topic) else { throw BusError.noSuchTopic(topic) }
@@ -303,12 +296,7 @@ public final class SQLiteTransport: Transport {
                 }
                 return (true, cursors.deadline(for: key, committed: committed))
             }
-            guard handedOut else { continue }
-            let remaining = deadline - elapsed
-            if !events.isEmpty || remaining <= .zero { return events }
-            var timeout = remaining
-            if let due, due > elapsed { timeout = min(timeout, due - elapsed) }
-            await signal.wait(for: topic, after: version, timeout: timeout, time: time)
+            return handedOut ? .found(events, due: due) : .retry
         }
     }
 

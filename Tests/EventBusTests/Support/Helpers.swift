@@ -11,22 +11,6 @@ func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async throws -> 
     return try await body(url)
 }
 
-/// Waits until `condition` holds, checking every 50 ms; fails after `limit` so a broken transport cannot hang
-/// the suite. (A guard against hangs, not a statement about speed.)
-func eventually(
-    _ what: String,
-    limit: Duration = .seconds(60),
-    _ condition: () async throws -> Bool
-) async throws {
-    let clock = ContinuousClock()
-    let deadline = clock.now.advanced(by: limit)
-    while clock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    throw FixtureError(description: "gave up waiting for: \(what)")
-}
-
 /// An event whose payload names its id, so a test can check that payloads travel with their ids.
 func event(_ id: String, size: Int? = nil) -> OutgoingEvent {
     var payload = Array(#"{"metaData":{"eventId":"\#(id)"},"data":"#.utf8)
