@@ -136,9 +136,7 @@ enum AuditFixtures {
         try await AuditFixtures.withDirectory { directory in
             let store = try SQLiteAuditStore(at: directory.appendingPathComponent("audit.sqlite"))
             defer { try? store.close() }
-            let settings = try await store.writerSettings()
-            #expect(settings.synchronous == 2)
-            #expect(settings.checkpointPages == 250)
+            #expect(try await store.synchronousMode() == 2)
             #expect(try await store.chainHead() == .empty)
             let written = (1...5).map { AuditFixtures.decrypt($0) }
             for record in written { try await store.record(record) }

@@ -30,12 +30,6 @@ public final class SQLiteAuditStore: AuditStore, Sendable {
     /// The most records one transaction takes.
     static let maximumBatch = 512
 
-    /// The WAL size, in pages, at which a commit moves the WAL's content into the database file (SQLite's default is
-    /// 1,000). The commit that crosses it runs the checkpoint before its callers hear back, so every record queued
-    /// meanwhile waits for it: smaller, more frequent checkpoints keep that wait short. Paced Decrypt load at half the
-    /// maximum throughput, twelve runs each: p99 median 4.9 ms at 250 pages, 6.0 ms at 1,000 (docs/performance.md).
-    static let checkpointPages = 250
-
     /// Where the database file is.
     public let url: URL
     let pool: DatabasePool
@@ -60,10 +54,7 @@ public final class SQLiteAuditStore: AuditStore, Sendable {
         do {
             // See the type's discussion: the WAL is synced at every commit. Set on the pool's single writer connection
             // after GRDB's WAL setup, which chooses NORMAL.
-            try pool.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA synchronous = FULL")
-                try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.checkpointPages)")
-            }
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try Self.migrator.migrate(pool)
             let version = try pool.read { db in
                 try String.fetchOne(db, sql: "SELECT value FROM audit_meta WHERE key = 'format'")
@@ -93,14 +84,10 @@ public final class SQLiteAuditStore: AuditStore, Sendable {
         }
     }
 
-    /// The writer connection's settings as SQLite reports them: the synchronous mode (2 is `FULL`) and the WAL size in
-    /// pages that triggers a checkpoint.
-    public func writerSettings() async throws -> (synchronous: Int, checkpointPages: Int) {
+    /// The synchronous mode SQLite reports for the writer (2 is `FULL`).
+    public func synchronousMode() async throws -> Int {
         try await pool.writeWithoutTransaction { db in
-            (
-                try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1,
-                try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") ?? -1
-            )
+            try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
         }
     }
 
