@@ -176,6 +176,50 @@ struct FormatTests {
         )
     }
 
+    @Test func committingKeyDerivationAgreesWithSwiftCrypto() {
+        // The hand-written HKDF (HMACSHA512's copying and state-consuming codes) against swift-crypto's generic
+        // HKDF<SHA512> and HMAC<SHA512>, on seeded random keys, message IDs and messages.
+        var generator = UTF8ValidationTests.SeededGenerator(state: 5)
+        func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) } }
+        for suite in [AlgorithmSuite.aes256GCMHKDFSHA512Committing, .aes256GCMHKDFSHA512CommittingECDSAP384] {
+            for _ in 0..<200 {
+                let dataKey = SymmetricKey(data: bytes(32))
+                let messageID = bytes(32)
+                let keys = KeyDerivation.derive(dataKey: dataKey, suite: suite, messageID: messageID)
+                let prk = HKDF<SHA512>.extract(inputKeyMaterial: dataKey, salt: messageID)
+                let key = HKDF<SHA512>.expand(
+                    pseudoRandomKey: prk,
+                    info: [UInt8(suite.id >> 8), UInt8(suite.id & 0xFF)] + Array("DERIVEKEY".utf8),
+                    outputByteCount: 32
+                )
+                let commitment = HKDF<SHA512>.expand(
+                    pseudoRandomKey: prk,
+                    info: Array("COMMITKEY".utf8),
+                    outputByteCount: 32
+                )
+                #expect(keys.encryptionKey == key)
+                #expect(keys.commitment == commitment.withUnsafeBytes { Array($0) })
+            }
+        }
+        for _ in 0..<500 {
+            let key = bytes(Int.random(in: 0...128, using: &generator))
+            let first = bytes(Int.random(in: 0...300, using: &generator))
+            let second = bytes(Int.random(in: 0...300, using: &generator))
+            let length = Int.random(in: 0...64, using: &generator)
+            let expected = [first, second].map {
+                Array(HMAC<SHA512>.authenticationCode(for: $0, using: SymmetricKey(data: key)).prefix(length))
+            }
+            var actual = [[UInt8](repeating: 0, count: length), [UInt8](repeating: 0, count: length)]
+            key.withUnsafeBytes { key in
+                let hmac = HMACSHA512(key: key)
+                actual[0].withUnsafeMutableBytes { out in first.withUnsafeBytes { hmac.code(for: $0, into: out) } }
+                actual[1].withUnsafeMutableBytes { out in second.withUnsafeBytes { hmac.finalCode(for: $0, into: out) }
+                }
+            }
+            #expect(actual == expected)
+        }
+    }
+
     @Test func errorsCompareByCodeAndHideDetail() {
         #expect(EncryptionSDKError(.authenticationFailure, "x") == EncryptionSDKError.authenticationFailure)
         #expect(EncryptionSDKError(.malformedMessage, "x") != EncryptionSDKError.authenticationFailure)

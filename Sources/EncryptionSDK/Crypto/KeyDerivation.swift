@@ -13,16 +13,17 @@ enum KeyDerivation {
         let commitment: [UInt8]
     }
 
-    private static let deriveKeyLabel = Array("DERIVEKEY".utf8)
-    private static let commitKeyInfo = Array("COMMITKEY".utf8) + [1]
+    /// The key's label and the commitment's info, each with T(1)'s counter byte 0x01.
+    private static let deriveKeyLabel: StaticString = "DERIVEKEY\u{01}"
+    private static let commitKeyInfo: StaticString = "COMMITKEY\u{01}"
 
     static func derive(dataKey: SymmetricKey, suite: AlgorithmSuite, messageID: [UInt8]) -> Keys {
-        var suiteID: [UInt8] = []
-        suiteID.appendU16(suite.id)
         switch suite.keyDerivation {
         case .identity:
             return Keys(encryptionKey: dataKey, commitment: [])
         case .hkdfSHA256:
+            var suiteID: [UInt8] = []
+            suiteID.appendU16(suite.id)
             let key = HKDF<SHA256>.deriveKey(
                 inputKeyMaterial: dataKey,
                 info: suiteID + messageID,
@@ -30,6 +31,8 @@ enum KeyDerivation {
             )
             return Keys(encryptionKey: key, commitment: [])
         case .hkdfSHA384:
+            var suiteID: [UInt8] = []
+            suiteID.appendU16(suite.id)
             let key = HKDF<SHA384>.deriveKey(
                 inputKeyMaterial: dataKey,
                 info: suiteID + messageID,
@@ -41,16 +44,30 @@ enum KeyDerivation {
             // block, so HKDF-Expand is the single block T(1) = HMAC(PRK, info ‖ 0x01), truncated.
             // Same bytes as swift-crypto's `HKDF<SHA512>` (the known-answer tests check), in a third
             // of the time: on the hot path of every seal and open.
-            let prk = dataKey.withUnsafeBytes { key in
-                messageID.withUnsafeBytes { salt in HMACSHA512(key: salt).authenticationCode(for: key) }
+            //
+            // Each HMAC writes into a buffer of ours, and the last code under a key finishes its keyed states
+            // instead of copies of them: a copy of a `SHA512` allocates a new digest context (measured: about a
+            // third of the derivation's cost besides the compressions went to copies and `[UInt8]` results).
+            var commitment: [UInt8] = []
+            let key = withUnsafeTemporaryAllocation(byteCount: 3 * 64 + 16, alignment: 8) { scratch in
+                defer { scratch.initializeMemory(as: UInt8.self, repeating: 0) }
+                let prk = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<64])
+                let okm = UnsafeMutableRawBufferPointer(rebasing: scratch[64..<128])
+                let commitCode = UnsafeMutableRawBufferPointer(rebasing: scratch[128..<192])
+                dataKey.withUnsafeBytes { ikm in
+                    messageID.withUnsafeBytes { salt in HMACSHA512(key: salt).finalCode(for: ikm, into: prk) }
+                }
+                // No closure captures the expander, so its last code can take its states over.
+                let expander = HMACSHA512(key: UnsafeRawBufferPointer(prk))
+                let keyInfo = UnsafeMutableRawBufferPointer(rebasing: scratch[192..<(194 + deriveKeyLabel.bytes.count)])
+                keyInfo.storeBytes(of: UInt8(truncatingIfNeeded: suite.id >> 8), toByteOffset: 0, as: UInt8.self)
+                keyInfo.storeBytes(of: UInt8(truncatingIfNeeded: suite.id), toByteOffset: 1, as: UInt8.self)
+                UnsafeMutableRawBufferPointer(rebasing: keyInfo[2...]).copyMemory(from: deriveKeyLabel.bytes)
+                expander.code(for: UnsafeRawBufferPointer(keyInfo), into: okm)
+                (consume expander).finalCode(for: commitKeyInfo.bytes, into: commitCode)
+                commitment = Array(commitCode[0..<32])
+                return SymmetricKey(data: UnsafeRawBufferPointer(rebasing: okm[0..<suite.keyLength]))
             }
-            let expander = prk.withUnsafeBytes { HMACSHA512(key: $0) }
-            var keyInfo = suiteID + deriveKeyLabel
-            keyInfo.append(1)
-            let key = keyInfo.withUnsafeBytes {
-                SymmetricKey(data: expander.authenticationCode(for: $0).prefix(suite.keyLength))
-            }
-            let commitment = commitKeyInfo.withUnsafeBytes { Array(expander.authenticationCode(for: $0).prefix(32)) }
             return Keys(encryptionKey: key, commitment: commitment)
         }
     }
@@ -61,8 +78,8 @@ enum KeyDerivation {
 /// keyed inner and outer states are computed once, so two codes under one key (HKDF-Expand of the
 /// key and of the commitment) cost two compressions fewer. `SHA512` is a copy-on-write value.
 struct HMACSHA512 {
-    private let inner: SHA512
-    private let outer: SHA512
+    private var inner: SHA512
+    private var outer: SHA512
 
     init(key: UnsafeRawBufferPointer) {
         precondition(key.count <= 128, "HMACSHA512 takes keys of at most one block")
@@ -87,11 +104,30 @@ struct HMACSHA512 {
         }
     }
 
-    func authenticationCode(for message: UnsafeRawBufferPointer) -> [UInt8] {
-        var inner = self.inner
-        inner.update(bufferPointer: message)
-        var outer = self.outer
-        inner.finalize().withUnsafeBytes { outer.update(bufferPointer: $0) }
-        return outer.finalize().withUnsafeBytes { Array($0) }
+    /// The code of `message`, truncated to `output.count` (at most 64) bytes; the keyed states stay as they
+    /// are for further codes, so this costs two state copies.
+    func code(for message: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) {
+        var copy = self
+        copy.finish(message, into: output)
     }
+
+    /// As ``code(for:into:)``, for the last code under this key: finishes the keyed states themselves, without
+    /// copying them (when the caller hands over its only copy, as a temporary or a last use does).
+    consuming func finalCode(for message: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) {
+        finish(message, into: output)
+    }
+
+    private mutating func finish(_ message: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) {
+        precondition(output.count <= 64, "an HMAC-SHA-512 code has 64 bytes")
+        inner.update(bufferPointer: message)
+        inner.finalize().withUnsafeBytes { outer.update(bufferPointer: $0) }
+        outer.finalize().withUnsafeBytes {
+            output.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[0..<output.count]))
+        }
+    }
+}
+
+extension StaticString {
+    /// The string's UTF-8 bytes, without a closure.
+    fileprivate var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: utf8Start, count: utf8CodeUnitCount) }
 }
