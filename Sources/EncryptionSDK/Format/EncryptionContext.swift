@@ -16,25 +16,45 @@ enum ContextCoding {
     static func serialize(_ context: EncryptionContext) throws(EncryptionSDKError) -> [UInt8] {
         guard !context.isEmpty else { return [] }
         guard context.count <= Int(UInt16.max) else { throw .invalidContext("too many encryption context pairs") }
-        let pairs = context.sorted { utf8Precedes($0.key, $1.key) }
-        var out: [UInt8] = []
-        out.reserveCapacity(2 + pairs.reduce(0) { $0 + 4 + $1.key.utf8.count + $1.value.utf8.count })
-        out.appendU16(UInt16(pairs.count))
-        for pair in pairs {
-            let keyLength = pair.key.utf8.count
-            let valueLength = pair.value.utf8.count
-            guard keyLength <= Int(UInt16.max), valueLength <= Int(UInt16.max) else {
-                throw .invalidContext("an encryption context key or value is longer than 65535 bytes")
+        // The pairs are sorted in a temporary buffer and written into an output of the exact length: `sorted`'s
+        // array and the appends cost about two thirds of this function, which runs up to four times per seal+open.
+        return try withUnsafeTemporaryAllocation(of: (key: String, value: String).self, capacity: context.count) {
+            buffer throws(EncryptionSDKError) in
+            var pairs = buffer
+            _ = pairs.initialize(from: context)
+            defer { pairs.deinitialize() }
+            pairs.sort { utf8Precedes($0.key, $1.key) }
+            var length = 2
+            for pair in pairs {
+                let keyLength = pair.key.utf8.count
+                let valueLength = pair.value.utf8.count
+                guard keyLength <= Int(UInt16.max), valueLength <= Int(UInt16.max) else {
+                    throw .invalidContext("an encryption context key or value is longer than 65535 bytes")
+                }
+                length += 4 + keyLength + valueLength
             }
-            out.appendU16(UInt16(keyLength))
-            out.append(contentsOf: pair.key.utf8)
-            out.appendU16(UInt16(valueLength))
-            out.append(contentsOf: pair.value.utf8)
+            guard length <= Int(UInt16.max) else {
+                throw .invalidContext("the encryption context is longer than 65535 bytes")
+            }
+            return [UInt8](unsafeUninitializedCapacity: length) { out, initialized in
+                var offset = 0
+                func write(_ value: Int) {
+                    out[offset] = UInt8(truncatingIfNeeded: value >> 8)
+                    out[offset + 1] = UInt8(truncatingIfNeeded: value)
+                    offset += 2
+                }
+                func write(_ text: String) {
+                    write(text.utf8.count)
+                    offset += UnsafeMutableBufferPointer(rebasing: out[offset...]).initialize(from: text.utf8).1
+                }
+                write(pairs.count)
+                for pair in pairs {
+                    write(pair.key)
+                    write(pair.value)
+                }
+                initialized = offset
+            }
         }
-        guard out.count <= Int(UInt16.max) else {
-            throw .invalidContext("the encryption context is longer than 65535 bytes")
-        }
-        return out
     }
 
     /// Parses a serialized context, rejecting duplicates, invalid UTF-8 and trailing bytes. Pair order
