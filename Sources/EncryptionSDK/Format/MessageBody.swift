@@ -80,7 +80,7 @@ struct MessageEncoder {
                 nonce: AES.GCM.Nonce(data: iv),
                 authenticating: authOnly.isEmpty ? body : body + (try ContextCoding.serialize(authOnly))
             )
-            tag = Array(sealed.tag)
+            tag = sealed.combined!.withUnsafeBytes { Array($0.suffix(MessageHeader.tagLength)) }
         } catch let error as EncryptionSDKError {
             throw error
         } catch {
@@ -107,9 +107,11 @@ struct MessageEncoder {
 
     /// Appends the serialized header.
     mutating func writeHeader(to out: inout [UInt8]) {
-        let bytes = header.serialized
-        hasher?.update(bytes)
-        out.append(contentsOf: bytes)
+        let start = out.count
+        out.append(contentsOf: header.body)
+        if header.version == 1 { out.append(contentsOf: header.authenticationIV) }
+        out.append(contentsOf: header.authenticationTag)
+        if hasher != nil { out.withUnsafeBytes { hasher!.update(UnsafeRawBufferPointer(rebasing: $0[start...])) } }
     }
 
     /// Appends one frame holding `chunk` (exactly ``frameLength`` bytes unless `final`).
@@ -136,17 +138,21 @@ struct MessageEncoder {
         } catch {
             throw .invalidMaterials("the derived key is unusable")
         }
-        if final {
-            out.appendU32(finalFrameMarker)
-            out.appendU32(sequence)
-            out.append(contentsOf: iv)
-            out.appendU32(UInt32(chunk.count))
-        } else {
-            out.appendU32(sequence)
-            out.append(contentsOf: iv)
+        // The sealed box's combined form is IV ‖ ciphertext ‖ tag, which a regular frame holds as it is; copying
+        // from it once costs a fraction of the `ciphertext` and `tag` slices of `Data`.
+        // `combined` is nil only for nonces of other lengths than 12 bytes, which ESDK IVs have.
+        sealed.combined!.withUnsafeBytes { combined in
+            if final {
+                out.appendU32(finalFrameMarker)
+                out.appendU32(sequence)
+                out.append(contentsOf: iv)
+                out.appendU32(UInt32(chunk.count))
+                out.append(contentsOf: combined[MessageHeader.ivLength...])
+            } else {
+                out.appendU32(sequence)
+                out.append(contentsOf: combined)
+            }
         }
-        out.append(contentsOf: sealed.ciphertext)
-        out.append(contentsOf: sealed.tag)
         sequence += 1
         if hasher != nil { out.withUnsafeBytes { hasher!.update(UnsafeRawBufferPointer(rebasing: $0[start...])) } }
     }
@@ -364,7 +370,8 @@ struct MessageDecoder {
         guard let plaintext = GCM.open(key: encryptionKey, iv: iv, ciphertext: ciphertext, tag: tag, aad: aad) else {
             throw EncryptionSDKError.authenticationFailure
         }
-        output.append(contentsOf: plaintext)
+        // Appending the `Data` itself walks it through generic sequence code; its bytes are one buffer.
+        plaintext.withUnsafeBytes { output.append(contentsOf: $0) }
     }
 }
 
@@ -383,11 +390,28 @@ enum GCM {
         aad: [UInt8]
     ) -> Data? {
         guard iv.count == MessageHeader.ivLength, tag.count == MessageHeader.tagLength else { return nil }
-        var combined = Data(capacity: iv.count + ciphertext.count + tag.count)
-        combined.append(iv.assumingMemoryBound(to: UInt8.self))
-        if !ciphertext.isEmpty { combined.append(ciphertext.assumingMemoryBound(to: UInt8.self)) }
-        combined.append(tag.assumingMemoryBound(to: UInt8.self))
-        guard let box = try? AES.GCM.SealedBox(combined: combined) else { return nil }
+        let length = iv.count + ciphertext.count + tag.count
+        let box: AES.GCM.SealedBox?
+        if let start = iv.baseAddress, start + iv.count == ciphertext.baseAddress ?? start + iv.count,
+            start + iv.count + ciphertext.count == tag.baseAddress
+        {
+            // A regular frame stores IV ‖ ciphertext ‖ tag contiguously: the box copies them straight from there.
+            box = try? AES.GCM.SealedBox(combined: UnsafeRawBufferPointer(start: start, count: length))
+        } else {
+            // The header and final frames hold other fields between them: assembled in a temporary buffer, which
+            // costs a fraction of appending to a `Data` three times.
+            box = withUnsafeTemporaryAllocation(byteCount: length, alignment: 1) { combined in
+                combined.copyMemory(from: iv)
+                if !ciphertext.isEmpty {
+                    UnsafeMutableRawBufferPointer(rebasing: combined[iv.count...]).copyMemory(from: ciphertext)
+                }
+                UnsafeMutableRawBufferPointer(rebasing: combined[(iv.count + ciphertext.count)...]).copyMemory(
+                    from: tag
+                )
+                return try? AES.GCM.SealedBox(combined: UnsafeRawBufferPointer(combined))
+            }
+        }
+        guard let box else { return nil }
         return try? AES.GCM.open(box, using: key, authenticating: aad)
     }
 }
