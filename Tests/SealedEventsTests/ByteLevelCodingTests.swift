@@ -66,6 +66,25 @@ struct ByteLevelCodingTests {
         #expect(accepted > 1_000)
     }
 
+    @Test func base64FindsTheFirstInvalidCharacterOfLongTexts() throws {
+        // Long texts go through the two-group loops; a character outside the alphabet anywhere must still be
+        // reported at its offset, and valid texts must decode as Foundation decodes them.
+        var generator = SeededGenerator(state: 3)
+        for _ in 0..<2_000 {
+            let bytes = Self.randomBytes(Int.random(in: 0..<200, using: &generator), using: &generator)
+            var text = Array(Base64.encode(bytes).utf8)
+            #expect(try Base64.decode(String(decoding: text, as: UTF8.self)) == bytes)
+            guard !text.isEmpty else { continue }
+            let offset = Int.random(in: 0..<text.count, using: &generator)
+            let padded = text.count - offset <= 2 && text[offset] == UInt8(ascii: "=")
+            text[offset] = [UInt8(ascii: " "), UInt8(ascii: "-"), UInt8(ascii: "_"), 0x00].randomElement(using: &generator)!
+            guard !padded else { continue }
+            #expect(throws: Base64.DecodingError(reason: .character(offset: offset))) {
+                try Base64.decode(String(decoding: text, as: UTF8.self))
+            }
+        }
+    }
+
     @Test(arguments: [
         ("AA", Base64.DecodingError.Reason.length),
         ("AA=", .length),

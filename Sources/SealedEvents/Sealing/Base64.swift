@@ -56,7 +56,20 @@ enum Base64 {
                     let raw = UnsafeMutableRawBufferPointer(out)
                     var input = 0
                     var output = 0
-                    // Two groups (six bytes, eight characters) per step, written with one store.
+                    // Two groups (six bytes, eight characters) per step, read with one eight-byte load while two
+                    // more bytes follow, and written with one store: a third fewer instructions than bytewise.
+                    if let base = bytes.baseAddress {
+                        while input + 8 <= bytes.count {
+                            let word = UnsafeRawPointer(base + input).loadUnaligned(as: UInt64.self).bigEndian
+                            let characters =
+                                UInt64(pairs[Int(word >> 52)]) | UInt64(pairs[Int(word >> 40 & 0xFFF)]) << 16
+                                | UInt64(pairs[Int(word >> 28 & 0xFFF)]) << 32
+                                | UInt64(pairs[Int(word >> 16 & 0xFFF)]) << 48
+                            raw.storeBytes(of: characters.littleEndian, toByteOffset: output, as: UInt64.self)
+                            input += 6
+                            output += 8
+                        }
+                    }
                     while input + 6 <= bytes.count {
                         let first =
                             UInt32(bytes[input]) << 16 | UInt32(bytes[input + 1]) << 8 | UInt32(bytes[input + 2])
@@ -128,7 +141,8 @@ enum Base64 {
         let fullGroups = padding == 0 ? text.count / 4 : text.count / 4 - 1
         var failure: DecodingError? = nil
         let bytes = decodeTables.withUnsafeBufferPointer { tables in
-            [UInt8](unsafeUninitializedCapacity: length) { out, initialized in
+            // Two bytes of slack for the eight-byte stores below; the array's count stays `length`.
+            [UInt8](unsafeUninitializedCapacity: length + 2) { out, initialized in
                 /// The 24 bits of the group at `input` (`count` characters, the rest padding), or `nil`.
                 func group(_ input: Int, count: Int) -> UInt32? {
                     var word: UInt32 = 0
@@ -142,6 +156,23 @@ enum Base64 {
                 }
                 var input = 0
                 var output = 0
+                // Two groups (eight characters, six bytes) per step, written with one eight-byte store whose last
+                // two bytes the next step overwrites or the slack takes. A group with an invalid character
+                // leaves it to the loop below, which finds the offset.
+                let raw = UnsafeMutableRawBufferPointer(out)
+                while input + 8 <= fullGroups * 4 {
+                    let first =
+                        tables[Int(text[input])] | tables[256 + Int(text[input + 1])]
+                        | tables[512 + Int(text[input + 2])] | tables[768 + Int(text[input + 3])]
+                    let second =
+                        tables[Int(text[input + 4])] | tables[256 + Int(text[input + 5])]
+                        | tables[512 + Int(text[input + 6])] | tables[768 + Int(text[input + 7])]
+                    guard (first | second) & invalid == 0 else { break }
+                    let word = UInt64(first) << 40 | UInt64(second) << 16
+                    raw.storeBytes(of: word.bigEndian, toByteOffset: output, as: UInt64.self)
+                    input += 8
+                    output += 6
+                }
                 while input < fullGroups * 4 {
                     let word =
                         tables[Int(text[input])] | tables[256 + Int(text[input + 1])]
