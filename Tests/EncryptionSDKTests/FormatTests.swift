@@ -62,6 +62,45 @@ struct FormatTests {
         }
     }
 
+    @Test func framesCarryTheSequenceIVsAndTheLayoutOfTheSpec() async throws {
+        // Frame IVs are 00×8 ‖ u32 sequence; regular frames are sequence ‖ IV ‖ ciphertext ‖ tag, the final frame
+        // marker ‖ sequence ‖ IV ‖ length ‖ ciphertext ‖ tag (data-format/message-body.md), for both suites.
+        for suite in [AlgorithmSuite.aes256GCMHKDFSHA512Committing, .aes256GCMHKDFSHA512CommittingECDSAP384] {
+            let plaintext = Fixtures.bytes(40)
+            let message = try await EncryptionClient().encrypt(
+                plaintext,
+                keyring: Fixtures.aesKeyring,
+                encryptionContext: Fixtures.context,
+                algorithmSuite: suite,
+                frameLength: 16
+            )
+            let bytes = message.ciphertext
+            var offset = message.header.length
+            #expect(message.header.authenticationIV == [UInt8](repeating: 0, count: 12))
+            func u32(_ at: Int) -> UInt32 { bytes[at..<(at + 4)].reduce(0) { $0 << 8 | UInt32($1) } }
+            for sequence in UInt32(1)...3 {
+                let final = sequence == 3
+                if final {
+                    #expect(u32(offset) == 0xFFFF_FFFF)
+                    offset += 4
+                }
+                #expect(u32(offset) == sequence)
+                #expect(
+                    Array(bytes[(offset + 4)..<(offset + 16)]) == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, UInt8(sequence)]
+                )
+                offset += 16
+                if final {
+                    #expect(u32(offset) == 8)
+                    offset += 4
+                }
+                offset += (final ? 8 : 16) + 16
+            }
+            #expect(offset == bytes.count - (suite.signature == nil ? 0 : 2 + Int(u32(offset - 2) & 0xFFFF)))
+            let opened = try await EncryptionClient().decrypt(bytes, keyring: Fixtures.aesKeyring)
+            #expect(opened.plaintext == plaintext)
+        }
+    }
+
     @Test func encryptedDataKeyLimitIsEnforcedBeforeAnyUnwrap() async throws {
         let keyrings = try (0..<3).map {
             try RawAESKeyring(keyNamespace: "ns", keyName: "k\($0)", wrappingKey: SymmetricKey(size: .bits256))

@@ -16,11 +16,19 @@ public struct EncryptedDataKey: Hashable, Sendable {
     /// The serialized entry: `u16 len ‖ provider ID ‖ u16 len ‖ provider info ‖ u16 len ‖ ciphertext`.
     var serialized: [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(6 + providerID.utf8.count + providerInfo.count + ciphertext.count)
-        out.appendU16Prefixed(Array(providerID.utf8))
+        out.reserveCapacity(serializedLength)
+        appendSerialized(to: &out)
+        return out
+    }
+
+    /// The length of ``serialized``.
+    var serializedLength: Int { 6 + providerID.utf8.count + providerInfo.count + ciphertext.count }
+
+    /// Appends ``serialized`` without making it first.
+    func appendSerialized(to out: inout [UInt8]) {
+        out.appendU16Prefixed(providerID.utf8)
         out.appendU16Prefixed(providerInfo)
         out.appendU16Prefixed(ciphertext)
-        return out
     }
 
     func validateLengths() throws(EncryptionSDKError) {

@@ -71,7 +71,7 @@ struct MessageEncoder {
             frameLength: UInt32(frameLength),
             commitment: keys.commitment
         )
-        let iv = [UInt8](repeating: 0, count: MessageHeader.ivLength)
+        let iv = MessageHeader.zeroIV
         let tag: [UInt8]
         do {
             let sealed = try AES.GCM.seal(
@@ -124,8 +124,6 @@ struct MessageEncoder {
             throw .invalidArgument("the plaintext needs more than 2^32 - 1 frames; use a larger frame length")
         }
         let start = out.count
-        var iv = [UInt8](repeating: 0, count: 8)
-        iv.appendU32(sequence)
         let aad = BodyAAD.make(
             messageID: header.messageID,
             label: final ? BodyAAD.finalLabel : BodyAAD.regularLabel,
@@ -134,7 +132,11 @@ struct MessageEncoder {
         )
         let sealed: AES.GCM.SealedBox
         do {
-            sealed = try AES.GCM.seal(chunk, using: encryptionKey, nonce: AES.GCM.Nonce(data: iv), authenticating: aad)
+            // IV = 00×8 ‖ u32 sequence: the 12 bytes of this tuple, on the stack rather than in two arrays.
+            let iv = (UInt64(0), sequence.bigEndian)
+            sealed = try withUnsafeBytes(of: iv) { iv in
+                try AES.GCM.seal(chunk, using: encryptionKey, nonce: AES.GCM.Nonce(data: iv), authenticating: aad)
+            }
         } catch {
             throw .invalidMaterials("the derived key is unusable")
         }
@@ -145,7 +147,7 @@ struct MessageEncoder {
             if final {
                 out.appendU32(finalFrameMarker)
                 out.appendU32(sequence)
-                out.append(contentsOf: iv)
+                out.append(contentsOf: combined[..<MessageHeader.ivLength])
                 out.appendU32(UInt32(chunk.count))
                 out.append(contentsOf: combined[MessageHeader.ivLength...])
             } else {

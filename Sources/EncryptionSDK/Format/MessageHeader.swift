@@ -38,6 +38,8 @@ public struct MessageHeader: Sendable {
     static let v1Type: UInt8 = 0x80
     static let ivLength = 12
     static let tagLength = 16
+    /// The header-authentication IV of format version 2, shared rather than allocated per message.
+    static let zeroIV = [UInt8](repeating: 0, count: ivLength)
 
     /// Builds the header body for a new message; the caller computes the tag.
     static func makeBody(
@@ -49,8 +51,7 @@ public struct MessageHeader: Sendable {
         commitment: [UInt8]
     ) -> [UInt8] {
         var out: [UInt8] = []
-        let edks = encryptedDataKeys.map(\.serialized)
-        out.reserveCapacity(80 + serializedContext.count + edks.reduce(0) { $0 + $1.count })
+        out.reserveCapacity(80 + serializedContext.count + encryptedDataKeys.reduce(0) { $0 + $1.serializedLength })
         if suite.messageFormatVersion == 2 {
             out.append(2)
             out.appendU16(suite.id)
@@ -63,8 +64,8 @@ public struct MessageHeader: Sendable {
         }
         out.appendU16(UInt16(serializedContext.count))
         out.append(contentsOf: serializedContext)
-        out.appendU16(UInt16(edks.count))
-        for edk in edks { out.append(contentsOf: edk) }
+        out.appendU16(UInt16(encryptedDataKeys.count))
+        for edk in encryptedDataKeys { edk.appendSerialized(to: &out) }
         out.append(ContentType.framed.rawValue)
         if suite.messageFormatVersion == 2 {
             out.appendU32(frameLength)
@@ -159,7 +160,7 @@ public struct MessageHeader: Sendable {
         default: break
         }
         let body = Array(UnsafeRawBufferPointer(rebasing: reader.bytes[0..<reader.offset]))
-        let iv = version == 1 ? try reader.bytes(ivLength) : [UInt8](repeating: 0, count: ivLength)
+        let iv = version == 1 ? try reader.bytes(ivLength) : zeroIV
         let tag = try reader.bytes(tagLength)
         let header = MessageHeader(
             version: version,

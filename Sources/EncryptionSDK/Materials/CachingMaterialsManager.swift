@@ -248,14 +248,21 @@ public struct CachingMaterialsManager: CryptographicMaterialsManager {
 
     /// Partition, suite, the encrypted data keys in a canonical order, the stored and the reproduced context.
     private func decryptionKey(_ request: DecryptionMaterialsRequest) throws -> MaterialsCache.Key {
-        let edks = request.encryptedDataKeys.map(\.serialized).sorted { $0.lexicographicallyPrecedes($1) }
+        let edks = request.encryptedDataKeys
         var key: [UInt8] = []
-        key.reserveCapacity(partitionKey.count + edks.reduce(256) { $0 + $1.count })
+        key.reserveCapacity(partitionKey.count + edks.reduce(256) { $0 + $1.serializedLength })
         key.append(contentsOf: partitionKey)
         key.append(0x44)  // "D"
         key.appendU16(request.algorithmSuite.id)
         key.appendU32(UInt32(edks.count))
-        for edk in edks { key.append(contentsOf: edk) }
+        if edks.count == 1 {
+            // The usual single key needs no sorting, nor a serialized copy to sort.
+            edks[0].appendSerialized(to: &key)
+        } else {
+            for edk in edks.map(\.serialized).sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+                key.append(contentsOf: edk)
+            }
+        }
         key.appendLengthPrefixed(try ContextCoding.serialize(request.encryptionContext))
         key.appendLengthPrefixed(try ContextCoding.serialize(request.reproducedEncryptionContext))
         return MaterialsCache.Key(key)
