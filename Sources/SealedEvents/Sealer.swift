@@ -132,10 +132,12 @@ public struct Sealer: Sendable {
     public static func makeEventId(at date: Date = Date()) -> String {
         let alphabet: StaticString = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
         let milliseconds = UInt64(max(0, date.timeIntervalSince1970 * 1000))
-        var random = SystemRandomNumberGenerator()
+        // The random bits from one system call (the standard library's generator makes one per 8 bytes).
+        var random: (low: UInt64, high: UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &random) { fillRandom($0) }
         // 128 bits: 48 of time, 80 of randomness, written as 26 five-bit digits (the top two bits are zero).
-        let high = (milliseconds & 0xFFFF_FFFF_FFFF) << 16 | UInt64(random.next() as UInt16)
-        let low = random.next() as UInt64
+        let high = (milliseconds & 0xFFFF_FFFF_FFFF) << 16 | random.high & 0xFFFF
+        let low = random.low
         // Written straight into the string's storage: a growing array and its copy cost four times as much.
         return alphabet.withUTF8Buffer { alphabet in
             String(unsafeUninitializedCapacity: 26) { out in

@@ -1,25 +1,6 @@
 internal import Crypto
 internal import Foundation
 
-#if canImport(Glibc)
-internal import Glibc
-#elseif canImport(Darwin)
-internal import Darwin
-#endif
-
-/// `count` (at most 256) bytes from the kernel's CSPRNG: one `getentropy` call, a third of the cost of
-/// the standard library's generator, which makes a system call per 8 bytes. Falls back to that
-/// generator should `getentropy` fail.
-func randomBytes(_ count: Int) -> [UInt8] {
-    var bytes = [UInt8](repeating: 0, count: count)
-    let status = bytes.withUnsafeMutableBytes { getentropy($0.baseAddress!, count) }
-    if status != 0 {
-        var rng = SystemRandomNumberGenerator()
-        for i in bytes.indices { bytes[i] = rng.next() }
-    }
-    return bytes
-}
-
 /// The additional data of a body frame (ESDK spec `data-format/message-body-aad.md`): the whole
 /// message ID, a label, the frame's sequence number and its plaintext length.
 enum BodyAAD {

@@ -1,10 +1,5 @@
+internal import EncryptionSDK
 public import Foundation
-
-#if canImport(Glibc)
-    internal import Glibc
-#elseif canImport(Darwin)
-    internal import Darwin
-#endif
 
 extension UUID {
     /// The UUID in the form KMS key ids and AWS request ids use: 36 characters, lower-case hex with dashes
@@ -31,19 +26,12 @@ extension UUID {
         }
     }
 
-    /// A random (version 4) UUID from the kernel's generator: one `getentropy` call for the 16 bytes.
-    ///
-    /// Foundation's `UUID()` on Linux opens, reads and closes `/dev/urandom` for each one (four system calls), and
-    /// the standard library's generator makes one call per 8 bytes; a server minting two ids for every request
-    /// feels both. Falls back to the standard library's generator should `getentropy` fail.
+    /// A random (version 4) UUID, its bytes from one `getentropy` call (see `fillRandom`): Foundation's `UUID()` on
+    /// Linux opens, reads and closes `/dev/urandom` for each one, and the server mints two ids for every request.
     public static func random() -> UUID {
         var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         withUnsafeMutableBytes(of: &bytes) { raw in
-            if getentropy(raw.baseAddress!, raw.count) != 0 {
-                var generator = SystemRandomNumberGenerator()
-                raw.storeBytes(of: generator.next() as UInt64, toByteOffset: 0, as: UInt64.self)
-                raw.storeBytes(of: generator.next() as UInt64, toByteOffset: 8, as: UInt64.self)
-            }
+            fillRandom(raw)
             raw[6] = raw[6] & 0x0F | 0x40  // version 4
             raw[8] = raw[8] & 0x3F | 0x80  // RFC 9562 variant
         }
