@@ -218,7 +218,7 @@ struct FormatTests {
     @Test func committingKeyDerivationAgreesWithSwiftCrypto() {
         // The hand-written HKDF (HMACSHA512's copying and state-consuming codes) against swift-crypto's generic
         // HKDF<SHA512> and HMAC<SHA512>, on seeded random keys, message IDs and messages.
-        var generator = UTF8ValidationTests.SeededGenerator(state: 5)
+        var generator = SeededGenerator(seed: 5)
         func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) } }
         for suite in [AlgorithmSuite.aes256GCMHKDFSHA512Committing, .aes256GCMHKDFSHA512CommittingECDSAP384] {
             for _ in 0..<200 {

@@ -1,23 +1,12 @@
+import SealedTesting
 import Testing
 
 @testable import EncryptionSDK
 
 /// The UTF-8 validation the header and context parsers use, against the standard library's, and the cache key.
 struct UTF8ValidationTests {
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test func validationAgreesWithTheStandardLibrary() {
-        var generator = SeededGenerator(state: 11)
+        var generator = SeededGenerator(seed: 11)
         // Pieces that make valid and invalid sequences: ASCII, lead and continuation bytes, surrogates, overlongs.
         let pieces: [[UInt8]] = [
             [0x61], [0x00], [0x7F], [0xC3, 0xA9], [0xC3], [0xA9], [0xE6, 0x97, 0xA5], [0xE6, 0x97],

@@ -1,4 +1,5 @@
 import NIOCore
+import SealedTesting
 import Testing
 
 @testable import NATS
@@ -282,18 +283,5 @@ import Testing
             seen.insert(delay)
         }
         #expect(seen.count > 1)
-    }
-}
-
-/// A small deterministic generator (SplitMix64) for the garbage test.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
