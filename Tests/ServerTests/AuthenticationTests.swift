@@ -3,9 +3,9 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import KMS
-import Server
 import NIOCore
 import RegexBuilder
+import Server
 import Testing
 
 @Suite struct AuthenticationTests {
@@ -19,7 +19,9 @@ import Testing
     }
 
     @Test func anUnsignedRequestIsMissingAuthentication() async throws {
-        let (status, error) = try await rejection(.init(target: "TrentService.ListKeys", body: Self.listKeys, user: nil))
+        let (status, error) = try await rejection(
+            .init(target: "TrentService.ListKeys", body: Self.listKeys, user: nil)
+        )
         #expect(status == .badRequest)
         #expect(error.code.rawValue == "MissingAuthenticationTokenException")
         #expect(error.message == "Missing Authentication Token")
@@ -31,7 +33,9 @@ import Testing
             secretAccessKey: "whatever",
             principalARN: "arn:aws:iam::000000000000:user/stranger"
         )
-        let (status, error) = try await rejection(.init(target: "TrentService.ListKeys", body: Self.listKeys, user: stranger))
+        let (status, error) = try await rejection(
+            .init(target: "TrentService.ListKeys", body: Self.listKeys, user: stranger)
+        )
         #expect(status == .badRequest)
         #expect(error.code == .unrecognizedClientException)
         #expect(error.message == "The security token included in the request is invalid.")
@@ -40,7 +44,9 @@ import Testing
     @Test func aWrongSecretIsAnInvalidSignature() async throws {
         var impostor = Fixture.admin
         impostor.secretAccessKey = "not/the/secret"
-        let (status, error) = try await rejection(.init(target: "TrentService.ListKeys", body: Self.listKeys, user: impostor))
+        let (status, error) = try await rejection(
+            .init(target: "TrentService.ListKeys", body: Self.listKeys, user: impostor)
+        )
         #expect(status == .badRequest)
         #expect(error.code == .invalidSignatureException)
         #expect(error.message.hasPrefix("The request signature we calculated does not match"))
@@ -63,7 +69,13 @@ import Testing
         #expect(error.code == .invalidSignatureException)
         let stamp = #/\d{8}T\d{6}Z/#
         let shape = Regex {
-            "Signature expired: "; stamp; " is now earlier than "; stamp; " ("; stamp; " - 15 min.)"
+            "Signature expired: "
+            stamp
+            " is now earlier than "
+            stamp
+            " ("
+            stamp
+            " - 15 min.)"
         }
         #expect(error.message.wholeMatch(of: shape) != nil, "\(error.message)")
     }
@@ -75,13 +87,21 @@ import Testing
         #expect(error.code == .invalidSignatureException)
         let stamp = #/\d{8}T\d{6}Z/#
         let shape = Regex {
-            "Signature not yet current: "; stamp; " is still later than "; stamp; " ("; stamp; " + 15 min.)"
+            "Signature not yet current: "
+            stamp
+            " is still later than "
+            stamp
+            " ("
+            stamp
+            " + 15 min.)"
         }
         #expect(error.message.wholeMatch(of: shape) != nil, "\(error.message)")
     }
 
     @Test func anotherRegionIsAnInvalidSignature() async throws {
-        let (_, error) = try await rejection(.init(target: "TrentService.ListKeys", body: Self.listKeys, region: "eu-west-1"))
+        let (_, error) = try await rejection(
+            .init(target: "TrentService.ListKeys", body: Self.listKeys, region: "eu-west-1")
+        )
         #expect(error.code == .invalidSignatureException)
     }
 
@@ -136,9 +156,28 @@ import Testing
             #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
             let text = String(buffer: response.body)
             #expect(text.contains(#"sealed_requests_total{operation="CreateKey",outcome="success"} 1"#))
-            #expect(text.contains(#"sealed_requests_total{operation="ListKeys",outcome="MissingAuthenticationTokenException"} 1"#))
+            #expect(
+                text.contains(
+                    #"sealed_requests_total{operation="ListKeys",outcome="MissingAuthenticationTokenException"} 1"#
+                )
+            )
             #expect(text.contains(#"sealed_requests_total{operation="Unknown",outcome="UnknownOperationException"} 1"#))
             #expect(text.contains("sealed_request_duration_seconds_bucket"))
         }
+    }
+
+    @Test func metricsCountTheAuditTrailsGroupCommits() {
+        let metrics = RequestMetrics()
+        metrics.recordAuditCommit(records: 3, duration: .microseconds(400), succeeded: true)
+        metrics.recordAuditCommit(records: 5, duration: .milliseconds(3), succeeded: true)
+        metrics.recordAuditCommit(records: 2, duration: .milliseconds(200), succeeded: false)
+        let text = metrics.exposition()
+        #expect(text.contains(#"sealed_audit_transactions_total{outcome="committed"} 2"#), "\(text)")
+        #expect(text.contains(#"sealed_audit_transactions_total{outcome="failed"} 1"#), "\(text)")
+        // Only committed records count.
+        #expect(text.contains("sealed_audit_records_total 8"), "\(text)")
+        #expect(text.contains(#"sealed_audit_commit_duration_seconds_bucket{le="0.0005"} 1"#), "\(text)")
+        #expect(text.contains(#"sealed_audit_commit_duration_seconds_bucket{le="0.005"} 2"#), "\(text)")
+        #expect(text.contains("sealed_audit_commit_duration_seconds_count 3"), "\(text)")
     }
 }

@@ -1,8 +1,9 @@
-import Storage
 import AuditTrail
 import Crypto
 import Foundation
 import GRDB
+import Storage
+import Synchronization
 import Testing
 
 /// Holds SQLite's write lock on the audit file from a second connection, as another process could.
@@ -50,7 +51,8 @@ final class AuditWriteLockHolder {
     @Test func writersQueuedBehindABusyCommitShareOneTransaction() async throws {
         try await AuditFixtures.withDirectory { directory in
             let file = directory.appendingPathComponent("audit.sqlite")
-            let store = try SQLiteAuditStore(at: file, busyTimeout: 60)
+            let commits = CommitLog()
+            let store = try SQLiteAuditStore(at: file, busyTimeout: 60, onCommit: { commits.append($0) })
             defer { try? store.close() }
             let lock = try AuditWriteLockHolder(file)
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -67,6 +69,10 @@ final class AuditWriteLockHolder {
             let statistics = store.commitStatistics
             #expect(statistics.transactions == 2)
             #expect(statistics.committedRecords == 50)
+            // The observer saw both transactions; the first one waited for the lock.
+            #expect(commits.all.map(\.records) == [1, 49])
+            #expect(commits.all.allSatisfy { $0.succeeded })
+            #expect(try #require(commits.all.first).duration > .zero)
             #expect(try await store.tail(after: 0, limit: 100).map(\.sequence) == Array(1...50))
             #expect(try await store.verify(publicKey: key.publicKey).isValid)
         }
@@ -75,7 +81,8 @@ final class AuditWriteLockHolder {
     @Test func aFailingStoreAcknowledgesNothingAndTheChainVerifiesAfterRecovery() async throws {
         try await AuditFixtures.withDirectory { directory in
             let file = directory.appendingPathComponent("audit.sqlite")
-            let store = try SQLiteAuditStore(at: file, busyTimeout: 0.2)
+            let commits = CommitLog()
+            let store = try SQLiteAuditStore(at: file, busyTimeout: 0.2, onCommit: { commits.append($0) })
             defer { try? store.close() }
             for index in 1...3 { try await store.record(AuditFixtures.decrypt(index)) }
             try await AuditFixtures.digestService(store, key).signIfNeeded()
@@ -96,6 +103,9 @@ final class AuditWriteLockHolder {
             }
             #expect(outcomes.count == 10)
             #expect(outcomes.allSatisfy { ($0 as? AuditStoreError)?.code == .writeFailed })
+            // Every refused record was in a transaction the observer saw fail.
+            let failed = commits.all.filter { !$0.succeeded }
+            #expect(!failed.isEmpty && failed.map(\.records).reduce(0, +) == 10)
             try lock.release()
 
             #expect(
@@ -134,6 +144,15 @@ final class AuditWriteLockHolder {
             #expect(throws: AuditStoreError(.databaseUnavailable, "")) { try SQLiteAuditStore(at: file) }
         }
     }
+}
+
+/// What a store's commit observer was told, in order.
+final class CommitLog: Sendable {
+    private let commits = Mutex<[SQLiteAuditStore.Commit]>([])
+
+    func append(_ commit: SQLiteAuditStore.Commit) { commits.withLock { $0.append(commit) } }
+
+    var all: [SQLiteAuditStore.Commit] { commits.withLock { $0 } }
 }
 
 /// Polls `condition` every 5 ms until it holds; fails the test after 20 s (a liveness bound, not a speed check).

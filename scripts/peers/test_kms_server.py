@@ -632,3 +632,34 @@ def test_update_key_description(kms, key):
     assert kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["Description"] == ""
     expect_error("ValidationException", kms.update_key_description, KeyId=key["KeyId"], Description="x" * 8193)
     expect_error("NotFoundException", kms.update_key_description, KeyId=UNKNOWN_KEY, Description="x")
+
+
+# ---- Metrics -------------------------------------------------------------------------------------------------------
+
+
+def _metric(text, name):
+    """The value of an unlabelled metric line, or of the first line of `name` with labels `name{...}`."""
+    for line in text.splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{"):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"{name} is not in the metrics:\n{text}")
+
+
+def test_metrics_count_requests_and_the_audit_trails_group_commits(kms, key):
+    import urllib.request
+
+    def scrape():
+        endpoint = _environment("SEALED_KMS_ENDPOINT").rstrip("/")
+        with urllib.request.urlopen(endpoint + "/metrics", timeout=10) as response:
+            assert response.headers["Content-Type"].startswith("text/plain")
+            return response.read().decode()
+
+    before = scrape()
+    kms.encrypt(KeyId=key["KeyId"], Plaintext=b"counted")
+    after = scrape()
+    assert 'sealed_requests_total{operation="Encrypt",outcome="success"}' in after
+    # Every signed call is audited: the record of the Encrypt (at least) was committed in between.
+    assert _metric(after, "sealed_audit_records_total") >= _metric(before, "sealed_audit_records_total") + 1
+    assert _metric(after, 'sealed_audit_transactions_total{outcome="committed"}') >= 1
+    assert _metric(after, 'sealed_audit_transactions_total{outcome="failed"}') == 0
+    assert _metric(after, "sealed_audit_commit_duration_seconds_count") >= _metric(after, 'sealed_audit_transactions_total{outcome="committed"}')

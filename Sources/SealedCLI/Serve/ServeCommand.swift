@@ -129,7 +129,14 @@ struct ServeCommand: AsyncParsableCommand {
                 store: SQLiteCatalogStore(database: directory.database),
                 keys: KeyServiceProvisioner(keyService: keyService, administrator: directory.administratorARN)
             )
-            let (auditStore, auditKey) = try directory.openAuditTrail()
+            let metrics = RequestMetrics()
+            let (auditStore, auditKey) = try directory.openAuditTrail { commit in
+                metrics.recordAuditCommit(
+                    records: commit.records,
+                    duration: commit.duration,
+                    succeeded: commit.succeeded
+                )
+            }
             defer { try? auditStore.close() }
             // Only for measuring what auditing costs (scripts/bench): never in production.
             let auditDisabled = ProcessInfo.processInfo.environment["SEALED_BENCHMARK_WITHOUT_AUDIT"] == "1"
@@ -183,6 +190,7 @@ struct ServeCommand: AsyncParsableCommand {
                     ),
                     identities: identities
                 ),
+                metrics: metrics,
                 logger: logger
             )
             let credentialsPath = directory.administratorCredentialsURL.path

@@ -8,10 +8,19 @@ import Synchronization
 /// - `sealed_requests_total{operation, outcome}`: requests by KMS operation (`health`, `metrics`, `Unknown` for the
 ///   rest) and outcome (`success`, or the AWS error code answered, or `HTTP<status>`).
 /// - `sealed_request_duration_seconds{operation}`: a latency histogram.
+///
+/// And the audit trail's writes, which every audited request waits for (``recordAuditCommit(records:duration:succeeded:)``):
+///
+/// - `sealed_audit_transactions_total{outcome}`: group commits, `committed` or `failed` (a failed one refused every
+///   request whose record it held: alert on it);
+/// - `sealed_audit_records_total`: records committed (divided by the committed transactions: records per `fsync`);
+/// - `sealed_audit_commit_duration_seconds`: a histogram of each transaction from `BEGIN` to the end of its `COMMIT`,
+///   the `fsync` included.
 public struct RequestMetrics: Sendable {
     /// Where the metrics are kept; `GET /metrics` prints it.
     public let registry: PrometheusCollectorRegistry
     let factory: PrometheusMetricsFactory
+    private let audit: AuditInstruments
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -22,6 +31,22 @@ public struct RequestMetrics: Sendable {
             .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5),
         ]
         self.factory = factory
+        audit = AuditInstruments(factory: factory)
+    }
+
+    /// Counts one group commit of the audit trail.
+    public func recordAuditCommit(records: Int, duration: Duration, succeeded: Bool) {
+        if succeeded {
+            audit.committed.increment()
+            audit.records.increment(by: records)
+        } else {
+            audit.failed.increment()
+        }
+        audit.duration.recordNanoseconds(Self.nanoseconds(duration))
+    }
+
+    private static func nanoseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
     }
 
     func record(operation: String, outcome: String, duration: Duration) {
@@ -47,9 +72,7 @@ public struct RequestMetrics: Sendable {
             return made
         }
         counter.increment()
-        let nanoseconds =
-            duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
-        timer.recordNanoseconds(nanoseconds)
+        timer.recordNanoseconds(Self.nanoseconds(duration))
     }
 
     /// The counter and timer of each operation and outcome seen so far (a bounded set: the operations, and the
@@ -67,4 +90,27 @@ private struct InstrumentKey: Hashable {
 
 private final class Instruments: Sendable {
     let entries = Mutex<[InstrumentKey: (CoreMetrics.Counter, CoreMetrics.Timer)]>([:])
+}
+
+/// The audit trail's instruments, made once with the registry.
+private struct AuditInstruments: Sendable {
+    let committed: CoreMetrics.Counter
+    let failed: CoreMetrics.Counter
+    let records: CoreMetrics.Counter
+    let duration: CoreMetrics.Timer
+
+    init(factory: PrometheusMetricsFactory) {
+        committed = CoreMetrics.Counter(
+            label: "sealed_audit_transactions_total",
+            dimensions: [("outcome", "committed")],
+            factory: factory
+        )
+        failed = CoreMetrics.Counter(
+            label: "sealed_audit_transactions_total",
+            dimensions: [("outcome", "failed")],
+            factory: factory
+        )
+        records = CoreMetrics.Counter(label: "sealed_audit_records_total", factory: factory)
+        duration = CoreMetrics.Timer(label: "sealed_audit_commit_duration_seconds", factory: factory)
+    }
 }

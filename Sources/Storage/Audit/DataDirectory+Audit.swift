@@ -11,7 +11,11 @@ extension DataDirectory {
 
     /// The audit trail of this directory: its store, created on first use, and its signing key, created on first
     /// start; the public key is (re)written next to them as PEM for `sealed audit verify`.
-    public func openAuditTrail() throws -> (store: SQLiteAuditStore, signingKey: AuditSigningKey) {
+    ///
+    /// - Parameter onCommit: the store's observer of its group commits (see ``SQLiteAuditStore/init(at:busyTimeout:onCommit:)``).
+    public func openAuditTrail(
+        onCommit: (@Sendable (SQLiteAuditStore.Commit) -> Void)? = nil
+    ) throws -> (store: SQLiteAuditStore, signingKey: AuditSigningKey) {
         let key = try AuditSigningKey.loadOrCreate(
             at: url.appendingPathComponent(Self.auditSigningKeyFileName),
             rootKey: rootKey
@@ -21,7 +25,10 @@ extension DataDirectory {
             try Data(key.publicKeyPEM.utf8).write(to: publicKeyURL, options: .atomic)
             try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: publicKeyURL.path)
         }
-        let store = try SQLiteAuditStore(at: url.appendingPathComponent(Self.auditDatabaseFileName))
+        let store = try SQLiteAuditStore(
+            at: url.appendingPathComponent(Self.auditDatabaseFileName),
+            onCommit: onCommit
+        )
         return (store, key)
     }
 }

@@ -30,19 +30,36 @@ public final class SQLiteAuditStore: AuditStore, Sendable {
     /// The most records one transaction takes.
     static let maximumBatch = 512
 
+    /// What one group commit did: told to the store's observer after each transaction (for metrics).
+    public struct Commit: Sendable, Hashable {
+        /// The records the transaction held.
+        public var records: Int
+        /// From `BEGIN` to the end of `COMMIT` (its `fsync` included) or of the rollback.
+        public var duration: Duration
+        /// Whether it committed; when not, every one of its records was refused to its caller.
+        public var succeeded: Bool
+    }
+
     /// Where the database file is.
     public let url: URL
     let pool: DatabasePool
     private let state = Mutex(GroupCommit())
+    private let onCommit: (@Sendable (Commit) -> Void)?
 
     /// Opens (creating if absent) the audit database at `url`.
     ///
     /// - Parameters:
     ///   - busyTimeout: how long a write waits for another connection's lock before failing.
+    ///   - onCommit: called on the writer after each group commit, committed or not; it must return quickly.
     /// - Throws: ``AuditStoreError`` `databaseUnavailable` when SQLite cannot open or migrate the file,
     ///   `incompatibleVersion` when it holds an audit trail of another format.
-    public init(at url: URL, busyTimeout: TimeInterval = 10) throws {
+    public init(
+        at url: URL,
+        busyTimeout: TimeInterval = 10,
+        onCommit: (@Sendable (Commit) -> Void)? = nil
+    ) throws {
         self.url = url
+        self.onCommit = onCommit
         var configuration = Configuration()
         configuration.label = "sealed-audit"
         configuration.busyMode = .timeout(busyTimeout)
@@ -216,7 +233,12 @@ public final class SQLiteAuditStore: AuditStore, Sendable {
         let url = self.url
         pool.asyncWriteWithoutTransaction { db in
             let head = self.state.withLock { $0.head }
+            let started = ContinuousClock.now
             let result = Result { try Self.appendInTransaction(batch, after: head, db) }
+            if let onCommit = self.onCommit {
+                let succeeded = (try? result.get()) != nil
+                onCommit(Commit(records: batch.count, duration: .now - started, succeeded: succeeded))
+            }
             let outcome = result.map { _ in () }.mapError { AuditStoreError.writeFailed(url, $0) as any Error }
             let next = self.state.withLock { state -> [Pending]? in
                 state.head = try? result.get()
