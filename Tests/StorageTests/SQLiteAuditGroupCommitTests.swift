@@ -69,7 +69,7 @@ final class AuditWriteLockHolder {
             let statistics = store.commitStatistics
             #expect(statistics.transactions == 2)
             #expect(statistics.committedRecords == 50)
-            // The observer saw both transactions; the first one waited for the lock.
+            // The observer saw both transactions, in order, each with its duration.
             #expect(commits.all.map(\.records) == [1, 49])
             #expect(commits.all.allSatisfy { $0.succeeded })
             #expect(try #require(commits.all.first).duration > .zero)
