@@ -33,8 +33,10 @@ import Synchronization
 ///
 /// AWS_SESSION_TOKEN, when set, is the session token of ACCESS_KEY_ID/SECRET (temporary ASIA… credentials).
 ///
-/// Output: one line, `LABEL ENDPOINT c=N[ rate=R]: T req/s, p50 X ms, p99 Y ms, N requests, F failed` (only
-/// successful calls count towards the throughput and the percentiles); create-keys prints
+/// Output: one line, `LABEL ENDPOINT c=N[ rate=R]: T req/s, p50 X ms, p99 Y ms, N requests, F failed, client CPU
+/// C µs/request` (only successful calls count towards the throughput and the percentiles; the client CPU is this
+/// process's user and system time during the run, per successful call: the load generator shares the machine with
+/// the server it measures); create-keys prints
 /// `LABEL ENDPOINT c=N: K keys/s, N keys in T s, F failed`.
 struct Options {
     var endpoint: URL
@@ -194,7 +196,7 @@ if operation == "ciphertext" {
         EncryptRequest(keyId: options.keyID, plaintext: Data(repeating: 7, count: 32), encryptionContext: context)
     ).ciphertextBlob!
     print(blob.base64EncodedString())
-    try await httpClient.shutdown()
+    try await httpClient.shutdown().get()
     exit(0)
 }
 
@@ -232,7 +234,7 @@ if operation == "create-keys" {
             results.map(\.1).reduce(0, +)
         )
     )
-    try await httpClient.shutdown()
+    try await httpClient.shutdown().get()
     exit(ids.count == target ? 0 : 1)
 }
 
@@ -329,7 +331,15 @@ guard ["decrypt", "generate-data-key", "echo"].contains(operation) else {
     FileHandle.standardError.write(Data((Options.usage + "\n").utf8))
     exit(2)
 }
+/// This process's user and system CPU time so far, in microseconds.
+func processCPUMicroseconds() -> Int {
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1_000_000 + usage.ru_utime.tv_usec + usage.ru_stime.tv_usec
+}
+
 let concurrency = options.concurrency
+let cpuAtStart = processCPUMicroseconds()
 let loadStart = ContinuousClock.now
 let loadDeadline = loadStart + .seconds(options.seconds)
 // With --rate each worker calls every `concurrency / rate` seconds, the workers' schedules interleaved evenly.
@@ -340,7 +350,7 @@ let results = try await onWorkers(concurrency) { worker in
     var scheduled = loadStart + (interval.map { $0 * worker / concurrency } ?? .zero)
     while true {
         let now = ContinuousClock.now
-        if let interval {
+        if interval != nil {
             if scheduled >= loadDeadline { break }
             if now < scheduled { try await Task.sleep(until: scheduled, clock: .continuous) }
         } else if now >= loadDeadline {
@@ -358,6 +368,7 @@ let results = try await onWorkers(concurrency) { worker in
     return (samples, failures)
 }
 let total = seconds(ContinuousClock.now - loadStart)
+let clientCPU = processCPUMicroseconds() - cpuAtStart
 let samples = results.flatMap(\.0).sorted()
 let failures = results.map(\.1).reduce(0, +)
 @Sendable func percentile(_ p: Double) -> Double {
@@ -365,7 +376,7 @@ let failures = results.map(\.1).reduce(0, +)
 }
 print(
     String(
-        format: "%@ %@ c=%d%@: %.0f req/s, p50 %.2f ms, p99 %.2f ms, %d requests, %d failed",
+        format: "%@ %@ c=%d%@: %.0f req/s, p50 %.2f ms, p99 %.2f ms, %d requests, %d failed, client CPU %d µs/request",
         options.label ?? operation,
         endpoint.absoluteString,
         concurrency,
@@ -374,7 +385,8 @@ print(
         percentile(0.5),
         percentile(0.99),
         samples.count,
-        failures
+        failures,
+        clientCPU / max(samples.count, 1)
     )
 )
-try await httpClient.shutdown()
+try await httpClient.shutdown().get()
