@@ -235,14 +235,12 @@ public final class SQLiteAuditStore: AuditStore, Sendable {
             let head = self.state.withLock { $0.head }
             let started = ContinuousClock.now
             let result = Result { try Self.appendInTransaction(batch, after: head, db) }
-            if let onCommit = self.onCommit {
-                let succeeded = (try? result.get()) != nil
-                onCommit(Commit(records: batch.count, duration: .now - started, succeeded: succeeded))
-            }
+            let newHead = try? result.get()
+            self.onCommit?(Commit(records: batch.count, duration: .now - started, succeeded: newHead != nil))
             let outcome = result.map { _ in () }.mapError { AuditStoreError.writeFailed(url, $0) as any Error }
             let next = self.state.withLock { state -> [Pending]? in
-                state.head = try? result.get()
-                if case .success = outcome { state.committedRecords += batch.count }
+                state.head = newHead
+                if newHead != nil { state.committedRecords += batch.count }
                 guard !state.queue.isEmpty else {
                     state.writing = false
                     return nil
