@@ -119,6 +119,8 @@ let package = Package(
                 "KMS",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, for the audit writer's per-record inserts (`AuditRecordInsert`).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
         // The HTTP edge: Hummingbird routes, RequestContext, SigV4 middleware, KMS endpoint, health, metrics.

@@ -65,6 +65,11 @@ public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
     /// The 32 bytes.
     public var bytes: [UInt8] { (0..<32).map { storage[$0] } }
 
+    /// Calls `body` with the 32 bytes in place.
+    public func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        try Swift.withUnsafeBytes(of: storage, body)
+    }
+
     /// The 32 bytes.
     public var data: Data { Data(bytes) }
 

@@ -113,13 +113,18 @@ extension Record {
     public var isDenial: Bool { errorCode.map(Self.denialErrorCodes.contains) ?? false }
 
     /// The keys a record is about, as the query's key filter matches them (see ``keyIdentifier(_:)``): each KMS key
-    /// resource and `requestParameters.keyId` (an id, a key ARN, an alias name or an alias ARN).
-    public var keyIdentifiers: Set<String> {
-        var identifiers: Set<String> = []
-        for resource in resources where resource.type == Resource.kmsKeyType {
-            identifiers.insert(Self.keyIdentifier(resource.arn))
+    /// resource and `requestParameters.keyId` (an id, a key ARN, an alias name or an alias ARN), sorted, each once.
+    ///
+    /// An array, not a set: a record names one or two keys, and the store derives these for every record it writes.
+    public var keyIdentifiers: [String] {
+        var identifiers: [String] = []
+        func add(_ identifier: String) {
+            let identifier = Self.keyIdentifier(identifier)
+            if !identifiers.contains(identifier) { identifiers.append(identifier) }
         }
-        if let keyId = requestParameters?["keyId"]?.stringValue { identifiers.insert(Self.keyIdentifier(keyId)) }
+        for resource in resources where resource.type == Resource.kmsKeyType { add(resource.arn) }
+        if let keyId = requestParameters?["keyId"]?.stringValue { add(keyId) }
+        identifiers.sort()
         return identifiers
     }
 

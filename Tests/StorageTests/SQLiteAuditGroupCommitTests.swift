@@ -123,6 +123,44 @@ final class AuditWriteLockHolder {
         }
     }
 
+    @Test func anInsertSQLiteRefusesFailsItsBatchWhichLeavesNothingBehind() async throws {
+        try await AuditFixtures.withDirectory { directory in
+            let file = directory.appendingPathComponent("audit.sqlite")
+            let store = try SQLiteAuditStore(at: file)
+            defer { try? store.close() }
+            for index in 1...2 { try await store.record(AuditFixtures.decrypt(index)) }
+            // Another writer takes number 3 behind the store's back: the store's next insert breaks the primary key.
+            try AuditFixtures.tamper(file) { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO audit_record (sequence, previous_hash, hash, event_time, event_name, is_denial, record)
+                        VALUES (3, zeroblob(32), zeroblob(32), 0, 'Forged', 0, '{}')
+                        """
+                )
+            }
+            let error = await #expect(throws: AuditStoreError.self) {
+                try await store.record(AuditFixtures.decrypt(3))
+            }
+            #expect(error?.code == .writeFailed)
+            #expect(error?.message.contains("UNIQUE constraint failed: audit_record.sequence") == true)
+            let reader = try DatabaseQueue(path: file.path)
+            defer { try? reader.close() }
+            let rows = try await reader.read { db in
+                (
+                    try String.fetchAll(db, sql: "SELECT event_name FROM audit_record ORDER BY sequence"),
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit_record_key WHERE sequence = 3")
+                )
+            }
+            #expect(rows.0 == ["Decrypt", "Decrypt", "Forged"])
+            #expect(rows.1 == 0)
+            // The next batch reads the head from the file and goes on after the forged row, which verify names.
+            try await store.record(AuditFixtures.decrypt(4))
+            #expect(try await store.tail(after: 3, limit: 10).map(\.record.requestID) == ["req-4"])
+            let report = try await store.verify(publicKey: key.publicKey)
+            #expect(report.problem?.sequence == 3)
+        }
+    }
+
     @Test func aClosedStoreThrows() async throws {
         try await AuditFixtures.withDirectory { directory in
             let store = try SQLiteAuditStore(at: directory.appendingPathComponent("audit.sqlite"))

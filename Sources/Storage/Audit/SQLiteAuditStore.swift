@@ -287,16 +287,7 @@ public final class SQLiteAuditStore: AuditStore, Sendable {
     /// Appends a batch after `head`; returns the new head.
     private static func append(_ batch: [Pending], after head: ChainHead, _ db: Database) throws -> ChainHead {
         var head = head
-        let insertRecord = try db.cachedStatement(
-            sql: """
-                INSERT INTO audit_record (sequence, previous_hash, hash, event_time, event_name, principal_arn,
-                    issuer_arn, event_type, error_code, is_denial, record)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        )
-        let insertKey = try db.cachedStatement(
-            sql: "INSERT OR IGNORE INTO audit_record_key (key, sequence) VALUES (?, ?)"
-        )
+        let inserts = try AuditRecordInsert(db)
         for pending in batch {
             let sequence = head.sequence + 1
             let bytes = ChainedRecordEncoder.canonicalBytes(
@@ -305,13 +296,13 @@ public final class SQLiteAuditStore: AuditStore, Sendable {
                 previousHash: head.hash
             )
             let hash = ChainHash.of(bytes)
-            let columns = pending.columns
-            try insertRecord.execute(arguments: [
-                sequence, head.hash.data, hash.data, columns.eventTime, columns.eventName,
-                columns.principalARN,
-                columns.issuerARN, columns.eventType, columns.errorCode, columns.isDenial, Data(bytes),
-            ])
-            for key in columns.keys { try insertKey.execute(arguments: [key, sequence]) }
+            try inserts.insert(
+                sequence: sequence,
+                previousHash: head.hash,
+                hash: hash,
+                columns: pending.columns,
+                bytes: bytes
+            )
             head = ChainHead(sequence: sequence, hash: hash)
         }
         return head
@@ -649,6 +640,6 @@ struct AuditIndexColumns: Sendable {
         eventType = record.contextEventType
         errorCode = record.errorCode
         isDenial = record.isDenial
-        keys = record.keyIdentifiers.sorted()
+        keys = record.keyIdentifiers
     }
 }
