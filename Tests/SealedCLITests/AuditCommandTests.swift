@@ -70,4 +70,38 @@ struct AuditCommandTests {
         #expect(edited.stderr.contains("record 2"), "\(edited.stderr)")
         #expect(edited.stdout.isEmpty)
     }
+
+    /// The two benchmark configurations `scripts/bench` compares the audited server with: requests build their
+    /// records but none is written, or there is no audit middleware at all. Either way the trail stays empty, while
+    /// the same calls on a normal server are in it.
+    @Test(arguments: [
+        ["SEALED_BENCHMARK_WITHOUT_AUDIT_WRITES": "1"], ["SEALED_BENCHMARK_WITHOUT_AUDIT": "1"], [:],
+    ])
+    func benchmarkSwitchesLeaveTheTrailEmpty(switches: [String: String]) throws {
+        let folder = try ESDKCommandTests.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = folder.appendingPathComponent("data")
+        let server = try ServeCommandTests.RunningServer(dataDirectory: data, environment: switches)
+        defer { _ = server.stop() }
+        let environment = [
+            "AWS_SHARED_CREDENTIALS_FILE": data.appendingPathComponent("admin.credentials").path,
+            "AWS_CONFIG_FILE": "/nonexistent",
+            "AWS_PROFILE": "sealed-admin",
+        ]
+        let endpoint = ["--endpoint-url", server.endpoint.absoluteString]
+        let created = try ESDKCommandTests.sealed(
+            ["iam", "create-team", "payments"] + endpoint,
+            environment: environment
+        )
+        #expect(created.status == 0, "\(created.stderr)")
+        let query = try ESDKCommandTests.sealed(
+            ["audit", "query", "--event-name", "CreateTeam", "--output", "json"] + endpoint,
+            environment: environment
+        )
+        #expect(query.status == 0, "\(query.stderr)")
+        let records = try #require(
+            (try JSONSerialization.jsonObject(with: query.stdout) as? [String: Any])?["Records"] as? [[String: Any]]
+        )
+        #expect(records.count == (switches.isEmpty ? 1 : 0))
+    }
 }

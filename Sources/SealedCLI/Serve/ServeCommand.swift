@@ -139,11 +139,19 @@ struct ServeCommand: AsyncParsableCommand {
             }
             defer { try? auditStore.close() }
             // Only for measuring what auditing costs (scripts/bench): never in production.
-            let auditDisabled = ProcessInfo.processInfo.environment["SEALED_BENCHMARK_WITHOUT_AUDIT"] == "1"
-            if auditDisabled {
+            let environment = ProcessInfo.processInfo.environment
+            let auditSink: (any AuditSink)?
+            if environment["SEALED_BENCHMARK_WITHOUT_AUDIT"] == "1" {
                 logger.critical("SEALED_BENCHMARK_WITHOUT_AUDIT=1: requests are NOT audited (benchmarks only)")
+                auditSink = nil
+            } else if environment["SEALED_BENCHMARK_WITHOUT_AUDIT_WRITES"] == "1" {
+                logger.critical(
+                    "SEALED_BENCHMARK_WITHOUT_AUDIT_WRITES=1: audit records are built and DROPPED (benchmarks only)"
+                )
+                auditSink = UnwrittenAuditSink()
+            } else {
+                auditSink = auditStore
             }
-            let auditSink: (any AuditSink)? = auditDisabled ? nil : auditStore
             let access = try await AccessRequests(
                 identities: identities,
                 directory: catalog,
@@ -222,4 +230,10 @@ struct ServeCommand: AsyncParsableCommand {
             try await group.run()
         }
     }
+}
+
+/// Drops every record: the benchmark configuration in which requests build their audit records but nothing writes
+/// them (`SEALED_BENCHMARK_WITHOUT_AUDIT_WRITES=1`), to tell what building a record costs from what writing it does.
+private struct UnwrittenAuditSink: AuditSink {
+    func record(_ record: Record) async throws {}
 }
