@@ -78,12 +78,37 @@ struct AuditCommandTests {
         ["SEALED_BENCHMARK_WITHOUT_AUDIT_WRITES": "1"], ["SEALED_BENCHMARK_WITHOUT_AUDIT": "1"], [:],
     ])
     func benchmarkSwitchesLeaveTheTrailEmpty(switches: [String: String]) throws {
+        #expect(try Self.createTeamRecords(environment: switches) == (switches.isEmpty ? 1 : 0))
+    }
+
+    /// Commits as soon as the writer is free with `--audit-commit-interval 0`, and still records every call.
+    @Test func aServerWithoutACommitIntervalRecordsEveryCall() throws {
+        #expect(try Self.createTeamRecords(arguments: ["--audit-commit-interval", "0"]) == 1)
+    }
+
+    @Test(arguments: ["101", "-1", "soon"])
+    func aCommitIntervalOutOfRangeIsRefusedAtStart(value: String) throws {
+        let run = try ESDKCommandTests.sealed([
+            "serve", "--data-dir", "/nonexistent-never-created", "--audit-commit-interval", value,
+        ])
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("--audit-commit-interval"), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "/nonexistent-never-created"))
+    }
+
+    /// Starts a server (`environment`, `arguments`), creates a team through it, and counts the trail's CreateTeam
+    /// records.
+    private static func createTeamRecords(environment: [String: String] = [:], arguments: [String] = []) throws -> Int {
         let folder = try ESDKCommandTests.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let data = folder.appendingPathComponent("data")
-        let server = try ServeCommandTests.RunningServer(dataDirectory: data, environment: switches)
+        let server = try ServeCommandTests.RunningServer(
+            dataDirectory: data,
+            environment: environment,
+            arguments: arguments
+        )
         defer { _ = server.stop() }
-        let environment = [
+        let credentials = [
             "AWS_SHARED_CREDENTIALS_FILE": data.appendingPathComponent("admin.credentials").path,
             "AWS_CONFIG_FILE": "/nonexistent",
             "AWS_PROFILE": "sealed-admin",
@@ -91,17 +116,17 @@ struct AuditCommandTests {
         let endpoint = ["--endpoint-url", server.endpoint.absoluteString]
         let created = try ESDKCommandTests.sealed(
             ["iam", "create-team", "payments"] + endpoint,
-            environment: environment
+            environment: credentials
         )
         #expect(created.status == 0, "\(created.stderr)")
         let query = try ESDKCommandTests.sealed(
             ["audit", "query", "--event-name", "CreateTeam", "--output", "json"] + endpoint,
-            environment: environment
+            environment: credentials
         )
         #expect(query.status == 0, "\(query.stderr)")
         let records = try #require(
             (try JSONSerialization.jsonObject(with: query.stdout) as? [String: Any])?["Records"] as? [[String: Any]]
         )
-        #expect(records.count == (switches.isEmpty ? 1 : 0))
+        return records.count
     }
 }

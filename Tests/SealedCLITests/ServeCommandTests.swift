@@ -20,11 +20,12 @@ struct ServeCommandTests {
         let endpoint: URL
         let dataDirectory: URL
 
-        init(dataDirectory: URL, environment: [String: String] = [:]) throws {
+        init(dataDirectory: URL, environment: [String: String] = [:], arguments: [String] = []) throws {
             self.dataDirectory = dataDirectory
             process = Process()
             process.executableURL = try ESDKCommandTests.binary
-            process.arguments = ["serve", "--data-dir", dataDirectory.path, "--port", "0", "--log-level", "warning"]
+            process.arguments =
+                ["serve", "--data-dir", dataDirectory.path, "--port", "0", "--log-level", "warning"] + arguments
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
             let output = Pipe()
             process.standardOutput = output

@@ -78,6 +78,45 @@ final class AuditWriteLockHolder {
         }
     }
 
+    @Test func aBatchQueuedBehindACommitStartsTheCommitIntervalAfterItWithWhatArrivedMeanwhile() async throws {
+        try await AuditFixtures.withDirectory { directory in
+            let file = directory.appendingPathComponent("audit.sqlite")
+            let commits = CommitLog()
+            // Long enough that records 4 and 5 surely arrive within it.
+            let interval = Duration.seconds(2)
+            let store = try SQLiteAuditStore(
+                at: file,
+                busyTimeout: 60,
+                commitInterval: interval,
+                onCommit: { commits.append($0) }
+            )
+            defer { try? store.close() }
+            // A record that finds the writer idle is written at once: the interval is not waited.
+            try await store.record(AuditFixtures.decrypt(1))
+            let lock = try AuditWriteLockHolder(file)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                // Record 2's batch waits for the lock; record 3 queues behind it.
+                group.addTask { try await store.record(AuditFixtures.decrypt(2)) }
+                try await waitForAuditCondition { store.commitStatistics.transactions == 2 }
+                group.addTask { try await store.record(AuditFixtures.decrypt(3)) }
+                try await waitForAuditCondition { store.commitStatistics.pendingRecords == 1 }
+                try lock.release()
+                // Record 2 commits; record 3's batch waits out the interval and takes in 4 and 5.
+                try await waitForAuditCondition { store.commitStatistics.committedRecords == 2 }
+                for index in 4...5 {
+                    group.addTask { try await store.record(AuditFixtures.decrypt(index)) }
+                }
+                try await group.waitForAll()
+            }
+            let all = commits.all
+            #expect(all.map(\.records) == [1, 1, 3])
+            #expect(all.allSatisfy { $0.succeeded })
+            if all.count == 3 { #expect(all[2].started - all[1].started >= interval) }
+            #expect(try await store.tail(after: 0, limit: 10).map(\.sequence) == Array(1...5))
+            #expect(try await store.verify(publicKey: key.publicKey).isValid)
+        }
+    }
+
     @Test func aFailingStoreAcknowledgesNothingAndTheChainVerifiesAfterRecovery() async throws {
         try await AuditFixtures.withDirectory { directory in
             let file = directory.appendingPathComponent("audit.sqlite")

@@ -12,8 +12,12 @@ extension DataDirectory {
     /// The audit trail of this directory: its store, created on first use, and its signing key, created on first
     /// start; the public key is (re)written next to them as PEM for `sealed audit verify`.
     ///
-    /// - Parameter onCommit: the store's observer of its group commits (see ``SQLiteAuditStore/init(at:busyTimeout:onCommit:)``).
+    /// - Parameters:
+    ///   - commitInterval: see ``SQLiteAuditStore/commitInterval``.
+    ///   - onCommit: the store's observer of its group commits (see
+    ///     ``SQLiteAuditStore/init(at:busyTimeout:commitInterval:onCommit:)``).
     public func openAuditTrail(
+        commitInterval: Duration = SQLiteAuditStore.defaultCommitInterval,
         onCommit: (@Sendable (SQLiteAuditStore.Commit) -> Void)? = nil
     ) throws -> (store: SQLiteAuditStore, signingKey: AuditSigningKey) {
         let key = try AuditSigningKey.loadOrCreate(
@@ -27,6 +31,7 @@ extension DataDirectory {
         }
         let store = try SQLiteAuditStore(
             at: url.appendingPathComponent(Self.auditDatabaseFileName),
+            commitInterval: commitInterval,
             onCommit: onCommit
         )
         return (store, key)
