@@ -17,9 +17,9 @@ import Synchronization
 /// **Commit interval.** A commit costs the same `fsync`, WAL pages and thread wake-ups whether it holds one record or
 /// ten. When records queued up while a batch committed, calls are arriving faster than commits end, and the next
 /// batch starts no sooner than ``commitInterval`` (1 ms by default) after the previous one began, taking in what
-/// arrived meanwhile: under load, fuller commits and less CPU per record (about 10 % less per audited Decrypt at 16
-/// connections, `docs/performance.md`) for at most that much more latency. A record that finds the writer idle is
-/// written at once, so a lone call never waits for the interval.
+/// arrived meanwhile: under load, fuller commits and less CPU per record (at 64 connections 6–12 % less per audited
+/// Decrypt and 5–12 % more of them, `docs/performance.md`) for at most that much more latency. A record that finds
+/// the writer idle is written at once, so a lone call never waits for the interval.
 ///
 /// **Durability.** `synchronous = FULL`: in WAL mode SQLite then syncs the WAL at every commit, so a committed record
 /// survives power loss and OS crashes. With `NORMAL` (GRDB's default for WAL) a commit is only written to the WAL,
