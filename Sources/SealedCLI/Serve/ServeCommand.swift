@@ -144,7 +144,7 @@ struct ServeCommand: AsyncParsableCommand {
             )
             let metrics = RequestMetrics()
             let (auditStore, auditKey) = try directory.openAuditTrail(
-                commitInterval: .microseconds(Int64((auditCommitInterval * 1000).rounded()))
+                commitInterval: .milliseconds(auditCommitInterval)
             ) { commit in
                 metrics.recordAuditCommit(
                     records: commit.records,

@@ -1,5 +1,6 @@
 public import AuditTrail
 public import Crypto
+import EventBus
 public import Foundation
 import GRDB
 import Synchronization
@@ -257,7 +258,7 @@ public final class SQLiteAuditStore: AuditStore, Sendable {
         pool.asyncWriteWithoutTransaction { db in
             if let notBefore {
                 while case let wait = notBefore - .now, wait > .zero {
-                    Thread.sleep(forTimeInterval: Self.timeInterval(wait))
+                    Thread.sleep(forTimeInterval: wait.seconds)
                 }
             }
             let (batch, head) = self.state.withLock { ($0.takeBatch(), $0.head) }
@@ -280,11 +281,6 @@ public final class SQLiteAuditStore: AuditStore, Sendable {
             for pending in batch { pending.caller.resume(returning: outcome) }
             if more { self.writeQueued(notBefore: started + self.commitInterval) }
         }
-    }
-
-    private static func timeInterval(_ duration: Duration) -> TimeInterval {
-        let (seconds, attoseconds) = duration.components
-        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
     }
 
     /// Appends a batch in one `IMMEDIATE` transaction, rolled back when any part fails, and returns the new chain
