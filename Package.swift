@@ -207,6 +207,7 @@ let package = Package(
             name: "EventBusTests",
             dependencies: [
                 "EventBus", "JetStreamBus", "Storage", "NATS", "SealedTesting",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -16,17 +16,26 @@ public struct TopicConfiguration: Sendable, Hashable, Codable {
         self.retentionBytes = retentionBytes
     }
 
+    /// The longest age retention a topic may have: 100 years of 365 days. Every transport turns it into
+    /// microseconds or nanoseconds in 64 bits, which this keeps far from overflowing; leave retention out to keep
+    /// events regardless of age.
+    public static let maximumRetentionSeconds = 100 * 365 * 86_400
+    /// The largest size retention a topic may have: 2^53 bytes (8 PiB); leave it out for no limit.
+    public static let maximumRetentionBytes = 1 << 53
+
     /// Checks the name and the retention limits.
     ///
     /// - Throws: ``BusError/Code/invalidName`` for a bad name, ``BusError/Code/invalidArgument`` for a
-    ///   retention that is not positive.
+    ///   retention that is not positive or above ``maximumRetentionSeconds`` / ``maximumRetentionBytes``.
     public func validate() throws {
         try Self.validateName(name, what: "topic name")
-        if let retentionSeconds, retentionSeconds <= 0 {
-            throw BusError.invalidArgument("retentionSeconds must be positive")
+        if let retentionSeconds, !(1...Self.maximumRetentionSeconds).contains(retentionSeconds) {
+            throw BusError.invalidArgument(
+                "retentionSeconds must be between 1 and \(Self.maximumRetentionSeconds) (100 years)"
+            )
         }
-        if let retentionBytes, retentionBytes <= 0 {
-            throw BusError.invalidArgument("retentionBytes must be positive")
+        if let retentionBytes, !(1...Self.maximumRetentionBytes).contains(retentionBytes) {
+            throw BusError.invalidArgument("retentionBytes must be between 1 and \(Self.maximumRetentionBytes)")
         }
     }
 

@@ -590,9 +590,13 @@ public final class Connection: Service, Sendable {
         return result
     }
 
+    /// A duration in nanoseconds, saturated at `Int64.max`/`.min` (the JetStream API's own bound) instead of trapping.
     static func nanoseconds(_ duration: Duration) -> Int64 {
         let (seconds, attoseconds) = duration.components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        guard !overflow else { return seconds < 0 ? .min : .max }
+        let (total, sumOverflow) = whole.addingReportingOverflow(attoseconds / 1_000_000_000)
+        return sumOverflow ? (seconds < 0 ? .min : .max) : total
     }
 
     static func randomToken(length: Int = 22) -> String {

@@ -88,7 +88,9 @@ public actor RefreshingCredentialProvider<C: Clock>: CredentialProvider where C.
         let fetched = try await fetch()
         fetchCount += 1
         let expiresAt = fetched.expiration.map { expiration -> C.Instant in
-            let remaining = expiration.timeIntervalSince(wallClock())
+            // Bounded to ±100 years: an expiration is whatever the credential source said, and no answer of
+            // theirs may trap the conversion to milliseconds.
+            let remaining = min(max(expiration.timeIntervalSince(wallClock()), -3.2e9), 3.2e9)
             return clock.now.advanced(by: .milliseconds(Int64((remaining * 1000).rounded(.down))))
         }
         return Held(credentials: fetched.credentials, expiresAt: expiresAt)

@@ -49,7 +49,7 @@ struct AccessCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIError.reporting {
                 var body: [String: any Sendable] = ["EventType": eventType, "Justification": justification]
-                if let duration { body["DurationSeconds"] = try parseDuration(duration) }
+                if let duration { body["DurationSeconds"] = try parseDuration(duration, option: "--duration") }
                 let answer = try await options.call("POST", ["access", "requests"], body: body)
                 try options.emit(answer) { request in
                     [

@@ -32,7 +32,7 @@ struct TopicsCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIError.reporting {
                 var body: [String: any Sendable] = ["Name": name]
-                if let retention { body["RetentionSeconds"] = try parseDuration(retention) }
+                if let retention { body["RetentionSeconds"] = try parseDuration(retention, option: "--retention") }
                 if let retentionBytes { body["RetentionBytes"] = retentionBytes }
                 let answer = try await options.call("POST", ["topics"], body: body)
                 try options.emit(answer) { ["created topic \($0.string("Name"))"] }
@@ -265,12 +265,13 @@ struct ConsumeCommand: AsyncParsableCommand {
                     printed += 1
                 }
                 if let last = events.last.flatMap({ ($0["Offset"] as? NSNumber)?.uint64Value }) {
+                    guard last < UInt64.max else { throw CLIError("the bus answered an offset out of range") }
                     next = last + 1
                     if let group {
                         _ = try await options.call(
                             "POST",
                             ["topics", topic, "groups", group, "commit"],
-                            body: ["Offset": Int(last)]
+                            body: ["Offset": NSNumber(value: last)]
                         )
                     }
                 }

@@ -133,11 +133,13 @@ extension Dictionary where Key == String, Value == Any {
     func objects(_ key: String) -> [[String: Any]] { self[key] as? [[String: Any]] ?? [] }
 }
 
-/// `90s`, `30m`, `1h`, `7d`, `2w` as seconds.
-func parseDuration(_ text: String) throws -> Int {
+/// `90s`, `30m`, `1h`, `7d`, `2w` as seconds; `option` names the option in errors.
+func parseDuration(_ text: String, option: String) throws -> Int {
     let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
     guard let unit = text.last, let factor = units[unit], let count = Int(text.dropLast()), count > 0 else {
-        throw ValidationError("--duration must be a number followed by s, m, h, d or w (e.g. 1h, 7d), not \(text)")
+        throw ValidationError("\(option) must be a number followed by s, m, h, d or w (e.g. 1h, 7d), not \(text)")
     }
-    return count * factor
+    let (seconds, overflow) = count.multipliedReportingOverflow(by: factor)
+    guard !overflow else { throw ValidationError("\(option) \(text) is too long a duration") }
+    return seconds
 }

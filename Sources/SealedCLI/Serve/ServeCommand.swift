@@ -211,7 +211,8 @@ struct ServeCommand: AsyncParsableCommand {
                         unknownTypes: PublishGovernor.UnknownTypes(rawValue: unknownEventTypes) ?? .refuse,
                         maximumEventBytes: maxEventBytes
                     ),
-                    identities: identities
+                    identities: identities,
+                    groupOwners: SQLiteConsumerGroupOwners(database: directory.database)
                 ),
                 metrics: metrics,
                 logger: logger

@@ -41,8 +41,9 @@ public struct AuditRoutes: Sendable {
         v1.get("audit") { request, context in
             try self.authorize(context)
             let parameters = request.uri.queryParameters
-            let limit = min(max(Int(parameters.get("limit") ?? "") ?? 100, 1), 1000)
-            let after = Int64(parameters.get("after") ?? "") ?? 0
+            let numbers = QueryParameters(parameters)
+            let limit = try numbers.integer("limit", in: 1...1000, default: 100)
+            let after = try numbers.integer("after", in: 0...Int64.max, default: 0)
             let query = AuditQuery(
                 key: parameters.get("key"),
                 principalARN: parameters.get("principal"),

@@ -15,7 +15,7 @@ import SealedEvents
 /// | `POST /v1/topics` | `Name`, `RetentionSeconds`?, `RetentionBytes`? | the topic |
 /// | `GET /v1/topics`, `GET /v1/topics/{topic}` | | `Topics` / the topic |
 /// | `POST /v1/topics/{topic}/events` | one envelope, or `{"Events": [envelope, …]}` | `Offsets` |
-/// | `GET /v1/topics/{topic}/events` | `from`, `limit` (≤ 1000), `wait` (seconds, ≤ 20: long poll) | `Events`, `NextOffset` |
+/// | `GET /v1/topics/{topic}/events` | `from` (default 1), `limit` (1–1000, default 100), `wait` (seconds, 0–20: long poll) | `Events`, `NextOffset` |
 /// | `GET /v1/topics/{topic}/stream` | `from` | server-sent events, one per event (`id:` the offset) |
 /// | `POST /v1/topics/{topic}/groups/{group}/fetch` | `limit`, `wait` | `Events` after the group's committed offset |
 /// | `POST /v1/topics/{topic}/groups/{group}/commit` | `Offset` | `CommittedOffset` |
@@ -24,23 +24,34 @@ import SealedEvents
 /// Every event passes the ``PublishGovernor`` before anything is stored; a batch is refused whole when one event
 /// is refused. Publishing is acknowledged only once the transport holds the events durably. Anyone authenticated
 /// may publish and read (the bus is open; the sealed part is what protects the data); creating topics needs
-/// `bus:CreateTopic`.
+/// `bus:CreateTopic` on the topic's ARN. A consumer group belongs to the principal that first fetched from it or
+/// committed to it (its base identity: the user, or the role of a role session); only the owner, or a principal whose
+/// policies allow `bus:ConsumeGroup` on the group's ARN, fetches from it and commits its offsets. Numbers in query
+/// strings are decimal and in the documented range, or the request is a `ValidationException`.
 public struct BusRoutes: Sendable {
     public let transport: any Transport
     public let governor: PublishGovernor
     public let identities: IdentityService
+    public let groupOwners: any ConsumerGroupOwners
 
-    public init(transport: any Transport, governor: PublishGovernor, identities: IdentityService) {
+    public init(
+        transport: any Transport,
+        governor: PublishGovernor,
+        identities: IdentityService,
+        groupOwners: any ConsumerGroupOwners
+    ) {
         self.transport = transport
         self.governor = governor
         self.identities = identities
+        self.groupOwners = groupOwners
     }
 
     func register(in group: RouterGroup<AuthenticatedContext>) {
         let topics = group.group("topics")
         topics.post { request, context in
             let input = try await PlatformJSON.decode(TopicInput.self, from: request)
-            guard identities.isAllowed(context.principal.arn, "bus:CreateTopic", on: input.Name) else {
+            let arn = PlatformARN.topic(input.Name, account: identities.account)
+            guard identities.isAllowed(context.principal.arn, "bus:CreateTopic", on: arn) else {
                 throw AccessControlError(
                     .accessDenied,
                     "User: \(context.principal.arn) is not authorized to perform: bus:CreateTopic"
@@ -83,9 +94,9 @@ public struct BusRoutes: Sendable {
             return try PlatformJSON.response(["Offsets": offsets])
         }
         topics.get(":topic/events") { request, context in
-            let parameters = request.uri.queryParameters
-            let from = UInt64(parameters.get("from") ?? "") ?? 1
-            let (limit, wait) = Self.limits(parameters)
+            let parameters = QueryParameters(request.uri.queryParameters)
+            let from = try parameters.integer("from", in: 0...UInt64.max, default: 1)
+            let (limit, wait) = try Self.limits(parameters)
             let events = try await transport.read(
                 topic: try context.parameter("topic"),
                 from: from,
@@ -99,7 +110,7 @@ public struct BusRoutes: Sendable {
             guard try await transport.topic(named: topic) != nil else {
                 throw BusError(.noSuchTopic, "no topic \(topic)")
             }
-            let start = UInt64(request.uri.queryParameters.get("from") ?? "") ?? 1
+            let start = try QueryParameters(request.uri.queryParameters).integer("from", in: 0...UInt64.max, default: 1)
             let transport = self.transport
             return Response(
                 status: .ok,
@@ -114,7 +125,7 @@ public struct BusRoutes: Sendable {
                             buffer.writeString("id: \(event.offset)\nevent: event\ndata: ")
                             buffer.writeBytes(event.payload)
                             buffer.writeString("\n\n")
-                            next = event.offset + 1
+                            next = event.offset &+ 1
                         }
                         try await writer.write(buffer)
                     }
@@ -123,19 +134,18 @@ public struct BusRoutes: Sendable {
             )
         }
         topics.post(":topic/groups/:group/fetch") { request, context in
-            let (limit, wait) = Self.limits(request.uri.queryParameters)
-            let events = try await transport.fetch(
-                group: try context.parameter("group"),
-                topic: try context.parameter("topic"),
-                limit: limit,
-                wait: wait
-            )
+            let (limit, wait) = try Self.limits(QueryParameters(request.uri.queryParameters))
+            let group = try context.parameter("group")
+            let topic = try context.parameter("topic")
+            try await authorizeGroup(group, topic: topic, context: context)
+            let events = try await transport.fetch(group: group, topic: topic, limit: limit, wait: wait)
             return Self.eventList(events, next: (events.last?.offset).map { $0 + 1 } ?? 0)
         }
         topics.post(":topic/groups/:group/commit") { request, context in
             let input = try await PlatformJSON.decode(CommitInput.self, from: request)
             let group = try context.parameter("group")
             let topic = try context.parameter("topic")
+            try await authorizeGroup(group, topic: topic, context: context)
             try await transport.commit(group: group, topic: topic, offset: input.Offset)
             return try PlatformJSON.response([
                 "CommittedOffset": try await transport.committedOffset(group: group, topic: topic)
@@ -170,10 +180,31 @@ public struct BusRoutes: Sendable {
         return items.map { ($0.serialized(), $0) }
     }
 
-    static func limits(_ parameters: FlatDictionary<Substring, Substring>) -> (Int, Duration) {
-        let limit = min(max(Int(parameters.get("limit") ?? "") ?? 100, 1), 1000)
-        let wait = min(max(Double(parameters.get("wait") ?? "") ?? 0, 0), 20)
-        return (limit, .milliseconds(Int(wait * 1000)))
+    /// `limit` (1–1000, default 100) and `wait` (0–20 seconds, default 0) of a read or a group fetch.
+    static func limits(_ parameters: QueryParameters) throws -> (Int, Duration) {
+        (
+            try parameters.integer("limit", in: 1...1000, default: 100),
+            try parameters.seconds("wait", maximum: 20, default: .zero)
+        )
+    }
+
+    /// Lets the request through when its principal owns the group — the first to use it claims it — or its policies
+    /// allow `bus:ConsumeGroup` on the group's ARN; refuses it otherwise.
+    func authorizeGroup(_ group: String, topic: String, context: AuthenticatedContext) async throws {
+        try TopicConfiguration.validateName(topic, what: "topic name")
+        try TopicConfiguration.validateName(group, what: "group name")
+        let caller = CallerIdentity(arn: context.principal.arn, account: identities.account)
+        let base = caller.roleArn ?? caller.arn
+        let owner = try await groupOwners.claim(group: group, topic: topic, for: base)
+        guard owner != base else { return }
+        let arn = PlatformARN.group(group, topic: topic, account: identities.account)
+        guard identities.isAllowed(context.principal.arn, "bus:ConsumeGroup", on: arn) else {
+            throw AccessControlError(
+                .accessDenied,
+                "User: \(context.principal.arn) is not authorized to perform: bus:ConsumeGroup on resource: \(arn) "
+                    + "(the group belongs to another principal; choose another group name)"
+            )
+        }
     }
 
     /// `{"Events": [{"Offset", "EventId", "PublishTime", "Event": <the envelope as stored>}], "NextOffset"}`,

@@ -113,6 +113,19 @@ enum Schema {
                     """
             )
         }
+        // The owner of each consumer group (the principal that first used it), for every bus transport.
+        migrator.registerMigration("v3-consumer-group-owner") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE bus_group_owner (
+                        topic TEXT NOT NULL,
+                        group_name TEXT NOT NULL,
+                        owner TEXT NOT NULL,
+                        PRIMARY KEY (topic, group_name)
+                    );
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -365,9 +365,15 @@ public final class SQLiteTransport: Transport {
     }
 
     /// The oldest publish time a topic still shows (in microseconds), or `Int64.min` without age retention.
-    private static func cutoff(_ configuration: TopicConfiguration, now: Int64) -> Int64 {
+    ///
+    /// Saturating: ``TopicConfiguration/validate()`` bounds retention, but a row written by an older version may hold
+    /// any value, and reading a topic must never trap on it.
+    static func cutoff(_ configuration: TopicConfiguration, now: Int64) -> Int64 {
         guard let seconds = configuration.retentionSeconds else { return Int64.min }
-        return now - Int64(seconds) * 1_000_000
+        let (micros, overflow) = Int64(seconds).multipliedReportingOverflow(by: 1_000_000)
+        guard !overflow else { return Int64.min }
+        let (cutoff, below) = now.subtractingReportingOverflow(micros)
+        return below ? Int64.min : cutoff
     }
 
     private static func info(_ db: Database, configuration: TopicConfiguration, now: Int64) throws -> TopicInfo {
