@@ -36,7 +36,7 @@ public actor EventCatalog: EventTypeDirectory {
 
     public func createDomain(_ name: String, owner: String, by principal: String) async throws -> Domain {
         try Self.validateDomainName(name)
-        try authorize(principal, "catalog:CreateDomain", name)
+        try authorize(principal, "catalog:CreateDomain", PlatformARN.domain(name, account: identities.account))
         guard domains[name] == nil else {
             throw AccessControlError(.entityAlreadyExists, "The domain \(name) already exists.")
         }
@@ -92,7 +92,11 @@ public actor EventCatalog: EventTypeDirectory {
         -> EventType
     {
         let spec = specification
-        try authorize(principal, "catalog:CreateEventType", spec.name)
+        try authorize(
+            principal,
+            "catalog:CreateEventType",
+            PlatformARN.eventType(spec.name, domain: spec.domain, account: identities.account)
+        )
         guard let domain = domains[spec.domain] else {
             throw AccessControlError(.noSuchEntity, "The domain \(spec.domain) does not exist.")
         }
@@ -198,9 +202,13 @@ public actor EventCatalog: EventTypeDirectory {
 
     // MARK: - Validation
 
-    nonisolated func authorize(_ principal: String, _ action: String, _ name: String) throws(AccessControlError) {
-        guard identities.isAllowed(principal, action, on: name) else {
-            throw AccessControlError(.accessDenied, "User: \(principal) is not authorized to perform: \(action)")
+    /// Requires the identity policies of `principal` to allow `action` on `resource`, an ARN of ``PlatformARN``.
+    nonisolated func authorize(_ principal: String, _ action: String, _ resource: String) throws(AccessControlError) {
+        guard identities.isAllowed(principal, action, on: resource) else {
+            throw AccessControlError(
+                .accessDenied,
+                "User: \(principal) is not authorized to perform: \(action) on resource: \(resource)"
+            )
         }
     }
 

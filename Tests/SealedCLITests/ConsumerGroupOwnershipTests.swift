@@ -14,14 +14,14 @@ struct ConsumerGroupOwnershipTests {
     @Test func onlyTheOwnerOrAnAllowedPrincipalFetchesAndCommits() async throws {
         let server = try Server(arguments: ["--unknown-event-types", "allow"])
         defer { server.remove() }
-        let admin = try client(server, try server.administrator)
+        let admin = try server.client(try server.administrator)
         _ = try await admin.call("POST", ["topics"], body: ["Name": "orders"])
         for index in 1...3 {
             let event = #"{"metaData":{"eventId":"e\#(index)","eventType":"t.x","domain":"t","source":"s"},"data":1}"#
             _ = try await admin.call("POST", ["topics", "orders", "events"], json: Array(event.utf8))
         }
-        let alice = try client(server, try await user("alice", admin))
-        let mallory = try client(server, try await user("mallory", admin))
+        let alice = try server.client(try await server.user("alice", by: admin))
+        let mallory = try server.client(try await server.user("mallory", by: admin))
 
         // Alice claims the group by fetching from it, and commits.
         let fetched = try await alice.call("POST", ["topics", "orders", "groups", "billing", "fetch"])
@@ -61,33 +61,5 @@ struct ConsumerGroupOwnershipTests {
         _ = try await mallory.call("POST", ["topics", "orders", "groups", "other-billing", "fetch"])
         let taken = try await refusal { try await alice.call("POST", ["topics", "orders", "groups", "other-billing", "fetch"]) }
         #expect(taken.statusCode == 403 && taken.code == "AccessDenied", "\(taken)")
-    }
-
-    /// The error `call` fails with; a call that succeeds fails the test.
-    func refusal(_ call: () async throws -> [String: Any]) async throws -> PlatformError {
-        do {
-            _ = try await call()
-        } catch let error as PlatformError {
-            return error
-        }
-        Issue.record("the call was accepted")
-        return PlatformError(code: "", message: "", statusCode: 0)
-    }
-
-    func client(_ server: Server, _ credentials: Credentials) throws -> PlatformClient {
-        try PlatformClient(
-            endpoint: server.endpoint,
-            region: "us-east-1",
-            credentialProvider: StaticCredentialProvider(credentials),
-            options: ClientOptions(maxAttempts: 1, timeout: .seconds(30))
-        )
-    }
-
-    func user(_ name: String, _ admin: PlatformClient) async throws -> Credentials {
-        let created = try await admin.call("POST", ["iam", "users"], body: ["UserName": name])
-        return Credentials(
-            accessKeyId: try #require(created["AccessKeyId"] as? String),
-            secretAccessKey: try #require(created["SecretAccessKey"] as? String)
-        )
     }
 }

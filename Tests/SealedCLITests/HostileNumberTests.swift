@@ -95,12 +95,7 @@ struct HostileNumberTests {
     @Test func everyCallerSuppliedNumberIsAValidationErrorAndTheServerStaysUp() async throws {
         let server = try Server(arguments: [])
         defer { server.remove() }
-        let client = try PlatformClient(
-            endpoint: server.endpoint,
-            region: "us-east-1",
-            credentialProvider: StaticCredentialProvider(try server.administrator),
-            options: ClientOptions(maxAttempts: 1, timeout: .seconds(30))
-        )
+        let client = try server.client(try server.administrator)
         _ = try await client.call("POST", ["topics"], body: ["Name": "numbers"])
         // An event type to ask access for, so a request's duration is what is refused.
         _ = try await client.call("POST", ["iam", "teams"], body: ["TeamName": "owners"])
@@ -132,12 +127,7 @@ struct HostileNumberTests {
     @Test func theLargestAcceptedValuesWork() async throws {
         let server = try Server(arguments: ["--unknown-event-types", "allow"])
         defer { server.remove() }
-        let client = try PlatformClient(
-            endpoint: server.endpoint,
-            region: "us-east-1",
-            credentialProvider: StaticCredentialProvider(try server.administrator),
-            options: ClientOptions(maxAttempts: 1, timeout: .seconds(30))
-        )
+        let client = try server.client(try server.administrator)
         let created = try await client.call(
             "POST",
             ["topics"],
@@ -173,11 +163,7 @@ struct HostileNumberTests {
             options: ClientOptions(maxAttempts: 1, timeout: .seconds(30))
         )
         let admin = try #require(try await sts.getCallerIdentity().arn)
-        let platform = try PlatformClient(
-            endpoint: server.endpoint,
-            region: "us-east-1",
-            credentialProvider: StaticCredentialProvider(try server.administrator)
-        )
+        let platform = try server.client(try server.administrator)
         let trust = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"\#(admin)"},"Action":"sts:AssumeRole"}]}"#
         let role = try await platform.call("POST", ["iam", "roles"], body: ["RoleName": "numbers", "AssumeRolePolicyDocument": trust])
         let roleArn = try #require((role["Role"] as? [String: Any])?["Arn"] as? String)

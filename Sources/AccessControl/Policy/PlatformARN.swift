@@ -7,6 +7,7 @@
 /// | a consumer group of a topic | `arn:sealed:bus::ACCOUNT:topic/NAME/group/GROUP` |
 /// | a domain | `arn:sealed:catalog::ACCOUNT:domain/DOMAIN` |
 /// | an event type of a domain | `arn:sealed:catalog::ACCOUNT:domain/DOMAIN/event-type/TYPE` |
+/// | the audit trail | `arn:sealed:audit::ACCOUNT:trail` |
 ///
 /// Topic, group, domain and event type names never contain `/`, so a pattern such as
 /// `arn:sealed:catalog::*:domain/payments/*` covers exactly the event types of `payments`.
@@ -24,4 +25,6 @@ public enum PlatformARN {
     public static func eventType(_ name: String, domain: String, account: String) -> String {
         "arn:sealed:catalog::\(account):domain/\(domain)/event-type/\(name)"
     }
+
+    public static func auditTrail(account: String) -> String { "arn:sealed:audit::\(account):trail" }
 }

@@ -120,10 +120,11 @@ public struct AuditRoutes: Sendable {
     }
 
     func authorize(_ context: AuthenticatedContext) throws {
-        guard identities.isAllowed(context.principal.arn, "audit:Read", on: "*") else {
+        let trail = PlatformARN.auditTrail(account: identities.account)
+        guard identities.isAllowed(context.principal.arn, "audit:Read", on: trail) else {
             throw AccessControlError(
                 .accessDenied,
-                "User: \(context.principal.arn) is not authorized to perform: audit:Read"
+                "User: \(context.principal.arn) is not authorized to perform: audit:Read on resource: \(trail)"
             )
         }
     }
