@@ -1,3 +1,4 @@
+import AccessControl
 public import AuditTrail
 public import Foundation
 public import Hummingbird
@@ -219,7 +220,8 @@ public struct SealedServer: Sendable {
 }
 
 /// Refuses requests signed for another service than the routes' (`Credential should be scoped to correct
-/// service`), as AWS endpoints do.
+/// service`), as AWS endpoints do, and runs the others with the caller's address bound as ``CallerAddress`` (the
+/// `aws:SourceIp` of the platform's own authorization checks).
 struct ServiceScope: RouterMiddleware {
     typealias Context = AuthenticatedContext
     let service: String
@@ -230,6 +232,6 @@ struct ServiceScope: RouterMiddleware {
         next: @concurrent (Request, AuthenticatedContext) async throws -> Response
     ) async throws -> Response {
         try context.principal.requireService(service)
-        return try await next(request, context)
+        return try await CallerAddress.$current.withValue(context.sourceIP) { try await next(request, context) }
     }
 }

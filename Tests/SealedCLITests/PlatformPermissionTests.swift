@@ -59,4 +59,27 @@ struct PlatformPermissionTests {
         let unread = try await refusal { try await reader.call("GET", ["audit"], query: [("limit", "1")]) }
         #expect(unread.statusCode == 403, "\(unread)")
     }
+
+    /// `aws:SourceIp` reaches the platform's own checks: a steward allowed `bus:CreateTopic` only from 10.0.0.0/8 is
+    /// refused from loopback, and one allowed from 127.0.0.0/8 is not.
+    @Test func sourceIPConditionsApplyToPlatformActions() async throws {
+        let server = try Server(arguments: [])
+        defer { server.remove() }
+        let admin = try server.client(try server.administrator)
+        for (name, range) in [("inside", "127.0.0.0/8"), ("outside", "10.0.0.0/8")] {
+            let credentials = try await server.user(name, by: admin)
+            let policy = """
+                {"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"bus:CreateTopic","Resource":"*",\
+                "Condition":{"IpAddress":{"aws:SourceIp":"\(range)"}}}]}
+                """
+            _ = try await admin.call("PUT", ["iam", "users", name, "policies", "p"], body: ["PolicyDocument": policy])
+            let client = try server.client(credentials)
+            if name == "inside" {
+                _ = try await client.call("POST", ["topics"], body: ["Name": "from-inside"])
+            } else {
+                let refused = try await refusal { try await client.call("POST", ["topics"], body: ["Name": "from-outside"]) }
+                #expect(refused.statusCode == 403, "\(refused)")
+            }
+        }
+    }
 }

@@ -113,3 +113,11 @@ public struct EvaluationRequest: Sendable, Hashable {
         self.context = context
     }
 }
+
+/// The network address of the caller on whose behalf the current task runs, for `aws:SourceIp` in the checks of
+/// APIs that take only a principal's ARN (``IdentityService/isAllowed(_:_:on:)``, and through it the catalog, the
+/// access workflow and the bus). The server binds it around each `/v1` request; outside one it is `nil`, and a
+/// condition on `aws:SourceIp` then does not match, as IAM treats a missing key.
+public enum CallerAddress {
+    @TaskLocal public static var current: String?
+}

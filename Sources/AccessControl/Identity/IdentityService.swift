@@ -102,13 +102,14 @@ public actor IdentityService {
         return directory.withLock { $0.snapshot.users[name]?.teams ?? [] }
     }
 
-    /// Whether identity policies allow `principal` to do `action` on `resource`.
+    /// Whether identity policies allow `principal` to do `action` on `resource`, with `aws:CurrentTime` now and
+    /// `aws:SourceIp` the task's ``CallerAddress``.
     public nonisolated func isAllowed(_ principal: String, _ action: String, on resource: String) -> Bool {
         let request = EvaluationRequest(
             principal: CallerIdentity(arn: principal, account: account),
             action: action,
             resource: resource,
-            context: RequestContext(currentTime: now())
+            context: RequestContext(sourceIP: CallerAddress.current, currentTime: now())
         )
         return PolicyEvaluator.evaluate(request, identityPolicies: identityPolicies(of: principal)).isAllowed
     }
