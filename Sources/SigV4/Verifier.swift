@@ -151,6 +151,13 @@ extension Verifier {
         public var allowsUnsignedPayload: Bool
         /// The longest `X-Amz-Expires` accepted in a presigned URL; at most 7 days, which SigV4 never exceeds.
         public var maximumPresignedLifetime: Duration
+        /// Whether a request may be signed in its query string (a presigned URL). On by default; a server whose
+        /// operations AWS never lets anyone presign turns it off.
+        public var allowsPresignedURLs: Bool
+        /// Lower-case names of headers that must be among the signed headers whenever the request carries them,
+        /// such as `x-amz-target`, which names the operation: without it a signature covering only `host` would
+        /// let anyone who saw the request replay it as another operation.
+        public var headersSignedWhenPresent: [String]
 
         /// Creates options.
         ///
@@ -159,16 +166,22 @@ extension Verifier {
         ///   - allowedClockSkew: How far the signing time may be from the clock.
         ///   - allowsUnsignedPayload: Whether `UNSIGNED-PAYLOAD` is accepted.
         ///   - maximumPresignedLifetime: The longest `X-Amz-Expires` accepted.
+        ///   - allowsPresignedURLs: Whether query-string signatures are accepted.
+        ///   - headersSignedWhenPresent: Headers that must be signed when present (lower-case names).
         public init(
             pathCanonicalization: PathCanonicalization = .normalized,
             allowedClockSkew: Duration = .seconds(15 * 60),
             allowsUnsignedPayload: Bool = false,
-            maximumPresignedLifetime: Duration = .seconds(604_800)
+            maximumPresignedLifetime: Duration = .seconds(604_800),
+            allowsPresignedURLs: Bool = true,
+            headersSignedWhenPresent: [String] = []
         ) {
             self.pathCanonicalization = pathCanonicalization
             self.allowedClockSkew = allowedClockSkew
             self.allowsUnsignedPayload = allowsUnsignedPayload
             self.maximumPresignedLifetime = maximumPresignedLifetime
+            self.allowsPresignedURLs = allowsPresignedURLs
+            self.headersSignedWhenPresent = headersSignedWhenPresent
         }
     }
 
@@ -302,6 +315,9 @@ extension Verifier {
             amzDate = date
             sessionToken = firstHeader("x-amz-security-token", in: request).map(String.init)
         case (nil, true):
+            guard options.allowsPresignedURLs else {
+                throw malformed("presigned URLs are not accepted here; sign the request in its Authorization header")
+            }
             // "Authenticating Requests: Using Query Parameters" (Amazon S3 API Reference).
             var found: [String: String] = [:]
             var signatureIndex: Int? = nil
@@ -362,6 +378,10 @@ extension Verifier {
             throw malformed("the signature must be 64 lowercase hex digits", accessKeyId: accessKeyId)
         }
         try checkSignedHeaders(signedHeaders, accessKeyId: accessKeyId)
+        for name in options.headersSignedWhenPresent where !signedHeaders.utf8.containsPiece(name.utf8) {
+            let present = request.headers.contains { Encoding.equalsIgnoringASCIICase($0.name.utf8, lowercase: name.utf8) }
+            if present { throw malformed("the \(name) header must be signed", accessKeyId: accessKeyId) }
+        }
         guard let timestamp = Timestamp(amzDate: amzDate) else {
             throw malformed("X-Amz-Date must be YYYYMMDDTHHMMSSZ", accessKeyId: accessKeyId)
         }

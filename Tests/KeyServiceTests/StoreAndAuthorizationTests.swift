@@ -275,3 +275,61 @@ struct DescriptionTests {
         #expect(!printed[2].contains("sealed"))
     }
 }
+
+/// AWS's lockout safety check: the authorizer is asked whether the caller could call `PutKeyPolicy` under the new
+/// policy, and a policy it would refuse is not stored unless the caller bypasses the check.
+struct LockoutSafetyCheckTests {
+    static let lockout = #"{"Version":"2012-10-17","Statement":[]}"#
+
+    /// Allows everything except `kms:PutKeyPolicy` evaluated against ``lockout``.
+    static func authorizer() -> RecordingAuthorizer {
+        RecordingAuthorizer { request in
+            request.action == "kms:PutKeyPolicy" && request.context.keyPolicy == lockout ? .implicitDeny : .allow
+        }
+    }
+
+    @Test func putKeyPolicyAsksAboutTheNewPolicy() async throws {
+        let authorizer = Self.authorizer()
+        let fixture = try Fixture(authorizer: authorizer)
+        let key = try await fixture.createKey()
+        let refused = await expectKMSError(.malformedPolicyDocumentException) {
+            _ = try await fixture.service.putKeyPolicy(
+                PutKeyPolicyRequest(keyId: key.keyId, policy: Self.lockout),
+                caller: administrator
+            )
+        }
+        #expect(refused?.message == "The new key policy will not allow you to update the key policy in the future.")
+        let check = try #require(authorizer.requests.last)
+        #expect(check.action == "kms:PutKeyPolicy" && check.resource == key.arn && check.principal == administrator.principal)
+        #expect(check.context.keyPolicy == Self.lockout)
+        #expect(
+            try await fixture.service.getKeyPolicy(GetKeyPolicyRequest(keyId: key.keyId), caller: administrator).policy
+                != Self.lockout
+        )
+
+        _ = try await fixture.service.putKeyPolicy(
+            PutKeyPolicyRequest(keyId: key.keyId, policy: Self.lockout, bypassPolicyLockoutSafetyCheck: true),
+            caller: administrator
+        )
+        #expect(
+            try await fixture.service.getKeyPolicy(GetKeyPolicyRequest(keyId: key.keyId), caller: administrator).policy
+                == Self.lockout
+        )
+    }
+
+    @Test func createKeyAsksAboutItsPolicyForTheNewKey() async throws {
+        let authorizer = Self.authorizer()
+        let fixture = try Fixture(authorizer: authorizer)
+        await expectKMSError(.malformedPolicyDocumentException) {
+            _ = try await fixture.service.createKey(CreateKeyRequest(policy: Self.lockout), caller: administrator)
+        }
+        let check = try #require(authorizer.requests.last)
+        #expect(check.action == "kms:PutKeyPolicy" && check.resource.hasPrefix("arn:aws:kms:us-east-1:000000000000:key/"))
+        #expect(try await fixture.service.listKeys(ListKeysRequest(), caller: administrator).keys == [])
+        let created = try await fixture.service.createKey(
+            CreateKeyRequest(policy: Self.lockout, bypassPolicyLockoutSafetyCheck: true),
+            caller: administrator
+        )
+        #expect(created.keyMetadata != nil)
+    }
+}

@@ -95,6 +95,21 @@ struct FailureCase: Sendable, CustomTestStringConvertible {
             presigned.query = presigned.query.replacing(/X-Amz-Credential=[^&]*&/, with: "")
             return presigned
         },
+        FailureCase(
+            name: "presigned where presigned URLs are not accepted",
+            reason: .malformedAuthorization,
+            options: Verifier.Options(allowsPresignedURLs: false)
+        ) {
+            Fixture.presigned(Fixture.request())
+        },
+        FailureCase(
+            name: "X-Amz-Target present but not signed",
+            reason: .malformedAuthorization,
+            options: Verifier.Options(headersSignedWhenPresent: ["x-amz-target"])
+        ) {
+            let target = Fixture.request().header("X-Amz-Target")
+            return Fixture.signed(Fixture.request().setting("X-Amz-Target", nil)).setting("X-Amz-Target", target)
+        },
 
         FailureCase(name: "unknown access key id", reason: .unknownAccessKey) {
             Fixture.signed(credentials: Credentials(accessKeyId: "AKIAUNKNOWN", secretAccessKey: "whatever"))

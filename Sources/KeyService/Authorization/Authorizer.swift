@@ -8,6 +8,15 @@ public import Foundation
 public protocol Authorizer: Sendable {
     /// The verdict for one request.
     func authorize(_ request: AuthorizationRequest) async -> Verdict
+
+    /// Checks a key policy before the key service stores it: `nil` when this engine can evaluate it, else a sentence
+    /// naming the problem and where it is in the text (line and column), for `MalformedPolicyDocumentException`.
+    func problem(inKeyPolicy policy: String) -> String?
+}
+
+extension Authorizer {
+    /// Engines that do not read key policies accept any (the key service still requires a JSON object).
+    public func problem(inKeyPolicy policy: String) -> String? { nil }
 }
 
 /// The outcome of an authorization check: checks return verdicts, they do not throw.

@@ -19,12 +19,15 @@ extension KeyService {
         if let origin = request.origin, origin != .awsKMS { throw Self.unsupported("Origin \(origin)") }
         if request.customKeyStoreId != nil || request.xksKeyId != nil { throw Self.unsupported("Custom key stores") }
         if request.multiRegion == true { throw Self.unsupported("Multi-Region keys") }
-        if let policy = request.policy { try Self.validatePolicy(policy) }
+        if let policy = request.policy { try validatePolicy(policy) }
         let tags = try Self.merging(request.tags ?? [], into: [])
 
         let now = self.now()
         try await authorize(caller, action: "kms:CreateKey", resource: "*", key: nil, at: now)
         let id = UUID.random().lowercasedString
+        if let policy = request.policy, request.bypassPolicyLockoutSafetyCheck != true {
+            try await requireNoLockout(caller, keyARN: configuration.keyARN(id), policy: policy, at: now)
+        }
         let record = KeyRecord(
             id: id,
             arn: configuration.keyARN(id),
@@ -174,18 +177,28 @@ extension KeyService {
         return GetKeyPolicyResponse(policy: key.policy, policyName: "default")
     }
 
-    /// `PutKeyPolicy`: replaces the key policy with a JSON document.
+    /// `PutKeyPolicy`: replaces the key policy.
     ///
-    /// - Throws: `MalformedPolicyDocumentException` when it does not parse as a JSON object;
-    ///   `KMSInvalidStateException` when the key is pending deletion.
+    /// As on AWS, the new policy must let the caller call `PutKeyPolicy` on the key again (together with the
+    /// caller's identity policies), unless `BypassPolicyLockoutSafetyCheck` is true.
+    ///
+    /// - Throws: `MalformedPolicyDocumentException` when it does not parse as a key policy (the message says where)
+    ///   or would lock the caller out; `KMSInvalidStateException` when the key is pending deletion.
     public func putKeyPolicy(_ request: PutKeyPolicyRequest, caller: Caller) async throws -> EmptyResponse {
         try Self.validatePolicyName(request.policyName)
-        try Self.validatePolicy(request.policy)
-        try await changeKey(request.keyId, operation: .putKeyPolicy, action: "kms:PutKeyPolicy", caller: caller) {
-            key,
-            _ in
+        try validatePolicy(request.policy)
+        try await committing {
+            let now = self.now()
+            let key = try await resolve(request.keyId, accepting: IdentifierForms.accepted(by: .putKeyPolicy), at: now)
+            try await authorize(caller, "kms:PutKeyPolicy", on: key, at: now)
             try requireNotPendingDeletion(key)
-            key.policy = request.policy
+            if request.bypassPolicyLockoutSafetyCheck != true {
+                try await requireNoLockout(caller, keyARN: key.arn, policy: request.policy, at: now)
+            }
+            guard key.policy != request.policy else { return (KeyStoreBatch(), ()) }
+            var changed = key
+            changed.policy = request.policy
+            return (KeyStoreBatch([Self.put(changed)]), ())
         }
         return EmptyResponse()
     }
@@ -276,18 +289,44 @@ extension KeyService {
         throw KMSError(code: .notFoundException, message: "Policy '\(name)' does not exist. Only 'default' exists.")
     }
 
-    /// A key policy must be a JSON object of at most 32 KiB.
-    static func validatePolicy(_ policy: String) throws {
+    /// A key policy must be a JSON object of at most 32 KiB that the authorizer can evaluate (for the policy
+    /// engine: one that parses with the IAM grammar).
+    func validatePolicy(_ policy: String) throws {
         guard !policy.isEmpty else {
             throw KMSError.validation(value: "", member: "policy", constraint: "have length greater than or equal to 1")
         }
         guard policy.utf8.count <= 32_768 else {
             throw KMSError(code: .limitExceededException, message: "The key policy exceeds 32 KiB.")
         }
+        if let problem = authorizer.problem(inKeyPolicy: policy) {
+            throw KMSError(code: .malformedPolicyDocumentException, message: "The key policy is not valid: \(problem).")
+        }
         guard (try? JSONSerialization.jsonObject(with: Data(policy.utf8))) is [String: Any] else {
             throw KMSError(
                 code: .malformedPolicyDocumentException,
                 message: "The key policy is not a valid JSON document."
+            )
+        }
+    }
+
+    /// AWS's lockout safety check: `policy` as the key policy of `keyARN` must allow `caller` to call
+    /// `kms:PutKeyPolicy` on it, decided by the authorizer as every request is (identity policies included).
+    func requireNoLockout(_ caller: Caller, keyARN: String, policy: String, at now: Date) async throws {
+        let request = AuthorizationRequest(
+            principal: caller.principal,
+            action: "kms:PutKeyPolicy",
+            resource: keyARN,
+            context: AuthorizationContext(
+                sourceIP: caller.sourceIP,
+                currentTime: now,
+                callerAccount: caller.account,
+                keyPolicy: policy
+            )
+        )
+        guard await authorizer.authorize(request) == .allow else {
+            throw KMSError(
+                code: .malformedPolicyDocumentException,
+                message: "The new key policy will not allow you to update the key policy in the future."
             )
         }
     }

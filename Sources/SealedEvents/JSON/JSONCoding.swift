@@ -4,6 +4,9 @@ extension JSONValue {
     /// The deepest nesting of arrays and objects the parser accepts.
     public static let maximumDepth = 512
 
+    /// How the reason of the `invalidJSON` error for an object naming a member twice begins.
+    public static let duplicateKeyReason = "duplicate object key"
+
     /// Parses a JSON text (RFC 8259): exactly one value, optionally surrounded by whitespace.
     ///
     /// The parser is strict: no byte-order mark, no trailing commas, no comments, no duplicate object keys, no
@@ -137,7 +140,7 @@ struct JSONParser {
             }
             guard !duplicate else {
                 index = keyStart
-                throw error("duplicate object key")
+                throw error(JSONValue.duplicateKeyReason)
             }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }

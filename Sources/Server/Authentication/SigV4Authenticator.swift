@@ -14,6 +14,9 @@ import SigV4
 /// builds a `SigV4.Request` from the request as received (method, raw path and query, headers in order, with `host`
 /// from the authority when HTTP/1's `Host` became the authority), verifies it, and looks the principal up. A
 /// rejection becomes the AWS error of ``KMS/KMSError/rejected(_:amzDate:now:allowedSkew:)``.
+///
+/// Presigned URLs are refused, and `X-Amz-Target` must be among the signed headers when present: both are
+/// `IncompleteSignatureException` (`IncompleteSignature` in STS's XML).
 public struct SigV4Authenticator: RouterMiddleware {
     public typealias Context = ServerContext
 
@@ -42,6 +45,10 @@ public struct SigV4Authenticator: RouterMiddleware {
     ) {
         var options = Verifier.Options()
         options.allowedClockSkew = allowedClockSkew
+        // No operation served here is one AWS lets anyone presign (KMS JSON and `/v1` never; STS here is POST only).
+        options.allowsPresignedURLs = false
+        // The operation of a KMS request must be covered by its signature.
+        options.headersSignedWhenPresent = ["x-amz-target"]
         self.verifier = Verifier(
             region: region,
             services: services,

@@ -121,10 +121,14 @@ public struct KMSRoutes: Sendable {
         return table
     }()
 
-    /// Decodes an input shape; an empty body is `{}`.
+    /// Decodes an input shape; an empty body is `{}`. A body that is not strict JSON (a member named twice, at any
+    /// depth, included) is a `SerializationException` before anything reads it (``StrictJSON``).
     ///
     /// Messages name members and types, never values: a body may hold plaintext.
     static func decode<Input: Decodable>(_ type: Input.Type, from body: ByteBuffer) throws -> Input {
+        if let problem = StrictJSON.problem(in: body) {
+            throw KMSError.serialization("The request body is not valid JSON: \(problem.reason).")
+        }
         let data = body.readableBytes == 0 ? Data("{}".utf8) : Data(body.readableBytesView)
         do {
             return try AWSJSON.decoder().decode(Input.self, from: data)

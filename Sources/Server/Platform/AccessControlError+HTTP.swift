@@ -50,9 +50,15 @@ enum PlatformJSON {
     }
 
     /// Decodes a request body; malformed JSON or a wrong member is `SerializationException` (400), a missing body
-    /// of an operation that needs one `ValidationException`.
+    /// of an operation that needs one, or a member named twice at any depth (``StrictJSON``), `ValidationException`.
     static func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
         let buffer = try await request.body.collect(upTo: .max)
+        if let problem = StrictJSON.problem(in: buffer) {
+            throw PlatformRequestError(
+                code: problem.isDuplicateMember ? "ValidationException" : "SerializationException",
+                message: "The request body is not valid JSON: \(problem.reason)."
+            )
+        }
         let data = buffer.readableBytes == 0 ? Data("{}".utf8) : Data(buffer.readableBytesView)
         do {
             return try JSONDecoder().decode(T.self, from: data)

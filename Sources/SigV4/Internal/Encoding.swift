@@ -167,3 +167,12 @@ extension Collection where Element == UInt8 {
         }
     }
 }
+
+extension Collection where Element == UInt8 {
+    /// Whether one of the `;`-separated pieces equals `piece` (a `SignedHeaders` list naming a header).
+    func containsPiece(_ piece: some Collection<UInt8>) -> Bool {
+        var found = false
+        forEachPiece(separatedBy: UInt8(ascii: ";")) { if !found, $0.elementsEqual(piece) { found = true } }
+        return found
+    }
+}
