@@ -58,7 +58,8 @@ struct DuplicateMemberTests {
                 busRoutes: BusRoutes(
                     transport: InMemoryTransport(),
                     governor: PublishGovernor(catalog: catalog, unknownTypes: .allow),
-                    identities: identities
+                    identities: identities,
+                    groupOwners: InMemoryConsumerGroupOwners()
                 ),
                 logger: Fixture.logger
             )
