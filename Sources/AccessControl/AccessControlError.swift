@@ -28,6 +28,8 @@ public struct AccessControlError: Error, Sendable, Hashable, CustomStringConvert
         public static let accessKeyExists: Code = "AccessKeyExists"
         /// No access key has this id.
         public static let accessKeyNotFound: Code = "AccessKeyNotFound"
+        /// The record changed since it was read (its stored version is not the one the change was based on).
+        public static let concurrentModification: Code = "ConcurrentModification"
     }
 
     public var code: Code
@@ -42,4 +44,14 @@ public struct AccessControlError: Error, Sendable, Hashable, CustomStringConvert
 
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
     public func hash(into hasher: inout Hasher) { hasher.combine(code) }
+}
+
+extension AccessControlError {
+    /// The `concurrentModification` error of a versioned store.
+    public static func staleVersion(of record: String) -> AccessControlError {
+        AccessControlError(
+            .concurrentModification,
+            "The \(record) was changed by another request since it was read; retry the operation."
+        )
+    }
 }

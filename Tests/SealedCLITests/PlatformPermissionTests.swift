@@ -82,4 +82,37 @@ struct PlatformPermissionTests {
             }
         }
     }
+
+    /// `access:ListRequests` scoped to one domain's event types shows that domain's requests and no other's.
+    @Test func accessPermissionsAreScopedByEventTypeARN() async throws {
+        let server = try Server(arguments: [])
+        defer { server.remove() }
+        let admin = try server.client(try server.administrator)
+        _ = try await admin.call("POST", ["iam", "teams"], body: ["TeamName": "owners"])
+        for domain in ["payments", "shipping"] {
+            _ = try await admin.call("POST", ["catalog", "domains"], body: ["Domain": domain, "Owner": "owners"])
+            _ = try await admin.call(
+                "POST",
+                ["catalog", "event-types"],
+                body: ["EventType": "\(domain).thing.done", "Domain": domain, "Classification": "restricted"]
+            )
+        }
+        let requester = try server.client(try await server.user("requester", by: admin))
+        for domain in ["payments", "shipping"] {
+            _ = try await requester.call(
+                "POST",
+                ["access", "requests"],
+                body: ["EventType": "\(domain).thing.done", "Justification": "reports"]
+            )
+        }
+        let auditor = try await server.user("auditor", by: admin)
+        let policy = """
+            {"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"access:ListRequests",\
+            "Resource":"arn:sealed:catalog::000000000000:domain/payments/*"}]}
+            """
+        _ = try await admin.call("PUT", ["iam", "users", "auditor", "policies", "p"], body: ["PolicyDocument": policy])
+        let listed = try await server.client(auditor).call("GET", ["access", "requests"])
+        let types = (listed["AccessRequests"] as? [[String: Any]] ?? []).compactMap { $0["EventType"] as? String }
+        #expect(types == ["payments.thing.done"], "\(listed)")
+    }
 }

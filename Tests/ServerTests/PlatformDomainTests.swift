@@ -240,6 +240,74 @@ struct PlatformDomainTests {
         }
     }
 
+    @Test func aSessionEndsNoLaterThanItsGrant() async throws {
+        let world = try await World()
+        let analyst = world.user("analyst")
+        let request = try await world.access.request(
+            world.captured.name,
+            justification: "one hour",
+            durationSeconds: 3600,
+            by: analyst
+        )
+        let approved = try await world.access.approve(request.id, comment: "", by: world.user("reviewer"))
+        let grantEnd = try #require(approved.expirationDate)
+        world.clock.advance(3000)
+        let session = try await world.identities.assumeRole(
+            world.captured.readerRoleARN,
+            sessionName: "analyst",
+            duration: 3600,
+            caller: analyst,
+            sourceIP: nil
+        )
+        #expect(session.accessKey.expiration == grantEnd)
+        let stored = try #require(try await world.identities.credentials.accessKey(id: session.accessKey.id))
+        #expect(!stored.isUsable(at: grantEnd))
+        // A grant without an end leaves the requested duration.
+        let open = try await world.access.request(
+            world.refunded.name,
+            justification: "open",
+            durationSeconds: nil,
+            by: analyst
+        )
+        _ = try await world.access.approve(open.id, comment: "", by: world.user("reviewer"))
+        let long = try await world.identities.assumeRole(
+            world.refunded.readerRoleARN,
+            sessionName: "analyst",
+            duration: 3600,
+            caller: analyst,
+            sourceIP: nil
+        )
+        #expect(long.accessKey.expiration == world.clock.now.addingTimeInterval(3600))
+    }
+
+    @Test func expiredSessionsArePurgedAfterTheirRetention() async throws {
+        let world = try await World()
+        let analyst = world.user("analyst")
+        let request = try await world.access.request(
+            world.refunded.name,
+            justification: "x",
+            durationSeconds: nil,
+            by: analyst
+        )
+        _ = try await world.access.approve(request.id, comment: "", by: world.user("reviewer"))
+        let session = try await world.identities.assumeRole(
+            world.refunded.readerRoleARN,
+            sessionName: "s1",
+            duration: 900,
+            caller: analyst,
+            sourceIP: nil
+        )
+        let credentials = world.identities.credentials
+        world.clock.advance(900 + IdentityService.expiredSessionRetention - 1)
+        #expect(try await world.identities.purgeExpiredSessions() == 0)
+        #expect(try await credentials.accessKey(id: session.accessKey.id) != nil)
+        world.clock.advance(2)
+        #expect(try await world.identities.purgeExpiredSessions() == 1)
+        #expect(try await credentials.accessKey(id: session.accessKey.id) == nil)
+        // Users' long-term keys stay.
+        #expect(try await credentials.accessKeys(of: analyst).count == 1)
+    }
+
     @Test func catalogInputIsValidated() async throws {
         let world = try await World()
         let admin = world.admin

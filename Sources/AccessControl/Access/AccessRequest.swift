@@ -29,7 +29,8 @@ public struct AccessRequest: Sendable, Hashable, Codable {
 
     public var id: String
     public var eventType: String
-    /// The requester's ARN.
+    /// The requester's base identity: a user's ARN, or for a role session the role's ARN (any session of the role
+    /// acts for it).
     public var requester: String
     public var justification: String
     /// How long access lasts once approved, in seconds; `nil` until revoked.
@@ -46,6 +47,15 @@ public struct AccessRequest: Sendable, Hashable, Codable {
     public var expirationDate: Date?
     /// Who revoked it, when, and why; or who cancelled it.
     public var closing: Review?
+    /// The stored version this value was read from (0: not stored yet). A store writes a request only over the
+    /// version it was read from, as the next version, so two transitions based on the same read cannot both land.
+    /// Kept by the store beside the document, not in it.
+    public var version = 0
+
+    private enum CodingKeys: String, CodingKey {
+        case id, eventType, requester, justification, durationSeconds, approvalsRequired, status, creationDate
+        case approvals, denial, approvalDate, expirationDate, closing
+    }
 
     public init(
         id: String,

@@ -27,8 +27,13 @@ public protocol EventTypeDirectory: Sendable {
 
 /// Where access requests are kept.
 public protocol AccessRequestStore: Sendable {
+    /// Every request, with its stored ``AccessRequest/version``.
     func load() async throws -> [AccessRequest]
-    /// Inserts or replaces a request.
+    /// Inserts or replaces a request, compare-and-set: only when the stored version is `request.version` (0: no
+    /// such request yet), as version `request.version + 1`.
+    ///
+    /// - Throws: ``AccessControlError`` `concurrentModification` when the stored version differs (another writer
+    ///   changed the request since it was read).
     func put(_ request: AccessRequest) async throws
 }
 
@@ -37,7 +42,14 @@ public actor InMemoryAccessRequestStore: AccessRequestStore {
     private var requests: [String: AccessRequest] = [:]
     public init() {}
     public func load() -> [AccessRequest] { Array(requests.values) }
-    public func put(_ request: AccessRequest) { requests[request.id] = request }
+    public func put(_ request: AccessRequest) throws {
+        guard (requests[request.id]?.version ?? 0) == request.version else {
+            throw AccessControlError.staleVersion(of: "access request \(request.id)")
+        }
+        var stored = request
+        stored.version += 1
+        requests[request.id] = stored
+    }
 }
 
 /// A transition the platform made by itself (an approval expiring), for the audit trail; transitions made by a
@@ -74,6 +86,17 @@ public struct AccessGrant: Sendable, Hashable {
 /// revocation and expiry remove it. Reviewers are members of the team that owns the event type's domain; nobody
 /// approves their own request; two required approvals come from two different reviewers; a principal cannot ask
 /// again for a type it holds or has a pending request for.
+///
+/// **Requesters are base identities.** A request made with role-session credentials
+/// (`arn:aws:sts::ACCOUNT:assumed-role/R/SESSION`) is the role's request (`arn:aws:iam::ACCOUNT:role/R`): its
+/// approval lets *any* session of `R` assume the reader role, whatever its session name, and every session of `R`
+/// sees and may cancel it. Nobody decides their own request: not the requester, and for a role's request not a
+/// reviewer who may assume that role (directly or through other roles) when deciding.
+///
+/// **Transitions are atomic.** Every change (a new request, each decision, the expiry sweep) runs under one FIFO
+/// lock, from reading the request to storing it, the trust-policy edit included: a failure of either undoes both,
+/// and no other transition sees the state in between. The store's compare-and-set on ``AccessRequest/version``
+/// keeps this when several processes share one store.
 public actor AccessRequests {
     public nonisolated let identities: IdentityService
     let directory: any EventTypeDirectory
@@ -81,6 +104,8 @@ public actor AccessRequests {
     let events: (any AccessEventSink)?
     nonisolated let now: @Sendable () -> Date
     private var requests: [String: AccessRequest]
+    /// Held by every transition from its read to its write.
+    private let transitions = AsyncLock()
 
     /// Durations accepted for a grant: one minute to one year.
     public static let durationRange = 60...(366 * 86_400)
@@ -102,13 +127,14 @@ public actor AccessRequests {
         self.requests = loaded
     }
 
-    /// A new pending request by `principal`.
+    /// A new pending request by `principal`'s base identity (a role session's role).
     public func request(
         _ eventType: String,
         justification: String,
         durationSeconds: Int?,
-        by principal: String
+        by caller: String
     ) async throws -> AccessRequest {
+        let principal = identities.baseIdentity(of: caller)
         guard let target = try await directory.accessTarget(for: eventType) else {
             throw AccessControlError(.noSuchEntity, "The event type \(eventType) is not in the catalog.")
         }
@@ -119,28 +145,29 @@ public actor AccessRequests {
         if let durationSeconds, !Self.durationRange.contains(durationSeconds) {
             throw AccessControlError(.validationError, "The duration must be between 1 minute and 366 days.")
         }
-        let at = now()
-        if let held = requests.values.first(where: {
-            $0.eventType == eventType && $0.requester == principal && ($0.status == .pending || $0.grantsAccess(at: at))
-        }) {
-            let what = held.status == .pending ? "has a pending request" : "already holds read access"
-            throw AccessControlError(
-                .entityAlreadyExists,
-                "\(principal) \(what) for \(eventType) (\(held.id))."
+        return try await transitions.withLock {
+            let at = now()
+            if let held = requests.values.first(where: {
+                $0.eventType == eventType && $0.requester == principal
+                    && ($0.status == .pending || $0.grantsAccess(at: at))
+            }) {
+                let what = held.status == .pending ? "has a pending request" : "already holds read access"
+                throw AccessControlError(
+                    .entityAlreadyExists,
+                    "\(principal) \(what) for \(eventType) (\(held.id))."
+                )
+            }
+            let request = AccessRequest(
+                id: "ar-" + Self.randomHex(8),
+                eventType: eventType,
+                requester: principal,
+                justification: justification,
+                durationSeconds: durationSeconds,
+                approvalsRequired: target.approvalsRequired,
+                creationDate: at
             )
+            return try await save(request)
         }
-        let request = AccessRequest(
-            id: "ar-" + Self.randomHex(8),
-            eventType: eventType,
-            requester: principal,
-            justification: justification,
-            durationSeconds: durationSeconds,
-            approvalsRequired: target.approvalsRequired,
-            creationDate: at
-        )
-        try await store.put(request)
-        requests[request.id] = request
-        return request
     }
 
     /// The requests `principal` may see, newest first, optionally only those in `status`: an administrator sees
@@ -160,54 +187,71 @@ public actor AccessRequests {
     }
 
     public func approve(_ id: String, comment: String, by reviewer: String) async throws -> AccessRequest {
-        var request = try find(id)
-        let target = try await reviewable(request, by: reviewer)
-        let effect = try request.approve(by: reviewer, comment: comment, at: now())
-        return try await apply(effect, to: request, target: target)
+        try await transitions.withLock {
+            var request = try find(id)
+            let target = try await reviewable(request, by: reviewer)
+            let effect = try request.approve(by: identities.baseIdentity(of: reviewer), comment: comment, at: now())
+            return try await apply(effect, to: request, target: target)
+        }
     }
 
     public func deny(_ id: String, comment: String, by reviewer: String) async throws -> AccessRequest {
-        var request = try find(id)
-        let target = try await reviewable(request, by: reviewer)
-        let effect = try request.deny(by: reviewer, comment: comment, at: now())
-        return try await apply(effect, to: request, target: target)
+        try await transitions.withLock {
+            var request = try find(id)
+            let target = try await reviewable(request, by: reviewer)
+            let effect = try request.deny(by: identities.baseIdentity(of: reviewer), comment: comment, at: now())
+            return try await apply(effect, to: request, target: target)
+        }
     }
 
+    /// Withdrawal by the requester: the user, or any session of the requesting role.
     public func cancel(_ id: String, by principal: String) async throws -> AccessRequest {
-        var request = try find(id)
-        guard try await mayView(request, principal) else { throw Self.notFound(id) }
-        let effect = try request.cancel(by: principal, at: now())
-        return try await apply(effect, to: request, target: nil)
+        try await transitions.withLock {
+            var request = try find(id)
+            guard try await mayView(request, principal) else { throw Self.notFound(id) }
+            let effect = try request.cancel(by: identities.baseIdentity(of: principal), at: now())
+            return try await apply(effect, to: request, target: nil)
+        }
     }
 
     /// Revocation by a member of the owning team or an administrator (`access:RevokeAccess`).
     public func revoke(_ id: String, comment: String, by principal: String) async throws -> AccessRequest {
-        var request = try find(id)
-        guard let target = try await directory.accessTarget(for: request.eventType) else { throw Self.notFound(id) }
-        let isOwner = identities.teams(of: principal).contains(target.owningTeam)
-        guard isOwner || identities.isAllowed(principal, "access:RevokeAccess", on: request.eventType) else {
-            throw AccessControlError(
-                .accessDenied,
-                "Only members of \(target.owningTeam) or an administrator can revoke access to \(request.eventType)."
-            )
+        try await transitions.withLock {
+            var request = try find(id)
+            guard let target = try await directory.accessTarget(for: request.eventType) else {
+                throw Self.notFound(id)
+            }
+            let isOwner = identities.teams(of: principal).contains(target.owningTeam)
+            guard isOwner || identities.isAllowed(principal, "access:RevokeAccess", on: resource(of: target)) else {
+                throw AccessControlError(
+                    .accessDenied,
+                    "Only members of \(target.owningTeam) or an administrator can revoke access to "
+                        + "\(request.eventType)."
+                )
+            }
+            let effect = try request.revoke(by: principal, comment: comment, at: now())
+            return try await apply(effect, to: request, target: target)
         }
-        let effect = try request.revoke(by: principal, comment: comment, at: now())
-        return try await apply(effect, to: request, target: target)
     }
 
     /// Expires every approved grant whose time has passed; returns them. The expiry service calls it.
+    ///
+    /// Each expiry is recorded (``AccessEvent`` `ExpireAccessRequest`) before it changes anything: when the record
+    /// cannot be written the sweep stops there and that grant stays as it was, to be expired by a later sweep. A
+    /// record whose change then fails (the store) is followed by another record when a later sweep retries.
     @discardableResult
     public func expireDue() async throws -> [AccessRequest] {
-        let at = now()
-        var expired: [AccessRequest] = []
-        for var request in requests.values {
-            guard let effect = request.expireIfDue(at: at) else { continue }
-            let target = try await directory.accessTarget(for: request.eventType)
-            let stored = try await apply(effect, to: request, target: target)
-            try await events?.record(AccessEvent(name: "ExpireAccessRequest", request: stored))
-            expired.append(stored)
+        try await transitions.withLock {
+            let at = now()
+            var expired: [AccessRequest] = []
+            for id in requests.keys.sorted() {
+                guard var request = requests[id], let effect = request.expireIfDue(at: at) else { continue }
+                let target = try await directory.accessTarget(for: request.eventType)
+                try await events?.record(AccessEvent(name: "ExpireAccessRequest", request: request))
+                expired.append(try await apply(effect, to: request, target: target))
+            }
+            return expired
         }
-        return expired
     }
 
     /// The grants in force: who may read which type, until when, approved by whom. An administrator sees all,
@@ -239,13 +283,21 @@ public actor AccessRequests {
     }
 
     private func mayView(_ request: AccessRequest, _ principal: String) async throws -> Bool {
-        if request.requester == principal { return true }
-        if identities.isAllowed(principal, "access:ListRequests", on: request.eventType) { return true }
-        guard let target = try await directory.accessTarget(for: request.eventType) else { return false }
-        return identities.teams(of: principal).contains(target.owningTeam)
+        if request.requester == identities.baseIdentity(of: principal) { return true }
+        guard let target = try await directory.accessTarget(for: request.eventType) else {
+            return identities.isAllowed(principal, "access:ListRequests", on: "*")
+        }
+        return identities.isAllowed(principal, "access:ListRequests", on: resource(of: target))
+            || identities.teams(of: principal).contains(target.owningTeam)
     }
 
-    /// The target of a request `reviewer` may decide: a member of the owning team.
+    /// The ARN the `access:` actions on a target's requests are authorized on: its event type's.
+    private func resource(of target: AccessTarget) -> String {
+        PlatformARN.eventType(target.eventType, domain: target.domain, account: identities.account)
+    }
+
+    /// The target of a request `reviewer` may decide: a member of the owning team who is not, and cannot act as,
+    /// the requester (for a role's request: cannot assume the role, directly or through other roles).
     private func reviewable(_ request: AccessRequest, by reviewer: String) async throws -> AccessTarget {
         guard let target = try await directory.accessTarget(for: request.eventType) else {
             throw Self.notFound(request.id)
@@ -256,10 +308,29 @@ public actor AccessRequests {
                 "\(reviewer) is not a member of \(target.owningTeam), which reviews access to \(request.eventType)."
             )
         }
+        if identities.roleName(of: request.requester) != nil,
+            identities.mayActAs(role: request.requester, caller: reviewer)
+        {
+            throw AccessControlError(
+                .accessDenied,
+                "\(reviewer) may assume \(request.requester), which made access request \(request.id); "
+                    + "nobody decides their own request."
+            )
+        }
         return target
     }
 
-    /// Applies the trust-policy effect, then stores the request; a failed store undoes the effect.
+    /// Stores `request` over the version it was read from and makes it visible.
+    private func save(_ request: AccessRequest) async throws -> AccessRequest {
+        try await store.put(request)
+        var stored = request
+        stored.version += 1
+        requests[stored.id] = stored
+        return stored
+    }
+
+    /// Applies the trust-policy effect, then stores the request; a failed store undoes the effect. Runs under
+    /// ``transitions``, so no other transition sees the trust policy and the request disagree.
     private func apply(
         _ effect: AccessRequest.Effect,
         to request: AccessRequest,
@@ -289,8 +360,10 @@ public actor AccessRequests {
             }
             throw error
         }
-        requests[request.id] = request
-        return request
+        var stored = request
+        stored.version += 1
+        requests[stored.id] = stored
+        return stored
     }
 
     static func notFound(_ id: String) -> AccessControlError {

@@ -23,6 +23,9 @@ public protocol CredentialStore: Sendable {
     ///
     /// - Throws: ``AccessControlError`` `accessKeyNotFound`.
     func delete(id: String) async throws
+    /// Deletes the keys of role sessions whose expiration is before `date`; returns how many. Long-term keys are
+    /// never deleted by it.
+    func deleteSessions(expiredBefore date: Date) async throws -> Int
 }
 
 /// An access key: the credentials a client signs with, and whom they authenticate.
@@ -184,5 +187,13 @@ public actor InMemoryCredentialStore: CredentialStore {
         guard keys.removeValue(forKey: id) != nil else {
             throw AccessControlError(.accessKeyNotFound, "No access key has the id \(id).")
         }
+    }
+
+    public func deleteSessions(expiredBefore date: Date) -> Int {
+        let expired = keys.values.filter { key in
+            key.sessionToken != nil && key.expiration.map { $0 < date } == true
+        }
+        for key in expired { keys[key.id] = nil }
+        return expired.count
     }
 }

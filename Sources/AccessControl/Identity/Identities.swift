@@ -50,6 +50,14 @@ public struct Role: Sendable, Hashable, Codable {
     /// The longest session, in seconds (3,600 to 43,200; AWS's default 3,600).
     public var maxSessionDuration: Int
     public var creationDate: Date
+    /// The stored version this record was read from (0: not stored yet). A store writes a role only over the
+    /// version it was read from, as the next version, so two changes based on the same read cannot both land. Kept
+    /// by the store beside the document, not in it.
+    public var version = 0
+
+    private enum CodingKeys: String, CodingKey {
+        case name, arn, roleDescription, trustPolicy, policies, maxSessionDuration, creationDate
+    }
 
     public init(
         name: String,

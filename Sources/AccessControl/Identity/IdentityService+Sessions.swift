@@ -8,6 +8,10 @@ extension IdentityService {
     /// even before the expiry sweep removes it. A role that does not exist is refused exactly like one that does not
     /// trust the caller, so the answer does not reveal which roles exist.
     ///
+    /// A session ends no later than the access grant it was issued under: when the caller (or its role) holds a
+    /// grant of the access workflow that expires, the session expires with it, even if that is sooner than
+    /// `duration`.
+    ///
     /// - Parameters:
     ///   - duration: Seconds, 900 up to the role's `MaxSessionDuration` (default 3,600).
     /// - Throws: ``AccessControlError`` `accessDenied`, `validationError`.
@@ -48,8 +52,12 @@ extension IdentityService {
             context: RequestContext(sourceIP: sourceIP, currentTime: at)
         )
         guard decision.isAllowed else { throw denied }
+        var expiration = at.addingTimeInterval(Double(seconds))
+        if let grantEnd = TrustGrants(parsing: role.trustPolicy).end(of: [caller, baseIdentity(of: caller)]) {
+            expiration = min(expiration, grantEnd)
+        }
         let arn = "arn:aws:sts::\(account):assumed-role/\(role.name)/\(sessionName)"
-        let key = AccessKey.generateSession(for: arn, expiration: at.addingTimeInterval(Double(seconds)), at: at)
+        let key = AccessKey.generateSession(for: arn, expiration: expiration, at: at)
         try await credentials.create(key)
         return RoleSession(arn: arn, assumedRoleID: "\(Self.roleID(of: role)):\(sessionName)", accessKey: key)
     }
@@ -88,21 +96,38 @@ extension IdentityService {
     /// Lets `principal` assume `roleName` until `expiration` (or indefinitely): the role's trust policy is rebuilt
     /// from its grants, one statement per principal with a `DateLessThan` on `aws:CurrentTime` when it expires.
     public func grantAssumeRole(_ roleName: String, to principal: String, until expiration: Date?) async throws {
-        guard var role = snapshot.roles[roleName] else { throw Self.noSuchRole(roleName) }
-        var grants = TrustGrants(parsing: role.trustPolicy)
-        grants.entries[principal] = expiration
-        role.trustPolicy = grants.document
-        try await commit([.putRole(role)])
+        try await changes.withLock {
+            guard var role = snapshot.roles[roleName] else { throw Self.noSuchRole(roleName) }
+            var grants = TrustGrants(parsing: role.trustPolicy)
+            grants.entries[principal] = expiration
+            role.trustPolicy = grants.document
+            try await commit([.putRole(role)])
+        }
     }
 
     /// Removes `principal` from `roleName`'s trust policy. New `AssumeRole` calls fail at once; sessions already
     /// issued stay valid until they expire (at most the role's maximum session duration), as on AWS.
     public func revokeAssumeRole(_ roleName: String, from principal: String) async throws {
-        guard var role = snapshot.roles[roleName] else { throw Self.noSuchRole(roleName) }
-        var grants = TrustGrants(parsing: role.trustPolicy)
-        guard grants.entries.removeValue(forKey: principal) != nil else { return }
-        role.trustPolicy = grants.document
-        try await commit([.putRole(role)])
+        try await changes.withLock {
+            guard var role = snapshot.roles[roleName] else { throw Self.noSuchRole(roleName) }
+            var grants = TrustGrants(parsing: role.trustPolicy)
+            guard grants.entries.removeValue(forKey: principal) != nil else { return }
+            role.trustPolicy = grants.document
+            try await commit([.putRole(role)])
+        }
+    }
+
+    // MARK: - Expired sessions
+
+    /// How long the keys of an expired session stay stored: requests signed with them meanwhile are refused as
+    /// expired (`ExpiredTokenException`, which SDKs answer by refreshing) rather than as unknown keys.
+    public static let expiredSessionRetention: TimeInterval = 3600
+
+    /// Deletes the keys of role sessions that expired more than ``expiredSessionRetention`` ago; returns how many.
+    /// The expiry service calls it on every sweep.
+    @discardableResult
+    public nonisolated func purgeExpiredSessions() async throws -> Int {
+        try await credentials.deleteSessions(expiredBefore: now().addingTimeInterval(-Self.expiredSessionRetention))
     }
 }
 
@@ -121,6 +146,14 @@ struct TrustGrants {
             let expiry = statement.Condition?.DateLessThan["aws:CurrentTime"].flatMap(Self.date(from:))
             entries[statement.Principal.AWS] = expiry
         }
+    }
+
+    /// When the grants naming any of `principals` end: the latest of their expiries; `nil` when none names them or
+    /// one of them does not expire.
+    func end(of principals: [String]) -> Date? {
+        let matching = principals.compactMap { entries[$0] }
+        guard !matching.isEmpty, !matching.contains(where: { $0 == nil }) else { return nil }
+        return matching.compactMap { $0 }.max()
     }
 
     /// The trust policy: one statement per principal, in principal order.

@@ -10,9 +10,11 @@ public enum Requester: Sendable, Hashable {
 
 /// Users, teams, roles, their access keys and policies, and role sessions (STS `AssumeRole`).
 ///
-/// Changes are serialised by the actor and written to the ``IdentityStore`` before they are visible; reads that sit
-/// on every request (``identityPolicies(of:)``, ``teams(of:)``) answer from an in-memory directory under a mutex,
-/// with the parsed policies of each principal cached until the next change.
+/// Changes run one at a time under a FIFO lock, from reading the directory to writing the store (the actor alone
+/// would let another change read the same state while one awaits its store, and one of the two would be lost), and
+/// are written to the ``IdentityStore`` before they are visible; roles are written compare-and-set on their
+/// ``Role/version``. Reads that sit on every request (``identityPolicies(of:)``, ``teams(of:)``) answer from an
+/// in-memory directory under a mutex, with the parsed policies of each principal cached until the next change.
 public actor IdentityService {
     public nonisolated let account: String
     public nonisolated let credentials: any CredentialStore
@@ -20,6 +22,8 @@ public actor IdentityService {
     nonisolated let now: @Sendable () -> Date
     nonisolated let directory: Mutex<Directory>
     nonisolated let policyCache = PolicyCache(capacity: 4096)
+    /// Held by every change from its read of the directory to its commit.
+    let changes = AsyncLock()
 
     /// The policy of administrators: everything.
     public static let administratorPolicy =
@@ -31,6 +35,9 @@ public actor IdentityService {
         var snapshot: IdentitySnapshot
         /// Parsed identity policies by principal ARN; cleared on every change.
         var policies: [String: [PolicyDocument]] = [:]
+        /// Advanced by every change, so a lookup that read policy texts before a change does not cache what it
+        /// parsed from them after it.
+        var generation: UInt64 = 0
     }
 
     /// Loads the identities from `store`.
@@ -73,33 +80,85 @@ public actor IdentityService {
     /// Unknown principals have none.
     public nonisolated func identityPolicies(of principal: String) -> [PolicyDocument] {
         if let cached = directory.withLock({ $0.policies[principal] }) { return cached }
-        let texts: [String] = directory.withLock { directory in
-            let snapshot = directory.snapshot
-            if let name = userName(of: principal), let user = snapshot.users[name] {
-                var texts = user.policies.sorted { $0.key < $1.key }.map(\.value)
-                for team in user.teams {
-                    texts += (snapshot.teams[team]?.policies ?? [:]).sorted { $0.key < $1.key }.map(\.value)
-                }
-                return texts
-            }
-            let caller = CallerIdentity(arn: principal, account: account)
-            if let roleArn = caller.roleArn, principal != roleArn, let name = roleName(of: roleArn),
-                let role = snapshot.roles[name]
-            {
-                return role.policies.sorted { $0.key < $1.key }.map(\.value)
-            }
-            return []
-        }
+        let (texts, generation) = policyTexts(of: principal)
         // Stored policies were validated when stored; one that no longer parses grants nothing.
         let parsed = texts.compactMap { try? policyCache.policy(for: $0, kind: .identity) }
-        directory.withLock { $0.policies[principal] = parsed }
+        cachePolicies(parsed, of: principal, readAt: generation)
         return parsed
+    }
+
+    /// The identity policy texts of a principal, with the generation of the directory they were read from.
+    nonisolated func policyTexts(of principal: String) -> (texts: [String], generation: UInt64) {
+        directory.withLock { directory in
+            (policyTexts(of: principal, in: directory.snapshot), directory.generation)
+        }
+    }
+
+    /// Caches `policies` as `principal`'s, unless the directory changed since generation `generation`.
+    nonisolated func cachePolicies(_ policies: [PolicyDocument], of principal: String, readAt generation: UInt64) {
+        directory.withLock { directory in
+            if directory.generation == generation { directory.policies[principal] = policies }
+        }
+    }
+
+    /// A user's own policies then its teams', or a role session's role's; none for other principals.
+    private nonisolated func policyTexts(of principal: String, in snapshot: IdentitySnapshot) -> [String] {
+        if let name = userName(of: principal), let user = snapshot.users[name] {
+            var texts = user.policies.sorted { $0.key < $1.key }.map(\.value)
+            for team in user.teams {
+                texts += (snapshot.teams[team]?.policies ?? [:]).sorted { $0.key < $1.key }.map(\.value)
+            }
+            return texts
+        }
+        let caller = CallerIdentity(arn: principal, account: account)
+        if let roleArn = caller.roleArn, principal != roleArn, let name = roleName(of: roleArn),
+            let role = snapshot.roles[name]
+        {
+            return role.policies.sorted { $0.key < $1.key }.map(\.value)
+        }
+        return []
     }
 
     /// The teams of the user `principal`; none for other principals.
     public nonisolated func teams(of principal: String) -> [String] {
         guard let name = userName(of: principal) else { return [] }
         return directory.withLock { $0.snapshot.users[name]?.teams ?? [] }
+    }
+
+    /// The identity a principal acts as in the access workflow: for a role session
+    /// (`arn:aws:sts::ACCOUNT:assumed-role/R/SESSION`) its role's ARN, for any other principal its own ARN.
+    public nonisolated func baseIdentity(of principal: String) -> String {
+        CallerIdentity(arn: principal, account: account).principalArn
+    }
+
+    /// Whether `caller` is the role `roleArn`'s session or may assume it now, directly or through a chain of roles
+    /// (a role whose sessions may assume it, and so on): each step evaluated as `assumeRole` evaluates it, at the
+    /// current time and without a source address.
+    public nonisolated func mayActAs(role roleArn: String, caller: String) -> Bool {
+        if baseIdentity(of: caller) == roleArn { return true }
+        let roles = snapshot.roles.values.sorted { $0.name < $1.name }
+        let context = RequestContext(currentTime: now())
+        var reached: Set<String> = []
+        var callers = [caller]
+        while let principal = callers.popLast() {
+            let identity = CallerIdentity(arn: principal, account: account)
+            let policies = identityPolicies(of: principal)
+            for role in roles where !reached.contains(role.arn) {
+                guard let trust = try? policyCache.policy(for: role.trustPolicy, kind: .trust),
+                    PolicyEvaluator.evaluateAssumeRole(
+                        caller: identity,
+                        roleArn: role.arn,
+                        trustPolicy: trust,
+                        identityPolicies: policies,
+                        context: context
+                    ).isAllowed
+                else { continue }
+                if role.arn == roleArn { return true }
+                reached.insert(role.arn)
+                callers.append("arn:aws:sts::\(account):assumed-role/\(role.name)/sealed-review")
+            }
+        }
+        return false
     }
 
     /// Whether identity policies allow `principal` to do `action` on `resource`, with `aws:CurrentTime` now and
@@ -129,70 +188,86 @@ public actor IdentityService {
 
     // MARK: - Changing
 
-    /// Writes `changes` to the store, then makes them visible.
+    /// Writes `changes` to the store, then makes them visible. Callers hold ``changes``.
     func commit(_ changes: [IdentityChange]) async throws {
         try await store.apply(changes)
         directory.withLock { directory in
             for change in changes { directory.snapshot.apply(change) }
             directory.policies = [:]
+            directory.generation &+= 1
         }
     }
 
     /// Makes sure the administrator user exists with the administrator policy (first start, and every start).
     public func ensureAdministrator(named name: String) async throws {
-        var user = snapshot.users[name] ?? User(name: name, arn: userARN(name), creationDate: now())
-        guard user.policies[Self.administratorPolicyName] != Self.administratorPolicy else { return }
-        user.policies[Self.administratorPolicyName] = Self.administratorPolicy
-        try await commit([.putUser(user)])
+        try await changes.withLock {
+            var user = snapshot.users[name] ?? User(name: name, arn: userARN(name), creationDate: now())
+            guard user.policies[Self.administratorPolicyName] != Self.administratorPolicy else { return }
+            user.policies[Self.administratorPolicyName] = Self.administratorPolicy
+            try await commit([.putUser(user)])
+        }
     }
 
     public func createTeam(_ name: String, by requester: Requester) async throws -> Team {
         try Names.validate(name, kind: "team", maximum: 128)
         try authorize(requester, "iam:CreateGroup", on: teamARN(name))
-        guard snapshot.teams[name] == nil else {
-            throw AccessControlError(.entityAlreadyExists, "Group with name \(name) already exists.")
+        return try await changes.withLock {
+            guard snapshot.teams[name] == nil else {
+                throw AccessControlError(.entityAlreadyExists, "Group with name \(name) already exists.")
+            }
+            let team = Team(name: name, arn: teamARN(name), creationDate: now())
+            try await commit([.putTeam(team)])
+            return team
         }
-        let team = Team(name: name, arn: teamARN(name), creationDate: now())
-        try await commit([.putTeam(team)])
-        return team
     }
 
     /// Creates a user, optionally in a team, with one access key.
+    ///
+    /// Each part needs its own permission, as the separate calls would on AWS: `iam:CreateUser` and
+    /// `iam:CreateAccessKey` on the user, and `iam:AddUserToGroup` on the team when one is given.
     public func createUser(_ name: String, team: String?, by requester: Requester) async throws -> (User, AccessKey) {
         try Names.validate(name, kind: "user")
         try authorize(requester, "iam:CreateUser", on: userARN(name))
-        let current = snapshot
-        guard current.users[name] == nil else {
-            throw AccessControlError(.entityAlreadyExists, "User with name \(name) already exists.")
+        if let team { try authorize(requester, "iam:AddUserToGroup", on: teamARN(team)) }
+        try authorize(requester, "iam:CreateAccessKey", on: userARN(name))
+        return try await changes.withLock {
+            let current = snapshot
+            guard current.users[name] == nil else {
+                throw AccessControlError(.entityAlreadyExists, "User with name \(name) already exists.")
+            }
+            if let team, current.teams[team] == nil { throw Self.noSuchTeam(team) }
+            let user = User(name: name, arn: userARN(name), teams: team.map { [$0] } ?? [], creationDate: now())
+            let key = AccessKey.generate(for: user.arn, at: now())
+            try await commit([.putUser(user)])
+            try await credentials.create(key)
+            return (user, key)
         }
-        if let team, current.teams[team] == nil { throw Self.noSuchTeam(team) }
-        let user = User(name: name, arn: userARN(name), teams: team.map { [$0] } ?? [], creationDate: now())
-        let key = AccessKey.generate(for: user.arn, at: now())
-        try await commit([.putUser(user)])
-        try await credentials.create(key)
-        return (user, key)
     }
 
     public func addUser(_ userName: String, toTeam teamName: String, by requester: Requester) async throws {
         try authorize(requester, "iam:AddUserToGroup", on: teamARN(teamName))
-        let current = snapshot
-        guard current.teams[teamName] != nil else { throw Self.noSuchTeam(teamName) }
-        guard var user = current.users[userName] else { throw Self.noSuchUser(userName) }
-        guard !user.teams.contains(teamName) else { return }
-        user.teams = (user.teams + [teamName]).sorted()
-        try await commit([.putUser(user)])
+        try await changes.withLock {
+            let current = snapshot
+            guard current.teams[teamName] != nil else { throw Self.noSuchTeam(teamName) }
+            guard var user = current.users[userName] else { throw Self.noSuchUser(userName) }
+            guard !user.teams.contains(teamName) else { return }
+            user.teams = (user.teams + [teamName]).sorted()
+            try await commit([.putUser(user)])
+        }
     }
 
     /// A new access key for a user; a user has at most two.
     public func createAccessKey(for userName: String, by requester: Requester) async throws -> AccessKey {
         try authorize(requester, "iam:CreateAccessKey", on: userARN(userName))
-        guard let user = snapshot.users[userName] else { throw Self.noSuchUser(userName) }
-        guard try await credentials.accessKeys(of: user.arn).count < 2 else {
-            throw AccessControlError(.limitExceeded, "Cannot exceed quota for AccessKeysPerUser: 2")
+        return try await changes.withLock {
+            guard let user = snapshot.users[userName] else { throw Self.noSuchUser(userName) }
+            guard try await credentials.accessKeys(of: user.arn).count < 2 else {
+                throw AccessControlError(.limitExceeded, "Cannot exceed quota for AccessKeysPerUser: 2")
+            }
+            let key = AccessKey.generate(for: user.arn, at: now())
+            try await credentials.create(key)
+            return key
         }
-        let key = AccessKey.generate(for: user.arn, at: now())
-        try await credentials.create(key)
-        return key
     }
 
     /// The access keys of a user, without secrets.
@@ -224,7 +299,9 @@ public actor IdentityService {
         return key
     }
 
-    /// Creates a role; its trust policy and permission policies must parse.
+    /// Creates a role; its trust policy and permission policies must parse. Inline `policies` also need
+    /// `iam:PutRolePolicy` on the role, as the separate call would: `iam:CreateRole` alone cannot make a role more
+    /// powerful than its creator.
     public func createRole(
         _ name: String,
         trustPolicy: String,
@@ -235,6 +312,7 @@ public actor IdentityService {
     ) async throws -> Role {
         try Names.validate(name, kind: "role")
         try authorize(requester, "iam:CreateRole", on: roleARN(name))
+        if !policies.isEmpty { try authorize(requester, "iam:PutRolePolicy", on: roleARN(name)) }
         guard (3600...43_200).contains(maxSessionDuration) else {
             throw AccessControlError(.validationError, "MaxSessionDuration must be between 3600 and 43200 seconds.")
         }
@@ -242,20 +320,22 @@ public actor IdentityService {
         for (policyName, text) in policies {
             try Self.validate(text, kind: .identity, name: policyName)
         }
-        guard snapshot.roles[name] == nil else {
-            throw AccessControlError(.entityAlreadyExists, "Role with name \(name) already exists.")
+        return try await changes.withLock {
+            guard snapshot.roles[name] == nil else {
+                throw AccessControlError(.entityAlreadyExists, "Role with name \(name) already exists.")
+            }
+            let role = Role(
+                name: name,
+                arn: roleARN(name),
+                roleDescription: description,
+                trustPolicy: trustPolicy,
+                policies: policies,
+                maxSessionDuration: maxSessionDuration,
+                creationDate: now()
+            )
+            try await commit([.putRole(role)])
+            return snapshot.roles[name] ?? role
         }
-        let role = Role(
-            name: name,
-            arn: roleARN(name),
-            roleDescription: description,
-            trustPolicy: trustPolicy,
-            policies: policies,
-            maxSessionDuration: maxSessionDuration,
-            creationDate: now()
-        )
-        try await commit([.putRole(role)])
-        return role
     }
 
     /// Adds or replaces an inline permission policy of a role.
@@ -263,28 +343,36 @@ public actor IdentityService {
     {
         try authorize(requester, "iam:PutRolePolicy", on: roleARN(roleName))
         try Self.validate(document, kind: .identity, name: name)
-        guard var role = snapshot.roles[roleName] else { throw Self.noSuchRole(roleName) }
-        role.policies[name] = document
-        try await commit([.putRole(role)])
+        try await changes.withLock {
+            guard var role = snapshot.roles[roleName] else { throw Self.noSuchRole(roleName) }
+            role.policies[name] = document
+            try await commit([.putRole(role)])
+        }
     }
 
     /// Replaces a role's trust policy.
     public func updateTrustPolicy(_ roleName: String, document: String, by requester: Requester) async throws {
         try authorize(requester, "iam:UpdateAssumeRolePolicy", on: roleARN(roleName))
         try Self.validate(document, kind: .trust, name: "AssumeRolePolicyDocument")
-        guard var role = snapshot.roles[roleName] else { throw Self.noSuchRole(roleName) }
-        role.trustPolicy = document
-        try await commit([.putRole(role)])
+        try await changes.withLock {
+            guard var role = snapshot.roles[roleName] else { throw Self.noSuchRole(roleName) }
+            role.trustPolicy = document
+            try await commit([.putRole(role)])
+        }
     }
 
-    /// Adds or replaces an inline policy of a team; `nil` removes it.
+    /// Adds or replaces an inline policy of a team (`iam:PutGroupPolicy`); `nil` removes it
+    /// (`iam:DeleteGroupPolicy`).
     public func putTeamPolicy(_ teamName: String, name: String, document: String?, by requester: Requester) async throws
     {
-        try authorize(requester, "iam:PutGroupPolicy", on: teamARN(teamName))
+        let action = document == nil ? "iam:DeleteGroupPolicy" : "iam:PutGroupPolicy"
+        try authorize(requester, action, on: teamARN(teamName))
         if let document { try Self.validate(document, kind: .identity, name: name) }
-        guard var team = snapshot.teams[teamName] else { throw Self.noSuchTeam(teamName) }
-        team.policies[name] = document
-        try await commit([.putTeam(team)])
+        try await changes.withLock {
+            guard var team = snapshot.teams[teamName] else { throw Self.noSuchTeam(teamName) }
+            team.policies[name] = document
+            try await commit([.putTeam(team)])
+        }
     }
 
     /// Adds or replaces an inline policy of a user.
@@ -292,9 +380,11 @@ public actor IdentityService {
     {
         try authorize(requester, "iam:PutUserPolicy", on: userARN(userName))
         try Self.validate(document, kind: .identity, name: name)
-        guard var user = snapshot.users[userName] else { throw Self.noSuchUser(userName) }
-        user.policies[name] = document
-        try await commit([.putUser(user)])
+        try await changes.withLock {
+            guard var user = snapshot.users[userName] else { throw Self.noSuchUser(userName) }
+            user.policies[name] = document
+            try await commit([.putUser(user)])
+        }
     }
 
     // MARK: - Listing

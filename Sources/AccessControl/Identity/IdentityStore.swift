@@ -1,10 +1,18 @@
 import Foundation
 
 /// Where users, teams and roles are kept. Every change of one operation arrives as one list applied atomically.
+///
+/// Roles are versioned: ``IdentityChange/putRole(_:)`` writes a role only when the stored version is the role's
+/// ``Role/version`` (0: absent), and stores it as the next version, so a change based on a stale read fails rather
+/// than dropping another (a second server on the same database, or a bug). The service serialises its own changes;
+/// the versions keep the guarantee for stores shared by several processes.
 public protocol IdentityStore: Sendable {
-    /// Everything stored, to load the service's in-memory directory at start.
+    /// Everything stored, to load the service's in-memory directory at start, roles with their stored versions.
     func load() async throws -> IdentitySnapshot
     /// Applies all changes atomically, in order.
+    ///
+    /// - Throws: ``AccessControlError`` `concurrentModification` when a role's stored version is not the one it was
+    ///   read from; then nothing is applied.
     func apply(_ changes: [IdentityChange]) async throws
 }
 
@@ -20,15 +28,27 @@ public struct IdentitySnapshot: Sendable, Hashable {
         self.roles = roles
     }
 
-    /// Applies one change in memory, as a store applies it.
+    /// Applies one change in memory, as a store applies it: a role is stored as its next version.
     public mutating func apply(_ change: IdentityChange) {
         switch change {
         case .putUser(let user): users[user.name] = user
         case .deleteUser(let name): users[name] = nil
         case .putTeam(let team): teams[team.name] = team
-        case .putRole(let role): roles[role.name] = role
+        case .putRole(var role):
+            role.version += 1
+            roles[role.name] = role
         case .deleteRole(let name): roles[name] = nil
         }
+    }
+
+    /// Applies one change as a versioned store does: a role whose stored version is not its ``Role/version`` is
+    /// refused.
+    public mutating func applyChecked(_ change: IdentityChange) throws(AccessControlError) {
+        if case .putRole(let role) = change {
+            let stored = roles[role.name]?.version ?? 0
+            guard stored == role.version else { throw AccessControlError.staleVersion(of: "role \(role.name)") }
+        }
+        apply(change)
     }
 }
 
@@ -49,7 +69,9 @@ public actor InMemoryIdentityStore: IdentityStore {
 
     public func load() -> IdentitySnapshot { snapshot }
 
-    public func apply(_ changes: [IdentityChange]) {
-        for change in changes { snapshot.apply(change) }
+    public func apply(_ changes: [IdentityChange]) throws {
+        var changed = snapshot
+        for change in changes { try changed.applyChecked(change) }
+        snapshot = changed
     }
 }

@@ -193,8 +193,7 @@ public struct BusRoutes: Sendable {
     func authorizeGroup(_ group: String, topic: String, context: AuthenticatedContext) async throws {
         try TopicConfiguration.validateName(topic, what: "topic name")
         try TopicConfiguration.validateName(group, what: "group name")
-        let caller = CallerIdentity(arn: context.principal.arn, account: identities.account)
-        let base = caller.roleArn ?? caller.arn
+        let base = identities.baseIdentity(of: context.principal.arn)
         let owner = try await groupOwners.claim(group: group, topic: topic, for: base)
         guard owner != base else { return }
         let arn = PlatformARN.group(group, topic: topic, account: identities.account)

@@ -10,7 +10,8 @@ extension AccessControlError: HTTPResponseError {
     public var status: HTTPResponse.Status {
         switch code {
         case .noSuchEntity, .accessKeyNotFound: .notFound
-        case .entityAlreadyExists, .limitExceeded, .invalidState, .accessKeyExists: .conflict
+        case .entityAlreadyExists, .limitExceeded, .invalidState, .accessKeyExists, .concurrentModification:
+            .conflict
         case .accessDenied: .forbidden
         default: .badRequest
         }

@@ -7,7 +7,8 @@ public import ServiceLifecycle
 /// requester from its reader role's trust policy and marks the request `expired`.
 ///
 /// The trust policy's own `DateLessThan` condition already refuses `AssumeRole` from the expiry instant on; this
-/// sweep makes the state and the matrix say so, and audits the transition.
+/// sweep makes the state and the matrix say so, and audits the transition. It also deletes the keys of role sessions
+/// that expired more than ``IdentityService/expiredSessionRetention`` ago, so they do not pile up.
 public struct ExpiryService: Service {
     let access: AccessRequests
     let interval: Duration
@@ -32,6 +33,14 @@ public struct ExpiryService: Service {
                         }
                     } catch {
                         logger.error("expiring access grants failed", metadata: ["error": "\(error)"])
+                    }
+                    do {
+                        let purged = try await access.identities.purgeExpiredSessions()
+                        if purged > 0 {
+                            logger.debug("expired role sessions deleted", metadata: ["count": "\(purged)"])
+                        }
+                    } catch {
+                        logger.error("deleting expired role sessions failed", metadata: ["error": "\(error)"])
                     }
                     try await Task.sleep(for: interval)
                 }

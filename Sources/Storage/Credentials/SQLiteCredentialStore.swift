@@ -1,6 +1,6 @@
 public import AccessControl
 public import Crypto
-import Foundation
+public import Foundation
 import GRDB
 import Synchronization
 
@@ -9,12 +9,16 @@ import Synchronization
 /// Each secret access key (and session token) is sealed with AES-256-GCM, bound to its access key id (see the
 /// module documentation); the database never holds one in plaintext. ``accessKey(id:)`` answers from a cache of
 /// unsealed keys after the first lookup; every change made through this store drops the entry it touches, and a
-/// lookup that raced with a change does not fill the cache with what it read. Changes made by another process to the
+/// lookup that raced with a change does not fill the cache with what it read. The cache holds at most
+/// ``cacheCapacity`` keys (every role session is a new key): when full, an arbitrary entry makes room, and deleting
+/// expired sessions drops theirs. Changes made by another process to the
 /// same database are not seen by the cache: the server owns its data directory.
 public final class SQLiteCredentialStore: CredentialStore, CustomStringConvertible {
     public let database: SQLiteDatabase
     private let sealer: SecretSealer
     private let cache = Mutex(Cache())
+    /// The most keys the lookup cache holds.
+    public let cacheCapacity: Int
 
     private struct Cache {
         var keys: [String: AccessKey] = [:]
@@ -22,11 +26,15 @@ public final class SQLiteCredentialStore: CredentialStore, CustomStringConvertib
         var generation = 0
     }
 
-    /// A store over `database`, sealing with `rootKey` (256 bits).
-    public init(database: SQLiteDatabase, rootKey: SymmetricKey) {
+    /// A store over `database`, sealing with `rootKey` (256 bits), caching up to `cacheCapacity` keys.
+    public init(database: SQLiteDatabase, rootKey: SymmetricKey, cacheCapacity: Int = 10_000) {
         self.database = database
         self.sealer = SecretSealer(rootKey: rootKey)
+        self.cacheCapacity = max(1, cacheCapacity)
     }
+
+    /// The number of keys in the lookup cache.
+    var cachedKeyCount: Int { cache.withLock { $0.keys.count } }
 
     public var description: String { "SQLiteCredentialStore(\(database.url.path))" }
 
@@ -38,8 +46,12 @@ public final class SQLiteCredentialStore: CredentialStore, CustomStringConvertib
                 .map { try Self.unsealed($0, with: sealer) }
         }
         guard let key = found else { return nil }
-        cache.withLock { cache in
-            if cache.generation == generation { cache.keys[id] = key }
+        cache.withLock { [cacheCapacity] cache in
+            guard cache.generation == generation else { return }
+            if cache.keys.count >= cacheCapacity, let index = cache.keys.indices.first {
+                cache.keys.remove(at: index)
+            }
+            cache.keys[id] = key
         }
         return key
     }
@@ -97,6 +109,26 @@ public final class SQLiteCredentialStore: CredentialStore, CustomStringConvertib
                 try db.execute(sql: "DELETE FROM access_key WHERE id = ?", arguments: [id])
                 guard db.changesCount == 1 else { throw Self.notFound(id) }
             }
+        }
+    }
+
+    public func deleteSessions(expiredBefore date: Date) async throws -> Int {
+        // Drops what the deletion may touch (also when it failed half way), and makes a lookup that read before it
+        // not cache what it read.
+        defer {
+            cache.withLock { cache in
+                cache.keys = cache.keys.filter { _, key in
+                    key.sessionToken == nil || key.expiration.map { $0 >= date } ?? true
+                }
+                cache.generation &+= 1
+            }
+        }
+        return try await database.pool.write { db in
+            try db.execute(
+                sql: "DELETE FROM access_key WHERE sealed_session_token IS NOT NULL AND expiration < ?",
+                arguments: [date.timeIntervalSinceReferenceDate]
+            )
+            return db.changesCount
         }
     }
 

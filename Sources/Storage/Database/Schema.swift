@@ -113,8 +113,19 @@ enum Schema {
                     """
             )
         }
+        // Compare-and-set versions of roles and access requests (a write based on a stale read fails), and the
+        // expiration index the sweep of expired role sessions uses.
+        migrator.registerMigration("v3-record-versions") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE iam_role ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+                    ALTER TABLE access_request ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+                    CREATE INDEX access_key_on_expiration ON access_key (expiration) WHERE expiration IS NOT NULL;
+                    """
+            )
+        }
         // The owner of each consumer group (the principal that first used it), for every bus transport.
-        migrator.registerMigration("v3-consumer-group-owner") { db in
+        migrator.registerMigration("v4-consumer-group-owner") { db in
             try db.execute(
                 sql: """
                     CREATE TABLE bus_group_owner (

@@ -1,0 +1,122 @@
+import AccessControl
+import Crypto
+import Foundation
+import GRDB
+import Testing
+
+@testable import Storage
+
+/// The SQLite identity and access-request stores write roles and requests compare-and-set on their versions; the
+/// credential stores delete expired sessions; the SQLite credential cache is bounded.
+struct PlatformStoreTests {
+    static func withDatabase(_ body: (SQLiteDatabase) async throws -> Void) async throws {
+        try await withTemporaryDirectory { directory in
+            let database = try SQLiteDatabase.open(at: directory.appendingPathComponent("platform.sqlite"))
+            defer { try? database.close() }
+            try await body(database)
+        }
+    }
+
+    @Test func rolesAreWrittenOnlyOverTheVersionTheyWereReadFrom() async throws {
+        try await Self.withDatabase { database in
+            let store = SQLiteIdentityStore(database: database)
+            let role = Role(name: "r", arn: "arn:aws:iam::000000000000:role/r", trustPolicy: "{}", creationDate: Date())
+            try await store.apply([.putRole(role)])
+            // A second creation, and a change based on a stale read, fail and change nothing.
+            await expectAccessControlError(.concurrentModification) { try await store.apply([.putRole(role)]) }
+            var loaded = try #require(try await store.load().roles["r"])
+            #expect(loaded.version == 1)
+            loaded.policies["a"] = "{}"
+            var stale = loaded
+            stale.policies["b"] = "{}"
+            try await store.apply([.putRole(loaded)])
+            let team = Team(name: "t", arn: "arn:aws:iam::000000000000:group/t", creationDate: Date())
+            await expectAccessControlError(.concurrentModification) {
+                try await store.apply([.putTeam(team), .putRole(stale)])
+            }
+            let snapshot = try await store.load()
+            #expect(snapshot.roles["r"]?.version == 2)
+            #expect(snapshot.roles["r"]?.policies.keys.sorted() == ["a"])
+            // The whole change list rolled back.
+            #expect(snapshot.teams["t"] == nil)
+        }
+    }
+
+    @Test func accessRequestsAreWrittenOnlyOverTheVersionTheyWereReadFrom() async throws {
+        try await Self.withDatabase { database in
+            let store = SQLiteAccessRequestStore(database: database)
+            var request = AccessRequest(
+                id: "ar-1",
+                eventType: "payments.card.captured",
+                requester: "arn:aws:iam::000000000000:user/analyst",
+                justification: "x",
+                durationSeconds: nil,
+                approvalsRequired: 1,
+                creationDate: referenceDate
+            )
+            try await store.put(request)
+            await expectAccessControlError(.concurrentModification) { try await store.put(request) }
+            request.version = 1
+            _ = try request.approve(by: "arn:aws:iam::000000000000:user/reviewer", comment: "", at: referenceDate)
+            try await store.put(request)
+            var stale = request
+            stale.status = .denied
+            await expectAccessControlError(.concurrentModification) { try await store.put(stale) }
+            let loaded = try await store.load()
+            #expect(loaded.map(\.status) == [.approved])
+            #expect(loaded.map(\.version) == [2])
+            // The version is kept beside the document, not in it.
+            let document = try await database.pool.read { db in
+                try String.fetchOne(db, sql: "SELECT CAST(document AS TEXT) FROM access_request")
+            }
+            #expect(document?.contains("version") == false)
+        }
+    }
+
+    @Test(arguments: CredentialStoreKind.all)
+    func expiredSessionsAreDeletedAndLongTermKeysKept(kind: CredentialStoreKind) async throws {
+        try await kind.withStore { store in
+            let user = AccessKey.generate(for: "arn:aws:iam::000000000000:user/alice", at: referenceDate)
+            let session = { (seconds: Double) in
+                AccessKey.generateSession(
+                    for: "arn:aws:sts::000000000000:assumed-role/reader/s",
+                    expiration: referenceDate.addingTimeInterval(seconds),
+                    at: referenceDate
+                )
+            }
+            let ended = session(-10)
+            let ending = session(0)
+            let live = session(10)
+            for key in [user, ended, ending, live] {
+                try await store.create(key)
+                _ = try await store.accessKey(id: key.id)
+            }
+            #expect(try await store.deleteSessions(expiredBefore: referenceDate) == 1)
+            #expect(try await store.accessKey(id: ended.id) == nil)
+            #expect(try await store.accessKey(id: ending.id) == ending)
+            #expect(try await store.accessKey(id: live.id) == live)
+            #expect(try await store.accessKey(id: user.id) == user)
+            #expect(try await store.deleteSessions(expiredBefore: .distantFuture) == 2)
+            #expect(try await store.accessKeys(of: nil).map(\.id) == [user.id])
+        }
+    }
+
+    @Test func theCredentialCacheIsBounded() async throws {
+        try await Self.withDatabase { database in
+            let store = SQLiteCredentialStore(
+                database: database,
+                rootKey: SymmetricKey(size: .bits256),
+                cacheCapacity: 3
+            )
+            let keys = (0..<10).map { _ in AccessKey.generate(for: "arn:aws:iam::000000000000:user/alice") }
+            for key in keys {
+                try await store.create(key)
+                #expect(try await store.accessKey(id: key.id) == key)
+                #expect(store.cachedKeyCount <= 3)
+            }
+            #expect(store.cachedKeyCount == 3)
+            // Evicted keys are still found.
+            for key in keys { #expect(try await store.accessKey(id: key.id) == key) }
+        }
+    }
+}
