@@ -174,6 +174,10 @@ public final class JetStreamTransport: Transport, Service {
             info = try await jetStream.createStream(config)
         } catch let error as JetStreamError where error.code == .streamNameInUse || error.code == .subjectsOverlap {
             throw BusError.topicExists(topic.name)
+        } catch let error as JetStreamError where error.code == .storageResourcesExceeded {
+            throw BusError.invalidArgument(
+                "retentionBytes is more than the JetStream servers can store (\(error.errorDescription))"
+            )
         } catch {
             throw Self.map(error)
         }

@@ -82,6 +82,8 @@ public struct JetStreamError: Error, Hashable, Sendable, CustomStringConvertible
         public static let replicasNotSupported = Code(rawValue: 10074)
         /// `JSInsufficientResourcesErr`: not enough resources (for example peers for the replicas).
         public static let insufficientResources = Code(rawValue: 10023)
+        /// `JSStorageResourcesExceededErr`: the servers lack the storage a stream's limits ask for.
+        public static let storageResourcesExceeded = Code(rawValue: 10047)
         /// `JSClusterNoPeersErrF`: no suitable peers for placement — fewer current servers than the replicas need,
         /// while a cluster forms or when servers are down.
         public static let noSuitablePeers = Code(rawValue: 10005)
