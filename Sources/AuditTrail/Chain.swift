@@ -187,6 +187,7 @@ public enum ChainedRecordEncoder {
     /// of ``Record/jsonValue`` over records with every optional member present and absent.
     public static func prepare(_ record: Record) -> Prepared {
         var writer = CanonicalMemberWriter()
+        writer.value("additionalEventData", record.additionalEventData)
         writer.string("awsRegion", record.awsRegion)
         writer.string("errorCode", record.errorCode)
         writer.string("errorMessage", record.errorMessage)
@@ -342,15 +343,20 @@ struct CanonicalMemberWriter {
 struct ChainFields {
     var sequence: Int64
     var previousHash: ChainHash
+    /// Where the `eventTime` string's characters are, relative to the start of the record; `nil` when absent.
+    var eventTime: Range<Int>? = nil
 
     private static let sequenceKey = Array(ChainedRecordEncoder.sequenceKey.utf8)
     private static let previousHashKey = Array(ChainedRecordEncoder.previousHashKey.utf8)
+    private static let eventTimeKey = Array("eventTime".utf8)
 
     /// Reads the chain members from a record's bytes, checking that the bytes are one JSON object.
     static func read(_ bytes: UnsafeRawBufferPointer) throws -> ChainFields {
         var parser = JSONParser(bytes)
         parser.skipWhitespace()
-        let (fields, end) = try read(bytes, from: parser.position)
+        let start = parser.position
+        var (fields, end) = try read(bytes, from: start)
+        fields.eventTime = fields.eventTime.map { ($0.lowerBound + start)..<($0.upperBound + start) }
         parser.position = end
         parser.skipWhitespace()
         guard parser.isAtEnd else { throw parser.failure("trailing bytes after the record") }
@@ -363,6 +369,7 @@ struct ChainFields {
         try parser.expect(UInt8(ascii: "{"))
         var sequence: Int64?
         var previous: ChainHash?
+        var eventTime: Range<Int>?
         parser.skipWhitespace()
         if parser.peek() != UInt8(ascii: "}") {
             while true {
@@ -381,6 +388,9 @@ struct ChainFields {
                     guard !escaped, let hash = ChainHash.parseHex(UnsafeRawBufferPointer(rebasing: bytes[valueRange]))
                     else { throw parser.failure("previousHash is not 64 hex digits") }
                     previous = hash
+                } else if key.elementsEqual(eventTimeKey), parser.peek() == UInt8(ascii: "\"") {
+                    let (valueRange, _) = try parser.skipString()
+                    eventTime = (valueRange.lowerBound - start)..<(valueRange.upperBound - start)
                 } else {
                     try parser.skipValue(depth: 1)
                 }
@@ -394,6 +404,6 @@ struct ChainFields {
         }
         try parser.expect(UInt8(ascii: "}"))
         guard let sequence, let previous else { throw parser.failure("sequenceNumber or previousHash missing") }
-        return (ChainFields(sequence: sequence, previousHash: previous), parser.position)
+        return (ChainFields(sequence: sequence, previousHash: previous, eventTime: eventTime), parser.position)
     }
 }
