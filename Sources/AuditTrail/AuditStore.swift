@@ -20,10 +20,7 @@ public protocol DigestStore: Sendable {
     /// The newest signed digest, or `nil` when none was signed yet.
     func latestDigest() async throws -> SignedDigest?
 
-    /// The stored hash (32 bytes) of the record at `sequence`, or `nil` when there is none.
-    ///
-    /// Bytes rather than a ``ChainHash``: an optional `ChainHash` (a SIMD value) returned through this protocol from
-    /// an async call corrupted the heap with Swift 6.3.1 (`DigestServiceTests` crashed).
+    /// The hash (32 bytes) of the record stored at `sequence`, or `nil` when there is none.
     func recordHash(at sequence: Int64) async throws -> Data?
 
     /// Stores a signed digest, which must follow ``latestDigest()`` (its `digestSequence` one higher).

@@ -95,14 +95,16 @@ public struct DigestService<C: Clock>: Service where C.Duration == Duration {
     public func signIfNeeded() async throws -> SignedDigest? {
         let head = try await store.chainHead()
         let latest = try await store.latestDigest()
-        try await DigestCheck.check(
-            latest,
-            head: head,
-            store: store,
-            publicKey: signingKey.publicKey,
-            anchor: anchor,
-            logger: logger
-        )
+        var kept: SignedDigest?
+        if let anchor { kept = try anchor.load() }
+        let signedSequence = latest?.digest.headSequence ?? 0
+        let storedHash = signedSequence > 0 ? try await store.recordHash(at: signedSequence) : nil
+        try DigestCheck.check(latest, head: head, kept: kept, storedHash: storedHash, publicKey: signingKey.publicKey)
+        if kept == nil, let anchor, let latest {
+            // First start with an anchor (or the file was lost): keep the verified newest digest from now on.
+            logger.warning("audit head file missing: recreated from the store's verified newest digest")
+            try anchor.store(latest)
+        }
         if let latest, latest.digest.head == head { return nil }
         if latest == nil && head.sequence == 0 { return nil }
         let digest = Digest(
@@ -123,17 +125,15 @@ public struct DigestService<C: Clock>: Service where C.Duration == Duration {
 enum DigestCheck {
     static func tampered(_ reason: String) -> AuditError { AuditError(.tamperedTrail, reason) }
 
-    /// Checks the newest stored digest against the key, the chain and the anchor before anything is signed after it.
+    /// Checks the newest stored digest against the key, the chain (`storedHash`: the stored hash of the record at its
+    /// head) and the digest kept outside the store, before anything is signed after it.
     static func check(
         _ latest: SignedDigest?,
         head: ChainHead,
-        store: any DigestStore,
-        publicKey: P256.Signing.PublicKey,
-        anchor: (any DigestAnchor)?,
-        logger: Logger
-    ) async throws {
-        var kept: SignedDigest?
-        if let anchor { kept = try anchor.load() }
+        kept: SignedDigest?,
+        storedHash: Data?,
+        publicKey: P256.Signing.PublicKey
+    ) throws {
         if let kept {
             guard kept.isValid(for: publicKey) else {
                 throw tampered("The kept newest digest (\(kept.digest.digestSequence)) is not signed by the audit key.")
@@ -165,19 +165,11 @@ enum DigestCheck {
                     + "\(signedHead.sequence): records were cut off."
             )
         }
-        if signedHead.sequence > 0 {
-            let expected = signedHead.hash.data
-            guard try await store.recordHash(at: signedHead.sequence) == expected else {
-                throw tampered(
-                    "Record \(signedHead.sequence) is not the one digest \(latest.digest.digestSequence) signed: records "
-                        + "were rewritten."
-                )
-            }
-        }
-        if kept == nil, let anchor {
-            // First start with an anchor (or the file was lost): keep the verified newest digest from now on.
-            logger.warning("audit head file missing: recreated from the store's verified newest digest")
-            try anchor.store(latest)
+        if signedHead.sequence > 0, storedHash != signedHead.hash.data {
+            throw tampered(
+                "Record \(signedHead.sequence) is not the one digest \(latest.digest.digestSequence) signed: records "
+                    + "were rewritten."
+            )
         }
     }
 }

@@ -356,13 +356,9 @@ public final class SQLiteAuditStore: AuditStore, Sendable {
         }
     }
 
+    /// The hash of the record stored at `sequence`, computed from its bytes (not the column beside it).
     public func recordHash(at sequence: Int64) async throws -> Data? {
-        try await read { db in
-            let sql = "SELECT hash FROM audit_record WHERE sequence = ?"
-            guard let row = try Row.fetchOne(db, sql: sql, arguments: [sequence]) else { return nil }
-            // A tampered row may hold anything: whatever it is, it is not the signed hash.
-            return Self.blob(row, 0) ?? Data()
-        }
+        try await tail(after: sequence - 1, limit: 1).first.flatMap { $0.sequence == sequence ? $0.hash.data : nil }
     }
 
     public func latestDigest() async throws -> SignedDigest? {
