@@ -124,6 +124,25 @@ import Testing
         }
     }
 
+    @Test func anUnsignedRequestIsRefusedAndRecordedWithoutItsBody() async throws {
+        try await withAuditedServer { port, audit in
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/")
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: AWSJSON.contentType)
+            request.headers.add(name: "X-Amz-Target", value: "TrentService.CreateKey")
+            request.body = .bytes(ByteBuffer(bytes: Self.body(size: 900_000, marker: "UNSIGNED-BODY-")))
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
+            #expect(response.status.code == 400)
+            #expect(text.contains("MissingAuthenticationTokenException"))
+            let records = try await audit.tail(after: 0, limit: 10).map(\.record)
+            #expect(records.map(\.errorCode) == ["MissingAuthenticationTokenException"])
+            #expect(records.first?.requestParameters == nil)
+            let bytes = await audit.canonicalRecords()[0]
+            #expect(!String(decoding: bytes, as: UTF8.self).contains("UNSIGNED-BODY-"))
+        }
+    }
+
     @Test func anAuthenticatedRequestsParametersAreCappedWithAMarker() async throws {
         try await withAuditedServer { port, audit in
             let marker = "long-description-"

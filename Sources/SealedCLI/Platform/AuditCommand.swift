@@ -37,6 +37,9 @@ struct AuditCommand: AsyncParsableCommand {
             "\(record.string("sequenceNumber"))  \(record.string("eventTime"))  \(record.string("eventName"))  \(who)"
         if let eventType { text += "  eventType=\(eventType)" }
         if record["errorCode"] is String { text += "  error=\(record.string("errorCode"))" }
+        if (record["additionalEventData"] as? [String: Any])?["auditPhase"] as? String == "Intent" {
+            text += "  (intent: recorded before the change)"
+        }
         return text
     }
 

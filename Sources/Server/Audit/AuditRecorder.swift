@@ -65,7 +65,8 @@ public final class AuditNote: Sendable {
 /// - **Nothing is released before its record.** Every request's outcome record is durable before the response
 ///   leaves; when it cannot be written the caller gets an internal error instead of the result (a Decrypt's
 ///   plaintext never leaves without its record). Key use and reads have this one record only: they change nothing.
-/// - **Records are bounded.** A request refused before its signature verified gets a summary only: the path, the
+/// - **Records are bounded.** A request without any signature is refused before its body is read
+///   (`MissingAuthenticationTokenException`). A request refused before its signature verified gets a summary only: the path, the
 ///   operation, the access key id it claimed and the error, never its body (each string cut to a few hundred
 ///   bytes). An authenticated request's `requestParameters` are kept up to ``maximumParametersSize`` bytes of
 ///   canonical JSON; larger ones are replaced by ``truncatedParameters(_:size:)`` (a marker, the original size and
@@ -124,6 +125,8 @@ public struct AuditRecorder: RouterMiddleware {
         }
         let outcome: Result<Response, any Error>
         do {
+            // A request that claims no credential cannot authenticate: refused before anything reads its body.
+            guard Self.claimsCredential(request) else { throw KMSError.missingAuthenticationToken }
             outcome = .success(try await next(request, context))
         } catch let error as KMSError where isQuery {
             outcome = .failure(STSErrorResponse(error))
@@ -399,6 +402,11 @@ public struct AuditRecorder: RouterMiddleware {
         case .failure(let error as any HTTPResponseError): return ("HTTP\(error.status.code)", nil)
         case .failure: return ("InternalFailure", nil)
         }
+    }
+
+    /// Whether a request carries a SigV4 signature at all (an `Authorization` header or a presigned query).
+    static func claimsCredential(_ request: Request) -> Bool {
+        request.headers[.authorization] != nil || request.uri.queryParameters.get("X-Amz-Credential") != nil
     }
 
     /// The access key id in the `Authorization` header or `X-Amz-Credential` query, for a request whose signature
