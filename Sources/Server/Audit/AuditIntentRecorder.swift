@@ -1,5 +1,5 @@
 import AuditTrail
-public import Hummingbird
+import Hummingbird
 import NIOCore
 
 /// The part of auditing that runs once a request's signature verified, in front of its handler (see
