@@ -23,6 +23,9 @@ public struct AuditError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let fileSystem = Code(rawValue: "FileSystem")
         /// A digest does not follow the store's latest digest (another writer signed in between).
         public static let digestConflict = Code(rawValue: "DigestConflict")
+        /// The stored chain or digests disagree with the newest digest signed (records rewritten, digests removed):
+        /// the digest service refuses to sign what it finds.
+        public static let tamperedTrail = Code(rawValue: "TamperedTrail")
     }
 
     public var code: Code

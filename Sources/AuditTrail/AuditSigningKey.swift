@@ -165,7 +165,7 @@ public struct AuditSigningKey: Sendable, CustomStringConvertible {
         Self.syncDirectory(of: url)
     }
 
-    private static func syncDirectory(of url: URL) {
+    static func syncDirectory(of url: URL) {
         let descriptor = open(url.deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard descriptor >= 0 else { return }
         _ = fsync(descriptor)

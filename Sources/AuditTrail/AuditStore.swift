@@ -20,6 +20,9 @@ public protocol DigestStore: Sendable {
     /// The newest signed digest, or `nil` when none was signed yet.
     func latestDigest() async throws -> SignedDigest?
 
+    /// The hash (32 bytes) of the record stored at `sequence`, or `nil` when there is none.
+    func recordHash(at sequence: Int64) async throws -> Data?
+
     /// Stores a signed digest, which must follow ``latestDigest()`` (its `digestSequence` one higher).
     ///
     /// - Throws: ``AuditError`` `digestConflict` when another digest took its place.
@@ -39,6 +42,16 @@ public protocol AuditReader: Sendable {
 
     /// All signed digests, oldest first.
     func digests() async throws -> [SignedDigest]
+}
+
+/// Where the newest signed digest is kept outside the audit store, so that removing digests from the store (and
+/// rewriting the records they covered) is noticed: ``DigestService`` compares the two before it signs.
+public protocol DigestAnchor: Sendable {
+    /// The newest digest kept, or `nil` when none was kept yet.
+    func load() throws -> SignedDigest?
+
+    /// Keeps `digest` (the newest) durably, replacing the one kept.
+    func store(_ digest: SignedDigest) throws
 }
 
 /// A complete audit store: the sink, the reader and the digest chain.

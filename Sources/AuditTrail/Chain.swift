@@ -5,12 +5,14 @@ public import Foundation
 ///
 /// Written as 64 lower-case hex digits in records, digests and exports.
 public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
-    var storage: SIMD32<UInt8>
+    /// The 32 bytes, in memory order, as four words. Not a `SIMD32<UInt8>`: a 32-byte vector kept across `await` in
+    /// async functions corrupted the heap with Swift 6.3.1 on x86-64 (its LLVM alignment is 32, the async frame's 16).
+    var words: (UInt64, UInt64, UInt64, UInt64)
 
-    init(storage: SIMD32<UInt8>) { self.storage = storage }
+    init(words: (UInt64, UInt64, UInt64, UInt64)) { self.words = words }
 
     /// The previous hash of the first record: 32 zero bytes.
-    public static let genesis = ChainHash(storage: .zero)
+    public static let genesis = ChainHash(words: (0, 0, 0, 0))
 
     /// The SHA-256 of `bytes`.
     public static func of(_ bytes: UnsafeRawBufferPointer) -> ChainHash {
@@ -25,15 +27,22 @@ public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
     }
 
     init(digest: SHA256.Digest) {
-        storage = digest.withUnsafeBytes { $0.loadUnaligned(as: SIMD32<UInt8>.self) }
+        words = digest.withUnsafeBytes { raw in
+            (
+                raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self),
+                raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+                raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self),
+                raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
+            )
+        }
     }
 
     /// A hash from its 32 bytes, or `nil` for another length.
     public init?(bytes: some Collection<UInt8>) {
         guard bytes.count == 32 else { return nil }
-        var storage = SIMD32<UInt8>.zero
-        withUnsafeMutableBytes(of: &storage) { $0.copyBytes(from: bytes) }
-        self.storage = storage
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &words) { $0.copyBytes(from: bytes) }
+        self.words = words
     }
 
     /// A hash from 64 hex digits (either case), or `nil`.
@@ -45,12 +54,15 @@ public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
 
     static func parseHex(_ bytes: UnsafeRawBufferPointer) -> ChainHash? {
         guard bytes.count == 64 else { return nil }
-        var storage = SIMD32<UInt8>.zero
-        for index in 0..<32 {
-            guard let high = nibble(bytes[2 * index]), let low = nibble(bytes[2 * index + 1]) else { return nil }
-            storage[index] = high << 4 | low
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        let valid = withUnsafeMutableBytes(of: &words) { output -> Bool in
+            for index in 0..<32 {
+                guard let high = nibble(bytes[2 * index]), let low = nibble(bytes[2 * index + 1]) else { return false }
+                output[index] = high << 4 | low
+            }
+            return true
         }
-        return ChainHash(storage: storage)
+        return valid ? ChainHash(words: words) : nil
     }
 
     private static func nibble(_ byte: UInt8) -> UInt8? {
@@ -62,12 +74,24 @@ public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    public static func == (lhs: ChainHash, rhs: ChainHash) -> Bool {
+        lhs.words.0 == rhs.words.0 && lhs.words.1 == rhs.words.1 && lhs.words.2 == rhs.words.2
+            && lhs.words.3 == rhs.words.3
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(words.0)
+        hasher.combine(words.1)
+        hasher.combine(words.2)
+        hasher.combine(words.3)
+    }
+
     /// The 32 bytes.
-    public var bytes: [UInt8] { (0..<32).map { storage[$0] } }
+    public var bytes: [UInt8] { Swift.withUnsafeBytes(of: words) { Array($0) } }
 
     /// Calls `body` with the 32 bytes in place.
     public func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
-        try Swift.withUnsafeBytes(of: storage, body)
+        try Swift.withUnsafeBytes(of: words, body)
     }
 
     /// The 32 bytes.
@@ -83,9 +107,11 @@ public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
 
     /// Appends the 64 lower-case hex digits to `output`.
     func appendHex(to output: inout [UInt8]) {
-        for index in 0..<32 {
-            output.append(CanonicalJSON.hexDigits[Int(storage[index] >> 4)])
-            output.append(CanonicalJSON.hexDigits[Int(storage[index] & 0x0F)])
+        Swift.withUnsafeBytes(of: words) { raw in
+            for byte in raw {
+                output.append(CanonicalJSON.hexDigits[Int(byte >> 4)])
+                output.append(CanonicalJSON.hexDigits[Int(byte & 0x0F)])
+            }
         }
     }
 
@@ -187,6 +213,7 @@ public enum ChainedRecordEncoder {
     /// of ``Record/jsonValue`` over records with every optional member present and absent.
     public static func prepare(_ record: Record) -> Prepared {
         var writer = CanonicalMemberWriter()
+        writer.value("additionalEventData", record.additionalEventData)
         writer.string("awsRegion", record.awsRegion)
         writer.string("errorCode", record.errorCode)
         writer.string("errorMessage", record.errorMessage)
@@ -342,15 +369,20 @@ struct CanonicalMemberWriter {
 struct ChainFields {
     var sequence: Int64
     var previousHash: ChainHash
+    /// Where the `eventTime` string's characters are, relative to the start of the record; `nil` when absent.
+    var eventTime: Range<Int>? = nil
 
     private static let sequenceKey = Array(ChainedRecordEncoder.sequenceKey.utf8)
     private static let previousHashKey = Array(ChainedRecordEncoder.previousHashKey.utf8)
+    private static let eventTimeKey = Array("eventTime".utf8)
 
     /// Reads the chain members from a record's bytes, checking that the bytes are one JSON object.
     static func read(_ bytes: UnsafeRawBufferPointer) throws -> ChainFields {
         var parser = JSONParser(bytes)
         parser.skipWhitespace()
-        let (fields, end) = try read(bytes, from: parser.position)
+        let start = parser.position
+        var (fields, end) = try read(bytes, from: start)
+        fields.eventTime = fields.eventTime.map { ($0.lowerBound + start)..<($0.upperBound + start) }
         parser.position = end
         parser.skipWhitespace()
         guard parser.isAtEnd else { throw parser.failure("trailing bytes after the record") }
@@ -363,6 +395,7 @@ struct ChainFields {
         try parser.expect(UInt8(ascii: "{"))
         var sequence: Int64?
         var previous: ChainHash?
+        var eventTime: Range<Int>?
         parser.skipWhitespace()
         if parser.peek() != UInt8(ascii: "}") {
             while true {
@@ -381,6 +414,9 @@ struct ChainFields {
                     guard !escaped, let hash = ChainHash.parseHex(UnsafeRawBufferPointer(rebasing: bytes[valueRange]))
                     else { throw parser.failure("previousHash is not 64 hex digits") }
                     previous = hash
+                } else if key.elementsEqual(eventTimeKey), parser.peek() == UInt8(ascii: "\"") {
+                    let (valueRange, _) = try parser.skipString()
+                    eventTime = (valueRange.lowerBound - start)..<(valueRange.upperBound - start)
                 } else {
                     try parser.skipValue(depth: 1)
                 }
@@ -394,6 +430,6 @@ struct ChainFields {
         }
         try parser.expect(UInt8(ascii: "}"))
         guard let sequence, let previous else { throw parser.failure("sequenceNumber or previousHash missing") }
-        return (ChainFields(sequence: sequence, previousHash: previous), parser.position)
+        return (ChainFields(sequence: sequence, previousHash: previous, eventTime: eventTime), parser.position)
     }
 }

@@ -1,6 +1,14 @@
 public import Crypto
 public import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The audit trail's export file: CloudTrail's `{"Records": [...]}` plus what verification needs.
 ///
 /// ```
@@ -18,8 +26,10 @@ public import Foundation
 /// verification). `Digests` holds every signed digest whose head is at or after the record before the first exported
 /// one, in signing order (their JSON form is ``SignedDigest/jsonValue``).
 ///
-/// An export of the whole chain starts at record 1 and verifies from the genesis hash; an export made with `--since`
-/// starts later and verifies from its first record's stored previous hash up to the digests it holds.
+/// An export of the whole chain starts at record 1 and verifies from the genesis hash. An export made with `--since`
+/// starts right after the head of a digest (the newest one before the time asked for; record 1 when there is none)
+/// and carries that digest, so its first record must follow a head signed by the audit key: cutting records off its
+/// front is caught (``VerificationProblem/Kind/unanchoredStart``), and the report names where it starts.
 public enum Export {
     /// The value of the `Format` member.
     public static let format = "sealed-events-audit-export/1"
@@ -41,8 +51,9 @@ public enum Export {
 
     /// Writes an export file, streaming: records are appended one at a time and buffered.
     ///
-    /// The file is written beside `url` under a temporary name and renamed over `url` by ``finish()``, so a failed
-    /// export never leaves a partial file behind under the final name.
+    /// The file is written beside `url` under a temporary name, created new with mode 0600, and renamed over `url` by
+    /// ``finish()``, so a failed export never leaves a partial file behind under the final name and no one but the
+    /// owner can read it at any time.
     public struct Writer: ~Copyable {
         private let url: URL
         private let temporary: URL
@@ -68,15 +79,18 @@ public enum Export {
             self.url = url
             temporary = url.deletingLastPathComponent()
                 .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
-            guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
+            // Staged privately: created new (`O_EXCL`) with mode 0600, so no one else can read a record while it is
+            // written, and the final file keeps that mode.
+            let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard descriptor >= 0 else {
                 throw AuditError(.fileSystem, "Could not create the export file \(temporary.path).")
             }
-            do {
-                handle = try FileHandle(forWritingTo: temporary)
-            } catch {
-                try? FileManager.default.removeItem(at: temporary)
-                throw AuditError(.fileSystem, "Could not open the export file \(temporary.path).")
+            guard fchmod(descriptor, 0o600) == 0 else {
+                close(descriptor)
+                unlink(temporary.path)
+                throw AuditError(.fileSystem, "Could not set the mode of the export file \(temporary.path).")
             }
+            handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
             self.digests = digests.count
             buffer.reserveCapacity(1 << 20)
             buffer.append(contentsOf: Array("{\"Format\":".utf8))
@@ -125,8 +139,8 @@ public enum Export {
                 try flush()
                 try handle.synchronize()
                 try handle.close()
-                if FileManager.default.fileExists(atPath: url.path) { try FileManager.default.removeItem(at: url) }
-                try FileManager.default.moveItem(at: temporary, to: url)
+                guard rename(temporary.path, url.path) == 0 else { throw AuditError(.fileSystem, "rename") }
+                AuditSigningKey.syncDirectory(of: url)
             } catch {
                 try? FileManager.default.removeItem(at: temporary)
                 throw AuditError(.fileSystem, "Could not complete the export file \(url.path).")
@@ -147,24 +161,36 @@ public enum Export {
     /// - Throws: ``AuditError`` `malformedExport` when the file is not an export (not JSON, wrong `Format`, no
     ///   `Records`); `fileSystem` when it cannot be read. A well-formed export with bad records gives a report with
     ///   a ``VerificationReport/problem`` instead.
-    public static func verify(fileAt url: URL, publicKey: P256.Signing.PublicKey) throws -> VerificationReport {
+    ///
+    /// - Parameter unsignedLimit: how much older than the export's newest record a record no digest covers may be
+    ///   (see ``Verifier/UnsignedLimit``); `nil` does not check.
+    public static func verify(
+        fileAt url: URL,
+        publicKey: P256.Signing.PublicKey,
+        unsignedLimit: Verifier.UnsignedLimit? = Verifier.UnsignedLimit(reference: nil)
+    ) throws -> VerificationReport {
         let data: Data
         do {
             data = try Data(contentsOf: url, options: .alwaysMapped)
         } catch {
             throw AuditError(.fileSystem, "Could not read the export file \(url.path).")
         }
-        return try verify(data, publicKey: publicKey)
+        return try verify(data, publicKey: publicKey, unsignedLimit: unsignedLimit)
     }
 
-    /// Verifies an export held in memory (see ``verify(fileAt:publicKey:)``).
-    public static func verify(_ data: Data, publicKey: P256.Signing.PublicKey) throws -> VerificationReport {
-        try data.withUnsafeBytes { bytes in try verify(bytes, publicKey: publicKey) }
+    /// Verifies an export held in memory (see ``verify(fileAt:publicKey:unsignedLimit:)``).
+    public static func verify(
+        _ data: Data,
+        publicKey: P256.Signing.PublicKey,
+        unsignedLimit: Verifier.UnsignedLimit? = Verifier.UnsignedLimit(reference: nil)
+    ) throws -> VerificationReport {
+        try data.withUnsafeBytes { bytes in try verify(bytes, publicKey: publicKey, unsignedLimit: unsignedLimit) }
     }
 
     private static func verify(
         _ bytes: UnsafeRawBufferPointer,
-        publicKey: P256.Signing.PublicKey
+        publicKey: P256.Signing.PublicKey,
+        unsignedLimit: Verifier.UnsignedLimit?
     ) throws
         -> VerificationReport
     {
@@ -173,6 +199,7 @@ public enum Export {
         }
         var parser = JSONParser(bytes)
         var format: String?
+        var firstSequence: Int64?
         var digests: [SignedDigest]?
         var recordsAt: Int?
         var report: VerificationReport?
@@ -190,6 +217,8 @@ public enum Export {
                     switch key {
                     case "Format":
                         format = try parser.parseString()
+                    case "FirstSequence":
+                        firstSequence = try parser.parseInteger()
                     case "Digests":
                         guard case .array(let elements) = try parser.parseValue(depth: 1) else {
                             throw malformed("Digests is not an array")
@@ -197,7 +226,12 @@ public enum Export {
                         digests = try elements.map(SignedDigest.init(jsonValue:))
                     case "Records":
                         if let digests {
-                            report = try verifyRecords(&parser, digests: digests, publicKey: publicKey)
+                            report = try verifyRecords(
+                                &parser,
+                                digests: digests,
+                                publicKey: publicKey,
+                                unsignedLimit: unsignedLimit
+                            )
                         } else {
                             recordsAt = parser.position
                             try parser.skipValue(depth: 1)
@@ -219,14 +253,26 @@ public enum Export {
             guard format == Export.format else { throw malformed("Format is not \(Export.format)") }
             if report == nil, let recordsAt {
                 var again = JSONParser(bytes, position: recordsAt)
-                report = try verifyRecords(&again, digests: digests ?? [], publicKey: publicKey)
+                report = try verifyRecords(
+                    &again,
+                    digests: digests ?? [],
+                    publicKey: publicKey,
+                    unsignedLimit: unsignedLimit
+                )
             }
         } catch let error as AuditError where error.code == .malformedExport {
             throw error
         } catch {
             throw malformed("\(error)")
         }
-        guard let report else { throw malformed("no Records") }
+        guard var report else { throw malformed("no Records") }
+        if report.problem == nil, let first = report.firstSequence, let firstSequence, first != firstSequence {
+            report.problem = VerificationProblem(
+                .unanchoredStart,
+                sequence: first,
+                "The export says it starts at record \(firstSequence), but its first record is \(first)."
+            )
+        }
         return report
     }
 
@@ -234,9 +280,15 @@ public enum Export {
     private static func verifyRecords(
         _ parser: inout JSONParser,
         digests: [SignedDigest],
-        publicKey: P256.Signing.PublicKey
+        publicKey: P256.Signing.PublicKey,
+        unsignedLimit: Verifier.UnsignedLimit?
     ) throws -> VerificationReport {
-        var verifier = Verifier(publicKey: publicKey, digests: digests, start: .firstRecord)
+        var verifier = Verifier(
+            publicKey: publicKey,
+            digests: digests,
+            start: .firstRecord,
+            unsignedLimit: unsignedLimit
+        )
         try parser.expect(UInt8(ascii: "["))
         parser.skipWhitespace()
         if parser.peek() == UInt8(ascii: "]") {

@@ -35,6 +35,37 @@ public actor InMemoryAuditStore: AuditStore {
 
     public func latestDigest() async throws -> SignedDigest? { signed.last }
 
+    public func recordHash(at sequence: Int64) async throws -> Data? {
+        guard sequence >= 1, sequence <= entries.count else { return nil }
+        return entries[Int(sequence - 1)].stored.hash.data
+    }
+
+    /// Replaces the record at `sequence` and recomputes every later hash, and keeps only the digests `keeping`
+    /// selects: a consistent forgery, for tests of what catches one.
+    public func forge(
+        _ sequence: Int64,
+        as record: Record,
+        keepingDigests keeping: @Sendable (SignedDigest) -> Bool
+    ) {
+        var head = entries.prefix(Int(sequence - 1)).last.map {
+            ChainHead(sequence: $0.stored.sequence, hash: $0.stored.hash)
+        } ?? .empty
+        for index in Int(sequence - 1)..<entries.count {
+            let content = index == Int(sequence - 1) ? record : entries[index].stored.record
+            let bytes = ChainedRecordEncoder.canonicalBytes(
+                of: content,
+                sequence: head.sequence + 1,
+                previousHash: head.hash
+            )
+            let hash = ChainHash.of(bytes)
+            entries[index] = (
+                StoredRecord(sequence: head.sequence + 1, previousHash: head.hash, hash: hash, record: content), bytes
+            )
+            head = ChainHead(sequence: head.sequence + 1, hash: hash)
+        }
+        signed = signed.filter(keeping)
+    }
+
     public func appendDigest(_ digest: SignedDigest) async throws {
         guard digest.digest.digestSequence == (signed.last?.digest.digestSequence ?? 0) + 1 else {
             throw AuditError(.digestConflict, "Digest \(digest.digest.digestSequence) does not follow the latest.")
@@ -60,8 +91,11 @@ public actor InMemoryAuditStore: AuditStore {
     public func canonicalRecords() -> [[UInt8]] { entries.map(\.bytes) }
 
     /// Verifies the whole chain and the digests.
-    public func verify(publicKey: P256.Signing.PublicKey) -> VerificationReport {
-        Verifier.verify(records: entries.map(\.bytes), digests: signed, publicKey: publicKey)
+    public func verify(
+        publicKey: P256.Signing.PublicKey,
+        unsignedLimit: Verifier.UnsignedLimit? = nil
+    ) -> VerificationReport {
+        Verifier.verify(records: entries.map(\.bytes), digests: signed, publicKey: publicKey, unsignedLimit: unsignedLimit)
     }
 
     /// Writes an export of the records from `sequence` on (see ``Export``).
@@ -72,7 +106,9 @@ public actor InMemoryAuditStore: AuditStore {
     ) throws
         -> Export.Summary
     {
-        let first = max(1, sequence)
+        // Starts right after the newest digest's head before `sequence` (see ``Export``).
+        let asked = max(1, sequence)
+        let first = (signed.last { $0.digest.headSequence < asked }?.digest.headSequence ?? 0) + 1
         let digests = signed.filter { $0.digest.headSequence >= first - 1 }
         var writer = try Export.Writer(to: url, publicKey: publicKey, digests: digests, firstSequence: first)
         do {

@@ -8,7 +8,8 @@ extension Record {
     /// their keys), so the encoder need not sort them.
     var members: [(String, JSONValue)] {
         var members: [(String, JSONValue)] = []
-        members.reserveCapacity(18)
+        members.reserveCapacity(19)
+        if let additionalEventData { members.append(("additionalEventData", additionalEventData)) }
         members.append(("awsRegion", .string(awsRegion)))
         if let errorCode { members.append(("errorCode", .string(errorCode))) }
         if let errorMessage { members.append(("errorMessage", .string(errorMessage))) }
@@ -62,7 +63,8 @@ extension Record {
             resources: resources,
             eventType: EventType(rawValue: try Self.string(object, "eventType")),
             recipientAccountId: try Self.string(object, "recipientAccountId"),
-            eventVersion: try Self.string(object, "eventVersion")
+            eventVersion: try Self.string(object, "eventVersion"),
+            additionalEventData: object["additionalEventData"].flatMap { $0 == .null ? nil : $0 }
         )
     }
 

@@ -39,6 +39,9 @@ public struct Record: Sendable, Hashable {
     public var resources: [Resource]
     public var eventType: EventType
     public var recipientAccountId: String
+    /// CloudTrail's `additionalEventData`: what the record says beyond the call itself. The server writes
+    /// `{"auditPhase": "Intent"}` here on the record it makes *before* a change (see ``Record/intent``).
+    public var additionalEventData: JSONValue?
 
     /// Creates a record.
     ///
@@ -63,7 +66,8 @@ public struct Record: Sendable, Hashable {
         resources: [Resource] = [],
         eventType: EventType = .awsApiCall,
         recipientAccountId: String,
-        eventVersion: String = "1.08"
+        eventVersion: String = "1.08",
+        additionalEventData: JSONValue? = nil
     ) {
         self.eventVersion = eventVersion
         self.eventTime = Self.wholeSeconds(eventTime)
@@ -83,7 +87,28 @@ public struct Record: Sendable, Hashable {
         self.resources = resources
         self.eventType = eventType
         self.recipientAccountId = recipientAccountId
+        self.additionalEventData = additionalEventData
     }
+
+    /// The `additionalEventData` of an intent record.
+    public static let intentMarker: JSONValue = .object(["auditPhase": .string("Intent")])
+
+    /// The record written, and durable, *before* a change is made: the same call with no outcome, marked
+    /// `"additionalEventData": {"auditPhase": "Intent"}`. The change is made only once it is written; the call's
+    /// ordinary record (its outcome, with the same `requestID`) follows. An intent without an outcome is a change
+    /// whose result is unknown (the process stopped, or the outcome could not be written).
+    public var intent: Record {
+        var intent = self
+        intent.responseElements = nil
+        intent.errorCode = nil
+        intent.errorMessage = nil
+        intent.eventID = UUID().uuidString.lowercased()
+        intent.additionalEventData = Self.intentMarker
+        return intent
+    }
+
+    /// Whether this is an intent record (see ``intent``).
+    public var isIntent: Bool { additionalEventData?["auditPhase"]?.stringValue == "Intent" }
 
     static func wholeSeconds(_ date: Date) -> Date {
         Date(timeIntervalSince1970: (date.timeIntervalSince1970).rounded(.down))

@@ -23,19 +23,49 @@ public import Foundation
 /// - records cut from the end after a signed digest (a digest names a head beyond the last record) →
 ///   ``VerificationProblem/Kind/truncatedTail``.
 ///
+/// - records that no digest covers although they are older than an ``UnsignedLimit`` allows (digests removed, or the
+///   server stopped signing) → ``VerificationProblem/Kind/unsignedRecords``; a store with records but no digest at
+///   all fails this way once its records are old enough;
+/// - a chain that does not start at record 1 without a valid digest naming the record before its first one (an
+///   export cut at the front) → ``VerificationProblem/Kind/unanchoredStart``;
+/// - digests removed from the end of a store while the newest one is kept elsewhere (``DigestAnchor``): see
+///   ``requireDigest(_:)`` → ``VerificationProblem/Kind/brokenDigestChain``.
+///
 /// What cannot be caught without an outside anchor: changes to, or removal of, records after the newest digest
-/// together with the digests after them, since nothing signed vouches for them yet. The report says how many
-/// records no digest covers (``VerificationReport/unsignedRecords``), and keeping a copy of the newest digest (or
-/// just its head hash) elsewhere closes the gap.
+/// together with the digests after them, within the ``UnsignedLimit``, since nothing signed vouches for them yet. The
+/// report says how many records no digest covers (``VerificationReport/unsignedRecords``), and keeping a copy of the
+/// newest digest (or just its head hash) elsewhere closes the gap.
 public struct Verifier: Sendable {
     /// Where the chain must start.
     public enum Start: Sendable, Hashable {
         /// At record 1, whose previous hash is ``ChainHash/genesis`` (the live store; a full export).
         case genesis
-        /// At whichever record comes first, trusting its stored previous hash (an export made with `--since`); a first
-        /// record numbered 1 must still follow the genesis hash. Digests whose head lies before the first record
-        /// cannot be checked against records and are only checked for their signatures.
+        /// At whichever record comes first (an export made with `--since`): a first record numbered 1 must follow the
+        /// genesis hash, and a later one must follow the head of a valid digest naming the record before it (the
+        /// export starts right after a digest and carries it), so the start is vouched for by a signature. Digests
+        /// whose head lies before that cannot be checked against records and are only checked for their signatures.
         case firstRecord
+    }
+
+    /// How old a record may be and still not be covered by a digest.
+    ///
+    /// The server signs a digest every interval (one minute) while records are written, and at shutdown; a record
+    /// older than the interval plus a grace period that no digest covers means digests were removed, or the server
+    /// stopped without signing (a crash: the next start signs them within an interval).
+    public struct UnsignedLimit: Sendable, Hashable {
+        /// The most seconds a record may wait for a digest.
+        public var maximumAge: TimeInterval
+        /// The time ages are measured at: now for a live store; `nil` for the newest record's time (an export,
+        /// which holds the digests signed by the time it was made).
+        public var reference: Date?
+
+        public init(maximumAge: TimeInterval = UnsignedLimit.defaultMaximumAge, reference: Date?) {
+            self.maximumAge = maximumAge
+            self.reference = reference
+        }
+
+        /// The digest interval (60 s) plus ten minutes of grace.
+        public static let defaultMaximumAge: TimeInterval = 60 + 600
     }
 
     private let start: Start
@@ -55,11 +85,26 @@ public struct Verifier: Sendable {
     private var missingSequence: Int64?
     private var problem: VerificationProblem?
 
+    private let unsignedLimit: UnsignedLimit?
+    /// The newest head a valid digest names (0 when none).
+    private let newestDigestHead: Int64
+    /// The `eventTime` of the first record no digest covers, and of the last record checked (its characters).
+    private var firstUnsigned: (sequence: Int64, time: [UInt8])?
+    private var lastTime: [UInt8] = []
+
     /// A verifier for records that follow, checked against `digests` (in the order they were signed).
     ///
     /// The digests' signatures and their chain are checked here; their heads as the records stream by.
-    public init(publicKey: P256.Signing.PublicKey, digests: [SignedDigest], start: Start = .genesis) {
+    ///
+    /// - Parameter unsignedLimit: how old a record no digest covers may be; `nil` does not check.
+    public init(
+        publicKey: P256.Signing.PublicKey,
+        digests: [SignedDigest],
+        start: Start = .genesis,
+        unsignedLimit: UnsignedLimit? = nil
+    ) {
         self.start = start
+        self.unsignedLimit = unsignedLimit
         self.lastHash = .genesis
         if start == .genesis { expected = 1 }
         let fingerprint = AuditSigningKey.fingerprint(of: publicKey)
@@ -123,7 +168,32 @@ public struct Verifier: Sendable {
             earlier = signed
         }
         self.digests = valid
+        newestDigestHead = valid.last?.digest.headSequence ?? 0
         if start == .genesis { checkDigests(atHead: 0, hash: .genesis) }
+    }
+
+    /// Requires `digest` — the newest digest as kept outside the store (``DigestAnchor``) — to be among the digests:
+    /// when it is valid but the store's digests end before it or hold another in its place, digests were removed or
+    /// replaced (``VerificationProblem/Kind/brokenDigestChain``). A kept digest that is not validly signed is
+    /// ``VerificationProblem/Kind/badDigestSignature``.
+    public mutating func requireDigest(_ digest: SignedDigest, publicKey: P256.Signing.PublicKey) {
+        let sequence = digest.digest.digestSequence
+        guard digest.isValid(for: publicKey) else {
+            fail(
+                .badDigestSignature,
+                digest.digest.headSequence,
+                "The newest digest kept outside the store (\(sequence)) is not signed by this key."
+            )
+            return
+        }
+        if !digests.contains(digest) {
+            fail(
+                .brokenDigestChain,
+                digest.digest.headSequence,
+                "Digest \(sequence), kept outside the store as the newest signed, is not in the store: digests were "
+                    + "removed or replaced."
+            )
+        }
     }
 
     /// Whether the verifier still wants records: `false` once the first problem is known for certain.
@@ -188,6 +258,11 @@ public struct Verifier: Sendable {
         storedHash: ChainHash?
     ) -> Bool {
         let sequence = fields.sequence
+        if unsignedLimit != nil, let range = fields.eventTime, range.upperBound <= bytes.count {
+            lastTime.removeAll(keepingCapacity: true)
+            lastTime.append(contentsOf: bytes[range])
+            if firstUnsigned == nil, sequence > newestDigestHead { firstUnsigned = (sequence, lastTime) }
+        }
         if let missing = missingSequence {
             // A gap was seen; all that is left to learn is whether the missing record turns up later (reordered).
             if sequence == missing {
@@ -243,7 +318,7 @@ public struct Verifier: Sendable {
             return false
         }
         if expected == nil {
-            // `.firstRecord`: the chain starts wherever the export starts.
+            // `.firstRecord`: the chain starts wherever the export starts, right after a digest's head.
             expected = sequence
             firstSequence = sequence
             if sequence == 1 {
@@ -251,6 +326,14 @@ public struct Verifier: Sendable {
                     fail(.changedRecord, 1, "Record 1 does not follow the genesis hash.")
                     return false
                 }
+            } else if !digests.contains(where: { $0.digest.headSequence == sequence - 1 }) {
+                fail(
+                    .unanchoredStart,
+                    sequence,
+                    "The records start at \(sequence), but no valid digest names record \(sequence - 1): records before "
+                        + "it may have been cut off, and nothing vouches for where the chain starts."
+                )
+                return false
             }
             lastHash = fields.previousHash
             checkDigests(atHead: sequence - 1, hash: fields.previousHash)
@@ -353,6 +436,20 @@ public struct Verifier: Sendable {
             let digest = digests[digestCursor].digest
             fail(.truncatedTail, (lastSequence ?? 0) + 1, "Digest \(digest.digestSequence) names an unknown head.")
         }
+        if problem == nil, let limit = unsignedLimit, let firstUnsigned,
+            let firstTime = Record.parse(String(decoding: firstUnsigned.time, as: UTF8.self)),
+            let reference = limit.reference ?? Record.parse(String(decoding: lastTime, as: UTF8.self)),
+            reference.timeIntervalSince(firstTime) > limit.maximumAge
+        {
+            fail(
+                .unsignedRecords,
+                firstUnsigned.sequence,
+                "Record \(firstUnsigned.sequence) (\(String(decoding: firstUnsigned.time, as: UTF8.self))) and the "
+                    + "records after it are older than \(Int(limit.maximumAge)) seconds and no digest covers them: "
+                    + "digests were removed, or the server stopped without signing (a running server signs them "
+                    + "within a minute)."
+            )
+        }
         var found = problem
         if let digestProblem, found == nil || digestProblem.sequence <= found!.sequence { found = digestProblem }
         return VerificationReport(
@@ -370,9 +467,10 @@ public struct Verifier: Sendable {
         records: some Sequence<[UInt8]>,
         digests: [SignedDigest],
         publicKey: P256.Signing.PublicKey,
-        start: Start = .genesis
+        start: Start = .genesis,
+        unsignedLimit: UnsignedLimit? = nil
     ) -> VerificationReport {
-        var verifier = Verifier(publicKey: publicKey, digests: digests, start: start)
+        var verifier = Verifier(publicKey: publicKey, digests: digests, start: start, unsignedLimit: unsignedLimit)
         for record in records {
             guard verifier.check(record) else { break }
         }
@@ -447,6 +545,10 @@ public struct VerificationProblem: Sendable, Hashable, CustomStringConvertible {
         public static let truncatedTail = Kind(rawValue: "TruncatedTail")
         /// A record is not a well-formed chained record.
         public static let malformedRecord = Kind(rawValue: "MalformedRecord")
+        /// Records older than the ``Verifier/UnsignedLimit`` that no digest covers.
+        public static let unsignedRecords = Kind(rawValue: "UnsignedRecords")
+        /// A chain (an export) that starts after record 1 without a digest vouching for its start.
+        public static let unanchoredStart = Kind(rawValue: "UnanchoredStart")
     }
 
     public var kind: Kind

@@ -42,6 +42,9 @@ public struct SealedServer: Sendable {
         public var allowedClockSkew: Duration
         /// How often key maintenance (deletions, automatic rotation) runs.
         public var maintenanceInterval: Duration
+        /// How many failed authentications one source address may have, and how fast they are forgiven (see
+        /// ``SignatureFailureLimiter``).
+        public var signatureFailures: SignatureFailureLimiter.Policy
 
         public init(
             host: String = "127.0.0.1",
@@ -50,7 +53,8 @@ public struct SealedServer: Sendable {
             accountID: String = "000000000000",
             maximumBodySize: Int = Configuration.defaultMaximumBodySize,
             allowedClockSkew: Duration = .seconds(15 * 60),
-            maintenanceInterval: Duration = .seconds(60)
+            maintenanceInterval: Duration = .seconds(60),
+            signatureFailures: SignatureFailureLimiter.Policy = SignatureFailureLimiter.Policy()
         ) {
             self.host = host
             self.port = port
@@ -59,6 +63,7 @@ public struct SealedServer: Sendable {
             self.maximumBodySize = maximumBodySize
             self.allowedClockSkew = allowedClockSkew
             self.maintenanceInterval = maintenanceInterval
+            self.signatureFailures = signatureFailures
         }
     }
 
@@ -133,6 +138,7 @@ public struct SealedServer: Sendable {
             )
         }
         var audited = router.group()
+            .add(middleware: SignatureFailureLimit(limiter: SignatureFailureLimiter(policy: configuration.signatureFailures)))
         if let auditSink {
             audited = audited.add(
                 middleware: AuditRecorder(
@@ -143,7 +149,7 @@ public struct SealedServer: Sendable {
                 )
             )
         }
-        let signed =
+        var signed =
             audited
             .add(
                 middleware: SigV4Authenticator(
@@ -156,6 +162,8 @@ public struct SealedServer: Sendable {
                 )
             )
             .group(context: AuthenticatedContext.self)
+        // A change's intent record is durable before its handler runs.
+        if auditSink != nil { signed = signed.add(middleware: AuditIntentRecorder()) }
         let kms = KMSRoutes(keyService: keyService)
         let sts = platform.map { STSRoutes(identities: $0.identities) }
         // KMS (JSON 1.1 with X-Amz-Target) and STS (form-encoded query) share `POST /`.

@@ -37,19 +37,76 @@ func withAuditTemporaryDirectory<T>(_ body: (URL) async throws -> T) async throw
         }
     }
 
-    @Test(arguments: [(Int64(15), 2), (11, 3), (1, 3), (31, 1)])
-    func suffixExportVerifiesFromItsFirstRecord(from: Int64, digests: Int) async throws {
+    /// An export asked to start at `from` starts right after the newest digest's head before it, and carries that
+    /// digest, which vouches for its first record's previous hash.
+    @Test(arguments: [(Int64(15), Int64(11), 3), (11, 11, 3), (1, 1, 3), (31, 31, 1)])
+    func suffixExportStartsAfterADigestAndVerifiesFromThere(from: Int64, first: Int64, digests: Int) async throws {
         let made = try await Samples.chain(count: 30, digestEvery: 10, key: key)
         try await withAuditTemporaryDirectory { directory in
             let file = directory.appendingPathComponent("since.json")
             let summary = try await made.store.export(to: file, fromSequence: from, publicKey: key.publicKey)
-            #expect(summary.records == Int(max(0, 31 - from)))
+            #expect(summary.records == Int(31 - first))
             #expect(summary.digests == digests)
             let report = try Export.verify(fileAt: file, publicKey: key.publicKey)
             #expect(report.isValid)
-            #expect(report.firstSequence == (from <= 30 ? from : nil))
+            #expect(report.firstSequence == (first <= 30 ? first : nil))
             // The digest whose head is the record before the first is checked against its stored previous hash.
-            #expect(report.digestsChecked == (from <= 30 ? digests : 0))
+            #expect(report.digestsChecked == (first <= 30 ? digests : 0))
+        }
+    }
+
+    /// #6: an export whose front was cut off (records removed before a point no digest names) does not verify, nor
+    /// does one whose header names another start than its records.
+    @Test(arguments: [(Int64(5), Int64(5)), (5, 1), (12, 11)])
+    func anExportCutAtTheFrontFails(cutBefore: Int64, claimedFirst: Int64) async throws {
+        let made = try await Samples.chain(count: 30, digestEvery: 10, key: key)
+        try await withAuditTemporaryDirectory { directory in
+            let file = directory.appendingPathComponent("cut.json")
+            let digests = try await made.store.digests()
+            var writer = try Export.Writer(
+                to: file,
+                publicKey: key.publicKey,
+                digests: digests,
+                firstSequence: claimedFirst
+            )
+            for (index, bytes) in made.records.enumerated() where Int64(index + 1) >= cutBefore {
+                try writer.append(canonicalBytes: bytes, sequence: Int64(index + 1))
+            }
+            _ = try writer.finish()
+            let report = try Export.verify(fileAt: file, publicKey: key.publicKey)
+            #expect(report.problem?.kind == .unanchoredStart)
+            #expect(report.problem?.sequence == cutBefore)
+        }
+    }
+
+    /// #6: the unsigned tail of an export may not be much older than its newest record.
+    @Test func anExportWhoseOldRecordsNoDigestCoversFails() async throws {
+        let store = InMemoryAuditStore()
+        try await store.record(Samples.decrypt(1))
+        try await store.record(Samples.decrypt(2, time: Samples.baseTime.addingTimeInterval(3_600)))
+        try await withAuditTemporaryDirectory { directory in
+            let file = directory.appendingPathComponent("unsigned.json")
+            _ = try await store.export(to: file, publicKey: key.publicKey)
+            let report = try Export.verify(fileAt: file, publicKey: key.publicKey)
+            #expect(report.problem?.kind == .unsignedRecords)
+            #expect(report.problem?.sequence == 1)
+            #expect(try Export.verify(fileAt: file, publicKey: key.publicKey, unsignedLimit: nil).isValid)
+        }
+    }
+
+    /// File modes: an export is staged privately and ends up readable by its owner only.
+    @Test func anExportIsWrittenWithMode0600() async throws {
+        let made = try await Samples.chain(count: 3, digestEvery: 3, key: key)
+        try await withAuditTemporaryDirectory { directory in
+            let file = directory.appendingPathComponent("private.json")
+            _ = try await made.store.export(to: file, publicKey: key.publicKey)
+            let attributes = try FileManager.default.attributesOfItem(atPath: file.path)
+            #expect((attributes[.posixPermissions] as? NSNumber)?.uint16Value == 0o600)
+            // Replacing an existing file keeps the rule.
+            _ = try await made.store.export(to: file, publicKey: key.publicKey)
+            let again = try FileManager.default.attributesOfItem(atPath: file.path)
+            #expect((again[.posixPermissions] as? NSNumber)?.uint16Value == 0o600)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["private.json"])
         }
     }
 

@@ -135,7 +135,10 @@ import Testing
         var emptySession = Samples.decrypt(10)
         emptySession.userIdentity.sessionContext = SessionContext(sessionIssuer: nil, sessionName: nil)
         emptySession.readOnly = false
-        return [Samples.userCall(4), Samples.decrypt(1), minimal, escaped, unknownCaller, bareSession, emptySession]
+        let intent = Samples.userCall(11).intent
+        return [
+            Samples.userCall(4), Samples.decrypt(1), minimal, escaped, unknownCaller, bareSession, emptySession, intent,
+        ]
     }()
 
     @Test(arguments: variedRecords, [Int64(1), 12, 9_007_199_254_740_993])

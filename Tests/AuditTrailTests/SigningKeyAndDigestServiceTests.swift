@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import ServiceLifecycleTestKit
+import Synchronization
 import Testing
 
 @Suite struct AuditSigningKeyTests {
@@ -186,5 +187,108 @@ import Testing
                 ),
             ]
         )
+    }
+}
+
+/// #6: the digest service never signs a forgery it can see.
+@Suite struct DigestServiceForgeryTests {
+    /// A ``DigestAnchor`` in memory.
+    final class MemoryAnchor: DigestAnchor {
+        private let kept = Mutex<SignedDigest?>(nil)
+        func load() throws -> SignedDigest? { kept.withLock { $0 } }
+        func store(_ digest: SignedDigest) throws { kept.withLock { $0 = digest } }
+    }
+
+    /// Counts the alarms.
+    final class Alarms: Sendable {
+        private let count = Mutex(0)
+        var raised: Int { count.withLock { $0 } }
+        func raise() { count.withLock { $0 += 1 } }
+    }
+
+    func service(_ store: InMemoryAuditStore, _ key: AuditSigningKey, _ anchor: MemoryAnchor, _ alarms: Alarms)
+        -> DigestService<ContinuousClock>
+    {
+        DigestService(
+            store: store,
+            signingKey: key,
+            anchor: anchor,
+            clock: ContinuousClock(),
+            now: { Samples.baseTime },
+            logger: Logger(label: "test"),
+            onTamper: { _ in alarms.raise() }
+        )
+    }
+
+    /// Digests deleted and the records they covered rewritten: the service refuses to sign the forged head.
+    @Test(arguments: [true, false])
+    func deletedDigestsAndRewrittenRecordsAreNotSigned(keepFirstDigest: Bool) async throws {
+        let store = InMemoryAuditStore()
+        let key = AuditSigningKey.generate()
+        let anchor = MemoryAnchor()
+        let alarms = Alarms()
+        let service = service(store, key, anchor, alarms)
+        for index in 1...4 {
+            try await store.record(Samples.decrypt(index))
+            if index % 2 == 0 { try await service.signIfNeeded() }
+        }
+        #expect(try anchor.load()?.digest.digestSequence == 2)
+        // Record 3 rewritten, every later hash recomputed, and the digests that covered it removed.
+        await store.forge(3, as: Samples.decrypt(3, errorCode: "AccessDeniedException")) { digest in
+            keepFirstDigest && digest.digest.digestSequence == 1
+        }
+        try await store.record(Samples.decrypt(5))
+        await #expect(throws: AuditError(.tamperedTrail, "")) { try await service.signIfNeeded() }
+        #expect(try await store.digests().count == (keepFirstDigest ? 1 : 0))
+        // The loop logs at critical and raises the alarm instead of signing.
+        try await testGracefulShutdown { trigger in
+            trigger.triggerGracefulShutdown()
+            try await service.run()
+        }
+        #expect(alarms.raised == 1)
+        #expect(try await store.digests().count == (keepFirstDigest ? 1 : 0))
+    }
+
+    /// Records rewritten under a digest that is still in the store: its head no longer matches, nothing is signed.
+    @Test func rewrittenRecordsUnderTheNewestDigestAreNotSigned() async throws {
+        let store = InMemoryAuditStore()
+        let key = AuditSigningKey.generate()
+        let service = service(store, key, MemoryAnchor(), Alarms())
+        for index in 1...3 { try await store.record(Samples.decrypt(index)) }
+        try await service.signIfNeeded()
+        await store.forge(2, as: Samples.decrypt(2, errorCode: "AccessDeniedException")) { _ in true }
+        try await store.record(Samples.decrypt(4))
+        await #expect(throws: AuditError(.tamperedTrail, "")) { try await service.signIfNeeded() }
+        #expect(try await store.digests().count == 1)
+    }
+
+    /// Without forgery the anchor follows every digest, and a lost anchor is recreated from a verified store.
+    @Test func theAnchorFollowsTheNewestDigest() async throws {
+        let store = InMemoryAuditStore()
+        let key = AuditSigningKey.generate()
+        let anchor = MemoryAnchor()
+        for index in 1...2 { try await store.record(Samples.decrypt(index)) }
+        try await service(store, key, MemoryAnchor(), Alarms()).signIfNeeded()
+        try await store.record(Samples.decrypt(3))
+        let signed = try await service(store, key, anchor, Alarms()).signIfNeeded()
+        #expect(try anchor.load() == signed)
+        #expect(try await store.latestDigest() == signed)
+    }
+
+    /// A store with records but no digest verifies only while its records are young.
+    @Test func recordsNoDigestCoversFailOnceOldEnough() async throws {
+        let store = InMemoryAuditStore()
+        for index in 1...3 { try await store.record(Samples.decrypt(index)) }
+        let key = AuditSigningKey.generate()
+        let young = Verifier.UnsignedLimit(reference: Samples.baseTime.addingTimeInterval(60))
+        #expect(await store.verify(publicKey: key.publicKey, unsignedLimit: young).isValid)
+        let old = Verifier.UnsignedLimit(reference: Samples.baseTime.addingTimeInterval(3_600))
+        let report = await store.verify(publicKey: key.publicKey, unsignedLimit: old)
+        #expect(report.problem?.kind == .unsignedRecords)
+        #expect(report.problem?.sequence == 1)
+        // Once a digest covers them, only the records after it count.
+        try await service(store, key, MemoryAnchor(), Alarms()).signIfNeeded()
+        try await store.record(Samples.decrypt(3_590))
+        #expect(await store.verify(publicKey: key.publicKey, unsignedLimit: old).isValid)
     }
 }

@@ -50,13 +50,37 @@ struct AuditCommandTests {
         // The graceful stop signs a digest covering every record.
         #expect(server.stop() == 0)
 
-        let live = try ESDKCommandTests.sealed(["audit", "verify", "--data-dir", data.path])
+        // The public key pinned outside the data directory.
+        let pinned = folder.appendingPathComponent("pinned.pem")
+        try FileManager.default.copyItem(at: data.appendingPathComponent("audit-public-key.pem"), to: pinned)
+        let live = try ESDKCommandTests.sealed(["audit", "verify", "--data-dir", data.path, "--public-key", pinned.path])
         #expect(live.status == 0, "\(live.stderr)")
         let liveReport = String(decoding: live.stdout, as: UTF8.self)
         #expect(liveReport.hasPrefix("OK"), "\(liveReport)")
         #expect(!liveReport.contains("not yet signed"), "the shutdown digest covers everything: \(liveReport)")
+        #expect(!liveReport.contains("UNPINNED"))
 
-        let publicKey = data.appendingPathComponent("audit-public-key.pem").path
+        // #6: without --public-key the key comes from the directory itself: said, and an error with --strict.
+        let unpinned = try ESDKCommandTests.sealed(["audit", "verify", "--data-dir", data.path])
+        #expect(unpinned.status == 0, "\(unpinned.stderr)")
+        #expect(String(decoding: unpinned.stdout, as: UTF8.self).contains("UNPINNED"))
+        #expect(unpinned.stderr.contains("UNPINNED"))
+        let strict = try ESDKCommandTests.sealed(["audit", "verify", "--data-dir", data.path, "--strict"])
+        #expect(strict.status == 1)
+        #expect(strict.stderr.contains("UNPINNED"), "\(strict.stderr)")
+
+        // #6: another public key put into the directory fools neither the pinned nor the unpinned check.
+        let realPEM = try Data(contentsOf: data.appendingPathComponent("audit-public-key.pem"))
+        try Data(Self.otherPublicKeyPEM.utf8).write(to: data.appendingPathComponent("audit-public-key.pem"))
+        let swapped = try ESDKCommandTests.sealed(["audit", "verify", "--data-dir", data.path])
+        #expect(swapped.status == 1, "a digest signed by the real key does not verify under the swapped one")
+        let pinnedAfterSwap = try ESDKCommandTests.sealed(
+            ["audit", "verify", "--data-dir", data.path, "--public-key", pinned.path]
+        )
+        #expect(pinnedAfterSwap.status == 0, "\(pinnedAfterSwap.stderr)")
+        try realPEM.write(to: data.appendingPathComponent("audit-public-key.pem"))
+
+        let publicKey = pinned.path
         let clean = try ESDKCommandTests.sealed(["audit", "verify", "--file", export.path, "--public-key", publicKey])
         #expect(clean.status == 0, "\(clean.stderr)")
 
@@ -67,7 +91,8 @@ struct AuditCommandTests {
         try text.write(to: export, atomically: true, encoding: .utf8)
         let edited = try ESDKCommandTests.sealed(["audit", "verify", "--file", export.path, "--public-key", publicKey])
         #expect(edited.status == 1)
-        #expect(edited.stderr.contains("record 2"), "\(edited.stderr)")
+        // Record 1 and 2 are the first team's intent and outcome; record 3 is the second team's intent.
+        #expect(edited.stderr.contains("record 3"), "\(edited.stderr)")
         #expect(edited.stdout.isEmpty)
     }
 
@@ -127,6 +152,18 @@ struct AuditCommandTests {
         let records = try #require(
             (try JSONSerialization.jsonObject(with: query.stdout) as? [String: Any])?["Records"] as? [[String: Any]]
         )
-        return records.count
+        // Each change has its intent record before its outcome: count the outcomes.
+        let intents = records.filter { ($0["additionalEventData"] as? [String: Any])?["auditPhase"] as? String == "Intent" }
+        #expect(intents.count == records.count - intents.count)
+        return records.count - intents.count
     }
+
+    /// A P-256 public key that is not the server's.
+    static let otherPublicKeyPEM = """
+        -----BEGIN PUBLIC KEY-----
+        MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEoaNpN5luea0m2h2sWAzUt0pIbwDg
+        KsefZzo6N/0Pofhkfq1Gh5YLjgm5oMakHBgAnC37dJ4asvkkd77v7JuasQ==
+        -----END PUBLIC KEY-----
+
+        """
 }

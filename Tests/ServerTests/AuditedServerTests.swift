@@ -24,6 +24,7 @@ struct AuditedServerTests {
 
     final class World: Sendable {
         let audit = InMemoryAuditStore()
+        let credentials: InMemoryCredentialStore
         let identities: IdentityService
         let server: SealedServer
         let access: AccessRequests
@@ -34,6 +35,7 @@ struct AuditedServerTests {
 
         init() async throws {
             let credentials = InMemoryCredentialStore()
+            self.credentials = credentials
             identities = try await IdentityService(
                 account: "000000000000",
                 store: InMemoryIdentityStore(),
@@ -157,7 +159,8 @@ struct AuditedServerTests {
         )
     }
 
-    /// The records written since `count`, which must be exactly one; returns it.
+    /// The records of the one request written since `count`: its outcome record, preceded by its intent record
+    /// (same request id, no outcome) when it changes state, and nothing else; returns the outcome record.
     static func onlyNewRecord(
         _ audit: InMemoryAuditStore,
         after count: inout Int,
@@ -165,14 +168,29 @@ struct AuditedServerTests {
     )
         async throws -> Record
     {
-        let records = try await audit.tail(after: Int64(count), limit: 100)
-        #expect(
-            records.count == 1,
-            "expected exactly one new record, got \(records.map(\.record.eventName))",
-            sourceLocation: sourceLocation
-        )
+        let records = try await audit.tail(after: Int64(count), limit: 100).map(\.record)
         count += records.count
-        return try #require(records.last?.record, sourceLocation: sourceLocation)
+        let outcome = try #require(records.last, sourceLocation: sourceLocation)
+        #expect(!outcome.isIntent, sourceLocation: sourceLocation)
+        if outcome.readOnly || outcome.eventSource == .kms && outcome.userIdentity.type == .unknown {
+            #expect(
+                records.count == 1,
+                "expected exactly one new record, got \(records.map(\.eventName))",
+                sourceLocation: sourceLocation
+            )
+        } else {
+            #expect(
+                records.count == 2,
+                "expected an intent and an outcome, got \(records.map(\.eventName))",
+                sourceLocation: sourceLocation
+            )
+            let intent = try #require(records.first, sourceLocation: sourceLocation)
+            #expect(intent.isIntent && intent.requestID == outcome.requestID, sourceLocation: sourceLocation)
+            #expect(intent.eventName == outcome.eventName, sourceLocation: sourceLocation)
+            #expect(intent.userIdentity == outcome.userIdentity, sourceLocation: sourceLocation)
+            #expect(intent.responseElements == nil && intent.errorCode == nil, sourceLocation: sourceLocation)
+        }
+        return outcome
     }
 
     @Test func everyKindOfActionLeavesExactlyOneRecordWithItsIdentity() async throws {
@@ -208,7 +226,7 @@ struct AuditedServerTests {
                 "/v1/catalog/event-types",
                 ["EventType": "payments.card.refunded", "Domain": "payments"]
             )
-            count += 2
+            count = Int(try await world.audit.chainHead().sequence)
 
             // The producer's data key, with the event type in the context, never the plaintext.
             let context = ["eventType": "payments.card.captured", "domain": "payments"]
@@ -310,7 +328,7 @@ struct AuditedServerTests {
                     "EncryptionContext": ["eventType": "payments.card.refunded", "domain": "payments"],
                 ]
             )
-            count += 1
+            count = Int(try await world.audit.chainHead().sequence)
             let otherBlob = try #require(otherKey["CiphertextBlob"] as? String)
             let (refused, _) = try await Self.kms(
                 client,
@@ -419,6 +437,110 @@ struct AuditedServerTests {
             // Each refusal is in the trail, as a signature failure of the caller.
             let errors = try await world.audit.query(AuditQuery(errorsOnly: true, limit: 10))
             #expect(errors.count == 3)
+        }
+    }
+
+    /// #4: a change is recorded before it is made. With the trail unwritable, no change lands: not a key, not a
+    /// deletion, not a role session, not a catalog entry; once it heals, each change has its intent and its outcome.
+    @Test func aChangeWhoseRecordCannotBeWrittenIsNotMade() async throws {
+        let world = try await World()
+        let app = Application(router: world.server.router(), logger: Fixture.logger)
+        try await app.test(.router) { client in
+            let (_, existing) = try await Self.kms(client, world.admin, "CreateKey", [:])
+            let keyARN = try #require((existing["KeyMetadata"] as? [String: Any])?["Arn"] as? String)
+            let (_, listed) = try await Self.kms(client, world.admin, "ListKeys", [:])
+            let keysBefore = (listed["Keys"] as? [Any])?.count
+            let before = try await world.audit.chainHead().sequence
+
+            struct DiskFull: Error {}
+            await world.audit.setFailure(DiskFull())
+            let (created, _) = try await Self.kms(client, world.admin, "CreateKey", ["Description": "unaudited"])
+            #expect(created.status == .internalServerError)
+            let (scheduled, _) = try await Self.kms(
+                client,
+                world.admin,
+                "ScheduleKeyDeletion",
+                ["KeyId": keyARN, "PendingWindowInDays": 7]
+            )
+            #expect(scheduled.status == .internalServerError)
+            let (domain, _) = try await Self.v1(
+                client,
+                world.admin,
+                .post,
+                "/v1/catalog/domains",
+                ["Domain": "unaudited", "Owner": "payments"]
+            )
+            #expect(domain.status == .internalServerError)
+            let (user, _) = try await Self.v1(client, world.admin, .post, "/v1/iam/users", ["UserName": "ghost"])
+            #expect(user.status == .internalServerError)
+            await world.audit.setFailure(nil)
+
+            #expect(try await world.audit.chainHead().sequence == before)
+            let (_, after) = try await Self.kms(client, world.admin, "ListKeys", [:])
+            #expect((after["Keys"] as? [Any])?.count == keysBefore)
+            let (_, described) = try await Self.kms(client, world.admin, "DescribeKey", ["KeyId": keyARN])
+            #expect((described["KeyMetadata"] as? [String: Any])?["KeyState"] as? String == "Enabled")
+            let (_, domains) = try await Self.v1(client, world.admin, .get, "/v1/catalog/domains", nil)
+            #expect(!String(describing: domains).contains("unaudited"))
+            let (_, users) = try await Self.v1(client, world.admin, .get, "/v1/iam/users", nil)
+            #expect(!String(describing: users).contains("ghost"))
+
+            // Healed: the deletion is made, after its intent.
+            var count = Int(try await world.audit.chainHead().sequence)
+            let (healed, _) = try await Self.kms(
+                client,
+                world.admin,
+                "ScheduleKeyDeletion",
+                ["KeyId": keyARN, "PendingWindowInDays": 7]
+            )
+            #expect(healed.status == .ok)
+            let record = try await Self.onlyNewRecord(world.audit, after: &count)
+            #expect(record.eventName == "ScheduleKeyDeletion" && record.errorCode == nil)
+            #expect(await world.audit.verify(publicKey: AuditSigningKey.generate().publicKey).isValid)
+        }
+    }
+
+    /// #4: STS AssumeRole issues no session unless its intent record was written.
+    @Test func anAssumeRoleWhoseRecordCannotBeWrittenIssuesNoSession() async throws {
+        let world = try await World()
+        let app = Application(router: world.server.router(), logger: Fixture.logger)
+        try await app.test(.router) { client in
+            // The administrator may assume any role; make one to assume.
+            let (role, _) = try await Self.v1(
+                client,
+                world.admin,
+                .post,
+                "/v1/iam/roles",
+                [
+                    "RoleName": "ops",
+                    "AssumeRolePolicyDocument": #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","#
+                        + #""Action":"sts:AssumeRole","Principal":{"AWS":"arn:aws:iam::000000000000:user/admin"}}]}"#,
+                ]
+            )
+            #expect(role.status == .ok)
+            let form =
+                "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A000000000000%3Arole%2Fops&RoleSessionName=s1"
+            struct DiskFull: Error {}
+            await world.audit.setFailure(DiskFull())
+            let refused = try await Self.send(
+                client,
+                world.admin,
+                contentType: "application/x-www-form-urlencoded",
+                body: Array(form.utf8),
+                service: "sts"
+            )
+            await world.audit.setFailure(nil)
+            #expect(refused.status == .internalServerError)
+            #expect(!String(buffer: refused.body).contains("SecretAccessKey"))
+            #expect(await world.credentials.accessKeys(of: nil).allSatisfy { !$0.principalARN.hasPrefix("arn:aws:sts:") })
+            let assumed = try await Self.send(
+                client,
+                world.admin,
+                contentType: "application/x-www-form-urlencoded",
+                body: Array(form.utf8),
+                service: "sts"
+            )
+            #expect(assumed.status == .ok)
         }
     }
 }

@@ -1,3 +1,4 @@
+import AuditTrail
 import Crypto
 import Foundation
 import KMS
@@ -45,5 +46,50 @@ import Testing
             try await tasks.waitForAll()
         }
         #expect(await store.allKeyRecords().isEmpty)
+    }
+}
+
+extension MaintenanceServiceTests {
+    /// #4: the maintenance sweep records a deletion before it destroys the key. With the trail unwritable the key
+    /// survives the pass; once it heals, the pass destroys it after its intent record, then records the outcome.
+    @Test func maintenanceDoesNotDestroyAKeyWhoseRecordCannotBeWritten() async throws {
+        let clock = ManualClock()
+        let store = InMemoryKeyStore()
+        let keyService = try KeyService(
+            store: store,
+            rootKey: SymmetricKey(size: .bits256),
+            authorizer: AdministratorAuthorizer(administrator: Fixture.admin.principalARN),
+            now: { clock.now }
+        )
+        let caller = Caller(principal: Fixture.admin.principalARN)
+        let key = try #require(try await keyService.createKey(CreateKeyRequest(), caller: caller).keyMetadata?.keyId)
+        _ = try await keyService.scheduleKeyDeletion(
+            ScheduleKeyDeletionRequest(keyId: key, pendingWindowInDays: 7),
+            caller: caller
+        )
+        clock.advance(by: 8 * 86_400)
+        let audit = InMemoryAuditStore()
+        let service = MaintenanceService(
+            keyService: keyService,
+            interval: .seconds(60),
+            auditSink: audit,
+            logger: Fixture.logger
+        )
+
+        struct DiskFull: Error {}
+        await audit.setFailure(DiskFull())
+        await #expect(throws: DiskFull.self) { try await service.runPass() }
+        #expect(await store.allKeyRecords().count == 1)
+        #expect(try await audit.chainHead().sequence == 0)
+
+        await audit.setFailure(nil)
+        let report = try await service.runPass()
+        #expect(report.deletedKeyIDs == [key])
+        #expect(await store.allKeyRecords().isEmpty)
+        let records = try await audit.tail(after: 0, limit: 10).map(\.record)
+        #expect(records.map(\.eventName) == ["DeleteKey", "DeleteKey"])
+        #expect(records.map(\.isIntent) == [true, false])
+        #expect(records.first?.requestID == records.last?.requestID)
+        #expect(records.allSatisfy { $0.eventType == .awsServiceEvent })
     }
 }

@@ -155,19 +155,34 @@ extension KeyService {
         }
     }
 
+    /// A change one maintenance pass is about to make.
+    public enum MaintenanceChange: Sendable, Hashable {
+        /// The key's deletion window passed: its record, material and aliases are about to be destroyed.
+        case delete(keyID: String)
+        /// The key is about to get a new key-material version by automatic rotation.
+        case rotate(keyID: String)
+    }
+
     /// Destroys keys whose deletion window has passed and rotates enabled keys whose automatic rotation is due.
     ///
     /// The server's background service calls this periodically; it is a system action, not authorized per caller.
     /// A key changed concurrently is left for the next pass. Disabled keys do not rotate; once enabled again, a
     /// rotation that fell due meanwhile happens at the next pass.
     ///
-    /// - Parameter now: The time of the pass; the service's clock when `nil`.
-    public func runMaintenance(now: Date? = nil) async throws -> MaintenanceReport {
+    /// - Parameters:
+    ///   - now: The time of the pass; the service's clock when `nil`.
+    ///   - beforeChange: Called before each change is made (the server writes its audit record there); when it
+    ///     throws, that change is not made and the pass stops with its error.
+    public func runMaintenance(
+        now: Date? = nil,
+        beforeChange: @Sendable (MaintenanceChange) async throws -> Void = { _ in }
+    ) async throws -> MaintenanceReport {
         let now = now ?? self.now()
         var report = MaintenanceReport()
         for key in try await store.keysNeedingMaintenance(at: now) {
             do {
                 if Self.isDestroyed(key, at: now) {
+                    try await beforeChange(.delete(keyID: key.id))
                     try await store.commit(KeyStoreBatch([.deleteKey(id: key.id, expectedRevision: key.revision)]))
                     report.deletedKeyIDs.append(key.id)
                 } else if key.state == .enabled, key.rotation.isEnabled,
@@ -177,6 +192,7 @@ extension KeyService {
                     try rotate(&rotated, origin: .automatic, at: now)
                     let days = TimeInterval(key.rotation.periodInDays ?? 365)
                     rotated.rotation.nextRotationDate = now.addingTimeInterval(days * 86_400)
+                    try await beforeChange(.rotate(keyID: key.id))
                     try await store.commit(KeyStoreBatch([Self.put(rotated)]))
                     report.rotatedKeyIDs.append(key.id)
                 }

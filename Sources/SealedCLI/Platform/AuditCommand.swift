@@ -1,8 +1,17 @@
 internal import ArgumentParser
 internal import AuditTrail
+internal import Crypto
 internal import Foundation
 internal import KMS
 internal import Storage
+
+#if canImport(Glibc)
+    internal import Glibc
+#elseif canImport(Musl)
+    internal import Musl
+#elseif canImport(Darwin)
+    internal import Darwin
+#endif
 
 /// `sealed audit`: read, export and verify the tamper-evident audit trail.
 struct AuditCommand: AsyncParsableCommand {
@@ -12,7 +21,9 @@ struct AuditCommand: AsyncParsableCommand {
         discussion: """
             Records are shaped like CloudTrail records and chained by SHA-256; the server signs a digest of \
             the chain head every minute when there was activity and at shutdown. `verify` needs nothing but an \
-            export and the public key (DIR/audit-public-key.pem). Reading the trail needs the audit:Read permission.
+            export and the audit public key, pinned outside the data directory (a copy of \
+            DIR/audit-public-key.pem, or GET /v1/audit/public-key, kept where the server cannot write). Reading \
+            the trail needs the audit:Read permission.
             """,
         subcommands: [Tail.self, Query.self, Export.self, Verify.self]
     )
@@ -26,6 +37,9 @@ struct AuditCommand: AsyncParsableCommand {
             "\(record.string("sequenceNumber"))  \(record.string("eventTime"))  \(record.string("eventName"))  \(who)"
         if let eventType { text += "  eventType=\(eventType)" }
         if record["errorCode"] is String { text += "  error=\(record.string("errorCode"))" }
+        if (record["additionalEventData"] as? [String: Any])?["auditPhase"] as? String == "Intent" {
+            text += "  (intent: recorded before the change)"
+        }
         return text
     }
 
@@ -118,7 +132,7 @@ struct AuditCommand: AsyncParsableCommand {
                 let client = try options.client()
                 let data = try await client.raw("GET", ["audit", "export"], query: since.map { [("since", $0)] } ?? [])
                 let url = URL(fileURLWithPath: file)
-                try data.write(to: url, options: .atomic)
+                try AuditCommand.writePrivately(data, to: url)
                 let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
                 try options.emit([
                     "File": url.path, "Records": object.objects("Records").count,
@@ -132,54 +146,123 @@ struct AuditCommand: AsyncParsableCommand {
         }
     }
 
+    /// Writes `data` to `url` the way the server writes its files: staged in a new file beside it (`O_EXCL`, mode
+    /// 0600), synced, then renamed over it, so nobody else can read the records at any moment and a failed write
+    /// leaves nothing under the final name.
+    static func writePrivately(_ data: Data, to url: URL) throws {
+        let temporary = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
+        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw CLIError("cannot create \(temporary.path): \(String(cString: strerror(errno)))") }
+        var failed = fchmod(descriptor, 0o600) != 0
+        data.withUnsafeBytes { buffer in
+            var offset = 0
+            while !failed, offset < buffer.count {
+                let written = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    failed = true
+                } else {
+                    offset += written
+                }
+            }
+        }
+        failed = failed || fsync(descriptor) != 0
+        close(descriptor)
+        guard !failed, rename(temporary.path, url.path) == 0 else {
+            unlink(temporary.path)
+            throw CLIError("cannot write \(url.path)")
+        }
+    }
+
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "verify",
             abstract: "Check the chain and the signed digests of the live store or of an export.",
             discussion: """
                 Exits 0 when every record and digest checks out; otherwise exits 1 naming the first bad record \
-                and what is wrong with it (changed, removed, inserted, reordered, or the tail cut after a digest). \
-                Records written after the newest digest are reported as not yet signed.
+                and what is wrong with it (changed, removed, inserted, reordered, the tail cut after a digest, \
+                an export whose start no digest vouches for, or records older than --max-unsigned-age that no \
+                digest covers). Newer records after the newest digest are reported as not yet signed.
+
+                Pin the public key: --public-key PATH names a copy kept outside the data directory. With \
+                --data-dir and no --public-key, the key is read from DIR/audit-public-key.pem, which whoever can \
+                rewrite the store can also replace: the result says UNPINNED, and --strict makes that an error.
                 """
         )
         @Option(name: .customLong("data-dir"), help: "The server's data directory (its live store).") var dataDirectory:
             String?
         @Option(help: "An export file.") var file: String?
-        @Option(name: .customLong("public-key"), help: "The audit public key (PEM) for an export.") var publicKey:
-            String?
+        @Option(
+            name: .customLong("public-key"),
+            help: "The audit public key (PEM), pinned outside the data directory; required for --file."
+        )
+        var publicKey: String?
+        @Flag(help: "Fail when the public key is not pinned (--data-dir without --public-key).") var strict = false
+        @Option(
+            name: .customLong("max-unsigned-age"),
+            help: "Seconds a record may wait for a digest (live store: before now; export: before its newest record)."
+        )
+        var maxUnsignedAge: Double = Verifier.UnsignedLimit.defaultMaximumAge
 
         func validate() throws {
             guard (dataDirectory == nil) != (file == nil) else {
-                throw ValidationError("give either --data-dir DIR or --file PATH --public-key PATH")
+                throw ValidationError("give either --data-dir DIR [--public-key PATH] or --file PATH --public-key PATH")
             }
             if file != nil, publicKey == nil { throw ValidationError("--file needs --public-key PATH") }
+            guard maxUnsignedAge.isFinite, maxUnsignedAge >= 0 else {
+                throw ValidationError("--max-unsigned-age must be a number of seconds, 0 or more")
+            }
         }
 
         func run() async throws {
             try await CLIError.reporting {
                 let report: VerificationReport
+                var unpinned = false
+                let pinned = try publicKey.map { path in
+                    try AuditSigningKey.publicKey(pem: String(contentsOf: URL(fileURLWithPath: path), encoding: .utf8))
+                }
                 if let dataDirectory {
                     let directory = URL(fileURLWithPath: dataDirectory)
-                    let pem = try String(
-                        contentsOf: directory.appendingPathComponent(DataDirectory.auditPublicKeyFileName),
-                        encoding: .utf8
-                    )
+                    let key: P256.Signing.PublicKey
+                    if let pinned {
+                        key = pinned
+                    } else {
+                        unpinned = true
+                        let pem = try String(
+                            contentsOf: directory.appendingPathComponent(DataDirectory.auditPublicKeyFileName),
+                            encoding: .utf8
+                        )
+                        key = try AuditSigningKey.publicKey(pem: pem)
+                    }
+                    let anchor = try FileDigestAnchor(
+                        url: directory.appendingPathComponent(DataDirectory.auditHeadFileName)
+                    ).load()
                     let store = try SQLiteAuditStore(
                         at: directory.appendingPathComponent(DataDirectory.auditDatabaseFileName)
                     )
                     defer { try? store.close() }
-                    report = try await store.verify(publicKey: try AuditSigningKey.publicKey(pem: pem))
-                } else if let file, let publicKey {
-                    let pem = try String(contentsOf: URL(fileURLWithPath: publicKey), encoding: .utf8)
+                    report = try await store.verify(
+                        publicKey: key,
+                        anchor: anchor,
+                        unsignedLimit: Verifier.UnsignedLimit(maximumAge: maxUnsignedAge, reference: Date())
+                    )
+                } else if let file, let pinned {
                     report = try AuditTrail.Export.verify(
                         fileAt: URL(fileURLWithPath: file),
-                        publicKey: try AuditSigningKey.publicKey(pem: pem)
+                        publicKey: pinned,
+                        unsignedLimit: Verifier.UnsignedLimit(maximumAge: maxUnsignedAge, reference: nil)
                     )
                 } else {
                     return
                 }
                 guard report.isValid else { throw CLIError("audit trail does not verify: \(report)") }
-                print(report)
+                let warning =
+                    "UNPINNED: the public key was read from the data directory, which an attacker who rewrites the "
+                    + "trail can replace; pass --public-key with a copy kept elsewhere"
+                if unpinned, strict { throw CLIError("\(warning) (--strict)") }
+                if unpinned { FileHandle.standardError.write(Data("sealed audit verify: \(warning)\n".utf8)) }
+                print(unpinned ? "\(report) (UNPINNED public key)" : "\(report)")
             }
         }
     }

@@ -234,9 +234,11 @@ struct ServeCommand: AsyncParsableCommand {
             let digests = DigestService(
                 store: auditStore,
                 signingKey: auditKey,
+                anchor: directory.auditDigestAnchor,
                 interval: .seconds(60),
                 clock: ContinuousClock(),
-                logger: logger
+                logger: logger,
+                onTamper: { _ in metrics.recordAuditTamper() }
             )
             let group = ServiceGroup(
                 services: [digests] + busServices + services,

@@ -9,13 +9,18 @@ import NIOCore
 import Synchronization
 
 /// What the middleware and the handlers of one request learn for its audit record: the authenticated principal,
-/// the key the operation used, and safe response elements.
+/// the body that was authenticated, the key the operation used, and safe response elements.
 public final class AuditNote: Sendable {
+    /// Writes a request's intent record (see ``AuditRecorder``); set by the recorder.
+    typealias IntentWriter = @Sendable (_ request: Request, _ body: ByteBuffer, _ note: AuditNote) async throws -> Void
+
     private struct State {
         var principal: String?
         var accessKeyId: String?
         var keyARN: String?
         var responseElements: JSONValue?
+        var body: ByteBuffer?
+        var intentWriter: IntentWriter?
     }
 
     private let state = Mutex(State())
@@ -30,22 +35,47 @@ public final class AuditNote: Sendable {
     }
     public func setKeyARN(_ arn: String?) { state.withLock { $0.keyARN = arn } }
     public func setResponseElements(_ value: JSONValue?) { state.withLock { $0.responseElements = value } }
+    func setIntentWriter(_ writer: @escaping IntentWriter) { state.withLock { $0.intentWriter = writer } }
 
     var principal: String? { state.withLock { $0.principal } }
     var accessKeyId: String? { state.withLock { $0.accessKeyId } }
     var keyARN: String? { state.withLock { $0.keyARN } }
     var responseElements: JSONValue? { state.withLock { $0.responseElements } }
+    /// The body as the signature verified it; `nil` for a request that was not authenticated.
+    var body: ByteBuffer? { state.withLock { $0.body } }
+
+    /// Keeps the authenticated body for the record and, for a request that changes something, writes its intent
+    /// record; returns once it is durable.
+    func authenticated(_ request: Request, body: ByteBuffer, mutating: Bool) async throws {
+        let writer = state.withLock { state -> IntentWriter? in
+            state.body = body
+            return state.intentWriter
+        }
+        if mutating, let writer { try await writer(request, body, self) }
+    }
 }
 
-/// Records one audit record per signed request — KMS, STS and `/v1` alike, allowed, denied or refused at the
-/// signature — and makes writing it part of the request: the response is released only after the record is
-/// durable, and when it cannot be written the caller gets an internal error instead of the result (a Decrypt's
-/// plaintext never leaves without its record).
+/// Records every signed request — KMS, STS and `/v1` alike, allowed, denied or refused at the signature — and makes
+/// writing its records part of the request.
+///
+/// - **Changes are recorded before they are made.** A request that changes state (every KMS operation but key use
+///   and reads, STS `AssumeRole`, every `/v1` route but `GET`) first gets an *intent* record (``AuditTrail/Record/intent``),
+///   written once its signature verified and durable before the handler runs; when it cannot be written the request
+///   fails and nothing changes. The outcome record (same `requestID`) follows the handler.
+/// - **Nothing is released before its record.** Every request's outcome record is durable before the response
+///   leaves; when it cannot be written the caller gets an internal error instead of the result (a Decrypt's
+///   plaintext never leaves without its record). Key use and reads have this one record only: they change nothing.
+/// - **Records are bounded.** A request without any signature is refused before its body is read
+///   (`MissingAuthenticationTokenException`). A request refused before its signature verified gets a summary only: the path, the
+///   operation, the access key id it claimed and the error, never its body (each string cut to a few hundred
+///   bytes). An authenticated request's `requestParameters` are kept up to ``maximumParametersSize`` bytes of
+///   canonical JSON; larger ones are replaced by ``truncatedParameters(_:size:)`` (a marker, the original size and
+///   a prefix).
 ///
 /// It sits inside the ``RequestObserver`` (which names the request id) and outside the SigV4 middleware, so
-/// signature failures are recorded too, with the access key id the caller claimed. Request parameters never carry
-/// plaintext, ciphertext blobs or secrets: KMS bodies pass through `Record.kmsRequestParameters`, STS keeps the role
-/// and session names, and `/v1` bodies (which hold no secrets) are kept as sent.
+/// signature failures are recorded too; ``AuditIntentRecorder`` runs behind the SigV4 middleware. Request parameters
+/// never carry plaintext, ciphertext blobs or secrets: KMS bodies pass through `Record.kmsRequestParameters`, STS
+/// keeps the role and session names, and `/v1` bodies (which hold no secrets) are kept as sent.
 public struct AuditRecorder: RouterMiddleware {
     public typealias Context = ServerContext
 
@@ -63,31 +93,64 @@ public struct AuditRecorder: RouterMiddleware {
         self.maximumBodySize = maximumBodySize
     }
 
+    /// The most bytes of canonical JSON a record's `requestParameters` keep (16 KiB).
+    public static let maximumParametersSize = 16 * 1024
+    /// The most bytes of a string an unauthenticated caller chose (path, operation, key id, user agent) kept in a
+    /// record, and of an error message.
+    static let maximumFieldSize = 256
+    static let maximumMessageSize = 1024
+
     public func handle(
         _ request: Request,
         context: ServerContext,
         next: @concurrent (Request, ServerContext) async throws -> Response
     ) async throws -> Response {
-        var request = request
         let isQuery = STSRoutes.isQuery(request)
-        let note = AuditNote()
+        let note = context.auditNote ?? AuditNote()
         var context = context
         context.auditNote = note
-        var body = ByteBuffer()
+        let requestID = context.requestID
+        let sourceIP = context.sourceIP
+        let logger = context.logger
+        note.setIntentWriter { request, body, note in
+            let intent = makeRecord(
+                request,
+                body: body,
+                note: note,
+                outcome: nil,
+                requestID: requestID,
+                sourceIP: sourceIP
+            )
+            try await write(intent.intent, isQuery: isQuery, logger: logger)
+        }
         let outcome: Result<Response, any Error>
         do {
-            body = try await SigV4Authenticator.collectBody(of: &request, limit: maximumBodySize)
+            // A request that claims no credential cannot authenticate: refused before anything reads its body.
+            guard Self.claimsCredential(request) else { throw KMSError.missingAuthenticationToken }
             outcome = .success(try await next(request, context))
         } catch let error as KMSError where isQuery {
             outcome = .failure(STSErrorResponse(error))
         } catch {
             outcome = .failure(error)
         }
-        let record = makeRecord(request, body: body, note: note, outcome: outcome, context: context)
+        let record = makeRecord(
+            request,
+            body: note.body,
+            note: note,
+            outcome: outcome,
+            requestID: requestID,
+            sourceIP: sourceIP
+        )
+        try await write(record, isQuery: isQuery, logger: context.logger)
+        return try outcome.get()
+    }
+
+    /// Writes a record; when it cannot be written, the request fails with the protocol's internal error.
+    func write(_ record: Record, isQuery: Bool, logger: Logger) async throws {
         do {
             try await sink.record(record)
         } catch {
-            context.logger.error(
+            logger.error(
                 "audit record could not be written; the request fails",
                 metadata: ["error": "\(error)"]
             )
@@ -103,25 +166,37 @@ public struct AuditRecorder: RouterMiddleware {
                 message: "The audit trail is unavailable; the request was not completed."
             )
         }
-        return try outcome.get()
     }
 
     // MARK: - Building the record
 
+    /// The record of a request: its outcome, or (`outcome` `nil`) what it is about to do.
+    ///
+    /// - Parameter body: the authenticated body; `nil` when the signature did not verify, and then the record is a
+    ///   bounded summary that holds nothing of the body.
     func makeRecord(
         _ request: Request,
-        body: ByteBuffer,
+        body: ByteBuffer?,
         note: AuditNote,
-        outcome: Result<Response, any Error>,
-        context: ServerContext
+        outcome: Result<Response, any Error>?,
+        requestID: String,
+        sourceIP: String?
     ) -> Record {
-        let (source, name, parameters) = Self.describe(request, body: body)
-        let (errorCode, errorMessage) = Self.error(of: outcome)
-        let accessKeyId = note.accessKeyId ?? Self.claimedAccessKeyID(request)
+        let authenticated = note.principal != nil && body != nil
+        let (source, name, described) =
+            authenticated ? Self.describe(request, body: body!) : Self.summarize(request)
+        var parameters = described
+        if authenticated, let size = Self.oversize(parameters, bodySize: body!.readableBytes) {
+            parameters = Self.truncatedParameters(parameters!, size: size)
+        }
+        let (errorCode, errorMessage) = outcome.map(Self.error(of:)) ?? (nil, nil)
+        let accessKeyId = note.accessKeyId ?? Self.claimedAccessKeyID(request).map { Self.bounded($0) }
         let identity = identities.identity(principal: note.principal, accessKeyId: accessKeyId, account: account)
         var resources: [Resource] = []
         var keyARN = note.keyARN
-        if keyARN == nil, source == .kms, let keyId = parameters?["keyId"]?.stringValue, keyId.hasPrefix("arn:") {
+        if keyARN == nil, authenticated, source == .kms, let keyId = parameters?["keyId"]?.stringValue,
+            keyId.hasPrefix("arn:")
+        {
             keyARN = keyId
         }
         if let keyARN { resources.append(.kmsKey(arn: keyARN)) }
@@ -131,18 +206,82 @@ public struct AuditRecorder: RouterMiddleware {
             eventName: name,
             awsRegion: region,
             userIdentity: identity,
-            sourceIPAddress: context.sourceIP,
-            userAgent: request.headers.value(of: .userAgent),
+            sourceIPAddress: sourceIP,
+            userAgent: request.headers.value(of: .userAgent).map { Self.bounded($0) },
             requestParameters: parameters,
             responseElements: errorCode == nil ? note.responseElements : nil,
-            errorCode: errorCode,
-            errorMessage: errorMessage,
-            requestID: context.requestID,
+            errorCode: errorCode.map { Self.bounded($0) },
+            errorMessage: errorMessage.map { Self.bounded($0, to: Self.maximumMessageSize) },
+            requestID: requestID,
             eventID: UUID.random().lowercasedString,
             readOnly: Self.isReadOnly(source: source, name: name, method: request.method),
             resources: resources,
             recipientAccountId: account
         )
+    }
+
+    /// Whether an authenticated request changes state, and so gets an intent record before its handler runs.
+    static func isMutating(_ request: Request, body: ByteBuffer) -> Bool {
+        if let target = request.headers.value(of: .amzTarget) {
+            guard let operation = KMSOperation(target: target) else { return false }  // refused as unknown
+            return !Record.readOnlyKMSOperations.contains(operation.rawValue)
+        }
+        if STSRoutes.isQuery(request) {
+            return STSRoutes.parseForm(String(buffer: body))["Action"] != "GetCallerIdentity"
+        }
+        return request.method != .get && request.method != .head
+    }
+
+    /// The record of a request whose signature did not verify: the service, the operation and the path as the caller
+    /// named them (each cut to ``maximumFieldSize`` bytes), never anything from the body.
+    static func summarize(_ request: Request) -> (EventSource, String, JSONValue?) {
+        let path = bounded(request.uri.path)
+        if let target = request.headers.value(of: .amzTarget) {
+            let operation =
+                KMSOperation(target: target)?.rawValue ?? target.split(separator: ".").last.map(String.init) ?? target
+            return (.kms, bounded(operation), nil)
+        }
+        if STSRoutes.isQuery(request) { return (.sts, "Unknown", nil) }
+        let segments = path.split(separator: "/").map(String.init)
+        let source: EventSource =
+            switch segments.dropFirst().first {
+            case "iam": .iam
+            case "catalog": .catalog
+            case "access": .access
+            case "topics": .bus
+            default: EventSource(rawValue: "sealed.local")
+            }
+        return (source, bounded(operationName(method: request.method, segments: segments)), .object(["path": .string(path)]))
+    }
+
+    /// `text` cut to at most `limit` bytes of UTF-8 (at a character boundary), with `…` when it was cut.
+    static func bounded(_ text: String, to limit: Int = maximumFieldSize) -> String {
+        guard text.utf8.count > limit else { return text }
+        var end = text.utf8.index(text.utf8.startIndex, offsetBy: limit - 3)
+        while end > text.utf8.startIndex, UTF8.isContinuation(text.utf8[end]) { end = text.utf8.index(before: end) }
+        return (String(text.utf8[..<end]) ?? "") + "…"
+    }
+
+    /// The canonical size of `parameters` when it is over ``maximumParametersSize``; `nil` otherwise.
+    ///
+    /// Canonical JSON writes a body byte as at most six (`\u0001`), so a small body cannot give large parameters and
+    /// is not encoded again: key use stays as cheap as it was.
+    static func oversize(_ parameters: JSONValue?, bodySize: Int) -> Int? {
+        guard let parameters, bodySize * 6 + 1024 > maximumParametersSize else { return nil }
+        let size = CanonicalJSON.encode(parameters).count
+        return size > maximumParametersSize ? size : nil
+    }
+
+    /// What replaces parameters over ``maximumParametersSize``: `{"truncated": true, "originalSize": N,
+    /// "prefix": "…"}` (the prefix is the start of their canonical JSON, as a string), plus the `path` of a `/v1` call.
+    static func truncatedParameters(_ parameters: JSONValue, size: Int) -> JSONValue {
+        let text = String(decoding: CanonicalJSON.encode(parameters), as: UTF8.self)
+        var members: [String: JSONValue] = [
+            "truncated": .bool(true), "originalSize": .integer(Int64(size)),
+            "prefix": .string(bounded(text, to: maximumParametersSize / 2)),
+        ]
+        if let path = parameters["path"] { members["path"] = path }
+        return .object(members)
     }
 
     /// The service, the operation and the request parameters of a request.
@@ -263,6 +402,11 @@ public struct AuditRecorder: RouterMiddleware {
         case .failure(let error as any HTTPResponseError): return ("HTTP\(error.status.code)", nil)
         case .failure: return ("InternalFailure", nil)
         }
+    }
+
+    /// Whether a request carries a SigV4 signature at all (an `Authorization` header or a presigned query).
+    static func claimsCredential(_ request: Request) -> Bool {
+        request.headers[.authorization] != nil || request.uri.queryParameters.get("X-Amz-Credential") != nil
     }
 
     /// The access key id in the `Authorization` header or `X-Amz-Credential` query, for a request whose signature

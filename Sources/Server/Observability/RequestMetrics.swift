@@ -45,6 +45,12 @@ public struct RequestMetrics: Sendable {
         audit.duration.recordNanoseconds(Self.nanoseconds(duration))
     }
 
+    /// Counts a refusal of the digest service to sign a trail that disagrees with its newest digest
+    /// (`sealed_audit_tamper_alarms_total`): any is an alarm.
+    public func recordAuditTamper() {
+        registry.makeCounter(name: "sealed_audit_tamper_alarms_total").increment()
+    }
+
     private static func nanoseconds(_ duration: Duration) -> Int64 {
         duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
     }

@@ -356,6 +356,11 @@ public final class SQLiteAuditStore: AuditStore, Sendable {
         }
     }
 
+    /// The hash of the record stored at `sequence`, computed from its bytes (not the column beside it).
+    public func recordHash(at sequence: Int64) async throws -> Data? {
+        try await tail(after: sequence - 1, limit: 1).first.flatMap { $0.sequence == sequence ? $0.hash.data : nil }
+    }
+
     public func latestDigest() async throws -> SignedDigest? {
         try await read { db in
             try String.fetchOne(
@@ -547,7 +552,17 @@ public final class SQLiteAuditStore: AuditStore, Sendable {
     /// Besides the chain (see ``Verifier``), each row's stored sequence number and hash must match its record bytes.
     /// - Throws: ``AuditStoreError`` `databaseUnavailable` when the database cannot be read. Problems with the
     ///   records or digests are not errors: they are the report's ``VerificationReport/problem``.
-    public func verify(publicKey: P256.Signing.PublicKey) async throws -> VerificationReport {
+    ///
+    /// - Parameters:
+    ///   - anchor: the newest digest as kept outside the store (``FileDigestAnchor``), which must be among the
+    ///     store's digests; `nil` when there is none.
+    ///   - unsignedLimit: how old a record no digest covers may be (``AuditTrail/Verifier/UnsignedLimit``, measured
+    ///     at now by default); `nil` does not check.
+    public func verify(
+        publicKey: P256.Signing.PublicKey,
+        anchor: SignedDigest? = nil,
+        unsignedLimit: Verifier.UnsignedLimit? = nil
+    ) async throws -> VerificationReport {
         try await read { db in
             // Digests that do not even parse are a forgery of the digest table.
             let digestTexts = try Row.fetchAll(
@@ -570,7 +585,13 @@ public final class SQLiteAuditStore: AuditStore, Sendable {
                 }
                 digests.append(digest)
             }
-            var verifier = Verifier(publicKey: publicKey, digests: digests, start: .genesis)
+            var verifier = Verifier(
+                publicKey: publicKey,
+                digests: digests,
+                start: .genesis,
+                unsignedLimit: unsignedLimit
+            )
+            if let anchor { verifier.requireDigest(anchor, publicKey: publicKey) }
             let rows = try Row.fetchCursor(
                 db,
                 sql: "SELECT sequence, hash, record FROM audit_record ORDER BY sequence"
@@ -607,7 +628,8 @@ public final class SQLiteAuditStore: AuditStore, Sendable {
     }
 
     /// Writes an export (see ``AuditTrail/Export``) of the records from `sequence` on, with the digests that cover
-    /// them, from one snapshot.
+    /// them, from one snapshot. A later start is moved back to just after the newest digest's head before it (record
+    /// 1 when there is none), so the export carries the digest that vouches for its start.
     ///
     /// - Parameters:
     ///   - publicKey: named in the export by its fingerprint (the verifier still needs the key itself).
@@ -619,8 +641,15 @@ public final class SQLiteAuditStore: AuditStore, Sendable {
     )
         async throws -> Export.Summary
     {
-        let first = max(1, sequence)
+        let asked = max(1, sequence)
         return try await read { db in
+            let anchor =
+                try Int64.fetchOne(
+                    db,
+                    sql: "SELECT MAX(head_sequence) FROM audit_digest WHERE head_sequence < ?",
+                    arguments: [asked]
+                ) ?? 0
+            let first = anchor + 1
             let digests = try Self.fetchDigests(db, fromHead: first - 1)
             var writer = try Export.Writer(
                 to: file,

@@ -27,11 +27,16 @@ enum FileSystem {
     }
 
     /// Creates `url` with mode 0700 (and its missing parents) unless it exists; refuses a path that is not a directory.
+    ///
+    /// An existing directory that group or others may read, write or enter is tightened to 0700.
     static func ensureDirectory(_ url: URL) throws {
         var info = stat()
         if stat(url.path, &info) == 0 {
             guard info.st_mode & S_IFMT == S_IFDIR else {
                 throw StorageError(.notADirectory, "\(url.path) exists and is not a directory.")
+            }
+            if info.st_mode & 0o077 != 0 {
+                guard chmod(url.path, info.st_mode & 0o700 | 0o700) == 0 else { throw failure("set the mode of", url) }
             }
             return
         }
@@ -46,6 +51,27 @@ enum FileSystem {
         guard mkdir(url.path, 0o700) == 0 else { throw failure("create", url) }
         // The process's umask may have removed bits, never added any; set the mode exactly anyway.
         guard chmod(url.path, 0o700) == 0 else { throw failure("set the mode of", url) }
+    }
+
+    /// Makes sure the data file `url` can be read and written by its owner only: creates it empty with mode 0600
+    /// (`O_EXCL`) when absent, so SQLite, which gives its `-wal` and `-shm` files the database's mode, opens a
+    /// private file; an existing file (and its `-wal` and `-shm`) that group or others may use is tightened to 0600.
+    static func ensurePrivateFile(_ url: URL) throws {
+        for suffix in ["", "-wal", "-shm"] {
+            let file = URL(fileURLWithPath: url.path + suffix)
+            if let mode = try mode(of: file), mode & 0o077 != 0 {
+                guard chmod(file.path, 0o600) == 0 else { throw failure("set the mode of", file) }
+            }
+        }
+        if !exists(url) {
+            let descriptor = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard descriptor >= 0 else {
+                if errno == EEXIST { return }  // created meanwhile by another opener: checked above or its own
+                throw failure("create", url)
+            }
+            defer { close(descriptor) }
+            guard fchmod(descriptor, 0o600) == 0 else { throw failure("set the mode of", url) }
+        }
     }
 
     static func read(_ url: URL) throws -> Data {
@@ -83,6 +109,12 @@ enum FileSystem {
         do {
             try writeNewFile(temporary, contents: contents, mode: mode)
             guard rename(temporary.path, url.path) == 0 else { throw failure("replace", url) }
+            // The rename itself is durable once the directory is synced.
+            let directory = open(url.deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if directory >= 0 {
+                _ = fsync(directory)
+                close(directory)
+            }
         } catch {
             unlink(temporary.path)
             throw error

@@ -92,7 +92,9 @@ public final class SQLiteTransport: Transport {
         try Self.storage { try pool.write { db in try Self.migrate(db) } }
     }
 
-    /// Opens (creating if absent) a database file of its own: WAL, `synchronous = FULL`, foreign keys on.
+    /// Opens (creating if absent) a database file of its own: WAL, `synchronous = FULL`, foreign keys on. The file is
+    /// created with mode 0600 (`O_EXCL`) before SQLite opens it, and an existing one that others may use is tightened
+    /// to 0600, as are its `-wal` and `-shm` files.
     ///
     /// - Throws: ``BusError/Code/storageFailure`` when the file cannot be opened or migrated.
     public init(
@@ -105,7 +107,10 @@ public final class SQLiteTransport: Transport {
         options.label = "event-bus"
         options.foreignKeysEnabled = true
         options.busyMode = .timeout(10)
-        let pool = try Self.storage { try DatabasePool(path: path, configuration: options) }
+        let pool = try Self.storage {
+            try FileSystem.ensurePrivateFile(URL(fileURLWithPath: path))
+            return try DatabasePool(path: path, configuration: options)
+        }
         do {
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try pool.write { db in try Self.migrate(db) }
