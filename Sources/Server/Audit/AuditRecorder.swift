@@ -243,15 +243,11 @@ public struct AuditRecorder: RouterMiddleware {
         }
         if STSRoutes.isQuery(request) { return (.sts, "Unknown", nil) }
         let segments = path.split(separator: "/").map(String.init)
-        let source: EventSource =
-            switch segments.dropFirst().first {
-            case "iam": .iam
-            case "catalog": .catalog
-            case "access": .access
-            case "topics": .bus
-            default: EventSource(rawValue: "sealed.local")
-            }
-        return (source, bounded(operationName(method: request.method, segments: segments)), .object(["path": .string(path)]))
+        return (
+            platformSource(segments),
+            bounded(operationName(method: request.method, segments: segments)),
+            .object(["path": .string(path)])
+        )
     }
 
     /// `text` cut to at most `limit` bytes of UTF-8 (at a character boundary), with `…` when it was cut.
@@ -312,15 +308,7 @@ public struct AuditRecorder: RouterMiddleware {
         } else if case .object(let members)? = parsed {
             for (key, value) in members { parameters[key.prefix(1).lowercased() + key.dropFirst()] = value }
         }
-        let source: EventSource =
-            switch segments.dropFirst().first {
-            case "iam": .iam
-            case "catalog": .catalog
-            case "access": .access
-            case "topics": .bus
-            default: EventSource(rawValue: "sealed.local")
-            }
-        return (source, operationName(method: request.method, segments: segments), .object(parameters))
+        return (platformSource(segments), operationName(method: request.method, segments: segments), .object(parameters))
     }
 
     /// What identifies the events of a publish body (one envelope or `{"Events": [...]}`): `eventId`, `eventType`,
@@ -373,6 +361,17 @@ public struct AuditRecorder: RouterMiddleware {
     ].map { ($0.0, $0.1.split(separator: "/").map(String.init), $0.2) }
 
     /// `POST /v1/iam/users` → `CreateUser`, and so on for every `/v1` route; `METHOD /path` for others.
+    /// The event source of a `/v1` path's segments (`v1`, then the API's area).
+    static func platformSource(_ segments: [String]) -> EventSource {
+        switch segments.dropFirst().first {
+        case "iam": .iam
+        case "catalog": .catalog
+        case "access": .access
+        case "topics": .bus
+        default: EventSource(rawValue: "sealed.local")
+        }
+    }
+
     static func operationName(method: HTTPRequest.Method, segments: [String]) -> String {
         let route = Array(segments.dropFirst())  // drop "v1"
         for entry in routes where entry.method == method.rawValue && entry.pattern.count == route.count {
