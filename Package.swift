@@ -37,6 +37,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
+        // Package-only helpers shared by every module: JSON core, base64, hex, percent-encoding, UTC time,
+        // Duration conversions, random ids, durable atomic writes, CodedError. Foundation and Synchronization only.
+        .target(name: "SealedSupport"),
         // The AWS Encryption SDK message format, keyrings and materials managers; swift-crypto only.
         .target(
             name: "EncryptionSDK",
