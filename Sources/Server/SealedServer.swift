@@ -8,11 +8,13 @@ public import Logging
 import NIOCore
 public import ServiceLifecycle
 
-/// The HTTP edge of the platform: the KMS JSON 1.1 endpoint, `GET /health` and `GET /metrics`, on Hummingbird.
+/// The HTTP edge of the platform, on Hummingbird: AWS KMS (JSON 1.1) and STS (query protocol) on `POST /`, the `/v1`
+/// API (IAM, catalog, access requests, audit trail, event bus), `GET /health` and `GET /metrics`.
 ///
-/// Build it from a ``Configuration``, a ``KeyService/KeyService`` and an ``Authentication``, then run
-/// ``services(onServerRunning:)`` in a `ServiceGroup`; Hummingbird's `Application` is a `Service` and shuts down
-/// gracefully (in-flight requests finish):
+/// Build it from a ``Configuration``, a ``KeyService/KeyService`` and an ``Authentication`` (and, for more than the
+/// key service, a ``Platform``, an audit sink and the audit and bus routes), then run ``services(onServerRunning:)``
+/// in a `ServiceGroup`; Hummingbird's `Application` is a `Service` and shuts down gracefully (in-flight requests
+/// finish):
 ///
 /// ```swift
 /// let server = SealedServer(configuration: configuration, keyService: keyService, authentication: authentication)
@@ -118,7 +120,8 @@ public struct SealedServer: Sendable {
         self.now = now
     }
 
-    /// The routes: `GET /health` and `GET /metrics` unauthenticated, `POST /` (KMS) behind SigV4.
+    /// The routes: `GET /health` and `GET /metrics` unauthenticated; `POST /` (KMS, and STS with a platform) and `/v1`
+    /// behind SigV4.
     public func router() -> Router<ServerContext> {
         let router = Router(context: ServerContext.self)
         router.add(middleware: RequestObserver(metrics: metrics))

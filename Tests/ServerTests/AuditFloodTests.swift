@@ -6,11 +6,12 @@ import KMS
 import KeyService
 import NIOCore
 import NIOHTTP1
-import Server
 import ServiceLifecycle
 import SigV4
 import Synchronization
 import Testing
+
+@testable import Server
 
 /// #5: callers without valid credentials cannot flood the audit trail, over real HTTP to a live server.
 @Suite struct AuditFloodTests {

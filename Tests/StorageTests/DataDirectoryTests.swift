@@ -4,8 +4,9 @@ import Foundation
 import GRDB
 import KMS
 import KeyService
-import Storage
 import Testing
+
+@testable import Storage
 
 #if canImport(Glibc)
     import Glibc

@@ -3,8 +3,9 @@ import Crypto
 import Foundation
 import GRDB
 import Logging
-import Storage
 import Testing
+
+@testable import Storage
 
 /// Fixtures of the SQLite audit store's tests (names chosen not to clash with the rest of `StorageTests`).
 enum AuditFixtures {

@@ -36,9 +36,6 @@ package struct WildcardPattern: Sendable, Hashable, CustomStringConvertible {
 
     package var description: String { source }
 
-    /// Whether the pattern matches everything.
-    package var matchesEverything: Bool { form == .any }
-
     @inline(__always)
     private static func fold(_ byte: UInt8) -> UInt8 {
         byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte

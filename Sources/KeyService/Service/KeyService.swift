@@ -4,10 +4,9 @@ internal import KMS
 
 /// The key service: AWS KMS's symmetric-key operations over a ``KeyStore``, behind an ``Authorizer``.
 ///
-/// One async method per KMS operation, taking and returning the wire shapes of the `KMS` module (and the few of
-/// ``ListKeyRotationsRequest``/``UpdateKeyDescriptionRequest`` that module lacks), so an HTTP layer only decodes a
-/// body, calls the method with the authenticated ``Caller`` and encodes the answer. Failures are ``KMS/KMSError``s
-/// with AWS's codes and message shapes.
+/// One async method per KMS operation, taking and returning the wire shapes of the `KMS` module, so an HTTP layer
+/// only decodes a body, calls the method with the authenticated ``Caller`` and encodes the answer. Failures are
+/// ``KMS/KMSError``s with AWS's codes and message shapes.
 ///
 /// Every operation first validates its input, then resolves the key it names (see ``IdentifierForms``), then asks
 /// the ``Authorizer``, then checks the key's state, and only then acts. Changes reach the store as one atomic

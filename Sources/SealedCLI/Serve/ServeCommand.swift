@@ -14,11 +14,12 @@ internal import SigV4
 internal import Storage
 internal import UnixSignals
 
-/// `sealed serve`: the platform in one process — today the AWS KMS-compatible key service.
+/// `sealed serve`: the platform in one process — the KMS-compatible key service, IAM and STS, the catalog, access
+/// requests, the audit trail and the event bus.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the Sealed Events server: an AWS KMS-compatible key service on SQLite.",
+        abstract: "Run the Sealed Events platform: KMS, IAM and STS, catalog, access requests, audit trail, event bus.",
         discussion: """
             The first start creates the data directory (mode 0700), a 256-bit root key (root.key, mode \
             0600, unless SEALED_ROOT_KEY holds one in base64), the SQLite database, and an administrator \

@@ -50,7 +50,7 @@ public final class SignatureFailureLimiter: Sendable {
     }
 
     /// The addresses tracked right now (at most ``Policy/maximumAddresses`` + 1).
-    public var trackedAddresses: Int { buckets.withLock { $0.count } }
+    var trackedAddresses: Int { buckets.withLock { $0.count } }
 
     /// Whether requests from `address` are refused now.
     public func isThrottled(_ address: String) -> Bool {

@@ -1,6 +1,6 @@
 import Foundation
 import HTTPTypes
-public import Hummingbird
+import Hummingbird
 public import KMS
 public import KeyService
 import NIOCore
@@ -29,11 +29,6 @@ public struct KMSRoutes: Sendable {
     public init(keyService: KeyService) {
         self.keyService = keyService
         self.endpoints = Self.table
-    }
-
-    /// Adds `POST /` to a group of authenticated routes.
-    public func register(in group: RouterGroup<AuthenticatedContext>) {
-        group.post("/") { request, context in try await self.handle(request, context: context) }
     }
 
     func handle(_ request: Request, context: AuthenticatedContext) async throws -> Response {

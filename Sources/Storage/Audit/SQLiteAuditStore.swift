@@ -122,7 +122,7 @@ public final class SQLiteAuditStore: AuditStore, Sendable {
     }
 
     /// The synchronous mode SQLite reports for the writer (2 is `FULL`).
-    public func synchronousMode() async throws -> Int {
+    func synchronousMode() async throws -> Int {
         try await pool.writeWithoutTransaction { db in
             try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
         }

@@ -113,7 +113,7 @@ public final class SQLiteDatabase: Sendable {
     }
 
     /// The journal mode SQLite reports (`wal`).
-    public func journalMode() throws -> String {
+    func journalMode() throws -> String {
         try pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
     }
 
