@@ -3,7 +3,7 @@ public import AuditTrail
 import Foundation
 import HTTPTypes
 public import Hummingbird
-import KMS
+import WireShapes
 import Logging
 import NIOCore
 import Synchronization

@@ -2,7 +2,7 @@ public import AccessControl
 public import AuditTrail
 public import Foundation
 import Hummingbird
-import KMS
+import WireShapes
 import NIOCore
 
 /// The trail behind `/v1/audit` (reading it is the permission `audit:Read`, on the resource `*`):

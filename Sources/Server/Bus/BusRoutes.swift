@@ -7,6 +7,7 @@ public import Hummingbird
 import HummingbirdCore
 import NIOCore
 import SealedEvents
+import WireShapes
 
 /// The event bus behind `/v1/topics` (JSON, SigV4-signed like everything else):
 ///
@@ -50,7 +51,7 @@ public struct BusRoutes: Sendable {
         let topics = group.group("topics")
         topics.post { request, context in
             let input = try await PlatformJSON.decode(TopicInput.self, from: request)
-            let arn = PlatformARN.topic(input.Name, account: identities.account)
+            let arn = PlatformARN.topic(input.name, account: identities.account)
             guard identities.isAllowed(context.principal.arn, "bus:CreateTopic", on: arn) else {
                 throw AccessControlError(
                     .accessDenied,
@@ -59,15 +60,15 @@ public struct BusRoutes: Sendable {
             }
             let info = try await transport.createTopic(
                 TopicConfiguration(
-                    name: input.Name,
-                    retentionSeconds: input.RetentionSeconds,
-                    retentionBytes: input.RetentionBytes
+                    name: input.name,
+                    retentionSeconds: input.retentionSeconds,
+                    retentionBytes: input.retentionBytes
                 )
             )
             return try PlatformJSON.response(TopicOutput(info))
         }
         topics.get { _, _ in
-            try PlatformJSON.response(["Topics": try await transport.topics().map(TopicOutput.init)])
+            try PlatformJSON.response(TopicList(topics: try await transport.topics().map(TopicOutput.init)))
         }
         topics.get(":topic") { _, context in
             let name = try context.parameter("topic")
@@ -91,7 +92,7 @@ public struct BusRoutes: Sendable {
                     "eventIds": .array(events.map { .string($0.eventID) }),
                 ])
             )
-            return try PlatformJSON.response(["Offsets": offsets])
+            return try PlatformJSON.response(OffsetsOutput(offsets: offsets))
         }
         topics.get(":topic/events") { request, context in
             let parameters = QueryParameters(request.uri.queryParameters)
@@ -146,17 +147,17 @@ public struct BusRoutes: Sendable {
             let group = try context.parameter("group")
             let topic = try context.parameter("topic")
             try await authorizeGroup(group, topic: topic, context: context)
-            try await transport.commit(group: group, topic: topic, offset: input.Offset)
-            return try PlatformJSON.response([
-                "CommittedOffset": try await transport.committedOffset(group: group, topic: topic)
-            ])
+            try await transport.commit(group: group, topic: topic, offset: input.offset)
+            return try PlatformJSON.response(
+                CommittedOffsetOutput(committedOffset: try await transport.committedOffset(group: group, topic: topic))
+            )
         }
         topics.get(":topic/groups/:group") { _, context in
             let offset = try await transport.committedOffset(
                 group: try context.parameter("group"),
                 topic: try context.parameter("topic")
             )
-            return try PlatformJSON.response(["CommittedOffset": offset])
+            return try PlatformJSON.response(CommittedOffsetOutput(committedOffset: offset))
         }
     }
 
@@ -224,35 +225,6 @@ public struct BusRoutes: Sendable {
             headers: [.contentType: "application/json"],
             body: ResponseBody(byteBuffer: buffer)
         )
-    }
-}
-
-// swiftlint:disable identifier_name
-struct TopicInput: Decodable {
-    var Name: String
-    var RetentionSeconds: Int?
-    var RetentionBytes: Int?
-}
-
-struct CommitInput: Decodable { var Offset: UInt64 }
-
-struct TopicOutput: Encodable {
-    var Name: String
-    var RetentionSeconds: Int?
-    var RetentionBytes: Int?
-    var EventCount: Int
-    var FirstOffset: UInt64?
-    var LastOffset: UInt64?
-    var Bytes: Int
-
-    init(_ info: TopicInfo) {
-        Name = info.name
-        RetentionSeconds = info.configuration.retentionSeconds
-        RetentionBytes = info.configuration.retentionBytes
-        EventCount = info.eventCount
-        FirstOffset = info.firstOffset
-        LastOffset = info.lastOffset
-        Bytes = info.bytes
     }
 }
 

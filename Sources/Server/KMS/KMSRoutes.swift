@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 public import Hummingbird
-public import KMS
+public import WireShapes
 public import KeyService
 import NIOCore
 

@@ -3,6 +3,7 @@ import AuditTrail
 public import Catalog
 import Foundation
 public import Hummingbird
+import WireShapes
 
 /// The platform's services behind the `/v1` API and STS.
 public struct Platform: Sendable {
@@ -49,34 +50,34 @@ public struct PlatformRoutes: Sendable {
 
         // MARK: IAM
         v1.get("iam/teams") { _, context in
-            try PlatformJSON.response(["Teams": try await iam.teams(by: context.requester).map(TeamOutput.init)])
+            try PlatformJSON.response(TeamList(teams: try await iam.teams(by: context.requester).map(TeamOutput.init)))
         }
         v1.post("iam/teams") { request, context in
             let input = try await PlatformJSON.decode(TeamInput.self, from: request)
-            let team = try await iam.createTeam(input.TeamName, by: context.requester)
-            return try PlatformJSON.response(["Team": TeamOutput(team)])
+            let team = try await iam.createTeam(input.teamName, by: context.requester)
+            return try PlatformJSON.response(TeamAnswer(team: TeamOutput(team)))
         }
         v1.post("iam/teams/:team/members") { request, context in
             let input = try await PlatformJSON.decode(MemberInput.self, from: request)
-            try await iam.addUser(input.UserName, toTeam: try context.parameter("team"), by: context.requester)
-            return try PlatformJSON.response(Empty())
+            try await iam.addUser(input.userName, toTeam: try context.parameter("team"), by: context.requester)
+            return try PlatformJSON.response(EmptyResponse())
         }
         v1.put("iam/teams/:team/policies/:name") { request, context in
             let input = try await PlatformJSON.decode(PolicyInput.self, from: request)
             try await iam.putTeamPolicy(
                 try context.parameter("team"),
                 name: try context.parameter("name"),
-                document: input.PolicyDocument,
+                document: input.policyDocument,
                 by: context.requester
             )
-            return try PlatformJSON.response(Empty())
+            return try PlatformJSON.response(EmptyResponse())
         }
         v1.get("iam/users") { _, context in
-            try PlatformJSON.response(["Users": try await iam.users(by: context.requester).map(UserOutput.init)])
+            try PlatformJSON.response(UserList(users: try await iam.users(by: context.requester).map(UserOutput.init)))
         }
         v1.post("iam/users") { request, context in
             let input = try await PlatformJSON.decode(CreateUserInput.self, from: request)
-            let (user, key) = try await iam.createUser(input.UserName, team: input.Team, by: context.requester)
+            let (user, key) = try await iam.createUser(input.userName, team: input.team, by: context.requester)
             return try PlatformJSON.response(CreatedUserOutput(user: user, key: key))
         }
         v1.put("iam/users/:user/policies/:name") { request, context in
@@ -84,74 +85,74 @@ public struct PlatformRoutes: Sendable {
             try await iam.putUserPolicy(
                 try context.parameter("user"),
                 name: try context.parameter("name"),
-                document: input.PolicyDocument,
+                document: input.policyDocument,
                 by: context.requester
             )
-            return try PlatformJSON.response(Empty())
+            return try PlatformJSON.response(EmptyResponse())
         }
         v1.get("iam/users/:user/access-keys") { _, context in
             let keys = try await iam.accessKeys(of: try context.parameter("user"), by: context.requester)
-            return try PlatformJSON.response(["AccessKeys": keys.map(AccessKeyOutput.init)])
+            return try PlatformJSON.response(AccessKeyList(accessKeys: keys.map(AccessKeyOutput.init)))
         }
         v1.post("iam/users/:user/access-keys") { _, context in
             let key = try await iam.createAccessKey(for: try context.parameter("user"), by: context.requester)
-            return try PlatformJSON.response(["AccessKey": NewAccessKeyOutput(key)])
+            return try PlatformJSON.response(NewAccessKeyAnswer(accessKey: NewAccessKeyOutput(key)))
         }
         v1.post("iam/access-keys/:id/deactivate") { _, context in
             try await iam.deactivateAccessKey(try context.parameter("id"), by: context.requester)
-            return try PlatformJSON.response(Empty())
+            return try PlatformJSON.response(EmptyResponse())
         }
         v1.delete("iam/access-keys/:id") { _, context in
             try await iam.deleteAccessKey(try context.parameter("id"), by: context.requester)
-            return try PlatformJSON.response(Empty())
+            return try PlatformJSON.response(EmptyResponse())
         }
         v1.get("iam/roles") { _, context in
-            try PlatformJSON.response(["Roles": try await iam.roles(by: context.requester).map(RoleOutput.init)])
+            try PlatformJSON.response(RoleList(roles: try await iam.roles(by: context.requester).map(RoleOutput.init)))
         }
         v1.get("iam/roles/:role") { _, context in
             let role = try await iam.role(named: try context.parameter("role"), by: context.requester)
-            return try PlatformJSON.response(["Role": RoleOutput(role)])
+            return try PlatformJSON.response(RoleAnswer(role: RoleOutput(role)))
         }
         v1.post("iam/roles") { request, context in
             let input = try await PlatformJSON.decode(CreateRoleInput.self, from: request)
             let role = try await iam.createRole(
-                input.RoleName,
-                trustPolicy: input.AssumeRolePolicyDocument,
-                policies: input.Policies ?? [:],
-                description: input.Description ?? "",
-                maxSessionDuration: input.MaxSessionDuration ?? 3600,
+                input.roleName,
+                trustPolicy: input.assumeRolePolicyDocument,
+                policies: input.policies ?? [:],
+                description: input.description ?? "",
+                maxSessionDuration: input.maxSessionDuration ?? 3600,
                 by: context.requester
             )
-            return try PlatformJSON.response(["Role": RoleOutput(role)])
+            return try PlatformJSON.response(RoleAnswer(role: RoleOutput(role)))
         }
         v1.put("iam/roles/:role/policies/:name") { request, context in
             let input = try await PlatformJSON.decode(PolicyInput.self, from: request)
             try await iam.putRolePolicy(
                 try context.parameter("role"),
                 name: try context.parameter("name"),
-                document: input.PolicyDocument,
+                document: input.policyDocument,
                 by: context.requester
             )
-            return try PlatformJSON.response(Empty())
+            return try PlatformJSON.response(EmptyResponse())
         }
         v1.put("iam/roles/:role/trust") { request, context in
             let input = try await PlatformJSON.decode(PolicyInput.self, from: request)
             try await iam.updateTrustPolicy(
                 try context.parameter("role"),
-                document: input.PolicyDocument,
+                document: input.policyDocument,
                 by: context.requester
             )
-            return try PlatformJSON.response(Empty())
+            return try PlatformJSON.response(EmptyResponse())
         }
 
         // MARK: Catalog
         v1.get("catalog/domains") { _, context in
             let domains = try await catalog.domainList(by: context.principal.arn).map(DomainOutput.init)
-            return try PlatformJSON.response(["Domains": domains])
+            return try PlatformJSON.response(DomainList(domains: domains))
         }
         v1.post("catalog/domains") { request, context in
             let input = try await PlatformJSON.decode(CreateDomainInput.self, from: request)
-            let domain = try await catalog.createDomain(input.Domain, owner: input.Owner, by: context.principal.arn)
+            let domain = try await catalog.createDomain(input.domain, owner: input.owner, by: context.principal.arn)
             return try PlatformJSON.response(DomainOutput(domain))
         }
         v1.get("catalog/event-types") { request, _ in
@@ -161,7 +162,7 @@ public struct PlatformRoutes: Sendable {
             for type in types {
                 outputs.append(EventTypeOutput(type, keyARN: await catalog.domain(named: type.domain)?.keyARN))
             }
-            return try PlatformJSON.response(["EventTypes": outputs])
+            return try PlatformJSON.response(EventTypeList(eventTypes: outputs))
         }
         v1.get("catalog/event-types/:type") { _, context in
             let type = try await catalog.eventType(named: try context.parameter("type"))
@@ -171,7 +172,7 @@ public struct PlatformRoutes: Sendable {
         }
         v1.post("catalog/event-types") { request, context in
             let input = try await PlatformJSON.decode(EventTypeInput.self, from: request)
-            guard let classification = Classification(rawValue: input.Classification ?? "confidential") else {
+            guard let classification = Classification(rawValue: input.classification ?? "confidential") else {
                 throw AccessControlError(
                     .validationError,
                     "Classification must be one of public, internal, confidential, restricted."
@@ -179,13 +180,13 @@ public struct PlatformRoutes: Sendable {
             }
             let type = try await catalog.createEventType(
                 .init(
-                    name: input.EventType,
-                    domain: input.Domain,
+                    name: input.eventType,
+                    domain: input.domain,
                     classification: classification,
-                    regulations: input.Regulations ?? [],
-                    sensitiveFields: input.SensitiveFields ?? [],
-                    algorithmSuite: input.AlgorithmSuite ?? "0x0578",
-                    approvalsRequired: input.ApprovalsRequired ?? 1
+                    regulations: input.regulations ?? [],
+                    sensitiveFields: input.sensitiveFields ?? [],
+                    algorithmSuite: input.algorithmSuite ?? "0x0578",
+                    approvalsRequired: input.approvalsRequired ?? 1
                 ),
                 by: context.principal.arn
             )
@@ -198,9 +199,9 @@ public struct PlatformRoutes: Sendable {
         v1.post("access/requests") { request, context in
             let input = try await PlatformJSON.decode(AccessRequestInput.self, from: request)
             let created = try await access.request(
-                input.EventType,
-                justification: input.Justification,
-                durationSeconds: input.DurationSeconds,
+                input.eventType,
+                justification: input.justification,
+                durationSeconds: input.durationSeconds,
                 by: context.principal.arn
             )
             context.auditNote?.setResponseElements(
@@ -223,7 +224,7 @@ public struct PlatformRoutes: Sendable {
                 status = value
             }
             let requests = try await access.list(status: status, by: context.principal.arn)
-            return try PlatformJSON.response(["AccessRequests": requests.map(AccessRequestOutput.init)])
+            return try PlatformJSON.response(AccessRequestList(accessRequests: requests.map(AccessRequestOutput.init)))
         }
         v1.get("access/requests/:id") { _, context in
             try PlatformJSON.response(
@@ -234,7 +235,7 @@ public struct PlatformRoutes: Sendable {
             let input = try await PlatformJSON.decode(CommentInput.self, from: request)
             let id = try context.parameter("id")
             let principal = context.principal.arn
-            let comment = input.Comment ?? ""
+            let comment = input.comment ?? ""
             let result: AccessRequest
             switch try context.parameter("verb") {
             case "approve": result = try await access.approve(id, comment: comment, by: principal)
@@ -254,7 +255,7 @@ public struct PlatformRoutes: Sendable {
         }
         v1.get("access/matrix") { _, context in
             let grants = try await access.matrix(by: context.principal.arn)
-            return try PlatformJSON.response(["Grants": grants.map(GrantOutput.init)])
+            return try PlatformJSON.response(GrantList(grants: grants.map(GrantOutput.init)))
         }
     }
 }
