@@ -2,7 +2,7 @@ public import AsyncHTTPClient
 public import Foundation
 public import KMS
 public import Logging
-internal import WireShapes
+public import WireShapes
 
 /// A client of the Sealed Events platform's REST API under `/v1` (identities, catalog, access requests): JSON
 /// requests signed with SigV4 for the service `sealed`, with the retries, timeouts and limits of ``KMSClient``.
@@ -67,39 +67,49 @@ public struct PlatformClient: Sendable {
         return object
     }
 
-    /// Sends `method` to `/v1/<path>` with `input` as its JSON body, and returns the typed answer.
+    /// Calls a declared route with `input` as its JSON body, and returns the typed answer.
     ///
+    /// - Parameter parameters: the route's path parameters, in order (unencoded).
     /// - Throws: ``PlatformError`` for an error answer, ``ClientError`` for transport failures and answers that are
     ///   not the expected shape.
     public func send<Input: Encodable, Output: Decodable>(
-        _ method: String,
-        _ segments: [String],
+        _ route: PlatformRoute,
+        _ parameters: [String] = [],
         query: [(String, String)] = [],
         input: Input,
         as output: Output.Type = Output.self
     ) async throws -> PlatformAnswer<Output> {
-        try decode(await send(method, segments, query: query, json: Array(PlatformJSON.encoder().encode(input))))
+        let body = Array(try PlatformJSON.encoder().encode(input))
+        return try decode(await send(route.method, route.segments(parameters), query: query, json: body))
     }
 
-    /// Sends `method` to `/v1/<path>` without a body, and returns the typed answer.
+    /// Calls a declared route without a body, and returns the typed answer.
     public func send<Output: Decodable>(
-        _ method: String,
-        _ segments: [String],
+        _ route: PlatformRoute,
+        _ parameters: [String] = [],
         query: [(String, String)] = [],
         as output: Output.Type = Output.self
     ) async throws -> PlatformAnswer<Output> {
-        try decode(await send(method, segments, query: query, json: nil))
+        try decode(await send(route.method, route.segments(parameters), query: query, json: nil))
     }
 
-    /// Sends `method` to `/v1/<path>` with a JSON body given as its exact bytes, and returns the typed answer.
+    /// Calls a declared route with a JSON body given as its exact bytes, and returns the typed answer.
     public func send<Output: Decodable>(
-        _ method: String,
-        _ segments: [String],
-        query: [(String, String)] = [],
+        _ route: PlatformRoute,
+        _ parameters: [String] = [],
         json body: [UInt8],
         as output: Output.Type = Output.self
     ) async throws -> PlatformAnswer<Output> {
-        try decode(await send(method, segments, query: query, json: body))
+        try decode(await send(route.method, route.segments(parameters), query: [], json: body))
+    }
+
+    /// Calls a declared route and returns the answer's bytes as they are.
+    public func raw(
+        _ route: PlatformRoute,
+        _ parameters: [String] = [],
+        query: [(String, String)] = []
+    ) async throws -> Data {
+        try await send(route.method, route.segments(parameters), query: query, json: nil)
     }
 
     private func decode<Output: Decodable>(_ json: Data) throws -> PlatformAnswer<Output> {

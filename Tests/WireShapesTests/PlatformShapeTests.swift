@@ -11,7 +11,12 @@ import WireShapes
     private let epoch = Date(timeIntervalSince1970: 0)
 
     @Test func outputsUseAWSMemberNamesAndISO8601Dates() throws {
-        let team = TeamOutput(teamName: "payments", arn: "arn:aws:iam::1:group/payments", createDate: epoch, policies: ["p"])
+        let team = TeamOutput(
+            teamName: "payments",
+            arn: "arn:aws:iam::1:group/payments",
+            createDate: epoch,
+            policies: ["p"]
+        )
         #expect(
             try json(TeamAnswer(team: team))
                 == #"{"Team":{"Arn":"arn:aws:iam::1:group/payments","CreateDate":"1970-01-01T00:00:00Z","Policies":["p"],"TeamName":"payments"}}"#
@@ -24,9 +29,14 @@ import WireShapes
     }
 
     @Test func absentOptionalsAreLeftOutButACommittedOffsetIsNull() throws {
-        #expect(try json(EventTypeInput(eventType: "payments.card", domain: "payments")) == #"{"Domain":"payments","EventType":"payments.card"}"#)
+        #expect(
+            try json(EventTypeInput(eventType: "payments.card", domain: "payments"))
+                == #"{"Domain":"payments","EventType":"payments.card"}"#
+        )
         #expect(try json(CommentInput()) == "{}")
-        #expect(try json(TopicInput(name: "orders", retentionSeconds: 60)) == #"{"Name":"orders","RetentionSeconds":60}"#)
+        #expect(
+            try json(TopicInput(name: "orders", retentionSeconds: 60)) == #"{"Name":"orders","RetentionSeconds":60}"#
+        )
         #expect(try json(CommittedOffsetOutput(committedOffset: nil)) == #"{"CommittedOffset":null}"#)
         #expect(try json(CommittedOffsetOutput(committedOffset: 7)) == #"{"CommittedOffset":7}"#)
     }
@@ -51,7 +61,10 @@ import WireShapes
         let error = #expect(throws: DecodingError.self) {
             try PlatformJSON.decoder().decode(TeamInput.self, from: Data(#"{"teamName":"x"}"#.utf8))
         }
-        guard case .keyNotFound(let key, _)? = error else { Issue.record("expected keyNotFound, got \(String(describing: error))"); return }
+        guard case .keyNotFound(let key, _)? = error else {
+            Issue.record("expected keyNotFound, got \(String(describing: error))")
+            return
+        }
         #expect(key.stringValue == "TeamName")
     }
 }

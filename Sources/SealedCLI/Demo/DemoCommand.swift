@@ -320,8 +320,7 @@ struct Demo {
 
         say("The audit trail of all of it, verified")
         let trail = try await platform.send(
-            "GET",
-            ["audit"],
+            .lookupEvents,
             query: [("since", started.addingTimeInterval(-1).formatted(.iso8601)), ("limit", "1000")],
             as: AuditCommand.RecordPage.self
         )
@@ -380,7 +379,7 @@ struct Demo {
 
     func descriptor(_ name: String, _ platform: PlatformClient) async throws -> EventTypeDescriptor {
         try eventTypeDescriptor(
-            try await platform.send("GET", ["catalog", "event-types", name], as: EventTypeOutput.self).output
+            try await platform.send(.getEventType, [name], as: EventTypeOutput.self).output
         )
     }
 

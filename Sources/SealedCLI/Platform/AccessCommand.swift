@@ -56,8 +56,7 @@ struct AccessCommand: AsyncParsableCommand {
                     durationSeconds: try duration.map { try parseDuration($0, option: "--duration") }
                 )
                 let answer = try await options.send(
-                    "POST",
-                    ["access", "requests"],
+                    .createAccessRequest,
                     input: input,
                     as: AccessRequestOutput.self
                 )
@@ -79,8 +78,7 @@ struct AccessCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIError.reporting {
                 let answer = try await options.send(
-                    "GET",
-                    ["access", "requests"],
+                    .listAccessRequests,
                     query: status.map { [("status", $0)] } ?? [],
                     as: AccessRequestList.self
                 )
@@ -101,18 +99,18 @@ struct AccessCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                let answer = try await options.send("GET", ["access", "requests", id], as: AccessRequestOutput.self)
+                let answer = try await options.send(.getAccessRequest, id, as: AccessRequestOutput.self)
                 try options.emit(answer, text: AccessCommand.lines)
             }
         }
     }
 
     /// approve, deny, cancel and revoke differ only in their verb and whether a comment is required.
-    static func decide(_ verb: String, _ id: String, comment: String?, options: PlatformOptions) async throws {
+    static func decide(_ route: PlatformRoute, _ id: String, comment: String?, options: PlatformOptions) async throws {
         try await CLIError.reporting {
             let answer = try await options.send(
-                "POST",
-                ["access", "requests", id, verb],
+                route,
+                id,
                 input: CommentInput(comment: comment),
                 as: AccessRequestOutput.self
             )
@@ -128,7 +126,9 @@ struct AccessCommand: AsyncParsableCommand {
         @Argument(help: "The request id.") var id: String
         @Option(help: "A note for the record.") var comment: String?
         @OptionGroup var options: PlatformOptions
-        func run() async throws { try await AccessCommand.decide("approve", id, comment: comment, options: options) }
+        func run() async throws {
+            try await AccessCommand.decide(.approveAccessRequest, id, comment: comment, options: options)
+        }
     }
 
     struct Deny: AsyncParsableCommand {
@@ -136,7 +136,9 @@ struct AccessCommand: AsyncParsableCommand {
         @Argument(help: "The request id.") var id: String
         @Option(help: "Why; the requester sees this.") var comment: String
         @OptionGroup var options: PlatformOptions
-        func run() async throws { try await AccessCommand.decide("deny", id, comment: comment, options: options) }
+        func run() async throws {
+            try await AccessCommand.decide(.denyAccessRequest, id, comment: comment, options: options)
+        }
     }
 
     struct Cancel: AsyncParsableCommand {
@@ -146,7 +148,9 @@ struct AccessCommand: AsyncParsableCommand {
         )
         @Argument(help: "The request id.") var id: String
         @OptionGroup var options: PlatformOptions
-        func run() async throws { try await AccessCommand.decide("cancel", id, comment: nil, options: options) }
+        func run() async throws {
+            try await AccessCommand.decide(.cancelAccessRequest, id, comment: nil, options: options)
+        }
     }
 
     struct Revoke: AsyncParsableCommand {
@@ -161,7 +165,9 @@ struct AccessCommand: AsyncParsableCommand {
         @Argument(help: "The request id.") var id: String
         @Option(help: "Why.") var comment: String?
         @OptionGroup var options: PlatformOptions
-        func run() async throws { try await AccessCommand.decide("revoke", id, comment: comment, options: options) }
+        func run() async throws {
+            try await AccessCommand.decide(.revokeAccessRequest, id, comment: comment, options: options)
+        }
     }
 
     struct Matrix: AsyncParsableCommand {
@@ -173,7 +179,7 @@ struct AccessCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                let answer = try await options.send("GET", ["access", "matrix"], as: GrantList.self)
+                let answer = try await options.send(.getAccessMatrix, as: GrantList.self)
                 try options.emit(answer) { answer in
                     table(
                         ["EVENT TYPE", "PRINCIPAL", "UNTIL", "APPROVED BY", "REQUEST"],
@@ -203,11 +209,13 @@ struct AccessCommand: AsyncParsableCommand {
                 var query: [(String, String)] = []
                 if let since { query.append(("since", since)) }
                 if let until { query.append(("until", until)) }
-                let answer = try await options.send("GET", ["access", "usage"], query: query, as: UsageReportOutput.self)
+                let answer = try await options.send(.getUsageReport, query: query, as: UsageReportOutput.self)
                 try options.emit(answer) { answer in
                     table(
                         ["EVENT TYPE", "PRINCIPAL", "DECRYPTS", "DENIALS"],
-                        answer.rows.map { [cell($0.eventType), cell($0.principal), cell($0.decrypts), cell($0.denials)] }
+                        answer.rows.map {
+                            [cell($0.eventType), cell($0.principal), cell($0.decrypts), cell($0.denials)]
+                        }
                     )
                 }
             }

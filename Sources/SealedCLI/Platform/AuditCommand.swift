@@ -104,7 +104,7 @@ struct AuditCommand: AsyncParsableCommand {
 
         /// Up to 1000 records after a sequence number: what each line shows, and each record's exact JSON.
         func page(after: Int64) async throws -> [(line: RecordLine, json: Data)] {
-            let answer = try await options.raw("GET", ["audit"], query: [("after", "\(after)"), ("limit", "1000")])
+            let answer = try await options.raw(.lookupEvents, query: [("after", "\(after)"), ("limit", "1000")])
             guard case .object(let object) = try SealedEvents.JSONValue(parsing: Array(answer)),
                 case .array(let records)? = object["Records"]
             else { throw CLIError("the audit trail answered something other than records") }
@@ -134,7 +134,8 @@ struct AuditCommand: AsyncParsableCommand {
                     try await Task.sleep(for: .seconds(1))
                     for record in try await page(after: after) {
                         after = record.line.sequenceNumber ?? after
-                        try options.emit(PlatformAnswer(output: record.line, json: record.json)) { [AuditCommand.line($0)] }
+                        let answer = PlatformAnswer(output: record.line, json: record.json)
+                        try options.emit(answer) { [AuditCommand.line($0)] }
                     }
                 }
             }
@@ -169,7 +170,7 @@ struct AuditCommand: AsyncParsableCommand {
                     if let value { query.append((name, value)) }
                 }
                 if errorsOnly { query.append(("errorsOnly", "true")) }
-                let answer = try await options.send("GET", ["audit"], query: query, as: RecordPage.self)
+                let answer = try await options.send(.lookupEvents, query: query, as: RecordPage.self)
                 try options.emit(answer) { answer in answer.records.map(AuditCommand.line) }
             }
         }
@@ -188,7 +189,7 @@ struct AuditCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIError.reporting {
                 let client = try options.client()
-                let data = try await client.raw("GET", ["audit", "export"], query: since.map { [("since", $0)] } ?? [])
+                let data = try await client.raw(.exportEvents, query: since.map { [("since", $0)] } ?? [])
                 let url = URL(fileURLWithPath: file)
                 try AuditCommand.writePrivately(data, to: url)
                 let counts = try? JSONDecoder().decode(ExportCounts.self, from: data)

@@ -2,8 +2,8 @@ internal import ArgumentParser
 internal import EncryptionSDK
 internal import Foundation
 internal import KMS
-internal import SealedEvents
 internal import PlatformClient
+internal import SealedEvents
 internal import WireShapes
 
 /// `sealed topics`: the event bus's topics.
@@ -38,7 +38,7 @@ struct TopicsCommand: AsyncParsableCommand {
                     retentionSeconds: try retention.map { try parseDuration($0, option: "--retention") },
                     retentionBytes: retentionBytes
                 )
-                let answer = try await options.send("POST", ["topics"], input: input, as: TopicOutput.self)
+                let answer = try await options.send(.createTopic, input: input, as: TopicOutput.self)
                 try options.emit(answer) { ["created topic \($0.name)"] }
             }
         }
@@ -50,7 +50,7 @@ struct TopicsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                let answer = try await options.send("GET", ["topics"], as: TopicList.self)
+                let answer = try await options.send(.listTopics, as: TopicList.self)
                 try options.emit(answer) { answer in
                     table(
                         ["TOPIC", "EVENTS", "LAST OFFSET", "BYTES"],
@@ -68,7 +68,7 @@ struct TopicsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                let answer = try await options.send("GET", ["topics", name], as: TopicOutput.self)
+                let answer = try await options.send(.describeTopic, name, as: TopicOutput.self)
                 try options.emit(answer, text: TopicsCommand.lines)
             }
         }
@@ -78,7 +78,7 @@ struct TopicsCommand: AsyncParsableCommand {
 /// The catalog entry of an event type (`GET /v1/catalog/event-types/TYPE`) as the SDK's descriptor.
 func descriptor(of eventType: String, options: PlatformOptions) async throws -> EventTypeDescriptor {
     try eventTypeDescriptor(
-        try await options.send("GET", ["catalog", "event-types", eventType], as: EventTypeOutput.self).output
+        try await options.send(.getEventType, eventType, as: EventTypeOutput.self).output
     )
 }
 
@@ -195,7 +195,7 @@ struct PublishCommand: AsyncParsableCommand {
             } else {
                 return
             }
-            let answer = try await options.send("POST", ["topics", topic, "events"], json: payload, as: OffsetsOutput.self)
+            let answer = try await options.send(.publishEvents, topic, json: payload, as: OffsetsOutput.self)
             let offset = answer.output.offsets.first
             try options.emit(Published(offset: offset ?? 0, topic: topic)) { _ in [cell(offset)] }
         }
@@ -256,14 +256,15 @@ struct ConsumeCommand: AsyncParsableCommand {
                 let answer: Data
                 if let group {
                     answer = try await options.raw(
-                        "POST",
-                        ["topics", topic, "groups", group, "fetch"],
+                        .fetchEvents,
+                        topic,
+                        group,
                         query: [("limit", "\(limit)"), ("wait", wait)]
                     )
                 } else {
                     answer = try await options.raw(
-                        "GET",
-                        ["topics", topic, "events"],
+                        .readEvents,
+                        topic,
                         query: [("from", "\(next)"), ("limit", "\(limit)"), ("wait", wait)]
                     )
                 }
@@ -272,10 +273,15 @@ struct ConsumeCommand: AsyncParsableCommand {
                     var printable = Printable(
                         object: [
                             "Offset": NSNumber(value: offset),
-                            "Event": try JSONSerialization.jsonObject(with: Data(event.serialized()), options: [.fragmentsAllowed]),
+                            "Event": try JSONSerialization.jsonObject(
+                                with: Data(event.serialized()),
+                                options: [.fragmentsAllowed]
+                            ),
                         ]
                     )
-                    if open, let aws { printable = try await opened(event, offset: offset, aws: aws, openers: &openers) }
+                    if open, let aws {
+                        printable = try await opened(event, offset: offset, aws: aws, openers: &openers)
+                    }
                     let output = PlatformAnswer(
                         output: printable,
                         json: try JSONSerialization.data(withJSONObject: printable.object)
@@ -297,8 +303,9 @@ struct ConsumeCommand: AsyncParsableCommand {
                     next = last + 1
                     if let group {
                         _ = try await options.send(
-                            "POST",
-                            ["topics", topic, "groups", group, "commit"],
+                            .commitOffset,
+                            topic,
+                            group,
                             input: CommitInput(offset: last),
                             as: CommittedOffsetOutput.self
                         )
@@ -328,7 +335,9 @@ struct ConsumeCommand: AsyncParsableCommand {
         let type = envelope.metaData.eventType
         guard envelope.metaData.encryption != nil else {
             let data = try JSONSerialization.jsonObject(with: Data(event.serialized()), options: [.fragmentsAllowed])
-            return Printable(object: ["Offset": NSNumber(value: offset), "EventType": type, "Data": data, "Sealed": false])
+            return Printable(object: [
+                "Offset": NSNumber(value: offset), "EventType": type, "Data": data, "Sealed": false,
+            ])
         }
         if openers[type] == nil {
             let descriptor = try await descriptor(of: type, options: options)
@@ -339,7 +348,8 @@ struct ConsumeCommand: AsyncParsableCommand {
         let data = try JSONSerialization.jsonObject(with: Data(result.data.serialized()), options: [.fragmentsAllowed])
         var printable = Printable(
             object: [
-                "Offset": NSNumber(value: offset), "EventId": envelope.metaData.eventId, "EventType": type, "Data": data,
+                "Offset": NSNumber(value: offset), "EventId": envelope.metaData.eventId, "EventType": type,
+                "Data": data,
                 "Opened": result.isComplete,
             ]
         )

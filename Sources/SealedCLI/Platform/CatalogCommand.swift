@@ -23,8 +23,7 @@ struct CatalogCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIError.reporting {
                 let answer = try await options.send(
-                    "POST",
-                    ["catalog", "domains"],
+                    .createDomain,
                     input: CreateDomainInput(domain: name, owner: owner),
                     as: DomainOutput.self
                 )
@@ -65,8 +64,7 @@ struct CatalogCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIError.reporting {
                 let answer = try await options.send(
-                    "POST",
-                    ["catalog", "event-types"],
+                    .createEventType,
                     input: EventTypeInput(
                         eventType: name,
                         domain: domain,
@@ -95,10 +93,9 @@ struct CatalogCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                let domains = try await options.send("GET", ["catalog", "domains"], as: DomainList.self).output
+                let domains = try await options.send(.listDomains, as: DomainList.self).output
                 let types = try await options.send(
-                    "GET",
-                    ["catalog", "event-types"],
+                    .listEventTypes,
                     query: domain.map { [("domain", $0)] } ?? [],
                     as: EventTypeList.self
                 ).output
@@ -126,7 +123,7 @@ struct CatalogCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                let answer = try await options.send("GET", ["catalog", "event-types", name], as: EventTypeOutput.self)
+                let answer = try await options.send(.getEventType, name, as: EventTypeOutput.self)
                 try options.emit(answer) { type in
                     [
                         "event type      \(type.eventType)",

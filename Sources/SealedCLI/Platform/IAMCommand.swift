@@ -9,7 +9,8 @@ struct IAMCommand: AsyncParsableCommand {
         commandName: "iam",
         abstract: "Manage teams, users, access keys and roles.",
         subcommands: [
-            CreateTeam.self, CreateUser.self, AddToTeam.self, CreateAccessKey.self, ListAccessKeys.self, DeactivateAccessKey.self,
+            CreateTeam.self, CreateUser.self, AddToTeam.self, CreateAccessKey.self, ListAccessKeys.self,
+            DeactivateAccessKey.self,
             DeleteAccessKey.self,
             ListUsers.self, ListTeams.self, ListRoles.self, GetRole.self,
         ]
@@ -23,8 +24,7 @@ struct IAMCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIError.reporting {
                 let answer = try await options.send(
-                    "POST",
-                    ["iam", "teams"],
+                    .createTeam,
                     input: TeamInput(teamName: name),
                     as: TeamAnswer.self
                 )
@@ -46,8 +46,7 @@ struct IAMCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIError.reporting {
                 let answer = try await options.send(
-                    "POST",
-                    ["iam", "users"],
+                    .createUser,
                     input: CreateUserInput(userName: name, team: team),
                     as: CreatedUserOutput.self
                 )
@@ -72,8 +71,8 @@ struct IAMCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIError.reporting {
                 let answer = try await options.send(
-                    "POST",
-                    ["iam", "teams", team, "members"],
+                    .addUserToTeam,
+                    team,
                     input: MemberInput(userName: user),
                     as: EmptyResponse.self
                 )
@@ -93,8 +92,8 @@ struct IAMCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIError.reporting {
                 let answer = try await options.send(
-                    "POST",
-                    ["iam", "users", user, "access-keys"],
+                    .createAccessKey,
+                    user,
                     as: NewAccessKeyAnswer.self
                 )
                 try options.emit(answer) { answer in
@@ -118,8 +117,8 @@ struct IAMCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIError.reporting {
                 let answer = try await options.send(
-                    "POST",
-                    ["iam", "access-keys", id, "deactivate"],
+                    .deactivateAccessKey,
+                    id,
                     as: EmptyResponse.self
                 )
                 try options.emit(answer) { _ in ["deactivated \(id)"] }
@@ -138,8 +137,8 @@ struct IAMCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIError.reporting {
                 let answer = try await options.send(
-                    "GET",
-                    ["iam", "users", user, "access-keys"],
+                    .listAccessKeys,
+                    user,
                     as: AccessKeyList.self
                 )
                 try options.emit(answer) { answer in
@@ -162,7 +161,7 @@ struct IAMCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                let answer = try await options.send("DELETE", ["iam", "access-keys", id], as: EmptyResponse.self)
+                let answer = try await options.send(.deleteAccessKey, id, as: EmptyResponse.self)
                 try options.emit(answer) { _ in ["deleted \(id)"] }
             }
         }
@@ -174,7 +173,7 @@ struct IAMCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                let answer = try await options.send("GET", ["iam", "users"], as: UserList.self)
+                let answer = try await options.send(.listUsers, as: UserList.self)
                 try options.emit(answer) { answer in
                     table(["USER", "TEAMS", "ARN"], answer.users.map { [$0.userName, cell($0.teams), $0.arn] })
                 }
@@ -188,7 +187,7 @@ struct IAMCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                let answer = try await options.send("GET", ["iam", "teams"], as: TeamList.self)
+                let answer = try await options.send(.listTeams, as: TeamList.self)
                 try options.emit(answer) { answer in
                     table(["TEAM", "ARN"], answer.teams.map { [$0.teamName, $0.arn] })
                 }
@@ -202,7 +201,7 @@ struct IAMCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                let answer = try await options.send("GET", ["iam", "roles"], as: RoleList.self)
+                let answer = try await options.send(.listRoles, as: RoleList.self)
                 try options.emit(answer) { answer in
                     table(["ROLE", "ARN"], answer.roles.map { [$0.roleName, $0.arn] })
                 }
@@ -220,7 +219,7 @@ struct IAMCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                let answer = try await options.send("GET", ["iam", "roles", name], as: RoleAnswer.self)
+                let answer = try await options.send(.getRole, name, as: RoleAnswer.self)
                 try options.emit(answer) { answer in
                     let role = answer.role
                     var lines = [

@@ -83,40 +83,40 @@ struct PlatformOptions: ParsableArguments {
         try emit(PlatformAnswer(output: value, json: try PlatformJSON.encoder().encode(value)), text: text)
     }
 
-    /// Calls the API with `input` as the JSON body.
+    /// Calls a declared route with `input` as the JSON body.
     func send<Input: Encodable, Output: Decodable>(
-        _ method: String,
-        _ segments: [String],
+        _ route: PlatformRoute,
+        _ parameters: String...,
         query: [(String, String)] = [],
         input: Input,
         as type: Output.Type = Output.self
     ) async throws -> PlatformAnswer<Output> {
-        try await oneLineErrors { try await client().send(method, segments, query: query, input: input) }
+        try await oneLineErrors { try await client().send(route, parameters, query: query, input: input, as: type) }
     }
 
-    /// Calls the API without a body.
+    /// Calls a declared route without a body.
     func send<Output: Decodable>(
-        _ method: String,
-        _ segments: [String],
+        _ route: PlatformRoute,
+        _ parameters: String...,
         query: [(String, String)] = [],
         as type: Output.Type = Output.self
     ) async throws -> PlatformAnswer<Output> {
-        try await oneLineErrors { try await client().send(method, segments, query: query) }
+        try await oneLineErrors { try await client().send(route, parameters, query: query, as: type) }
     }
 
-    /// Calls the API with a body given as exact JSON bytes.
+    /// Calls a declared route with a body given as exact JSON bytes.
     func send<Output: Decodable>(
-        _ method: String,
-        _ segments: [String],
+        _ route: PlatformRoute,
+        _ parameters: String...,
         json: [UInt8],
         as type: Output.Type = Output.self
     ) async throws -> PlatformAnswer<Output> {
-        try await oneLineErrors { try await client().send(method, segments, json: json) }
+        try await oneLineErrors { try await client().send(route, parameters, json: json, as: type) }
     }
 
-    /// Calls the API and returns the answer's bytes.
-    func raw(_ method: String, _ segments: [String], query: [(String, String)] = []) async throws -> Data {
-        try await oneLineErrors { try await client().raw(method, segments, query: query) }
+    /// Calls a declared route and returns the answer's bytes.
+    func raw(_ route: PlatformRoute, _ parameters: String..., query: [(String, String)] = []) async throws -> Data {
+        try await oneLineErrors { try await client().raw(route, parameters, query: query) }
     }
 
     /// The API's and the transport's errors as one-line CLI errors (`Code: message`).

@@ -48,8 +48,7 @@ public struct BusRoutes: Sendable {
     }
 
     func register(in group: RouterGroup<AuthenticatedContext>) {
-        let topics = group.group("topics")
-        topics.post { request, context in
+        group.on(.createTopic) { request, context in
             let input = try await PlatformJSON.decode(TopicInput.self, from: request)
             let arn = PlatformARN.topic(input.name, account: identities.account)
             guard identities.isAllowed(context.principal.arn, "bus:CreateTopic", on: arn) else {
@@ -67,17 +66,17 @@ public struct BusRoutes: Sendable {
             )
             return try PlatformJSON.response(TopicOutput(info))
         }
-        topics.get { _, _ in
+        group.on(.listTopics) { _, _ in
             try PlatformJSON.response(TopicList(topics: try await transport.topics().map(TopicOutput.init)))
         }
-        topics.get(":topic") { _, context in
+        group.on(.describeTopic) { _, context in
             let name = try context.parameter("topic")
             guard let info = try await transport.topic(named: name) else {
                 throw BusError(.noSuchTopic, "no topic \(name)")
             }
             return try PlatformJSON.response(TopicOutput(info))
         }
-        topics.post(":topic/events") { request, context in
+        group.on(.publishEvents) { request, context in
             let topic = try context.parameter("topic")
             let body = try await request.body.collect(upTo: .max)
             var events: [OutgoingEvent] = []
@@ -94,7 +93,7 @@ public struct BusRoutes: Sendable {
             )
             return try PlatformJSON.response(OffsetsOutput(offsets: offsets))
         }
-        topics.get(":topic/events") { request, context in
+        group.on(.readEvents) { request, context in
             let parameters = QueryParameters(request.uri.queryParameters)
             let from = try parameters.integer("from", in: 0...UInt64.max, default: 1)
             let (limit, wait) = try Self.limits(parameters)
@@ -106,7 +105,7 @@ public struct BusRoutes: Sendable {
             )
             return Self.eventList(events, next: (events.last?.offset).map { $0 + 1 } ?? from)
         }
-        topics.get(":topic/stream") { request, context in
+        group.on(.streamEvents) { request, context in
             let topic = try context.parameter("topic")
             guard try await transport.topic(named: topic) != nil else {
                 throw BusError(.noSuchTopic, "no topic \(topic)")
@@ -134,7 +133,7 @@ public struct BusRoutes: Sendable {
                 }
             )
         }
-        topics.post(":topic/groups/:group/fetch") { request, context in
+        group.on(.fetchEvents) { request, context in
             let (limit, wait) = try Self.limits(QueryParameters(request.uri.queryParameters))
             let group = try context.parameter("group")
             let topic = try context.parameter("topic")
@@ -142,7 +141,7 @@ public struct BusRoutes: Sendable {
             let events = try await transport.fetch(group: group, topic: topic, limit: limit, wait: wait)
             return Self.eventList(events, next: (events.last?.offset).map { $0 + 1 } ?? 0)
         }
-        topics.post(":topic/groups/:group/commit") { request, context in
+        group.on(.commitOffset) { request, context in
             let input = try await PlatformJSON.decode(CommitInput.self, from: request)
             let group = try context.parameter("group")
             let topic = try context.parameter("topic")
@@ -152,7 +151,7 @@ public struct BusRoutes: Sendable {
                 CommittedOffsetOutput(committedOffset: try await transport.committedOffset(group: group, topic: topic))
             )
         }
-        topics.get(":topic/groups/:group") { _, context in
+        group.on(.describeGroup) { _, context in
             let offset = try await transport.committedOffset(
                 group: try context.parameter("group"),
                 topic: try context.parameter("topic")
