@@ -7,7 +7,9 @@ let package = Package(
     products: [
         .library(name: "EncryptionSDK", targets: ["EncryptionSDK"]),
         .library(name: "SigV4", targets: ["SigV4"]),
+        .library(name: "WireShapes", targets: ["WireShapes"]),
         .library(name: "KMS", targets: ["KMS"]),
+        .library(name: "PlatformClient", targets: ["PlatformClient"]),
         .library(name: "KeyService", targets: ["KeyService"]),
         .library(name: "AccessControl", targets: ["AccessControl"]),
         .library(name: "Catalog", targets: ["Catalog"]),
@@ -53,16 +55,29 @@ let package = Package(
             name: "SigV4",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
-        // AWS KMS and STS clients (JSON 1.1 and query protocols), credentials, the KMS keyring.
+        // The wire shapes shared by servers, clients and the CLI: KMS and STS requests, responses and errors, and the
+        // platform's `/v1` shapes. No HTTP client. (EncryptionSDK: the random bytes of `UUID.random()`.)
+        .target(name: "WireShapes", dependencies: ["EncryptionSDK"]),
+        // AWS KMS and STS clients (JSON 1.1 and query protocols), credentials, the KMS keyring; re-exports WireShapes.
         .target(
             name: "KMS",
             dependencies: [
                 "EncryptionSDK",
                 "SigV4",
+                "WireShapes",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The client of the platform's `/v1` API, on the KMS client's signed transport.
+        .target(
+            name: "PlatformClient",
+            dependencies: [
+                "KMS", "WireShapes",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -95,7 +110,7 @@ let package = Package(
         // The key service's domain: keys, material versions, rotation, aliases, states, ciphertext blobs.
         .target(
             name: "KeyService",
-            dependencies: ["KMS", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["WireShapes", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // Users, teams, roles, policies and their evaluation, role sessions, access requests; no HTTP, no SQLite.
         .target(name: "AccessControl", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
@@ -119,7 +134,7 @@ let package = Package(
                 "EventBus",
                 "Catalog",
                 "KeyService",
-                "KMS",
+                "WireShapes",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, for the audit writer's per-record inserts (`AuditRecordInsert`).
@@ -130,7 +145,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "AccessControl", "AuditTrail", "Catalog", "EncryptionSDK", "EventBus", "SealedEvents", "KeyService", "KMS", "SigV4",
+                "AccessControl", "AuditTrail", "Catalog", "EncryptionSDK", "EventBus", "SealedEvents", "KeyService", "SigV4", "WireShapes",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -153,8 +168,10 @@ let package = Package(
                 "SigV4",
                 "KMS",
                 "KeyService",
+                "PlatformClient",
                 "Storage",
                 "Server",
+                "WireShapes",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -244,13 +261,14 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .testTarget(name: "WireShapesTests", dependencies: ["WireShapes", "SealedTesting"]),
         .testTarget(
             name: "KMSTests",
             dependencies: ["KMS", "EncryptionSDK", "SigV4", "SealedTesting", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(
             name: "SealedCLITests",
-            dependencies: ["SealedCLI", "SealedTesting", "EncryptionSDK", "KMS", "SigV4"]
+            dependencies: ["SealedCLI", "SealedTesting", "EncryptionSDK", "KMS", "PlatformClient", "SigV4", "WireShapes"]
         ),
     ]
 )

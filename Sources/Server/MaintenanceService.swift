@@ -1,6 +1,6 @@
 public import AuditTrail
 import Foundation
-import KMS
+import WireShapes
 public import KeyService
 public import Logging
 public import ServiceLifecycle

@@ -2,7 +2,7 @@ import AccessControl
 public import AuditTrail
 public import Foundation
 public import Hummingbird
-import KMS
+import WireShapes
 public import KeyService
 public import Logging
 import NIOCore

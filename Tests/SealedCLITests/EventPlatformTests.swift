@@ -1,6 +1,7 @@
 import EncryptionSDK
 import Foundation
 import KMS
+import PlatformClient
 import SealedTesting
 import SigV4
 import Synchronization

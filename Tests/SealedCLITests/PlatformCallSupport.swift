@@ -1,5 +1,6 @@
 import Foundation
 import KMS
+import PlatformClient
 import SigV4
 import Testing
 

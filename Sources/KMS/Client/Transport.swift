@@ -1,15 +1,15 @@
-internal import AsyncHTTPClient
-internal import Foundation
-internal import Logging
+package import AsyncHTTPClient
+package import Foundation
+package import Logging
 internal import NIOCore
 internal import NIOHTTP1
 internal import SigV4
 
 /// A response as the transport hands it to the protocol layer: status, headers and the whole body.
-struct RawResponse: Sendable {
-    var status: Int
+package struct RawResponse: Sendable {
+    package var status: Int
     var headers: HTTPHeaders
-    var body: [UInt8]
+    package var body: [UInt8]
 
     func header(_ name: String) -> String? { headers.first(name: name) }
 }
@@ -23,9 +23,9 @@ extension KMSError: RetryableServiceError {}
 
 /// Sends signed AWS requests over one `HTTPClient`: SigV4 signing, per-attempt timeout, response size limit,
 /// and bounded retries with exponential backoff and full jitter.
-struct Transport: Sendable {
+package struct Transport: Sendable {
     let httpClient: HTTPClient
-    let endpoint: URL
+    package let endpoint: URL
     let region: String
     let service: String
     let credentialProvider: any CredentialProvider
@@ -35,7 +35,7 @@ struct Transport: Sendable {
     let host: String
     let path: String
 
-    init(
+    package init(
         httpClient: HTTPClient,
         endpoint: URL,
         region: String,
@@ -67,7 +67,7 @@ struct Transport: Sendable {
 
     /// Sends a POST with the given body and headers, retrying as ``ClientOptions`` says, and hands each response
     /// to `decode`, which returns the result or throws (a ``RetryableServiceError`` may be retried).
-    func send<Result>(
+    package func send<Result>(
         operation: String,
         method: String = "POST",
         path: String? = nil,
@@ -219,7 +219,7 @@ struct Transport: Sendable {
 /// POST), and a failed connection attempt is not retried inside the HTTP client, which would otherwise keep
 /// retrying until the request's deadline; the clients' own bounded retry with backoff decides instead, so a
 /// refused connection surfaces as ``ClientError`` `connectionFailed` at once.
-let sharedHTTPClient: HTTPClient = {
+package let sharedHTTPClient: HTTPClient = {
     var configuration = HTTPClient.Configuration()
     configuration.redirectConfiguration = .disallow
     configuration.connectionPool.retryConnectionEstablishment = false
@@ -235,5 +235,5 @@ extension Duration {
 
 extension Logger {
     /// A logger that drops everything: the default when the caller passes none.
-    static let noop = Logger(label: "sealed.kms", factory: { _ in SwiftLogNoOpLogHandler() })
+    package static let noop = Logger(label: "sealed.kms", factory: { _ in SwiftLogNoOpLogHandler() })
 }

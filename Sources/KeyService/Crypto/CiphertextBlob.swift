@@ -1,6 +1,6 @@
 internal import Crypto
 public import Foundation
-import KMS
+import WireShapes
 
 /// The ciphertext blob format of the key service, version 1.
 ///

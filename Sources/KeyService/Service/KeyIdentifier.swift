@@ -1,4 +1,4 @@
-public import KMS
+public import WireShapes
 
 /// The forms of key identifier a KMS operation accepts: key id, key ARN, alias name, alias ARN.
 ///

@@ -1,5 +1,5 @@
 internal import Foundation
-public import KMS
+public import WireShapes
 
 extension KeyService {
     /// Checks an alias name against AWS's rules.

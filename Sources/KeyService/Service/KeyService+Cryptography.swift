@@ -1,6 +1,6 @@
 internal import Crypto
 internal import Foundation
-public import KMS
+public import WireShapes
 
 extension KeyService {
     /// `Encrypt`: at most 4096 bytes under the key's newest material, bound to the encryption context.

@@ -1,5 +1,5 @@
 internal import Foundation
-public import KMS
+public import WireShapes
 
 extension KeyService {
     /// `CreateKey`: a symmetric `ENCRYPT_DECRYPT` key (`SYMMETRIC_DEFAULT`, origin `AWS_KMS`) with its first

@@ -1,5 +1,5 @@
 public import Foundation
-public import KMS
+public import WireShapes
 
 extension KeyService {
     /// On-demand rotations a key may have, as on AWS.

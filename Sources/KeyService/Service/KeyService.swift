@@ -1,6 +1,6 @@
 public import Crypto
 public import Foundation
-internal import KMS
+internal import WireShapes
 
 /// The key service: AWS KMS's symmetric-key operations over a ``KeyStore``, behind an ``Authorizer``.
 ///

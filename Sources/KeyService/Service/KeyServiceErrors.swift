@@ -1,4 +1,4 @@
-internal import KMS
+internal import WireShapes
 
 /// The errors of the key service, as the AWS KMS error codes and messages they answer with.
 ///

@@ -1,5 +1,5 @@
 public import Foundation
-public import KMS
+public import WireShapes
 
 /// A KMS key as the store keeps it: metadata, state, policy, tags, rotation settings and its key-material versions,
 /// each sealed under the service's root key.

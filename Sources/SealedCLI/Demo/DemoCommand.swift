@@ -2,6 +2,7 @@ internal import ArgumentParser
 internal import AuditTrail
 internal import Foundation
 internal import KMS
+internal import PlatformClient
 internal import SealedEvents
 internal import SigV4
 internal import Storage
@@ -318,14 +319,14 @@ struct Demo {
         try expect(after.count == 4, "the refused event was not stored")
 
         say("The audit trail of all of it, verified")
-        let trail = try await platform.call(
-            "GET",
-            ["audit"],
-            query: [("since", started.addingTimeInterval(-1).formatted(.iso8601)), ("limit", "1000")]
+        let trail = try await platform.send(
+            .lookupEvents,
+            query: [("since", started.addingTimeInterval(-1).formatted(.iso8601)), ("limit", "1000")],
+            as: AuditCommand.RecordPage.self
         )
-        let records = trail.objects("Records")
+        let records = trail.output.records
         var counts: [String: Int] = [:]
-        for record in records { counts[record.string("eventName"), default: 0] += 1 }
+        for record in records { counts[cell(record.eventName), default: 0] += 1 }
         for name in [
             "CreateDomain", "CreateEventType", "GenerateDataKey", "PublishEvents", "AssumeRole", "Decrypt",
             "CreateAccessRequest", "ApproveAccessRequest",
@@ -333,10 +334,10 @@ struct Demo {
             try expect(counts[name, default: 0] > 0, "the trail has \(name) records")
         }
         let refusedDecrypts = records.filter {
-            $0.string("errorCode") == "AccessDenied" || $0.string("errorCode") == "AccessDeniedException"
+            $0.errorCode == "AccessDenied" || $0.errorCode == "AccessDeniedException"
         }
         let refusedPublish = records.filter {
-            $0.string("eventName") == "PublishEvents" && $0.string("errorCode") == "EventNotSealed"
+            $0.eventName == "PublishEvents" && $0.errorCode == "EventNotSealed"
         }
         try expect(
             !refusedDecrypts.isEmpty && refusedPublish.count == 1,
@@ -377,7 +378,9 @@ struct Demo {
     }
 
     func descriptor(_ name: String, _ platform: PlatformClient) async throws -> EventTypeDescriptor {
-        try eventTypeDescriptor(try await platform.call("GET", ["catalog", "event-types", name]))
+        try eventTypeDescriptor(
+            try await platform.send(.getEventType, [name], as: EventTypeOutput.self).output
+        )
     }
 
     func envelope(_ type: String, _ domain: String, _ data: SealedEvents.JSONValue) -> Envelope {

@@ -1,5 +1,7 @@
 internal import ArgumentParser
 internal import Foundation
+internal import PlatformClient
+internal import WireShapes
 
 /// `sealed access`: requesting, reviewing and revoking read access to event types.
 struct AccessCommand: AsyncParsableCommand {
@@ -16,22 +18,22 @@ struct AccessCommand: AsyncParsableCommand {
         ]
     )
 
-    static func lines(_ request: [String: Any]) -> [String] {
+    static func lines(_ request: AccessRequestOutput) -> [String] {
         var lines = [
-            "request        \(request.string("RequestId"))",
-            "event type     \(request.string("EventType"))",
-            "requester      \(request.string("Requester"))",
-            "status         \(request.string("Status"))",
-            "justification  \(request.string("Justification"))",
-            "approvals      \(request.objects("Approvals").count) of \(request.string("ApprovalsRequired"))",
+            "request        \(request.requestId)",
+            "event type     \(request.eventType)",
+            "requester      \(request.requester)",
+            "status         \(request.status)",
+            "justification  \(request.justification)",
+            "approvals      \(request.approvals.count) of \(request.approvalsRequired)",
         ]
-        for review in request.objects("Approvals") {
-            lines.append("  approved by  \(review.string("Reviewer")): \(review.string("Comment"))")
+        for review in request.approvals {
+            lines.append("  approved by  \(review.reviewer): \(review.comment)")
         }
-        if let denial = request["Denial"] as? [String: Any] {
-            lines.append("denied by      \(denial.string("Reviewer")): \(denial.string("Comment"))")
+        if let denial = request.denial {
+            lines.append("denied by      \(denial.reviewer): \(denial.comment)")
         }
-        if request["ExpirationDate"] is String { lines.append("expires        \(request.string("ExpirationDate"))") }
+        if let expiration = request.expirationDate { lines.append("expires        \(cell(expiration))") }
         return lines
     }
 
@@ -48,13 +50,18 @@ struct AccessCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                var body: [String: any Sendable] = ["EventType": eventType, "Justification": justification]
-                if let duration { body["DurationSeconds"] = try parseDuration(duration, option: "--duration") }
-                let answer = try await options.call("POST", ["access", "requests"], body: body)
+                let input = AccessRequestInput(
+                    eventType: eventType,
+                    justification: justification,
+                    durationSeconds: try duration.map { try parseDuration($0, option: "--duration") }
+                )
+                let answer = try await options.send(
+                    .createAccessRequest,
+                    input: input,
+                    as: AccessRequestOutput.self
+                )
                 try options.emit(answer) { request in
-                    [
-                        "requested \(request.string("EventType")): \(request.string("RequestId")) is \(request.string("Status"))"
-                    ]
+                    ["requested \(request.eventType): \(request.requestId) is \(request.status)"]
                 }
             }
         }
@@ -70,20 +77,15 @@ struct AccessCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                let answer = try await options.call(
-                    "GET",
-                    ["access", "requests"],
-                    query: status.map { [("status", $0)] } ?? []
+                let answer = try await options.send(
+                    .listAccessRequests,
+                    query: status.map { [("status", $0)] } ?? [],
+                    as: AccessRequestList.self
                 )
                 try options.emit(answer) { answer in
                     table(
                         ["REQUEST", "STATUS", "EVENT TYPE", "REQUESTER"],
-                        answer.objects("AccessRequests").map {
-                            [
-                                $0.string("RequestId"), $0.string("Status"), $0.string("EventType"),
-                                $0.string("Requester"),
-                            ]
-                        }
+                        answer.accessRequests.map { [$0.requestId, $0.status, $0.eventType, $0.requester] }
                     )
                 }
             }
@@ -97,21 +99,22 @@ struct AccessCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                let answer = try await options.call("GET", ["access", "requests", id])
+                let answer = try await options.send(.getAccessRequest, id, as: AccessRequestOutput.self)
                 try options.emit(answer, text: AccessCommand.lines)
             }
         }
     }
 
     /// approve, deny, cancel and revoke differ only in their verb and whether a comment is required.
-    static func decide(_ verb: String, _ id: String, comment: String?, options: PlatformOptions) async throws {
+    static func decide(_ route: PlatformRoute, _ id: String, comment: String?, options: PlatformOptions) async throws {
         try await CLIError.reporting {
-            let answer = try await options.call(
-                "POST",
-                ["access", "requests", id, verb],
-                body: comment.map { ["Comment": $0] } ?? [:]
+            let answer = try await options.send(
+                route,
+                id,
+                input: CommentInput(comment: comment),
+                as: AccessRequestOutput.self
             )
-            try options.emit(answer) { request in ["\(request.string("RequestId")) is \(request.string("Status"))"] }
+            try options.emit(answer) { request in ["\(request.requestId) is \(request.status)"] }
         }
     }
 
@@ -123,7 +126,9 @@ struct AccessCommand: AsyncParsableCommand {
         @Argument(help: "The request id.") var id: String
         @Option(help: "A note for the record.") var comment: String?
         @OptionGroup var options: PlatformOptions
-        func run() async throws { try await AccessCommand.decide("approve", id, comment: comment, options: options) }
+        func run() async throws {
+            try await AccessCommand.decide(.approveAccessRequest, id, comment: comment, options: options)
+        }
     }
 
     struct Deny: AsyncParsableCommand {
@@ -131,7 +136,9 @@ struct AccessCommand: AsyncParsableCommand {
         @Argument(help: "The request id.") var id: String
         @Option(help: "Why; the requester sees this.") var comment: String
         @OptionGroup var options: PlatformOptions
-        func run() async throws { try await AccessCommand.decide("deny", id, comment: comment, options: options) }
+        func run() async throws {
+            try await AccessCommand.decide(.denyAccessRequest, id, comment: comment, options: options)
+        }
     }
 
     struct Cancel: AsyncParsableCommand {
@@ -141,7 +148,9 @@ struct AccessCommand: AsyncParsableCommand {
         )
         @Argument(help: "The request id.") var id: String
         @OptionGroup var options: PlatformOptions
-        func run() async throws { try await AccessCommand.decide("cancel", id, comment: nil, options: options) }
+        func run() async throws {
+            try await AccessCommand.decide(.cancelAccessRequest, id, comment: nil, options: options)
+        }
     }
 
     struct Revoke: AsyncParsableCommand {
@@ -156,7 +165,9 @@ struct AccessCommand: AsyncParsableCommand {
         @Argument(help: "The request id.") var id: String
         @Option(help: "Why.") var comment: String?
         @OptionGroup var options: PlatformOptions
-        func run() async throws { try await AccessCommand.decide("revoke", id, comment: comment, options: options) }
+        func run() async throws {
+            try await AccessCommand.decide(.revokeAccessRequest, id, comment: comment, options: options)
+        }
     }
 
     struct Matrix: AsyncParsableCommand {
@@ -168,15 +179,14 @@ struct AccessCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                let answer = try await options.call("GET", ["access", "matrix"])
+                let answer = try await options.send(.getAccessMatrix, as: GrantList.self)
                 try options.emit(answer) { answer in
                     table(
                         ["EVENT TYPE", "PRINCIPAL", "UNTIL", "APPROVED BY", "REQUEST"],
-                        answer.objects("Grants").map {
+                        answer.grants.map {
                             [
-                                $0.string("EventType"), $0.string("Principal"),
-                                $0["ExpirationDate"] is String ? $0.string("ExpirationDate") : "until revoked",
-                                $0.string("ApprovedBy"), $0.string("RequestId"),
+                                $0.eventType, $0.principal, $0.expirationDate.map { cell($0) } ?? "until revoked",
+                                cell($0.approvedBy), $0.requestId,
                             ]
                         }
                     )
@@ -199,15 +209,12 @@ struct AccessCommand: AsyncParsableCommand {
                 var query: [(String, String)] = []
                 if let since { query.append(("since", since)) }
                 if let until { query.append(("until", until)) }
-                let answer = try await options.call("GET", ["access", "usage"], query: query)
+                let answer = try await options.send(.getUsageReport, query: query, as: UsageReportOutput.self)
                 try options.emit(answer) { answer in
                     table(
                         ["EVENT TYPE", "PRINCIPAL", "DECRYPTS", "DENIALS"],
-                        answer.objects("Rows").map {
-                            [
-                                $0.string("EventType"), $0.string("Principal"), $0.string("Decrypts"),
-                                $0.string("Denials"),
-                            ]
+                        answer.rows.map {
+                            [cell($0.eventType), cell($0.principal), cell($0.decrypts), cell($0.denials)]
                         }
                     )
                 }

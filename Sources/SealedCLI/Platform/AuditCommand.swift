@@ -3,7 +3,10 @@ internal import AuditTrail
 internal import Crypto
 internal import Foundation
 internal import KMS
+internal import PlatformClient
+internal import SealedEvents
 internal import Storage
+internal import WireShapes
 
 #if canImport(Glibc)
     internal import Glibc
@@ -28,19 +31,69 @@ struct AuditCommand: AsyncParsableCommand {
         subcommands: [Tail.self, Query.self, Export.self, Verify.self]
     )
 
-    static func line(_ record: [String: Any]) -> String {
-        let identity = record["userIdentity"] as? [String: Any] ?? [:]
-        let who = identity.string("arn") == "-" ? "unknown(\(identity.string("accessKeyId")))" : identity.string("arn")
-        let context = (record["requestParameters"] as? [String: Any])?["encryptionContext"] as? [String: Any]
-        let eventType = context?["eventType"] as? String
-        var text =
-            "\(record.string("sequenceNumber"))  \(record.string("eventTime"))  \(record.string("eventName"))  \(who)"
-        if let eventType { text += "  eventType=\(eventType)" }
-        if record["errorCode"] is String { text += "  error=\(record.string("errorCode"))" }
-        if (record["additionalEventData"] as? [String: Any])?["auditPhase"] as? String == "Intent" {
-            text += "  (intent: recorded before the change)"
-        }
+    static func line(_ record: RecordLine) -> String {
+        let who = record.userIdentity?.arn ?? "unknown(\(cell(record.userIdentity?.accessKeyId)))"
+        var text = "\(cell(record.sequenceNumber))  \(cell(record.eventTime))  \(cell(record.eventName))  \(who)"
+        if let eventType = record.requestParameters?.encryptionContext?.eventType { text += "  eventType=\(eventType)" }
+        if let errorCode = record.errorCode { text += "  error=\(errorCode)" }
+        if record.additionalEventData?.auditPhase == "Intent" { text += "  (intent: recorded before the change)" }
         return text
+    }
+
+    /// What a line of `tail` and `query` shows of a record (`GET /v1/audit` answers CloudTrail-shaped records);
+    /// members of another type than a line expects are left out.
+    struct RecordLine: Decodable {
+        struct Identity: Decodable {
+            @Lenient var arn: String?
+            @Lenient var accessKeyId: String?
+        }
+        struct Parameters: Decodable {
+            struct Context: Decodable { @Lenient var eventType: String? }
+            @Lenient var encryptionContext: Context?
+        }
+        struct EventData: Decodable { @Lenient var auditPhase: String? }
+
+        @Lenient var sequenceNumber: Int64?
+        @Lenient var eventTime: String?
+        @Lenient var eventName: String?
+        @Lenient var userIdentity: Identity?
+        @Lenient var requestParameters: Parameters?
+        @Lenient var errorCode: String?
+        @Lenient var additionalEventData: EventData?
+    }
+
+    /// `{"Records": [...]}`.
+    struct RecordPage: Decodable {
+        var records: [RecordLine]
+        enum CodingKeys: String, CodingKey { case records = "Records" }
+    }
+
+    /// How many records and digests an export holds (`{"Records": [...], "Digests": [...]}`).
+    struct ExportCounts: Decodable {
+        /// Any JSON value, skipped.
+        struct Item: Decodable {
+            init(from decoder: any Decoder) throws {}
+        }
+        var records: [Item]?
+        var digests: [Item]?
+
+        enum CodingKeys: String, CodingKey {
+            case records = "Records"
+            case digests = "Digests"
+        }
+    }
+
+    /// What `export` prints.
+    struct Written: Encodable {
+        var file: String
+        var records: Int
+        var digests: Int
+
+        enum CodingKeys: String, CodingKey {
+            case file = "File"
+            case records = "Records"
+            case digests = "Digests"
+        }
     }
 
     struct Tail: AsyncParsableCommand {
@@ -49,34 +102,40 @@ struct AuditCommand: AsyncParsableCommand {
         @Flag(help: "Keep printing new records as they are written.") var follow = false
         @OptionGroup var options: PlatformOptions
 
+        /// Up to 1000 records after a sequence number: what each line shows, and each record's exact JSON.
+        func page(after: Int64) async throws -> [(line: RecordLine, json: Data)] {
+            let answer = try await options.raw(.lookupEvents, query: [("after", "\(after)"), ("limit", "1000")])
+            guard case .object(let object) = try SealedEvents.JSONValue(parsing: Array(answer)),
+                case .array(let records)? = object["Records"]
+            else { throw CLIError("the audit trail answered something other than records") }
+            return try records.map { record in
+                let json = Data(record.serialized())
+                return (try JSONDecoder().decode(RecordLine.self, from: json), json)
+            }
+        }
+
         func run() async throws {
             try await CLIError.reporting {
                 // The newest `count`: walk forward to the end, keeping the last page.
                 var after: Int64 = 0
-                var window: [[String: Any]] = []
+                var window: [(line: RecordLine, json: Data)] = []
                 while true {
-                    let page = try await options.call(
-                        "GET",
-                        ["audit"],
-                        query: [("after", "\(after)"), ("limit", "1000")]
-                    )
-                    let records = page.objects("Records")
+                    let records = try await page(after: after)
                     guard let last = records.last else { break }
                     window = Array((window + records).suffix(count))
-                    after = (last["sequenceNumber"] as? NSNumber)?.int64Value ?? after
+                    after = last.line.sequenceNumber ?? after
                     if records.count < 1000 { break }
                 }
-                try options.emit(["Records": window]) { answer in answer.objects("Records").map(AuditCommand.line) }
+                let json = Data(#"{"Records":["#.utf8) + Data(window.map(\.json).joined(separator: Data(",".utf8)))
+                try options.emit(PlatformAnswer(output: window.map(\.line), json: json + Data("]}".utf8))) {
+                    $0.map(AuditCommand.line)
+                }
                 while follow {
                     try await Task.sleep(for: .seconds(1))
-                    let page = try await options.call(
-                        "GET",
-                        ["audit"],
-                        query: [("after", "\(after)"), ("limit", "1000")]
-                    )
-                    for record in page.objects("Records") {
-                        after = (record["sequenceNumber"] as? NSNumber)?.int64Value ?? after
-                        try options.emit(record) { [AuditCommand.line($0)] }
+                    for record in try await page(after: after) {
+                        after = record.line.sequenceNumber ?? after
+                        let answer = PlatformAnswer(output: record.line, json: record.json)
+                        try options.emit(answer) { [AuditCommand.line($0)] }
                     }
                 }
             }
@@ -111,8 +170,8 @@ struct AuditCommand: AsyncParsableCommand {
                     if let value { query.append((name, value)) }
                 }
                 if errorsOnly { query.append(("errorsOnly", "true")) }
-                let answer = try await options.call("GET", ["audit"], query: query)
-                try options.emit(answer) { answer in answer.objects("Records").map(AuditCommand.line) }
+                let answer = try await options.send(.lookupEvents, query: query, as: RecordPage.self)
+                try options.emit(answer) { answer in answer.records.map(AuditCommand.line) }
             }
         }
     }
@@ -130,17 +189,17 @@ struct AuditCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIError.reporting {
                 let client = try options.client()
-                let data = try await client.raw("GET", ["audit", "export"], query: since.map { [("since", $0)] } ?? [])
+                let data = try await client.raw(.exportEvents, query: since.map { [("since", $0)] } ?? [])
                 let url = URL(fileURLWithPath: file)
                 try AuditCommand.writePrivately(data, to: url)
-                let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
-                try options.emit([
-                    "File": url.path, "Records": object.objects("Records").count,
-                    "Digests": object.objects("Digests").count,
-                ]) {
-                    [
-                        "wrote \($0.string("Records")) records and \($0.string("Digests")) digests to \($0.string("File"))"
-                    ]
+                let counts = try? JSONDecoder().decode(ExportCounts.self, from: data)
+                let written = Written(
+                    file: url.path,
+                    records: counts?.records?.count ?? 0,
+                    digests: counts?.digests?.count ?? 0
+                )
+                try options.emit(written) {
+                    ["wrote \($0.records) records and \($0.digests) digests to \($0.file)"]
                 }
             }
         }
@@ -265,5 +324,23 @@ struct AuditCommand: AsyncParsableCommand {
                 print(unpinned ? "\(report) (UNPINNED public key)" : "\(report)")
             }
         }
+    }
+}
+
+/// A member decoded when it has the expected type and `nil` otherwise (absent, `null` or another type), as a reader of
+/// records whose members vary by service reads them.
+@propertyWrapper
+struct Lenient<Value: Decodable>: Decodable {
+    var wrappedValue: Value?
+
+    init(wrappedValue: Value?) { self.wrappedValue = wrappedValue }
+
+    init(from decoder: any Decoder) throws { wrappedValue = try? Value(from: decoder) }
+}
+
+extension KeyedDecodingContainer {
+    /// An absent member is `nil` rather than an error.
+    func decode<Value>(_ type: Lenient<Value>.Type, forKey key: Key) throws -> Lenient<Value> {
+        try decodeIfPresent(type, forKey: key) ?? Lenient(wrappedValue: nil)
     }
 }

@@ -2,7 +2,9 @@ internal import ArgumentParser
 internal import EncryptionSDK
 internal import Foundation
 internal import KMS
+internal import PlatformClient
 internal import SealedEvents
+internal import WireShapes
 
 /// `sealed topics`: the event bus's topics.
 struct TopicsCommand: AsyncParsableCommand {
@@ -12,12 +14,12 @@ struct TopicsCommand: AsyncParsableCommand {
         subcommands: [Create.self, List.self, Describe.self]
     )
 
-    static func lines(_ topic: [String: Any]) -> [String] {
+    static func lines(_ topic: TopicOutput) -> [String] {
         [
-            "topic      \(topic.string("Name"))",
-            "events     \(topic.string("EventCount")) (offsets \(topic.string("FirstOffset"))…\(topic.string("LastOffset")))",
-            "bytes      \(topic.string("Bytes"))",
-            "retention  \(topic.string("RetentionSeconds")) s, \(topic.string("RetentionBytes")) bytes",
+            "topic      \(topic.name)",
+            "events     \(topic.eventCount) (offsets \(cell(topic.firstOffset))…\(cell(topic.lastOffset)))",
+            "bytes      \(topic.bytes)",
+            "retention  \(cell(topic.retentionSeconds)) s, \(cell(topic.retentionBytes)) bytes",
         ]
     }
 
@@ -31,11 +33,13 @@ struct TopicsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                var body: [String: any Sendable] = ["Name": name]
-                if let retention { body["RetentionSeconds"] = try parseDuration(retention, option: "--retention") }
-                if let retentionBytes { body["RetentionBytes"] = retentionBytes }
-                let answer = try await options.call("POST", ["topics"], body: body)
-                try options.emit(answer) { ["created topic \($0.string("Name"))"] }
+                let input = TopicInput(
+                    name: name,
+                    retentionSeconds: try retention.map { try parseDuration($0, option: "--retention") },
+                    retentionBytes: retentionBytes
+                )
+                let answer = try await options.send(.createTopic, input: input, as: TopicOutput.self)
+                try options.emit(answer) { ["created topic \($0.name)"] }
             }
         }
     }
@@ -46,13 +50,11 @@ struct TopicsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                let answer = try await options.call("GET", ["topics"])
+                let answer = try await options.send(.listTopics, as: TopicList.self)
                 try options.emit(answer) { answer in
                     table(
                         ["TOPIC", "EVENTS", "LAST OFFSET", "BYTES"],
-                        answer.objects("Topics").map {
-                            [$0.string("Name"), $0.string("EventCount"), $0.string("LastOffset"), $0.string("Bytes")]
-                        }
+                        answer.topics.map { [$0.name, cell($0.eventCount), cell($0.lastOffset), cell($0.bytes)] }
                     )
                 }
             }
@@ -66,7 +68,7 @@ struct TopicsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                let answer = try await options.call("GET", ["topics", name])
+                let answer = try await options.send(.describeTopic, name, as: TopicOutput.self)
                 try options.emit(answer, text: TopicsCommand.lines)
             }
         }
@@ -75,44 +77,52 @@ struct TopicsCommand: AsyncParsableCommand {
 
 /// The catalog entry of an event type (`GET /v1/catalog/event-types/TYPE`) as the SDK's descriptor.
 func descriptor(of eventType: String, options: PlatformOptions) async throws -> EventTypeDescriptor {
-    try eventTypeDescriptor(try await options.call("GET", ["catalog", "event-types", eventType]))
+    try eventTypeDescriptor(
+        try await options.send(.getEventType, eventType, as: EventTypeOutput.self).output
+    )
 }
 
-/// A catalog entry's JSON as the SDK's descriptor.
-func eventTypeDescriptor(_ type: [String: Any]) throws -> EventTypeDescriptor {
-    let pointers = try (type["SensitiveFields"] as? [String] ?? []).map { try JSONPointer($0) }
-    guard let keyArn = type["KeyArn"] as? String,
-        let classification = SealedEvents.Classification(rawValue: type.string("Classification")),
-        let suite = AlgorithmSuite(type.string("AlgorithmSuite"))
-    else { throw CLIError("the catalog entry of \(type.string("EventType")) is incomplete") }
+/// A catalog entry as the SDK's descriptor.
+func eventTypeDescriptor(_ type: EventTypeOutput) throws -> EventTypeDescriptor {
+    let pointers = try type.sensitiveFields.map { try JSONPointer($0) }
+    guard let keyArn = type.keyArn,
+        let classification = SealedEvents.Classification(rawValue: type.classification),
+        let suite = AlgorithmSuite(type.algorithmSuite)
+    else { throw CLIError("the catalog entry of \(type.eventType) is incomplete") }
     return EventTypeDescriptor(
-        name: type.string("EventType"),
-        domain: type.string("Domain"),
+        name: type.eventType,
+        domain: type.domain,
         classification: classification,
-        regulations: type["Regulations"] as? [String] ?? [],
+        regulations: type.regulations,
         keyArn: keyArn,
         algorithmSuite: suite,
         sealing: pointers.isEmpty ? .data : .fields(pointers),
-        readerRoleArn: type["ReaderRoleArn"] as? String
+        readerRoleArn: type.readerRoleArn
     )
 }
 
 /// The events of a `/v1/topics/…/events` or group fetch answer, parsed without losing member order or number
-/// literals: `(offset, envelope)` pairs and the next offset.
-func storedEvents(_ answer: Data) throws -> (events: [(offset: UInt64, envelope: Envelope)], next: UInt64?) {
+/// literals: `(offset, event)` pairs and the next offset.
+func eventList(_ answer: Data) throws -> (events: [(offset: UInt64, event: SealedEvents.JSONValue)], next: UInt64?) {
     guard case .object(let object) = try SealedEvents.JSONValue(parsing: Array(answer)),
         case .array(let items)? = object["Events"]
     else { throw CLIError("the bus answered something other than an event list") }
-    var events: [(UInt64, Envelope)] = []
+    var events: [(UInt64, SealedEvents.JSONValue)] = []
     for item in items {
         guard case .object(let fields) = item, case .number(let number)? = fields["Offset"],
             let offset = UInt64(number.literal), let event = fields["Event"]
         else { throw CLIError("the bus answered a malformed event") }
-        events.append((offset, try Envelope(jsonValue: event)))
+        events.append((offset, event))
     }
     var next: UInt64?
     if case .number(let number)? = object["NextOffset"] { next = UInt64(number.literal) }
     return (events, next)
+}
+
+/// The events of an event list answer as envelopes: `(offset, envelope)` pairs and the next offset.
+func storedEvents(_ answer: Data) throws -> (events: [(offset: UInt64, envelope: Envelope)], next: UInt64?) {
+    let (events, next) = try eventList(answer)
+    return (try events.map { ($0.offset, try Envelope(jsonValue: $0.event)) }, next)
 }
 
 /// `sealed publish`: seal an event through the SDK (or take a sealed envelope) and publish it.
@@ -185,9 +195,22 @@ struct PublishCommand: AsyncParsableCommand {
             } else {
                 return
             }
-            let answer = try await options.call("POST", ["topics", topic, "events"], json: payload)
-            let offset = (answer["Offsets"] as? [Any])?.first.map { "\($0)" } ?? "-"
-            try options.emit(["Offset": Int(offset) ?? 0, "Topic": topic]) { _ in ["\(offset)"] }
+            let answer = try await options.send(.publishEvents, topic, json: payload, as: OffsetsOutput.self)
+            let offset = answer.output.offsets.first
+            try options.emit(Published(offset: offset ?? 0, topic: topic)) { _ in [cell(offset)] }
+        }
+    }
+}
+
+extension PublishCommand {
+    /// What `publish` prints: `{"Offset", "Topic"}`.
+    struct Published: Encodable {
+        var offset: UInt64
+        var topic: String
+
+        enum CodingKeys: String, CodingKey {
+            case offset = "Offset"
+            case topic = "Topic"
         }
     }
 }
@@ -230,48 +253,61 @@ struct ConsumeCommand: AsyncParsableCommand {
             while true {
                 let limit = Swift.min(100, (max ?? Int.max) - printed)
                 let wait = follow ? "20" : "0"
-                let answer: [String: Any]
+                let answer: Data
                 if let group {
-                    answer = try await options.call(
-                        "POST",
-                        ["topics", topic, "groups", group, "fetch"],
+                    answer = try await options.raw(
+                        .fetchEvents,
+                        topic,
+                        group,
                         query: [("limit", "\(limit)"), ("wait", wait)]
                     )
                 } else {
-                    answer = try await options.call(
-                        "GET",
-                        ["topics", topic, "events"],
+                    answer = try await options.raw(
+                        .readEvents,
+                        topic,
                         query: [("from", "\(next)"), ("limit", "\(limit)"), ("wait", wait)]
                     )
                 }
-                let events = answer.objects("Events")
-                for item in events {
-                    guard let event = item["Event"] else { continue }
-                    let offset = item.string("Offset")
-                    var output: [String: Any] = ["Offset": item["Offset"] ?? 0, "Event": event]
+                let events = try eventList(answer).events
+                for (offset, event) in events {
+                    var printable = Printable(
+                        object: [
+                            "Offset": NSNumber(value: offset),
+                            "Event": try JSONSerialization.jsonObject(
+                                with: Data(event.serialized()),
+                                options: [.fragmentsAllowed]
+                            ),
+                        ]
+                    )
                     if open, let aws {
-                        output = try await opened(event, offset: item["Offset"] ?? 0, aws: aws, openers: &openers)
+                        printable = try await opened(event, offset: offset, aws: aws, openers: &openers)
                     }
-                    try options.emit(output) { object in
+                    let output = PlatformAnswer(
+                        output: printable,
+                        json: try JSONSerialization.data(withJSONObject: printable.object)
+                    )
+                    try options.emit(output) { printable in
                         let json =
                             (try? JSONSerialization.data(
-                                withJSONObject: object["Data"] ?? object["Event"] ?? [:],
+                                withJSONObject: printable.object["Data"] ?? printable.object["Event"] ?? [:],
                                 options: [.sortedKeys, .withoutEscapingSlashes]
                             )) ?? Data()
                         var line = "\(offset)  \(String(decoding: json, as: UTF8.self))"
-                        if let denial = object["Denied"] as? String { line += "\n   \(denial)" }
+                        if let denial = printable.denial { line += "\n   \(denial)" }
                         return [line]
                     }
                     printed += 1
                 }
-                if let last = events.last.flatMap({ ($0["Offset"] as? NSNumber)?.uint64Value }) {
+                if let last = events.last?.offset {
                     guard last < UInt64.max else { throw CLIError("the bus answered an offset out of range") }
                     next = last + 1
                     if let group {
-                        _ = try await options.call(
-                            "POST",
-                            ["topics", topic, "groups", group, "commit"],
-                            body: ["Offset": NSNumber(value: last)]
+                        _ = try await options.send(
+                            .commitOffset,
+                            topic,
+                            group,
+                            input: CommitInput(offset: last),
+                            as: CommittedOffsetOutput.self
                         )
                     }
                 }
@@ -281,33 +317,46 @@ struct ConsumeCommand: AsyncParsableCommand {
         }
     }
 
+    /// An event as `consume` prints it: its JSON object (the event as published, or opened), and the denial that
+    /// kept part of it sealed.
+    struct Printable {
+        var object: [String: Any]
+        var denial: String?
+    }
+
     /// The event opened (its data), or redacted with the reason and the request command when it cannot be.
     func opened(
-        _ event: Any,
-        offset: Any,
+        _ event: SealedEvents.JSONValue,
+        offset: UInt64,
         aws: AWSConfiguration,
         openers: inout [String: (EventTypeDescriptor, Opener)]
-    ) async throws -> [String: Any] {
-        let bytes = try JSONSerialization.data(withJSONObject: event)
-        let envelope = try Envelope(json: Array(bytes))
+    ) async throws -> Printable {
+        let envelope = try Envelope(jsonValue: event)
         let type = envelope.metaData.eventType
         guard envelope.metaData.encryption != nil else {
-            return ["Offset": offset, "EventType": type, "Data": event, "Sealed": false]
+            let data = try JSONSerialization.jsonObject(with: Data(event.serialized()), options: [.fragmentsAllowed])
+            return Printable(object: [
+                "Offset": NSNumber(value: offset), "EventType": type, "Data": data, "Sealed": false,
+            ])
         }
         if openers[type] == nil {
             let descriptor = try await descriptor(of: type, options: options)
             openers[type] = (descriptor, try Opener.assumingReaderRole(of: descriptor, aws: aws, consumer: consumer))
         }
-        guard let (descriptor, opener) = openers[type] else { return [:] }
+        guard let (descriptor, opener) = openers[type] else { return Printable(object: [:]) }
         let result = try await opener.open(envelope, as: descriptor, redacting: true)
         let data = try JSONSerialization.jsonObject(with: Data(result.data.serialized()), options: [.fragmentsAllowed])
-        var output: [String: Any] = [
-            "Offset": offset, "EventId": envelope.metaData.eventId, "EventType": type, "Data": data,
-            "Opened": result.isComplete,
-        ]
+        var printable = Printable(
+            object: [
+                "Offset": NSNumber(value: offset), "EventId": envelope.metaData.eventId, "EventType": type,
+                "Data": data,
+                "Opened": result.isComplete,
+            ]
+        )
         if let denial = result.denial {
-            output["Denied"] = denial.accessDenied.map(\.description) ?? "\(denial)"
+            printable.denial = denial.accessDenied.map(\.description) ?? "\(denial)"
+            printable.object["Denied"] = printable.denial
         }
-        return output
+        return printable
     }
 }

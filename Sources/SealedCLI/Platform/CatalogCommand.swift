@@ -1,5 +1,7 @@
 internal import ArgumentParser
 internal import Foundation
+internal import PlatformClient
+internal import WireShapes
 
 /// `sealed catalog`: domains and event types.
 struct CatalogCommand: AsyncParsableCommand {
@@ -20,15 +22,15 @@ struct CatalogCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                let answer = try await options.call(
-                    "POST",
-                    ["catalog", "domains"],
-                    body: ["Domain": name, "Owner": owner]
+                let answer = try await options.send(
+                    .createDomain,
+                    input: CreateDomainInput(domain: name, owner: owner),
+                    as: DomainOutput.self
                 )
                 try options.emit(answer) { domain in
                     [
-                        "created domain \(domain.string("Domain")) owned by \(domain.string("Owner"))",
-                        "key \(domain.string("KeyArn"))",
+                        "created domain \(domain.domain) owned by \(domain.owner)",
+                        "key \(domain.keyArn)",
                     ]
                 }
             }
@@ -61,19 +63,23 @@ struct CatalogCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                let answer = try await options.call(
-                    "POST",
-                    ["catalog", "event-types"],
-                    body: [
-                        "EventType": name, "Domain": domain, "Classification": classification,
-                        "Regulations": regulation, "SensitiveFields": sensitiveField, "AlgorithmSuite": suite,
-                        "ApprovalsRequired": approvals,
-                    ]
+                let answer = try await options.send(
+                    .createEventType,
+                    input: EventTypeInput(
+                        eventType: name,
+                        domain: domain,
+                        classification: classification,
+                        regulations: regulation,
+                        sensitiveFields: sensitiveField,
+                        algorithmSuite: suite,
+                        approvalsRequired: approvals
+                    ),
+                    as: EventTypeOutput.self
                 )
                 try options.emit(answer) { type in
                     [
-                        "created event type \(type.string("EventType")) (\(type.string("Classification")), scope \(type.string("Scope")))",
-                        "reader role \(type.string("ReaderRoleArn"))",
+                        "created event type \(type.eventType) (\(type.classification), scope \(type.scope))",
+                        "reader role \(type.readerRoleArn)",
                     ]
                 }
             }
@@ -87,27 +93,21 @@ struct CatalogCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                let domains = try await options.call("GET", ["catalog", "domains"])
-                let types = try await options.call(
-                    "GET",
-                    ["catalog", "event-types"],
-                    query: domain.map { [("domain", $0)] } ?? []
-                )
-                var answer = domains
-                answer["EventTypes"] = types["EventTypes"]
-                try options.emit(answer) { answer in
-                    table(
-                        ["DOMAIN", "OWNER", "KEY"],
-                        answer.objects("Domains").map {
-                            [$0.string("Domain"), $0.string("Owner"), $0.string("KeyArn")]
-                        }
-                    ) + [""]
+                let domains = try await options.send(.listDomains, as: DomainList.self).output
+                let types = try await options.send(
+                    .listEventTypes,
+                    query: domain.map { [("domain", $0)] } ?? [],
+                    as: EventTypeList.self
+                ).output
+                try options.emit(Listing(domains: domains.domains, eventTypes: types.eventTypes)) { answer in
+                    table(["DOMAIN", "OWNER", "KEY"], answer.domains.map { [$0.domain, $0.owner, $0.keyArn] })
+                        + [""]
                         + table(
                             ["EVENT TYPE", "CLASSIFICATION", "REGULATIONS", "SCOPE", "SUITE", "APPROVALS"],
-                            answer.objects("EventTypes").map {
+                            answer.eventTypes.map {
                                 [
-                                    $0.string("EventType"), $0.string("Classification"), $0.string("Regulations"),
-                                    $0.string("Scope"), $0.string("AlgorithmSuite"), $0.string("ApprovalsRequired"),
+                                    $0.eventType, $0.classification, cell($0.regulations), $0.scope, $0.algorithmSuite,
+                                    cell($0.approvalsRequired),
                                 ]
                             }
                         )
@@ -123,21 +123,32 @@ struct CatalogCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                let answer = try await options.call("GET", ["catalog", "event-types", name])
+                let answer = try await options.send(.getEventType, name, as: EventTypeOutput.self)
                 try options.emit(answer) { type in
                     [
-                        "event type      \(type.string("EventType"))",
-                        "domain          \(type.string("Domain"))",
-                        "classification  \(type.string("Classification"))",
-                        "regulations     \(type.string("Regulations"))",
-                        "scope           \(type.string("Scope"))  \(type.string("SensitiveFields"))",
-                        "suite           \(type.string("AlgorithmSuite"))",
-                        "approvals       \(type.string("ApprovalsRequired"))",
-                        "key             \(type.string("KeyArn"))",
-                        "reader role     \(type.string("ReaderRoleArn"))",
+                        "event type      \(type.eventType)",
+                        "domain          \(type.domain)",
+                        "classification  \(type.classification)",
+                        "regulations     \(cell(type.regulations))",
+                        "scope           \(type.scope)  \(cell(type.sensitiveFields))",
+                        "suite           \(type.algorithmSuite)",
+                        "approvals       \(type.approvalsRequired)",
+                        "key             \(cell(type.keyArn))",
+                        "reader role     \(type.readerRoleArn)",
                     ]
                 }
             }
+        }
+    }
+
+    /// What `list` prints: the domains and the event types, as one JSON object.
+    struct Listing: Encodable {
+        var domains: [DomainOutput]
+        var eventTypes: [EventTypeOutput]
+
+        enum CodingKeys: String, CodingKey {
+            case domains = "Domains"
+            case eventTypes = "EventTypes"
         }
     }
 }

@@ -1,5 +1,7 @@
 internal import ArgumentParser
 internal import Foundation
+internal import PlatformClient
+internal import WireShapes
 
 /// `sealed iam`: teams, users, access keys and roles of the platform.
 struct IAMCommand: AsyncParsableCommand {
@@ -7,7 +9,8 @@ struct IAMCommand: AsyncParsableCommand {
         commandName: "iam",
         abstract: "Manage teams, users, access keys and roles.",
         subcommands: [
-            CreateTeam.self, CreateUser.self, AddToTeam.self, CreateAccessKey.self, ListAccessKeys.self, DeactivateAccessKey.self,
+            CreateTeam.self, CreateUser.self, AddToTeam.self, CreateAccessKey.self, ListAccessKeys.self,
+            DeactivateAccessKey.self,
             DeleteAccessKey.self,
             ListUsers.self, ListTeams.self, ListRoles.self, GetRole.self,
         ]
@@ -20,9 +23,12 @@ struct IAMCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                let answer = try await options.call("POST", ["iam", "teams"], body: ["TeamName": name])
-                let team = answer["Team"] as? [String: Any] ?? [:]
-                try options.emit(answer) { _ in ["created team \(team.string("TeamName")) (\(team.string("Arn")))"] }
+                let answer = try await options.send(
+                    .createTeam,
+                    input: TeamInput(teamName: name),
+                    as: TeamAnswer.self
+                )
+                try options.emit(answer) { ["created team \($0.team.teamName) (\($0.team.arn))"] }
             }
         }
     }
@@ -39,14 +45,16 @@ struct IAMCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                var body: [String: any Sendable] = ["UserName": name]
-                if let team { body["Team"] = team }
-                let answer = try await options.call("POST", ["iam", "users"], body: body)
+                let answer = try await options.send(
+                    .createUser,
+                    input: CreateUserInput(userName: name, team: team),
+                    as: CreatedUserOutput.self
+                )
                 try options.emit(answer) { user in
                     [
-                        "user            \(user.string("UserName")) (\(user.string("Arn")))",
-                        "access key id   \(user.string("AccessKeyId"))",
-                        "secret          \(user.string("SecretAccessKey"))",
+                        "user            \(user.userName) (\(user.arn))",
+                        "access key id   \(user.accessKeyId)",
+                        "secret          \(user.secretAccessKey)",
                         "store the secret now: it is not shown again",
                     ]
                 }
@@ -62,10 +70,11 @@ struct IAMCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                let answer = try await options.call(
-                    "POST",
-                    ["iam", "teams", team, "members"],
-                    body: ["UserName": user]
+                let answer = try await options.send(
+                    .addUserToTeam,
+                    team,
+                    input: MemberInput(userName: user),
+                    as: EmptyResponse.self
                 )
                 try options.emit(answer) { _ in ["added \(user) to \(team)"] }
             }
@@ -82,12 +91,15 @@ struct IAMCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                let answer = try await options.call("POST", ["iam", "users", user, "access-keys"])
-                let key = answer["AccessKey"] as? [String: Any] ?? [:]
-                try options.emit(answer) { _ in
+                let answer = try await options.send(
+                    .createAccessKey,
+                    user,
+                    as: NewAccessKeyAnswer.self
+                )
+                try options.emit(answer) { answer in
                     [
-                        "access key id   \(key.string("AccessKeyId"))",
-                        "secret          \(key.string("SecretAccessKey"))",
+                        "access key id   \(answer.accessKey.accessKeyId)",
+                        "secret          \(answer.accessKey.secretAccessKey)",
                     ]
                 }
             }
@@ -104,7 +116,11 @@ struct IAMCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                let answer = try await options.call("POST", ["iam", "access-keys", id, "deactivate"])
+                let answer = try await options.send(
+                    .deactivateAccessKey,
+                    id,
+                    as: EmptyResponse.self
+                )
                 try options.emit(answer) { _ in ["deactivated \(id)"] }
             }
         }
@@ -120,13 +136,15 @@ struct IAMCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                let answer = try await options.call("GET", ["iam", "users", user, "access-keys"])
+                let answer = try await options.send(
+                    .listAccessKeys,
+                    user,
+                    as: AccessKeyList.self
+                )
                 try options.emit(answer) { answer in
                     table(
                         ["ACCESS KEY ID", "STATUS", "CREATED"],
-                        answer.objects("AccessKeys").map {
-                            [$0.string("AccessKeyId"), $0.string("Status"), $0.string("CreateDate")]
-                        }
+                        answer.accessKeys.map { [$0.accessKeyId, $0.status, cell($0.createDate)] }
                     )
                 }
             }
@@ -143,7 +161,7 @@ struct IAMCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                let answer = try await options.call("DELETE", ["iam", "access-keys", id])
+                let answer = try await options.send(.deleteAccessKey, id, as: EmptyResponse.self)
                 try options.emit(answer) { _ in ["deleted \(id)"] }
             }
         }
@@ -155,12 +173,9 @@ struct IAMCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                let answer = try await options.call("GET", ["iam", "users"])
+                let answer = try await options.send(.listUsers, as: UserList.self)
                 try options.emit(answer) { answer in
-                    table(
-                        ["USER", "TEAMS", "ARN"],
-                        answer.objects("Users").map { [$0.string("UserName"), $0.string("Teams"), $0.string("Arn")] }
-                    )
+                    table(["USER", "TEAMS", "ARN"], answer.users.map { [$0.userName, cell($0.teams), $0.arn] })
                 }
             }
         }
@@ -172,9 +187,9 @@ struct IAMCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                let answer = try await options.call("GET", ["iam", "teams"])
+                let answer = try await options.send(.listTeams, as: TeamList.self)
                 try options.emit(answer) { answer in
-                    table(["TEAM", "ARN"], answer.objects("Teams").map { [$0.string("TeamName"), $0.string("Arn")] })
+                    table(["TEAM", "ARN"], answer.teams.map { [$0.teamName, $0.arn] })
                 }
             }
         }
@@ -186,9 +201,9 @@ struct IAMCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                let answer = try await options.call("GET", ["iam", "roles"])
+                let answer = try await options.send(.listRoles, as: RoleList.self)
                 try options.emit(answer) { answer in
-                    table(["ROLE", "ARN"], answer.objects("Roles").map { [$0.string("RoleName"), $0.string("Arn")] })
+                    table(["ROLE", "ARN"], answer.roles.map { [$0.roleName, $0.arn] })
                 }
             }
         }
@@ -204,17 +219,15 @@ struct IAMCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIError.reporting {
-                let answer = try await options.call("GET", ["iam", "roles", name])
-                let role = answer["Role"] as? [String: Any] ?? [:]
-                try options.emit(answer) { _ in
+                let answer = try await options.send(.getRole, name, as: RoleAnswer.self)
+                try options.emit(answer) { answer in
+                    let role = answer.role
                     var lines = [
-                        "role         \(role.string("RoleName")) (\(role.string("Arn")))",
-                        "description  \(role.string("Description"))",
-                        "trust        \(role.string("AssumeRolePolicyDocument"))",
+                        "role         \(role.roleName) (\(role.arn))",
+                        "description  \(role.description)",
+                        "trust        \(role.assumeRolePolicyDocument)",
                     ]
-                    for (name, document) in (role["Policies"] as? [String: String] ?? [:]).sorted(by: {
-                        $0.key < $1.key
-                    }) {
+                    for (name, document) in role.policies.sorted(by: { $0.key < $1.key }) {
                         lines.append("policy       \(name): \(document)")
                     }
                     return lines

@@ -1,6 +1,8 @@
 internal import ArgumentParser
 internal import Foundation
 internal import KMS
+internal import PlatformClient
+internal import WireShapes
 
 /// The options every platform command takes: where the server is, whose credentials, and the output format.
 struct PlatformOptions: ParsableArguments {
@@ -61,38 +63,60 @@ struct PlatformOptions: ParsableArguments {
         )
     }
 
-    /// Prints `object` as JSON, or `text(object)` lines.
-    func emit(_ object: [String: Any], text: ([String: Any]) -> [String]) throws {
+    /// Prints an answer: its JSON as the server sent it (pretty-printed), or `text(answer)` lines.
+    func emit<Output>(_ answer: PlatformAnswer<Output>, text: (Output) -> [String]) throws {
         switch output {
         case .json:
+            let object = try JSONSerialization.jsonObject(with: answer.json, options: [.fragmentsAllowed])
             let data = try JSONSerialization.data(
                 withJSONObject: object,
-                options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed]
             )
             print(String(decoding: data, as: UTF8.self))
         case .text:
-            for line in text(object) { print(line) }
+            for line in text(answer.output) { print(line) }
         }
     }
 
-    /// Calls the API with a body given as exact JSON bytes.
-    func call(_ method: String, _ segments: [String], json: [UInt8]) async throws -> [String: Any] {
-        try await oneLineErrors { try await client().call(method, segments, json: json) }
+    /// Prints a value the command put together, as JSON or as `text(value)` lines.
+    func emit<Value: Encodable>(_ value: Value, text: (Value) -> [String]) throws {
+        try emit(PlatformAnswer(output: value, json: try PlatformJSON.encoder().encode(value)), text: text)
     }
 
-    /// Calls the API and returns the answer's bytes.
-    func raw(_ method: String, _ segments: [String], query: [(String, String)] = []) async throws -> Data {
-        try await oneLineErrors { try await client().raw(method, segments, query: query) }
-    }
-
-    /// Calls the API.
-    func call(
-        _ method: String,
-        _ segments: [String],
+    /// Calls a declared route with `input` as the JSON body.
+    func send<Input: Encodable, Output: Decodable>(
+        _ route: PlatformRoute,
+        _ parameters: String...,
         query: [(String, String)] = [],
-        body: [String: any Sendable]? = nil
-    ) async throws -> [String: Any] {
-        try await oneLineErrors { try await client().call(method, segments, query: query, body: body) }
+        input: Input,
+        as type: Output.Type = Output.self
+    ) async throws -> PlatformAnswer<Output> {
+        try await oneLineErrors { try await client().send(route, parameters, query: query, input: input, as: type) }
+    }
+
+    /// Calls a declared route without a body.
+    func send<Output: Decodable>(
+        _ route: PlatformRoute,
+        _ parameters: String...,
+        query: [(String, String)] = [],
+        as type: Output.Type = Output.self
+    ) async throws -> PlatformAnswer<Output> {
+        try await oneLineErrors { try await client().send(route, parameters, query: query, as: type) }
+    }
+
+    /// Calls a declared route with a body given as exact JSON bytes.
+    func send<Output: Decodable>(
+        _ route: PlatformRoute,
+        _ parameters: String...,
+        json: [UInt8],
+        as type: Output.Type = Output.self
+    ) async throws -> PlatformAnswer<Output> {
+        try await oneLineErrors { try await client().send(route, parameters, json: json, as: type) }
+    }
+
+    /// Calls a declared route and returns the answer's bytes.
+    func raw(_ route: PlatformRoute, _ parameters: String..., query: [(String, String)] = []) async throws -> Data {
+        try await oneLineErrors { try await client().raw(route, parameters, query: query) }
     }
 
     /// The API's and the transport's errors as one-line CLI errors (`Code: message`).
@@ -119,19 +143,17 @@ func table(_ header: [String], _ rows: [[String]]) -> [String] {
     }
 }
 
-extension Dictionary where Key == String, Value == Any {
-    func string(_ key: String) -> String {
-        switch self[key] {
-        case let value as String: value
-        case let value as NSNumber: value.stringValue
-        case let value as [Any]: value.map { "\($0)" }.joined(separator: ",")
-        case nil, is NSNull: "-"
-        case let value?: "\(value)"
-        }
-    }
+/// A text cell: `-` for a value that is absent.
+func cell(_ value: String?) -> String { value ?? "-" }
 
-    func objects(_ key: String) -> [[String: Any]] { self[key] as? [[String: Any]] ?? [] }
-}
+/// A number as a text cell, `-` when absent.
+func cell<Number: BinaryInteger>(_ value: Number?) -> String { value.map { "\($0)" } ?? "-" }
+
+/// A date as a text cell in ISO 8601 (as the API sends it), `-` when absent.
+func cell(_ value: Date?) -> String { value?.formatted(.iso8601) ?? "-" }
+
+/// A list as a text cell: its items joined by commas.
+func cell(_ values: [String]) -> String { values.joined(separator: ",") }
 
 /// `90s`, `30m`, `1h`, `7d`, `2w` as seconds; `option` names the option in errors.
 func parseDuration(_ text: String, option: String) throws -> Int {

@@ -3,10 +3,10 @@ public import AuditTrail
 import Foundation
 import HTTPTypes
 public import Hummingbird
-import KMS
 import Logging
 import NIOCore
 import Synchronization
+import WireShapes
 
 /// What the middleware and the handlers of one request learn for its audit record: the authenticated principal,
 /// the body that was authenticated, the key the operation used, and safe response elements.
@@ -332,35 +332,6 @@ public struct AuditRecorder: RouterMiddleware {
         }
     }
 
-    /// The operation names of the `/v1` routes; `*` matches one path segment.
-    static let routes: [(method: String, pattern: [String], name: String)] = [
-        ("GET", "iam/teams", "ListTeams"), ("POST", "iam/teams", "CreateTeam"),
-        ("POST", "iam/teams/*/members", "AddUserToTeam"), ("PUT", "iam/teams/*/policies/*", "PutTeamPolicy"),
-        ("GET", "iam/users", "ListUsers"), ("POST", "iam/users", "CreateUser"),
-        ("PUT", "iam/users/*/policies/*", "PutUserPolicy"), ("GET", "iam/users/*/access-keys", "ListAccessKeys"),
-        ("POST", "iam/users/*/access-keys", "CreateAccessKey"),
-        ("POST", "iam/access-keys/*/deactivate", "DeactivateAccessKey"),
-        ("DELETE", "iam/access-keys/*", "DeleteAccessKey"), ("GET", "iam/roles", "ListRoles"),
-        ("GET", "iam/roles/*", "GetRole"), ("POST", "iam/roles", "CreateRole"),
-        ("PUT", "iam/roles/*/policies/*", "PutRolePolicy"), ("PUT", "iam/roles/*/trust", "UpdateAssumeRolePolicy"),
-        ("GET", "catalog/domains", "ListDomains"), ("POST", "catalog/domains", "CreateDomain"),
-        ("GET", "catalog/event-types", "ListEventTypes"), ("GET", "catalog/event-types/*", "GetEventType"),
-        ("POST", "catalog/event-types", "CreateEventType"), ("POST", "access/requests", "CreateAccessRequest"),
-        ("GET", "access/requests", "ListAccessRequests"), ("GET", "access/requests/*", "GetAccessRequest"),
-        ("POST", "access/requests/*/approve", "ApproveAccessRequest"),
-        ("POST", "access/requests/*/deny", "DenyAccessRequest"),
-        ("POST", "access/requests/*/cancel", "CancelAccessRequest"),
-        ("POST", "access/requests/*/revoke", "RevokeAccessRequest"), ("GET", "access/matrix", "GetAccessMatrix"),
-        ("GET", "access/usage", "GetUsageReport"), ("GET", "audit", "LookupEvents"),
-        ("GET", "audit/digests", "ListDigests"), ("GET", "audit/export", "ExportEvents"),
-        ("GET", "audit/public-key", "GetPublicKey"),
-        ("POST", "topics", "CreateTopic"), ("GET", "topics", "ListTopics"), ("GET", "topics/*", "DescribeTopic"),
-        ("POST", "topics/*/events", "PublishEvents"), ("GET", "topics/*/events", "ReadEvents"),
-        ("GET", "topics/*/stream", "StreamEvents"), ("POST", "topics/*/groups/*/fetch", "FetchEvents"),
-        ("POST", "topics/*/groups/*/commit", "CommitOffset"), ("GET", "topics/*/groups/*", "DescribeGroup"),
-    ].map { ($0.0, $0.1.split(separator: "/").map(String.init), $0.2) }
-
-    /// `POST /v1/iam/users` → `CreateUser`, and so on for every `/v1` route; `METHOD /path` for others.
     /// The event source of a `/v1` path's segments (`v1`, then the API's area).
     static func platformSource(_ segments: [String]) -> EventSource {
         switch segments.dropFirst().first {
@@ -372,12 +343,11 @@ public struct AuditRecorder: RouterMiddleware {
         }
     }
 
+    /// The operation name of a `/v1` request as its route declares it (``WireShapes/PlatformRoute``), or
+    /// `METHOD /path` for a path that is no route.
     static func operationName(method: HTTPRequest.Method, segments: [String]) -> String {
-        let route = Array(segments.dropFirst())  // drop "v1"
-        for entry in routes where entry.method == method.rawValue && entry.pattern.count == route.count {
-            if zip(entry.pattern, route).allSatisfy({ $0 == "*" || $0 == $1 }) { return entry.name }
-        }
-        return "\(method.rawValue) /\(segments.joined(separator: "/"))"
+        let route = PlatformRoute.matching(method: method.rawValue, segments: segments.dropFirst())  // drop "v1"
+        return route?.operation ?? "\(method.rawValue) /\(segments.joined(separator: "/"))"
     }
 
     static func isReadOnly(source: EventSource, name: String, method: HTTPRequest.Method) -> Bool {

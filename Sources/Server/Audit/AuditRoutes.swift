@@ -2,8 +2,8 @@ public import AccessControl
 public import AuditTrail
 public import Foundation
 import Hummingbird
-import KMS
 import NIOCore
+import WireShapes
 
 /// The trail behind `/v1/audit` (reading it is the permission `audit:Read`, on the resource `*`):
 ///
@@ -38,7 +38,7 @@ public struct AuditRoutes: Sendable {
 
     func register(in group: RouterGroup<AuthenticatedContext>) {
         let v1 = group
-        v1.get("audit") { request, context in
+        v1.on(.lookupEvents) { request, context in
             try self.authorize(context)
             let parameters = request.uri.queryParameters
             let numbers = QueryParameters(parameters)
@@ -66,7 +66,7 @@ public struct AuditRoutes: Sendable {
             }
             return Self.json(.object(["Records": .array(items)]))
         }
-        v1.get("audit/public-key") { _, _ in
+        v1.on(.getPublicKey) { _, _ in
             // Public by nature; still behind SigV4 like everything else. Pin it out of band for real assurance.
             Response(
                 status: .ok,
@@ -74,7 +74,7 @@ public struct AuditRoutes: Sendable {
                 body: ResponseBody(byteBuffer: ByteBuffer(string: publicKeyPEM))
             )
         }
-        v1.get("audit/export") { request, context in
+        v1.on(.exportEvents) { request, context in
             try self.authorize(context)
             var first: Int64 = 1
             if let since = try Self.date(request.uri.queryParameters.get("since"), "since") {
@@ -95,7 +95,7 @@ public struct AuditRoutes: Sendable {
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))
             )
         }
-        v1.get("access/usage") { request, context in
+        v1.on(.getUsageReport) { request, context in
             try self.authorize(context)
             let parameters = request.uri.queryParameters
             let until = try Self.date(parameters.get("until"), "until") ?? Date()

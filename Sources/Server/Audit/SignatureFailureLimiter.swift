@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import KMS
+import WireShapes
 import Logging
 import Synchronization
 

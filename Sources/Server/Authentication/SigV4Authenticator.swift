@@ -1,7 +1,7 @@
 public import Foundation
 import HTTPTypes
 public import Hummingbird
-import KMS
+import WireShapes
 import Logging
 import NIOCore
 import SigV4

@@ -7,6 +7,7 @@ public import Hummingbird
 import HummingbirdCore
 import NIOCore
 import SealedEvents
+import WireShapes
 
 /// The event bus behind `/v1/topics` (JSON, SigV4-signed like everything else):
 ///
@@ -47,10 +48,9 @@ public struct BusRoutes: Sendable {
     }
 
     func register(in group: RouterGroup<AuthenticatedContext>) {
-        let topics = group.group("topics")
-        topics.post { request, context in
+        group.on(.createTopic) { request, context in
             let input = try await PlatformJSON.decode(TopicInput.self, from: request)
-            let arn = PlatformARN.topic(input.Name, account: identities.account)
+            let arn = PlatformARN.topic(input.name, account: identities.account)
             guard identities.isAllowed(context.principal.arn, "bus:CreateTopic", on: arn) else {
                 throw AccessControlError(
                     .accessDenied,
@@ -59,24 +59,24 @@ public struct BusRoutes: Sendable {
             }
             let info = try await transport.createTopic(
                 TopicConfiguration(
-                    name: input.Name,
-                    retentionSeconds: input.RetentionSeconds,
-                    retentionBytes: input.RetentionBytes
+                    name: input.name,
+                    retentionSeconds: input.retentionSeconds,
+                    retentionBytes: input.retentionBytes
                 )
             )
             return try PlatformJSON.response(TopicOutput(info))
         }
-        topics.get { _, _ in
-            try PlatformJSON.response(["Topics": try await transport.topics().map(TopicOutput.init)])
+        group.on(.listTopics) { _, _ in
+            try PlatformJSON.response(TopicList(topics: try await transport.topics().map(TopicOutput.init)))
         }
-        topics.get(":topic") { _, context in
+        group.on(.describeTopic) { _, context in
             let name = try context.parameter("topic")
             guard let info = try await transport.topic(named: name) else {
                 throw BusError(.noSuchTopic, "no topic \(name)")
             }
             return try PlatformJSON.response(TopicOutput(info))
         }
-        topics.post(":topic/events") { request, context in
+        group.on(.publishEvents) { request, context in
             let topic = try context.parameter("topic")
             let body = try await request.body.collect(upTo: .max)
             var events: [OutgoingEvent] = []
@@ -91,9 +91,9 @@ public struct BusRoutes: Sendable {
                     "eventIds": .array(events.map { .string($0.eventID) }),
                 ])
             )
-            return try PlatformJSON.response(["Offsets": offsets])
+            return try PlatformJSON.response(OffsetsOutput(offsets: offsets))
         }
-        topics.get(":topic/events") { request, context in
+        group.on(.readEvents) { request, context in
             let parameters = QueryParameters(request.uri.queryParameters)
             let from = try parameters.integer("from", in: 0...UInt64.max, default: 1)
             let (limit, wait) = try Self.limits(parameters)
@@ -105,7 +105,7 @@ public struct BusRoutes: Sendable {
             )
             return Self.eventList(events, next: (events.last?.offset).map { $0 + 1 } ?? from)
         }
-        topics.get(":topic/stream") { request, context in
+        group.on(.streamEvents) { request, context in
             let topic = try context.parameter("topic")
             guard try await transport.topic(named: topic) != nil else {
                 throw BusError(.noSuchTopic, "no topic \(topic)")
@@ -133,7 +133,7 @@ public struct BusRoutes: Sendable {
                 }
             )
         }
-        topics.post(":topic/groups/:group/fetch") { request, context in
+        group.on(.fetchEvents) { request, context in
             let (limit, wait) = try Self.limits(QueryParameters(request.uri.queryParameters))
             let group = try context.parameter("group")
             let topic = try context.parameter("topic")
@@ -141,22 +141,22 @@ public struct BusRoutes: Sendable {
             let events = try await transport.fetch(group: group, topic: topic, limit: limit, wait: wait)
             return Self.eventList(events, next: (events.last?.offset).map { $0 + 1 } ?? 0)
         }
-        topics.post(":topic/groups/:group/commit") { request, context in
+        group.on(.commitOffset) { request, context in
             let input = try await PlatformJSON.decode(CommitInput.self, from: request)
             let group = try context.parameter("group")
             let topic = try context.parameter("topic")
             try await authorizeGroup(group, topic: topic, context: context)
-            try await transport.commit(group: group, topic: topic, offset: input.Offset)
-            return try PlatformJSON.response([
-                "CommittedOffset": try await transport.committedOffset(group: group, topic: topic)
-            ])
+            try await transport.commit(group: group, topic: topic, offset: input.offset)
+            return try PlatformJSON.response(
+                CommittedOffsetOutput(committedOffset: try await transport.committedOffset(group: group, topic: topic))
+            )
         }
-        topics.get(":topic/groups/:group") { _, context in
+        group.on(.describeGroup) { _, context in
             let offset = try await transport.committedOffset(
                 group: try context.parameter("group"),
                 topic: try context.parameter("topic")
             )
-            return try PlatformJSON.response(["CommittedOffset": offset])
+            return try PlatformJSON.response(CommittedOffsetOutput(committedOffset: offset))
         }
     }
 
@@ -224,35 +224,6 @@ public struct BusRoutes: Sendable {
             headers: [.contentType: "application/json"],
             body: ResponseBody(byteBuffer: buffer)
         )
-    }
-}
-
-// swiftlint:disable identifier_name
-struct TopicInput: Decodable {
-    var Name: String
-    var RetentionSeconds: Int?
-    var RetentionBytes: Int?
-}
-
-struct CommitInput: Decodable { var Offset: UInt64 }
-
-struct TopicOutput: Encodable {
-    var Name: String
-    var RetentionSeconds: Int?
-    var RetentionBytes: Int?
-    var EventCount: Int
-    var FirstOffset: UInt64?
-    var LastOffset: UInt64?
-    var Bytes: Int
-
-    init(_ info: TopicInfo) {
-        Name = info.name
-        RetentionSeconds = info.configuration.retentionSeconds
-        RetentionBytes = info.configuration.retentionBytes
-        EventCount = info.eventCount
-        FirstOffset = info.firstOffset
-        LastOffset = info.lastOffset
-        Bytes = info.bytes
     }
 }
 

@@ -5,6 +5,7 @@ public import HTTPTypes
 public import Hummingbird
 import NIOCore
 public import SealedEvents
+import WireShapes
 
 /// Governance at publish: what the catalog says about an event's type decides whether the bus takes it.
 ///

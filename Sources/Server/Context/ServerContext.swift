@@ -1,6 +1,6 @@
 import struct AccessControl.CallerIdentity
 public import Hummingbird
-import KMS
+import WireShapes
 import NIOCore
 
 /// The request context of every route of the server.

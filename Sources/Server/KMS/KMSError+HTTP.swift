@@ -1,7 +1,7 @@
 import Foundation
 public import HTTPTypes
 public import Hummingbird
-public import KMS
+public import WireShapes
 import NIOCore
 import SigV4
 

@@ -1,4 +1,4 @@
-import KMS
+import WireShapes
 
 /// A KMS response as the audit record sees it: the ARN of the key the operation used, when the response names one.
 ///

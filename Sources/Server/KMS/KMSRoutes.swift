@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-public import KMS
+public import WireShapes
 public import KeyService
 import NIOCore
 

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 public import Hummingbird
-import KMS
+import WireShapes
 import Logging
 
 /// The outermost middleware: gives each request an AWS request id, turns every error into its response, and records

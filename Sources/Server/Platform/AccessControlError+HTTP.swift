@@ -3,6 +3,7 @@ import Foundation
 public import HTTPTypes
 public import Hummingbird
 import NIOCore
+import WireShapes
 
 /// Identity, catalog and access-request errors on the `/v1` API: the JSON error shape of the KMS endpoint,
 /// `{"__type": "<code>", "message": "<message>"}`, so one client reads both.
@@ -22,17 +23,8 @@ extension AccessControlError: HTTPResponseError {
     }
 }
 
-/// The JSON of the `/v1` API: PascalCase members as AWS APIs use, dates in ISO 8601.
-enum PlatformJSON {
-    static let contentType = "application/json"
-
-    static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return encoder
-    }
-
+/// The `/v1` API's answers and request bodies on Hummingbird (the conventions are ``WireShapes/PlatformJSON``'s).
+extension PlatformJSON {
     static func response<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
         Response(
             status: status,

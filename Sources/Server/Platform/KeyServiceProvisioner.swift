@@ -1,7 +1,7 @@
 import AccessControl
 public import Catalog
 import Foundation
-import KMS
+import WireShapes
 public import KeyService
 
 /// Creates each domain's KMS key with the key service, as the platform (the administrator), with the alias

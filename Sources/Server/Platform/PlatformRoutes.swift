@@ -3,6 +3,7 @@ import AuditTrail
 public import Catalog
 import Foundation
 public import Hummingbird
+import WireShapes
 
 /// The platform's services behind the `/v1` API and STS.
 public struct Platform: Sendable {
@@ -20,22 +21,8 @@ public struct Platform: Sendable {
 /// The REST API under `/v1` (JSON, SigV4-signed for the service `sealed`): identities, the catalog and access
 /// requests. Members are PascalCase as in AWS APIs; dates are ISO 8601; errors are `{"__type", "message"}`.
 ///
-/// | method and path | body | answer |
-/// | --- | --- | --- |
-/// | `GET /v1/iam/teams`, `POST /v1/iam/teams` | `TeamName` | `Teams` / `Team` |
-/// | `POST /v1/iam/teams/{team}/members` | `UserName` | `{}` |
-/// | `PUT /v1/iam/teams/{team}/policies/{name}` | `PolicyDocument` | `{}` |
-/// | `GET /v1/iam/users`, `POST /v1/iam/users` | `UserName`, `Team`? | `Users` / user and its first access key |
-/// | `GET`, `POST /v1/iam/users/{user}/access-keys` | | `AccessKeys` / `AccessKey` (with secret, once) |
-/// | `POST /v1/iam/access-keys/{id}/deactivate`, `DELETE /v1/iam/access-keys/{id}` | | `{}` |
-/// | `PUT /v1/iam/users/{user}/policies/{name}` | `PolicyDocument` | `{}` |
-/// | `GET /v1/iam/roles`, `GET /v1/iam/roles/{role}`, `POST /v1/iam/roles` | `RoleName`, `AssumeRolePolicyDocument`, … | `Roles` / `Role` |
-/// | `PUT /v1/iam/roles/{role}/policies/{name}`, `PUT /v1/iam/roles/{role}/trust` | `PolicyDocument` | `{}` |
-/// | `GET`, `POST /v1/catalog/domains` | `Domain`, `Owner` | `Domains` / `Domain`, `KeyArn`, … |
-/// | `GET /v1/catalog/event-types[?domain=]`, `GET /v1/catalog/event-types/{type}`, `POST …/event-types` | see ``EventTypeInput`` | `EventTypes` / event type |
-/// | `POST /v1/access/requests`, `GET /v1/access/requests[?status=]`, `GET /v1/access/requests/{id}` | `EventType`, `Justification`, `DurationSeconds`? | request(s) |
-/// | `POST /v1/access/requests/{id}/approve|deny|cancel|revoke` | `Comment` | request |
-/// | `GET /v1/access/matrix` | | `Grants` |
+/// Each route is declared once, in ``WireShapes/PlatformRoute`` (method, path, operation name), and registered here
+/// with its handler; the README's route table lists the declarations.
 public struct PlatformRoutes: Sendable {
     public let platform: Platform
 
@@ -48,130 +35,130 @@ public struct PlatformRoutes: Sendable {
         let v1 = group
 
         // MARK: IAM
-        v1.get("iam/teams") { _, context in
-            try PlatformJSON.response(["Teams": try await iam.teams(by: context.requester).map(TeamOutput.init)])
+        v1.on(.listTeams) { _, context in
+            try PlatformJSON.response(TeamList(teams: try await iam.teams(by: context.requester).map(TeamOutput.init)))
         }
-        v1.post("iam/teams") { request, context in
+        v1.on(.createTeam) { request, context in
             let input = try await PlatformJSON.decode(TeamInput.self, from: request)
-            let team = try await iam.createTeam(input.TeamName, by: context.requester)
-            return try PlatformJSON.response(["Team": TeamOutput(team)])
+            let team = try await iam.createTeam(input.teamName, by: context.requester)
+            return try PlatformJSON.response(TeamAnswer(team: TeamOutput(team)))
         }
-        v1.post("iam/teams/:team/members") { request, context in
+        v1.on(.addUserToTeam) { request, context in
             let input = try await PlatformJSON.decode(MemberInput.self, from: request)
-            try await iam.addUser(input.UserName, toTeam: try context.parameter("team"), by: context.requester)
-            return try PlatformJSON.response(Empty())
+            try await iam.addUser(input.userName, toTeam: try context.parameter("team"), by: context.requester)
+            return try PlatformJSON.response(EmptyResponse())
         }
-        v1.put("iam/teams/:team/policies/:name") { request, context in
+        v1.on(.putTeamPolicy) { request, context in
             let input = try await PlatformJSON.decode(PolicyInput.self, from: request)
             try await iam.putTeamPolicy(
                 try context.parameter("team"),
                 name: try context.parameter("name"),
-                document: input.PolicyDocument,
+                document: input.policyDocument,
                 by: context.requester
             )
-            return try PlatformJSON.response(Empty())
+            return try PlatformJSON.response(EmptyResponse())
         }
-        v1.get("iam/users") { _, context in
-            try PlatformJSON.response(["Users": try await iam.users(by: context.requester).map(UserOutput.init)])
+        v1.on(.listUsers) { _, context in
+            try PlatformJSON.response(UserList(users: try await iam.users(by: context.requester).map(UserOutput.init)))
         }
-        v1.post("iam/users") { request, context in
+        v1.on(.createUser) { request, context in
             let input = try await PlatformJSON.decode(CreateUserInput.self, from: request)
-            let (user, key) = try await iam.createUser(input.UserName, team: input.Team, by: context.requester)
+            let (user, key) = try await iam.createUser(input.userName, team: input.team, by: context.requester)
             return try PlatformJSON.response(CreatedUserOutput(user: user, key: key))
         }
-        v1.put("iam/users/:user/policies/:name") { request, context in
+        v1.on(.putUserPolicy) { request, context in
             let input = try await PlatformJSON.decode(PolicyInput.self, from: request)
             try await iam.putUserPolicy(
                 try context.parameter("user"),
                 name: try context.parameter("name"),
-                document: input.PolicyDocument,
+                document: input.policyDocument,
                 by: context.requester
             )
-            return try PlatformJSON.response(Empty())
+            return try PlatformJSON.response(EmptyResponse())
         }
-        v1.get("iam/users/:user/access-keys") { _, context in
+        v1.on(.listAccessKeys) { _, context in
             let keys = try await iam.accessKeys(of: try context.parameter("user"), by: context.requester)
-            return try PlatformJSON.response(["AccessKeys": keys.map(AccessKeyOutput.init)])
+            return try PlatformJSON.response(AccessKeyList(accessKeys: keys.map(AccessKeyOutput.init)))
         }
-        v1.post("iam/users/:user/access-keys") { _, context in
+        v1.on(.createAccessKey) { _, context in
             let key = try await iam.createAccessKey(for: try context.parameter("user"), by: context.requester)
-            return try PlatformJSON.response(["AccessKey": NewAccessKeyOutput(key)])
+            return try PlatformJSON.response(NewAccessKeyAnswer(accessKey: NewAccessKeyOutput(key)))
         }
-        v1.post("iam/access-keys/:id/deactivate") { _, context in
+        v1.on(.deactivateAccessKey) { _, context in
             try await iam.deactivateAccessKey(try context.parameter("id"), by: context.requester)
-            return try PlatformJSON.response(Empty())
+            return try PlatformJSON.response(EmptyResponse())
         }
-        v1.delete("iam/access-keys/:id") { _, context in
+        v1.on(.deleteAccessKey) { _, context in
             try await iam.deleteAccessKey(try context.parameter("id"), by: context.requester)
-            return try PlatformJSON.response(Empty())
+            return try PlatformJSON.response(EmptyResponse())
         }
-        v1.get("iam/roles") { _, context in
-            try PlatformJSON.response(["Roles": try await iam.roles(by: context.requester).map(RoleOutput.init)])
+        v1.on(.listRoles) { _, context in
+            try PlatformJSON.response(RoleList(roles: try await iam.roles(by: context.requester).map(RoleOutput.init)))
         }
-        v1.get("iam/roles/:role") { _, context in
+        v1.on(.getRole) { _, context in
             let role = try await iam.role(named: try context.parameter("role"), by: context.requester)
-            return try PlatformJSON.response(["Role": RoleOutput(role)])
+            return try PlatformJSON.response(RoleAnswer(role: RoleOutput(role)))
         }
-        v1.post("iam/roles") { request, context in
+        v1.on(.createRole) { request, context in
             let input = try await PlatformJSON.decode(CreateRoleInput.self, from: request)
             let role = try await iam.createRole(
-                input.RoleName,
-                trustPolicy: input.AssumeRolePolicyDocument,
-                policies: input.Policies ?? [:],
-                description: input.Description ?? "",
-                maxSessionDuration: input.MaxSessionDuration ?? 3600,
+                input.roleName,
+                trustPolicy: input.assumeRolePolicyDocument,
+                policies: input.policies ?? [:],
+                description: input.description ?? "",
+                maxSessionDuration: input.maxSessionDuration ?? 3600,
                 by: context.requester
             )
-            return try PlatformJSON.response(["Role": RoleOutput(role)])
+            return try PlatformJSON.response(RoleAnswer(role: RoleOutput(role)))
         }
-        v1.put("iam/roles/:role/policies/:name") { request, context in
+        v1.on(.putRolePolicy) { request, context in
             let input = try await PlatformJSON.decode(PolicyInput.self, from: request)
             try await iam.putRolePolicy(
                 try context.parameter("role"),
                 name: try context.parameter("name"),
-                document: input.PolicyDocument,
+                document: input.policyDocument,
                 by: context.requester
             )
-            return try PlatformJSON.response(Empty())
+            return try PlatformJSON.response(EmptyResponse())
         }
-        v1.put("iam/roles/:role/trust") { request, context in
+        v1.on(.updateAssumeRolePolicy) { request, context in
             let input = try await PlatformJSON.decode(PolicyInput.self, from: request)
             try await iam.updateTrustPolicy(
                 try context.parameter("role"),
-                document: input.PolicyDocument,
+                document: input.policyDocument,
                 by: context.requester
             )
-            return try PlatformJSON.response(Empty())
+            return try PlatformJSON.response(EmptyResponse())
         }
 
         // MARK: Catalog
-        v1.get("catalog/domains") { _, context in
+        v1.on(.listDomains) { _, context in
             let domains = try await catalog.domainList(by: context.principal.arn).map(DomainOutput.init)
-            return try PlatformJSON.response(["Domains": domains])
+            return try PlatformJSON.response(DomainList(domains: domains))
         }
-        v1.post("catalog/domains") { request, context in
+        v1.on(.createDomain) { request, context in
             let input = try await PlatformJSON.decode(CreateDomainInput.self, from: request)
-            let domain = try await catalog.createDomain(input.Domain, owner: input.Owner, by: context.principal.arn)
+            let domain = try await catalog.createDomain(input.domain, owner: input.owner, by: context.principal.arn)
             return try PlatformJSON.response(DomainOutput(domain))
         }
-        v1.get("catalog/event-types") { request, _ in
+        v1.on(.listEventTypes) { request, _ in
             let domain = request.uri.queryParameters.get("domain")
             let types = await catalog.eventTypeList(domain: domain)
             var outputs: [EventTypeOutput] = []
             for type in types {
                 outputs.append(EventTypeOutput(type, keyARN: await catalog.domain(named: type.domain)?.keyARN))
             }
-            return try PlatformJSON.response(["EventTypes": outputs])
+            return try PlatformJSON.response(EventTypeList(eventTypes: outputs))
         }
-        v1.get("catalog/event-types/:type") { _, context in
+        v1.on(.getEventType) { _, context in
             let type = try await catalog.eventType(named: try context.parameter("type"))
             return try PlatformJSON.response(
                 EventTypeOutput(type, keyARN: await catalog.domain(named: type.domain)?.keyARN)
             )
         }
-        v1.post("catalog/event-types") { request, context in
+        v1.on(.createEventType) { request, context in
             let input = try await PlatformJSON.decode(EventTypeInput.self, from: request)
-            guard let classification = Classification(rawValue: input.Classification ?? "confidential") else {
+            guard let classification = Classification(rawValue: input.classification ?? "confidential") else {
                 throw AccessControlError(
                     .validationError,
                     "Classification must be one of public, internal, confidential, restricted."
@@ -179,13 +166,13 @@ public struct PlatformRoutes: Sendable {
             }
             let type = try await catalog.createEventType(
                 .init(
-                    name: input.EventType,
-                    domain: input.Domain,
+                    name: input.eventType,
+                    domain: input.domain,
                     classification: classification,
-                    regulations: input.Regulations ?? [],
-                    sensitiveFields: input.SensitiveFields ?? [],
-                    algorithmSuite: input.AlgorithmSuite ?? "0x0578",
-                    approvalsRequired: input.ApprovalsRequired ?? 1
+                    regulations: input.regulations ?? [],
+                    sensitiveFields: input.sensitiveFields ?? [],
+                    algorithmSuite: input.algorithmSuite ?? "0x0578",
+                    approvalsRequired: input.approvalsRequired ?? 1
                 ),
                 by: context.principal.arn
             )
@@ -195,12 +182,12 @@ public struct PlatformRoutes: Sendable {
         }
 
         // MARK: Access requests
-        v1.post("access/requests") { request, context in
+        v1.on(.createAccessRequest) { request, context in
             let input = try await PlatformJSON.decode(AccessRequestInput.self, from: request)
             let created = try await access.request(
-                input.EventType,
-                justification: input.Justification,
-                durationSeconds: input.DurationSeconds,
+                input.eventType,
+                justification: input.justification,
+                durationSeconds: input.durationSeconds,
                 by: context.principal.arn
             )
             context.auditNote?.setResponseElements(
@@ -211,7 +198,7 @@ public struct PlatformRoutes: Sendable {
             )
             return try PlatformJSON.response(AccessRequestOutput(created))
         }
-        v1.get("access/requests") { request, context in
+        v1.on(.listAccessRequests) { request, context in
             var status: AccessRequest.Status?
             if let text = request.uri.queryParameters.get("status") {
                 guard let value = AccessRequest.Status(rawValue: text) else {
@@ -223,39 +210,54 @@ public struct PlatformRoutes: Sendable {
                 status = value
             }
             let requests = try await access.list(status: status, by: context.principal.arn)
-            return try PlatformJSON.response(["AccessRequests": requests.map(AccessRequestOutput.init)])
+            return try PlatformJSON.response(AccessRequestList(accessRequests: requests.map(AccessRequestOutput.init)))
         }
-        v1.get("access/requests/:id") { _, context in
+        v1.on(.getAccessRequest) { _, context in
             try PlatformJSON.response(
                 AccessRequestOutput(try await access.show(try context.parameter("id"), by: context.principal.arn))
             )
         }
-        v1.post("access/requests/:id/:verb") { request, context in
-            let input = try await PlatformJSON.decode(CommentInput.self, from: request)
-            let id = try context.parameter("id")
-            let principal = context.principal.arn
-            let comment = input.Comment ?? ""
-            let result: AccessRequest
-            switch try context.parameter("verb") {
-            case "approve": result = try await access.approve(id, comment: comment, by: principal)
-            case "deny": result = try await access.deny(id, comment: comment, by: principal)
-            case "cancel": result = try await access.cancel(id, by: principal)
-            case "revoke": result = try await access.revoke(id, comment: comment, by: principal)
-            case let verb:
-                throw PlatformRequestError(code: "UnknownOperationException", message: "Unknown action \(verb).")
-            }
-            context.auditNote?.setResponseElements(
-                .object([
-                    "requestId": .string(result.id), "status": .string(result.status.rawValue),
-                    "eventType": .string(result.eventType),
-                ])
-            )
-            return try PlatformJSON.response(AccessRequestOutput(result))
+        for route in [
+            PlatformRoute.approveAccessRequest, .denyAccessRequest, .cancelAccessRequest, .revokeAccessRequest,
+        ] {
+            v1.on(route) { request, context in try await decide(route, request: request, context: context) }
         }
-        v1.get("access/matrix") { _, context in
+        // Any other action on a request: not an operation (the declared ones match first).
+        v1.post("access/requests/:id/:verb") { request, context -> Response in
+            _ = try await PlatformJSON.decode(CommentInput.self, from: request)
+            let verb = try context.parameter("verb")
+            throw PlatformRequestError(code: "UnknownOperationException", message: "Unknown action \(verb).")
+        }
+        v1.on(.getAccessMatrix) { _, context in
             let grants = try await access.matrix(by: context.principal.arn)
-            return try PlatformJSON.response(["Grants": grants.map(GrantOutput.init)])
+            return try PlatformJSON.response(GrantList(grants: grants.map(GrantOutput.init)))
         }
+    }
+}
+
+extension PlatformRoutes {
+    /// Approves, denies, cancels or revokes an access request, as `route` says.
+    func decide(_ route: PlatformRoute, request: Request, context: AuthenticatedContext) async throws -> Response {
+        let input = try await PlatformJSON.decode(CommentInput.self, from: request)
+        let id = try context.parameter("id")
+        let principal = context.principal.arn
+        let comment = input.comment ?? ""
+        let access = platform.access
+        let result: AccessRequest
+        switch route {
+        case .approveAccessRequest: result = try await access.approve(id, comment: comment, by: principal)
+        case .denyAccessRequest: result = try await access.deny(id, comment: comment, by: principal)
+        case .cancelAccessRequest: result = try await access.cancel(id, by: principal)
+        case .revokeAccessRequest: result = try await access.revoke(id, comment: comment, by: principal)
+        default: preconditionFailure("\(route) does not decide an access request")
+        }
+        context.auditNote?.setResponseElements(
+            .object([
+                "requestId": .string(result.id), "status": .string(result.status.rawValue),
+                "eventType": .string(result.eventType),
+            ])
+        )
+        return try PlatformJSON.response(AccessRequestOutput(result))
     }
 }
 

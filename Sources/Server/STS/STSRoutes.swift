@@ -2,7 +2,7 @@ public import AccessControl
 import Foundation
 import HTTPTypes
 import Hummingbird
-import KMS
+import WireShapes
 import NIOCore
 
 /// The STS query protocol on `POST /`: a form-encoded body `Action=AssumeRole&Version=2011-06-15&…` signed for the

@@ -1,6 +1,6 @@
 public import Foundation
 import GRDB
-import KMS
+import WireShapes
 public import KeyService
 
 /// A `KeyStore` in SQLite: the key service's keys, their sealed key-material versions, and aliases.

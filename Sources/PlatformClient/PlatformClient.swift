@@ -1,21 +1,8 @@
 public import AsyncHTTPClient
 public import Foundation
+public import KMS
 public import Logging
-
-/// An error the platform's `/v1` API answered: its `__type` code, message and HTTP status.
-public struct PlatformError: Error, Sendable, Hashable, CustomStringConvertible {
-    public var code: String
-    public var message: String
-    public var statusCode: Int
-
-    public init(code: String, message: String, statusCode: Int) {
-        self.code = code
-        self.message = message
-        self.statusCode = statusCode
-    }
-
-    public var description: String { "\(code): \(message)" }
-}
+public import WireShapes
 
 /// A client of the Sealed Events platform's REST API under `/v1` (identities, catalog, access requests): JSON
 /// requests signed with SigV4 for the service `sealed`, with the retries, timeouts and limits of ``KMSClient``.
@@ -80,6 +67,59 @@ public struct PlatformClient: Sendable {
         return object
     }
 
+    /// Calls a declared route with `input` as its JSON body, and returns the typed answer.
+    ///
+    /// - Parameter parameters: the route's path parameters, in order (unencoded).
+    /// - Throws: ``PlatformError`` for an error answer, ``ClientError`` for transport failures and answers that are
+    ///   not the expected shape.
+    public func send<Input: Encodable, Output: Decodable>(
+        _ route: PlatformRoute,
+        _ parameters: [String] = [],
+        query: [(String, String)] = [],
+        input: Input,
+        as output: Output.Type = Output.self
+    ) async throws -> PlatformAnswer<Output> {
+        let body = Array(try PlatformJSON.encoder().encode(input))
+        return try decode(await send(route.method, route.segments(parameters), query: query, json: body))
+    }
+
+    /// Calls a declared route without a body, and returns the typed answer.
+    public func send<Output: Decodable>(
+        _ route: PlatformRoute,
+        _ parameters: [String] = [],
+        query: [(String, String)] = [],
+        as output: Output.Type = Output.self
+    ) async throws -> PlatformAnswer<Output> {
+        try decode(await send(route.method, route.segments(parameters), query: query, json: nil))
+    }
+
+    /// Calls a declared route with a JSON body given as its exact bytes, and returns the typed answer.
+    public func send<Output: Decodable>(
+        _ route: PlatformRoute,
+        _ parameters: [String] = [],
+        json body: [UInt8],
+        as output: Output.Type = Output.self
+    ) async throws -> PlatformAnswer<Output> {
+        try decode(await send(route.method, route.segments(parameters), query: [], json: body))
+    }
+
+    /// Calls a declared route and returns the answer's bytes as they are.
+    public func raw(
+        _ route: PlatformRoute,
+        _ parameters: [String] = [],
+        query: [(String, String)] = []
+    ) async throws -> Data {
+        try await send(route.method, route.segments(parameters), query: query, json: nil)
+    }
+
+    private func decode<Output: Decodable>(_ json: Data) throws -> PlatformAnswer<Output> {
+        do {
+            return PlatformAnswer(output: try PlatformJSON.decoder().decode(Output.self, from: json), json: json)
+        } catch {
+            throw ClientError(.malformedResponse, "the platform answered something other than \(Output.self)")
+        }
+    }
+
     /// Sends `method` to `/v1/<path>` and returns the answer's bytes as they are (exports are verified byte for
     /// byte; event lists keep their exact JSON).
     public func raw(_ method: String, _ segments: [String], query: [(String, String)] = []) async throws -> Data {
@@ -136,3 +176,17 @@ public struct PlatformClient: Sendable {
         return encoded
     }
 }
+
+/// An answer of the `/v1` API: its typed shape, and the JSON it was decoded from (printed as it came, or kept byte
+/// for byte).
+public struct PlatformAnswer<Output> {
+    public var output: Output
+    public var json: Data
+
+    public init(output: Output, json: Data) {
+        self.output = output
+        self.json = json
+    }
+}
+
+extension PlatformAnswer: Sendable where Output: Sendable {}

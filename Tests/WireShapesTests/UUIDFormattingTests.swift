@@ -1,5 +1,5 @@
 import Foundation
-import KMS
+import WireShapes
 import Testing
 
 @Suite struct UUIDFormattingTests {
