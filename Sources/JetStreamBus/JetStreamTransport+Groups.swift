@@ -12,7 +12,9 @@ extension JetStreamTransport {
         let key = GroupKey(stream: streamName(topic), consumer: Self.escape(group))
         try await ensureConsumer(key, topic: topic)
         let jetStream = self.jetStream
-        let fetch = { try await jetStream.fetch(stream: key.stream, consumer: key.consumer, batch: limit, expires: wait) }
+        let fetch = {
+            try await jetStream.fetch(stream: key.stream, consumer: key.consumer, batch: limit, expires: wait)
+        }
         let messages: [JetStreamMessage]
         do {
             messages = try await fetch()

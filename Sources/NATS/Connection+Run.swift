@@ -102,7 +102,8 @@ extension Connection {
             }
             return channel
         } catch {
-            let failure = error as? NATSError ?? NATSError(.connectionFailed, "handshake with \(server) failed: \(error)")
+            let failure =
+                error as? NATSError ?? NATSError(.connectionFailed, "handshake with \(server) failed: \(error)")
             perform(state.withLock { $0.channelFailed(failure, epoch: epoch) }, epoch: epoch)
             channel.close(promise: nil)
             throw failure

@@ -312,7 +312,10 @@ extension ConnectionStateMachine {
 
     private mutating func handshake(_ attempt: Attempt, info: ServerInfo) -> Action {
         if info.tlsRequired == true {
-            let unsupported = NATSError(.connectionFailed, "the server requires TLS, which this client does not support")
+            let unsupported = NATSError(
+                .connectionFailed,
+                "the server requires TLS, which this client does not support"
+            )
             return .drop(dropAttempt(unsupported))
         }
         guard let channel = attempt.channel else {

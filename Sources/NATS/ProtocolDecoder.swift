@@ -82,7 +82,9 @@ struct ProtocolDecoder: NIOSingleStepByteToMessageDecoder {
     }
 
     private mutating func decodeControlLine(from buffer: inout ByteBuffer, scanned: Int) throws -> ServerOp? {
-        let lineFeed = buffer.withUnsafeReadableBytes { bytes in bytes[min(scanned, bytes.count)...].firstIndex(of: 10) }
+        let lineFeed = buffer.withUnsafeReadableBytes { bytes in
+            bytes[min(scanned, bytes.count)...].firstIndex(of: 10)
+        }
         guard let lineFeed else {
             stage = .controlLine(scanned: buffer.readableBytes)
             if buffer.readableBytes > maxControlLine {
@@ -173,7 +175,8 @@ struct ProtocolDecoder: NIOSingleStepByteToMessageDecoder {
             return nil
         }
         let bodyEnd = buffer.readerIndex + frame.totalLength
-        guard buffer.getInteger(at: bodyEnd, as: UInt8.self) == 13, buffer.getInteger(at: bodyEnd + 1, as: UInt8.self) == 10
+        guard buffer.getInteger(at: bodyEnd, as: UInt8.self) == 13,
+            buffer.getInteger(at: bodyEnd + 1, as: UInt8.self) == 10
         else {
             throw NATSError.protocolError("message body not followed by CRLF")
         }

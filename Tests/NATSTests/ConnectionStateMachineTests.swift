@@ -121,7 +121,12 @@ struct Transition: Sendable, CustomTestStringConvertible {
     var testDescription: String { "\(state) + \(event.name)" }
 }
 
-private func attempt(_ epoch: UInt64, _ server: ServerAddress, _ waiter: String, _ channel: String? = nil)
+private func attempt(
+    _ epoch: UInt64,
+    _ server: ServerAddress,
+    _ waiter: String,
+    _ channel: String? = nil
+)
     -> Machine.Attempt
 {
     Machine.Attempt(epoch: epoch, server: server, waiter: waiter, channel: channel)
@@ -391,7 +396,9 @@ private let replies = Machine.Resubscription(sid: 1, subject: "_INBOX.t.*", queu
         _ = machine.requestClose(waiter: nil)
         #expect(throws: NATSError(.connectionClosed, "")) { try machine.publishChannel() }
         _ = machine.nextAttempt(waiter: "x")
-        #expect(throws: NATSError(.connectionClosed, "")) { try machine.subscribe(subject: "s", queue: nil, inbox: "i") }
+        #expect(throws: NATSError(.connectionClosed, "")) {
+            try machine.subscribe(subject: "s", queue: nil, inbox: "i")
+        }
         #expect(throws: NATSError(.connectionClosed, "")) { try machine.waitUntilConnected("w") }
     }
 }

@@ -7,7 +7,8 @@ import Testing
 /// `ByteToMessageHandler` drives it: decode until `nil`, then wait for more bytes.
 @Suite struct ProtocolDecoderTests {
     /// Decodes `parts` as successive reads; read bytes are discarded between reads, as NIO does.
-    static func decode(_ parts: [ArraySlice<UInt8>], decoder: ProtocolDecoder = ProtocolDecoder()) throws -> [ServerOp] {
+    static func decode(_ parts: [ArraySlice<UInt8>], decoder: ProtocolDecoder = ProtocolDecoder()) throws -> [ServerOp]
+    {
         var decoder = decoder
         var buffer = ByteBuffer()
         var operations: [ServerOp] = []

@@ -67,9 +67,11 @@ public struct JetStream: Sendable {
     /// that subject at or after `sequence`.
     ///
     /// - Throws: ``JetStreamError`` (no message at that sequence: code 10037), ``NATSError``.
-    public func getMessage(stream: String, sequence: UInt64, nextBySubject subject: String? = nil) async throws
-        -> StoredMessage
-    {
+    public func getMessage(
+        stream: String,
+        sequence: UInt64,
+        nextBySubject subject: String? = nil
+    ) async throws -> StoredMessage {
         try Self.validateName(stream, what: "stream name")
         if let subject { try ProtocolEncoder.validateSubject(subject) }
         let request = MessageGetRequest(seq: sequence, nextBySubject: subject)
