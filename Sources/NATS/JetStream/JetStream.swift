@@ -63,15 +63,19 @@ public struct JetStream: Sendable {
         let _: SuccessResponse = try await call("STREAM.DELETE.\(name)", body: [])
     }
 
-    /// Reads the message at `sequence` directly from a stream.
+    /// Reads the message at `sequence` directly from a stream; with `nextBySubject`, the first message on
+    /// that subject at or after `sequence`.
     ///
     /// - Throws: ``JetStreamError`` (no message at that sequence: code 10037), ``NATSError``.
-    public func getMessage(stream: String, sequence: UInt64) async throws -> StoredMessage {
+    public func getMessage(
+        stream: String,
+        sequence: UInt64,
+        nextBySubject subject: String? = nil
+    ) async throws -> StoredMessage {
         try Self.validateName(stream, what: "stream name")
-        let response: MessageGetResponse = try await call(
-            "STREAM.MSG.GET.\(stream)",
-            body: Array(#"{"seq":\#(sequence)}"#.utf8)
-        )
+        if let subject { try ProtocolEncoder.validateSubject(subject) }
+        let request = MessageGetRequest(seq: sequence, nextBySubject: subject)
+        let response: MessageGetResponse = try await call("STREAM.MSG.GET.\(stream)", body: try encode(request))
         let raw = response.message
         guard let payload = Data(base64Encoded: raw.data ?? "") else {
             throw NATSError(.malformedResponse, "stored message data is not base64")
@@ -83,7 +87,28 @@ public struct JetStream: Sendable {
             }
             headers = try Headers.parse(Array(block)[...])
         }
-        return StoredMessage(subject: raw.subject, sequence: raw.seq, headers: headers, payload: Array(payload))
+        return StoredMessage(
+            subject: raw.subject,
+            sequence: raw.seq,
+            headers: headers,
+            payload: Array(payload),
+            time: raw.time.flatMap(StoredMessage.parseTime)
+        )
+    }
+
+    /// The streams, all pages of them; only those listening on `subject` (wildcards match) when given.
+    ///
+    /// - Throws: ``JetStreamError``, or ``NATSError`` as for any request.
+    public func streams(subject: String? = nil) async throws -> [StreamInfo] {
+        if let subject { try ProtocolEncoder.validateSubject(subject) }
+        var streams: [StreamInfo] = []
+        while true {
+            let request = StreamListRequest(offset: streams.count, subject: subject)
+            let page: StreamListResponse = try await call("STREAM.LIST", body: try encode(request))
+            let found = page.streams ?? []
+            streams += found
+            if found.isEmpty || streams.count >= page.total { return streams }
+        }
     }
 
     // MARK: - Publish
@@ -366,7 +391,28 @@ private struct MessageGetResponse: Decodable {
         var seq: UInt64
         var hdrs: String?
         var data: String?
+        var time: String?
     }
 
     var message: Raw
+}
+
+private struct MessageGetRequest: Encodable {
+    var seq: UInt64
+    var nextBySubject: String?
+
+    enum CodingKeys: String, CodingKey {
+        case seq
+        case nextBySubject = "next_by_subj"
+    }
+}
+
+private struct StreamListRequest: Encodable {
+    var offset: Int
+    var subject: String?
+}
+
+private struct StreamListResponse: Decodable {
+    var total: Int
+    var streams: [StreamInfo]?
 }

@@ -1,3 +1,5 @@
+public import Foundation
+
 /// How a stream keeps messages (`retention`).
 public struct RetentionPolicy: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The wire value.
@@ -428,4 +430,22 @@ public struct StoredMessage: Sendable, Hashable {
     public var headers: Headers?
     /// Its payload.
     public var payload: [UInt8]
+    /// When the stream stored it, if the server said.
+    public var time: Date?
+
+    /// Parses RFC 3339 with up to nanoseconds (`2026-11-29T10:15:00.123456789Z`).
+    // SealedSupport: the UTC time helpers (ISO-8601 with fractions) replace this once that module lands.
+    static func parseTime(_ text: String) -> Date? {
+        var base = text
+        var fraction = 0.0
+        if let dot = text.firstIndex(of: ".") {
+            let rest = text[text.index(after: dot)...]
+            let digits = rest.prefix(while: \.isNumber)
+            fraction = Double("0." + digits) ?? 0
+            base = String(text[..<dot]) + String(rest.dropFirst(digits.count))
+        }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: base).map { $0.addingTimeInterval(fraction) }
+    }
 }

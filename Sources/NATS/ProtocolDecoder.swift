@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 
 /// One operation the server sent.
 enum ServerOp: Sendable, Equatable {
@@ -21,55 +22,53 @@ struct InboundMessage: Sendable, Equatable {
     var message: Message { Message(subject: subject, replyTo: replyTo, headers: headers, payload: payload) }
 }
 
-/// A streaming parser of the server side of the NATS client protocol.
+/// The server side of the NATS client protocol as a NIO decoder: bytes in, ``ServerOp``s out.
 ///
-/// Feed it bytes as they arrive with ``append(_:)`` (any split: byte by byte, or frames spanning reads)
-/// and take complete operations with ``next()`` until it returns `nil`. Malformed input throws a
-/// ``NATSError`` with code ``NATSError/Code/protocolError``; after that the parser stays failed, and the
+/// It takes any split of the stream (byte by byte, or frames spanning reads). Malformed input throws a
+/// ``NATSError`` with code ``NATSError/Code/protocolError``; after that the decoder stays failed, and the
 /// connection must be dropped. Limits: a control line longer than `maxControlLine` bytes and a message
 /// body longer than `maxPayload` bytes are errors, so a hostile peer cannot make it buffer without bound.
-struct ProtocolParser {
+struct ProtocolDecoder: NIOSingleStepByteToMessageDecoder {
+    typealias InboundOut = ServerOp
+
+    /// The control line of a `MSG`/`HMSG` whose body has not fully arrived.
+    private struct Frame {
+        var subject: String
+        var sid: UInt64
+        var replyTo: String?
+        var headerLength: Int
+        var totalLength: Int
+    }
+
     private enum Stage {
-        case controlLine
-        case body(subject: String, sid: UInt64, replyTo: String?, headerLength: Int, totalLength: Int)
+        /// Waiting for a control line; `scanned` readable bytes are known to hold no LF, so byte-at-a-time
+        /// input does not rescan the line.
+        case controlLine(scanned: Int)
+        case body(Frame)
         case failed(NATSError)
     }
 
     let maxControlLine: Int
     let maxPayload: Int
-    private var buffer: [UInt8] = []
-    private var readIndex = 0
-    /// Where the CRLF search resumes, so byte-at-a-time input does not rescan the line.
-    private var scanIndex = 0
-    private var stage = Stage.controlLine
+    private var stage = Stage.controlLine(scanned: 0)
 
     init(maxControlLine: Int = 64 * 1024, maxPayload: Int = 64 * 1024 * 1024) {
         self.maxControlLine = maxControlLine
         self.maxPayload = maxPayload
     }
 
-    /// Adds received bytes.
-    mutating func append(_ bytes: some Sequence<UInt8>) {
-        if readIndex > 0 && readIndex >= buffer.count / 2 {
-            buffer.removeFirst(readIndex)
-            scanIndex -= readIndex
-            readIndex = 0
-        }
-        buffer.append(contentsOf: bytes)
-    }
-
     /// The next complete operation, or `nil` when more bytes are needed.
     ///
     /// - Throws: ``NATSError/Code/protocolError`` on malformed input (and on every later call).
-    mutating func next() throws -> ServerOp? {
+    mutating func decode(buffer: inout ByteBuffer) throws -> ServerOp? {
         do {
             switch stage {
             case .failed(let error):
                 throw error
-            case .body(let subject, let sid, let replyTo, let headerLength, let totalLength):
-                return try parseBody(subject, sid, replyTo, headerLength, totalLength)
-            case .controlLine:
-                return try parseControlLine()
+            case .body(let frame):
+                return try decodeBody(frame, from: &buffer)
+            case .controlLine(let scanned):
+                return try decodeControlLine(from: &buffer, scanned: scanned)
             }
         } catch let error as NATSError {
             stage = .failed(error)
@@ -77,36 +76,36 @@ struct ProtocolParser {
         }
     }
 
-    private mutating func parseControlLine() throws -> ServerOp? {
-        var index = max(scanIndex, readIndex)
-        var lineEnd: Int?
-        while index < buffer.count {
-            if buffer[index] == 10 {
-                guard index > readIndex, buffer[index - 1] == 13 else {
-                    throw NATSError.protocolError("control line ends with a bare LF")
-                }
-                lineEnd = index - 1
-                break
-            }
-            index += 1
+    /// At end of stream an incomplete operation is dropped with the connection.
+    mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> ServerOp? {
+        try decode(buffer: &buffer)
+    }
+
+    private mutating func decodeControlLine(from buffer: inout ByteBuffer, scanned: Int) throws -> ServerOp? {
+        let lineFeed = buffer.withUnsafeReadableBytes { bytes in
+            bytes[min(scanned, bytes.count)...].firstIndex(of: 10)
         }
-        guard let lineEnd else {
-            scanIndex = buffer.count
-            if buffer.count - readIndex > maxControlLine {
+        guard let lineFeed else {
+            stage = .controlLine(scanned: buffer.readableBytes)
+            if buffer.readableBytes > maxControlLine {
                 throw NATSError.protocolError("control line longer than \(maxControlLine) bytes")
             }
             return nil
         }
-        guard lineEnd - readIndex <= maxControlLine else {
+        guard lineFeed > 0, buffer.getInteger(at: buffer.readerIndex + lineFeed - 1, as: UInt8.self) == 13 else {
+            throw NATSError.protocolError("control line ends with a bare LF")
+        }
+        let lineLength = lineFeed - 1
+        guard lineLength <= maxControlLine else {
             throw NATSError.protocolError("control line longer than \(maxControlLine) bytes")
         }
-        let line = buffer[readIndex..<lineEnd]
-        readIndex = lineEnd + 2
-        scanIndex = readIndex
-        return try parseOperation(line)
+        let line = buffer.readableBytesView.prefix(lineLength)
+        buffer.moveReaderIndex(forwardBy: lineFeed + 1)
+        stage = .controlLine(scanned: 0)
+        return try decodeOperation(line, from: &buffer)
     }
 
-    private mutating func parseOperation(_ line: ArraySlice<UInt8>) throws -> ServerOp? {
+    private mutating func decodeOperation(_ line: ByteBufferView, from buffer: inout ByteBuffer) throws -> ServerOp? {
         let nameEnd = line.firstIndex(where: { $0 == 32 || $0 == 9 }) ?? line.endIndex
         let name = String(decoding: line[line.startIndex..<nameEnd], as: UTF8.self).uppercased()
         let arguments = line[nameEnd...]
@@ -134,7 +133,8 @@ struct ProtocolParser {
             }
             let total = try Self.size(fields[fields.count - 1])
             let replyTo = fields.count == 4 ? String(decoding: fields[2], as: UTF8.self) : nil
-            return try startBody(fields[0], fields[1], replyTo, headerLength: 0, totalLength: total)
+            let frame = try makeFrame(fields[0], fields[1], replyTo, headerLength: 0, totalLength: total)
+            return try decodeBody(frame, from: &buffer)
         case "HMSG":
             let fields = Self.split(arguments)
             guard fields.count == 4 || fields.count == 5 else {
@@ -144,19 +144,20 @@ struct ProtocolParser {
             let total = try Self.size(fields[fields.count - 1])
             guard headerLength <= total else { throw NATSError.protocolError("HMSG header size exceeds total size") }
             let replyTo = fields.count == 5 ? String(decoding: fields[2], as: UTF8.self) : nil
-            return try startBody(fields[0], fields[1], replyTo, headerLength: headerLength, totalLength: total)
+            let frame = try makeFrame(fields[0], fields[1], replyTo, headerLength: headerLength, totalLength: total)
+            return try decodeBody(frame, from: &buffer)
         default:
             throw NATSError.protocolError("unknown protocol operation")
         }
     }
 
-    private mutating func startBody(
-        _ subjectBytes: ArraySlice<UInt8>,
-        _ sidBytes: ArraySlice<UInt8>,
+    private func makeFrame(
+        _ subjectBytes: ByteBufferView,
+        _ sidBytes: ByteBufferView,
         _ replyTo: String?,
         headerLength: Int,
         totalLength: Int
-    ) throws -> ServerOp? {
+    ) throws -> Frame {
         guard totalLength <= maxPayload else {
             throw NATSError.protocolError("message larger than \(maxPayload) bytes")
         }
@@ -164,44 +165,43 @@ struct ProtocolParser {
             throw NATSError.protocolError("invalid subscription id")
         }
         let subject = String(decoding: subjectBytes, as: UTF8.self)
-        stage = .body(
-            subject: subject,
-            sid: sid,
-            replyTo: replyTo,
-            headerLength: headerLength,
-            totalLength: totalLength
-        )
-        return try parseBody(subject, sid, replyTo, headerLength, totalLength)
+        return Frame(subject: subject, sid: sid, replyTo: replyTo, headerLength: headerLength, totalLength: totalLength)
     }
 
-    private mutating func parseBody(
-        _ subject: String,
-        _ sid: UInt64,
-        _ replyTo: String?,
-        _ headerLength: Int,
-        _ totalLength: Int
-    ) throws -> ServerOp? {
-        guard buffer.count - readIndex >= totalLength + 2 else { return nil }
-        let bodyEnd = readIndex + totalLength
-        guard buffer[bodyEnd] == 13, buffer[bodyEnd + 1] == 10 else {
+    /// The body of `frame` (headers, payload, CRLF) once it has fully arrived.
+    private mutating func decodeBody(_ frame: Frame, from buffer: inout ByteBuffer) throws -> ServerOp? {
+        guard buffer.readableBytes >= frame.totalLength + 2 else {
+            stage = .body(frame)
+            return nil
+        }
+        let bodyEnd = buffer.readerIndex + frame.totalLength
+        guard buffer.getInteger(at: bodyEnd, as: UInt8.self) == 13,
+            buffer.getInteger(at: bodyEnd + 1, as: UInt8.self) == 10
+        else {
             throw NATSError.protocolError("message body not followed by CRLF")
         }
         var headers: Headers?
-        if headerLength > 0 {
-            headers = try Headers.parse(buffer[readIndex..<(readIndex + headerLength)])
+        if frame.headerLength > 0, let block = buffer.readBytes(length: frame.headerLength) {
+            headers = try Headers.parse(block[...])
         }
-        let payload = Array(buffer[(readIndex + headerLength)..<bodyEnd])
-        readIndex = bodyEnd + 2
-        scanIndex = readIndex
-        stage = .controlLine
-        return .msg(InboundMessage(subject: subject, sid: sid, replyTo: replyTo, headers: headers, payload: payload))
+        let payload = buffer.readBytes(length: frame.totalLength - frame.headerLength) ?? []
+        buffer.moveReaderIndex(forwardBy: 2)
+        stage = .controlLine(scanned: 0)
+        let message = InboundMessage(
+            subject: frame.subject,
+            sid: frame.sid,
+            replyTo: frame.replyTo,
+            headers: headers,
+            payload: payload
+        )
+        return .msg(message)
     }
 
-    private static func split(_ bytes: ArraySlice<UInt8>) -> [ArraySlice<UInt8>] {
+    private static func split(_ bytes: ByteBufferView) -> [ByteBufferView] {
         bytes.split(whereSeparator: { $0 == 32 || $0 == 9 })
     }
 
-    private static func size(_ bytes: ArraySlice<UInt8>) throws -> Int {
+    private static func size(_ bytes: ByteBufferView) throws -> Int {
         guard !bytes.isEmpty, bytes.count <= 12, bytes.allSatisfy({ $0 >= 48 && $0 <= 57 }),
             let value = Int(String(decoding: bytes, as: UTF8.self))
         else { throw NATSError.protocolError("invalid size field") }
