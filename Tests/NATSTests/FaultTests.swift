@@ -6,20 +6,27 @@ import Testing
 @testable import NATS
 
 /// Publishes `total` messages with ids `msg-<i>` from `workers` concurrent publishers, recording for each
-/// either its acknowledgement or the error its caller got, while `disturb` runs alongside.
+/// either its acknowledgement or the error its caller got, while `disturb` runs alongside. With `holdingFrom`,
+/// the messages from that index on are published only once `disturb` has returned, so some publishes surely meet
+/// the disturbance however fast the others went.
 func publishLoad(
     _ jetStream: JetStream,
     stream: String,
     total: Int,
     workers: Int,
     timeout: Duration,
+    holdingFrom: Int? = nil,
     disturb: @escaping @Sendable (Outcomes) async throws -> Void
 ) async throws -> Outcomes {
     let outcomes = Outcomes()
+    let disturbed = Mutex(false)
     try await withThrowingTaskGroup(of: Void.self) { group in
         for worker in 0..<workers {
             group.addTask {
                 for index in stride(from: worker, to: total, by: workers) {
+                    if let holdingFrom, index >= holdingFrom {
+                        try await eventually("the disturbance done") { disturbed.withLock { $0 } }
+                    }
                     let id = "msg-\(index)"
                     do {
                         let ack = try await jetStream.publish(
@@ -35,7 +42,10 @@ func publishLoad(
                 }
             }
         }
-        group.addTask { try await disturb(outcomes) }
+        group.addTask {
+            try await disturb(outcomes)
+            disturbed.withLock { $0 = true }
+        }
         try await group.waitForAll()
     }
     return outcomes
@@ -113,7 +123,8 @@ func verify(_ outcomes: Outcomes, stored: [JetStreamMessage], total: Int) {
                     stream: "DOWN",
                     total: total,
                     workers: 4,
-                    timeout: .milliseconds(300)
+                    timeout: .milliseconds(300),
+                    holdingFrom: total / 2
                 ) {
                     outcomes in
                     try await eventually("some acknowledged") { outcomes.acked.withLock { $0.count } >= 20 }
