@@ -44,6 +44,7 @@ let package = Package(
         .target(
             name: "EncryptionSDK",
             dependencies: [
+                "SealedSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ]
@@ -51,13 +52,14 @@ let package = Package(
         // AWS Signature Version 4: signer (clients) and verifier (the server).
         .target(
             name: "SigV4",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["SealedSupport", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // AWS KMS and STS clients (JSON 1.1 and query protocols), credentials, the KMS keyring.
         .target(
             name: "KMS",
             dependencies: [
                 "EncryptionSDK",
+                "SealedSupport",
                 "SigV4",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -69,7 +71,7 @@ let package = Package(
         // The producer/consumer SDK: envelopes, Sealer, Opener, CloudEvents mapping.
         .target(
             name: "SealedEvents",
-            dependencies: ["EncryptionSDK", "KMS", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["EncryptionSDK", "KMS", "SealedSupport", .product(name: "Logging", package: "swift-log")]
         ),
         // NATS client protocol and JetStream API on SwiftNIO: the event bus's JetStream transport.
         .target(
@@ -82,7 +84,7 @@ let package = Package(
             ]
         ),
         // The event bus's domain: topics, events, the Transport protocol, BusError, InMemoryTransport; Foundation only.
-        .target(name: "EventBus"),
+        .target(name: "EventBus", dependencies: ["SealedSupport"]),
         // The event bus on NATS JetStream: topics as streams, consumer groups as durable pull consumers.
         .target(
             name: "JetStreamBus",
@@ -95,14 +97,18 @@ let package = Package(
         // The key service's domain: keys, material versions, rotation, aliases, states, ciphertext blobs.
         .target(
             name: "KeyService",
-            dependencies: ["KMS", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["KMS", "SealedSupport", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // Users, teams, roles, policies and their evaluation, role sessions, access requests; no HTTP, no SQLite.
-        .target(name: "AccessControl", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(
+            name: "AccessControl",
+            dependencies: ["SealedSupport", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // The audit trail: CloudTrail-shaped records, hash chain, signed digests, verifier, export; no SQLite, no HTTP.
         .target(
             name: "AuditTrail",
             dependencies: [
+                "SealedSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -120,6 +126,7 @@ let package = Package(
                 "Catalog",
                 "KeyService",
                 "KMS",
+                "SealedSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, for the audit writer's per-record inserts (`AuditRecordInsert`).
@@ -131,6 +138,7 @@ let package = Package(
             name: "Server",
             dependencies: [
                 "AccessControl", "AuditTrail", "Catalog", "EncryptionSDK", "EventBus", "SealedEvents", "KeyService", "KMS", "SigV4",
+                "SealedSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -155,6 +163,7 @@ let package = Package(
                 "KeyService",
                 "Storage",
                 "Server",
+                "SealedSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -215,6 +224,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "SealedTesting"]),
+        .testTarget(name: "SealedSupportTests", dependencies: ["SealedSupport", "SealedTesting"]),
         .testTarget(
             name: "KeyServiceTests",
             dependencies: ["KeyService", "KMS", .product(name: "Crypto", package: "swift-crypto")]

@@ -1,6 +1,7 @@
 public import AsyncHTTPClient
 public import Foundation
 public import Logging
+import SealedSupport
 
 /// An error the platform's `/v1` API answered: its `__type` code, message and HTTP status.
 public struct PlatformError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -121,18 +122,5 @@ public struct PlatformClient: Sendable {
     }
 
     /// Percent-encodes everything but SigV4's unreserved characters, so the path and query are canonical as sent.
-    static func encode(_ text: String) -> String {
-        var encoded = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."),
-                UInt8(ascii: "~"):
-                encoded.append(Character(UnicodeScalar(byte)))
-            default:
-                encoded += String(format: "%%%02X", byte)
-            }
-        }
-        return encoded
-    }
+    static func encode(_ text: String) -> String { PercentEncoding.encode(text) }
 }
