@@ -17,7 +17,17 @@ package final class DurableFile {
     package let url: URL
     /// The staging file beside it, `.<name>.<uuid>.tmp`.
     package let temporaryURL: URL
-    private var descriptor: Int32
+    private var state: State
+
+    /// Where the file is in its life.
+    private enum State {
+        /// The staging file is open for writing.
+        case open(Int32)
+        /// The staging file is closed and must be removed (a failed write or commit).
+        case failed
+        /// Nothing is left to clean up: committed, discarded, or never created.
+        case finished
+    }
 
     /// Creates the staging file for `url` with `mode` (exactly, whatever the umask).
     ///
@@ -26,30 +36,34 @@ package final class DurableFile {
         self.url = url
         temporaryURL = url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).\(Random.uuid().uuidString).tmp")
-        descriptor = open(temporaryURL.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard descriptor >= 0 else { throw FileSystemError("create", temporaryURL) }
+        let descriptor = open(temporaryURL.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard descriptor >= 0 else {
+            state = .finished
+            throw FileSystemError("create", temporaryURL)
+        }
+        state = .open(descriptor)
         guard fchmod(descriptor, mode) == 0 else {
             let error = FileSystemError("set the mode of", temporaryURL)
-            close(descriptor)
-            unlink(temporaryURL.path)
-            descriptor = -1
+            discard()
             throw error
         }
     }
 
-    deinit {
-        if descriptor >= 0 { close(descriptor) }
-        if descriptor != Self.committed { unlink(temporaryURL.path) }
-    }
+    deinit { discard() }
 
-    /// Marks a committed file (its descriptor closed, its staging file gone).
-    private static let committed: Int32 = -2
+    /// The descriptor of the open staging file.
+    private var descriptor: Int32 {
+        guard case .open(let descriptor) = state else {
+            preconditionFailure("a DurableFile used after its commit, its discard or a failed commit")
+        }
+        return descriptor
+    }
 
     /// Appends `bytes`.
     ///
     /// - Throws: ``FileSystemError``.
     package func write(_ bytes: UnsafeRawBufferPointer) throws {
-        precondition(descriptor >= 0, "write to a committed or failed DurableFile")
+        let descriptor = self.descriptor
         var offset = 0
         while offset < bytes.count {
             let written = posixWrite(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
@@ -74,10 +88,10 @@ package final class DurableFile {
     ///
     /// - Throws: ``FileSystemError``.
     package func commit(replacingExisting: Bool = true) throws {
-        precondition(descriptor >= 0, "commit of a committed or failed DurableFile")
         let descriptor = self.descriptor
-        // Closed below whatever happens; `deinit` removes the staging file unless the commit succeeds.
-        self.descriptor = -1
+        // Closed here whatever happens; a failure leaves the staging file to `discard()`.
+        state = .failed
+        defer { discard() }
         guard fsync(descriptor) == 0 else {
             let error = FileSystemError("write", temporaryURL)
             close(descriptor)
@@ -86,20 +100,26 @@ package final class DurableFile {
         guard close(descriptor) == 0 else { throw FileSystemError("write", temporaryURL) }
         if replacingExisting {
             guard rename(temporaryURL.path, url.path) == 0 else { throw FileSystemError("replace", url) }
+            state = .finished
         } else {
             guard link(temporaryURL.path, url.path) == 0 else { throw FileSystemError("create", url) }
-            unlink(temporaryURL.path)
         }
-        self.descriptor = Self.committed
         // The new name is durable once the directory is synced.
         Self.syncDirectory(of: url)
     }
 
-    /// Gives up: closes and removes the staging file (what going away does, now).
+    /// Gives up: closes and removes the staging file (what going away does, now). Does nothing after a commit.
     package func discard() {
-        if descriptor >= 0 { close(descriptor) }
-        if descriptor != Self.committed { unlink(temporaryURL.path) }
-        descriptor = Self.committed
+        switch state {
+        case .open(let descriptor):
+            close(descriptor)
+            unlink(temporaryURL.path)
+        case .failed:
+            unlink(temporaryURL.path)
+        case .finished:
+            break
+        }
+        state = .finished
     }
 
     /// Writes `contents` to `url` durably with `mode`: ``init(for:mode:)``, ``write(_:)-(UnsafeRawBufferPointer)``
