@@ -46,6 +46,7 @@ let package = Package(
         .target(
             name: "EncryptionSDK",
             dependencies: [
+                "SealedSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ]
@@ -53,16 +54,17 @@ let package = Package(
         // AWS Signature Version 4: signer (clients) and verifier (the server).
         .target(
             name: "SigV4",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["SealedSupport", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // The wire shapes shared by servers, clients and the CLI: KMS and STS requests, responses and errors, and the
-        // platform's `/v1` shapes. No HTTP client. (EncryptionSDK: the random bytes of `UUID.random()`.)
-        .target(name: "WireShapes", dependencies: ["EncryptionSDK"]),
+        // platform's `/v1` shapes. No HTTP client.
+        .target(name: "WireShapes", dependencies: ["SealedSupport"]),
         // AWS KMS and STS clients (JSON 1.1 and query protocols), credentials, the KMS keyring; re-exports WireShapes.
         .target(
             name: "KMS",
             dependencies: [
                 "EncryptionSDK",
+                "SealedSupport",
                 "SigV4",
                 "WireShapes",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -84,7 +86,7 @@ let package = Package(
         // The producer/consumer SDK: envelopes, Sealer, Opener, CloudEvents mapping.
         .target(
             name: "SealedEvents",
-            dependencies: ["EncryptionSDK", "KMS", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["EncryptionSDK", "KMS", "SealedSupport", .product(name: "Logging", package: "swift-log")]
         ),
         // NATS client protocol and JetStream API on SwiftNIO: the event bus's JetStream transport.
         .target(
@@ -97,7 +99,7 @@ let package = Package(
             ]
         ),
         // The event bus's domain: topics, events, the Transport protocol, BusError, InMemoryTransport; Foundation only.
-        .target(name: "EventBus"),
+        .target(name: "EventBus", dependencies: ["SealedSupport"]),
         // The event bus on NATS JetStream: topics as streams, consumer groups as durable pull consumers.
         .target(
             name: "JetStreamBus",
@@ -110,14 +112,18 @@ let package = Package(
         // The key service's domain: keys, material versions, rotation, aliases, states, ciphertext blobs.
         .target(
             name: "KeyService",
-            dependencies: ["WireShapes", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["SealedSupport", "WireShapes", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // Users, teams, roles, policies and their evaluation, role sessions, access requests; no HTTP, no SQLite.
-        .target(name: "AccessControl", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(
+            name: "AccessControl",
+            dependencies: ["SealedSupport", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // The audit trail: CloudTrail-shaped records, hash chain, signed digests, verifier, export; no SQLite, no HTTP.
         .target(
             name: "AuditTrail",
             dependencies: [
+                "SealedSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -134,6 +140,7 @@ let package = Package(
                 "EventBus",
                 "Catalog",
                 "KeyService",
+                "SealedSupport",
                 "WireShapes",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -146,6 +153,7 @@ let package = Package(
             name: "Server",
             dependencies: [
                 "AccessControl", "AuditTrail", "Catalog", "EncryptionSDK", "EventBus", "SealedEvents", "KeyService", "SigV4", "WireShapes",
+                "SealedSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -171,6 +179,7 @@ let package = Package(
                 "PlatformClient",
                 "Storage",
                 "Server",
+                "SealedSupport",
                 "WireShapes",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -232,6 +241,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "SealedTesting"]),
+        .testTarget(name: "SealedSupportTests", dependencies: ["SealedSupport", "SealedTesting"]),
         .testTarget(
             name: "KeyServiceTests",
             dependencies: ["KeyService", "KMS", .product(name: "Crypto", package: "swift-crypto")]

@@ -1,3 +1,5 @@
+import SealedSupport
+
 /// Why an identity, role-session or access-request operation was refused.
 ///
 /// A struct with an opaque ``Code``, as the other modules' errors: new reasons are not breaking changes, and two
@@ -41,10 +43,9 @@ public struct AccessControlError: Error, Sendable, Hashable, CustomStringConvert
     }
 
     public var description: String { "\(code): \(message)" }
-
-    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }
+
+extension AccessControlError: CodedError {}
 
 extension AccessControlError {
     /// The `concurrentModification` error of a versioned store.

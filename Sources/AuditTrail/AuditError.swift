@@ -1,3 +1,5 @@
+import SealedSupport
+
 /// Why the audit trail refused to do what was asked.
 ///
 /// A struct with an opaque ``Code`` rather than an open enum, so new reasons are not breaking changes; two errors are
@@ -38,7 +40,6 @@ public struct AuditError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "\(code): \(message)" }
-
-    public static func == (lhs: AuditError, rhs: AuditError) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }
+
+extension AuditError: CodedError {}

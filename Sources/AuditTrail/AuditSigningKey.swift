@@ -1,5 +1,6 @@
 public import Crypto
 public import Foundation
+import SealedSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -108,22 +109,20 @@ public struct AuditSigningKey: Sendable, CustomStringConvertible {
     /// Loads the sealed key at `url`, or creates one there (mode 0600, written durably) when the file does not exist.
     ///
     /// A new key is written to a temporary file, synced, and then linked to `url` (which fails if another process
-    /// created the key meanwhile; that key is then loaded), so `url` never holds a partial key.
+    /// created the key meanwhile; that key is then loaded), so `url` never holds a partial key (``DurableFile``).
     /// - Throws: ``AuditError`` `keyFilePermissions` when the file is readable or writable by group or others,
     ///   `unsealFailed` when it does not open under `rootKey`, `fileSystem` when it cannot be read or created.
     public static func loadOrCreate(at url: URL, rootKey: SymmetricKey) throws -> AuditSigningKey {
         if let existing = try load(url, rootKey: rootKey) { return existing }
         let key = generate()
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(
-            ".\(url.lastPathComponent).\(UUID().uuidString)"
-        )
-        defer { unlink(temporary.path) }
-        try writeNewFile(temporary, contents: key.sealed(under: rootKey), mode: 0o600)
-        if link(temporary.path, url.path) != 0 {
-            if errno == EEXIST, let existing = try load(url, rootKey: rootKey) { return existing }
+        do {
+            try DurableFile.write(key.sealed(under: rootKey), to: url, mode: 0o600, replacingExisting: false)
+        } catch let error as FileSystemError where error.code == EEXIST {
+            if let existing = try load(url, rootKey: rootKey) { return existing }
+            throw AuditError(.fileSystem, "Could not create the audit signing key file \(url.path).")
+        } catch {
             throw AuditError(.fileSystem, "Could not create the audit signing key file \(url.path).")
         }
-        syncDirectory(of: url)
         return key
     }
 
@@ -154,41 +153,10 @@ public struct AuditSigningKey: Sendable, CustomStringConvertible {
     ///
     /// - Throws: ``AuditError`` `fileSystem`.
     public func writePublicKeyPEM(to url: URL) throws {
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(
-            ".\(url.lastPathComponent).\(UUID().uuidString)"
-        )
-        try Self.writeNewFile(temporary, contents: Data(publicKeyPEM.utf8), mode: 0o644)
-        guard rename(temporary.path, url.path) == 0 else {
-            unlink(temporary.path)
+        do {
+            try DurableFile.write(Data(publicKeyPEM.utf8), to: url, mode: 0o644)
+        } catch {
             throw AuditError(.fileSystem, "Could not write the audit public key file \(url.path).")
         }
-        Self.syncDirectory(of: url)
-    }
-
-    static func syncDirectory(of url: URL) {
-        let descriptor = open(url.deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard descriptor >= 0 else { return }
-        _ = fsync(descriptor)
-        close(descriptor)
-    }
-
-    private static func writeNewFile(_ url: URL, contents: Data, mode: mode_t) throws {
-        let failure = AuditError(.fileSystem, "Could not create the file \(url.path).")
-        let descriptor = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard descriptor >= 0 else { throw failure }
-        defer { close(descriptor) }
-        guard fchmod(descriptor, mode) == 0 else { throw failure }
-        try contents.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw failure
-                }
-                offset += written
-            }
-        }
-        guard fsync(descriptor) == 0 else { throw failure }
     }
 }

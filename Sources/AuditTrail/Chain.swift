@@ -1,5 +1,6 @@
 import Crypto
 public import Foundation
+import SealedSupport
 
 /// A SHA-256 value of the audit chain: the hash of a record's canonical bytes.
 ///
@@ -57,21 +58,14 @@ public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
         var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         let valid = withUnsafeMutableBytes(of: &words) { output -> Bool in
             for index in 0..<32 {
-                guard let high = nibble(bytes[2 * index]), let low = nibble(bytes[2 * index + 1]) else { return false }
+                guard let high = Hex.value(of: bytes[2 * index]), let low = Hex.value(of: bytes[2 * index + 1]) else {
+                    return false
+                }
                 output[index] = high << 4 | low
             }
             return true
         }
         return valid ? ChainHash(words: words) : nil
-    }
-
-    private static func nibble(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 
     public static func == (lhs: ChainHash, rhs: ChainHash) -> Bool {
@@ -107,12 +101,7 @@ public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
 
     /// Appends the 64 lower-case hex digits to `output`.
     func appendHex(to output: inout [UInt8]) {
-        Swift.withUnsafeBytes(of: words) { raw in
-            for byte in raw {
-                output.append(CanonicalJSON.hexDigits[Int(byte >> 4)])
-                output.append(CanonicalJSON.hexDigits[Int(byte & 0x0F)])
-            }
-        }
+        Swift.withUnsafeBytes(of: words) { Hex.append($0, to: &output) }
     }
 
     public var description: String { hex }

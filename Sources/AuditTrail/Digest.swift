@@ -1,5 +1,6 @@
 public import Crypto
 public import Foundation
+import SealedSupport
 
 /// A statement about the chain, signed by the server's audit signing key: "at `time`, the chain held
 /// `recordCount` records and its head was record `headSequence` with hash `headHash`".
@@ -57,7 +58,7 @@ public struct Digest: Sendable, Hashable {
             ("headHash", .string(headHash.hex)),
             ("headSequence", .integer(headSequence)),
             ("keyFingerprint", .string(keyFingerprint)),
-            ("previousSignature", .string(previousSignature.base64EncodedString())),
+            ("previousSignature", .string(Base64.encode(previousSignature))),
             ("recordCount", .integer(recordCount)),
             ("time", .string(Record.format(time))),
         ]
@@ -92,7 +93,7 @@ public struct SignedDigest: Sendable, Hashable {
     /// The JSON form used in stores and exports: the digest's members plus `"signature"` (base64).
     public var jsonValue: JSONValue {
         var object = Dictionary(uniqueKeysWithValues: digest.members)
-        object["signature"] = .string(signature.base64EncodedString())
+        object["signature"] = .string(Base64.encode(signature))
         return .object(object)
     }
 
@@ -113,8 +114,10 @@ public struct SignedDigest: Sendable, Hashable {
         guard try string("format") == Digest.format else { throw malformed("unknown format") }
         guard let headHash = ChainHash(hex: try string("headHash")) else { throw malformed("headHash is not hex") }
         guard let time = Record.parse(try string("time")) else { throw malformed("time is not ISO 8601") }
-        guard let previous = Data(base64Encoded: try string("previousSignature")),
-            let signature = Data(base64Encoded: try string("signature"))
+        let previousText = try string("previousSignature")
+        let signatureText = try string("signature")
+        guard let previous = try? Data(Base64.decode(previousText)),
+            let signature = try? Data(Base64.decode(signatureText))
         else { throw malformed("a signature is not base64") }
         var digest = Digest(
             digestSequence: try integer("digestSequence"),

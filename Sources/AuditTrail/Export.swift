@@ -1,13 +1,6 @@
 public import Crypto
 public import Foundation
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import SealedSupport
 
 /// The audit trail's export file: CloudTrail's `{"Records": [...]}` plus what verification needs.
 ///
@@ -56,8 +49,7 @@ public enum Export {
     /// owner can read it at any time.
     public struct Writer: ~Copyable {
         private let url: URL
-        private let temporary: URL
-        private let handle: FileHandle
+        private let file: DurableFile
         private var buffer: [UInt8] = []
         private var records = 0
         private let digests: Int
@@ -77,20 +69,14 @@ public enum Export {
             firstSequence: Int64
         ) throws {
             self.url = url
-            temporary = url.deletingLastPathComponent()
-                .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
             // Staged privately: created new (`O_EXCL`) with mode 0600, so no one else can read a record while it is
             // written, and the final file keeps that mode.
-            let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-            guard descriptor >= 0 else {
-                throw AuditError(.fileSystem, "Could not create the export file \(temporary.path).")
+            do {
+                file = try DurableFile(for: url, mode: 0o600)
+            } catch let error as FileSystemError {
+                let what = error.action == "create" ? "create" : "set the mode of"
+                throw AuditError(.fileSystem, "Could not \(what) the export file \(error.path).")
             }
-            guard fchmod(descriptor, 0o600) == 0 else {
-                close(descriptor)
-                unlink(temporary.path)
-                throw AuditError(.fileSystem, "Could not set the mode of the export file \(temporary.path).")
-            }
-            handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
             self.digests = digests.count
             buffer.reserveCapacity(1 << 20)
             buffer.append(contentsOf: Array("{\"Format\":".utf8))
@@ -123,9 +109,9 @@ public enum Export {
 
         private mutating func flush() throws {
             do {
-                try handle.write(contentsOf: buffer)
+                try file.write(buffer)
             } catch {
-                throw AuditError(.fileSystem, "Could not write the export file \(temporary.path).")
+                throw AuditError(.fileSystem, "Could not write the export file \(file.temporaryURL.path).")
             }
             buffer.removeAll(keepingCapacity: true)
         }
@@ -137,12 +123,9 @@ public enum Export {
             buffer.append(contentsOf: Array("\n]}\n".utf8))
             do {
                 try flush()
-                try handle.synchronize()
-                try handle.close()
-                guard rename(temporary.path, url.path) == 0 else { throw AuditError(.fileSystem, "rename") }
-                AuditSigningKey.syncDirectory(of: url)
+                try file.commit()
             } catch {
-                try? FileManager.default.removeItem(at: temporary)
+                file.discard()
                 throw AuditError(.fileSystem, "Could not complete the export file \(url.path).")
             }
             return Summary(records: records, digests: digests, firstSequence: firstSequence, lastSequence: lastSequence)
@@ -150,8 +133,7 @@ public enum Export {
 
         /// Gives up: closes and removes the temporary file.
         public consuming func discard() {
-            try? handle.close()
-            try? FileManager.default.removeItem(at: temporary)
+            file.discard()
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SealedSupport
 
 extension Record {
     /// The record as CloudTrail JSON (members with a `nil` value left out).
@@ -86,51 +87,9 @@ extension Record {
     }
 
     /// CloudTrail's time format: `2026-11-29T10:15:00Z` (UTC, whole seconds).
-    ///
-    /// Times from 1970 to 9999 are formatted from the seconds by the civil calendar (it runs for every record
-    /// written); others by Foundation.
-    static func format(_ date: Date) -> String {
-        let seconds = date.timeIntervalSince1970.rounded(.down)
-        guard seconds >= 0, seconds < 253_402_300_800 else { return date.formatted(timeFormat) }
-        let total = Int(seconds)
-        let (days, time) = total.quotientAndRemainder(dividingBy: 86_400)
-        // Days since 1970-01-01 to a proleptic Gregorian date, counting in 400-year eras from 0000-03-01.
-        let shifted = days + 719_468
-        let era = shifted / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        return String(unsafeUninitializedCapacity: 20) { output in
-            func put(_ value: Int, _ digits: Int, at offset: Int) {
-                var value = value
-                for position in stride(from: offset + digits - 1, through: offset, by: -1) {
-                    output[position] = UInt8(ascii: "0") + UInt8(value % 10)
-                    value /= 10
-                }
-            }
-            put(year, 4, at: 0)
-            output[4] = UInt8(ascii: "-")
-            put(month, 2, at: 5)
-            output[7] = UInt8(ascii: "-")
-            put(day, 2, at: 8)
-            output[10] = UInt8(ascii: "T")
-            put(time / 3_600, 2, at: 11)
-            output[13] = UInt8(ascii: ":")
-            put(time / 60 % 60, 2, at: 14)
-            output[16] = UInt8(ascii: ":")
-            put(time % 60, 2, at: 17)
-            output[19] = UInt8(ascii: "Z")
-            return 20
-        }
-    }
+    static func format(_ date: Date) -> String { ISO8601.format(date) }
 
-    static func parse(_ text: String) -> Date? { try? timeFormat.parse(text) }
-
-    private static let timeFormat = Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "UTC")!)
+    static func parse(_ text: String) -> Date? { ISO8601.parse(text) }
 }
 
 extension Record: Codable {

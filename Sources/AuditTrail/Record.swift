@@ -1,4 +1,5 @@
 public import Foundation
+import SealedSupport
 
 /// One audit record, shaped like an AWS CloudTrail record (event version 1.08).
 ///
@@ -102,7 +103,7 @@ public struct Record: Sendable, Hashable {
         intent.responseElements = nil
         intent.errorCode = nil
         intent.errorMessage = nil
-        intent.eventID = UUID().uuidString.lowercased()
+        intent.eventID = Random.uuid().uuidString.lowercased()
         intent.additionalEventData = Self.intentMarker
         return intent
     }

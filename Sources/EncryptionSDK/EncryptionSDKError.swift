@@ -1,3 +1,5 @@
+import SealedSupport
+
 /// An error from the Encryption SDK.
 ///
 /// Errors compare by ``code`` alone. Every failure to authenticate a message — a wrong tag, a wrong
@@ -61,7 +63,7 @@ public struct EncryptionSDKError: Error, Hashable, Sendable, CustomStringConvert
     static func invalidMaterials(_ reason: String) -> EncryptionSDKError { .init(.invalidMaterials, reason) }
     static func invalidContext(_ reason: String) -> EncryptionSDKError { .init(.invalidEncryptionContext, reason) }
 
-    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
     public var description: String { "\(code): \(reason)" }
 }
+
+extension EncryptionSDKError: CodedError {}

@@ -1,3 +1,5 @@
+import SealedSupport
+
 /// An error from the event bus or one of its transports.
 ///
 /// Errors compare by ``code`` alone; ``reason`` is for people and logs and never holds a payload.
@@ -39,11 +41,11 @@ public struct BusError: Error, Hashable, Sendable, CustomStringConvertible {
         self.reason = reason
     }
 
-    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
     public var description: String { "\(code): \(reason)" }
 
     package static func noSuchTopic(_ name: String) -> BusError { .init(.noSuchTopic, "no topic named \(name)") }
     package static func topicExists(_ name: String) -> BusError { .init(.topicExists, "topic \(name) already exists") }
     package static func invalidArgument(_ reason: String) -> BusError { .init(.invalidArgument, reason) }
 }
+
+extension BusError: CodedError {}

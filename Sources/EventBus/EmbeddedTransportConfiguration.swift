@@ -28,14 +28,6 @@ public struct EmbeddedTransportConfiguration: Sendable, Hashable {
     }
 }
 
-extension Duration {
-    /// The duration in seconds, as a `Double`.
-    package var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}
-
 /// Checks the arguments shared by reads and fetches.
 package func validateLimit(_ limit: Int) throws {
     guard limit >= 1 else { throw BusError.invalidArgument("limit must be at least 1") }

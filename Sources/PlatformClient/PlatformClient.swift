@@ -2,6 +2,7 @@ public import AsyncHTTPClient
 public import Foundation
 public import KMS
 public import Logging
+import SealedSupport
 public import WireShapes
 
 /// A client of the Sealed Events platform's REST API under `/v1` (identities, catalog, access requests): JSON
@@ -161,20 +162,7 @@ public struct PlatformClient: Sendable {
     }
 
     /// Percent-encodes everything but SigV4's unreserved characters, so the path and query are canonical as sent.
-    static func encode(_ text: String) -> String {
-        var encoded = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."),
-                UInt8(ascii: "~"):
-                encoded.append(Character(UnicodeScalar(byte)))
-            default:
-                encoded += String(format: "%%%02X", byte)
-            }
-        }
-        return encoded
-    }
+    static func encode(_ text: String) -> String { PercentEncoding.encode(text) }
 }
 
 /// An answer of the `/v1` API: its typed shape, and the JSON it was decoded from (printed as it came, or kept byte

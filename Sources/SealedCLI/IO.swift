@@ -1,6 +1,7 @@
 internal import ArgumentParser
 internal import EncryptionSDK
 internal import Foundation
+internal import SealedSupport
 
 #if canImport(Glibc)
     internal import Glibc
@@ -81,8 +82,8 @@ struct FileChunks: AsyncSequence, Sendable {
     }
 }
 
-/// Writes a stream all-or-nothing: to standard output once it has ended without error, or to a
-/// temporary file (mode 0600) beside the target, renamed into place on success and removed otherwise.
+/// Writes a stream all-or-nothing: to standard output once it has ended without error, or durably to a
+/// temporary file (mode 0600) beside the target, renamed into place on success and removed otherwise (`DurableFile`).
 enum OutputFile {
     static func write<S: AsyncSequence>(_ stream: S, to path: String) async throws where S.Element == [UInt8] {
         if path == "-" {
@@ -92,22 +93,12 @@ enum OutputFile {
             return
         }
         let target = URL(fileURLWithPath: path)
-        let temporary = target.deletingLastPathComponent()
-            .appendingPathComponent(".\(target.lastPathComponent).\(UUID().uuidString).partial")
-        let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard fd >= 0 else {
-            throw CLIError("cannot create a file beside \(path): \(String(cString: strerror(errno)))")
-        }
         do {
-            for try await chunk in stream { try writeAll(fd, chunk) }
-            guard fsync(fd) == 0, close(fd) == 0 else { throw CLIError("cannot finish writing \(path)") }
-            guard rename(temporary.path, target.path) == 0 else {
-                throw CLIError("cannot write \(path): \(String(cString: strerror(errno)))")
-            }
-        } catch {
-            close(fd)
-            unlink(temporary.path)
-            throw error
+            let file = try DurableFile(for: target, mode: 0o600)
+            for try await chunk in stream { try file.write(chunk) }
+            try file.commit()
+        } catch let error as FileSystemError {
+            throw CLIError("cannot write \(path): \(error.reason)")
         }
     }
 

@@ -1,4 +1,5 @@
 internal import Foundation
+internal import SealedSupport
 
 /// An error from the Sealed Events SDK.
 ///
@@ -103,9 +104,6 @@ public struct SealedEventsError: Error, Hashable, Sendable, CustomStringConverti
         self.accessDenied = accessDenied
     }
 
-    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
-
     public var description: String {
         if let accessDenied { return "\(code): \(reason): \(accessDenied)" }
         return "\(code): \(reason)"
@@ -115,3 +113,5 @@ public struct SealedEventsError: Error, Hashable, Sendable, CustomStringConverti
     static func binding(_ reason: String) -> Self { .init(.bindingMismatch, reason) }
     static func invalidArgument(_ reason: String) -> Self { .init(.invalidArgument, reason) }
 }
+
+extension SealedEventsError: CodedError {}

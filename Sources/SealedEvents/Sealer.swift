@@ -2,6 +2,7 @@ public import EncryptionSDK
 public import Foundation
 public import KMS
 public import Logging
+internal import SealedSupport
 internal import Synchronization
 
 /// Seals events at the producer: the whole `data`, or the event type's sensitive fields, into one ESDK message
@@ -134,7 +135,7 @@ public struct Sealer: Sendable {
         let milliseconds = UInt64(max(0, date.timeIntervalSince1970 * 1000))
         // The random bits from one system call (the standard library's generator makes one per 8 bytes).
         var random: (low: UInt64, high: UInt64) = (0, 0)
-        withUnsafeMutableBytes(of: &random) { fillRandom($0) }
+        withUnsafeMutableBytes(of: &random) { Random.fill($0) }
         // 128 bits: 48 of time, 80 of randomness, written as 26 five-bit digits (the top two bits are zero).
         let high = (milliseconds & 0xFFFF_FFFF_FFFF) << 16 | random.high & 0xFFFF
         let low = random.low

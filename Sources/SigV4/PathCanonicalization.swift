@@ -1,3 +1,5 @@
+import SealedSupport
+
 /// How the path of a request becomes the `CanonicalURI` line of the canonical request.
 ///
 /// "Create a signed AWS API request" (IAM User Guide, step 1, `CanonicalURI`) asks for the URI-encoded absolute
@@ -62,7 +64,7 @@ public struct PathCanonicalization: Sendable, Hashable, CustomStringConvertible 
             out.append(slash)
             for (index, segment) in kept.enumerated() {
                 if index > 0 { out.append(slash) }
-                Encoding.appendPercentEncoded(segment, to: &out)
+                PercentEncoding.append(segment, to: &out)
             }
             if trailingSlash && !kept.isEmpty { out.append(slash) }
         case .unnormalized:
@@ -73,9 +75,9 @@ public struct PathCanonicalization: Sendable, Hashable, CustomStringConvertible 
             for (index, segment) in segments.enumerated() {
                 if index > 0 { out.append(slash) }
                 if segment.contains(UInt8(ascii: "%")) {
-                    Encoding.appendPercentEncoded(Encoding.percentDecoded(segment), to: &out)
+                    PercentEncoding.append(PercentEncoding.decode(segment), to: &out)
                 } else {
-                    Encoding.appendPercentEncoded(segment, to: &out)
+                    PercentEncoding.append(segment, to: &out)
                 }
             }
         }

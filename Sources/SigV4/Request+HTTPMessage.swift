@@ -1,4 +1,5 @@
 import Foundation
+import SealedSupport
 
 extension Request {
     /// Reads a request written out as an HTTP/1.1 message, the way the AWS SigV4 test suite writes its
@@ -142,10 +143,6 @@ extension Request {
             self.detail = detail
         }
 
-        public static func == (lhs: ParseError, rhs: ParseError) -> Bool { lhs.reason == rhs.reason }
-
-        public func hash(into hasher: inout Hasher) { hasher.combine(reason) }
-
         public var description: String { detail }
     }
 }
@@ -180,4 +177,8 @@ extension Request.ParseError {
             }
         }
     }
+}
+
+extension Request.ParseError: CodedError {
+    package var code: Reason { reason }
 }

@@ -1,5 +1,6 @@
 import Crypto
 public import Foundation
+import SealedSupport
 
 /// The parts of an HTTP request that SigV4 signs, as plain values.
 ///
@@ -65,9 +66,9 @@ public struct Request: Sendable {
         var query: [UInt8] = []
         for (index, item) in queryItems.enumerated() {
             if index > 0 { query.append(UInt8(ascii: "&")) }
-            Encoding.appendPercentEncoded(item.name.utf8, to: &query)
+            PercentEncoding.append(item.name.utf8, to: &query)
             query.append(UInt8(ascii: "="))
-            Encoding.appendPercentEncoded(item.value.utf8, to: &query)
+            PercentEncoding.append(item.value.utf8, to: &query)
         }
         self.init(
             method: method,
@@ -98,7 +99,7 @@ public struct Payload: Sendable, Hashable, CustomStringConvertible {
     /// - Parameter body: The body bytes exactly as sent.
     /// - Returns: The payload whose value is the body's lowercase hex SHA-256.
     public static func body(_ body: some DataProtocol) -> Payload {
-        Payload(value: Encoding.lowercaseHex(SHA256.hash(data: body)))
+        Payload(value: Hex.encode(SHA256.hash(data: body)))
     }
 
     /// A SHA-256 computed elsewhere (for instance while streaming the body), given as hex.

@@ -1,5 +1,6 @@
 import Crypto
 public import Foundation
+import SealedSupport
 
 /// Signs requests with AWS Signature Version 4 (`AWS4-HMAC-SHA256`), in an `Authorization` header or in the
 /// query string of a presigned URL.
@@ -171,7 +172,7 @@ public struct Signer: Sendable {
         )
         var finalQuery = signedQuery + "&X-Amz-Signature=" + computed.signature
         if let token = credentials.sessionToken, !options.signsSessionToken {
-            finalQuery += "&X-Amz-Security-Token=" + Encoding.percentEncoded(token)
+            finalQuery += "&X-Amz-Security-Token=" + PercentEncoding.encode(token)
         }
         return QuerySignature(
             query: finalQuery,
@@ -225,7 +226,7 @@ public struct Signer: Sendable {
             service: service
         )
         let code = HMAC<SHA256>.authenticationCode(for: stringToSign, using: key)
-        return (canonical, stringToSign, Encoding.lowercaseHex(code))
+        return (canonical, stringToSign, Hex.encode(code))
     }
 }
 

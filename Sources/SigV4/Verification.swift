@@ -1,4 +1,5 @@
 public import Foundation
+import SealedSupport
 
 /// The verdict of a ``Verifier``: who signed a request, or why it is not accepted.
 public enum Verification: Sendable {
@@ -90,11 +91,11 @@ public struct Rejection: Error, Sendable, Hashable, CustomStringConvertible {
         self.detail = detail
     }
 
-    public static func == (lhs: Rejection, rhs: Rejection) -> Bool { lhs.reason == rhs.reason }
-
-    public func hash(into hasher: inout Hasher) { hasher.combine(reason) }
-
     public var description: String { "\(reason): \(detail)" }
+}
+
+extension Rejection: CodedError {
+    package var code: Reason { reason }
 }
 
 extension Rejection {

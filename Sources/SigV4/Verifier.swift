@@ -1,5 +1,6 @@
 import Crypto
 public import Foundation
+import SealedSupport
 
 /// Verifies SigV4-signed requests on a server: says who signed a request, or why it is not accepted.
 ///

@@ -1,3 +1,5 @@
+import SealedSupport
+
 /// Why a data directory, a database or a store refused to do what was asked.
 ///
 /// A struct with an opaque ``Code`` rather than an open enum, so new reasons are not breaking changes; two errors
@@ -44,7 +46,6 @@ public struct StorageError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "\(code): \(message)" }
-
-    public static func == (lhs: StorageError, rhs: StorageError) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }
+
+extension StorageError: CodedError {}

@@ -19,13 +19,12 @@ func publishLoad(
     disturb: @escaping @Sendable (Outcomes) async throws -> Void
 ) async throws -> Outcomes {
     let outcomes = Outcomes()
-    let disturbed = Mutex(false)
     try await withThrowingTaskGroup(of: Void.self) { group in
         for worker in 0..<workers {
             group.addTask {
                 for index in stride(from: worker, to: total, by: workers) {
                     if let holdingFrom, index >= holdingFrom {
-                        try await eventually("the disturbance done") { disturbed.withLock { $0 } }
+                        try await eventually("the disturbance done") { outcomes.disturbed.withLock { $0 } }
                     }
                     let id = "msg-\(index)"
                     do {
@@ -44,7 +43,7 @@ func publishLoad(
         }
         group.addTask {
             try await disturb(outcomes)
-            disturbed.withLock { $0 = true }
+            outcomes.disturbed.withLock { $0 = true }
         }
         try await group.waitForAll()
     }

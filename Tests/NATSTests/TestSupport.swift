@@ -84,4 +84,6 @@ final class Outcomes: Sendable {
     let acked = Mutex<[String: PubAck]>([:])
     /// Message id → the error description the caller got.
     let failed = Mutex<[String: String]>([:])
+    /// Whether the disturbance has returned (see `publishLoad(holdingFrom:)`).
+    let disturbed = Mutex(false)
 }

@@ -161,7 +161,7 @@ struct ESDKCommandTests {
         }
         #expect(!FileManager.default.fileExists(atPath: target.path))
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter {
-            $0.hasSuffix(".partial")
+            $0.hasPrefix(".") || $0.hasSuffix(".partial")
         }
         #expect(leftovers.isEmpty)
     }

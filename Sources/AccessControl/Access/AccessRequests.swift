@@ -1,4 +1,5 @@
 public import Foundation
+import SealedSupport
 
 /// What the access workflow needs to know about an event type; the catalog answers.
 public struct AccessTarget: Sendable, Hashable {
@@ -158,7 +159,7 @@ public actor AccessRequests {
                 )
             }
             let request = AccessRequest(
-                id: "ar-" + Self.randomHex(8),
+                id: "ar-" + Random.hex(byteCount: 8),
                 eventType: eventType,
                 requester: principal,
                 justification: justification,
@@ -368,10 +369,5 @@ public actor AccessRequests {
 
     static func notFound(_ id: String) -> AccessControlError {
         AccessControlError(.noSuchEntity, "No access request \(id) is visible to you.")
-    }
-
-    static func randomHex(_ bytes: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
     }
 }

@@ -1,4 +1,5 @@
 public import Foundation
+import SealedSupport
 
 extension IdentityService {
     /// STS `AssumeRole`: temporary credentials of `roleArn` for `caller`, when the role's trust policy allows it.
@@ -174,11 +175,9 @@ struct TrustGrants {
         return String(decoding: data, as: UTF8.self)
     }
 
-    static func text(from date: Date) -> String {
-        date.formatted(.iso8601)
-    }
+    static func text(from date: Date) -> String { ISO8601.format(date) }
 
-    static func date(from text: String) -> Date? { try? Date(text, strategy: .iso8601) }
+    static func date(from text: String) -> Date? { ISO8601.parse(text) }
 
     // swiftlint:disable identifier_name
     struct Document: Codable {

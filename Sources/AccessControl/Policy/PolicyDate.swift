@@ -1,4 +1,5 @@
 package import Foundation
+import SealedSupport
 
 /// Dates as IAM condition values write them: ISO 8601 (`2026-11-29`, `2026-11-29T10:15:00Z`,
 /// `2026-11-29T10:15:00.250+01:00`) or seconds since the epoch (`1764411300`).
@@ -61,45 +62,10 @@ package enum PolicyDate {
             }
             guard i == b.count else { return nil }
         }
-        let days = daysFromCivil(year: year, month: month, day: day)
+        let days = CivilDate.daysSince1970(year: Int64(year), month: month, day: day)
         return Date(timeIntervalSince1970: Double(days * 86_400) + seconds - Double(offset))
     }
 
     /// Formats a date as AWS writes `aws:CurrentTime`: `2026-11-29T10:15:00Z`.
-    package static func format(_ date: Date) -> String {
-        let total = Int(date.timeIntervalSince1970.rounded(.down))
-        let days = total >= 0 ? total / 86_400 : (total - 86_399) / 86_400
-        let secondsOfDay = total - days * 86_400
-        let (y, m, d) = civilFromDays(days)
-        func pad(_ v: Int, _ width: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, width - s.count)) + s
-        }
-        return
-            "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(secondsOfDay / 3600, 2)):\(pad(secondsOfDay % 3600 / 60, 2)):"
-            + "\(pad(secondsOfDay % 60, 2))Z"
-    }
-
-    // Howard Hinnant's civil-calendar algorithms (proleptic Gregorian).
-    private static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    private static func civilFromDays(_ z: Int) -> (Int, Int, Int) {
-        let z = z + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let y = yoe + era * 400
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (m <= 2 ? y + 1 : y, m, d)
-    }
+    package static func format(_ date: Date) -> String { ISO8601.format(date) }
 }

@@ -1,3 +1,5 @@
+import SealedSupport
+
 /// A policy that does not parse, or breaks the IAM policy grammar.
 ///
 /// Carries where the problem is twice over: the ``position`` in the JSON text and a JSON ``path`` such as
@@ -67,8 +69,6 @@ public struct PolicyError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "\(code) at \(position) (\(path)): \(reason)" }
-
-    public static func == (lhs: PolicyError, rhs: PolicyError) -> Bool { lhs.code == rhs.code }
-
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }
+
+extension PolicyError: CodedError {}

@@ -1,4 +1,5 @@
 public import Foundation
+import SealedSupport
 
 /// Encrypts and decrypts ESDK messages, byte-compatible with the official AWS Encryption SDKs.
 ///

@@ -1,3 +1,5 @@
+import SealedSupport
+
 /// An encryption context: non-secret key–value pairs bound to a message as authenticated data.
 ///
 /// It is stored in the message header (except pairs a required-encryption-context CMM keeps out) and

@@ -1,5 +1,6 @@
 internal import Crypto
 internal import Foundation
+internal import SealedSupport
 
 /// The additional data of a body frame (ESDK spec `data-format/message-body-aad.md`): the whole
 /// message ID, a label, the frame's sequence number and its plaintext length.
@@ -37,7 +38,7 @@ struct MessageEncoder {
     init(materials: EncryptionMaterials, frameLength: Int) throws(EncryptionSDKError) {
         guard let dataKey = materials.plaintextDataKey else { throw .invalidMaterials("no data key") }
         let suite = materials.algorithmSuite
-        let messageID = randomBytes(suite.messageIDLength)
+        let messageID = Random.bytes(suite.messageIDLength)
         let keys = KeyDerivation.derive(dataKey: dataKey, suite: suite, messageID: messageID)
 
         let (stored, authOnly) = ContextCoding.split(

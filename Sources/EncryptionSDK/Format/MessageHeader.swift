@@ -1,3 +1,5 @@
+import SealedSupport
+
 /// The parsed header of an ESDK message (ESDK spec `data-format/message-header.md`).
 public struct MessageHeader: Sendable {
     /// How the body is laid out.

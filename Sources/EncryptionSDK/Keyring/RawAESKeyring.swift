@@ -1,4 +1,5 @@
 public import Crypto
+import SealedSupport
 
 /// Wraps data keys with an AES-GCM key the caller holds (ESDK spec `framework/raw-aes-keyring.md`).
 ///

@@ -1,6 +1,7 @@
 internal import Crypto
 internal import CryptoExtras
 internal import Foundation
+internal import SealedSupport
 
 /// Wraps data keys with an RSA key pair the caller holds (ESDK spec `framework/raw-rsa-keyring.md`).
 ///

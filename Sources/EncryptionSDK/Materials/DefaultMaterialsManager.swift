@@ -1,4 +1,5 @@
 internal import Crypto
+internal import SealedSupport
 
 /// The default CMM: asks one keyring for the data key and manages the signing keys of signed suites
 /// (ESDK spec `framework/default-cmm.md`).

@@ -1,3 +1,5 @@
+import SealedSupport
+
 /// A failure on the client's side of a call: the service could not be reached, did not answer in time, or
 /// answered with something that is not a valid response; or the client is misconfigured.
 ///
@@ -43,10 +45,10 @@ public struct ClientError: Error, Hashable, Sendable, CustomStringConvertible {
         code == .timeout || code == .connectionFailed || code == .truncatedResponse
     }
 
-    public static func == (lhs: ClientError, rhs: ClientError) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
     public var description: String { "\(code): \(reason)" }
 }
+
+extension ClientError: CodedError {}
 
 /// How a ``KMSClient`` or ``STSClient`` retries, times out and bounds responses.
 public struct ClientOptions: Sendable {

@@ -3,6 +3,7 @@ package import Foundation
 package import Logging
 internal import NIOCore
 internal import NIOHTTP1
+internal import SealedSupport
 internal import SigV4
 
 /// A response as the transport hands it to the protocol layer: status, headers and the whole body.
@@ -226,12 +227,6 @@ package let sharedHTTPClient: HTTPClient = {
     configuration.timeout.connect = .seconds(10)
     return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
 }()
-
-extension Duration {
-    var nanoseconds: Int64 {
-        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
-    }
-}
 
 extension Logger {
     /// A logger that drops everything: the default when the caller passes none.

@@ -1,5 +1,6 @@
 internal import Crypto
 internal import Foundation
+internal import SealedSupport
 public import WireShapes
 
 extension KeyService {
@@ -112,7 +113,7 @@ extension KeyService {
         )
         try requireUsable(key)
         if request.dryRun == true { throw KMSError.dryRunSucceeded }
-        let dataKey = Self.randomBytes(count)
+        let dataKey = Random.data(count)
         let sealed = try seal(dataKey, under: key, encryptionContext: request.encryptionContext)
         return GenerateDataKeyResponse(
             ciphertextBlob: sealed.blob,
@@ -145,7 +146,7 @@ extension KeyService {
         )
         try requireUsable(key)
         if request.dryRun == true { throw KMSError.dryRunSucceeded }
-        let sealed = try seal(Self.randomBytes(count), under: key, encryptionContext: request.encryptionContext)
+        let sealed = try seal(Random.data(count), under: key, encryptionContext: request.encryptionContext)
         return GenerateDataKeyWithoutPlaintextResponse(
             ciphertextBlob: sealed.blob,
             keyId: key.arn,
@@ -162,7 +163,7 @@ extension KeyService {
         try Self.validateByteCount(count)
         if request.customKeyStoreId != nil { throw Self.unsupported("Custom key stores") }
         try await authorize(caller, action: "kms:GenerateRandom", resource: "*", key: nil, at: self.now())
-        return GenerateRandomResponse(plaintext: Self.randomBytes(count))
+        return GenerateRandomResponse(plaintext: Random.data(count))
     }
 
     // MARK: - Helpers

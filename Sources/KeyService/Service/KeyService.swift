@@ -1,5 +1,6 @@
 public import Crypto
 public import Foundation
+internal import SealedSupport
 internal import WireShapes
 
 /// The key service: AWS KMS's symmetric-key operations over a ``KeyStore``, behind an ``Authorizer``.
@@ -252,7 +253,7 @@ public struct KeyService: Sendable {
         }
         return SealedMaterial(
             version: version,
-            materialID: Self.randomBytes(32).map { String(format: "%02x", $0) }.joined(),
+            materialID: Random.hex(byteCount: 32),
             creationDate: date,
             origin: origin,
             sealed: sealed
@@ -266,10 +267,6 @@ public struct KeyService: Sendable {
         } catch {
             throw KMSError(code: .kmsInternalException, message: "Key material of \(key.arn) could not be unsealed.")
         }
-    }
-
-    static func randomBytes(_ count: Int) -> Data {
-        SymmetricKey(size: SymmetricKeySize(bitCount: count * 8)).withUnsafeBytes { Data($0) }
     }
 
     // MARK: - Shapes

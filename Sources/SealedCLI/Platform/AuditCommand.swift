@@ -5,16 +5,9 @@ internal import Foundation
 internal import KMS
 internal import PlatformClient
 internal import SealedEvents
+internal import SealedSupport
 internal import Storage
 internal import WireShapes
-
-#if canImport(Glibc)
-    internal import Glibc
-#elseif canImport(Musl)
-    internal import Musl
-#elseif canImport(Darwin)
-    internal import Darwin
-#endif
 
 /// `sealed audit`: read, export and verify the tamper-evident audit trail.
 struct AuditCommand: AsyncParsableCommand {
@@ -205,32 +198,14 @@ struct AuditCommand: AsyncParsableCommand {
         }
     }
 
-    /// Writes `data` to `url` the way the server writes its files: staged in a new file beside it (`O_EXCL`, mode
-    /// 0600), synced, then renamed over it, so nobody else can read the records at any moment and a failed write
-    /// leaves nothing under the final name.
+    /// Writes `data` to `url` the way the server writes its files (`DurableFile`): staged in a new file beside it
+    /// (`O_EXCL`, mode 0600), synced, then renamed over it, so nobody else can read the records at any moment and a
+    /// failed write leaves nothing under the final name.
     static func writePrivately(_ data: Data, to url: URL) throws {
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
-        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw CLIError("cannot create \(temporary.path): \(String(cString: strerror(errno)))") }
-        var failed = fchmod(descriptor, 0o600) != 0
-        data.withUnsafeBytes { buffer in
-            var offset = 0
-            while !failed, offset < buffer.count {
-                let written = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    failed = true
-                } else {
-                    offset += written
-                }
-            }
-        }
-        failed = failed || fsync(descriptor) != 0
-        close(descriptor)
-        guard !failed, rename(temporary.path, url.path) == 0 else {
-            unlink(temporary.path)
-            throw CLIError("cannot write \(url.path)")
+        do {
+            try DurableFile.write(data, to: url, mode: 0o600)
+        } catch let error as FileSystemError {
+            throw CLIError("cannot write \(url.path): \(error.reason)")
         }
     }
 

@@ -1,4 +1,5 @@
 public import Foundation
+internal import SealedSupport
 internal import SigV4
 
 /// Runs cases of the AWS SigV4 test suite through the ``SigV4`` signer and verifier.
@@ -651,7 +652,7 @@ extension SigV4Vectors {
         /// The signing time; SigV4 dates have four-digit years.
         var date: Date {
             get throws(CheckFailure) {
-                guard let date = ISO8601DateFormatter().date(from: timestamp),
+                guard let date = ISO8601.parse(timestamp),
                     (-62_167_219_200...253_402_300_799).contains(date.timeIntervalSince1970)
                 else { throw CheckFailure("context.json: timestamp \"\(timestamp)\" is not an ISO 8601 UTC time") }
                 return date

@@ -1,4 +1,4 @@
-internal import EncryptionSDK
+internal import SealedSupport
 
 extension JSONValue {
     /// The deepest nesting of arrays and objects the parser accepts.

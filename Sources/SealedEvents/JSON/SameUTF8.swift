@@ -1,4 +1,4 @@
-internal import EncryptionSDK
+internal import SealedSupport
 
 extension String {
     /// Whether two strings have the same UTF-8 bytes (Swift's `==` also equates canonically equivalent strings).

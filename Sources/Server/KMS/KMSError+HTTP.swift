@@ -3,6 +3,7 @@ public import HTTPTypes
 public import Hummingbird
 public import WireShapes
 import NIOCore
+import SealedSupport
 import SigV4
 
 /// Domain errors become HTTP responses here, at the edge, and nowhere else.
@@ -110,27 +111,13 @@ extension KMSError {
     static func skewMessage(amzDate: String?, now: Date, allowedSkew: Duration) -> String {
         let skewSeconds = Double(allowedSkew.components.seconds)
         let minutes = Int(skewSeconds / 60)
-        let signed = amzDate.flatMap(AmzDate.parse)
-        let nowText = AmzDate.format(now)
+        let signed = amzDate.flatMap { Timestamp(amzDate: $0)?.date }
+        let nowText = Timestamp(now).amzDate
         if let signed, signed > now {
             return "Signature not yet current: \(amzDate ?? "") is still later than "
-                + "\(AmzDate.format(now.addingTimeInterval(skewSeconds))) (\(nowText) + \(minutes) min.)"
+                + "\(Timestamp(now.addingTimeInterval(skewSeconds)).amzDate) (\(nowText) + \(minutes) min.)"
         }
         return "Signature expired: \(amzDate ?? "") is now earlier than "
-            + "\(AmzDate.format(now.addingTimeInterval(-skewSeconds))) (\(nowText) - \(minutes) min.)"
+            + "\(Timestamp(now.addingTimeInterval(-skewSeconds)).amzDate) (\(nowText) - \(minutes) min.)"
     }
-}
-
-/// `X-Amz-Date` values, `yyyyMMdd'T'HHmmss'Z'` in UTC (ISO 8601 basic format).
-enum AmzDate {
-    static let style = Date.ISO8601FormatStyle(
-        dateSeparator: .omitted,
-        dateTimeSeparator: .standard,
-        timeSeparator: .omitted,
-        timeZone: TimeZone(secondsFromGMT: 0)!
-    )
-
-    static func format(_ date: Date) -> String { style.format(date) }
-
-    static func parse(_ text: String) -> Date? { try? style.parse(text) }
 }

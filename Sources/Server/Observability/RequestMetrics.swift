@@ -1,5 +1,6 @@
 import CoreMetrics
 public import Prometheus
+import SealedSupport
 import Synchronization
 
 /// The server's request metrics, in a Prometheus registry of its own (no global `MetricsSystem` bootstrap, so
@@ -42,17 +43,13 @@ public struct RequestMetrics: Sendable {
         } else {
             audit.failed.increment()
         }
-        audit.duration.recordNanoseconds(Self.nanoseconds(duration))
+        audit.duration.recordNanoseconds(duration.nanoseconds)
     }
 
     /// Counts a refusal of the digest service to sign a trail that disagrees with its newest digest
     /// (`sealed_audit_tamper_alarms_total`): any is an alarm.
     public func recordAuditTamper() {
         registry.makeCounter(name: "sealed_audit_tamper_alarms_total").increment()
-    }
-
-    private static func nanoseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
     }
 
     func record(operation: String, outcome: String, duration: Duration) {
@@ -78,7 +75,7 @@ public struct RequestMetrics: Sendable {
             return made
         }
         counter.increment()
-        timer.recordNanoseconds(Self.nanoseconds(duration))
+        timer.recordNanoseconds(duration.nanoseconds)
     }
 
     /// The counter and timer of each operation and outcome seen so far (a bounded set: the operations, and the

@@ -3,6 +3,7 @@ import HTTPTypes
 public import Hummingbird
 import WireShapes
 import Logging
+import SealedSupport
 
 /// The outermost middleware: gives each request an AWS request id, turns every error into its response, and records
 /// one log line and the metrics of the outcome.
@@ -55,7 +56,7 @@ public struct RequestObserver: RouterMiddleware {
 
         let duration = ContinuousClock.now - start
         metrics.record(operation: operation, outcome: outcome, duration: duration)
-        let milliseconds = Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1e3
+        let milliseconds = duration.milliseconds
         context.logger.info(
             "request",
             metadata: [

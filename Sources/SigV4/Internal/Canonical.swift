@@ -1,4 +1,5 @@
 import Crypto
+import SealedSupport
 
 /// One query parameter, percent-decoded and encoded again with `UriEncode`.
 struct QueryParameter {
@@ -17,7 +18,7 @@ struct QueryParameter {
 
     /// The decoded value as a string.
     var decodedValue: String {
-        String(decoding: Encoding.percentDecoded(value), as: UTF8.self)
+        String(decoding: PercentEncoding.decode(value), as: UTF8.self)
     }
 }
 
@@ -57,9 +58,9 @@ enum Canonical {
         var out: [UInt8] = []
         out.reserveCapacity(raw.count)
         if raw.contains(UInt8(ascii: "%")) {
-            Encoding.appendPercentEncoded(Encoding.percentDecoded(raw), to: &out)
+            PercentEncoding.append(PercentEncoding.decode(raw), to: &out)
         } else {
-            Encoding.appendPercentEncoded(raw, to: &out)
+            PercentEncoding.append(raw, to: &out)
         }
         return out
     }
@@ -115,7 +116,7 @@ enum Canonical {
         out.append(0x0A)
         out.append(contentsOf: scope.utf8)
         out.append(0x0A)
-        Encoding.appendLowercaseHex(SHA256.hash(data: canonicalRequest), to: &out)
+        Hex.append(SHA256.hash(data: canonicalRequest), to: &out)
         return out
     }
 

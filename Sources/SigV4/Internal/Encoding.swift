@@ -1,122 +1,15 @@
-/// Byte-level encodings of SigV4: `UriEncode`, percent-decoding, lowercase hex and ASCII case folding.
+internal import SealedSupport
+
+/// Byte-level helpers of SigV4 beside SealedSupport's `PercentEncoding` (`UriEncode`) and `Hex` (`HexEncode`):
+/// the signature's hex, ASCII case folding and constant-time comparison.
 ///
-/// Everything works on UTF-8 bytes and appends to a caller's buffer, so building a canonical request costs
-/// one growing array instead of a string per component.
+/// Everything works on UTF-8 bytes, so building a canonical request costs one growing array instead of a string
+/// per component.
 enum Encoding {
-    /// Whether `byte` is one of the characters `UriEncode` leaves alone: `A-Z a-z 0-9 - _ . ~`.
-    ///
-    /// Per "Create a signed AWS API request" (IAM User Guide), `UriEncode` encodes every other byte as `%XY`
-    /// with upper-case hex digits, spaces as `%20` (never `+`).
-    @inline(__always)
-    static func isUnreserved(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."),
-            UInt8(ascii: "~"):
-            return true
-        default:
-            return false
-        }
-    }
-
-    private static let upperHex: [UInt8] = Array("0123456789ABCDEF".utf8)
-    private static let lowerHex: [UInt8] = Array("0123456789abcdef".utf8)
-
-    /// Appends `UriEncode(bytes)`: every byte outside the unreserved set becomes `%XY`.
-    static func appendPercentEncoded(_ bytes: some Sequence<UInt8>, to out: inout [UInt8]) {
-        for byte in bytes {
-            if isUnreserved(byte) {
-                out.append(byte)
-            } else {
-                out.append(UInt8(ascii: "%"))
-                out.append(upperHex[Int(byte >> 4)])
-                out.append(upperHex[Int(byte & 0x0F)])
-            }
-        }
-    }
-
-    /// `UriEncode(string)` as a string.
-    static func percentEncoded(_ string: some StringProtocol) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(string.utf8.count)
-        appendPercentEncoded(string.utf8, to: &out)
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// The bytes with every `%XY` (two hex digits, either case) replaced by its byte.
-    ///
-    /// A `%` not followed by two hex digits stays a literal `%`, and `+` stays `+`: SigV4 query strings are
-    /// RFC 3986 strings, not HTML form encoding.
-    static func percentDecoded<C: Collection<UInt8>>(_ bytes: C) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var index = bytes.startIndex
-        while index != bytes.endIndex {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "%") {
-                let first = bytes.index(after: index)
-                if first != bytes.endIndex {
-                    let second = bytes.index(after: first)
-                    if second != bytes.endIndex, let high = hexValue(bytes[first]), let low = hexValue(bytes[second]) {
-                        out.append(high << 4 | low)
-                        index = bytes.index(after: second)
-                        continue
-                    }
-                }
-            }
-            out.append(byte)
-            index = bytes.index(after: index)
-        }
-        return out
-    }
-
-    @inline(__always)
-    static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-        default: return nil
-        }
-    }
-
-    /// Appends the lowercase hex of `bytes` (SigV4's `HexEncode`).
-    static func appendLowercaseHex(_ bytes: some Sequence<UInt8>, to out: inout [UInt8]) {
-        for byte in bytes {
-            out.append(lowerHex[Int(byte >> 4)])
-            out.append(lowerHex[Int(byte & 0x0F)])
-        }
-    }
-
-    static func lowercaseHex(_ bytes: some Sequence<UInt8>) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        appendLowercaseHex(bytes, to: &out)
-        return String(decoding: out, as: UTF8.self)
-    }
-
     /// Decodes exactly 64 lowercase hex digits into 32 bytes, or `nil`.
     static func sha256FromLowercaseHex(_ text: some StringProtocol) -> [UInt8]? {
-        let utf8 = text.utf8
-        guard utf8.count == 64 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(32)
-        var high: UInt8? = nil
-        for byte in utf8 {
-            let nibble: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = byte - UInt8(ascii: "a") + 10
-            default: return nil
-            }
-            if let pending = high {
-                out.append(pending << 4 | nibble)
-                high = nil
-            } else {
-                high = nibble
-            }
-        }
-        return out
+        guard text.utf8.count == 64 else { return nil }
+        return Hex.decode(text, lowercaseOnly: true)
     }
 
     @inline(__always)

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SealedSupport
 
 /// Why the SQLite audit store refused to do what was asked.
 ///
@@ -35,11 +36,6 @@ public struct AuditStoreError: Error, Sendable, Hashable, CustomStringConvertibl
 
     public var description: String { "\(code): \(message)" }
 
-    public static func == (lhs: AuditStoreError, rhs: AuditStoreError) -> Bool {
-        lhs.code == rhs.code
-    }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
-
     static func unavailable(_ url: URL, _ error: any Error) -> AuditStoreError {
         if let error = error as? AuditStoreError { return error }
         return AuditStoreError(
@@ -61,3 +57,5 @@ public struct AuditStoreError: Error, Sendable, Hashable, CustomStringConvertibl
         return "\(type(of: error))"
     }
 }
+
+extension AuditStoreError: CodedError {}

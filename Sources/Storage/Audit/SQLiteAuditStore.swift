@@ -1,8 +1,8 @@
 public import AuditTrail
 public import Crypto
-import EventBus
 public import Foundation
 import GRDB
+import SealedSupport
 import Synchronization
 
 /// The audit trail in its own SQLite file (`audit.sqlite` in the server's data directory), opened as a GRDB
@@ -258,7 +258,7 @@ public final class SQLiteAuditStore: AuditStore, Sendable {
         pool.asyncWriteWithoutTransaction { db in
             if let notBefore {
                 while case let wait = notBefore - .now, wait > .zero {
-                    Thread.sleep(forTimeInterval: wait.seconds)
+                    Thread.sleep(forTimeInterval: wait.timeInterval)
                 }
             }
             let (batch, head) = self.state.withLock { ($0.takeBatch(), $0.head) }

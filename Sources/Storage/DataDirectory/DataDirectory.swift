@@ -2,6 +2,7 @@ import AccessControl
 public import Crypto
 public import Foundation
 import GRDB
+import SealedSupport
 
 /// The server's data directory: root key, SQLite database, and administrator credentials.
 ///
@@ -124,14 +125,14 @@ public struct DataDirectory: Sendable {
             )
         }
         let key = SymmetricKey(size: .bits256)
-        let encoded = key.withUnsafeBytes { Data($0).base64EncodedString() } + "\n"
+        let encoded = key.withUnsafeBytes { Base64.encode($0.assumingMemoryBound(to: UInt8.self)) } + "\n"
         try FileSystem.writeNewFile(file, contents: Data(encoded.utf8), mode: 0o600)
         return key
     }
 
     private static func parseRootKey(_ text: String, source: String) throws -> SymmetricKey {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let bytes = Data(base64Encoded: trimmed), bytes.count == 32 else {
+        guard let bytes = try? Base64.decode(trimmed), bytes.count == 32 else {
             throw StorageError(.invalidRootKey, "The root key in \(source) is not 32 bytes in base64.")
         }
         return SymmetricKey(data: bytes)

@@ -1,4 +1,5 @@
 import Foundation
+import SealedSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -82,42 +83,21 @@ enum FileSystem {
         }
     }
 
-    /// Creates `url`, which must not exist, with `mode`, and writes `contents` durably.
+    /// Creates `url`, which must not exist, with `mode`, and writes `contents` durably (``DurableFile``).
     static func writeNewFile(_ url: URL, contents: Data, mode: mode_t) throws {
-        let descriptor = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard descriptor >= 0 else { throw failure("create", url) }
-        defer { close(descriptor) }
-        guard fchmod(descriptor, mode) == 0 else { throw failure("set the mode of", url) }
-        try contents.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw failure("write", url)
-                }
-                offset += written
-            }
+        do {
+            try DurableFile.write(contents, to: url, mode: mode, replacingExisting: false)
+        } catch let error as FileSystemError {
+            throw StorageError(.fileSystem, error.description)
         }
-        guard fsync(descriptor) == 0 else { throw failure("write", url) }
     }
 
-    /// Writes `contents` to a new file beside `url` with `mode`, then renames it over `url`.
+    /// Writes `contents` to a new file beside `url` with `mode`, then renames it over `url` (``DurableFile``).
     static func replaceFile(_ url: URL, contents: Data, mode: mode_t) throws {
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString)")
         do {
-            try writeNewFile(temporary, contents: contents, mode: mode)
-            guard rename(temporary.path, url.path) == 0 else { throw failure("replace", url) }
-            // The rename itself is durable once the directory is synced.
-            let directory = open(url.deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            if directory >= 0 {
-                _ = fsync(directory)
-                close(directory)
-            }
-        } catch {
-            unlink(temporary.path)
-            throw error
+            try DurableFile.write(contents, to: url, mode: mode)
+        } catch let error as FileSystemError {
+            throw StorageError(.fileSystem, error.description)
         }
     }
 

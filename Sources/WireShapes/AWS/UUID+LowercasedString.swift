@@ -1,5 +1,5 @@
-internal import EncryptionSDK
 public import Foundation
+import SealedSupport
 
 extension UUID {
     /// The UUID in the form KMS key ids and AWS request ids use: 36 characters, lower-case hex with dashes
@@ -26,15 +26,7 @@ extension UUID {
         }
     }
 
-    /// A random (version 4) UUID, its bytes from one `getentropy` call (see `fillRandom`): Foundation's `UUID()` on
-    /// Linux opens, reads and closes `/dev/urandom` for each one, and the server mints two ids for every request.
-    public static func random() -> UUID {
-        var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &bytes) { raw in
-            fillRandom(raw)
-            raw[6] = raw[6] & 0x0F | 0x40  // version 4
-            raw[8] = raw[8] & 0x3F | 0x80  // RFC 9562 variant
-        }
-        return UUID(uuid: bytes)
-    }
+    /// A random (version 4) UUID, its bytes from one `getentropy` call: Foundation's `UUID()` on Linux opens, reads and
+    /// closes `/dev/urandom` for each one, and the server mints two ids for every request.
+    public static func random() -> UUID { Random.uuid() }
 }

@@ -1,11 +1,14 @@
-/// Base64 (RFC 4648 §4, the standard alphabet with padding) for the sealed ESDK messages in envelopes.
+package import Foundation
+
+/// Base64 (RFC 4648 §4, the standard alphabet with padding): sealed ESDK messages in envelopes, digests' signatures,
+/// access keys and the root key file.
 ///
 /// Encoding writes what Foundation's `base64EncodedString()` writes. Decoding is strict, and stricter than
 /// Foundation's `Data(base64Encoded:)`: only the canonical encoding of some bytes is accepted — a length that is
 /// a multiple of four, alphabet characters only, `=` only as the last one or two characters, and zero bits
 /// where the last character holds padding bits. Foundation also accepts e.g. `AB==` (non-zero padding bits),
 /// `====` and `AA=A`; we refuse them, so no two envelope strings carry the same message.
-enum Base64 {
+package enum Base64 {
     /// The standard alphabet.
     private static let alphabet: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
@@ -28,8 +31,8 @@ enum Base64 {
     }
 
     /// Why a text is not base64.
-    struct DecodingError: Error, Equatable {
-        enum Reason: Equatable {
+    package struct DecodingError: Error, Equatable {
+        package enum Reason: Equatable {
             /// The length is not a multiple of four.
             case length
             /// A character outside the alphabet, or `=` anywhere but in the last two places.
@@ -38,16 +41,23 @@ enum Base64 {
             case nonCanonical
         }
 
-        let reason: Reason
+        package let reason: Reason
+
+        package init(reason: Reason) { self.reason = reason }
     }
 
     /// The base64 text of `bytes`.
-    static func encode(_ bytes: [UInt8]) -> String {
+    package static func encode(_ bytes: [UInt8]) -> String {
         bytes.withUnsafeBufferPointer { encode($0) }
     }
 
     /// The base64 text of `bytes`.
-    static func encode(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+    package static func encode(_ bytes: Data) -> String {
+        bytes.withUnsafeBytes { encode($0.assumingMemoryBound(to: UInt8.self)) }
+    }
+
+    /// The base64 text of `bytes`.
+    package static func encode(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
         let length = (bytes.count + 2) / 3 * 4
         guard length > 0 else { return "" }
         return alphabet.withUTF8Buffer { characters in
@@ -120,7 +130,7 @@ enum Base64 {
     /// The bytes of a canonical base64 text.
     ///
     /// - Throws: ``DecodingError`` for anything but the canonical encoding of some bytes.
-    static func decode(_ text: String) throws(DecodingError) -> [UInt8] {
+    package static func decode(_ text: String) throws(DecodingError) -> [UInt8] {
         var text = text
         let result = text.withUTF8 { utf8 in Result { () throws(DecodingError) in try decode(utf8) } }
         return try result.get()
@@ -129,7 +139,7 @@ enum Base64 {
     /// The bytes of a canonical base64 text given as its UTF-8 bytes.
     ///
     /// - Throws: ``DecodingError`` for anything but the canonical encoding of some bytes.
-    static func decode(_ text: UnsafeBufferPointer<UInt8>) throws(DecodingError) -> [UInt8] {
+    package static func decode(_ text: UnsafeBufferPointer<UInt8>) throws(DecodingError) -> [UInt8] {
         guard text.count % 4 == 0 else { throw DecodingError(reason: .length) }
         guard text.count > 0 else { return [] }
         var padding = 0

@@ -1,9 +1,8 @@
+import SealedSupport
 import SealedTesting
 import Testing
 
-@testable import EncryptionSDK
-
-/// The UTF-8 validation the header and context parsers use, against the standard library's, and the cache key.
+/// The UTF-8 validation the ESDK's header and context parsers use, and its byte order, against the standard library's.
 struct UTF8ValidationTests {
     @Test func validationAgreesWithTheStandardLibrary() {
         var generator = SeededGenerator(seed: 11)
@@ -38,14 +37,5 @@ struct UTF8ValidationTests {
                 #expect(utf8Precedes(a, b) == a.utf8.lexicographicallyPrecedes(b.utf8), "\(a) \(b)")
             }
         }
-    }
-
-    @Test func cacheKeysCompareAndHashByTheirBytes() {
-        let a = MaterialsCache.Key([1, 2, 3])
-        #expect(a == MaterialsCache.Key([1, 2, 3]))
-        #expect(a.hashValue == MaterialsCache.Key([1, 2, 3]).hashValue)
-        #expect(a != MaterialsCache.Key([1, 2, 3, 0]))
-        #expect(a != MaterialsCache.Key([1, 2, 4]))
-        #expect(Set([a, MaterialsCache.Key([1, 2]), MaterialsCache.Key([1, 2, 3])]).count == 2)
     }
 }
