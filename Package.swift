@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "EventBus", targets: ["EventBus"]),
         .library(name: "JetStreamBus", targets: ["JetStreamBus"]),
         .library(name: "Storage", targets: ["Storage"]),
+        .library(name: "Composition", targets: ["Composition"]),
         .library(name: "Server", targets: ["Server"]),
         .library(name: "SealedTesting", targets: ["SealedTesting"]),
         .library(name: "SealedCLI", targets: ["SealedCLI"]),
@@ -126,11 +127,24 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
+        // The platform put together: PlatformConfiguration, the one builder that chooses the back ends (storage, keys,
+        // bus) and wires the services, publish governance, the HTTP-free adapters and background services.
+        .target(
+            name: "Composition",
+            dependencies: [
+                "AccessControl", "AuditTrail", "Catalog", "EncryptionSDK", "EventBus", "JetStreamBus", "KeyService", "KMS",
+                "SealedEvents", "Storage",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The HTTP edge: Hummingbird routes, RequestContext, SigV4 middleware, KMS endpoint, health, metrics.
         .target(
             name: "Server",
             dependencies: [
-                "AccessControl", "AuditTrail", "Catalog", "EncryptionSDK", "EventBus", "SealedEvents", "KeyService", "KMS", "SigV4",
+                "AccessControl", "AuditTrail", "Catalog", "Composition", "EncryptionSDK", "EventBus", "SealedEvents", "KeyService",
+                "KMS", "SigV4",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -145,6 +159,7 @@ let package = Package(
             dependencies: [
                 "AccessControl",
                 "AuditTrail",
+                "Composition",
                 "EventBus",
                 "JetStreamBus",
                 "SealedEvents",
@@ -232,7 +247,7 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "AccessControl", "AuditTrail", "Catalog", "KeyService", "KMS", "SigV4", "SealedTesting",
+                "Server", "AccessControl", "AuditTrail", "Catalog", "Composition", "KeyService", "KMS", "SigV4", "SealedTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
