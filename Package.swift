@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "Composition", targets: ["Composition"]),
         .library(name: "Server", targets: ["Server"]),
         .library(name: "SealedTesting", targets: ["SealedTesting"]),
+        .library(name: "SealedServerTesting", targets: ["SealedServerTesting"]),
         .library(name: "SealedCLI", targets: ["SealedCLI"]),
         .executable(name: "sealed", targets: ["sealed"]),
     ],
@@ -186,6 +187,17 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // The server kits: the platform in memory wired by the builder, its router in process, live servers.
+        .target(
+            name: "SealedServerTesting",
+            dependencies: [
+                "AccessControl", "AuditTrail", "Catalog", "Composition", "Server",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(
             name: "EncryptionSDKTests",
             dependencies: [
@@ -248,6 +260,7 @@ let package = Package(
             name: "ServerTests",
             dependencies: [
                 "Server", "AccessControl", "AuditTrail", "Catalog", "Composition", "KeyService", "KMS", "SigV4", "SealedTesting",
+                "SealedServerTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
