@@ -250,9 +250,16 @@ let package = Package(
         .testTarget(
             name: "StorageTests",
             dependencies: [
-                "Storage", "AccessControl", "AuditTrail", "KeyService", "KMS", "SigV4",
+                "Storage", "AccessControl", "AuditTrail", "KeyService", "KMS", "SigV4", "SealedTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "CompositionTests",
+            dependencies: [
+                "Composition", "AccessControl", "AuditTrail", "EventBus", "Storage", "SealedTesting",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

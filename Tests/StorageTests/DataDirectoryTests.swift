@@ -4,6 +4,7 @@ import Foundation
 import GRDB
 import KMS
 import KeyService
+import SealedTesting
 import Storage
 import Testing
 

@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import GRDB
 import Logging
+import SealedTesting
 import Storage
 import Testing
 
