@@ -259,7 +259,7 @@ let package = Package(
         .testTarget(
             name: "CompositionTests",
             dependencies: [
-                "Composition", "AccessControl", "AuditTrail", "EventBus", "Storage", "SealedTesting",
+                "Composition", "AccessControl", "AuditTrail", "EventBus", "KeyService", "Storage", "SealedTesting",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -2,7 +2,7 @@ public import AccessControl
 public import AuditTrail
 public import Catalog
 public import Composition
-public import Hummingbird
+import Hummingbird
 public import HummingbirdTesting
 public import Logging
 public import Server

@@ -1,4 +1,5 @@
 public import Logging
+import NIOCore
 public import ServiceLifecycle
 
 /// A ``SealedServer`` running on a background task of this process until ``stop()``: the server `sealed demo`

@@ -1,3 +1,4 @@
+import AuditTrail
 public import Composition
 public import Logging
 

@@ -3,6 +3,7 @@ import AuditTrail
 import Composition
 import EventBus
 import Foundation
+import KeyService
 import Logging
 import SealedTesting
 import Storage
