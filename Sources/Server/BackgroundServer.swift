@@ -19,7 +19,7 @@ public final class BackgroundServer: Sendable {
     /// Starts `server` (on its configured address; port 0 picks a free one) after `services` (a platform's, which
     /// then stop after it), and returns once it listens.
     ///
-    /// - Throws: Whatever stopped the services before the server listened.
+    /// - Throws: Whatever stopped the services before the server listened, or ``StoppedBeforeListening``.
     public static func start(
         _ server: SealedServer,
         after services: [any Service] = [],
@@ -43,10 +43,13 @@ public final class BackgroundServer: Sendable {
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else {
             try await task.value
-            throw CancellationError()
+            throw StoppedBeforeListening()
         }
         return BackgroundServer(port: port, group: group, task: task)
     }
+
+    /// The services stopped, without an error, before the server listened.
+    public struct StoppedBeforeListening: Error {}
 
     /// Shuts the services down gracefully (requests in flight finish) and waits for them.
     ///
