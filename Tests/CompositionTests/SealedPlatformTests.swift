@@ -17,6 +17,21 @@ struct SealedPlatformTests {
         return logger
     }()
 
+    /// A read-only KMS call's record.
+    static func record() -> Record {
+        Record(
+            eventTime: Date(),
+            eventSource: .kms,
+            eventName: "ListKeys",
+            awsRegion: "us-east-1",
+            userIdentity: .unknown(accountId: "000000000000"),
+            requestID: "r",
+            readOnly: true,
+            eventType: .awsServiceEvent,
+            recipientAccountId: "000000000000"
+        )
+    }
+
     static func sqlite(_ url: URL) -> PlatformConfiguration {
         PlatformConfiguration(storage: .sqlite(dataDirectory: url))
     }
@@ -46,18 +61,7 @@ struct SealedPlatformTests {
         configuration.auditMode = mode
         let platform = try await SealedPlatform.build(configuration, environment: [:], logger: Self.logger)
         defer { platform.close() }
-        let record = Record(
-            eventTime: Date(),
-            eventSource: .kms,
-            eventName: "ListKeys",
-            awsRegion: "us-east-1",
-            userIdentity: .unknown(accountId: "000000000000"),
-            requestID: "r",
-            readOnly: true,
-            eventType: .awsServiceEvent,
-            recipientAccountId: "000000000000"
-        )
-        try await platform.audit.sink?.record(record)
+        try await platform.audit.sink?.record(Self.record())
         #expect((platform.audit.sink == nil) == (mode == .off))
         #expect(try await platform.audit.store.chainHead().sequence == (mode == .full ? 1 : 0))
     }
