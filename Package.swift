@@ -285,7 +285,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SealedCLITests",
-            dependencies: ["SealedCLI", "SealedTesting", "EncryptionSDK", "KMS", "SigV4"]
+            dependencies: [
+                "SealedCLI", "SealedTesting", "Composition", "EncryptionSDK", "KMS", "SigV4",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
     ]
 )
