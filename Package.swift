@@ -19,8 +19,10 @@ let package = Package(
         .library(name: "EventBus", targets: ["EventBus"]),
         .library(name: "JetStreamBus", targets: ["JetStreamBus"]),
         .library(name: "Storage", targets: ["Storage"]),
+        .library(name: "Composition", targets: ["Composition"]),
         .library(name: "Server", targets: ["Server"]),
         .library(name: "SealedTesting", targets: ["SealedTesting"]),
+        .library(name: "SealedServerTesting", targets: ["SealedServerTesting"]),
         .library(name: "SealedCLI", targets: ["SealedCLI"]),
         .executable(name: "sealed", targets: ["sealed"]),
     ],
@@ -148,12 +150,24 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
+        // The platform put together: PlatformConfiguration, the one builder that chooses the back ends (storage, keys,
+        // bus) and wires the services, publish governance, the HTTP-free adapters and background services.
+        .target(
+            name: "Composition",
+            dependencies: [
+                "AccessControl", "AuditTrail", "Catalog", "EncryptionSDK", "EventBus", "JetStreamBus", "KeyService",
+                "SealedEvents", "SealedSupport", "Storage", "WireShapes",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The HTTP edge: Hummingbird routes, RequestContext, SigV4 middleware, KMS endpoint, health, metrics.
         .target(
             name: "Server",
             dependencies: [
-                "AccessControl", "AuditTrail", "Catalog", "EncryptionSDK", "EventBus", "SealedEvents", "KeyService", "SigV4", "WireShapes",
-                "SealedSupport",
+                "AccessControl", "AuditTrail", "Catalog", "Composition", "EncryptionSDK", "EventBus", "SealedEvents", "KeyService",
+                "SealedSupport", "SigV4", "WireShapes",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -168,6 +182,7 @@ let package = Package(
             dependencies: [
                 "AccessControl",
                 "AuditTrail",
+                "Composition",
                 "EventBus",
                 "JetStreamBus",
                 "SealedEvents",
@@ -195,6 +210,17 @@ let package = Package(
             dependencies: [
                 "EncryptionSDK",
                 .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // The server kits: the platform in memory wired by the builder, its router in process, live servers.
+        .target(
+            name: "SealedServerTesting",
+            dependencies: [
+                "AccessControl", "AuditTrail", "Catalog", "Composition", "Server",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(
@@ -250,16 +276,24 @@ let package = Package(
         .testTarget(
             name: "StorageTests",
             dependencies: [
-                "Storage", "AccessControl", "AuditTrail", "KeyService", "KMS", "SigV4",
+                "Storage", "AccessControl", "AuditTrail", "KeyService", "KMS", "SigV4", "SealedTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
+            name: "CompositionTests",
+            dependencies: [
+                "Composition", "AccessControl", "AuditTrail", "EventBus", "KeyService", "Storage", "SealedTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "AccessControl", "AuditTrail", "Catalog", "KeyService", "KMS", "SigV4", "SealedTesting",
+                "Server", "AccessControl", "AuditTrail", "Catalog", "Composition", "KeyService", "KMS", "SigV4", "SealedTesting",
+                "SealedServerTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -278,7 +312,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SealedCLITests",
-            dependencies: ["SealedCLI", "SealedTesting", "EncryptionSDK", "KMS", "PlatformClient", "SigV4", "WireShapes"]
+            dependencies: [
+                "SealedCLI", "SealedTesting", "Composition", "EncryptionSDK", "KMS", "PlatformClient", "SigV4", "WireShapes",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
     ]
 )

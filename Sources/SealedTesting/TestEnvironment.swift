@@ -46,6 +46,24 @@ public enum TestEnvironment {
         return try require(url, what: "the Python peers", hint: "run scripts/test, which creates the venv")
     }
 
+    /// The built `sealed` binary: beside the test bundle in `.build/<triple>/debug`, or the usual debug path.
+    ///
+    /// - Throws: ``Missing`` when it is not built.
+    public static var sealedBinary: URL {
+        get throws {
+            let candidates = [
+                URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+                    "sealed"
+                ),
+                packageRoot.appendingPathComponent(".build/debug/sealed"),
+            ]
+            guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+                throw Missing(description: "the sealed binary is not built (run swift build first)")
+            }
+            return found
+        }
+    }
+
     /// The folder of the peer scripts (`scripts/peers`).
     public static var peerScripts: URL {
         packageRoot.appendingPathComponent("scripts/peers", isDirectory: true)

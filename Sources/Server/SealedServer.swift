@@ -1,5 +1,6 @@
 import AccessControl
 public import AuditTrail
+public import Composition
 public import Foundation
 public import Hummingbird
 import WireShapes

@@ -1,6 +1,7 @@
 import EventBus
 import Foundation
 import GRDB
+import SealedTesting
 import Storage
 import Testing
 

@@ -96,14 +96,22 @@ struct AuditCommandTests {
         #expect(edited.stdout.isEmpty)
     }
 
-    /// The two benchmark configurations `scripts/bench` compares the audited server with: requests build their
-    /// records but none is written, or there is no audit middleware at all. Either way the trail stays empty, while
-    /// the same calls on a normal server are in it.
-    @Test(arguments: [
-        ["SEALED_BENCHMARK_WITHOUT_AUDIT_WRITES": "1"], ["SEALED_BENCHMARK_WITHOUT_AUDIT": "1"], [:],
-    ])
-    func benchmarkSwitchesLeaveTheTrailEmpty(switches: [String: String]) throws {
-        #expect(try Self.createTeamRecords(environment: switches) == (switches.isEmpty ? 1 : 0))
+    /// The two benchmark audit modes `scripts/bench` compares the audited server with: requests build their records
+    /// but none is written (`build-only`), or there is no audit middleware at all (`off`). Either way the trail stays
+    /// empty, while the same calls on a normal server (`full`, the default) are in it.
+    @Test(arguments: [["--audit-mode", "build-only"], ["--audit-mode", "off"], ["--audit-mode", "full"], []])
+    func benchmarkAuditModesLeaveTheTrailEmpty(options: [String]) throws {
+        let audited = options.isEmpty || options.last == "full"
+        #expect(try Self.createTeamRecords(arguments: options) == (audited ? 1 : 0))
+    }
+
+    @Test func anUnknownAuditModeIsRefusedAtStart() throws {
+        let run = try ESDKCommandTests.sealed([
+            "serve", "--data-dir", "/nonexistent-never-created", "--audit-mode", "none",
+        ])
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("--audit-mode must be full, build-only or off"), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "/nonexistent-never-created"))
     }
 
     /// Commits as soon as the writer is free with `--audit-commit-interval 0`, and still records every call.
@@ -121,17 +129,12 @@ struct AuditCommandTests {
         #expect(!FileManager.default.fileExists(atPath: "/nonexistent-never-created"))
     }
 
-    /// Starts a server (`environment`, `arguments`), creates a team through it, and counts the trail's CreateTeam
-    /// records.
-    private static func createTeamRecords(environment: [String: String] = [:], arguments: [String] = []) throws -> Int {
+    /// Starts a server with `arguments`, creates a team through it, and counts the trail's CreateTeam records.
+    private static func createTeamRecords(arguments: [String] = []) throws -> Int {
         let folder = try ESDKCommandTests.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let data = folder.appendingPathComponent("data")
-        let server = try ServeCommandTests.RunningServer(
-            dataDirectory: data,
-            environment: environment,
-            arguments: arguments
-        )
+        let server = try ServeCommandTests.RunningServer(dataDirectory: data, arguments: arguments)
         defer { _ = server.stop() }
         let credentials = [
             "AWS_SHARED_CREDENTIALS_FILE": data.appendingPathComponent("admin.credentials").path,

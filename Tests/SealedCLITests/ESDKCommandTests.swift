@@ -11,19 +11,7 @@ struct ESDKCommandTests {
     }
 
     static var binary: URL {
-        get throws {
-            // Beside the test bundle in .build/<triple>/debug, or the usual debug path.
-            let candidates = [
-                URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
-                    "sealed"
-                ),
-                TestEnvironment.packageRoot.appendingPathComponent(".build/debug/sealed"),
-            ]
-            guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-                throw TestEnvironment.Missing(description: "the sealed binary is not built (run swift build first)")
-            }
-            return found
-        }
+        get throws { try TestEnvironment.sealedBinary }
     }
 
     static func sealed(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]) throws -> Run {

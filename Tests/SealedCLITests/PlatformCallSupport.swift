@@ -1,10 +1,51 @@
 import Foundation
 import KMS
 import PlatformClient
+import SealedTesting
 import SigV4
 import Testing
 
-extension EventPlatformTests.Server {
+extension ServeProcess {
+    /// The administrator's credentials, from `DATA_DIR/admin.credentials`.
+    var administrator: Credentials {
+        get throws {
+            let files = ProfileFile.load(environment: [
+                "AWS_SHARED_CREDENTIALS_FILE": administratorCredentialsFile.path,
+                "AWS_CONFIG_FILE": "/nonexistent",
+            ])
+            let profile = try #require(files[profile: "sealed-admin"])
+            return Credentials(
+                accessKeyId: try #require(profile["aws_access_key_id"]),
+                secretAccessKey: try #require(profile["aws_secret_access_key"])
+            )
+        }
+    }
+
+    /// A KMS client of this server as the administrator, one attempt per call.
+    func kms() throws -> KMSClient {
+        try KMSClient(
+            region: "us-east-1",
+            credentialProvider: StaticCredentialProvider(try administrator),
+            endpoint: endpoint,
+            options: ClientOptions(maxAttempts: 1, timeout: .seconds(20))
+        )
+    }
+
+    /// Runs the CLI against this server as the administrator (its profile); fails unless it exits 0.
+    func cli(_ arguments: [String], json: Bool = true) throws -> ESDKCommandTests.Run {
+        let run = try ESDKCommandTests.sealed(
+            arguments + (json ? ["--output", "json"] : []) + [
+                "--endpoint-url", endpoint.absoluteString, "--profile", "sealed-admin", "--region", "us-east-1",
+            ],
+            environment: [
+                "AWS_SHARED_CREDENTIALS_FILE": administratorCredentialsFile.path,
+                "AWS_CONFIG_FILE": "/nonexistent",
+            ]
+        )
+        try #require(run.status == 0, "sealed \(arguments.joined(separator: " ")): \(run.stderr)")
+        return run
+    }
+
     /// A `/v1` client of this server with `credentials`, one attempt per call.
     func client(_ credentials: Credentials) throws -> PlatformClient {
         try PlatformClient(

@@ -15,69 +15,7 @@ import Glibc
 @Suite(.serialized)
 struct ServeCommandTests {
     /// A running `sealed serve`; stopped with SIGTERM.
-    final class RunningServer {
-        let process: Process
-        let endpoint: URL
-        let dataDirectory: URL
-
-        init(dataDirectory: URL, environment: [String: String] = [:], arguments: [String] = []) throws {
-            self.dataDirectory = dataDirectory
-            process = Process()
-            process.executableURL = try ESDKCommandTests.binary
-            process.arguments =
-                ["serve", "--data-dir", dataDirectory.path, "--port", "0", "--log-level", "warning"] + arguments
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            // The first line names the port it bound.
-            var text = ""
-            let handle = output.fileHandleForReading
-            while !text.contains("\n") {
-                let data = handle.availableData
-                guard !data.isEmpty else { break }
-                text += String(decoding: data, as: UTF8.self)
-            }
-            guard let range = text.range(of: #"http://127\.0\.0\.1:\d+"#, options: .regularExpression),
-                let url = URL(string: String(text[range]))
-            else {
-                process.terminate()
-                throw TestEnvironment.Missing(description: "sealed serve did not start: \(text)")
-            }
-            endpoint = url
-        }
-
-        /// SIGTERM, then wait: a graceful stop exits 0.
-        func stop() -> Int32 {
-            kill(process.processIdentifier, SIGTERM)
-            process.waitUntilExit()
-            return process.terminationStatus
-        }
-
-        var administrator: Credentials {
-            get throws {
-                let files = ProfileFile.load(environment: [
-                    "AWS_SHARED_CREDENTIALS_FILE": dataDirectory.appendingPathComponent("admin.credentials").path,
-                    "AWS_CONFIG_FILE": "/nonexistent",
-                ])
-                let profile = try #require(files[profile: "sealed-admin"])
-                return Credentials(
-                    accessKeyId: try #require(profile["aws_access_key_id"]),
-                    secretAccessKey: try #require(profile["aws_secret_access_key"])
-                )
-            }
-        }
-
-        func kms() throws -> KMSClient {
-            try KMSClient(
-                region: "us-east-1",
-                credentialProvider: StaticCredentialProvider(try administrator),
-                endpoint: endpoint,
-                options: ClientOptions(maxAttempts: 1, timeout: .seconds(20))
-            )
-        }
-    }
+    typealias RunningServer = ServeProcess
 
     @Test func serveKeepsKeysAcrossRestartsAndRefusesAnotherRootKey() async throws {
         let folder = try ESDKCommandTests.temporaryFolder()

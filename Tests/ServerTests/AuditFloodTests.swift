@@ -6,6 +6,8 @@ import KMS
 import KeyService
 import NIOCore
 import NIOHTTP1
+import SealedServerTesting
+import Server
 import ServiceLifecycle
 import SigV4
 import Synchronization
@@ -38,30 +40,7 @@ import Testing
             auditSink: audit,
             logger: Fixture.logger
         )
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: server.services { channel in
-                    if let port = channel.localAddress?.port { continuation.yield(port) }
-                },
-                logger: Fixture.logger
-            )
-        )
-        return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var iterator = ports.makeAsyncIterator()
-            let port = try #require(await iterator.next())
-            do {
-                let value = try await body(port, audit)
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
-                return value
-            } catch {
-                await group.triggerGracefulShutdown()
-                try? await tasks.waitForAll()
-                throw error
-            }
-        }
+        return try await withLiveServer(server, logger: Fixture.logger) { port in try await body(port, audit) }
     }
 
     /// Sends a KMS request signed with `secret` for the admin's access key id.

@@ -9,6 +9,7 @@ import HummingbirdTesting
 import KMS
 import KeyService
 import NIOCore
+import SealedServerTesting
 import Server
 import SigV4
 import Testing
@@ -16,65 +17,29 @@ import Testing
 /// The server with the whole platform and an audit sink, driven in process: every kind of action leaves exactly one
 /// record with the right identity, and no request is answered without its record.
 struct AuditedServerTests {
-    struct Keys: Sendable {
-        let id: String
-        let secret: String
-        var token: String?
-    }
+    typealias Keys = PlatformFixture.Keys
 
+    /// The platform in memory (``PlatformFixture``), with two teams and three of their people.
     final class World: Sendable {
-        let audit = InMemoryAuditStore()
-        let credentials: InMemoryCredentialStore
-        let identities: IdentityService
-        let server: SealedServer
-        let access: AccessRequests
-        let admin: Keys
+        let fixture: PlatformFixture
         let producer: Keys
         let reviewer: Keys
         let analyst: Keys
 
+        var audit: InMemoryAuditStore { fixture.audit }
+        var credentials: InMemoryCredentialStore { fixture.credentials }
+        var identities: IdentityService { fixture.identities }
+        var server: SealedServer { fixture.server }
+        var access: AccessRequests { fixture.access }
+        var admin: Keys { fixture.admin }
+
         init() async throws {
-            let credentials = InMemoryCredentialStore()
-            self.credentials = credentials
-            identities = try await IdentityService(
-                account: "000000000000",
-                store: InMemoryIdentityStore(),
-                credentials: credentials
-            )
-            let (_, adminKey) = try await identities.createUser("admin", team: nil, by: .platform)
-            try await identities.ensureAdministrator(named: "admin")
-            admin = Keys(id: adminKey.id, secret: adminKey.secretAccessKey)
-            let keyService = try KeyService(
-                store: InMemoryKeyStore(),
-                rootKey: SymmetricKey(size: .bits256),
-                authorizer: PolicyAuthorizer(identities: identities)
-            )
-            let catalog = try await EventCatalog(
-                identities: identities,
-                store: InMemoryCatalogStore(),
-                keys: KeyServiceProvisioner(
-                    keyService: keyService,
-                    administrator: "arn:aws:iam::000000000000:user/admin"
-                )
-            )
-            access = try await AccessRequests(
-                identities: identities,
-                directory: catalog,
-                store: InMemoryAccessRequestStore(),
-                events: AuditedAccessEvents(sink: audit, region: "us-east-1", account: "000000000000")
-            )
-            _ = try await identities.createTeam("payments", by: .platform)
-            _ = try await identities.createTeam("analytics", by: .platform)
-            producer = try await Self.user("checkout", "payments", in: identities)
-            reviewer = try await Self.user("reviewer", "payments", in: identities)
-            analyst = try await Self.user("analyst", "analytics", in: identities)
-            server = SealedServer(
-                keyService: keyService,
-                authentication: .store(credentials),
-                platform: Platform(identities: identities, catalog: catalog, access: access),
-                auditSink: audit,
-                logger: Fixture.logger
-            )
+            fixture = try await PlatformFixture(logger: Fixture.logger)
+            _ = try await fixture.identities.createTeam("payments", by: .platform)
+            _ = try await fixture.identities.createTeam("analytics", by: .platform)
+            producer = try await fixture.user("checkout", team: "payments")
+            reviewer = try await fixture.user("reviewer", team: "payments")
+            analyst = try await fixture.user("analyst", team: "analytics")
         }
 
         static func user(_ name: String, _ team: String, in identities: IdentityService) async throws -> Keys {

@@ -1,6 +1,7 @@
 import AccessControl
 import AuditTrail
 import Catalog
+import Composition
 import Crypto
 import EventBus
 import Foundation
@@ -10,6 +11,7 @@ import HummingbirdTesting
 import KMS
 import KeyService
 import NIOCore
+import SealedServerTesting
 import Server
 import Testing
 
@@ -18,62 +20,26 @@ import Testing
 struct DuplicateMemberTests {
     typealias Keys = AuditedServerTests.Keys
 
-    /// The platform with the bus and an audit sink.
+    /// The platform in memory with the bus (taking events of any type) and an audit sink.
     struct World {
-        let audit = InMemoryAuditStore()
-        let identities: IdentityService
-        let server: SealedServer
-        let admin: Keys
+        let fixture: PlatformFixture
+        var admin: Keys { fixture.admin }
+        var identities: IdentityService { fixture.identities }
 
         init() async throws {
-            let credentials = InMemoryCredentialStore()
-            identities = try await IdentityService(
-                account: "000000000000",
-                store: InMemoryIdentityStore(),
-                credentials: credentials
-            )
-            let (_, adminKey) = try await identities.createUser("admin", team: nil, by: .platform)
-            try await identities.ensureAdministrator(named: "admin")
-            admin = Keys(id: adminKey.id, secret: adminKey.secretAccessKey)
-            let keyService = try KeyService(
-                store: InMemoryKeyStore(),
-                rootKey: SymmetricKey(size: .bits256),
-                authorizer: PolicyAuthorizer(identities: identities)
-            )
-            let catalog = try await EventCatalog(
-                identities: identities,
-                store: InMemoryCatalogStore(),
-                keys: KeyServiceProvisioner(keyService: keyService, administrator: "arn:aws:iam::000000000000:user/admin")
-            )
-            let access = try await AccessRequests(
-                identities: identities,
-                directory: catalog,
-                store: InMemoryAccessRequestStore()
-            )
-            server = SealedServer(
-                keyService: keyService,
-                authentication: .store(credentials),
-                platform: Platform(identities: identities, catalog: catalog, access: access),
-                auditSink: audit,
-                busRoutes: BusRoutes(
-                    transport: InMemoryTransport(),
-                    governor: PublishGovernor(catalog: catalog, unknownTypes: .allow),
-                    identities: identities,
-                    groupOwners: InMemoryConsumerGroupOwners()
-                ),
+            fixture = try await PlatformFixture(
+                configuration: PlatformConfiguration(unknownEventTypes: .allow),
                 logger: Fixture.logger
             )
         }
 
         func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-            let app = Application(router: server.router(), logger: Fixture.logger)
-            try await app.test(.router) { client in try await body(client) }
+            try await fixture.test(body)
         }
 
         /// The newest audit record.
         func lastRecord() async throws -> Record {
-            let head = try await audit.chainHead().sequence
-            return try #require(try await audit.tail(after: head - 1, limit: 1).last?.record)
+            try #require(try await fixture.lastRecord())
         }
     }
 

@@ -1,4 +1,5 @@
 import AccessControl
+import Composition
 import Crypto
 import Foundation
 import Hummingbird

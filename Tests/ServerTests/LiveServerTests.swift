@@ -4,6 +4,7 @@ import KMS
 import Logging
 import NIOCore
 import NIOHTTP1
+import SealedServerTesting
 import SealedTesting
 import Server
 import ServiceLifecycle
@@ -15,31 +16,7 @@ import Testing
 @Suite struct LiveServerTests {
     /// Runs the fixture's services, calls `body` with the bound port, then shuts the group down gracefully.
     func withLiveServer<T: Sendable>(_ body: @Sendable (Int) async throws -> T) async throws -> T {
-        let fixture = try Fixture(port: 0)
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: fixture.server.services { channel in
-                    if let port = channel.localAddress?.port { continuation.yield(port) }
-                },
-                logger: Fixture.logger
-            )
-        )
-        return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var iterator = ports.makeAsyncIterator()
-            let port = try #require(await iterator.next())
-            do {
-                let value = try await body(port)
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
-                return value
-            } catch {
-                await group.triggerGracefulShutdown()
-                try? await tasks.waitForAll()
-                throw error
-            }
-        }
+        try await SealedServerTesting.withLiveServer(try Fixture(port: 0).server, logger: Fixture.logger, body)
     }
 
     static func client(port: Int, user: Authentication.User = Fixture.admin) throws -> KMSClient {

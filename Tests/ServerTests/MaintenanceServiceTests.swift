@@ -1,4 +1,5 @@
 import AuditTrail
+import Composition
 import Crypto
 import Foundation
 import KMS

@@ -1,5 +1,6 @@
 import AccessControl
 import Catalog
+import Composition
 import Crypto
 import Foundation
 import KMS

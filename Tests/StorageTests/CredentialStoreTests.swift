@@ -2,6 +2,7 @@ import AccessControl
 import Crypto
 import Foundation
 import GRDB
+import SealedTesting
 import Testing
 
 @testable import Storage

@@ -4,6 +4,7 @@ import Foundation
 import GRDB
 import KMS
 import KeyService
+import SealedTesting
 import Testing
 
 @testable import Storage
@@ -13,13 +14,6 @@ import Testing
 #elseif canImport(Darwin)
     import Darwin
 #endif
-
-/// The permission bits of a file, from `stat`.
-func permissions(_ url: URL) throws -> mode_t {
-    var info = stat()
-    guard stat(url.path, &info) == 0 else { throw CocoaError(.fileNoSuchFile) }
-    return info.st_mode & 0o777
-}
 
 func openDirectory(
     _ url: URL,

@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import KMS
 import KeyService
+import SealedTesting
 import SigV4
 import Storage
 import Testing

@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import GRDB
 import Logging
+import SealedTesting
 import Storage
 import Testing
 
@@ -12,46 +13,9 @@ import Testing
     import Darwin
 #endif
 
-/// File modes: every file the server writes in its data directory is its owner's alone.
+/// File modes: every file the server writes in its data directory is its owner's alone (a fresh directory, as
+/// `sealed serve` opens it: CompositionTests' `ServedDataDirectoryTests`).
 struct PrivateFileTests {
-    /// Opens everything `sealed serve` opens in a new data directory, signs a digest (the head file), and checks the
-    /// mode of every file there.
-    @Test func everyFileOfAFreshDataDirectoryIsMode0600() async throws {
-        try await withTemporaryDirectory { parent in
-            let url = parent.appendingPathComponent("data")
-            let lock = try DirectoryLock(directory: url)
-            let directory = try openDirectory(url)
-            defer { try? directory.close() }
-            let (store, key) = try directory.openAuditTrail()
-            defer { try? store.close() }
-            let bus = try SQLiteTransport(path: url.appendingPathComponent("bus.sqlite").path)
-            defer { try? bus.close() }
-            try await store.record(AuditFixtures.decrypt(1))
-            let service = DigestService(
-                store: store,
-                signingKey: key,
-                anchor: directory.auditDigestAnchor,
-                clock: ContinuousClock(),
-                logger: Logger(label: "test")
-            )
-            try await service.signIfNeeded()
-
-            #expect(try permissions(url) == 0o700)
-            let files = try FileManager.default.contentsOfDirectory(atPath: url.path).sorted()
-            for name in [
-                "root.key", "sealed.sqlite", "admin.credentials", "audit.sqlite", "audit.sqlite-wal", "audit.sqlite-shm",
-                "audit-signing.key", "audit-public-key.pem", "audit-head.json", "bus.sqlite", "bus.sqlite-wal",
-                "serve.lock",
-            ] {
-                #expect(files.contains(name), "missing \(name) in \(files)")
-            }
-            for name in files {
-                #expect(try permissions(url.appendingPathComponent(name)) == 0o600, "\(name)")
-            }
-            _ = lock
-        }
-    }
-
     /// An existing data directory that others may enter is tightened to 0700, and data files that others may read
     /// are tightened to 0600, when the server opens them.
     @Test func anExistingOpenDirectoryAndItsFilesAreTightened() async throws {

@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import KMS
 import KeyService
+import SealedTesting
 import Testing
 
 @testable import Storage

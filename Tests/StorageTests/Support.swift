@@ -3,20 +3,12 @@ import Crypto
 import Foundation
 import KMS
 import KeyService
+import SealedTesting
 import Storage
 import Testing
 
 /// `KMS.Tag`, not Swift Testing's `Tag`.
 typealias Tag = KMS.Tag
-
-/// Runs `body` with a new empty directory, removed afterwards.
-func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async throws -> T {
-    let url = FileManager.default.temporaryDirectory
-        .appendingPathComponent("storage-tests-\(UUID().uuidString)", isDirectory: true)
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: url) }
-    return try await body(url)
-}
 
 /// A `KeyStore` implementation the contract runs against; add a case here to hold a new store to the contract.
 struct KeyStoreKind: Sendable, CustomTestStringConvertible {

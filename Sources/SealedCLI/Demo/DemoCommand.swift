@@ -1,15 +1,14 @@
 internal import ArgumentParser
 internal import AuditTrail
+internal import Composition
 internal import Foundation
 internal import KMS
+internal import Logging
 internal import PlatformClient
 internal import SealedEvents
+internal import Server
 internal import SigV4
 internal import Storage
-
-#if canImport(Glibc)
-    internal import Glibc
-#endif
 
 /// `sealed demo`: the whole pattern, played and checked step by step.
 struct DemoCommand: AsyncParsableCommand {
@@ -17,9 +16,9 @@ struct DemoCommand: AsyncParsableCommand {
         commandName: "demo",
         abstract: "Play the whole pattern against a fresh server, narrating and checking each step.",
         discussion: """
-            Starts `sealed serve` on a free loopback port with a temporary data directory (or uses \
-            --endpoint-url with administrator credentials from the environment or --profile), then: the payments \
-            team's domain and key; the restricted, PCI-DSS payments.card.captured event type with sensitive \
+            Starts the server `sealed serve` runs, in process, on a free loopback port with a temporary data \
+            directory (or uses --endpoint-url with administrator credentials from the environment or --profile), \
+            then: the payments team's domain and key; the restricted, PCI-DSS payments.card.captured event type with sensitive \
             fields; the checkout service publishing sealed events; the analytics service reading the metadata but \
             failing to open and told how to ask; its access request and the payments reviewer's approval; \
             analytics opening the events; the fraud service still refused; analytics refused for another event \
@@ -54,13 +53,14 @@ struct DemoCommand: AsyncParsableCommand {
             try await demo.run(endpoint: endpointURL, profile: profile, keep: keep)
         } catch let failure as Demo.Failure {
             print("\n✗ \(failure.message)")
-            demo.stopServer()
+            await demo.finish(keep: keep)
             throw ExitCode.failure
         } catch {
             print("\n✗ the demo stopped: \(error)")
-            demo.stopServer()
+            await demo.finish(keep: keep)
             throw ExitCode.failure
         }
+        await demo.finish(keep: keep)
         print("\n✓ every step behaved as told.")
     }
 }
@@ -77,7 +77,8 @@ struct Demo {
 
     let region: String
     let bus: String
-    var server: Process?
+    /// The platform and server the demo started (none with `--endpoint-url`).
+    var served: (platform: SealedPlatform, server: BackgroundServer)?
     var dataDirectory: URL?
     var endpoint = URL(string: "http://127.0.0.1:8080")!
     var step = 0
@@ -125,16 +126,12 @@ struct Demo {
             suffix = "-" + String(UUID().uuidString.prefix(4)).lowercased()
             print("Sealed Events demo against \(url.absoluteString) (names end in \(suffix))")
         } else {
-            admin = try startServer()
+            admin = try await startServer()
             suffix = ""
             print(
                 "Sealed Events demo: a fresh `sealed serve` on \(endpoint.absoluteString) (bus \(bus)), data in "
                     + (dataDirectory?.path ?? "?")
             )
-        }
-        defer {
-            stopServer()
-            if !keep, let dataDirectory { try? FileManager.default.removeItem(at: dataDirectory) }
         }
         let platform = try client(admin)
         let domain = "payments" + suffix
@@ -363,7 +360,7 @@ struct Demo {
         ok("export verified with the public key alone: \(report)")
         if let dataDirectory {
             // A graceful stop signs a last digest over the chain head; the live store then verifies in full.
-            stopServer()
+            await stopServer()
             let store = try SQLiteAuditStore(
                 at: dataDirectory.appendingPathComponent(DataDirectory.auditDatabaseFileName)
             )
@@ -414,35 +411,28 @@ struct Demo {
     // MARK: - The server
 
     /// Starts `sealed serve` (this executable) on a free loopback port with a temporary data directory.
-    mutating func startServer() throws -> Credentials {
+    mutating func startServer() async throws -> Credentials {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "sealed-demo-\(UUID().uuidString.prefix(8))"
         )
         dataDirectory = directory
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-        if !FileManager.default.isExecutableFile(atPath: process.executableURL!.path) {
-            process.executableURL = Bundle.main.executableURL
+        var logger = Logger(label: "sealed")
+        logger.logLevel = .error
+        let configuration = PlatformConfiguration(
+            storage: .sqlite(dataDirectory: directory),
+            bus: bus == "embedded" ? .embedded : .nats(servers: bus, replicas: 1),
+            region: region
+        )
+        let metrics = RequestMetrics()
+        let platform = try await SealedPlatform.build(configuration, observer: metrics, logger: logger)
+        do {
+            let server = SealedServer(platform, configuration: .init(port: 0), metrics: metrics, logger: logger)
+            served = (platform, try await BackgroundServer.start(server, after: platform.services, logger: logger))
+        } catch {
+            platform.close()
+            throw error
         }
-        process.arguments = [
-            "serve", "--data-dir", directory.path, "--port", "0", "--log-level", "error", "--region", region,
-            "--bus", bus,
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.standardError
-        try process.run()
-        server = process
-        var text = ""
-        while !text.contains("\n") {
-            let data = output.fileHandleForReading.availableData
-            guard !data.isEmpty else { break }
-            text += String(decoding: data, as: UTF8.self)
-        }
-        guard let range = text.range(of: #"http://127\.0\.0\.1:\d+"#, options: .regularExpression),
-            let url = URL(string: String(text[range]))
-        else { throw Failure(message: "sealed serve did not start: \(text)") }
-        endpoint = url
+        endpoint = URL(string: "http://127.0.0.1:\(served?.server.port ?? 0)")!
         let files = ProfileFile.load(environment: [
             "AWS_SHARED_CREDENTIALS_FILE": directory.appendingPathComponent("admin.credentials").path,
             "AWS_CONFIG_FILE": "/nonexistent",
@@ -453,11 +443,18 @@ struct Demo {
         return Credentials(accessKeyId: id, secretAccessKey: secret)
     }
 
-    mutating func stopServer() {
-        guard let server, server.isRunning else { return }
-        kill(server.processIdentifier, SIGTERM)
-        server.waitUntilExit()
-        self.server = nil
+    /// Stops the server the demo started and, unless `keep`, removes its data directory.
+    mutating func finish(keep: Bool) async {
+        await stopServer()
+        if !keep, let dataDirectory { try? FileManager.default.removeItem(at: dataDirectory) }
+    }
+
+    /// Stops the server the demo started, if it runs: requests in flight finish, a last audit digest is signed.
+    mutating func stopServer() async {
+        guard let served else { return }
+        self.served = nil
+        try? await served.server.stop()
+        served.platform.close()
     }
 }
 

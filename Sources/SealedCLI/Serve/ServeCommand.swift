@@ -1,17 +1,10 @@
-internal import AccessControl
 internal import ArgumentParser
-internal import AuditTrail
-internal import Catalog
-internal import EventBus
+internal import Composition
 internal import Foundation
-internal import JetStreamBus
-internal import KeyService
 internal import Logging
 internal import NIOCore
 internal import Server
 internal import ServiceLifecycle
-internal import SigV4
-internal import Storage
 internal import UnixSignals
 
 /// `sealed serve`: the platform in one process — the KMS-compatible key service, IAM and STS, the catalog, access
@@ -85,6 +78,15 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var auditCommitInterval: Double = 1
 
+    @Option(
+        name: .customLong("audit-mode"),
+        help: """
+            full (the default): every signed request is audited. FOR BENCHMARKS ONLY, logged as critical at start: \
+            build-only (records are built and dropped) or off (requests are NOT audited).
+            """
+    )
+    var auditMode: String = PlatformConfiguration.AuditMode.full.rawValue
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -103,6 +105,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0...100).contains(auditCommitInterval) else {
             throw ValidationError("--audit-commit-interval must be between 0 and 100 (milliseconds)")
         }
+        guard PlatformConfiguration.AuditMode(rawValue: auditMode) != nil else {
+            throw ValidationError("--audit-mode must be full, build-only or off")
+        }
         guard [1, 3, 5].contains(busReplicas) else { throw ValidationError("--bus-replicas must be 1, 3 or 5") }
         // A publish request body is at most 1 MiB (the server's limit for every request), batches included.
         guard (1024...1_000_000).contains(maxEventBytes) else {
@@ -114,145 +119,51 @@ struct ServeCommand: AsyncParsableCommand {
         try await CLIError.reporting {
             var logger = Logger(label: "sealed")
             logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-            let directoryURL = URL(fileURLWithPath: dataDirectory, isDirectory: true)
-            // One writer per directory: the key cache below is exact only then.
-            let lock = try DirectoryLock(directory: directoryURL)
-            defer { withExtendedLifetime(lock) {} }
-            let directory = try DataDirectory.open(
-                at: directoryURL,
-                environment: ProcessInfo.processInfo.environment,
-                account: accountID,
-                region: region
-            )
-            defer { try? directory.close() }
-            let credentials = directory.credentialStore
-            let identities = try await IdentityService(
-                account: accountID,
-                store: SQLiteIdentityStore(database: directory.database),
-                credentials: credentials
-            )
-            try await identities.ensureAdministrator(named: DataDirectory.administratorUserName)
-            let keyService = try KeyService(
-                configuration: .init(region: region, accountID: accountID),
-                store: CachingKeyStore(directory.keyStore),
-                rootKey: directory.rootKey,
-                authorizer: PolicyAuthorizer(identities: identities)
-            )
-            let catalog = try await EventCatalog(
-                identities: identities,
-                store: SQLiteCatalogStore(database: directory.database),
-                keys: KeyServiceProvisioner(keyService: keyService, administrator: directory.administratorARN)
-            )
             let metrics = RequestMetrics()
-            let (auditStore, auditKey) = try directory.openAuditTrail(
-                commitInterval: .milliseconds(auditCommitInterval)
-            ) { commit in
-                metrics.recordAuditCommit(
-                    records: commit.records,
-                    duration: commit.duration,
-                    succeeded: commit.succeeded
-                )
-            }
-            defer { try? auditStore.close() }
-            // Only for measuring what auditing costs (scripts/bench): never in production.
-            let environment = ProcessInfo.processInfo.environment
-            let auditSink: (any AuditSink)?
-            if environment["SEALED_BENCHMARK_WITHOUT_AUDIT"] == "1" {
-                logger.critical("SEALED_BENCHMARK_WITHOUT_AUDIT=1: requests are NOT audited (benchmarks only)")
-                auditSink = nil
-            } else if environment["SEALED_BENCHMARK_WITHOUT_AUDIT_WRITES"] == "1" {
-                logger.critical(
-                    "SEALED_BENCHMARK_WITHOUT_AUDIT_WRITES=1: audit records are built and DROPPED (benchmarks only)"
-                )
-                auditSink = UnwrittenAuditSink()
-            } else {
-                auditSink = auditStore
-            }
-            let access = try await AccessRequests(
-                identities: identities,
-                directory: catalog,
-                store: SQLiteAccessRequestStore(database: directory.database),
-                events: auditSink.map { AuditedAccessEvents(sink: $0, region: region, account: accountID) }
-            )
-            let authentication = Authentication.store(credentials)
-            var busServices: [any Service] = []
-            let transport: any Transport
-            var embeddedBus: SQLiteTransport?
-            if bus == "embedded" {
-                let embedded = try SQLiteTransport(path: directory.url.appendingPathComponent("bus.sqlite").path)
-                embeddedBus = embedded
-                transport = embedded
-            } else {
-                var configuration = JetStreamTransport.Configuration()
-                configuration.replicas = busReplicas
-                let jetStream = try JetStreamTransport(servers: bus, configuration: configuration, logger: logger)
-                busServices.append(jetStream)
-                transport = jetStream
-            }
-            defer { try? embeddedBus?.close() }
+            let platform = try await SealedPlatform.build(platformConfiguration, observer: metrics, logger: logger)
+            defer { platform.close() }
             let server = SealedServer(
-                configuration: .init(host: host, port: port, region: region, accountID: accountID),
-                keyService: keyService,
-                authentication: authentication,
-                platform: Platform(identities: identities, catalog: catalog, access: access),
-                auditSink: auditSink,
-                auditRoutes: AuditRoutes(
-                    store: auditStore,
-                    identities: identities,
-                    export: { file, first in
-                        _ = try await auditStore.export(to: file, fromSequence: first, publicKey: auditKey.publicKey)
-                    },
-                    firstSequence: { try await auditStore.firstSequence(since: $0) },
-                    publicKeyPEM: auditKey.publicKeyPEM
-                ),
-                busRoutes: BusRoutes(
-                    transport: transport,
-                    governor: PublishGovernor(
-                        catalog: catalog,
-                        unknownTypes: PublishGovernor.UnknownTypes(rawValue: unknownEventTypes) ?? .refuse,
-                        maximumEventBytes: maxEventBytes
-                    ),
-                    identities: identities,
-                    groupOwners: SQLiteConsumerGroupOwners(database: directory.database)
-                ),
+                platform,
+                configuration: .init(host: host, port: port),
                 metrics: metrics,
                 logger: logger
             )
-            let credentialsPath = directory.administratorCredentialsURL.path
-            let created = directory.wasCreated
             let services = server.services { channel in
-                let port = channel.localAddress?.port ?? 0
-                let lines = """
-                    sealed serve: listening on http://\(host):\(port) (region \(region), account \(accountID), bus \(bus))
-                    sealed serve: \(created ? "created" : "using") \(directory.url.path); administrator credentials \
-                    in \(credentialsPath) (profile sealed-admin)
-
-                    """
-                FileHandle.standardOutput.write(Data(lines.utf8))
+                FileHandle.standardOutput.write(Data(banner(port: channel.localAddress?.port ?? 0, platform).utf8))
             }
-            // The digest service comes first: services stop in reverse order, so its final digest, signed at
-            // shutdown, covers every request the server answered.
-            let digests = DigestService(
-                store: auditStore,
-                signingKey: auditKey,
-                anchor: directory.auditDigestAnchor,
-                interval: .seconds(60),
-                clock: ContinuousClock(),
-                logger: logger,
-                onTamper: { _ in metrics.recordAuditTamper() }
-            )
+            // The platform's services (the digest signer first) come first: services stop in reverse order, so its
+            // final digest, signed at shutdown, covers every request the server answered.
             let group = ServiceGroup(
-                services: [digests] + busServices + services,
+                services: platform.services + services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
             try await group.run()
         }
     }
-}
 
-/// Drops every record: the benchmark configuration in which requests build their audit records but nothing writes
-/// them (`SEALED_BENCHMARK_WITHOUT_AUDIT_WRITES=1`), to tell what building a record costs from what writing it does.
-private struct UnwrittenAuditSink: AuditSink {
-    func record(_ record: Record) async throws {}
+    /// The platform the options describe.
+    var platformConfiguration: PlatformConfiguration {
+        PlatformConfiguration(
+            storage: .sqlite(dataDirectory: URL(fileURLWithPath: dataDirectory, isDirectory: true)),
+            bus: bus == "embedded" ? .embedded : .nats(servers: bus, replicas: busReplicas),
+            region: region,
+            accountID: accountID,
+            unknownEventTypes: PublishGovernor.UnknownTypes(rawValue: unknownEventTypes) ?? .refuse,
+            maximumEventBytes: maxEventBytes,
+            auditCommitInterval: .milliseconds(auditCommitInterval),
+            auditMode: PlatformConfiguration.AuditMode(rawValue: auditMode) ?? .full
+        )
+    }
+
+    /// The lines printed once the server listens; the first names the address (test kits read the port from it).
+    func banner(port: Int, _ platform: SealedPlatform) -> String {
+        let directory = platform.dataDirectory
+        return """
+            sealed serve: listening on http://\(host):\(port) (region \(region), account \(accountID), bus \(bus))
+            sealed serve: \(directory?.wasCreated == true ? "created" : "using") \(directory?.url.path ?? "memory"); \
+            administrator credentials in \(directory?.administratorCredentials.path ?? "memory") (profile sealed-admin)
+
+            """
+    }
 }

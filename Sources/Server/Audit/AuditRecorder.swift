@@ -1,5 +1,6 @@
 import AccessControl
 public import AuditTrail
+import Composition
 import Foundation
 import HTTPTypes
 public import Hummingbird
@@ -367,7 +368,7 @@ public struct AuditRecorder: RouterMiddleware {
         case .failure(let error as STSErrorResponse): return (error.code, error.message)
         case .failure(let error as AccessControlError): return (error.code.rawValue, error.message)
         case .failure(let error as PlatformRequestError): return (error.code, error.message)
-        case .failure(let error as GovernanceRefusal): return (error.rule, error.message)
+        case .failure(let error as GovernanceRefusal): return (error.rule.rawValue, error.message)
         case .failure(let error as any HTTPResponseError): return ("HTTP\(error.status.code)", nil)
         case .failure: return ("InternalFailure", nil)
         }

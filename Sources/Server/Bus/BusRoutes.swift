@@ -1,5 +1,6 @@
 public import AccessControl
 import AuditTrail
+public import Composition
 public import EventBus
 import Foundation
 public import HTTPTypes
@@ -168,14 +169,14 @@ public struct BusRoutes: Sendable {
         do {
             value = try SealedEvents.JSONValue(parsing: body)
         } catch {
-            throw GovernanceRefusal("MalformedEnvelope", "the body is not valid JSON: \(error)")
+            throw GovernanceRefusal(.malformedEnvelope, "the body is not valid JSON: \(error)")
         }
         guard case .object(let object) = value else {
-            throw GovernanceRefusal("MalformedEnvelope", "the body is not a JSON object")
+            throw GovernanceRefusal(.malformedEnvelope, "the body is not a JSON object")
         }
         if object["metaData"] != nil { return [(body, value)] }
         guard case .array(let items)? = object["Events"], !items.isEmpty, items.count <= 1000 else {
-            throw GovernanceRefusal("MalformedEnvelope", "publish one envelope, or {\"Events\": [1 to 1000 envelopes]}")
+            throw GovernanceRefusal(.malformedEnvelope, "publish one envelope, or {\"Events\": [1 to 1000 envelopes]}")
         }
         return items.map { ($0.serialized(), $0) }
     }

@@ -2,15 +2,6 @@ import EventBus
 import Foundation
 import SealedTesting
 
-/// Runs `body` with a new empty directory, removed afterwards.
-func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async throws -> T {
-    let url = FileManager.default.temporaryDirectory
-        .appendingPathComponent("event-bus-tests-\(UUID().uuidString)", isDirectory: true)
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: url) }
-    return try await body(url)
-}
-
 /// An event whose payload names its id, so a test can check that payloads travel with their ids.
 func event(_ id: String, size: Int? = nil) -> OutgoingEvent {
     var payload = Array(#"{"metaData":{"eventId":"\#(id)"},"data":"#.utf8)

@@ -1,9 +1,6 @@
 public import Catalog
 import EncryptionSDK
 import Foundation
-public import HTTPTypes
-public import Hummingbird
-import NIOCore
 public import SealedEvents
 import WireShapes
 
@@ -42,7 +39,7 @@ public struct PublishGovernor: Sendable {
     public func admit(size: Int, value: JSONValue) async throws(GovernanceRefusal) -> String {
         guard size <= maximumEventBytes else {
             throw GovernanceRefusal(
-                "EventTooLarge",
+                .eventTooLarge,
                 "the event is \(size) bytes; the bus takes at most \(maximumEventBytes)"
             )
         }
@@ -50,7 +47,7 @@ public struct PublishGovernor: Sendable {
         do {
             envelope = try Envelope(jsonValue: value)
         } catch {
-            throw GovernanceRefusal("MalformedEnvelope", "not a Sealed Events envelope: \(error)")
+            throw GovernanceRefusal(.malformedEnvelope, "not a Sealed Events envelope: \(error)")
         }
         let metaData = envelope.metaData
         guard let type = try? await catalog.eventType(named: metaData.eventType),
@@ -58,13 +55,13 @@ public struct PublishGovernor: Sendable {
         else {
             if unknownTypes == .allow { return metaData.eventId }
             throw GovernanceRefusal(
-                "UnknownEventType",
+                .unknownEventType,
                 "event type \(metaData.eventType) is not in the catalog (sealed serve --unknown-event-types refuses it)"
             )
         }
         guard metaData.domain == type.domain else {
             throw GovernanceRefusal(
-                "DomainMismatch",
+                .domainMismatch,
                 "event type \(type.name) belongs to domain \(type.domain), not \(metaData.domain)"
             )
         }
@@ -74,7 +71,7 @@ public struct PublishGovernor: Sendable {
             _ = try SealedMessage(envelope, descriptor: descriptor)
         } catch {
             throw GovernanceRefusal(
-                "EventNotSealed",
+                .eventNotSealed,
                 "\(type.name) is \(type.classification): its \(type.scope == "data" ? "data" : "sensitive fields") "
                     + "must be sealed with the \(type.domain) key \(domain.keyARN) and suite \(type.algorithmSuite): \(error)"
             )
@@ -98,20 +95,24 @@ public struct PublishGovernor: Sendable {
     }
 }
 
-/// A publish governance refused: the rule and why.
-public struct GovernanceRefusal: Error, HTTPResponseError, CustomStringConvertible {
-    public var rule: String
+/// A publish governance refused: the rule and why. The HTTP edge answers it as a 400 whose error code is the rule's.
+public struct GovernanceRefusal: Error, Hashable, CustomStringConvertible {
+    /// The rules of ``PublishGovernor``; the raw value is the error code clients see.
+    public enum Rule: String, Sendable, Hashable, CaseIterable {
+        case eventTooLarge = "EventTooLarge"
+        case malformedEnvelope = "MalformedEnvelope"
+        case unknownEventType = "UnknownEventType"
+        case domainMismatch = "DomainMismatch"
+        case eventNotSealed = "EventNotSealed"
+    }
+
+    public var rule: Rule
     public var message: String
 
-    init(_ rule: String, _ message: String) {
+    public init(_ rule: Rule, _ message: String) {
         self.rule = rule
         self.message = message
     }
 
-    public var status: HTTPResponse.Status { .badRequest }
-    public var description: String { "\(rule): \(message)" }
-
-    public func response(from request: Request, context: some Hummingbird.RequestContext) throws -> Response {
-        PlatformJSON.error(code: rule, message: message, status: status)
-    }
+    public var description: String { "\(rule.rawValue): \(message)" }
 }

@@ -1,0 +1,125 @@
+import AccessControl
+import AuditTrail
+import Catalog
+import Crypto
+import EventBus
+import Foundation
+import KeyService
+import Storage
+
+/// The stores of one storage back end, opened: everything the services keep, behind the domain's store protocols.
+struct Stores: Sendable {
+    /// The 256-bit key that seals key material and secrets at rest.
+    var rootKey: SymmetricKey
+    var identities: any IdentityStore
+    var credentials: any CredentialStore
+    var keys: any KeyStore
+    var catalog: any CatalogStore
+    var accessRequests: any AccessRequestStore
+    var groupOwners: any ConsumerGroupOwners
+    var audit: any AuditStore
+    var auditSigningKey: AuditSigningKey
+    /// Where the newest signed digest is kept beside the trail, so a rewritten trail is noticed.
+    var digestAnchor: (any DigestAnchor)?
+    var exportAudit: @Sendable (_ file: URL, _ fromSequence: Int64) async throws -> Void
+    var firstAuditSequence: @Sendable (Date) async throws -> Int64?
+    /// Opens the embedded event bus beside the stores.
+    var embeddedBus: @Sendable (Resources) throws -> any Transport
+    var administratorARN: String
+    var dataDirectory: SealedPlatform.DataDirectoryInfo?
+
+    /// Opens the storage back end the configuration names; what must be closed is registered with `resources`.
+    static func open(
+        _ configuration: PlatformConfiguration,
+        environment: [String: String],
+        observer: (any PlatformObserver)?,
+        resources: Resources
+    ) throws -> Stores {
+        switch configuration.storage {
+        case .sqlite(let url):
+            try sqlite(at: url, configuration, environment: environment, observer: observer, resources: resources)
+        case .memory:
+            memory(configuration)
+        }
+    }
+
+    /// The data directory: SQLite databases, the root key, the audit trail's files; locked for this process.
+    static func sqlite(
+        at url: URL,
+        _ configuration: PlatformConfiguration,
+        environment: [String: String],
+        observer: (any PlatformObserver)?,
+        resources: Resources
+    ) throws -> Stores {
+        // One writer per directory: the key cache below is exact only then.
+        let lock = try DirectoryLock(directory: url)
+        resources.onClose { withExtendedLifetime(lock) {} }
+        let directory = try DataDirectory.open(
+            at: url,
+            environment: environment,
+            account: configuration.accountID,
+            region: configuration.region
+        )
+        resources.onClose { try directory.close() }
+        let (auditStore, auditKey) = try directory.openAuditTrail(
+            commitInterval: configuration.auditCommitInterval
+        ) { commit in
+            observer?.auditCommitted(records: commit.records, duration: commit.duration, succeeded: commit.succeeded)
+        }
+        resources.onClose { try auditStore.close() }
+        let database = directory.database
+        return Stores(
+            rootKey: directory.rootKey,
+            identities: SQLiteIdentityStore(database: database),
+            credentials: directory.credentialStore,
+            keys: CachingKeyStore(directory.keyStore),
+            catalog: SQLiteCatalogStore(database: database),
+            accessRequests: SQLiteAccessRequestStore(database: database),
+            groupOwners: SQLiteConsumerGroupOwners(database: database),
+            audit: auditStore,
+            auditSigningKey: auditKey,
+            digestAnchor: directory.auditDigestAnchor,
+            exportAudit: { file, first in
+                _ = try await auditStore.export(to: file, fromSequence: first, publicKey: auditKey.publicKey)
+            },
+            firstAuditSequence: { try await auditStore.firstSequence(since: $0) },
+            embeddedBus: { resources in
+                let bus = try SQLiteTransport(path: directory.url.appendingPathComponent("bus.sqlite").path)
+                resources.onClose { try bus.close() }
+                return bus
+            },
+            administratorARN: directory.administratorARN,
+            dataDirectory: SealedPlatform.DataDirectoryInfo(
+                url: directory.url,
+                wasCreated: directory.wasCreated,
+                administratorCredentials: directory.administratorCredentialsURL
+            )
+        )
+    }
+
+    /// Everything in memory under a fresh root key.
+    static func memory(_ configuration: PlatformConfiguration) -> Stores {
+        let audit = InMemoryAuditStore()
+        let auditKey = AuditSigningKey.generate()
+        return Stores(
+            rootKey: SymmetricKey(size: .bits256),
+            identities: InMemoryIdentityStore(),
+            credentials: InMemoryCredentialStore(),
+            keys: InMemoryKeyStore(),
+            catalog: InMemoryCatalogStore(),
+            accessRequests: InMemoryAccessRequestStore(),
+            groupOwners: InMemoryConsumerGroupOwners(),
+            audit: audit,
+            auditSigningKey: auditKey,
+            digestAnchor: nil,
+            exportAudit: { file, first in
+                _ = try await audit.export(to: file, fromSequence: first, publicKey: auditKey.publicKey)
+            },
+            firstAuditSequence: { try await audit.query(AuditQuery(since: $0, limit: 1)).first?.sequence },
+            embeddedBus: { _ in InMemoryTransport() },
+            administratorARN:
+                "arn:aws:iam::\(configuration.accountID):user/\(DataDirectory.administratorUserName)",
+            dataDirectory: nil
+        )
+    }
+}

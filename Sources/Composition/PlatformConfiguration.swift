@@ -1,0 +1,84 @@
+public import Foundation
+
+/// Everything that decides how the platform is put together: where its state lives, which back ends serve keys and
+/// events, the publish rules and the audit trail's pace. ``SealedPlatform/build(_:environment:observer:logger:)``
+/// turns it into a wired platform; `sealed serve`'s options fill it.
+///
+/// The listening address is not here: it belongs to the edge that serves the platform.
+public struct PlatformConfiguration: Sendable, Hashable {
+    /// Where the platform's state and audit trail live.
+    public enum Storage: Sendable, Hashable {
+        /// SQLite files in a data directory, created on first start (mode 0700) and locked for one process
+        /// (`serve.lock`); see `Storage.DataDirectory`.
+        case sqlite(dataDirectory: URL)
+        /// Everything in memory, gone with the process, under a fresh root key: tests and throwaway runs.
+        case memory
+    }
+
+    /// Who holds the keys.
+    public enum Keys: Sendable, Hashable {
+        /// The embedded key service, its material sealed under the storage's root key.
+        case embedded
+    }
+
+    /// The event bus.
+    public enum Bus: Sendable, Hashable {
+        /// Beside the platform's state: `bus.sqlite` in the data directory, or in memory with ``Storage/memory``.
+        case embedded
+        /// NATS JetStream servers (`nats://HOST:PORT[,HOST:PORT…]`): topics become streams with `replicas` copies.
+        case nats(servers: String, replicas: Int)
+    }
+
+    /// Whether requests are audited. Anything but ``full`` is for measuring what auditing costs (`scripts/bench`),
+    /// never for production: the platform logs it as critical when it starts.
+    public enum AuditMode: String, Sendable, Hashable, CaseIterable {
+        /// Every signed request has its record, durable before the request is answered.
+        case full
+        /// Requests build their records and nothing writes them: what building a record costs.
+        case buildOnly = "build-only"
+        /// No audit middleware at all.
+        case off
+    }
+
+    public var storage: Storage
+    public var keys: Keys
+    public var bus: Bus
+    /// The region the platform signs for and names in ARNs.
+    public var region: String
+    /// The 12-digit account in ARNs.
+    public var accountID: String
+    /// Publishing an event type the catalog does not know.
+    public var unknownEventTypes: PublishGovernor.UnknownTypes
+    /// The largest event the bus takes.
+    public var maximumEventBytes: Int
+    /// While audit records queue up behind a commit, the next commit starts this long after the last one began, at
+    /// the earliest (`SQLiteAuditStore.commitInterval`).
+    public var auditCommitInterval: Duration
+    public var auditMode: AuditMode
+    /// How often the audit trail's head is signed (and checked against its anchor).
+    public var digestInterval: Duration
+
+    public init(
+        storage: Storage = .sqlite(dataDirectory: URL(fileURLWithPath: "sealed-data", isDirectory: true)),
+        keys: Keys = .embedded,
+        bus: Bus = .embedded,
+        region: String = "us-east-1",
+        accountID: String = "000000000000",
+        unknownEventTypes: PublishGovernor.UnknownTypes = .refuse,
+        maximumEventBytes: Int = 262_144,
+        auditCommitInterval: Duration = .milliseconds(1),
+        auditMode: AuditMode = .full,
+        digestInterval: Duration = .seconds(60)
+    ) {
+        self.storage = storage
+        self.keys = keys
+        self.bus = bus
+        self.region = region
+        self.accountID = accountID
+        self.unknownEventTypes = unknownEventTypes
+        self.maximumEventBytes = maximumEventBytes
+        self.auditCommitInterval = auditCommitInterval
+        self.auditMode = auditMode
+        self.digestInterval = digestInterval
+    }
+}

@@ -1,0 +1,218 @@
+public import AccessControl
+public import AuditTrail
+public import Catalog
+public import EventBus
+public import Foundation
+import JetStreamBus
+public import KeyService
+public import Logging
+public import ServiceLifecycle
+import Storage
+
+/// The platform, wired: its services over the back ends a ``PlatformConfiguration`` names, ready for an edge (the
+/// HTTP server, a test) to serve.
+///
+/// ``build(_:environment:observer:logger:)`` is the one place the back ends are chosen — one `switch` each: the
+/// storage (SQLite data directory, or memory), the keys (the embedded key service), the bus (embedded or NATS
+/// JetStream). Run ``services`` in the edge's `ServiceGroup` before its own (services stop in reverse order, so the
+/// last audit digest, signed at shutdown, covers every request answered), and ``close()`` once they stopped.
+///
+/// ```swift
+/// let platform = try await SealedPlatform.build(configuration, logger: logger)
+/// defer { platform.close() }
+/// let server = SealedServer(platform, configuration: .init(port: 8080), metrics: metrics, logger: logger)
+/// try await ServiceGroup(services: platform.services + server.services(), …).run()
+/// ```
+public struct SealedPlatform: Sendable {
+    /// The audit trail: what `/v1/audit` reads, and where requests' records go.
+    public struct Audit: Sendable {
+        public let store: any AuditStore
+        /// Where every signed request's record goes: the store, unless the ``PlatformConfiguration/auditMode`` says
+        /// otherwise (`nil`: no audit at all).
+        public let sink: (any AuditSink)?
+        public let signingKey: AuditSigningKey
+        /// Writes an export of the records from a sequence number to a file.
+        public let export: @Sendable (_ file: URL, _ fromSequence: Int64) async throws -> Void
+        /// The first sequence number at or after a date.
+        public let firstSequence: @Sendable (Date) async throws -> Int64?
+    }
+
+    /// The event bus and its publish rules.
+    public struct Bus: Sendable {
+        public let transport: any Transport
+        public let governor: PublishGovernor
+        public let groupOwners: any ConsumerGroupOwners
+    }
+
+    /// The data directory of the ``PlatformConfiguration/Storage/sqlite(dataDirectory:)`` back end.
+    public struct DataDirectoryInfo: Sendable, Hashable {
+        public let url: URL
+        /// Whether this start created it.
+        public let wasCreated: Bool
+        /// `DIR/admin.credentials`: the administrator's access key (profile `sealed-admin`).
+        public let administratorCredentials: URL
+    }
+
+    public let configuration: PlatformConfiguration
+    public let identities: IdentityService
+    /// The callers' access keys (users' and role sessions').
+    public let credentials: any CredentialStore
+    public let keyService: KeyService
+    public let catalog: EventCatalog
+    public let access: AccessRequests
+    public let audit: Audit
+    public let bus: Bus
+    /// The administrator's ARN (`arn:aws:iam::ACCOUNT:user/admin`).
+    public let administratorARN: String
+    /// With SQLite storage, where the data is; `nil` in memory.
+    public let dataDirectory: DataDirectoryInfo?
+    /// What runs beside the edge, to start before it: the audit digest signer, the bus's connections.
+    public let services: [any Service]
+    let resources: Resources
+
+    /// Releases the back ends (the bus, the audit store, the database, the directory lock), once. Call it after
+    /// ``services`` stopped; the platform must not be used afterwards.
+    public func close() { resources.close() }
+
+    /// Opens the back ends the configuration names and wires the platform's services over them.
+    ///
+    /// - Parameters:
+    ///   - configuration: What to build.
+    ///   - environment: Where `SEALED_ROOT_KEY` is looked up (the process environment, or a test's dictionary).
+    ///   - observer: Told of audit commits and tampering (the edge's metrics).
+    ///   - logger: The platform's logger.
+    /// - Throws: The back ends' errors (`StorageError` for a data directory that cannot be used, …); whatever was
+    ///   opened is closed again.
+    public static func build(
+        _ configuration: PlatformConfiguration,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        observer: (any PlatformObserver)? = nil,
+        logger: Logger
+    ) async throws -> SealedPlatform {
+        let resources = Resources()
+        do {
+            return try await build(
+                configuration,
+                environment: environment,
+                observer: observer,
+                logger: logger,
+                resources: resources
+            )
+        } catch {
+            resources.close()
+            throw error
+        }
+    }
+
+    private static func build(
+        _ configuration: PlatformConfiguration,
+        environment: [String: String],
+        observer: (any PlatformObserver)?,
+        logger: Logger,
+        resources: Resources
+    ) async throws -> SealedPlatform {
+        let stores = try Stores.open(configuration, environment: environment, observer: observer, resources: resources)
+        let identities = try await IdentityService(
+            account: configuration.accountID,
+            store: stores.identities,
+            credentials: stores.credentials
+        )
+        try await identities.ensureAdministrator(named: DataDirectory.administratorUserName)
+        let keyService: KeyService
+        switch configuration.keys {
+        case .embedded:
+            keyService = try KeyService(
+                configuration: .init(region: configuration.region, accountID: configuration.accountID),
+                store: stores.keys,
+                rootKey: stores.rootKey,
+                authorizer: PolicyAuthorizer(identities: identities)
+            )
+        }
+        let catalog = try await EventCatalog(
+            identities: identities,
+            store: stores.catalog,
+            keys: KeyServiceProvisioner(keyService: keyService, administrator: stores.administratorARN)
+        )
+        let auditSink = auditSink(of: stores.audit, mode: configuration.auditMode, logger: logger)
+        let access = try await AccessRequests(
+            identities: identities,
+            directory: catalog,
+            store: stores.accessRequests,
+            events: auditSink.map {
+                AuditedAccessEvents(sink: $0, region: configuration.region, account: configuration.accountID)
+            }
+        )
+        var services: [any Service] = [
+            DigestService(
+                store: stores.audit,
+                signingKey: stores.auditSigningKey,
+                anchor: stores.digestAnchor,
+                interval: configuration.digestInterval,
+                clock: ContinuousClock(),
+                logger: logger,
+                onTamper: { _ in observer?.auditTampered() }
+            )
+        ]
+        let transport: any Transport
+        switch configuration.bus {
+        case .embedded:
+            transport = try stores.embeddedBus(resources)
+        case .nats(let servers, let replicas):
+            var options = JetStreamTransport.Configuration()
+            options.replicas = replicas
+            let jetStream = try JetStreamTransport(servers: servers, configuration: options, logger: logger)
+            services.append(jetStream)
+            transport = jetStream
+        }
+        return SealedPlatform(
+            configuration: configuration,
+            identities: identities,
+            credentials: stores.credentials,
+            keyService: keyService,
+            catalog: catalog,
+            access: access,
+            audit: Audit(
+                store: stores.audit,
+                sink: auditSink,
+                signingKey: stores.auditSigningKey,
+                export: stores.exportAudit,
+                firstSequence: stores.firstAuditSequence
+            ),
+            bus: Bus(
+                transport: transport,
+                governor: PublishGovernor(
+                    catalog: catalog,
+                    unknownTypes: configuration.unknownEventTypes,
+                    maximumEventBytes: configuration.maximumEventBytes
+                ),
+                groupOwners: stores.groupOwners
+            ),
+            administratorARN: stores.administratorARN,
+            dataDirectory: stores.dataDirectory,
+            services: services,
+            resources: resources
+        )
+    }
+
+    /// Where requests' records go in an audit mode; the benchmark modes are announced loudly.
+    static func auditSink(of store: any AuditStore, mode: PlatformConfiguration.AuditMode, logger: Logger)
+        -> (any AuditSink)?
+    {
+        switch mode {
+        case .full:
+            return store
+        case .buildOnly:
+            logger.critical("audit mode build-only: audit records are built and DROPPED (benchmarks only)")
+            return UnwrittenAuditSink()
+        case .off:
+            logger.critical("audit mode off: requests are NOT audited (benchmarks only)")
+            return nil
+        }
+    }
+}
+
+/// Drops every record: the benchmark mode in which requests build their audit records but nothing writes them
+/// (``PlatformConfiguration/AuditMode/buildOnly``), to tell what building a record costs from what writing it does.
+struct UnwrittenAuditSink: AuditSink {
+    func record(_ record: Record) async throws {}
+}

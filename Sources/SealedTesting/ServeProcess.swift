@@ -1,0 +1,97 @@
+public import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `sealed serve` as users run it: the built binary (``TestEnvironment/sealedBinary``) on a free loopback port with
+/// a data directory, its log level at `warning`; started again on the same data, stopped with SIGTERM or killed with
+/// SIGKILL. The endpoint is read from the first line the server prints (`sealed serve: listening on http://…`).
+///
+/// An in-process server needs no process: see `SealedServerTesting`.
+public final class ServeProcess {
+    /// The data directory the server uses.
+    public let dataDirectory: URL
+    /// The temporary folder holding ``dataDirectory`` when this launcher made it; ``remove()`` deletes it.
+    public let folder: URL?
+    /// `sealed serve`'s options beyond `--data-dir`, `--port 0` and `--log-level warning`.
+    public let arguments: [String]
+    /// Variables added to the test process's environment.
+    public let environment: [String: String]
+    public private(set) var process = Process()
+    /// `http://127.0.0.1:PORT`.
+    public private(set) var endpoint = URL(fileURLWithPath: "/")
+
+    /// Starts the server on `dataDirectory` (created on first start).
+    public init(dataDirectory: URL, arguments: [String] = [], environment: [String: String] = [:]) throws {
+        self.dataDirectory = dataDirectory
+        self.folder = nil
+        self.arguments = arguments
+        self.environment = environment
+        try start()
+    }
+
+    /// Starts the server on a fresh data directory in a new temporary folder (see ``remove()``).
+    public init(arguments: [String]) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sealed-serve-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        self.folder = folder
+        self.dataDirectory = folder.appendingPathComponent("data")
+        self.arguments = arguments
+        self.environment = [:]
+        try start()
+    }
+
+    /// Starts the server (again) on the data directory and waits for the line that names its port.
+    ///
+    /// - Throws: ``TestEnvironment/Missing`` when the binary is not built or the server does not start.
+    public func start() throws {
+        process = Process()
+        process.executableURL = try TestEnvironment.sealedBinary
+        process.arguments =
+            ["serve", "--data-dir", dataDirectory.path, "--port", "0", "--log-level", "warning"] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var text = ""
+        let handle = output.fileHandleForReading
+        while !text.contains("\n") {
+            let data = handle.availableData
+            guard !data.isEmpty else { break }
+            text += String(decoding: data, as: UTF8.self)
+        }
+        guard let range = text.range(of: #"http://127\.0\.0\.1:\d+"#, options: .regularExpression),
+            let url = URL(string: String(text[range]))
+        else {
+            process.terminate()
+            throw TestEnvironment.Missing(description: "sealed serve did not start: \(text)")
+        }
+        endpoint = url
+    }
+
+    /// SIGTERM, then wait: a graceful stop exits 0. Returns the exit status (also when it had stopped already).
+    @discardableResult
+    public func stop() -> Int32 {
+        guard process.isRunning else { return process.terminationStatus }
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// SIGKILL, then wait: the server has no chance to finish anything.
+    public func kill9() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// Stops the server if it runs and removes the temporary folder this launcher made.
+    public func remove() {
+        stop()
+        if let folder { try? FileManager.default.removeItem(at: folder) }
+    }
+
+    /// `DATA_DIR/admin.credentials`: the administrator's access key, profile `sealed-admin`.
+    public var administratorCredentialsFile: URL { dataDirectory.appendingPathComponent("admin.credentials") }
+}

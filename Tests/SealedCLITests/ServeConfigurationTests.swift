@@ -1,0 +1,42 @@
+import ArgumentParser
+import Composition
+import Foundation
+@testable import SealedCLI
+import Testing
+
+/// `sealed serve`'s options, as the one `PlatformConfiguration` the builder takes.
+struct ServeConfigurationTests {
+    @Test func theDefaultsAreTheConfigurationsDefaults() throws {
+        let command = try ServeCommand.parse([])
+        var expected = PlatformConfiguration()
+        expected.storage = .sqlite(dataDirectory: URL(fileURLWithPath: "sealed-data", isDirectory: true))
+        #expect(command.platformConfiguration == expected)
+    }
+
+    @Test func everyPlatformOptionReachesTheConfiguration() throws {
+        let command = try ServeCommand.parse([
+            "--data-dir", "/tmp/d", "--region", "eu-west-1", "--account-id", "123456789012",
+            "--bus", "nats://a:4222,b:4222", "--bus-replicas", "3", "--unknown-event-types", "allow",
+            "--max-event-bytes", "2048", "--audit-commit-interval", "0", "--audit-mode", "build-only",
+        ])
+        #expect(
+            command.platformConfiguration
+                == PlatformConfiguration(
+                    storage: .sqlite(dataDirectory: URL(fileURLWithPath: "/tmp/d", isDirectory: true)),
+                    bus: .nats(servers: "nats://a:4222,b:4222", replicas: 3),
+                    region: "eu-west-1",
+                    accountID: "123456789012",
+                    unknownEventTypes: .allow,
+                    maximumEventBytes: 2048,
+                    auditCommitInterval: .zero,
+                    auditMode: .buildOnly
+                )
+        )
+    }
+
+    @Test(arguments: ["full", "build-only", "off"])
+    func everyAuditModeParses(mode: String) throws {
+        let command = try ServeCommand.parse(["--audit-mode", mode])
+        #expect(command.platformConfiguration.auditMode.rawValue == mode)
+    }
+}
