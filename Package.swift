@@ -69,7 +69,7 @@ let package = Package(
         // The producer/consumer SDK: envelopes, Sealer, Opener, CloudEvents mapping.
         .target(
             name: "SealedEvents",
-            dependencies: ["EncryptionSDK", "KMS", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["EncryptionSDK", "KMS", "SealedSupport", .product(name: "Logging", package: "swift-log")]
         ),
         // NATS client protocol and JetStream API on SwiftNIO: the event bus's JetStream transport.
         .target(
@@ -98,11 +98,15 @@ let package = Package(
             dependencies: ["KMS", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // Users, teams, roles, policies and their evaluation, role sessions, access requests; no HTTP, no SQLite.
-        .target(name: "AccessControl", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(
+            name: "AccessControl",
+            dependencies: ["SealedSupport", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // The audit trail: CloudTrail-shaped records, hash chain, signed digests, verifier, export; no SQLite, no HTTP.
         .target(
             name: "AuditTrail",
             dependencies: [
+                "SealedSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -171,6 +175,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        .testTarget(name: "SealedSupportTests", dependencies: ["SealedSupport", "SealedTesting"]),
         .testTarget(
             name: "EncryptionSDKTests",
             dependencies: [
@@ -184,7 +189,7 @@ let package = Package(
         .testTarget(
             name: "SealedEventsTests",
             dependencies: [
-                "SealedEvents", "EncryptionSDK", "KMS", "SigV4", "SealedTesting",
+                "SealedEvents", "EncryptionSDK", "KMS", "SigV4", "SealedSupport", "SealedTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

@@ -2,6 +2,7 @@ public import EncryptionSDK
 public import Foundation
 public import KMS
 public import Logging
+internal import SealedSupport
 internal import Synchronization
 
 /// Seals events at the producer: the whole `data`, or the event type's sensitive fields, into one ESDK message

@@ -1,3 +1,5 @@
+internal import SealedSupport
+
 /// A CloudEvents 1.0 event in structured mode (the JSON event format), with its attributes in order.
 ///
 /// ``Envelope/cloudEvent()`` and ``Envelope/init(cloudEvent:)`` map an envelope to and from this form:

@@ -1,5 +1,6 @@
 public import EncryptionSDK
 internal import Foundation
+internal import SealedSupport
 
 /// The ESDK message of a sealed envelope, located and parsed without decrypting anything.
 ///
