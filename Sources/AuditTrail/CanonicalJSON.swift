@@ -117,36 +117,10 @@ public enum CanonicalJSON {
         }
     }
 
+    /// Writes a string with the package's JSON writer, whose escapes are the canonical ones (runs of bytes that need
+    /// no escape are copied whole: records are mostly such runs).
     static func writeString(_ text: String, to output: inout [UInt8]) {
-        var text = text
-        text.withUTF8 { bytes in writeString(utf8: bytes, to: &output) }
-    }
-
-    /// Writes a string: runs of bytes that need no escape are copied whole (records are mostly such runs).
-    static func writeString(utf8 bytes: UnsafeBufferPointer<UInt8>, to output: inout [UInt8]) {
-        output.append(UInt8(ascii: "\""))
-        var runStart = 0
-        for (index, byte) in bytes.enumerated()
-        where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
-            runStart = index + 1
-            output.append(UInt8(ascii: "\\"))
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"): output.append(byte)
-            case 0x08: output.append(UInt8(ascii: "b"))
-            case 0x09: output.append(UInt8(ascii: "t"))
-            case 0x0A: output.append(UInt8(ascii: "n"))
-            case 0x0C: output.append(UInt8(ascii: "f"))
-            case 0x0D: output.append(UInt8(ascii: "r"))
-            default:
-                output.append(contentsOf: [
-                    UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hexDigits[Int(byte >> 4)],
-                    hexDigits[Int(byte & 0x0F)],
-                ])
-            }
-        }
-        output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
-        output.append(UInt8(ascii: "\""))
+        JSONWriter.writeString(text, to: &output)
     }
 
     static let hexDigits = Array("0123456789abcdef".utf8)
