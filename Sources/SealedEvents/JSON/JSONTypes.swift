@@ -1,8 +1,8 @@
 // The value types are re-exported one by one (not the module): SDK users, and files with MemberImportVisibility,
 // see `JSONValue`, `JSONNumber`, `JSONObject` and their members, and nothing else of the support module.
-@_exported public import enum SealedSupport.JSONValue
 @_exported public import struct SealedSupport.JSONNumber
 @_exported public import struct SealedSupport.JSONObject
+@_exported public import enum SealedSupport.JSONValue
 
 /// A JSON value (RFC 8259) that keeps what it was given: object members in their order, numbers as written.
 ///

@@ -12,7 +12,7 @@ extension JSONParser {
         position = JSONScan.firstSpecialStringByte(in: units, from: start)
         guard position < bytes.count else { throw failure(.unterminatedString) }
         if bytes[position] == UInt8(ascii: "\"") {
-            guard let text = validUTF8String(UnsafeRawBufferPointer(rebasing: bytes[start..<position])) else {
+            guard let text = Self.validUTF8String(UnsafeRawBufferPointer(rebasing: bytes[start..<position])) else {
                 throw failure(.invalidUTF8, at: start)
             }
             position += 1
@@ -24,7 +24,9 @@ extension JSONParser {
             let byte = bytes[position]
             switch byte {
             case UInt8(ascii: "\""):
-                guard let text = buffer.withUnsafeBytes(validUTF8String) else { throw failure(.invalidUTF8, at: start) }
+                guard let text = buffer.withUnsafeBytes(Self.validUTF8String) else {
+                    throw failure(.invalidUTF8, at: start)
+                }
                 position += 1
                 return text
             case UInt8(ascii: "\\"):

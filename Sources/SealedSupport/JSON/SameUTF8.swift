@@ -14,7 +14,7 @@ extension String {
         let rhs = other.utf8
         guard lhs.count == rhs.count else { return false }
         let fast = lhs.withContiguousStorageIfAvailable { a in
-            rhs.withContiguousStorageIfAvailable { b in sameBytes(a, b) }
+            rhs.withContiguousStorageIfAvailable { b in sameUTF8Bytes(a, b) }
         }
         if let fast, let result = fast { return result }
         return lhs.elementsEqual(rhs)
@@ -23,19 +23,21 @@ extension String {
 
 /// Whether two byte buffers hold the same bytes.
 @inline(__always)
-func sameBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+private func sameUTF8Bytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
     guard a.count == b.count else { return false }
     guard let x = a.baseAddress, let y = b.baseAddress, x != y else { return true }
     return memcmp(x, y, a.count) == 0
 }
 
-/// The string of `bytes` if they are valid UTF-8, else `nil`.
-///
-/// Decoding replaces each invalid sequence with U+FFFD, so the decoded text holds exactly the input bytes only when
-/// there was nothing to replace; decoding a contiguous buffer is the standard library's fast path.
-func validUTF8String(_ bytes: UnsafeRawBufferPointer) -> String? {
-    let units = bytes.assumingMemoryBound(to: UInt8.self)
-    var text = String(decoding: units, as: UTF8.self)
-    let unchanged = text.withUTF8 { sameBytes($0, units) }
-    return unchanged ? text : nil
+extension JSONParser {
+    /// The string of `bytes` if they are valid UTF-8, else `nil`.
+    ///
+    /// Decoding replaces each invalid sequence with U+FFFD, so the decoded text holds exactly the input bytes only
+    /// when there was nothing to replace; decoding a contiguous buffer is the standard library's fast path.
+    static func validUTF8String(_ bytes: UnsafeRawBufferPointer) -> String? {
+        let units = bytes.assumingMemoryBound(to: UInt8.self)
+        var text = String(decoding: units, as: UTF8.self)
+        let unchanged = text.withUTF8 { sameUTF8Bytes($0, units) }
+        return unchanged ? text : nil
+    }
 }
