@@ -236,7 +236,7 @@ let package = Package(
         .testTarget(
             name: "SealedEventsTests",
             dependencies: [
-                "SealedEvents", "EncryptionSDK", "KMS", "SigV4", "SealedTesting",
+                "SealedEvents", "EncryptionSDK", "KMS", "SigV4", "SealedSupport", "SealedTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

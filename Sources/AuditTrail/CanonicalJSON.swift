@@ -1,14 +1,7 @@
 public import Foundation
+internal import SealedSupport
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
-/// The canonical JSON form the audit trail hashes and signs, and a strict parser for it.
+/// The canonical JSON form the audit trail hashes and signs, and its reading with the package's strict parser.
 ///
 /// The canonical bytes of a value are UTF-8 JSON text with no insignificant whitespace, written as follows:
 ///
@@ -124,36 +117,10 @@ public enum CanonicalJSON {
         }
     }
 
+    /// Writes a string with the package's JSON writer, whose escapes are the canonical ones (runs of bytes that need
+    /// no escape are copied whole: records are mostly such runs).
     static func writeString(_ text: String, to output: inout [UInt8]) {
-        var text = text
-        text.withUTF8 { bytes in writeString(utf8: bytes, to: &output) }
-    }
-
-    /// Writes a string: runs of bytes that need no escape are copied whole (records are mostly such runs).
-    static func writeString(utf8 bytes: UnsafeBufferPointer<UInt8>, to output: inout [UInt8]) {
-        output.append(UInt8(ascii: "\""))
-        var runStart = 0
-        for (index, byte) in bytes.enumerated()
-        where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
-            runStart = index + 1
-            output.append(UInt8(ascii: "\\"))
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"): output.append(byte)
-            case 0x08: output.append(UInt8(ascii: "b"))
-            case 0x09: output.append(UInt8(ascii: "t"))
-            case 0x0A: output.append(UInt8(ascii: "n"))
-            case 0x0C: output.append(UInt8(ascii: "f"))
-            case 0x0D: output.append(UInt8(ascii: "r"))
-            default:
-                output.append(contentsOf: [
-                    UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hexDigits[Int(byte >> 4)],
-                    hexDigits[Int(byte & 0x0F)],
-                ])
-            }
-        }
-        output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
-        output.append(UInt8(ascii: "\""))
+        JSONWriter.writeString(text, to: &output)
     }
 
     static let hexDigits = Array("0123456789abcdef".utf8)
@@ -167,7 +134,7 @@ public enum CanonicalJSON {
     ///   whitespace, invalid UTF-8, nesting deeper than 64 levels, or a number out of `Double`'s range).
     public static func parse(_ bytes: some ContiguousBytes) throws -> JSONValue {
         try bytes.withUnsafeBytes { buffer in
-            var parser = JSONParser(buffer)
+            var parser = RecordReader(buffer)
             parser.skipWhitespace()
             let value = try parser.parseValue(depth: 0)
             parser.skipWhitespace()
@@ -187,7 +154,7 @@ extension CanonicalJSON {
         keeping keep: (String) -> Bool
     ) throws -> [String: JSONValue] {
         try bytes.withUnsafeBytes { buffer in
-            var parser = JSONParser(buffer)
+            var parser = RecordReader(buffer)
             parser.skipWhitespace()
             let members = try parser.parseMembers(depth: 0, keeping: keep)
             parser.skipWhitespace()
@@ -197,57 +164,61 @@ extension CanonicalJSON {
     }
 }
 
-/// A strict JSON reader over a byte buffer: parses values or skips them (for the verifier, which only needs a few
-/// top-level members of each record and the byte ranges of an export's elements).
-struct JSONParser {
-    let bytes: UnsafeRawBufferPointer
-    var position: Int = 0
+/// The audit trail's reading of JSON: the package's one strict parser (`SealedSupport.JSONParser`) building this
+/// module's ``JSONValue``s, or skipping values (for the verifier, which only needs a few top-level members of each
+/// record and the byte ranges of an export's elements).
+///
+/// Options, as records have always been read: arrays and objects nested at most 64 deep, no byte-order mark (records
+/// and exports are written by this module and never carry one). Every syntax error is an ``AuditError``
+/// `malformedRecord` naming the byte offset.
+struct RecordReader {
+    static let options = SealedSupport.JSONParser.Options(maximumDepth: 64, byteOrderMark: .refuse)
 
-    static let maximumDepth = 64
+    private var parser: SealedSupport.JSONParser
 
     init(_ bytes: UnsafeRawBufferPointer, position: Int = 0) {
-        self.bytes = bytes
-        self.position = position
+        parser = SealedSupport.JSONParser(bytes, position: position, options: Self.options)
     }
 
-    var isAtEnd: Bool { position >= bytes.count }
+    var bytes: UnsafeRawBufferPointer { parser.bytes }
+
+    var position: Int {
+        get { parser.position }
+        set { parser.position = newValue }
+    }
+
+    var isAtEnd: Bool { parser.isAtEnd }
 
     func failure(_ reason: String) -> AuditError {
         AuditError(.malformedRecord, "Malformed JSON at byte \(position): \(reason).")
     }
 
-    mutating func skipWhitespace() {
-        while position < bytes.count {
-            switch bytes[position] {
-            case 0x20, 0x09, 0x0A, 0x0D: position += 1
-            default: return
-            }
-        }
+    private func failure(_ error: JSONSyntaxError) -> AuditError {
+        AuditError(.malformedRecord, "Malformed JSON at byte \(error.offset): \(error.reason).")
     }
 
-    func peek() -> UInt8? { position < bytes.count ? bytes[position] : nil }
+    mutating func skipWhitespace() { parser.skipWhitespace() }
+
+    func peek() -> UInt8? { parser.peek() }
 
     mutating func expect(_ byte: UInt8) throws {
-        guard peek() == byte else { throw failure("expected '\(Character(Unicode.Scalar(byte)))'") }
-        position += 1
-    }
-
-    mutating func expectLiteral(_ literal: StaticString) throws {
-        let count = literal.utf8CodeUnitCount
-        guard position + count <= bytes.count else { throw failure("unexpected end") }
-        for index in 0..<count where bytes[position + index] != literal.utf8Start[index] {
-            throw failure("invalid literal")
-        }
-        position += count
+        let expected: JSONSyntaxError.Expectation =
+            switch byte {
+            case UInt8(ascii: ":"): .colon
+            case UInt8(ascii: "}"): .commaOrObjectEnd
+            case UInt8(ascii: "]"): .commaOrArrayEnd
+            default: .value
+            }
+        do { try parser.expect(byte, expected) } catch { throw failure(error) }
     }
 
     mutating func parseValue(depth: Int) throws -> JSONValue {
-        guard depth < Self.maximumDepth else { throw failure("nesting too deep") }
         guard let byte = peek() else { throw failure("unexpected end") }
         switch byte {
         case UInt8(ascii: "{"):
             return .object(try parseMembers(depth: depth, keeping: { _ in true }))
         case UInt8(ascii: "["):
+            do { try parser.checkDepth(depth) } catch { throw failure(error) }
             position += 1
             var elements: [JSONValue] = []
             skipWhitespace()
@@ -268,24 +239,32 @@ struct JSONParser {
             }
         case UInt8(ascii: "\""):
             return .string(try parseString())
-        case UInt8(ascii: "t"):
-            try expectLiteral("true")
-            return .bool(true)
-        case UInt8(ascii: "f"):
-            try expectLiteral("false")
-            return .bool(false)
-        case UInt8(ascii: "n"):
-            try expectLiteral("null")
-            return .null
+        case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
+            do {
+                switch byte {
+                case UInt8(ascii: "t"):
+                    try parser.expectLiteral("true")
+                    return .bool(true)
+                case UInt8(ascii: "f"):
+                    try parser.expectLiteral("false")
+                    return .bool(false)
+                default:
+                    try parser.expectLiteral("null")
+                    return .null
+                }
+            } catch {
+                throw failure(error)
+            }
         default:
             return try parseNumber()
         }
     }
 
-    /// Parses an object (the parser at its `{`) at nesting `depth`, building the members `keep` accepts and skipping
-    /// the others (checking their syntax); leaves the parser after the `}`.
+    /// Parses an object (the reader at its `{`) at nesting `depth`, building the members `keep` accepts and skipping
+    /// the others (checking their syntax); leaves the reader after the `}`.
     mutating func parseMembers(depth: Int, keeping keep: (String) -> Bool) throws -> [String: JSONValue] {
         try expect(UInt8(ascii: "{"))
+        do { try parser.checkDepth(depth) } catch { throw failure(error) }
         var members: [String: JSONValue] = [:]
         skipWhitespace()
         if peek() == UInt8(ascii: "}") {
@@ -294,6 +273,7 @@ struct JSONParser {
         }
         while true {
             skipWhitespace()
+            guard peek() == UInt8(ascii: "\"") else { throw failure("expected a member name") }
             let key = try parseString()
             skipWhitespace()
             try expect(UInt8(ascii: ":"))
@@ -316,177 +296,26 @@ struct JSONParser {
 
     /// Skips one value without building it, checking its syntax.
     mutating func skipValue(depth: Int) throws {
-        guard depth < Self.maximumDepth else { throw failure("nesting too deep") }
-        guard let byte = peek() else { throw failure("unexpected end") }
-        switch byte {
-        case UInt8(ascii: "{"), UInt8(ascii: "["):
-            let isObject = byte == UInt8(ascii: "{")
-            let close = isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
-            position += 1
-            skipWhitespace()
-            if peek() == close {
-                position += 1
-                return
-            }
-            while true {
-                skipWhitespace()
-                if isObject {
-                    try skipString()
-                    skipWhitespace()
-                    try expect(UInt8(ascii: ":"))
-                    skipWhitespace()
-                }
-                try skipValue(depth: depth + 1)
-                skipWhitespace()
-                if peek() == UInt8(ascii: ",") {
-                    position += 1
-                    continue
-                }
-                try expect(close)
-                return
-            }
-        case UInt8(ascii: "\""):
-            try skipString()
-        case UInt8(ascii: "t"):
-            try expectLiteral("true")
-        case UInt8(ascii: "f"):
-            try expectLiteral("false")
-        case UInt8(ascii: "n"):
-            try expectLiteral("null")
-        default:
-            _ = try numberRange()
-        }
+        do { try parser.skipValue(depth: depth) } catch { throw failure(error) }
     }
 
     /// Skips a string; returns the range of its raw content (between the quotes) and whether it holds escapes.
-    ///
-    /// Finds the closing quote with `memchr` (strings are most of a record's bytes); control characters inside are
-    /// rejected by ``parseString()``, not here.
     @discardableResult
     mutating func skipString() throws -> (range: Range<Int>, escaped: Bool) {
-        try expect(UInt8(ascii: "\""))
-        let start = position
-        guard let base = bytes.baseAddress else { throw failure("unterminated string") }
-        var searchFrom = start
-        while searchFrom < bytes.count {
-            guard let found = memchr(base + searchFrom, Int32(UInt8(ascii: "\"")), bytes.count - searchFrom) else {
-                break
-            }
-            let quote = base.distance(to: UnsafeRawPointer(found))
-            // The quote closes the string unless an odd number of backslashes precede it.
-            var backslashes = 0
-            while quote - backslashes - 1 >= start, bytes[quote - backslashes - 1] == UInt8(ascii: "\\") {
-                backslashes += 1
-            }
-            if backslashes % 2 == 0 {
-                let range = start..<quote
-                position = quote + 1
-                let escaped = memchr(base + start, Int32(UInt8(ascii: "\\")), quote - start) != nil
-                return (range, escaped)
-            }
-            searchFrom = quote + 1
-        }
-        position = bytes.count
-        throw failure("unterminated string")
+        do { return try parser.skipString() } catch { throw failure(error) }
     }
 
     mutating func parseString() throws -> String {
-        let (range, escaped) = try skipString()
-        let raw = UnsafeRawBufferPointer(rebasing: bytes[range])
-        guard !raw.contains(where: { $0 < 0x20 }) else { throw failure("control character in a string") }
-        if !escaped {
-            guard let text = String(validating: raw, as: UTF8.self) else { throw failure("invalid UTF-8") }
-            return text
-        }
-        var output: [UInt8] = []
-        output.reserveCapacity(raw.count)
-        var index = 0
-        while index < raw.count {
-            let byte = raw[index]
-            guard byte == UInt8(ascii: "\\") else {
-                output.append(byte)
-                index += 1
-                continue
-            }
-            guard index + 1 < raw.count else { throw failure("invalid escape") }
-            let code = raw[index + 1]
-            index += 2
-            switch code {
-            case UInt8(ascii: "\""): output.append(UInt8(ascii: "\""))
-            case UInt8(ascii: "\\"): output.append(UInt8(ascii: "\\"))
-            case UInt8(ascii: "/"): output.append(UInt8(ascii: "/"))
-            case UInt8(ascii: "b"): output.append(0x08)
-            case UInt8(ascii: "f"): output.append(0x0C)
-            case UInt8(ascii: "n"): output.append(0x0A)
-            case UInt8(ascii: "r"): output.append(0x0D)
-            case UInt8(ascii: "t"): output.append(0x09)
-            case UInt8(ascii: "u"):
-                var scalar = try hex4(raw, at: index)
-                index += 4
-                if (0xD800..<0xDC00).contains(scalar) {
-                    guard index + 6 <= raw.count, raw[index] == UInt8(ascii: "\\"), raw[index + 1] == UInt8(ascii: "u")
-                    else { throw failure("unpaired surrogate") }
-                    let low = try hex4(raw, at: index + 2)
-                    guard (0xDC00..<0xE000).contains(low) else { throw failure("unpaired surrogate") }
-                    index += 6
-                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                } else if (0xDC00..<0xE000).contains(scalar) {
-                    throw failure("unpaired surrogate")
-                }
-                guard let unicode = Unicode.Scalar(scalar) else { throw failure("invalid code point") }
-                output.append(contentsOf: String(Character(unicode)).utf8)
-            default:
-                throw failure("invalid escape")
-            }
-        }
-        guard let text = String(validating: output, as: UTF8.self) else { throw failure("invalid UTF-8") }
-        return text
+        guard peek() == UInt8(ascii: "\"") else { throw failure("expected a string") }
+        do { return try parser.parseString() } catch { throw failure(error) }
     }
 
-    private func hex4(_ raw: UnsafeRawBufferPointer, at index: Int) throws -> UInt32 {
-        guard index + 4 <= raw.count else { throw failure("invalid \\u escape") }
-        var value: UInt32 = 0
-        for offset in 0..<4 {
-            let byte = raw[index + offset]
-            let digit: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-            default: throw failure("invalid \\u escape")
-            }
-            value = value << 4 | UInt32(digit)
-        }
-        return value
+    private mutating func numberRange() throws -> (range: Range<Int>, isInteger: Bool) {
+        do { return try parser.numberRange() } catch { throw failure(error) }
     }
 
-    /// Checks a number's syntax; returns its range and whether it has a fraction or an exponent.
-    mutating func numberRange() throws -> (range: Range<Int>, isInteger: Bool) {
-        let start = position
-        var isInteger = true
-        if peek() == UInt8(ascii: "-") { position += 1 }
-        guard let first = peek(), isDigit(first) else { throw failure("invalid value") }
-        if first == UInt8(ascii: "0") {
-            position += 1
-        } else {
-            while let byte = peek(), isDigit(byte) { position += 1 }
-        }
-        if peek() == UInt8(ascii: ".") {
-            isInteger = false
-            position += 1
-            guard let byte = peek(), isDigit(byte) else { throw failure("invalid number") }
-            while let byte = peek(), isDigit(byte) { position += 1 }
-        }
-        if peek() == UInt8(ascii: "e") || peek() == UInt8(ascii: "E") {
-            isInteger = false
-            position += 1
-            if peek() == UInt8(ascii: "+") || peek() == UInt8(ascii: "-") { position += 1 }
-            guard let byte = peek(), isDigit(byte) else { throw failure("invalid number") }
-            while let byte = peek(), isDigit(byte) { position += 1 }
-        }
-        return (start..<position, isInteger)
-    }
-
+    /// A number: an ``JSONValue/integer(_:)`` when written without fraction or exponent and within 64 bits, else a
+    /// finite ``JSONValue/double(_:)``.
     mutating func parseNumber() throws -> JSONValue {
         let (range, isInteger) = try numberRange()
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self)
@@ -502,6 +331,4 @@ struct JSONParser {
         guard isInteger, let integer = Int64(text) else { throw failure("expected an integer") }
         return integer
     }
-
-    private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 }

@@ -367,7 +367,7 @@ struct ChainFields {
 
     /// Reads the chain members from a record's bytes, checking that the bytes are one JSON object.
     static func read(_ bytes: UnsafeRawBufferPointer) throws -> ChainFields {
-        var parser = JSONParser(bytes)
+        var parser = RecordReader(bytes)
         parser.skipWhitespace()
         let start = parser.position
         var (fields, end) = try read(bytes, from: start)
@@ -380,7 +380,7 @@ struct ChainFields {
 
     /// Reads the chain members of the object that starts at `start`; returns them and where the object ends.
     static func read(_ bytes: UnsafeRawBufferPointer, from start: Int) throws -> (ChainFields, end: Int) {
-        var parser = JSONParser(bytes, position: start)
+        var parser = RecordReader(bytes, position: start)
         try parser.expect(UInt8(ascii: "{"))
         var sequence: Int64?
         var previous: ChainHash?

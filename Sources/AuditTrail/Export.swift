@@ -179,7 +179,7 @@ public enum Export {
         func malformed(_ reason: String) -> AuditError {
             AuditError(.malformedExport, "Not an audit export: \(reason).")
         }
-        var parser = JSONParser(bytes)
+        var parser = RecordReader(bytes)
         var format: String?
         var firstSequence: Int64?
         var digests: [SignedDigest]?
@@ -234,7 +234,7 @@ public enum Export {
             guard parser.isAtEnd else { throw malformed("bytes after the export object") }
             guard format == Export.format else { throw malformed("Format is not \(Export.format)") }
             if report == nil, let recordsAt {
-                var again = JSONParser(bytes, position: recordsAt)
+                var again = RecordReader(bytes, position: recordsAt)
                 report = try verifyRecords(
                     &again,
                     digests: digests ?? [],
@@ -260,7 +260,7 @@ public enum Export {
 
     /// Streams the `Records` array under `parser` through a verifier.
     private static func verifyRecords(
-        _ parser: inout JSONParser,
+        _ parser: inout RecordReader,
         digests: [SignedDigest],
         publicKey: P256.Signing.PublicKey,
         unsignedLimit: Verifier.UnsignedLimit?

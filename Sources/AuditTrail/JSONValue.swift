@@ -4,6 +4,12 @@
 /// fits in 64 bits is an ``integer(_:)``, anything else a ``double(_:)``. In the canonical form (see
 /// ``CanonicalJSON``) a double with an integral value below 2^53 is written as an integer, so it reads back as an
 /// ``integer(_:)``; build records with ``integer(_:)`` for counts and sizes.
+///
+/// This type stays apart from the package's ordered, literal-preserving JSON value (the one SealedEvents names
+/// `JSONValue`): a record's free-form members are compared, hashed and signed as their canonical form, which sorts
+/// members and normalizes numbers, so objects here are unordered and numbers are integers or doubles, as the audit
+/// trail's users and tests match them. Reading goes through the package's one strict parser all the same (see
+/// `RecordReader`).
 public enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)

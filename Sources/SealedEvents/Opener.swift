@@ -2,6 +2,7 @@ public import EncryptionSDK
 internal import Foundation
 public import KMS
 public import Logging
+internal import SealedSupport
 
 /// Opens sealed events at the consumer, after checking that the sealed payload belongs to its envelope.
 ///

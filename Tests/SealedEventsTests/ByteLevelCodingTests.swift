@@ -1,4 +1,5 @@
 import Foundation
+import SealedSupport
 import SealedTesting
 import Testing
 

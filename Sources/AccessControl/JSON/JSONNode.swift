@@ -17,7 +17,8 @@ public struct SourcePosition: Sendable, Hashable, Comparable, CustomStringConver
     }
 }
 
-/// A JSON value that remembers where it starts in the text, so the policy grammar can point at its problems.
+/// A JSON value that remembers where it starts in the text, so the policy grammar can point at its problems: a
+/// ``SealedSupport/JSONValue`` read by the shared parser with offsets recorded (see `JSONNode.parse(_:)`).
 package struct JSONNode: Sendable, Hashable {
     package enum Kind: Sendable, Hashable {
         case object([Member])

@@ -33,7 +33,7 @@ public struct PolicyDocument: Sendable, Hashable {
     ///   - kind: The kind of policy, which decides whether `Principal` and `Resource` are required or prohibited.
     /// - Throws: ``PolicyError`` with the line, column and JSON path of the first problem.
     public init(parsing text: String, kind: PolicyKind = .identity) throws(PolicyError) {
-        let root = try JSONParser.parse(text)
+        let root = try JSONNode.parse(text)
         self = try PolicyGrammar(kind: kind).document(root)
     }
 

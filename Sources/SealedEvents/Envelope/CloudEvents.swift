@@ -1,4 +1,4 @@
-import SealedSupport
+internal import SealedSupport
 
 /// A CloudEvents 1.0 event in structured mode (the JSON event format), with its attributes in order.
 ///

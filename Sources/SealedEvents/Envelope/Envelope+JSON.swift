@@ -1,3 +1,5 @@
+internal import SealedSupport
+
 extension Envelope {
     /// Decodes an envelope from JSON text.
     ///

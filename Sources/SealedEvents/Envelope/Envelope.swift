@@ -1,3 +1,5 @@
+internal import SealedSupport
+
 /// A Sealed Events envelope: routing metadata the platform reads, and the event's data, sealed in whole or in
 /// part.
 ///

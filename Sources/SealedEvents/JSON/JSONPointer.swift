@@ -1,3 +1,5 @@
+internal import SealedSupport
+
 /// A JSON Pointer (RFC 6901): a path of reference tokens such as `/card/number` or `/items/0`.
 ///
 /// In the text form `~` is written `~0` and `/` is written `~1`; ``tokens`` holds the unescaped tokens. The

@@ -1,3 +1,5 @@
+internal import SealedSupport
+
 /// The plaintext inside a sealed event's ESDK message (`docs/sealed-events-format.md` §3).
 ///
 /// Scope `data`:   `{"v":1,"eventId":"…","data":<the data>}`

@@ -1,5 +1,10 @@
 /// A JSON value (RFC 8259) that keeps what it was given: object members in their order, numbers as written.
 ///
+/// The one JSON value type of the package: ``JSONParser`` produces it for every caller (envelopes, request bodies,
+/// policies, audit records). It is `public`, unlike the rest of this module, because the SealedEvents product
+/// re-exports it to SDK users as `SealedEvents.JSONValue` (a `public typealias`); `SealedSupport` itself is no
+/// product, so nothing else of it becomes API. `JSONNumber` and `JSONObject` are public for the same reason.
+///
 /// Equality is structural and exact: strings compare by their UTF-8 bytes (not by Unicode canonical
 /// equivalence), numbers by their literal spelling (`1.0` ≠ `1`), objects member by member in order. Parsing
 /// and serializing a value therefore round-trips it exactly, which is what field-level sealing relies on to
@@ -82,7 +87,7 @@ public enum JSONValue: Sendable, Hashable {
     }
 
     /// The JSON type's name, for error messages.
-    var typeName: String {
+    package var typeName: String {
         switch self {
         case .null: "null"
         case .bool: "a Boolean"
@@ -103,18 +108,14 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
     /// The number as written, e.g. `-1.50e+3`.
     public let literal: String
 
-    /// A number from its JSON spelling.
-    ///
-    /// - Throws: ``SealedEventsError`` `invalidJSON` when `literal` is not an RFC 8259 number.
-    public init(literal: String) throws(SealedEventsError) {
+    /// A number from its JSON spelling, or `nil` when `literal` is not an RFC 8259 number.
+    package init?(checking literal: String) {
         let bytes = Array(literal.utf8)
-        guard Self.scan(bytes, from: 0) == bytes.count, !bytes.isEmpty else {
-            throw SealedEventsError(.invalidJSON, "\"\(literal.prefix(40))\" is not a JSON number")
-        }
+        guard !bytes.isEmpty, Self.scan(bytes, from: 0) == bytes.count else { return nil }
         self.literal = literal
     }
 
-    init(validatedLiteral: String) { self.literal = validatedLiteral }
+    package init(validatedLiteral: String) { self.literal = validatedLiteral }
 
     /// An integer.
     public init<I: BinaryInteger>(_ value: I) { self.literal = String(value) }
@@ -138,7 +139,7 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
     public var int64Value: Int64? { Int64(literal) }
 
     /// Scans one RFC 8259 number starting at `start`; returns the index after it, or `nil`.
-    static func scan(_ bytes: [UInt8], from start: Int) -> Int? {
+    package static func scan(_ bytes: [UInt8], from start: Int) -> Int? {
         var index = start
         func digit(_ i: Int) -> Bool { i < bytes.count && (0x30...0x39).contains(bytes[i]) }
         if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
@@ -208,7 +209,7 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
         self.init(elements.map { Member(key: $0.0, value: $0.1) })
     }
 
-    init(uncheckedMembers: [Member]) { self.members = uncheckedMembers }
+    package init(uncheckedMembers: [Member]) { self.members = uncheckedMembers }
 
     /// The number of members.
     public var count: Int { members.count }
@@ -237,7 +238,7 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
     }
 
     /// Replaces the value of the member at `position` (an index from ``index(forKey:)``).
-    mutating func setValue(_ value: JSONValue, atPosition position: Int) { members[position].value = value }
+    package mutating func setValue(_ value: JSONValue, atPosition position: Int) { members[position].value = value }
 
     /// Removes `key` and returns its value, if it was present.
     @discardableResult
