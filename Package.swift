@@ -268,6 +268,8 @@ let package = Package(
         ),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "SealedTesting"]),
         .testTarget(name: "SealedSupportTests", dependencies: ["SealedSupport", "SealedTesting"]),
+        // The repository's own contracts: the README's module graph is Package.swift's.
+        .testTarget(name: "PackageTests"),
         .testTarget(
             name: "KeyServiceTests",
             dependencies: ["KeyService", "KMS", .product(name: "Crypto", package: "swift-crypto")]
