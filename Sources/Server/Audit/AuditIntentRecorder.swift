@@ -5,7 +5,9 @@ import NIOCore
 /// The part of auditing that runs once a request's signature verified, in front of its handler (see
 /// ``AuditRecorder``): it hands the authenticated body to the request's ``AuditNote`` and, for a request that changes
 /// state, writes the intent record and waits until it is durable. When the intent cannot be written the request fails
-/// with an internal error and its handler never runs.
+/// with an internal error and its handler never runs. A `/v1` change's intent is written by its route's registration
+/// instead, once it parsed the body and noted the parameters (see `RouterMethods.on(_:input:use:)`), still before
+/// anything else happens.
 struct AuditIntentRecorder: RouterMiddleware {
     typealias Context = AuthenticatedContext
 

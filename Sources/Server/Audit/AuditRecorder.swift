@@ -10,7 +10,8 @@ import Synchronization
 import WireShapes
 
 /// What the middleware and the handlers of one request learn for its audit record: the authenticated principal,
-/// the body that was authenticated, the key the operation used, and safe response elements.
+/// the body that was authenticated, the parameters a `/v1` route noted, the key the operation used, and safe response
+/// elements.
 public final class AuditNote: Sendable {
     /// Writes a request's intent record (see ``AuditRecorder``); set by the recorder.
     typealias IntentWriter = @Sendable (_ request: Request, _ body: ByteBuffer, _ note: AuditNote) async throws -> Void
@@ -21,7 +22,10 @@ public final class AuditNote: Sendable {
         var keyARN: String?
         var responseElements: JSONValue?
         var body: ByteBuffer?
+        var requestParameters: JSONValue?
         var intentWriter: IntentWriter?
+        /// A `/v1` change whose intent record waits for its route to note the parameters.
+        var intentPending = false
     }
 
     private let state = Mutex(State())
@@ -44,15 +48,31 @@ public final class AuditNote: Sendable {
     var responseElements: JSONValue? { state.withLock { $0.responseElements } }
     /// The body as the signature verified it; `nil` for a request that was not authenticated.
     var body: ByteBuffer? { state.withLock { $0.body } }
+    /// The `requestParameters` a `/v1` route noted from the body it parsed; `nil` before (or without) one.
+    var requestParameters: JSONValue? { state.withLock { $0.requestParameters } }
 
     /// Keeps the authenticated body for the record and, for a request that changes something, writes its intent
-    /// record; returns once it is durable.
+    /// record; returns once it is durable. A `/v1` request's intent waits for its route (``described(_:parameters:)``),
+    /// which parses the body.
     func authenticated(_ request: Request, body: ByteBuffer, mutating: Bool) async throws {
+        let deferred = AuditRecorder.isPlatform(request)
         let writer = state.withLock { state -> IntentWriter? in
             state.body = body
+            state.intentPending = mutating && deferred
             return state.intentWriter
         }
-        if mutating, let writer { try await writer(request, body, self) }
+        if mutating, !deferred, let writer { try await writer(request, body, self) }
+    }
+
+    /// Notes the parameters of a `/v1` request, made from the body its route parsed, and, for a change, writes the
+    /// intent record that waited for them; returns once it is durable, before the route decodes anything.
+    func described(_ request: Request, parameters: JSONValue) async throws {
+        let (writer, body) = state.withLock { state -> (IntentWriter?, ByteBuffer?) in
+            state.requestParameters = parameters
+            defer { state.intentPending = false }
+            return state.intentPending ? (state.intentWriter, state.body) : (nil, nil)
+        }
+        if let writer, let body { try await writer(request, body, self) }
     }
 }
 
@@ -185,7 +205,8 @@ public struct AuditRecorder: RouterMiddleware {
     ) -> Record {
         let authenticated = note.principal != nil && body != nil
         let (source, name, described) =
-            authenticated ? Self.describe(request, body: body!) : Self.summarize(request)
+            authenticated
+            ? Self.describe(request, body: body!, noted: note.requestParameters) : Self.summarize(request)
         var parameters = described
         if authenticated, let size = Self.oversize(parameters, bodySize: body!.readableBytes) {
             parameters = Self.truncatedParameters(parameters!, size: size)
@@ -281,8 +302,13 @@ public struct AuditRecorder: RouterMiddleware {
         return .object(members)
     }
 
-    /// The service, the operation and the request parameters of a request.
-    static func describe(_ request: Request, body: ByteBuffer) -> (EventSource, String, JSONValue?) {
+    /// The service, the operation and the request parameters of a request; a `/v1` request's are those its route
+    /// `noted` from the body it parsed, so the body is not parsed again here.
+    static func describe(
+        _ request: Request,
+        body: ByteBuffer,
+        noted: JSONValue? = nil
+    ) -> (EventSource, String, JSONValue?) {
         if let target = request.headers.value(of: .amzTarget) {
             let operation =
                 KMSOperation(target: target)?.rawValue ?? target.split(separator: ".").last.map(String.init) ?? target
@@ -301,15 +327,27 @@ public struct AuditRecorder: RouterMiddleware {
         }
         let path = request.uri.path
         let segments = path.split(separator: "/").map(String.init)
+        // A body no route parsed (a `POST /` without a target): read here, once.
+        let parameters =
+            noted
+            ?? platformParameters(
+                path: path,
+                body: body.readableBytes > 0 ? try? CanonicalJSON.parse(Array(body.readableBytesView)) : nil
+            )
+        return (platformSource(segments), operationName(method: request.method, segments: segments), parameters)
+    }
+
+    /// The `requestParameters` of a `/v1` call: its `path` and the body's members (names in camelCase), or, under
+    /// `/v1/topics`, the events' summaries (``eventSummaries(_:)``); the path alone for an empty or malformed body.
+    static func platformParameters(path: String, body: JSONValue?) -> JSONValue {
         var parameters: [String: JSONValue] = ["path": .string(path)]
-        let parsed = body.readableBytes > 0 ? try? CanonicalJSON.parse(Array(body.readableBytesView)) : nil
-        if segments.dropFirst().first == "topics" {
+        if path.split(separator: "/").dropFirst().first == "topics" {
             // Events may carry plaintext (a refused unsealed event does): only their identifying metaData.
-            if let parsed { parameters["events"] = .array(eventSummaries(parsed)) }
-        } else if case .object(let members)? = parsed {
+            if let body { parameters["events"] = .array(eventSummaries(body)) }
+        } else if case .object(let members)? = body {
             for (key, value) in members { parameters[key.prefix(1).lowercased() + key.dropFirst()] = value }
         }
-        return (platformSource(segments), operationName(method: request.method, segments: segments), .object(parameters))
+        return .object(parameters)
     }
 
     /// What identifies the events of a publish body (one envelope or `{"Events": [...]}`): `eventId`, `eventType`,

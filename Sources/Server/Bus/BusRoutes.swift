@@ -49,8 +49,7 @@ public struct BusRoutes: Sendable {
     }
 
     func register(in group: RouterGroup<AuthenticatedContext>) {
-        group.on(.createTopic) { request, context in
-            let input = try await PlatformJSON.decode(TopicInput.self, from: request)
+        group.on(.createTopic, input: TopicInput.self) { input, _, context in
             let arn = PlatformARN.topic(input.name, account: identities.account)
             guard identities.isAllowed(context.principal.arn, "bus:CreateTopic", on: arn) else {
                 throw AccessControlError(
@@ -77,11 +76,10 @@ public struct BusRoutes: Sendable {
             }
             return try PlatformJSON.response(TopicOutput(info))
         }
-        group.on(.publishEvents) { request, context in
+        group.on(.publishEvents) { _, context, body in
             let topic = try context.parameter("topic")
-            let body = try await request.body.collect(upTo: .max)
             var events: [OutgoingEvent] = []
-            for (payload, value) in try Self.envelopes(in: Array(body.readableBytesView)) {
+            for (payload, value) in try Self.envelopes(in: body) {
                 let id = try await governor.admit(size: payload.count, value: value)
                 events.append(OutgoingEvent(eventID: id, payload: payload))
             }
@@ -142,8 +140,7 @@ public struct BusRoutes: Sendable {
             let events = try await transport.fetch(group: group, topic: topic, limit: limit, wait: wait)
             return Self.eventList(events, next: (events.last?.offset).map { $0 + 1 } ?? 0)
         }
-        group.on(.commitOffset) { request, context in
-            let input = try await PlatformJSON.decode(CommitInput.self, from: request)
+        group.on(.commitOffset, input: CommitInput.self) { input, _, context in
             let group = try context.parameter("group")
             let topic = try context.parameter("topic")
             try await authorizeGroup(group, topic: topic, context: context)
@@ -161,20 +158,21 @@ public struct BusRoutes: Sendable {
         }
     }
 
-    /// The envelopes of a publish body, parsed once: one envelope object, or `{"Events": [...]}`; each with the
-    /// bytes to store — its exact bytes when it is the whole body, re-serialized (unknown members kept) when it came
-    /// in a batch — and its parsed value for governance.
-    static func envelopes(in body: [UInt8]) throws -> [(bytes: [UInt8], value: SealedEvents.JSONValue)] {
+    /// The envelopes of a publish body, as its route parsed it: one envelope object, or `{"Events": [...]}`; each
+    /// with the bytes to store — its exact bytes when it is the whole body, re-serialized (unknown members kept) when
+    /// it came in a batch — and its parsed value for governance.
+    static func envelopes(in body: PlatformBody) throws -> [(bytes: [UInt8], value: SealedEvents.JSONValue)] {
         let value: SealedEvents.JSONValue
         do {
-            value = try SealedEvents.JSONValue(parsing: body)
+            // An empty body is no JSON: the parser says why.
+            value = try body.parsed?.get() ?? SealedEvents.JSONValue(parsing: [UInt8]())
         } catch {
             throw GovernanceRefusal(.malformedEnvelope, "the body is not valid JSON: \(error)")
         }
         guard case .object(let object) = value else {
             throw GovernanceRefusal(.malformedEnvelope, "the body is not a JSON object")
         }
-        if object["metaData"] != nil { return [(body, value)] }
+        if object["metaData"] != nil { return [(Array(body.bytes.readableBytesView), value)] }
         guard case .array(let items)? = object["Events"], !items.isEmpty, items.count <= 1000 else {
             throw GovernanceRefusal(.malformedEnvelope, "publish one envelope, or {\"Events\": [1 to 1000 envelopes]}")
         }

@@ -13,6 +13,12 @@ enum StrictJSON {
         var reason: String
         /// Whether an object names the same member twice (else the text is not JSON).
         var isDuplicateMember: Bool
+
+        /// The problem the strict parser found.
+        init(_ error: SealedEventsError) {
+            reason = error.reason
+            isDuplicateMember = error.reason.hasPrefix(JSONValue.duplicateKeyReason)
+        }
     }
 
     /// Why `body` is not strict JSON, or `nil` when it is; an empty body is.
@@ -22,7 +28,7 @@ enum StrictJSON {
             _ = try JSONValue(parsing: body.readableBytesView)
             return nil
         } catch {
-            return Problem(reason: error.reason, isDuplicateMember: error.reason.hasPrefix(JSONValue.duplicateKeyReason))
+            return Problem(error)
         }
     }
 }

@@ -23,7 +23,8 @@ extension AccessControlError: HTTPResponseError {
     }
 }
 
-/// The `/v1` API's answers and request bodies on Hummingbird (the conventions are ``WireShapes/PlatformJSON``'s).
+/// The `/v1` API's answers on Hummingbird (the conventions are ``WireShapes/PlatformJSON``'s; request bodies are
+/// read by ``PlatformBody``).
 extension PlatformJSON {
     static func response<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
         Response(
@@ -40,29 +41,6 @@ extension PlatformJSON {
             headers: [.contentType: contentType],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: body))
         )
-    }
-
-    /// Decodes a request body; malformed JSON or a wrong member is `SerializationException` (400), a missing body
-    /// of an operation that needs one, or a member named twice at any depth (``StrictJSON``), `ValidationException`.
-    static func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
-        let buffer = try await request.body.collect(upTo: .max)
-        if let problem = StrictJSON.problem(in: buffer) {
-            throw PlatformRequestError(
-                code: problem.isDuplicateMember ? "ValidationException" : "SerializationException",
-                message: "The request body is not valid JSON: \(problem.reason)."
-            )
-        }
-        let data = buffer.readableBytes == 0 ? Data("{}".utf8) : Data(buffer.readableBytesView)
-        do {
-            return try JSONDecoder().decode(T.self, from: data)
-        } catch DecodingError.keyNotFound(let key, _) {
-            throw PlatformRequestError(code: "ValidationException", message: "\(key.stringValue) is required.")
-        } catch {
-            throw PlatformRequestError(
-                code: "SerializationException",
-                message: "The request body is not valid JSON for this operation."
-            )
-        }
     }
 }
 

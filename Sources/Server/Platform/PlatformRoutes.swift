@@ -38,18 +38,15 @@ public struct PlatformRoutes: Sendable {
         v1.on(.listTeams) { _, context in
             try PlatformJSON.response(TeamList(teams: try await iam.teams(by: context.requester).map(TeamOutput.init)))
         }
-        v1.on(.createTeam) { request, context in
-            let input = try await PlatformJSON.decode(TeamInput.self, from: request)
+        v1.on(.createTeam, input: TeamInput.self) { input, _, context in
             let team = try await iam.createTeam(input.teamName, by: context.requester)
             return try PlatformJSON.response(TeamAnswer(team: TeamOutput(team)))
         }
-        v1.on(.addUserToTeam) { request, context in
-            let input = try await PlatformJSON.decode(MemberInput.self, from: request)
+        v1.on(.addUserToTeam, input: MemberInput.self) { input, _, context in
             try await iam.addUser(input.userName, toTeam: try context.parameter("team"), by: context.requester)
             return try PlatformJSON.response(EmptyResponse())
         }
-        v1.on(.putTeamPolicy) { request, context in
-            let input = try await PlatformJSON.decode(PolicyInput.self, from: request)
+        v1.on(.putTeamPolicy, input: PolicyInput.self) { input, _, context in
             try await iam.putTeamPolicy(
                 try context.parameter("team"),
                 name: try context.parameter("name"),
@@ -61,13 +58,11 @@ public struct PlatformRoutes: Sendable {
         v1.on(.listUsers) { _, context in
             try PlatformJSON.response(UserList(users: try await iam.users(by: context.requester).map(UserOutput.init)))
         }
-        v1.on(.createUser) { request, context in
-            let input = try await PlatformJSON.decode(CreateUserInput.self, from: request)
+        v1.on(.createUser, input: CreateUserInput.self) { input, _, context in
             let (user, key) = try await iam.createUser(input.userName, team: input.team, by: context.requester)
             return try PlatformJSON.response(CreatedUserOutput(user: user, key: key))
         }
-        v1.on(.putUserPolicy) { request, context in
-            let input = try await PlatformJSON.decode(PolicyInput.self, from: request)
+        v1.on(.putUserPolicy, input: PolicyInput.self) { input, _, context in
             try await iam.putUserPolicy(
                 try context.parameter("user"),
                 name: try context.parameter("name"),
@@ -99,8 +94,7 @@ public struct PlatformRoutes: Sendable {
             let role = try await iam.role(named: try context.parameter("role"), by: context.requester)
             return try PlatformJSON.response(RoleAnswer(role: RoleOutput(role)))
         }
-        v1.on(.createRole) { request, context in
-            let input = try await PlatformJSON.decode(CreateRoleInput.self, from: request)
+        v1.on(.createRole, input: CreateRoleInput.self) { input, _, context in
             let role = try await iam.createRole(
                 input.roleName,
                 trustPolicy: input.assumeRolePolicyDocument,
@@ -111,8 +105,7 @@ public struct PlatformRoutes: Sendable {
             )
             return try PlatformJSON.response(RoleAnswer(role: RoleOutput(role)))
         }
-        v1.on(.putRolePolicy) { request, context in
-            let input = try await PlatformJSON.decode(PolicyInput.self, from: request)
+        v1.on(.putRolePolicy, input: PolicyInput.self) { input, _, context in
             try await iam.putRolePolicy(
                 try context.parameter("role"),
                 name: try context.parameter("name"),
@@ -121,8 +114,7 @@ public struct PlatformRoutes: Sendable {
             )
             return try PlatformJSON.response(EmptyResponse())
         }
-        v1.on(.updateAssumeRolePolicy) { request, context in
-            let input = try await PlatformJSON.decode(PolicyInput.self, from: request)
+        v1.on(.updateAssumeRolePolicy, input: PolicyInput.self) { input, _, context in
             try await iam.updateTrustPolicy(
                 try context.parameter("role"),
                 document: input.policyDocument,
@@ -136,8 +128,7 @@ public struct PlatformRoutes: Sendable {
             let domains = try await catalog.domainList(by: context.principal.arn).map(DomainOutput.init)
             return try PlatformJSON.response(DomainList(domains: domains))
         }
-        v1.on(.createDomain) { request, context in
-            let input = try await PlatformJSON.decode(CreateDomainInput.self, from: request)
+        v1.on(.createDomain, input: CreateDomainInput.self) { input, _, context in
             let domain = try await catalog.createDomain(input.domain, owner: input.owner, by: context.principal.arn)
             return try PlatformJSON.response(DomainOutput(domain))
         }
@@ -156,8 +147,7 @@ public struct PlatformRoutes: Sendable {
                 EventTypeOutput(type, keyARN: await catalog.domain(named: type.domain)?.keyARN)
             )
         }
-        v1.on(.createEventType) { request, context in
-            let input = try await PlatformJSON.decode(EventTypeInput.self, from: request)
+        v1.on(.createEventType, input: EventTypeInput.self) { input, _, context in
             guard let classification = Classification(rawValue: input.classification ?? "confidential") else {
                 throw AccessControlError(
                     .validationError,
@@ -182,8 +172,7 @@ public struct PlatformRoutes: Sendable {
         }
 
         // MARK: Access requests
-        v1.on(.createAccessRequest) { request, context in
-            let input = try await PlatformJSON.decode(AccessRequestInput.self, from: request)
+        v1.on(.createAccessRequest, input: AccessRequestInput.self) { input, _, context in
             let created = try await access.request(
                 input.eventType,
                 justification: input.justification,
@@ -220,11 +209,13 @@ public struct PlatformRoutes: Sendable {
         for route in [
             PlatformRoute.approveAccessRequest, .denyAccessRequest, .cancelAccessRequest, .revokeAccessRequest,
         ] {
-            v1.on(route) { request, context in try await decide(route, request: request, context: context) }
+            v1.on(route, input: CommentInput.self) { input, _, context in
+                try await decide(route, input: input, context: context)
+            }
         }
         // Any other action on a request: not an operation (the declared ones match first).
-        v1.post("access/requests/:id/:verb") { request, context -> Response in
-            _ = try await PlatformJSON.decode(CommentInput.self, from: request)
+        v1.on("access/requests/:id/:verb", method: .post) { _, context, body -> Response in
+            _ = try body.decode(CommentInput.self)
             let verb = try context.parameter("verb")
             throw PlatformRequestError(code: "UnknownOperationException", message: "Unknown action \(verb).")
         }
@@ -237,8 +228,7 @@ public struct PlatformRoutes: Sendable {
 
 extension PlatformRoutes {
     /// Approves, denies, cancels or revokes an access request, as `route` says.
-    func decide(_ route: PlatformRoute, request: Request, context: AuthenticatedContext) async throws -> Response {
-        let input = try await PlatformJSON.decode(CommentInput.self, from: request)
+    func decide(_ route: PlatformRoute, input: CommentInput, context: AuthenticatedContext) async throws -> Response {
         let id = try context.parameter("id")
         let principal = context.principal.arn
         let comment = input.comment ?? ""
