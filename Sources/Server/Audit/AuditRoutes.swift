@@ -3,6 +3,7 @@ public import AuditTrail
 public import Foundation
 import Hummingbird
 import NIOCore
+import enum SealedSupport.ISO8601
 import WireShapes
 
 /// The trail behind `/v1/audit` (reading it is the permission `audit:Read`, on the resource `*`):
@@ -112,7 +113,7 @@ public struct AuditRoutes: Sendable {
             }
             return Self.json(
                 .object([
-                    "Since": .string(since.formatted(.iso8601)), "Until": .string(until.formatted(.iso8601)),
+                    "Since": .string(ISO8601.format(since)), "Until": .string(ISO8601.format(until)),
                     "Rows": .array(rows),
                 ])
             )

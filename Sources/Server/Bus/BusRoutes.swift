@@ -8,6 +8,7 @@ public import Hummingbird
 import HummingbirdCore
 import NIOCore
 import SealedEvents
+import SealedSupport
 import WireShapes
 
 /// The event bus behind `/v1/topics` (JSON, SigV4-signed like everything else):
@@ -215,7 +216,7 @@ public struct BusRoutes: Sendable {
             if index > 0 { buffer.writeString(",") }
             buffer.writeString(#"{"Offset":\#(event.offset),"EventId":"#)
             buffer.writeBytes(SealedEvents.JSONValue.string(event.eventID).serialized())
-            buffer.writeString(#","PublishTime":"\#(event.publishTime.formatted(.iso8601))","Event":"#)
+            buffer.writeString(#","PublishTime":"\#(ISO8601.format(event.publishTime))","Event":"#)
             buffer.writeBytes(event.payload)
             buffer.writeString("}")
         }

@@ -1,5 +1,6 @@
 import NIOCore
 import SealedEvents
+import SealedSupport
 
 /// The strict reading every JSON request body gets before its handler decodes it.
 ///
@@ -19,10 +20,10 @@ enum StrictJSON {
     static func problem(in body: ByteBuffer) -> Problem? {
         guard body.readableBytes > 0 else { return nil }
         do {
-            _ = try JSONValue(parsing: body.readableBytesView)
+            _ = try JSONParser.parse(body.readableBytesView, options: JSONValue.parseOptions)
             return nil
         } catch {
-            return Problem(reason: error.reason, isDuplicateMember: error.reason.hasPrefix(JSONValue.duplicateKeyReason))
+            return Problem(reason: SealedEventsError(json: error).reason, isDuplicateMember: error.isDuplicateMember)
         }
     }
 }
