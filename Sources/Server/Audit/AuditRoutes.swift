@@ -3,8 +3,8 @@ public import AuditTrail
 public import Foundation
 import Hummingbird
 import NIOCore
-import enum SealedSupport.ISO8601
 import WireShapes
+import enum SealedSupport.ISO8601
 
 /// The trail behind `/v1/audit` (reading it is the permission `audit:Read`, on the resource `*`):
 ///
