@@ -115,7 +115,7 @@ public struct STSRoutes: Sendable {
         for pair in body.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             func decode(_ text: Substring) -> String {
-                String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(text)
+                PercentEncoding.decodeStrictly(text.replacingOccurrences(of: "+", with: " ")) ?? String(text)
             }
             fields[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
         }
