@@ -94,6 +94,7 @@ let package = Package(
         .target(
             name: "NATS",
             dependencies: [
+                "SealedSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

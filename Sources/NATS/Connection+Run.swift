@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import SealedSupport
 import ServiceLifecycle
 import Synchronization
 
@@ -77,7 +78,7 @@ extension Connection {
         handshake: AsyncThrowingStream<Void, any Error>
     ) async throws -> any Channel {
         let logger = self.logger
-        let connectTimeout = TimeAmount.nanoseconds(Self.nanoseconds(options.connectTimeout))
+        let connectTimeout = TimeAmount.nanoseconds(options.connectTimeout.nanoseconds)
         let bootstrap = ClientBootstrap(group: eventLoopGroup)
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)

@@ -1,6 +1,7 @@
 public import Logging
 public import NIOCore
 import NIOPosix
+import SealedSupport
 public import ServiceLifecycle
 import Synchronization
 
@@ -54,7 +55,7 @@ public final class Connection: Service, Sendable {
         self.logger = logger
         self.clock = clock
         self.eventLoopGroup = eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton
-        let replyPrefix = "\(options.inboxPrefix).\(Self.randomToken())"
+        let replyPrefix = Self.inbox(prefix: options.inboxPrefix)
         self.replyPrefix = replyPrefix
         self.state = Mutex(StateMachine(servers: servers, options: options, replyPrefix: replyPrefix))
     }
@@ -319,18 +320,10 @@ public final class Connection: Service, Sendable {
         return result
     }
 
-    /// A duration in nanoseconds, saturated at `Int64.max`/`.min` (the JetStream API's own bound) instead of trapping.
-    static func nanoseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        guard !overflow else { return seconds < 0 ? .min : .max }
-        let (total, sumOverflow) = whole.addingReportingOverflow(attoseconds / 1_000_000_000)
-        return sumOverflow ? (seconds < 0 ? .min : .max) : total
-    }
-
-    static func randomToken(length: Int = 22) -> String {
-        let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-        var generator = SystemRandomNumberGenerator()
-        return String((0..<length).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] })
+    /// A fresh inbox subject, `<prefix>.<22 random alphanumerics>` (about 131 bits): the connection's reply prefix and
+    /// JetStream's inboxes for one fetch or one batch.
+    static func inbox(prefix: String) -> String {
+        let token = Random.token(length: 22, alphabet: "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+        return "\(prefix).\(token)"
     }
 }

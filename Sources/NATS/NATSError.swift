@@ -1,3 +1,5 @@
+import SealedSupport
+
 /// An error from the NATS client.
 ///
 /// Errors compare by ``code`` alone; ``reason`` is for people and logs. No reason ever holds a password,
@@ -46,8 +48,6 @@ public struct NATSError: Error, Hashable, Sendable, CustomStringConvertible {
         self.reason = reason
     }
 
-    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
     public var description: String { "\(code): \(reason)" }
 
     static func protocolError(_ reason: String) -> NATSError { .init(.protocolError, reason) }
@@ -103,7 +103,9 @@ public struct JetStreamError: Error, Hashable, Sendable, CustomStringConvertible
         self.errorDescription = description
     }
 
-    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
     public var description: String { "JetStream API error \(code.rawValue) (status \(status)): \(errorDescription)" }
 }
+
+extension NATSError: CodedError {}
+
+extension JetStreamError: CodedError {}

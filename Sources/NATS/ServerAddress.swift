@@ -1,3 +1,5 @@
+import SealedSupport
+
 /// Credentials a client presents when the server's `INFO` says `auth_required`.
 ///
 /// The secret never appears in ``description``, logs or errors.
@@ -118,31 +120,13 @@ public struct ServerAddress: Sendable, Hashable, CustomStringConvertible {
         return try entries.map { try ServerAddress(parsing: $0) }
     }
 
+    /// `text` with its `%XY` escapes decoded.
+    ///
+    /// - Throws: ``NATSError/Code/invalidArgument`` for a bad escape or a result that is not UTF-8.
     private static func percentDecoded(_ text: Substring) throws -> String {
-        var bytes: [UInt8] = []
-        var iterator = Array(text.utf8).makeIterator()
-        while let byte = iterator.next() {
-            if byte == UInt8(ascii: "%") {
-                guard let high = iterator.next().flatMap(Self.hexValue),
-                    let low = iterator.next().flatMap(Self.hexValue)
-                else { throw NATSError.invalidArgument("bad percent escape in server URL user info") }
-                bytes.append(high << 4 | low)
-            } else {
-                bytes.append(byte)
-            }
-        }
-        guard let decoded = String(validating: bytes, as: UTF8.self) else {
-            throw NATSError.invalidArgument("user info is not UTF-8")
+        guard let decoded = PercentEncoding.decodeStrictly(text) else {
+            throw NATSError.invalidArgument("bad percent escape in server URL user info, or not UTF-8")
         }
         return decoded
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }

@@ -95,6 +95,9 @@ func withJetStream(_ body: (NATSServer, Connection, JetStream) async throws -> V
             #expect(stored.payload.text == "event 7")
             #expect(stored.headers?["Event-Index"] == "7")
             #expect(stored.subject == "events.created")
+            // The server's RFC 3339 time with nanoseconds, parsed.
+            let time = try #require(stored.time)
+            #expect(abs(time.timeIntervalSinceNow) < 60)
         }
     }
 

@@ -250,6 +250,19 @@ import Testing
         let withToken = try ServerAddress(parsing: "nats://s3cr3t@localhost")
         #expect(withToken.credentials == .token("s3cr3t"))
         #expect(withToken.port == 4222)
+        let escaped = try ServerAddress(parsing: "nats://%C3%A9t%C3%A9:a%2Bb%3Ac@h")
+        #expect(escaped.credentials == .userPassword("été", "a+b:c"))
+    }
+
+    @Test func inboxesAreFreshAlphanumericTokens() {
+        let inboxes = (0..<64).map { _ in Connection.inbox(prefix: "_INBOX") }
+        #expect(Set(inboxes).count == inboxes.count)
+        for inbox in inboxes {
+            #expect(inbox.hasPrefix("_INBOX."))
+            let token = inbox.dropFirst("_INBOX.".count)
+            #expect(token.count == 22)
+            #expect(token.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) })
+        }
     }
 
     @Test func descriptionsHideSecrets() throws {
@@ -261,7 +274,7 @@ import Testing
 
     @Test(arguments: [
         "", "tls://h:4222", "ws://h", "nats://h:0", "nats://h:70000", "nats://h:x", "nats://h/path", "nats://:4222",
-        "nats://[::1",
+        "nats://[::1", "nats://a%4:b@h", "nats://%zz@h", "nats://a:%ff@h",
     ])
     func rejectsInvalidURLs(url: String) {
         #expect(throws: NATSError(.invalidArgument, "")) { try ServerAddress.parseList(url) }

@@ -84,6 +84,18 @@ struct TimeTests {
         }
     }
 
+    /// Fractions of a second are truncated as Foundation's `.iso8601` style truncates them (STS expirations, audit
+    /// export windows and bus publish times are written with both).
+    @Test func iso8601FormatsFractionalSecondsAsFoundationDoes() {
+        var generator = SystemRandomNumberGenerator()
+        let edges = [0.25, 0.5, 0.999_9, -0.5, -1.25, 1_795_947_300.999_9, 1_795_947_300.000_1]
+        let random = (0..<2_000).map { _ in Double.random(in: -2_000_000_000...4_000_000_000, using: &generator) }
+        for seconds in edges + random {
+            let date = Date(timeIntervalSince1970: seconds)
+            #expect(ISO8601.format(date) == date.formatted(.iso8601), "\(seconds)")
+        }
+    }
+
     @Test(arguments: [
         ("2026-11-29T10:15:00Z", 1_795_947_300.0),
         ("2026-11-29T10:15:00.5Z", 1_795_947_300.5),

@@ -1,3 +1,5 @@
+import SealedSupport
+
 /// An ESDK algorithm suite: the AES-GCM key size, the key derivation, key commitment and signature.
 ///
 /// Suite identifiers are an open set on the wire, so this is a struct with static members rather
@@ -52,15 +54,7 @@ public struct AlgorithmSuite: Hashable, Sendable, CustomStringConvertible {
 
     /// `0x` and four lowercase hex digits.
     static func hex(_ id: UInt16) -> String {
-        let digits: StaticString = "0123456789abcdef"
-        return digits.withUTF8Buffer { digits in
-            String(unsafeUninitializedCapacity: 6) { out in
-                out[0] = UInt8(ascii: "0")
-                out[1] = UInt8(ascii: "x")
-                for position in 0..<4 { out[2 + position] = digits[Int(id >> (12 - 4 * position) & 0xF)] }
-                return 6
-            }
-        }
+        "0x" + Hex.encode([UInt8(id >> 8), UInt8(truncatingIfNeeded: id)])
     }
 
     /// AES-128-GCM, no key derivation (legacy).

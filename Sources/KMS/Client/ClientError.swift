@@ -89,7 +89,7 @@ public struct ClientOptions: Sendable {
     public func backoff(beforeRetry retry: Int) -> Duration {
         let exponent = min(retry - 1, 30)
         let ceiling = min(maxBackoff, baseBackoff * (1 << exponent))
-        let nanoseconds = ceiling.components.seconds * 1_000_000_000 + ceiling.components.attoseconds / 1_000_000_000
+        let nanoseconds = ceiling.nanoseconds
         guard nanoseconds > 0 else { return .zero }
         return .nanoseconds(Int64.random(in: 0...nanoseconds))
     }

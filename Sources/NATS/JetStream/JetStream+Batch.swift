@@ -31,8 +31,7 @@ extension JetStream {
         to subject: String,
         timeout: Duration? = nil
     ) async -> [Int: Result<PubAck, any Error>] {
-        // SealedSupport: random tokens come from the support module once it lands.
-        let inbox = "\(connection.options.inboxPrefix).\(Connection.randomToken())"
+        let inbox = Connection.inbox(prefix: connection.options.inboxPrefix)
         let connection = self.connection
         let timeout = timeout ?? self.timeout
         do {

@@ -1,4 +1,5 @@
 import Foundation
+import SealedSupport
 import Synchronization
 
 /// JetStream over a ``Connection``: streams, publish with acknowledgement and de-duplication, durable
@@ -77,22 +78,22 @@ public struct JetStream: Sendable {
         let request = MessageGetRequest(seq: sequence, nextBySubject: subject)
         let response: MessageGetResponse = try await call("STREAM.MSG.GET.\(stream)", body: try encode(request))
         let raw = response.message
-        guard let payload = Data(base64Encoded: raw.data ?? "") else {
+        guard let payload = try? Base64.decode(raw.data ?? "") else {
             throw NATSError(.malformedResponse, "stored message data is not base64")
         }
         var headers: Headers?
         if let encoded = raw.hdrs, !encoded.isEmpty {
-            guard let block = Data(base64Encoded: encoded) else {
+            guard let block = try? Base64.decode(encoded) else {
                 throw NATSError(.malformedResponse, "stored message headers are not base64")
             }
-            headers = try Headers.parse(Array(block)[...])
+            headers = try Headers.parse(block[...])
         }
         return StoredMessage(
             subject: raw.subject,
             sequence: raw.seq,
             headers: headers,
-            payload: Array(payload),
-            time: raw.time.flatMap(StoredMessage.parseTime)
+            payload: payload,
+            time: raw.time.flatMap(ISO8601.parse)
         )
     }
 
@@ -226,14 +227,14 @@ public struct JetStream: Sendable {
         try Self.validateName(stream, what: "stream name")
         try Self.validateName(consumer, what: "consumer name")
         guard batch >= 1 else { throw NATSError.invalidArgument("batch must be at least 1") }
-        let expiresNanoseconds = max(0, Connection.nanoseconds(expires))
+        let expiresNanoseconds = max(0, expires.nanoseconds)
         let request =
             expiresNanoseconds > 0
             ? #"{"batch":\#(batch),"expires":\#(expiresNanoseconds),"no_wait":true}"#
             : #"{"batch":\#(batch),"no_wait":true}"#
         // Pulled messages keep their own subject, so they cannot be told apart on the muxed reply
         // subscription: each fetch has its own inbox.
-        let inbox = "\(connection.options.inboxPrefix).\(Connection.randomToken())"
+        let inbox = Connection.inbox(prefix: connection.options.inboxPrefix)
         let connection = self.connection
         let margin = min(timeout, .seconds(2))
         let nextSubject = "\(apiPrefix).CONSUMER.MSG.NEXT.\(stream).\(consumer)"

@@ -1,3 +1,5 @@
+import SealedSupport
+
 /// A message fetched from a pull consumer, with its place in the stream and the means to acknowledge it.
 public struct JetStreamMessage: Sendable {
     /// The subject it was published to.
@@ -75,7 +77,7 @@ public struct JetStreamMessage: Sendable {
     /// - Throws: ``NATSError`` as for ``ack(timeout:)``.
     public func nak(delay: Duration? = nil, timeout: Duration? = nil) async throws {
         if let delay {
-            try await send(#"-NAK {"delay":\#(Connection.nanoseconds(delay))}"#, timeout: timeout)
+            try await send(#"-NAK {"delay":\#(delay.nanoseconds)}"#, timeout: timeout)
         } else {
             try await send("-NAK", timeout: timeout)
         }

@@ -1,4 +1,5 @@
 public import Foundation
+import SealedSupport
 
 /// How a stream keeps messages (`retention`).
 public struct RetentionPolicy: Sendable, Hashable, Codable, CustomStringConvertible {
@@ -201,11 +202,11 @@ public struct StreamConfig: Sendable, Hashable, Codable {
         try container.encode(-1, forKey: .maxConsumers)
         try container.encode(maxMessages, forKey: .maxMessages)
         try container.encode(maxBytes, forKey: .maxBytes)
-        try container.encode(Connection.nanoseconds(maxAge), forKey: .maxAge)
+        try container.encode(maxAge.nanoseconds, forKey: .maxAge)
         try container.encode(maxMessageSize, forKey: .maxMessageSize)
         try container.encode(storage, forKey: .storage)
         try container.encode(replicas, forKey: .replicas)
-        try container.encodeIfPresent(duplicateWindow.map(Connection.nanoseconds), forKey: .duplicateWindow)
+        try container.encodeIfPresent(duplicateWindow.map(\.nanoseconds), forKey: .duplicateWindow)
         try container.encode(discard, forKey: .discard)
     }
 }
@@ -341,7 +342,7 @@ public struct ConsumerConfig: Sendable, Hashable, Codable {
         try container.encode(deliverPolicy.rawValue, forKey: .deliverPolicy)
         try container.encodeIfPresent(deliverPolicy.startSequence, forKey: .optStartSequence)
         try container.encode(ackPolicy, forKey: .ackPolicy)
-        try container.encodeIfPresent(ackWait.map(Connection.nanoseconds), forKey: .ackWait)
+        try container.encodeIfPresent(ackWait.map(\.nanoseconds), forKey: .ackWait)
         try container.encode(maxDeliver ?? -1, forKey: .maxDeliver)
         try container.encodeIfPresent(filterSubject, forKey: .filterSubject)
         try container.encodeIfPresent(maxAckPending, forKey: .maxAckPending)
@@ -433,19 +434,4 @@ public struct StoredMessage: Sendable, Hashable {
     /// When the stream stored it, if the server said.
     public var time: Date?
 
-    /// Parses RFC 3339 with up to nanoseconds (`2026-11-29T10:15:00.123456789Z`).
-    // SealedSupport: the UTC time helpers (ISO-8601 with fractions) replace this once that module lands.
-    static func parseTime(_ text: String) -> Date? {
-        var base = text
-        var fraction = 0.0
-        if let dot = text.firstIndex(of: ".") {
-            let rest = text[text.index(after: dot)...]
-            let digits = rest.prefix(while: \.isNumber)
-            fraction = Double("0." + digits) ?? 0
-            base = String(text[..<dot]) + String(rest.dropFirst(digits.count))
-        }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.date(from: base).map { $0.addingTimeInterval(fraction) }
-    }
 }

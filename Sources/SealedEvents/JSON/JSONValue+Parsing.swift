@@ -1,4 +1,4 @@
-internal import SealedSupport
+package import SealedSupport
 
 extension JSONValue {
     /// The deepest nesting of arrays and objects the parser accepts.
@@ -9,7 +9,7 @@ extension JSONValue {
 
     /// How SealedEvents reads JSON: nesting up to ``maximumDepth``, a byte-order mark refused (RFC 8259 §8.1: the
     /// envelopes of the format never carry one).
-    static let parseOptions = JSONParser.Options(maximumDepth: maximumDepth, byteOrderMark: .refuse)
+    package static let parseOptions = JSONParser.Options(maximumDepth: maximumDepth, byteOrderMark: .refuse)
 
     /// Parses a JSON text (RFC 8259): exactly one value, optionally surrounded by whitespace.
     ///
@@ -46,7 +46,7 @@ extension JSONNumber {
 
 extension SealedEventsError {
     /// The `invalidJSON` error for a syntax error, in SealedEvents' words: the reason and its byte offset.
-    init(json error: JSONSyntaxError) {
+    package init(json error: JSONSyntaxError) {
         let reason =
             switch error.kind {
             case .unexpectedEnd: "unexpected end of input"

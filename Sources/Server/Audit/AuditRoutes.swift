@@ -4,6 +4,7 @@ public import Foundation
 import Hummingbird
 import NIOCore
 import WireShapes
+import enum SealedSupport.ISO8601
 
 /// The trail behind `/v1/audit` (reading it is the permission `audit:Read`, on the resource `*`):
 ///
@@ -112,7 +113,7 @@ public struct AuditRoutes: Sendable {
             }
             return Self.json(
                 .object([
-                    "Since": .string(since.formatted(.iso8601)), "Until": .string(until.formatted(.iso8601)),
+                    "Since": .string(ISO8601.format(since)), "Until": .string(ISO8601.format(until)),
                     "Rows": .array(rows),
                 ])
             )

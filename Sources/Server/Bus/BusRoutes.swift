@@ -8,6 +8,7 @@ public import Hummingbird
 import HummingbirdCore
 import NIOCore
 import SealedEvents
+import SealedSupport
 import WireShapes
 
 /// The event bus behind `/v1/topics` (JSON, SigV4-signed like everything else):
@@ -165,9 +166,9 @@ public struct BusRoutes: Sendable {
         let value: SealedEvents.JSONValue
         do {
             // An empty body is no JSON: the parser says why.
-            value = try body.parsed?.get() ?? SealedEvents.JSONValue(parsing: [UInt8]())
+            value = try (body.parsed ?? StrictJSON.parse(ByteBuffer())).get()
         } catch {
-            throw GovernanceRefusal(.malformedEnvelope, "the body is not valid JSON: \(error)")
+            throw GovernanceRefusal(.malformedEnvelope, "the body is not valid JSON: \(error.error)")
         }
         guard case .object(let object) = value else {
             throw GovernanceRefusal(.malformedEnvelope, "the body is not a JSON object")
@@ -213,7 +214,7 @@ public struct BusRoutes: Sendable {
             if index > 0 { buffer.writeString(",") }
             buffer.writeString(#"{"Offset":\#(event.offset),"EventId":"#)
             buffer.writeBytes(SealedEvents.JSONValue.string(event.eventID).serialized())
-            buffer.writeString(#","PublishTime":"\#(event.publishTime.formatted(.iso8601))","Event":"#)
+            buffer.writeString(#","PublishTime":"\#(ISO8601.format(event.publishTime))","Event":"#)
             buffer.writeBytes(event.payload)
             buffer.writeString("}")
         }

@@ -11,7 +11,7 @@ struct PlatformBody: Sendable {
     let bytes: ByteBuffer
     /// The body read by the strict parser (``StrictJSON``: no member named twice, RFC 8259 only), or why it is not
     /// strict JSON; `nil` for an empty body.
-    let parsed: Result<JSONValue, SealedEventsError>?
+    let parsed: Result<JSONValue, StrictJSON.Problem>?
 
     init(_ bytes: ByteBuffer) {
         self.bytes = bytes
@@ -20,11 +20,7 @@ struct PlatformBody: Sendable {
             return
         }
         Self.parses?.count()
-        do {
-            parsed = .success(try JSONValue(parsing: bytes.readableBytesView))
-        } catch {
-            parsed = .failure(error)
-        }
+        parsed = StrictJSON.parse(bytes)
     }
 
     /// The value of a body that is strict JSON; `nil` for an empty or malformed one.
@@ -38,8 +34,7 @@ struct PlatformBody: Sendable {
         switch parsed {
         case nil: value = .object([:])
         case .success(let parsed): value = parsed
-        case .failure(let error):
-            let problem = StrictJSON.Problem(error)
+        case .failure(let problem):
             throw PlatformRequestError(
                 code: problem.isDuplicateMember ? "ValidationException" : "SerializationException",
                 message: "The request body is not valid JSON: \(problem.reason)."

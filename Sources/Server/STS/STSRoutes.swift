@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import WireShapes
 import NIOCore
+import SealedSupport
 
 /// The STS query protocol on `POST /`: a form-encoded body `Action=AssumeRole&Version=2011-06-15&…` signed for the
 /// service `sts`, answered in XML as AWS STS answers (`AssumeRole`, `GetCallerIdentity`).
@@ -81,7 +82,7 @@ public struct STSRoutes: Sendable {
             sourceIP: context.sourceIP
         )
         let key = session.accessKey
-        let expiration = (key.expiration ?? Date()).formatted(.iso8601)
+        let expiration = ISO8601.format(key.expiration ?? Date())
         return Self.xml(
             "AssumeRole",
             result: """
@@ -114,7 +115,7 @@ public struct STSRoutes: Sendable {
         for pair in body.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             func decode(_ text: Substring) -> String {
-                String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(text)
+                PercentEncoding.decodeStrictly(text.replacingOccurrences(of: "+", with: " ")) ?? String(text)
             }
             fields[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
         }

@@ -1,4 +1,5 @@
 import Foundation
+import SealedSupport
 
 /// The JSON body of an AWS JSON 1.1 error response: `{"__type": "…", "message": "…"}`.
 ///
@@ -157,10 +158,9 @@ public struct KMSError: Error, Hashable, Sendable, CustomStringConvertible {
             || code == .kmsInternalException || code == .dependencyTimeoutException
     }
 
-    public static func == (lhs: KMSError, rhs: KMSError) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
-
     public var description: String {
         message.isEmpty ? "\(code) (HTTP \(statusCode))" : "\(code): \(message) (HTTP \(statusCode))"
     }
 }
+
+extension KMSError: CodedError {}

@@ -1,4 +1,5 @@
 public import Foundation
+import SealedSupport
 
 /// `AssumeRole` input (STS query protocol, `Version=2011-06-15`).
 public struct AssumeRoleRequest: Sendable, Hashable {
@@ -161,10 +162,9 @@ public struct STSError: Error, Hashable, Sendable, CustomStringConvertible {
             || statusCode >= 500 || statusCode == 429
     }
 
-    public static func == (lhs: STSError, rhs: STSError) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
-
     public var description: String {
         message.isEmpty ? "\(code) (HTTP \(statusCode))" : "\(code): \(message) (HTTP \(statusCode))"
     }
 }
+
+extension STSError: CodedError {}

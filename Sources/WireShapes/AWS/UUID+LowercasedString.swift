@@ -10,15 +10,14 @@ extension UUID {
     public var lowercasedString: String {
         withUnsafeBytes(of: uuid) { bytes in
             String(unsafeUninitializedCapacity: 36) { output in
-                let digits: StaticString = "0123456789abcdef"
                 var index = 0
                 for (position, byte) in bytes.enumerated() {
                     if position == 4 || position == 6 || position == 8 || position == 10 {
                         output[index] = UInt8(ascii: "-")
                         index += 1
                     }
-                    output[index] = digits.utf8Start[Int(byte >> 4)]
-                    output[index + 1] = digits.utf8Start[Int(byte & 0x0F)]
+                    output[index] = Hex.digit(byte >> 4)
+                    output[index + 1] = Hex.digit(byte & 0x0F)
                     index += 2
                 }
                 return index

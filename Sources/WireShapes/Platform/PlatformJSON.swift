@@ -1,4 +1,5 @@
 public import Foundation
+import SealedSupport
 
 /// The JSON conventions of the platform's `/v1` API, shared by the server and its clients: PascalCase members as
 /// AWS APIs spell them, dates in ISO 8601, members that are `nil` left out, errors as `{"__type", "message"}`.
@@ -22,7 +23,8 @@ public enum PlatformJSON {
     }
 }
 
-/// An error the platform's `/v1` API answered: its `__type` code, message and HTTP status.
+/// An error the platform's `/v1` API answered: its `__type` code, message and HTTP status. Errors compare by ``code``
+/// alone.
 public struct PlatformError: Error, Sendable, Hashable, CustomStringConvertible {
     public var code: String
     public var message: String
@@ -36,3 +38,5 @@ public struct PlatformError: Error, Sendable, Hashable, CustomStringConvertible 
 
     public var description: String { "\(code): \(message)" }
 }
+
+extension PlatformError: CodedError {}
