@@ -39,10 +39,10 @@ extension Record {
         return loggedParameters(members)
     }
 
-    private static func loggedParameters(_ members: [String: JSONValue]) -> JSONValue {
-        var logged: [String: JSONValue] = [:]
-        for (name, value) in members {
-            if let cloudTrailName = cloudTrailNames[name] { logged[cloudTrailName] = value }
+    private static func loggedParameters(_ members: JSONObject) -> JSONValue {
+        var logged = JSONObject()
+        for member in members {
+            if let cloudTrailName = cloudTrailNames[member.key] { logged[cloudTrailName] = member.value }
         }
         return .object(logged)
     }

@@ -47,6 +47,7 @@ import Testing
         #expect(String(decoding: bytes, as: UTF8.self) == Self.expectedBytes)
         #expect(ChainHash.of(bytes).hex == Self.expectedHash)
         let stored = try StoredRecord(canonicalBytes: bytes)
+        #expect(stored.record == record)
         #expect(stored.hash == ChainHash.of(bytes))
     }
 

@@ -22,8 +22,8 @@ import Testing
         )
         #expect(
             record.requestParameters == [
-                "keyId": "alias/payments", "encryptionContext": ["eventType": "payments.card.captured"],
                 "encryptionAlgorithm": "SYMMETRIC_DEFAULT",
+                "encryptionContext": ["eventType": "payments.card.captured"], "keyId": "alias/payments",
             ]
         )
         let text = String(decoding: CanonicalJSON.encode(record.jsonValue), as: UTF8.self)
@@ -55,14 +55,14 @@ import Testing
         #expect(
             record.jsonValue["userIdentity"]?["sessionContext"]?["sessionIssuer"]
                 == [
-                    "type": "Role", "principalId": "AROAEXAMPLE", "accountId": "000000000000",
+                    "accountId": "000000000000",
                     "arn": "arn:aws:iam::000000000000:role/reader-payments.card.captured",
-                    "userName": "reader-payments.card.captured",
+                    "principalId": "AROAEXAMPLE", "type": "Role", "userName": "reader-payments.card.captured",
                 ]
         )
         #expect(
             record.jsonValue["resources"] == [
-                ["ARN": .string(Samples.keyARN), "type": "AWS::KMS::Key", "accountId": "000000000000"]
+                ["ARN": .string(Samples.keyARN), "accountId": "000000000000", "type": "AWS::KMS::Key"]
             ]
         )
     }
@@ -149,7 +149,7 @@ import Testing
             Issue.record("not an object")
             return
         }
-        members["sequenceNumber"] = .integer(sequence)
+        members["sequenceNumber"] = .number(JSONNumber(sequence))
         members["previousHash"] = .string(previous.hex)
         #expect(bytes == CanonicalJSON.encode(.object(members)))
         #expect(try StoredRecord(canonicalBytes: bytes).record == record)

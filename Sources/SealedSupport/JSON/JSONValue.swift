@@ -56,6 +56,12 @@ public enum JSONValue: Sendable, Hashable {
         return nil
     }
 
+    /// The member `key` of an object; `nil` for a missing key or a value that is not an object.
+    public subscript(key: String) -> JSONValue? {
+        if case .object(let object) = self { return object[key] }
+        return nil
+    }
+
     /// The object, if this is an object.
     public var objectValue: JSONObject? {
         if case .object(let value) = self { return value }
