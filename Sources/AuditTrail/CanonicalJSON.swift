@@ -87,7 +87,7 @@ public enum CanonicalJSON {
     ) -> UnsafeMutableBufferPointer<Int> {
         for index in members.indices { buffer.initializeElement(at: index, to: index) }
         var order = UnsafeMutableBufferPointer(rebasing: buffer[..<members.count])
-        func precedes(_ a: Int, _ b: Int) -> Bool { members[a].key.utf8.lexicographicallyPrecedes(members[b].key.utf8) }
+        func precedes(_ a: Int, _ b: Int) -> Bool { keyPrecedes(members[a].key, members[b].key) }
         if members.count > 16 {
             order.sort(by: precedes)
             return order
@@ -104,6 +104,9 @@ public enum CanonicalJSON {
         }
         return order
     }
+
+    /// Whether `key` sorts before `other` in canonical order: by their UTF-8 bytes.
+    static func keyPrecedes(_ key: String, _ other: String) -> Bool { key.utf8.lexicographicallyPrecedes(other.utf8) }
 
     /// The canonical spelling of `number` (see the type's discussion), or `nil` for a number beyond `Double`'s range,
     /// written as `null`. An integer that fits in 64 bits is its own spelling (but `-0`): no allocation.
@@ -165,11 +168,8 @@ public enum CanonicalJSON {
                 members[index].value = member
                 changed = true
             }
-            let inOrder = zip(members, members.dropFirst()).allSatisfy {
-                $0.key.utf8.lexicographicallyPrecedes($1.key.utf8)
-            }
-            if !inOrder {
-                members.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            if !zip(members, members.dropFirst()).allSatisfy({ keyPrecedes($0.key, $1.key) }) {
+                members.sort { keyPrecedes($0.key, $1.key) }
                 changed = true
             }
             return changed ? .object(JSONObject(uncheckedMembers: members)) : nil

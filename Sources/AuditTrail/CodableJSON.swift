@@ -18,7 +18,9 @@ struct CodableJSON: Codable {
         }
         if let object = try? decoder.container(keyedBy: AnyKey.self) {
             var members = JSONObject()
-            for key in object.allKeys { members[key.stringValue] = try object.decode(CodableJSON.self, forKey: key).value }
+            for key in object.allKeys {
+                members[key.stringValue] = try object.decode(CodableJSON.self, forKey: key).value
+            }
             value = .object(members)
             return
         }

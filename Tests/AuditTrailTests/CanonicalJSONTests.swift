@@ -74,6 +74,29 @@ import Testing
         #expect(CanonicalJSON.encode(try CanonicalJSON.parse(bytes)) == bytes)
     }
 
+    @Test func normalizedValuesAreEqualExactlyWhenTheirCanonicalBytesAre() throws {
+        let texts = [
+            #"{"b":[1,2.0,-0,1E2],"a":{"y":null,"x":0.50}}"#, #"{"a":{"x":0.5,"y":null},"b":[1,2,0,100]}"#,
+            #"{"a":{"x":5e-1,"y":null},"b":[1.0,2,-0.0,1e+2]}"#, #"{"a":{"x":0.5,"y":null},"b":[1,2,0,101]}"#,
+            #"{"a":{"x":0.5},"b":[1,2,0,100]}"#, #"{"b":[1,2,0,100],"a":{"y":null,"x":"0.5"}}"#, "[null]",
+        ]
+        let values =
+            try texts.map { try CanonicalJSON.parse(Array($0.utf8)) } + [
+                .array([.number(JSONNumber(checking: "1e400")!)])
+            ]
+        for value in values {
+            let normalized = CanonicalJSON.normalized(value)
+            #expect(CanonicalJSON.encode(normalized) == CanonicalJSON.encode(value))
+            #expect(normalized.serialized() == CanonicalJSON.encode(value))
+            #expect(CanonicalJSON.normalized(normalized) == normalized)
+            for other in values {
+                let sameBytes = CanonicalJSON.encode(value) == CanonicalJSON.encode(other)
+                #expect((normalized == CanonicalJSON.normalized(other)) == sameBytes, "\(value) \(other)")
+                if sameBytes { #expect(normalized.hashValue == CanonicalJSON.normalized(other).hashValue) }
+            }
+        }
+    }
+
     @Test func parsesEscapesAndWhitespaceOfNonCanonicalText() throws {
         let text = #" { "b" : [ 1 , 2.0 ] , "a" : "\u00e9\ud83d\udd11\/" } "#
         let value = try CanonicalJSON.parse(Array(text.utf8))

@@ -67,6 +67,42 @@ import Testing
         )
     }
 
+    @Test func recordsKeepTheirFreeFormMembersInCanonicalForm() throws {
+        var record = Samples.userCall(1)
+        record.requestParameters = ["z": 2.0, "a": ["y": 1, "b": -0.0]]
+        record.responseElements = ["count": 3.0]
+        record.additionalEventData = ["n": [1.50], "auditPhase": "Intent"]
+        #expect(record.requestParameters?.serialized() == Array(#"{"a":{"b":0,"y":1},"z":2}"#.utf8))
+        #expect(record.responseElements?.serialized() == Array(#"{"count":3}"#.utf8))
+        #expect(record.additionalEventData?.serialized() == Array(#"{"auditPhase":"Intent","n":[1.5]}"#.utf8))
+        var same = record
+        same.requestParameters = ["a": ["b": 0, "y": 1.0], "z": 2]
+        same.responseElements = ["count": 3]
+        same.additionalEventData = ["auditPhase": "Intent", "n": [1.5]]
+        #expect(same == record)
+        #expect(same.hashValue == record.hashValue)
+        let built = Record(
+            eventTime: record.eventTime,
+            eventSource: record.eventSource,
+            eventName: record.eventName,
+            awsRegion: record.awsRegion,
+            userIdentity: record.userIdentity,
+            requestParameters: ["z": 2.0, "a": ["y": 1, "b": -0.0]],
+            responseElements: ["count": 3.0],
+            requestID: record.requestID,
+            eventID: record.eventID,
+            readOnly: record.readOnly,
+            resources: record.resources,
+            recipientAccountId: record.recipientAccountId,
+            additionalEventData: ["n": [1.50], "auditPhase": "Intent"]
+        )
+        #expect(built == record)
+        let bytes = ChainedRecordEncoder.canonicalBytes(of: record, sequence: 1, previousHash: .genesis)
+        #expect(try StoredRecord(canonicalBytes: bytes).record == record)
+        same.responseElements = ["count": 4]
+        #expect(same != record)
+    }
+
     @Test(arguments: [Samples.decrypt(1), Samples.decrypt(2, errorCode: "AccessDeniedException"), Samples.userCall(3)])
     func roundTripsThroughCanonicalBytesAndCodable(record: Record) throws {
         let bytes = ChainedRecordEncoder.canonicalBytes(of: record, sequence: 5, previousHash: .genesis)
