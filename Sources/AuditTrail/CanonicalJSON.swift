@@ -130,7 +130,6 @@ public enum CanonicalJSON {
         JSONWriter.writeString(text, to: &output)
     }
 
-    static let hexDigits = Array("0123456789abcdef".utf8)
     private static let nullBytes = Array("null".utf8)
     private static let trueBytes = Array("true".utf8)
     private static let falseBytes = Array("false".utf8)
