@@ -146,7 +146,7 @@ public struct StoredRecord: Sendable, Hashable {
     /// - Throws: ``AuditError`` `malformedRecord`.
     public init(canonicalBytes bytes: some ContiguousBytes) throws {
         let value = try CanonicalJSON.parse(bytes)
-        guard case .integer(let sequence) = value[ChainedRecordEncoder.sequenceKey] else {
+        guard let sequence = value[ChainedRecordEncoder.sequenceKey]?.numberValue?.int64Value else {
             throw Record.malformed("sequenceNumber is missing")
         }
         guard let text = value[ChainedRecordEncoder.previousHashKey]?.stringValue, let previous = ChainHash(hex: text)

@@ -53,13 +53,13 @@ public struct Digest: Sendable, Hashable {
 
     var members: [(String, JSONValue)] {
         [
-            ("digestSequence", .integer(digestSequence)),
+            ("digestSequence", .number(JSONNumber(digestSequence))),
             ("format", .string(Self.format)),
             ("headHash", .string(headHash.hex)),
-            ("headSequence", .integer(headSequence)),
+            ("headSequence", .number(JSONNumber(headSequence))),
             ("keyFingerprint", .string(keyFingerprint)),
             ("previousSignature", .string(Base64.encode(previousSignature))),
-            ("recordCount", .integer(recordCount)),
+            ("recordCount", .number(JSONNumber(recordCount))),
             ("time", .string(Record.format(time))),
         ]
     }
@@ -92,7 +92,7 @@ public struct SignedDigest: Sendable, Hashable {
 
     /// The JSON form used in stores and exports: the digest's members plus `"signature"` (base64).
     public var jsonValue: JSONValue {
-        var object = Dictionary(uniqueKeysWithValues: digest.members)
+        var object = JSONObject(digest.members.map { JSONObject.Member(key: $0.0, value: $0.1) })
         object["signature"] = .string(Base64.encode(signature))
         return .object(object)
     }
@@ -104,7 +104,7 @@ public struct SignedDigest: Sendable, Hashable {
         func malformed(_ reason: String) -> AuditError { AuditError(.malformedRecord, "Malformed digest: \(reason).") }
         guard case .object(let object) = jsonValue else { throw malformed("not a JSON object") }
         func integer(_ key: String) throws -> Int64 {
-            guard case .integer(let value) = object[key] else { throw malformed("\(key) is missing") }
+            guard let value = object[key]?.numberValue?.int64Value else { throw malformed("\(key) is missing") }
             return value
         }
         func string(_ key: String) throws -> String {
@@ -133,10 +133,10 @@ public struct SignedDigest: Sendable, Hashable {
 
 extension SignedDigest: Codable {
     public init(from decoder: any Decoder) throws {
-        try self.init(jsonValue: JSONValue(from: decoder))
+        try self.init(jsonValue: CodableJSON(from: decoder).value)
     }
 
     public func encode(to encoder: any Encoder) throws {
-        try jsonValue.encode(to: encoder)
+        try CodableJSON(jsonValue).encode(to: encoder)
     }
 }

@@ -2,8 +2,10 @@ import Foundation
 import SealedSupport
 
 extension Record {
-    /// The record as CloudTrail JSON (members with a `nil` value left out).
-    public var jsonValue: JSONValue { .object(Dictionary(uniqueKeysWithValues: members)) }
+    /// The record as CloudTrail JSON (members with a `nil` value left out), in canonical form.
+    public var jsonValue: JSONValue {
+        .object(JSONObject(uncheckedMembers: members.map { JSONObject.Member(key: $0.0, value: $0.1) }))
+    }
 
     /// The record's top-level members, for the canonical encoding: in canonical order (sorted by the UTF-8 bytes of
     /// their keys), so the encoder need not sort them.
@@ -73,12 +75,12 @@ extension Record {
         AuditError(.malformedRecord, "Malformed record: \(reason).")
     }
 
-    static func string(_ object: [String: JSONValue], _ key: String) throws -> String {
+    static func string(_ object: JSONObject, _ key: String) throws -> String {
         guard case .string(let value) = object[key] else { throw malformed("\(key) is missing or not a string") }
         return value
     }
 
-    static func optionalString(_ object: [String: JSONValue], _ key: String) throws -> String? {
+    static func optionalString(_ object: JSONObject, _ key: String) throws -> String? {
         switch object[key] {
         case nil, .null?: return nil
         case .string(let value)?: return value
@@ -94,23 +96,25 @@ extension Record {
 
 extension Record: Codable {
     public init(from decoder: any Decoder) throws {
-        try self.init(jsonValue: JSONValue(from: decoder))
+        try self.init(jsonValue: CodableJSON(from: decoder).value)
     }
 
     public func encode(to encoder: any Encoder) throws {
-        try jsonValue.encode(to: encoder)
+        try CodableJSON(jsonValue).encode(to: encoder)
     }
 }
 
 extension UserIdentity {
+    /// In canonical form (members in canonical order).
     var jsonValue: JSONValue {
-        var object: [String: JSONValue] = ["type": .string(type.rawValue)]
-        if let principalId { object["principalId"] = .string(principalId) }
-        if let arn { object["arn"] = .string(arn) }
-        if let accountId { object["accountId"] = .string(accountId) }
+        var object = JSONObject()
         if let accessKeyId { object["accessKeyId"] = .string(accessKeyId) }
-        if let userName { object["userName"] = .string(userName) }
+        if let accountId { object["accountId"] = .string(accountId) }
+        if let arn { object["arn"] = .string(arn) }
+        if let principalId { object["principalId"] = .string(principalId) }
         if let sessionContext { object["sessionContext"] = sessionContext.jsonValue }
+        object["type"] = .string(type.rawValue)
+        if let userName { object["userName"] = .string(userName) }
         return .object(object)
     }
 
@@ -129,12 +133,15 @@ extension UserIdentity {
 }
 
 extension SessionContext {
+    /// In canonical form (members in canonical order).
     var jsonValue: JSONValue {
-        var object: [String: JSONValue] = [:]
+        var object = JSONObject()
         if let sessionIssuer {
-            var issuer: [String: JSONValue] = ["type": .string(sessionIssuer.type), "arn": .string(sessionIssuer.arn)]
-            if let principalId = sessionIssuer.principalId { issuer["principalId"] = .string(principalId) }
+            var issuer = JSONObject()
             if let accountId = sessionIssuer.accountId { issuer["accountId"] = .string(accountId) }
+            issuer["arn"] = .string(sessionIssuer.arn)
+            if let principalId = sessionIssuer.principalId { issuer["principalId"] = .string(principalId) }
+            issuer["type"] = .string(sessionIssuer.type)
             if let userName = sessionIssuer.userName { issuer["userName"] = .string(userName) }
             object["sessionIssuer"] = .object(issuer)
         }
@@ -160,9 +167,11 @@ extension SessionContext {
 }
 
 extension Resource {
+    /// In canonical form (members in canonical order).
     var jsonValue: JSONValue {
-        var object: [String: JSONValue] = ["ARN": .string(arn), "type": .string(type)]
+        var object: JSONObject = ["ARN": .string(arn)]
         if let accountId { object["accountId"] = .string(accountId) }
+        object["type"] = .string(type)
         return .object(object)
     }
 

@@ -1,4 +1,5 @@
 public import Foundation
+import SealedSupport
 
 extension Record {
     /// The members of a KMS request that may appear in an audit record, by their KMS (PascalCase) name.
@@ -39,12 +40,17 @@ extension Record {
         return loggedParameters(members)
     }
 
-    private static func loggedParameters(_ members: [String: JSONValue]) -> JSONValue {
-        var logged: [String: JSONValue] = [:]
-        for (name, value) in members {
-            if let cloudTrailName = cloudTrailNames[name] { logged[cloudTrailName] = value }
+    /// The logged members under their CloudTrail names, in canonical order already (records keep it: see
+    /// ``Record``); the names are distinct, as the members' are.
+    private static func loggedParameters(_ members: JSONObject) -> JSONValue {
+        var logged: [JSONObject.Member] = []
+        for member in members {
+            if let cloudTrailName = cloudTrailNames[member.key] {
+                logged.append(JSONObject.Member(key: cloudTrailName, value: member.value))
+            }
         }
-        return .object(logged)
+        logged.sort { CanonicalJSON.keyPrecedes($0.key, $1.key) }
+        return .object(JSONObject(uncheckedMembers: logged))
     }
 
     /// A record of one KMS call.

@@ -11,8 +11,10 @@ import SealedSupport
 ///   ``kmsRequestParameters(_:)`` builds KMS parameters from an allowlist so KMS calls cannot leak them.
 ///
 /// The JSON form (``jsonValue``, `Codable`) uses CloudTrail's member names; members whose value is `nil` are left
-/// out. ``eventTime`` has whole seconds (as CloudTrail's): the initialisers drop the fraction, so a record reads back
-/// equal to the one written.
+/// out. ``eventTime`` has whole seconds (as CloudTrail's): the initialisers drop the fraction; and the free-form
+/// members (``requestParameters``, ``responseElements``, ``additionalEventData``) are kept in their canonical form
+/// (``CanonicalJSON/normalized(_:)``: members sorted, numbers spelled canonically). So a record reads back equal to the
+/// one written, and two records are equal, and hash alike, exactly when their canonical bytes are the same.
 public struct Record: Sendable, Hashable {
     /// `1.08`.
     public var eventVersion: String
@@ -26,10 +28,16 @@ public struct Record: Sendable, Hashable {
     public var userIdentity: UserIdentity
     public var sourceIPAddress: String?
     public var userAgent: String?
-    /// The request's parameters: key id, encryption context, algorithm… never plaintext or key material.
-    public var requestParameters: JSONValue?
-    /// The response's non-secret elements (e.g. the key id of a new key); never plaintext or key material.
-    public var responseElements: JSONValue?
+    /// The request's parameters: key id, encryption context, algorithm… never plaintext or key material. Kept in
+    /// canonical form.
+    public var requestParameters: JSONValue? {
+        didSet { requestParameters = requestParameters.map(CanonicalJSON.normalized) }
+    }
+    /// The response's non-secret elements (e.g. the key id of a new key); never plaintext or key material. Kept in
+    /// canonical form.
+    public var responseElements: JSONValue? {
+        didSet { responseElements = responseElements.map(CanonicalJSON.normalized) }
+    }
     /// The AWS error code of a failed call (`AccessDeniedException`, `InvalidSignatureException`…); `nil` on success.
     public var errorCode: String?
     public var errorMessage: String?
@@ -41,8 +49,11 @@ public struct Record: Sendable, Hashable {
     public var eventType: EventType
     public var recipientAccountId: String
     /// CloudTrail's `additionalEventData`: what the record says beyond the call itself. The server writes
-    /// `{"auditPhase": "Intent"}` here on the record it makes *before* a change (see ``Record/intent``).
-    public var additionalEventData: JSONValue?
+    /// `{"auditPhase": "Intent"}` here on the record it makes *before* a change (see ``Record/intent``). Kept in
+    /// canonical form.
+    public var additionalEventData: JSONValue? {
+        didSet { additionalEventData = additionalEventData.map(CanonicalJSON.normalized) }
+    }
 
     /// Creates a record.
     ///
@@ -78,8 +89,8 @@ public struct Record: Sendable, Hashable {
         self.userIdentity = userIdentity
         self.sourceIPAddress = sourceIPAddress
         self.userAgent = userAgent
-        self.requestParameters = requestParameters
-        self.responseElements = responseElements
+        self.requestParameters = requestParameters.map(CanonicalJSON.normalized)
+        self.responseElements = responseElements.map(CanonicalJSON.normalized)
         self.errorCode = errorCode
         self.errorMessage = errorMessage
         self.requestID = requestID
@@ -88,7 +99,7 @@ public struct Record: Sendable, Hashable {
         self.resources = resources
         self.eventType = eventType
         self.recipientAccountId = recipientAccountId
-        self.additionalEventData = additionalEventData
+        self.additionalEventData = additionalEventData.map(CanonicalJSON.normalized)
     }
 
     /// The `additionalEventData` of an intent record.

@@ -6,13 +6,16 @@ import Testing
     @Test(arguments: [
         (JSONValue.null, "null"),
         (.bool(true), "true"),
-        (.integer(-42), "-42"),
-        (.double(1.0), "1"),
-        (.double(-0.0), "0"),
-        (.double(0.1), "0.1"),
-        (.double(1e-7), "1e-07"),
-        (.double(1e300), "1e+300"),
-        (.double(.nan), "null"),
+        (.number(JSONNumber(-42)), "-42"),
+        (.number(JSONNumber(1.0)!), "1"),
+        (.number(JSONNumber(-0.0)!), "0"),
+        (.number(JSONNumber(0.1)!), "0.1"),
+        (.number(JSONNumber(1e-7)!), "1e-07"),
+        (.number(JSONNumber(1e300)!), "1e+300"),
+        (.number(JSONNumber(checking: "1e400")!), "null"),
+        (.number(JSONNumber(checking: "-0")!), "0"),
+        (.number(JSONNumber(checking: "1E2")!), "100"),
+        (.number(JSONNumber(checking: "12345678901234567890")!), "1.2345678901234567e+19"),
         (.string("a\"b\\c/d\n\t\u{01}é🔑"), #""a\"b\\c/d\n\t\u0001é🔑""#),
         (.array([1, "x", .null]), #"[1,"x",null]"#),
         (
@@ -28,11 +31,11 @@ import Testing
         let alphabet: [String] = ["a", "b", "B", "é", "🔑", "aa", "_", "0", "\u{7f}", "z", "ab"]
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<500 {
-            var object: [String: JSONValue] = [:]
+            var object = JSONObject()
             for index in 0..<Int.random(in: 0...24, using: &generator) {
                 let key = (0..<Int.random(in: 0...3, using: &generator))
                     .map { _ in alphabet.randomElement(using: &generator)! }.joined()
-                object[key] = .integer(Int64(index))
+                object[key] = .number(JSONNumber(index))
             }
             var expected = Array("{".utf8)
             let sorted = object.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
@@ -64,17 +67,40 @@ import Testing
     @Test func parsingCanonicalBytesGivesTheValueBack() throws {
         let value: JSONValue = [
             "text": "ünïcödé \u{7f} \"q\" \\", "list": [1, 2.5, -3e-9, true, .null, ["nested": [:]]],
-            "big": .integer(.max), "small": .integer(.min),
+            "big": .number(JSONNumber(Int64.max)), "small": .number(JSONNumber(Int64.min)),
         ]
         let bytes = CanonicalJSON.encode(value)
-        #expect(try CanonicalJSON.parse(bytes) == value)
+        #expect(try CanonicalJSON.parse(bytes) == CanonicalJSON.normalized(value))
         #expect(CanonicalJSON.encode(try CanonicalJSON.parse(bytes)) == bytes)
+    }
+
+    @Test func normalizedValuesAreEqualExactlyWhenTheirCanonicalBytesAre() throws {
+        let texts = [
+            #"{"b":[1,2.0,-0,1E2],"a":{"y":null,"x":0.50}}"#, #"{"a":{"x":0.5,"y":null},"b":[1,2,0,100]}"#,
+            #"{"a":{"x":5e-1,"y":null},"b":[1.0,2,-0.0,1e+2]}"#, #"{"a":{"x":0.5,"y":null},"b":[1,2,0,101]}"#,
+            #"{"a":{"x":0.5},"b":[1,2,0,100]}"#, #"{"b":[1,2,0,100],"a":{"y":null,"x":"0.5"}}"#, "[null]",
+        ]
+        let values =
+            try texts.map { try CanonicalJSON.parse(Array($0.utf8)) } + [
+                .array([.number(JSONNumber(checking: "1e400")!)])
+            ]
+        for value in values {
+            let normalized = CanonicalJSON.normalized(value)
+            #expect(CanonicalJSON.encode(normalized) == CanonicalJSON.encode(value))
+            #expect(normalized.serialized() == CanonicalJSON.encode(value))
+            #expect(CanonicalJSON.normalized(normalized) == normalized)
+            for other in values {
+                let sameBytes = CanonicalJSON.encode(value) == CanonicalJSON.encode(other)
+                #expect((normalized == CanonicalJSON.normalized(other)) == sameBytes, "\(value) \(other)")
+                if sameBytes { #expect(normalized.hashValue == CanonicalJSON.normalized(other).hashValue) }
+            }
+        }
     }
 
     @Test func parsesEscapesAndWhitespaceOfNonCanonicalText() throws {
         let text = #" { "b" : [ 1 , 2.0 ] , "a" : "\u00e9\ud83d\udd11\/" } "#
         let value = try CanonicalJSON.parse(Array(text.utf8))
-        #expect(value == ["a": "é🔑/", "b": [1, 2.0]])
+        #expect(value == ["b": [1, 2.0], "a": "é🔑/"])
         #expect(String(decoding: CanonicalJSON.encode(value), as: UTF8.self) == #"{"a":"é🔑/","b":[1,2]}"#)
     }
 

@@ -22,8 +22,8 @@ import Testing
         )
         #expect(
             record.requestParameters == [
-                "keyId": "alias/payments", "encryptionContext": ["eventType": "payments.card.captured"],
                 "encryptionAlgorithm": "SYMMETRIC_DEFAULT",
+                "encryptionContext": ["eventType": "payments.card.captured"], "keyId": "alias/payments",
             ]
         )
         let text = String(decoding: CanonicalJSON.encode(record.jsonValue), as: UTF8.self)
@@ -55,16 +55,52 @@ import Testing
         #expect(
             record.jsonValue["userIdentity"]?["sessionContext"]?["sessionIssuer"]
                 == [
-                    "type": "Role", "principalId": "AROAEXAMPLE", "accountId": "000000000000",
+                    "accountId": "000000000000",
                     "arn": "arn:aws:iam::000000000000:role/reader-payments.card.captured",
-                    "userName": "reader-payments.card.captured",
+                    "principalId": "AROAEXAMPLE", "type": "Role", "userName": "reader-payments.card.captured",
                 ]
         )
         #expect(
             record.jsonValue["resources"] == [
-                ["ARN": .string(Samples.keyARN), "type": "AWS::KMS::Key", "accountId": "000000000000"]
+                ["ARN": .string(Samples.keyARN), "accountId": "000000000000", "type": "AWS::KMS::Key"]
             ]
         )
+    }
+
+    @Test func recordsKeepTheirFreeFormMembersInCanonicalForm() throws {
+        var record = Samples.userCall(1)
+        record.requestParameters = ["z": 2.0, "a": ["y": 1, "b": -0.0]]
+        record.responseElements = ["count": 3.0]
+        record.additionalEventData = ["n": [1.50], "auditPhase": "Intent"]
+        #expect(record.requestParameters?.serialized() == Array(#"{"a":{"b":0,"y":1},"z":2}"#.utf8))
+        #expect(record.responseElements?.serialized() == Array(#"{"count":3}"#.utf8))
+        #expect(record.additionalEventData?.serialized() == Array(#"{"auditPhase":"Intent","n":[1.5]}"#.utf8))
+        var same = record
+        same.requestParameters = ["a": ["b": 0, "y": 1.0], "z": 2]
+        same.responseElements = ["count": 3]
+        same.additionalEventData = ["auditPhase": "Intent", "n": [1.5]]
+        #expect(same == record)
+        #expect(same.hashValue == record.hashValue)
+        let built = Record(
+            eventTime: record.eventTime,
+            eventSource: record.eventSource,
+            eventName: record.eventName,
+            awsRegion: record.awsRegion,
+            userIdentity: record.userIdentity,
+            requestParameters: ["z": 2.0, "a": ["y": 1, "b": -0.0]],
+            responseElements: ["count": 3.0],
+            requestID: record.requestID,
+            eventID: record.eventID,
+            readOnly: record.readOnly,
+            resources: record.resources,
+            recipientAccountId: record.recipientAccountId,
+            additionalEventData: ["n": [1.50], "auditPhase": "Intent"]
+        )
+        #expect(built == record)
+        let bytes = ChainedRecordEncoder.canonicalBytes(of: record, sequence: 1, previousHash: .genesis)
+        #expect(try StoredRecord(canonicalBytes: bytes).record == record)
+        same.responseElements = ["count": 4]
+        #expect(same != record)
     }
 
     @Test(arguments: [Samples.decrypt(1), Samples.decrypt(2, errorCode: "AccessDeniedException"), Samples.userCall(3)])
@@ -149,7 +185,7 @@ import Testing
             Issue.record("not an object")
             return
         }
-        members["sequenceNumber"] = .integer(sequence)
+        members["sequenceNumber"] = .number(JSONNumber(sequence))
         members["previousHash"] = .string(previous.hex)
         #expect(bytes == CanonicalJSON.encode(.object(members)))
         #expect(try StoredRecord(canonicalBytes: bytes).record == record)

@@ -138,7 +138,7 @@ import Testing
             for record in records {
                 let parameters = try #require(record.requestParameters)
                 #expect(parameters["truncated"] == .bool(true))
-                guard case .integer(let size)? = parameters["originalSize"] else {
+                guard let size = parameters["originalSize"]?.numberValue?.int64Value else {
                     Issue.record("no originalSize in \(parameters)")
                     continue
                 }

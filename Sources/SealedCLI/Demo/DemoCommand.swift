@@ -202,9 +202,9 @@ struct Demo {
         let refundedDescriptor = try await descriptor(refunded, platform)
         let sealer = try Sealer(kms: try KMSClient(configuration: try aws(checkout.credentials)))
         let producer = try client(checkout.credentials)
-        var originals: [String: SealedEvents.JSONValue] = [:]
+        var originals: [String: JSONValue] = [:]
         for (index, amount) in ["12.50", "99.00", "7.25"].enumerated() {
-            let data = try SealedEvents.JSONValue(
+            let data = try JSONValue(
                 parsing:
                     #"{"orderId":"o-\#(index + 1)","amount":\#(amount),"currency":"EUR","card":{"number":"4111 1111 1111 111\#(index)","holder":"Ada Lovelace","expiry":"12/29"}}"#
             )
@@ -214,7 +214,7 @@ struct Demo {
             ok("offset \(offsets): \(captured) \(event.metaData.eventId), card number and holder sealed")
         }
         let refund = try await sealer.seal(
-            envelope(refunded, domain, try SealedEvents.JSONValue(parsing: #"{"orderId":"o-2","amount":99.00}"#)),
+            envelope(refunded, domain, try JSONValue(parsing: #"{"orderId":"o-2","amount":99.00}"#)),
             as: refundedDescriptor
         )
         ok("offset \(try await publish(refund, topic, producer)): \(refunded), whole data sealed")
@@ -303,7 +303,7 @@ struct Demo {
         let plain = envelope(
             captured,
             domain,
-            try SealedEvents.JSONValue(parsing: #"{"card":{"number":"4111 1111 1111 1111"}}"#)
+            try JSONValue(parsing: #"{"card":{"number":"4111 1111 1111 1111"}}"#)
         )
         do {
             _ = try await publish(plain, topic, producer)
@@ -380,7 +380,7 @@ struct Demo {
         )
     }
 
-    func envelope(_ type: String, _ domain: String, _ data: SealedEvents.JSONValue) -> Envelope {
+    func envelope(_ type: String, _ domain: String, _ data: JSONValue) -> Envelope {
         Envelope(
             metaData: MetaData(
                 eventId: Sealer.makeEventId(),

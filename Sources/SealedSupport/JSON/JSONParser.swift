@@ -13,6 +13,8 @@
 /// - ``Options/recordsPaths``: errors carry the path of the value being read (`$.Statement[0].Effect`).
 /// - ``Options/recordsOffsets``: ``offsets`` lists where every value and member name starts, for error messages
 ///   that point into the text (see ``JSONTextPositions``).
+/// - ``Options/refusesNumbersBeyondDouble``: a number no `Double` holds (`1e400`) is an error rather than kept as
+///   written (the audit trail writes numbers in its canonical form as `Double`s).
 package struct JSONParser {
     /// What to do with a UTF-8 byte-order mark (EF BB BF) before the value.
     package enum ByteOrderMark: Sendable, Hashable {
@@ -25,17 +27,20 @@ package struct JSONParser {
         package var byteOrderMark: ByteOrderMark
         package var recordsPaths: Bool
         package var recordsOffsets: Bool
+        package var refusesNumbersBeyondDouble: Bool
 
         package init(
             maximumDepth: Int = 512,
             byteOrderMark: ByteOrderMark = .refuse,
             recordsPaths: Bool = false,
-            recordsOffsets: Bool = false
+            recordsOffsets: Bool = false,
+            refusesNumbersBeyondDouble: Bool = false
         ) {
             self.maximumDepth = maximumDepth
             self.byteOrderMark = byteOrderMark
             self.recordsPaths = recordsPaths
             self.recordsOffsets = recordsOffsets
+            self.refusesNumbersBeyondDouble = refusesNumbersBeyondDouble
         }
     }
 
@@ -182,8 +187,14 @@ package struct JSONParser {
             try expectLiteral("null")
             return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            let (range, _) = try numberRange()
+            let (range, isInteger) = try numberRange()
             let literal = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+            // An integer of up to 18 digits is within any `Double`'s range; anything else is converted to check.
+            if options.refusesNumbersBeyondDouble, !isInteger || range.count > 18 {
+                guard let value = Double(literal), value.isFinite else {
+                    throw failure(.numberOutOfRange, at: range.lowerBound)
+                }
+            }
             return .number(JSONNumber(validatedLiteral: literal))
         default:
             throw failure(.unexpectedByte(byte, .value))
@@ -199,12 +210,24 @@ package struct JSONParser {
     static let linearDuplicateScanLimit = 16
 
     /// A key's UTF-8 bytes, hashed in one call (`[UInt8]` hashes byte by byte; `String` by canonical equivalence).
-    struct KeyBytes: Hashable {
+    package struct KeyBytes: Hashable {
         let bytes: [UInt8]
 
         init(_ key: String) { bytes = Array(key.utf8) }
 
-        func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
+        package func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
+    }
+
+    /// Whether an object's `members` already hold `key` (comparing UTF-8 bytes): a linear scan while the object is
+    /// small, then a set of the keys' bytes, `seen`, filled on first use and kept by the caller for the next key.
+    package static func isDuplicate(
+        _ key: String,
+        in members: [JSONObject.Member],
+        seen: inout Set<KeyBytes>
+    ) -> Bool {
+        if members.count < linearDuplicateScanLimit { return members.contains { $0.key.hasSameUTF8(as: key) } }
+        if seen.isEmpty { for member in members { seen.insert(KeyBytes(member.key)) } }
+        return !seen.insert(KeyBytes(key)).inserted
     }
 
     private mutating func parseObject(depth: Int) throws(JSONSyntaxError) -> JSONObject {
@@ -225,14 +248,9 @@ package struct JSONParser {
             if options.recordsOffsets { offsets.append(keyStart) }
             let key = try parseString()
             if options.recordsPaths { path.append(.key(key)) }
-            let duplicate: Bool
-            if members.count < Self.linearDuplicateScanLimit {
-                duplicate = members.contains { $0.key.hasSameUTF8(as: key) }
-            } else {
-                if seen.isEmpty { for member in members { seen.insert(KeyBytes(member.key)) } }
-                duplicate = !seen.insert(KeyBytes(key)).inserted
+            guard !Self.isDuplicate(key, in: members, seen: &seen) else {
+                throw failure(.duplicateMember(key), at: keyStart)
             }
-            guard !duplicate else { throw failure(.duplicateMember(key), at: keyStart) }
             skipWhitespace()
             try expect(UInt8(ascii: ":"), .colon)
             skipWhitespace()

@@ -1,9 +1,11 @@
 /// A JSON value (RFC 8259) that keeps what it was given: object members in their order, numbers as written.
 ///
 /// The one JSON value type of the package: ``JSONParser`` produces it for every caller (envelopes, request bodies,
-/// policies, audit records). It is `public`, unlike the rest of this module, because the SealedEvents product
-/// re-exports it to SDK users as `SealedEvents.JSONValue` (a `public typealias`); `SealedSupport` itself is no
-/// product, so nothing else of it becomes API. `JSONNumber` and `JSONObject` are public for the same reason.
+/// policies, audit records). It is `public`, unlike the rest of this module, because the SealedEvents and AuditTrail
+/// products re-export it to their users as `SealedEvents.JSONValue` and `AuditTrail.JSONValue` (`public typealias`es
+/// of this one type); `SealedSupport` itself is no product, so nothing else of it becomes API. `JSONNumber` and
+/// `JSONObject` are public for the same reason. (The audit trail keeps record members in a canonical form on top of
+/// it: see `AuditTrail.CanonicalJSON`.)
 ///
 /// Equality is structural and exact: strings compare by their UTF-8 bytes (not by Unicode canonical
 /// equivalence), numbers by their literal spelling (`1.0` ≠ `1`), objects member by member in order. Parsing
@@ -53,6 +55,12 @@ public enum JSONValue: Sendable, Hashable {
     /// The string, if this is a string.
     public var stringValue: String? {
         if case .string(let value) = self { return value }
+        return nil
+    }
+
+    /// The member `key` of an object; `nil` for a missing key or a value that is not an object.
+    public subscript(key: String) -> JSONValue? {
+        if case .object(let object) = self { return object[key] }
         return nil
     }
 

@@ -1,6 +1,5 @@
 import AuditTrail
 import Hummingbird
-import SealedEvents
 
 extension AuditRecorder {
     /// Whether a request is a `/v1` call (no `X-Amz-Target`, no STS form, a path under `/v1/`), whose route parses the
@@ -10,39 +9,21 @@ extension AuditRecorder {
     }
 
     /// The `requestParameters` of a `/v1` call, from the body its route parsed (``PlatformBody``).
-    static func platformParameters(_ request: Request, _ body: PlatformBody) -> AuditTrail.JSONValue {
-        platformParameters(path: request.uri.path, body: body.value.flatMap { recorded($0, depth: 0) })
+    static func platformParameters(_ request: Request, _ body: PlatformBody) -> JSONValue {
+        platformParameters(path: request.uri.path, body: body.value.flatMap { isRecordable($0, depth: 0) ? $0 : nil })
     }
 
-    /// A parsed body as the audit trail's reader reads the same text (`CanonicalJSON.parse`): an integer when written
-    /// as one within 64 bits, else a finite double; `nil` — the body not recorded, as a malformed one — for a number
-    /// out of `Double`'s range or arrays and objects nested deeper than the reader's 64 levels.
-    static func recorded(_ value: SealedEvents.JSONValue, depth: Int) -> AuditTrail.JSONValue? {
+    /// Whether the audit trail's reader (`CanonicalJSON.parse`) reads the same text: every number within `Double`'s
+    /// range, arrays and objects nested at most 64 levels. A body it would refuse is recorded as a malformed one is:
+    /// the path alone.
+    static func isRecordable(_ value: JSONValue, depth: Int) -> Bool {
         switch value {
-        case .null: return .null
-        case .bool(let flag): return .bool(flag)
-        case .string(let text): return .string(text)
-        case .number(let number):
-            if let integer = number.int64Value { return .integer(integer) }
-            return number.doubleValue.map(AuditTrail.JSONValue.double)
+        case .null, .bool, .string: true
+        case .number(let number): number.int64Value != nil || number.doubleValue != nil
         case .array(let elements):
-            guard depth < maximumRecordedDepth else { return nil }
-            var recorded: [AuditTrail.JSONValue] = []
-            recorded.reserveCapacity(elements.count)
-            for element in elements {
-                guard let value = Self.recorded(element, depth: depth + 1) else { return nil }
-                recorded.append(value)
-            }
-            return .array(recorded)
+            depth < maximumRecordedDepth && elements.allSatisfy { isRecordable($0, depth: depth + 1) }
         case .object(let object):
-            guard depth < maximumRecordedDepth else { return nil }
-            var members: [String: AuditTrail.JSONValue] = [:]
-            members.reserveCapacity(object.count)
-            for member in object {
-                guard let value = Self.recorded(member.value, depth: depth + 1) else { return nil }
-                members[member.key] = value
-            }
-            return .object(members)
+            depth < maximumRecordedDepth && object.allSatisfy { isRecordable($0.value, depth: depth + 1) }
         }
     }
 

@@ -294,8 +294,8 @@ public struct AuditRecorder: RouterMiddleware {
     /// "prefix": "…"}` (the prefix is the start of their canonical JSON, as a string), plus the `path` of a `/v1` call.
     static func truncatedParameters(_ parameters: JSONValue, size: Int) -> JSONValue {
         let text = String(decoding: CanonicalJSON.encode(parameters), as: UTF8.self)
-        var members: [String: JSONValue] = [
-            "truncated": .bool(true), "originalSize": .integer(Int64(size)),
+        var members: JSONObject = [
+            "truncated": .bool(true), "originalSize": .number(JSONNumber(size)),
             "prefix": .string(bounded(text, to: maximumParametersSize / 2)),
         ]
         if let path = parameters["path"] { members["path"] = path }
@@ -317,11 +317,11 @@ public struct AuditRecorder: RouterMiddleware {
         }
         if STSRoutes.isQuery(request) {
             let form = STSRoutes.parseForm(String(buffer: body))
-            var parameters: [String: JSONValue] = [:]
+            var parameters = JSONObject()
             if let role = form["RoleArn"] { parameters["roleArn"] = .string(role) }
             if let session = form["RoleSessionName"] { parameters["roleSessionName"] = .string(session) }
             if let duration = form["DurationSeconds"].flatMap(Int64.init) {
-                parameters["durationSeconds"] = .integer(duration)
+                parameters["durationSeconds"] = .number(JSONNumber(duration))
             }
             return (.sts, form["Action"] ?? "Unknown", parameters.isEmpty ? nil : .object(parameters))
         }
@@ -340,12 +340,14 @@ public struct AuditRecorder: RouterMiddleware {
     /// The `requestParameters` of a `/v1` call: its `path` and the body's members (names in camelCase), or, under
     /// `/v1/topics`, the events' summaries (``eventSummaries(_:)``); the path alone for an empty or malformed body.
     static func platformParameters(path: String, body: JSONValue?) -> JSONValue {
-        var parameters: [String: JSONValue] = ["path": .string(path)]
+        var parameters: JSONObject = ["path": .string(path)]
         if path.split(separator: "/").dropFirst().first == "topics" {
             // Events may carry plaintext (a refused unsealed event does): only their identifying metaData.
             if let body { parameters["events"] = .array(eventSummaries(body)) }
         } else if case .object(let members)? = body {
-            for (key, value) in members { parameters[key.prefix(1).lowercased() + key.dropFirst()] = value }
+            for member in members {
+                parameters[member.key.prefix(1).lowercased() + member.key.dropFirst()] = member.value
+            }
         }
         return .object(parameters)
     }
@@ -360,7 +362,7 @@ public struct AuditRecorder: RouterMiddleware {
             envelopes = [body]
         }
         return envelopes.prefix(1000).map { envelope in
-            var summary: [String: JSONValue] = [:]
+            var summary = JSONObject()
             if case .object(let metaData)? = envelope["metaData"] {
                 for key in ["eventId", "eventType", "domain", "source"] {
                     if case .string(let value)? = metaData[key] { summary[key] = .string(value) }

@@ -60,7 +60,7 @@ public struct AuditRoutes: Sendable {
             let items: [JSONValue] = records.map { stored in
                 var object = stored.record.jsonValue
                 if case .object(var members) = object {
-                    members["sequenceNumber"] = .integer(stored.sequence)
+                    members["sequenceNumber"] = .number(JSONNumber(stored.sequence))
                     object = .object(members)
                 }
                 return object
@@ -107,8 +107,8 @@ public struct AuditRoutes: Sendable {
                 .object([
                     "EventType": row.eventType.map(JSONValue.string) ?? .null,
                     "Principal": row.principalARN.map(JSONValue.string) ?? .null,
-                    "Decrypts": .integer(Int64(row.successfulDecrypts)),
-                    "Denials": .integer(Int64(row.denials)),
+                    "Decrypts": .number(JSONNumber(row.successfulDecrypts)),
+                    "Denials": .number(JSONNumber(row.denials)),
                 ])
             }
             return Self.json(

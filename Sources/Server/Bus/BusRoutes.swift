@@ -87,7 +87,7 @@ public struct BusRoutes: Sendable {
             let offsets = try await transport.publish(events, to: topic)
             context.auditNote?.setResponseElements(
                 .object([
-                    "topic": .string(topic), "offsets": .array(offsets.map { .integer(Int64($0)) }),
+                    "topic": .string(topic), "offsets": .array(offsets.map { .number(JSONNumber($0)) }),
                     "eventIds": .array(events.map { .string($0.eventID) }),
                 ])
             )
@@ -162,8 +162,8 @@ public struct BusRoutes: Sendable {
     /// The envelopes of a publish body, as its route parsed it: one envelope object, or `{"Events": [...]}`; each
     /// with the bytes to store — its exact bytes when it is the whole body, re-serialized (unknown members kept) when
     /// it came in a batch — and its parsed value for governance.
-    static func envelopes(in body: PlatformBody) throws -> [(bytes: [UInt8], value: SealedEvents.JSONValue)] {
-        let value: SealedEvents.JSONValue
+    static func envelopes(in body: PlatformBody) throws -> [(bytes: [UInt8], value: JSONValue)] {
+        let value: JSONValue
         do {
             // An empty body is no JSON: the parser says why.
             value = try (body.parsed ?? StrictJSON.parse(ByteBuffer())).get()
@@ -213,7 +213,7 @@ public struct BusRoutes: Sendable {
         for (index, event) in events.enumerated() {
             if index > 0 { buffer.writeString(",") }
             buffer.writeString(#"{"Offset":\#(event.offset),"EventId":"#)
-            buffer.writeBytes(SealedEvents.JSONValue.string(event.eventID).serialized())
+            buffer.writeBytes(JSONValue.string(event.eventID).serialized())
             buffer.writeString(#","PublishTime":"\#(ISO8601.format(event.publishTime))","Event":"#)
             buffer.writeBytes(event.payload)
             buffer.writeString("}")
