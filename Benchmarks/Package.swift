@@ -71,6 +71,7 @@ let package = Package(
                 .product(name: "EncryptionSDK", package: "sealed-events"),
                 .product(name: "SealedEvents", package: "sealed-events"),
                 .product(name: "KMS", package: "sealed-events"),
+                .product(name: "PlatformClient", package: "sealed-events"),
                 .product(name: "SigV4", package: "sealed-events"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

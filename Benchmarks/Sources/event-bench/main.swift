@@ -14,6 +14,7 @@ import Crypto
 import EncryptionSDK
 import Foundation
 import KMS
+import PlatformClient
 import SealedEvents
 import SigV4
 import Synchronization
