@@ -289,7 +289,10 @@ let package = Package(
             name: "CompositionTests",
             dependencies: [
                 "Composition", "AccessControl", "AuditTrail", "EventBus", "KeyService", "Storage", "SealedTesting",
+                "WireShapes",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(

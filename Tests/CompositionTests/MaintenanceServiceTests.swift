@@ -2,14 +2,16 @@ import AuditTrail
 import Composition
 import Crypto
 import Foundation
-import KMS
 import KeyService
-import Server
+import Logging
 import ServiceLifecycle
 import Synchronization
 import Testing
+import WireShapes
 
 @Suite struct MaintenanceServiceTests {
+    static let administrator = "arn:aws:iam::000000000000:user/admin"
+    static let logger = Logger(label: "maintenance-test")
     /// A wall clock the test moves by hand.
     final class ManualClock: Sendable {
         private let date = Mutex(Date())
@@ -23,10 +25,10 @@ import Testing
         let keyService = try KeyService(
             store: store,
             rootKey: SymmetricKey(size: .bits256),
-            authorizer: AdministratorAuthorizer(administrator: Fixture.admin.principalARN),
+            authorizer: AdministratorAuthorizer(administrator: Self.administrator),
             now: { clock.now }
         )
-        let caller = Caller(principal: Fixture.admin.principalARN)
+        let caller = Caller(principal: Self.administrator)
         let key = try #require(try await keyService.createKey(CreateKeyRequest(), caller: caller).keyMetadata?.keyId)
         _ = try await keyService.scheduleKeyDeletion(
             ScheduleKeyDeletionRequest(keyId: key, pendingWindowInDays: 7),
@@ -35,8 +37,8 @@ import Testing
         #expect(await store.allKeyRecords().count == 1)
         clock.advance(by: 8 * 86_400)
 
-        let service = MaintenanceService(keyService: keyService, interval: .milliseconds(10), logger: Fixture.logger)
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [service], logger: Fixture.logger))
+        let service = MaintenanceService(keyService: keyService, interval: .milliseconds(10), logger: Self.logger)
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [service], logger: Self.logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             for _ in 0..<500 {
@@ -59,10 +61,10 @@ extension MaintenanceServiceTests {
         let keyService = try KeyService(
             store: store,
             rootKey: SymmetricKey(size: .bits256),
-            authorizer: AdministratorAuthorizer(administrator: Fixture.admin.principalARN),
+            authorizer: AdministratorAuthorizer(administrator: Self.administrator),
             now: { clock.now }
         )
-        let caller = Caller(principal: Fixture.admin.principalARN)
+        let caller = Caller(principal: Self.administrator)
         let key = try #require(try await keyService.createKey(CreateKeyRequest(), caller: caller).keyMetadata?.keyId)
         _ = try await keyService.scheduleKeyDeletion(
             ScheduleKeyDeletionRequest(keyId: key, pendingWindowInDays: 7),
@@ -74,7 +76,7 @@ extension MaintenanceServiceTests {
             keyService: keyService,
             interval: .seconds(60),
             auditSink: audit,
-            logger: Fixture.logger
+            logger: Self.logger
         )
 
         struct DiskFull: Error {}
