@@ -99,7 +99,7 @@ public struct Payload: Sendable, Hashable, CustomStringConvertible {
     /// - Parameter body: The body bytes exactly as sent.
     /// - Returns: The payload whose value is the body's lowercase hex SHA-256.
     public static func body(_ body: some DataProtocol) -> Payload {
-        Payload(value: Hex.encode(SHA256.hash(data: body)))
+        Payload(value: SHA256.hash(data: body).withUnsafeBytes { Hex.encode($0) })
     }
 
     /// A SHA-256 computed elsewhere (for instance while streaming the body), given as hex.

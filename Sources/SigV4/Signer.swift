@@ -226,7 +226,7 @@ public struct Signer: Sendable {
             service: service
         )
         let code = HMAC<SHA256>.authenticationCode(for: stringToSign, using: key)
-        return (canonical, stringToSign, Hex.encode(code))
+        return (canonical, stringToSign, code.withUnsafeBytes { Hex.encode($0) })
     }
 }
 

@@ -29,6 +29,24 @@ struct HexTests {
         #expect(Hex.decode(text) == nil)
     }
 
+    @Test func theBufferFormsAndTheGenericFormsAgree() {
+        let bytes: [UInt8] = [0x00, 0x7F, 0x80, 0xAB, 0xFF]
+        var fromBuffer: [UInt8] = []
+        bytes.withUnsafeBytes { Hex.append($0, uppercase: true, to: &fromBuffer) }
+        var fromSequence: [UInt8] = []
+        // A sequence with no contiguous storage takes the copying path.
+        Hex.append(bytes.lazy.map { $0 }, uppercase: true, to: &fromSequence)
+        #expect(fromBuffer == fromSequence)
+        #expect(String(decoding: fromBuffer, as: UTF8.self) == "007F80ABFF")
+        #expect(bytes.withUnsafeBytes { Hex.encode($0) } == Hex.encode(bytes))
+        let text = "xx00abff7f"
+        #expect(Hex.decode(text.dropFirst(2)) == [0x00, 0xAB, 0xFF, 0x7F])
+        #expect(Hex.decode(text.dropFirst(2), lowercaseOnly: true) == [0x00, 0xAB, 0xFF, 0x7F])
+        #expect(Hex.decode("00aB", lowercaseOnly: true) == nil)
+        #expect(Hex.decode("00Ab", lowercaseOnly: true) == nil)
+        #expect(Hex.decode("") == [])
+    }
+
     @Test func roundTrips() {
         var generator = SystemRandomNumberGenerator()
         for length in 0..<64 {

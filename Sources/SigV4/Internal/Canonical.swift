@@ -116,7 +116,7 @@ enum Canonical {
         out.append(0x0A)
         out.append(contentsOf: scope.utf8)
         out.append(0x0A)
-        Hex.append(SHA256.hash(data: canonicalRequest), to: &out)
+        SHA256.hash(data: canonicalRequest).withUnsafeBytes { Hex.append($0, to: &out) }
         return out
     }
 
