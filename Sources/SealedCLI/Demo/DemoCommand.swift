@@ -129,7 +129,7 @@ struct Demo {
             admin = try await startServer()
             suffix = ""
             print(
-                "Sealed Events demo: a fresh `sealed serve` on \(endpoint.absoluteString) (bus \(bus)), data in "
+                "Sealed Events demo: a fresh server in this process on \(endpoint.absoluteString) (bus \(bus)), data in "
                     + (dataDirectory?.path ?? "?")
             )
         }
