@@ -80,6 +80,7 @@ public struct SealedPlatform: Sendable {
     ///   - configuration: What to build.
     ///   - environment: Where `SEALED_ROOT_KEY` is looked up (the process environment, or a test's dictionary).
     ///   - observer: Told of audit commits and tampering (the edge's metrics).
+    ///   - now: The wall clock of every service (identities, keys, catalog, access requests): a test moves it by hand.
     ///   - logger: The platform's logger.
     /// - Throws: The back ends' errors (`StorageError` for a data directory that cannot be used, …); whatever was
     ///   opened is closed again.
@@ -87,6 +88,7 @@ public struct SealedPlatform: Sendable {
         _ configuration: PlatformConfiguration,
         environment: [String: String] = ProcessInfo.processInfo.environment,
         observer: (any PlatformObserver)? = nil,
+        now: @escaping @Sendable () -> Date = { Date() },
         logger: Logger
     ) async throws -> SealedPlatform {
         let resources = Resources()
@@ -95,6 +97,7 @@ public struct SealedPlatform: Sendable {
                 configuration,
                 environment: environment,
                 observer: observer,
+                now: now,
                 logger: logger,
                 resources: resources
             )
@@ -108,6 +111,7 @@ public struct SealedPlatform: Sendable {
         _ configuration: PlatformConfiguration,
         environment: [String: String],
         observer: (any PlatformObserver)?,
+        now: @escaping @Sendable () -> Date,
         logger: Logger,
         resources: Resources
     ) async throws -> SealedPlatform {
@@ -115,7 +119,8 @@ public struct SealedPlatform: Sendable {
         let identities = try await IdentityService(
             account: configuration.accountID,
             store: stores.identities,
-            credentials: stores.credentials
+            credentials: stores.credentials,
+            now: now
         )
         try await identities.ensureAdministrator(named: DataDirectory.administratorUserName)
         let keyService: KeyService
@@ -125,13 +130,15 @@ public struct SealedPlatform: Sendable {
                 configuration: .init(region: configuration.region, accountID: configuration.accountID),
                 store: stores.keys,
                 rootKey: stores.rootKey,
-                authorizer: PolicyAuthorizer(identities: identities)
+                authorizer: PolicyAuthorizer(identities: identities),
+                now: now
             )
         }
         let catalog = try await EventCatalog(
             identities: identities,
             store: stores.catalog,
-            keys: KeyServiceProvisioner(keyService: keyService, administrator: stores.administratorARN)
+            keys: KeyServiceProvisioner(keyService: keyService, administrator: stores.administratorARN),
+            now: now
         )
         let auditSink = auditSink(of: stores.audit, mode: configuration.auditMode, logger: logger)
         let access = try await AccessRequests(
@@ -140,7 +147,8 @@ public struct SealedPlatform: Sendable {
             store: stores.accessRequests,
             events: auditSink.map {
                 AuditedAccessEvents(sink: $0, region: configuration.region, account: configuration.accountID)
-            }
+            },
+            now: now
         )
         var services: [any Service] = [
             DigestService(

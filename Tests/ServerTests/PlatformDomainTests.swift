@@ -1,11 +1,10 @@
 import AccessControl
 import Catalog
 import Composition
-import Crypto
 import Foundation
 import KMS
 import KeyService
-import Server
+import Logging
 import Synchronization
 import Testing
 
@@ -31,32 +30,17 @@ struct PlatformDomainTests {
 
         init() async throws {
             let clock = self.clock
-            let now: @Sendable () -> Date = { clock.now }
-            identities = try await IdentityService(
-                account: "000000000000",
-                store: InMemoryIdentityStore(),
-                credentials: InMemoryCredentialStore(),
-                now: now
+            // The platform as `sealed serve` builds it, in memory, on this test's clock.
+            let platform = try await SealedPlatform.build(
+                PlatformConfiguration(storage: .memory),
+                now: { clock.now },
+                logger: Logger(label: "platform-domain-tests")
             )
-            try await identities.ensureAdministrator(named: "admin")
-            keys = try KeyService(
-                store: InMemoryKeyStore(),
-                rootKey: SymmetricKey(size: .bits256),
-                authorizer: PolicyAuthorizer(identities: identities),
-                now: now
-            )
-            catalog = try await EventCatalog(
-                identities: identities,
-                store: InMemoryCatalogStore(),
-                keys: KeyServiceProvisioner(keyService: keys, administrator: admin),
-                now: now
-            )
-            access = try await AccessRequests(
-                identities: identities,
-                directory: catalog,
-                store: InMemoryAccessRequestStore(),
-                now: now
-            )
+            identities = platform.identities
+            keys = platform.keyService
+            catalog = platform.catalog
+            access = platform.access
+            #expect(platform.administratorARN == admin)
             _ = try await identities.createTeam("payments", by: .principal(admin))
             _ = try await identities.createTeam("analytics", by: .principal(admin))
             for (user, team) in [("checkout", "payments"), ("reviewer", "payments"), ("analyst", "analytics")] {
