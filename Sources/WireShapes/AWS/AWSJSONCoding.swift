@@ -82,6 +82,7 @@ package struct AWSJSONReader {
         return nil
     }
 
+    /// A required member: what `read` finds under `key`, or `missing` when the member is absent or `null`.
     package func required<T>(
         _ key: String,
         _ read: (String) throws(AWSJSONDecodingError) -> T?
@@ -92,6 +93,7 @@ package struct AWSJSONReader {
         return value
     }
 
+    /// The members below are optional: `nil` when absent or `null`, `typeMismatch` for another JSON type.
     package func string(_ key: String) throws(AWSJSONDecodingError) -> String? {
         guard let value = value(key) else { return nil }
         guard case .string(let text) = value else { throw AWSJSONDecodingError(.wrongType, path: [key]) }
