@@ -311,7 +311,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "WireShapesTests", dependencies: ["WireShapes", "SealedTesting"]),
+        .testTarget(name: "WireShapesTests", dependencies: ["WireShapes", "SealedSupport", "SealedTesting"]),
         .testTarget(
             name: "KMSTests",
             dependencies: ["KMS", "EncryptionSDK", "SigV4", "SealedTesting", .product(name: "Crypto", package: "swift-crypto")]

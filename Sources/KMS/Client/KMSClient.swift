@@ -90,7 +90,14 @@ public struct KMSClient: Sendable {
     public func send<Request: KMSRequest>(_ request: Request) async throws -> Request.Response {
         let body: [UInt8]
         do {
-            body = Array(try AWSJSON.encoder().encode(request))
+            // The hot operations' inputs byte-level (the bytes `JSONEncoder` writes). Responses stay with
+            // `JSONDecoder`: it reads what any service sends (a repeated member, UTF-16), which the strict parser
+            // would refuse.
+            if let shape = request as? any AWSJSONEncodable {
+                body = shape.awsJSON()
+            } else {
+                body = Array(try AWSJSON.encoder().encode(request))
+            }
         } catch {
             throw ClientError(.invalidRequest, "could not encode \(Request.operation) input: \(error)")
         }

@@ -4,6 +4,7 @@ import Hummingbird
 public import WireShapes
 public import KeyService
 import NIOCore
+import SealedSupport
 
 /// The KMS JSON 1.1 endpoint: `POST /` with `X-Amz-Target: TrentService.<Operation>`.
 ///
@@ -119,44 +120,53 @@ public struct KMSRoutes: Sendable {
     /// Decodes an input shape; an empty body is `{}`. A body that is not strict JSON (a member named twice, at any
     /// depth, included) is a `SerializationException` before anything reads it (``StrictJSON``).
     ///
-    /// Messages name members and types, never values: a body may hold plaintext.
+    /// The hot operations' shapes (``WireShapes/AWSJSONDecodable``) are read from that one parse; the others are
+    /// decoded by Foundation's `JSONDecoder`, with the same errors.
     static func decode<Input: Decodable>(_ type: Input.Type, from body: ByteBuffer) throws -> Input {
-        if let problem = StrictJSON.problem(in: body) {
+        let value = try parse(body)
+        guard let shape = Input.self as? any AWSJSONDecodable.Type else {
+            return try decodeWithFoundation(Input.self, from: body)
+        }
+        do {
+            return try shape.init(awsJSON: AWSJSONReader(value)) as! Input
+        } catch {
+            throw KMSError(requestDecoding: error)
+        }
+    }
+
+    /// The value of a body, which must be strict JSON; an empty body is `{}`.
+    static func parse(_ body: ByteBuffer) throws -> JSONValue {
+        guard body.readableBytes > 0 else { return .object(JSONObject()) }
+        switch StrictJSON.parse(body) {
+        case .success(let value): return value
+        case .failure(let problem):
             throw KMSError.serialization("The request body is not valid JSON: \(problem.reason).")
         }
+    }
+
+    /// Decodes an input shape from a body ``parse(_:)`` accepted, with Foundation's `JSONDecoder`.
+    static func decodeWithFoundation<Input: Decodable>(_ type: Input.Type, from body: ByteBuffer) throws -> Input {
         let data = body.readableBytes == 0 ? Data("{}".utf8) : Data(body.readableBytesView)
         do {
             return try AWSJSON.decoder().decode(Input.self, from: data)
-        } catch DecodingError.keyNotFound(let key, let context) {
-            let path = (context.codingPath + [key]).map { memberName($0.stringValue) }.joined(separator: ".")
-            throw KMSError(
-                code: .validationException,
-                message:
-                    "1 validation error detected: Value null at '\(path)' failed to satisfy constraint: Member must not be null"
-            )
-        } catch DecodingError.valueNotFound(_, let context) {
-            let path = context.codingPath.map { memberName($0.stringValue) }.joined(separator: ".")
-            throw KMSError(
-                code: .validationException,
-                message:
-                    "1 validation error detected: Value null at '\(path)' failed to satisfy constraint: Member must not be null"
-            )
-        } catch DecodingError.typeMismatch(_, let context) {
-            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw KMSError.serialization(
-                path.isEmpty ? "Start of structure or map expected." : "The member '\(path)' has the wrong type."
-            )
-        } catch DecodingError.dataCorrupted(let context) {
-            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw KMSError.serialization(
-                path.isEmpty ? "The request body is not valid JSON." : "The member '\(path)' cannot be read."
-            )
+        } catch let error as DecodingError {
+            guard let reduced = AWSJSONDecodingError(error) else {
+                throw KMSError.serialization("The request body cannot be read.")
+            }
+            throw KMSError(requestDecoding: reduced)
         } catch {
             throw KMSError.serialization("The request body cannot be read.")
         }
     }
 
+    /// Encodes an output shape: the hot operations' with ``WireShapes/AWSJSONWriter``, the others with Foundation's
+    /// `JSONEncoder` (the same bytes).
     static func encode<Output: Encodable>(_ output: Output) throws -> ByteBuffer {
+        if let shape = output as? any AWSJSONEncodable { return ByteBuffer(bytes: shape.awsJSON()) }
+        return try encodeWithFoundation(output)
+    }
+
+    static func encodeWithFoundation<Output: Encodable>(_ output: Output) throws -> ByteBuffer {
         do {
             return ByteBuffer(bytes: try AWSJSON.encoder().encode(output))
         } catch {
@@ -168,5 +178,31 @@ public struct KMSRoutes: Sendable {
     static func memberName(_ name: String) -> String {
         guard let first = name.first else { return name }
         return first.lowercased() + name.dropFirst()
+    }
+}
+
+extension KMSError {
+    /// The error for a request body that is JSON but not of the operation's input shape, in AWS's words. Messages
+    /// name members and types, never values: a body may hold plaintext.
+    init(requestDecoding error: AWSJSONDecodingError) {
+        switch error.kind {
+        case .missing:
+            let path = error.path.map(KMSRoutes.memberName).joined(separator: ".")
+            self.init(
+                code: .validationException,
+                message:
+                    "1 validation error detected: Value null at '\(path)' failed to satisfy constraint: Member must not be null"
+            )
+        case .wrongType:
+            let path = error.path.joined(separator: ".")
+            self = .serialization(
+                path.isEmpty ? "Start of structure or map expected." : "The member '\(path)' has the wrong type."
+            )
+        case .unreadable:
+            let path = error.path.joined(separator: ".")
+            self = .serialization(
+                path.isEmpty ? "The request body is not valid JSON." : "The member '\(path)' cannot be read."
+            )
+        }
     }
 }
