@@ -19,7 +19,10 @@ import WireShapes
         func advance(by interval: TimeInterval) { date.withLock { $0.addTimeInterval(interval) } }
     }
 
-    @Test func maintenanceDestroysKeysWhoseWindowPassedAndStopsOnShutdown() async throws {
+    /// A key service on a hand-moved clock with one key scheduled for deletion in 7 days, and the clock moved past them.
+    static func keyPastItsDeletionWindow() async throws
+        -> (store: InMemoryKeyStore, keyService: KeyService, key: String)
+    {
         let clock = ManualClock()
         let store = InMemoryKeyStore()
         let keyService = try KeyService(
@@ -36,6 +39,11 @@ import WireShapes
         )
         #expect(await store.allKeyRecords().count == 1)
         clock.advance(by: 8 * 86_400)
+        return (store, keyService, key)
+    }
+
+    @Test func maintenanceDestroysKeysWhoseWindowPassedAndStopsOnShutdown() async throws {
+        let (store, keyService, _) = try await Self.keyPastItsDeletionWindow()
 
         let service = MaintenanceService(keyService: keyService, interval: .milliseconds(10), logger: Self.logger)
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [service], logger: Self.logger))
@@ -56,21 +64,7 @@ extension MaintenanceServiceTests {
     /// #4: the maintenance sweep records a deletion before it destroys the key. With the trail unwritable the key
     /// survives the pass; once it heals, the pass destroys it after its intent record, then records the outcome.
     @Test func maintenanceDoesNotDestroyAKeyWhoseRecordCannotBeWritten() async throws {
-        let clock = ManualClock()
-        let store = InMemoryKeyStore()
-        let keyService = try KeyService(
-            store: store,
-            rootKey: SymmetricKey(size: .bits256),
-            authorizer: AdministratorAuthorizer(administrator: Self.administrator),
-            now: { clock.now }
-        )
-        let caller = Caller(principal: Self.administrator)
-        let key = try #require(try await keyService.createKey(CreateKeyRequest(), caller: caller).keyMetadata?.keyId)
-        _ = try await keyService.scheduleKeyDeletion(
-            ScheduleKeyDeletionRequest(keyId: key, pendingWindowInDays: 7),
-            caller: caller
-        )
-        clock.advance(by: 8 * 86_400)
+        let (store, keyService, key) = try await Self.keyPastItsDeletionWindow()
         let audit = InMemoryAuditStore()
         let service = MaintenanceService(
             keyService: keyService,

@@ -18,7 +18,7 @@ import Testing
         let text = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
         let section = try #require(text.range(of: "### The module graph"), "the README has a module graph")
         var rows: [Row] = []
-        for line in text[section.upperBound...].split(separator: "\n").dropFirst(0) {
+        for line in text[section.upperBound...].split(separator: "\n") {
             if line.hasPrefix("#") { break }
             let cells = line.split(separator: "|", omittingEmptySubsequences: false).map {
                 $0.trimmingCharacters(in: .whitespaces)
