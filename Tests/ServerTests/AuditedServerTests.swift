@@ -258,10 +258,11 @@ struct AuditedServerTests {
                 guard let start = xml.range(of: "<\(name)>"), let end = xml.range(of: "</\(name)>") else { return nil }
                 return String(xml[start.upperBound..<end.lowerBound])
             }
+            let token = try #require(element("SessionToken"))
             let session = Keys(
                 id: try #require(element("AccessKeyId")),
                 secret: try #require(element("SecretAccessKey")),
-                token: try #require(element("SessionToken"))
+                token: token
             )
             #expect(!String(decoding: CanonicalJSON.encode(record.jsonValue), as: UTF8.self).contains(session.secret))
 

@@ -48,7 +48,7 @@ public final class AuditNote: Sendable {
     var responseElements: JSONValue? { state.withLock { $0.responseElements } }
     /// The body as the signature verified it; `nil` for a request that was not authenticated.
     var body: ByteBuffer? { state.withLock { $0.body } }
-    /// The `requestParameters` a `/v1` route noted from the body it parsed; `nil` before (or without) one.
+    /// The `requestParameters` a route (KMS or `/v1`) noted from the body it parsed; `nil` before (or without) one.
     var requestParameters: JSONValue? { state.withLock { $0.requestParameters } }
 
     /// Keeps the authenticated body for the record and, for a request that changes something, writes its intent
@@ -63,6 +63,10 @@ public final class AuditNote: Sendable {
         }
         if mutating, !deferred, let writer { try await writer(request, body, self) }
     }
+
+    /// Notes the parameters of a KMS request, made from the body its route parsed (changes have written their intent
+    /// record before the route ran, from the body: see ``authenticated(_:body:mutating:)``).
+    func noteParameters(_ parameters: JSONValue?) { state.withLock { $0.requestParameters = parameters } }
 
     /// Notes the parameters of a `/v1` request, made from the body its route parsed, and, for a change, writes the
     /// intent record that waited for them; returns once it is durable, before the route decodes anything.
@@ -302,8 +306,8 @@ public struct AuditRecorder: RouterMiddleware {
         return .object(members)
     }
 
-    /// The service, the operation and the request parameters of a request; a `/v1` request's are those its route
-    /// `noted` from the body it parsed, so the body is not parsed again here.
+    /// The service, the operation and the request parameters of a request; those its route `noted` from the body it
+    /// parsed when there are some (KMS and `/v1`), so the body is not parsed again here.
     static func describe(
         _ request: Request,
         body: ByteBuffer,
@@ -312,7 +316,9 @@ public struct AuditRecorder: RouterMiddleware {
         if let target = request.headers.value(of: .amzTarget) {
             let operation =
                 KMSOperation(target: target)?.rawValue ?? target.split(separator: ".").last.map(String.init) ?? target
-            let parameters = body.readableBytesView.withUnsafeBytes { Record.kmsRequestParameters(body: $0) }
+            // A request refused before its route parsed the body (and an intent record) reads it here.
+            let parameters =
+                noted ?? body.readableBytesView.withUnsafeBytes { Record.kmsRequestParameters(body: $0) }
             return (.kms, operation, parameters)
         }
         if STSRoutes.isQuery(request) {

@@ -1,3 +1,4 @@
+import AuditTrail
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -15,9 +16,10 @@ import SealedSupport
 /// ``KeyService/KeyService`` with the authenticated caller and encodes its output. `KMSError`s from the service pass
 /// through unchanged.
 public struct KMSRoutes: Sendable {
-    /// Decodes a body, calls the service, encodes the output; also names the key the operation used (for the audit).
+    /// Decodes a body (given with its one strict parse), calls the service, encodes the output; also names the key the
+    /// operation used (for the audit).
     typealias Endpoint =
-        @Sendable (_ body: ByteBuffer, _ service: KeyService, _ caller: Caller) async throws -> (
+        @Sendable (_ body: ByteBuffer, _ value: JSONValue, _ service: KeyService, _ caller: Caller) async throws -> (
             body: ByteBuffer, keyARN: String?
         )
 
@@ -41,12 +43,15 @@ public struct KMSRoutes: Sendable {
         else { throw KMSError.unknownOperation }
         // The SigV4 middleware collected the body within the limit; this reads that buffer again.
         let body = try await request.body.collect(upTo: .max)
+        let value = try Self.parse(body)
+        // The audit record's parameters come from this parse: the recorder does not read the body again.
+        context.auditNote?.noteParameters(Record.kmsRequestParameters(value))
         let caller = Caller(
             principal: context.principal.arn,
             sourceIP: context.sourceIP,
             account: context.principal.account
         )
-        let output = try await endpoint(body, keyService, caller)
+        let output = try await endpoint(body, value, keyService, caller)
         if let note = context.auditNote { note.setKeyARN(output.keyARN) }
         return Response(
             status: .ok,
@@ -78,8 +83,8 @@ public struct KMSRoutes: Sendable {
             _ input: Input.Type,
             _ call: @escaping @Sendable (KeyService, Input, Caller) async throws -> Input.Response
         ) where Input.Response: AuditedKMSResponse {
-            table[Input.operation] = { body, service, caller in
-                let request = try KMSRoutes.decode(Input.self, from: body)
+            table[Input.operation] = { body, value, service, caller in
+                let request = try KMSRoutes.decode(Input.self, from: body, parsed: value)
                 let response = try await call(service, request, caller)
                 return (try KMSRoutes.encode(response), response.auditedKeyARN)
             }
@@ -117,13 +122,14 @@ public struct KMSRoutes: Sendable {
         return table
     }()
 
-    /// Decodes an input shape; an empty body is `{}`. A body that is not strict JSON (a member named twice, at any
-    /// depth, included) is a `SerializationException` before anything reads it (``StrictJSON``).
+    /// Decodes an input shape from a body and its ``parse(_:)``, which refused anything but strict JSON (a member named
+    /// twice, at any depth, included) as a `SerializationException` before anything reads it (``StrictJSON``).
     ///
     /// The hot operations' shapes (``WireShapes/AWSJSONDecodable``) are read from that one parse; the others are
     /// decoded by Foundation's `JSONDecoder`, with the same errors.
-    static func decode<Input: Decodable>(_ type: Input.Type, from body: ByteBuffer) throws -> Input {
-        let value = try parse(body)
+    static func decode<Input: Decodable>(_ type: Input.Type, from body: ByteBuffer, parsed value: JSONValue) throws
+        -> Input
+    {
         guard let shape = Input.self as? any AWSJSONDecodable.Type else {
             return try decodeWithFoundation(Input.self, from: body)
         }
