@@ -73,7 +73,7 @@ enum AuditFixtures {
     }
 
     static func digestService(
-        _ store: SQLiteAuditStore,
+        _ store: any DigestStore,
         _ key: AuditSigningKey
     ) -> DigestService<
         ContinuousClock
