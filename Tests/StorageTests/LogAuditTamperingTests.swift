@@ -251,6 +251,29 @@ import Testing
     }
 }
 
+/// The store's own verify reads only synced frames, so a damaged newest frame is a change, not a torn write; the
+/// read-only verify beside a writer (or before recovery) cannot tell it from an unfinished write and leaves it out.
+@Suite struct LogAuditLiveTamperingTests {
+    let key = AuditSigningKey.generate()
+
+    @Test func theNewestFrameChangedUnderARunningStoreIsNamed() async throws {
+        try await AuditFixtures.withDirectory { directory in
+            let store = try LogAuditStore(directory: LogFixtures.log(directory))
+            defer { try? store.close() }
+            for index in 1...5 { try await store.record(AuditFixtures.decrypt(index)) }
+            let segment = LogFixtures.firstSegment(directory)
+            var bytes = try [UInt8](Data(contentsOf: segment))
+            bytes[bytes.count - 5] ^= 0x01
+            try Data(bytes).write(to: segment)
+            let report = try await store.verify(publicKey: key.publicKey)
+            #expect(report.problem?.kind == .changedRecord)
+            #expect(report.problem?.sequence == 5)
+            let readOnly = try LogAuditStore.verify(directory: LogFixtures.log(directory), publicKey: key.publicKey)
+            #expect(readOnly.isValid && readOnly.lastSequence == 4)
+        }
+    }
+}
+
 @Suite struct LogAuditExportTests {
     let key = AuditSigningKey.generate()
 

@@ -15,7 +15,11 @@ enum AuditLogReader {
         anchor: SignedDigest?,
         unsignedLimit: Verifier.UnsignedLimit?
     ) throws -> VerificationReport {
-        let (digests, digestProblem) = try readDigests(directory, length: snapshot.digestsLength)
+        let (digests, digestProblem) = try readDigests(
+            directory,
+            length: snapshot.digestsLength,
+            mayEndTorn: snapshot.mayEndTorn
+        )
         var verifier = Verifier(publicKey: publicKey, digests: digests, start: .genesis, unsignedLimit: unsignedLimit)
         if let anchor { verifier.requireDigest(anchor, publicKey: publicKey) }
         var lastSequence: Int64 = 0
@@ -42,7 +46,7 @@ enum AuditLogReader {
             }
             let file = try AuditLogFile(segment.url, writable: false)
             let limit = try snapshot.limit(of: position) ?? file.length()
-            let isNewest = position == snapshot.segments.count - 1
+            let mayEndTorn = snapshot.mayEndTorn && position == snapshot.segments.count - 1
             var badFrame: AuditFrameScanner.Frame?
             let end = try AuditFrameScanner.scan(file, limit: limit) { frame, payload in
                 guard frame.valid else {
@@ -53,7 +57,7 @@ enum AuditLogReader {
                 return verifier.check(payload, storedSequence: frame.header.sequence)
             }
             if let badFrame {
-                if isNewest, try isTornTail(file, from: badFrame.offset, limit: limit) { break }
+                if mayEndTorn, try isTornTail(file, from: badFrame.offset, limit: limit) { break }
                 logProblem = VerificationProblem(
                     .changedRecord,
                     sequence: badFrame.header.sequence,
@@ -66,7 +70,7 @@ enum AuditLogReader {
             case .complete: continue
             case .stopped: break segments
             case .incomplete(let offset), .badHeader(let offset):
-                if isNewest, try isTornTail(file, from: offset, limit: limit) { break segments }
+                if mayEndTorn, try isTornTail(file, from: offset, limit: limit) { break segments }
                 logProblem = VerificationProblem(
                     .malformedRecord,
                     sequence: lastSequence + 1,
@@ -93,8 +97,12 @@ enum AuditLogReader {
     }
 
     /// The digests of `digests.log` up to `length`, and the first problem with them: a damaged frame, or one that does
-    /// not hold a signed digest (a torn tail is not a problem: no digest in it was acknowledged).
-    static func readDigests(_ directory: URL, length: Int?) throws -> ([SignedDigest], VerificationProblem?) {
+    /// not hold a signed digest (with `mayEndTorn`, a torn tail is not a problem: no digest in it was acknowledged).
+    static func readDigests(
+        _ directory: URL,
+        length: Int?,
+        mayEndTorn: Bool
+    ) throws -> ([SignedDigest], VerificationProblem?) {
         let file = try AuditLogFile(directory.appendingPathComponent(AuditLogFiles.digestsFileName), writable: false)
         let bytes = try file.read(try length ?? file.length(), at: 0)
         var digests: [SignedDigest] = []
@@ -103,7 +111,7 @@ enum AuditLogReader {
             var position = 0
             while position < bytes.count {
                 guard case .frame(let header, let valid) = AuditFrame.read(bytes, at: position) else {
-                    if AuditFrame.nextValidFrame(bytes, after: position) != nil {
+                    if !mayEndTorn || AuditFrame.nextValidFrame(bytes, after: position) != nil {
                         problem = VerificationProblem(
                             .brokenDigestChain,
                             sequence: digests.last?.digest.headSequence ?? 0,
@@ -118,7 +126,7 @@ enum AuditLogReader {
                 let digest = try? SignedDigest(jsonValue: CanonicalJSON.parse(payload))
                 guard valid, let digest else {
                     let last = position + header.frameLength == bytes.count
-                    if !valid, last { return }  // a torn last digest
+                    if mayEndTorn, !valid, last { return }  // a torn last digest
                     problem = VerificationProblem(
                         .badDigestSignature,
                         sequence: digest?.digest.headSequence ?? digests.last?.digest.headSequence ?? 0,

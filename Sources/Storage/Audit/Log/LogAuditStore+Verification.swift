@@ -97,7 +97,7 @@ extension LogAuditStore {
         ).length()
         return try AuditLogReader.verify(
             directory,
-            AuditLogSnapshot(segments: segments, activeLength: newest, digestsLength: digests),
+            AuditLogSnapshot(segments: segments, activeLength: newest, digestsLength: digests, mayEndTorn: true),
             publicKey: publicKey,
             anchor: anchor,
             unsignedLimit: unsignedLimit

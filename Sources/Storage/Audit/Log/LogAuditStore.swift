@@ -309,7 +309,12 @@ struct LogState: Sendable {
 
     /// What readers of the log itself may read: the segments, and how much of the newest.
     var snapshot: AuditLogSnapshot {
-        AuditLogSnapshot(segments: segments, activeLength: activeLength, digestsLength: digestsLength)
+        AuditLogSnapshot(
+            segments: segments,
+            activeLength: activeLength,
+            digestsLength: digestsLength,
+            mayEndTorn: false
+        )
     }
 }
 
@@ -318,6 +323,9 @@ struct AuditLogSnapshot: Sendable {
     var segments: [AuditSegment]
     var activeLength: Int
     var digestsLength: Int
+    /// Whether the newest segment may end in a torn or unfinished frame that is not a problem: read without the
+    /// store (beside a writer, or after a crash before recovery). The store's own snapshot ends at synced frames.
+    var mayEndTorn: Bool
 
     /// How much of `segment` may be read: all of an older one, the synced length of the newest.
     func limit(of index: Int) -> Int? { index == segments.count - 1 ? activeLength : nil }
