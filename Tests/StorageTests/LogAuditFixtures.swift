@@ -101,3 +101,93 @@ enum LogFixtures {
     /// The records' canonical bytes from the first segment.
     static func payloads(_ directory: URL) throws -> [[UInt8]] { try frames(firstSegment(directory)).map(\.payload) }
 }
+
+/// A store whose queries can be held to the reference semantics (`InMemoryAuditStore`): both of this module's.
+protocol QueryableAuditStore: AuditStore {
+    func firstSequence(since date: Date) async throws -> Int64?
+}
+
+extension SQLiteAuditStore: QueryableAuditStore {}
+extension LogAuditStore: QueryableAuditStore {}
+
+/// The queries, reports and lookups every audit store must answer as the reference does.
+enum AuditReference {
+    /// Forty records of every kind the queries distinguish, written to `store` and to the reference.
+    static func writeMixedRecords(
+        _ range: ClosedRange<Int>,
+        _ store: some AuditStore,
+        _ reference: InMemoryAuditStore
+    ) async throws {
+        for index in range {
+            let record: AuditTrail.Record
+            switch index % 5 {
+            case 0: record = AuditFixtures.createKey(index, user: index % 2 == 0 ? "alice" : "bob")
+            case 1: record = AuditFixtures.decrypt(index, errorCode: "AccessDeniedException")
+            case 2:
+                record = AuditFixtures.decrypt(
+                    index,
+                    eventType: "orders.placed",
+                    session: "billing",
+                    keyARN: AuditFixtures.otherKeyARN
+                )
+            case 3: record = AuditFixtures.decrypt(index, errorCode: "InvalidCiphertextException")
+            default:
+                record = AuditFixtures.decrypt(
+                    index,
+                    requestKeyId: index % 10 == 4
+                        ? "alias/payments" : "arn:aws:kms:us-east-1:000000000000:alias/payments"
+                )
+            }
+            try await store.record(record)
+            try await reference.record(record)
+        }
+    }
+
+    /// Every query, report and lookup of `store` against the reference semantics.
+    static func expectReferenceSemantics(_ store: some QueryableAuditStore, _ reference: InMemoryAuditStore) async throws {
+        let t = AuditFixtures.baseTime
+        let queries: [AuditQuery] = [
+            AuditQuery(),
+            AuditQuery(key: AuditFixtures.keyID),
+            AuditQuery(key: AuditFixtures.keyARN),
+            AuditQuery(key: AuditFixtures.otherKeyARN, limit: 3),
+            AuditQuery(key: "alias/payments"),
+            AuditQuery(key: "arn:aws:kms:us-east-1:000000000000:alias/payments"),
+            AuditQuery(principalARN: "arn:aws:iam::000000000000:user/bob"),
+            AuditQuery(principalARN: "arn:aws:iam::000000000000:role/reader-orders.placed"),
+            AuditQuery(
+                principalARN: "arn:aws:sts::000000000000:assumed-role/reader-payments.card.captured/checkout"
+            ),
+            AuditQuery(eventType: "payments.card.captured", errorsOnly: true),
+            AuditQuery(eventName: "CreateKey", since: t.addingTimeInterval(10.5), until: t.addingTimeInterval(30)),
+            AuditQuery(errorsOnly: true, afterSequence: 20),
+            AuditQuery(since: t.addingTimeInterval(39)),
+            // Limits that end inside the index, at its end and beyond it.
+            AuditQuery(limit: 7),
+            AuditQuery(limit: 20),
+            AuditQuery(eventType: "orders.placed", limit: 6),
+        ]
+        for query in queries {
+            let expected = try await reference.query(query).map(\.sequence)
+            #expect(try await store.query(query).map(\.sequence) == expected, "\(query)")
+            #expect(!expected.isEmpty, "\(query) should match something")
+        }
+        let period = DateInterval(start: t.addingTimeInterval(3), end: t.addingTimeInterval(35))
+        let report = try await store.usageReport(in: period)
+        #expect(report == (try await reference.usageReport(in: period)))
+        #expect(report.rows.count == 2)
+        #expect(report.rows.contains { $0.denials > 0 } && report.rows.contains { $0.successfulDecrypts > 0 })
+        for after in [0, 15, 19, 20, 21, 38] as [Int64] {
+            let expected = try await reference.tail(after: after, limit: 5)
+            #expect(try await store.tail(after: after, limit: 5) == expected, "tail after \(after)")
+        }
+        for sequence in [1, 20, 21, 40] as [Int64] {
+            #expect(try await store.recordHash(at: sequence) == (try await reference.recordHash(at: sequence)))
+        }
+        for offset in [0.0, 19.5, 25, 40] {
+            let since = t.addingTimeInterval(offset)
+            let expected = try await reference.query(AuditQuery(since: since, limit: 1)).first?.sequence
+            #expect(try await store.firstSequence(since: since) == expected, "since +\(offset)")
+        }
+    }
+}

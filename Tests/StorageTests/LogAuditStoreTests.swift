@@ -69,92 +69,14 @@ import Testing
         }
     }
 
-    /// Forty records of every kind the queries distinguish, written to `store` and to the reference.
-    static func writeMixedRecords(
-        _ range: ClosedRange<Int>,
-        _ store: LogAuditStore,
-        _ reference: InMemoryAuditStore
-    ) async throws {
-        for index in range {
-            let record: AuditTrail.Record
-            switch index % 5 {
-            case 0: record = AuditFixtures.createKey(index, user: index % 2 == 0 ? "alice" : "bob")
-            case 1: record = AuditFixtures.decrypt(index, errorCode: "AccessDeniedException")
-            case 2:
-                record = AuditFixtures.decrypt(
-                    index,
-                    eventType: "orders.placed",
-                    session: "billing",
-                    keyARN: AuditFixtures.otherKeyARN
-                )
-            case 3: record = AuditFixtures.decrypt(index, errorCode: "InvalidCiphertextException")
-            default:
-                record = AuditFixtures.decrypt(
-                    index,
-                    requestKeyId: index % 10 == 4
-                        ? "alias/payments" : "arn:aws:kms:us-east-1:000000000000:alias/payments"
-                )
-            }
-            try await store.record(record)
-            try await reference.record(record)
-        }
-    }
-
-    /// Every query, report and lookup of `store` against the reference semantics.
-    static func expectReferenceSemantics(_ store: LogAuditStore, _ reference: InMemoryAuditStore) async throws {
-        let t = AuditFixtures.baseTime
-        let queries: [AuditQuery] = [
-            AuditQuery(),
-            AuditQuery(key: AuditFixtures.keyID),
-            AuditQuery(key: AuditFixtures.keyARN),
-            AuditQuery(key: AuditFixtures.otherKeyARN, limit: 3),
-            AuditQuery(key: "alias/payments"),
-            AuditQuery(key: "arn:aws:kms:us-east-1:000000000000:alias/payments"),
-            AuditQuery(principalARN: "arn:aws:iam::000000000000:user/bob"),
-            AuditQuery(principalARN: "arn:aws:iam::000000000000:role/reader-orders.placed"),
-            AuditQuery(
-                principalARN: "arn:aws:sts::000000000000:assumed-role/reader-payments.card.captured/checkout"
-            ),
-            AuditQuery(eventType: "payments.card.captured", errorsOnly: true),
-            AuditQuery(eventName: "CreateKey", since: t.addingTimeInterval(10.5), until: t.addingTimeInterval(30)),
-            AuditQuery(errorsOnly: true, afterSequence: 20),
-            AuditQuery(since: t.addingTimeInterval(39)),
-            // Limits that end inside the index, at its end and beyond it.
-            AuditQuery(limit: 7),
-            AuditQuery(limit: 20),
-            AuditQuery(eventType: "orders.placed", limit: 6),
-        ]
-        for query in queries {
-            let expected = try await reference.query(query).map(\.sequence)
-            #expect(try await store.query(query).map(\.sequence) == expected, "\(query)")
-            #expect(!expected.isEmpty, "\(query) should match something")
-        }
-        let period = DateInterval(start: t.addingTimeInterval(3), end: t.addingTimeInterval(35))
-        let report = try await store.usageReport(in: period)
-        #expect(report == (try await reference.usageReport(in: period)))
-        #expect(report.rows.count == 2)
-        for after in [0, 15, 19, 20, 21, 38] as [Int64] {
-            let expected = try await reference.tail(after: after, limit: 5)
-            #expect(try await store.tail(after: after, limit: 5) == expected, "tail after \(after)")
-        }
-        for sequence in [1, 20, 21, 40] as [Int64] {
-            #expect(try await store.recordHash(at: sequence) == (try await reference.recordHash(at: sequence)))
-        }
-        for offset in [0.0, 19.5, 25, 40] {
-            let since = t.addingTimeInterval(offset)
-            let expected = try await reference.query(AuditQuery(since: since, limit: 1)).first?.sequence
-            #expect(try await store.firstSequence(since: since) == expected, "since +\(offset)")
-        }
-    }
-
     @Test func queriesMatchTheReferenceSemantics() async throws {
         try await AuditFixtures.withDirectory { directory in
             let store = try LogAuditStore(directory: LogFixtures.log(directory))
             defer { try? store.close() }
             let reference = InMemoryAuditStore()
-            try await Self.writeMixedRecords(1...40, store, reference)
+            try await AuditReference.writeMixedRecords(1...40, store, reference)
             try await waitForAuditCondition { store.unindexedRecords == 0 }
-            try await Self.expectReferenceSemantics(store, reference)
+            try await AuditReference.expectReferenceSemantics(store, reference)
         }
     }
 
@@ -165,19 +87,19 @@ import Testing
             let store = try LogAuditStore(directory: LogFixtures.log(directory))
             defer { try? store.close() }
             let reference = InMemoryAuditStore()
-            try await Self.writeMixedRecords(1...20, store, reference)
+            try await AuditReference.writeMixedRecords(1...20, store, reference)
             try await waitForAuditCondition { store.unindexedRecords == 0 }
             store.pauseIndexing()
-            try await Self.writeMixedRecords(21...40, store, reference)
+            try await AuditReference.writeMixedRecords(21...40, store, reference)
             #expect(store.unindexedRecords == 20)
             #expect(try store.index.highWater() == 20)
-            try await Self.expectReferenceSemantics(store, reference)
+            try await AuditReference.expectReferenceSemantics(store, reference)
 
             // Nothing indexed at all.
             store.resumeIndexing()
             try await waitForAuditCondition { store.unindexedRecords == 0 }
             #expect(try store.index.highWater() == 40)
-            try await Self.expectReferenceSemantics(store, reference)
+            try await AuditReference.expectReferenceSemantics(store, reference)
         }
     }
 
@@ -187,9 +109,9 @@ import Testing
             defer { try? store.close() }
             store.pauseIndexing()
             let reference = InMemoryAuditStore()
-            try await Self.writeMixedRecords(1...40, store, reference)
+            try await AuditReference.writeMixedRecords(1...40, store, reference)
             #expect(store.unindexedRecords == 40)
-            try await Self.expectReferenceSemantics(store, reference)
+            try await AuditReference.expectReferenceSemantics(store, reference)
         }
     }
 
@@ -199,7 +121,7 @@ import Testing
             let reference = InMemoryAuditStore()
             do {
                 let store = try LogAuditStore(directory: LogFixtures.log(directory))
-                try await Self.writeMixedRecords(1...40, store, reference)
+                try await AuditReference.writeMixedRecords(1...40, store, reference)
                 try store.close()
             }
             let index = LogFixtures.log(directory).appendingPathComponent("index.sqlite")
@@ -208,7 +130,7 @@ import Testing
             defer { try? store.close() }
             #expect(FileManager.default.fileExists(atPath: index.path))
             #expect(try store.index.highWater() == 40 && store.unindexedRecords == 0)
-            try await Self.expectReferenceSemantics(store, reference)
+            try await AuditReference.expectReferenceSemantics(store, reference)
         }
     }
 
@@ -217,7 +139,7 @@ import Testing
             let reference = InMemoryAuditStore()
             do {
                 let store = try LogAuditStore(directory: LogFixtures.log(directory))
-                try await Self.writeMixedRecords(1...40, store, reference)
+                try await AuditReference.writeMixedRecords(1...40, store, reference)
                 try store.close()
             }
             let index = LogFixtures.log(directory).appendingPathComponent("index.sqlite")
@@ -225,7 +147,7 @@ import Testing
             try Data(repeating: 0x41, count: 8192).write(to: index)
             let store = try LogAuditStore(directory: LogFixtures.log(directory))
             defer { try? store.close() }
-            try await Self.expectReferenceSemantics(store, reference)
+            try await AuditReference.expectReferenceSemantics(store, reference)
         }
     }
 

@@ -70,40 +70,11 @@ extension LogAuditStore {
         return found
     }
 
+    private static let querySQL = AuditQuerySQL(table: "audit_entry", keyTable: "audit_entry_key")
+
     public func query(_ query: AuditQuery) async throws -> [StoredRecord] {
-        var conditions = ["sequence > ?"]
-        var arguments: [(any DatabaseValueConvertible)?] = [query.afterSequence]
-        if let key = query.key {
-            conditions.append("sequence IN (SELECT sequence FROM audit_entry_key WHERE key IN (?, ?))")
-            arguments.append(contentsOf: [Record.keyIdentifier(key), key])
-        }
-        if let principal = query.principalARN {
-            conditions.append("(principal_arn = ? OR issuer_arn = ?)")
-            arguments.append(contentsOf: [principal, principal])
-        }
-        if let eventType = query.eventType {
-            conditions.append("event_type = ?")
-            arguments.append(eventType)
-        }
-        if let eventName = query.eventName {
-            conditions.append("event_name = ?")
-            arguments.append(eventName)
-        }
-        if let since = query.since {
-            conditions.append("event_time >= ?")
-            arguments.append(SQLiteAuditStore.seconds(since))
-        }
-        if let until = query.until {
-            conditions.append("event_time < ?")
-            arguments.append(SQLiteAuditStore.seconds(until))
-        }
-        if query.errorsOnly { conditions.append("error_code IS NOT NULL") }
         let limit = max(0, query.limit)
-        arguments.append(limit)
-        let sql =
-            "SELECT \(Self.locationColumns) FROM audit_entry WHERE \(conditions.joined(separator: " AND ")) "
-            + "ORDER BY sequence LIMIT ?"
-        let statementArguments = StatementArguments(arguments)
+        let (sql, statementArguments) = Self.querySQL.select(Self.locationColumns, query)
         let (locations, _, unindexed) = try await lookUp { db in
             try AuditLogIndex.locations(db, sql, statementArguments)
         }
@@ -116,28 +87,7 @@ extension LogAuditStore {
     }
 
     public func usageReport(in period: DateInterval) async throws -> UsageReport {
-        let (rows, _, unindexed) = try await lookUp { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT event_type, principal_arn,
-                        SUM(event_name = 'Decrypt' AND error_code IS NULL), SUM(is_denial)
-                    FROM audit_entry
-                    WHERE event_time >= ? AND event_time < ?
-                        AND ((event_name = 'Decrypt' AND error_code IS NULL) OR is_denial = 1)
-                    GROUP BY event_type, principal_arn
-                    """,
-                arguments: [SQLiteAuditStore.seconds(period.start), SQLiteAuditStore.seconds(period.end)]
-            )
-            .map { row in
-                UsageReport.Row(
-                    eventType: String.fromDatabaseValue(row[0] as DatabaseValue),
-                    principalARN: String.fromDatabaseValue(row[1] as DatabaseValue),
-                    successfulDecrypts: Int.fromDatabaseValue(row[2] as DatabaseValue) ?? 0,
-                    denials: Int.fromDatabaseValue(row[3] as DatabaseValue) ?? 0
-                )
-            }
-        }
+        let (rows, _, unindexed) = try await lookUp { db in try Self.querySQL.usageRows(db, period) }
         let recent = UsageReport(
             period: period,
             records: try unindexed.map { try StoredRecord(canonicalBytes: $0.bytes).record }
@@ -162,7 +112,7 @@ extension LogAuditStore {
             try Int64.fetchOne(
                 db,
                 sql: "SELECT MIN(sequence) FROM audit_entry WHERE event_time >= ?",
-                arguments: [SQLiteAuditStore.seconds(date)]
+                arguments: [AuditQuerySQL.seconds(date)]
             )
         }
         if let indexed { return indexed }
