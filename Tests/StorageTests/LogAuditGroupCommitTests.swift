@@ -95,6 +95,41 @@ import Testing
         }
     }
 
+    /// Records 3 to 5 queue while record 2's batch is being written; the next batch starts no sooner than the
+    /// interval after it began and takes all three (as `SQLiteAuditGroupCommitTests` holds the SQLite store to).
+    @Test func aBatchQueuedBehindAWriteStartsTheCommitIntervalAfterItWithEverythingQueued() async throws {
+        try await AuditFixtures.withDirectory { directory in
+            let commits = CommitLog()
+            let interval = Duration.seconds(2)
+            let store = try LogAuditStore(
+                directory: LogFixtures.log(directory),
+                commitInterval: interval,
+                onCommit: { commits.append($0) }
+            )
+            defer { try? store.close() }
+            // A record that finds the writer idle is written at once: the interval is not waited.
+            try await store.record(AuditFixtures.decrypt(1))
+            let gate = DispatchSemaphore(value: 0)
+            store.holdNextBatch(until: gate)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await store.record(AuditFixtures.decrypt(2)) }
+                try await waitForAuditCondition { store.commitStatistics.transactions == 2 }
+                for index in 3...5 {
+                    group.addTask { try await store.record(AuditFixtures.decrypt(index)) }
+                }
+                try await waitForAuditCondition { store.commitStatistics.pendingRecords == 3 }
+                gate.signal()
+                try await group.waitForAll()
+            }
+            let all = commits.all
+            #expect(all.map(\.records) == [1, 1, 3])
+            #expect(all.allSatisfy { $0.succeeded })
+            if all.count == 3 { #expect(all[2].started - all[1].started >= interval) }
+            #expect(try await store.tail(after: 0, limit: 10).map(\.sequence) == Array(1...5))
+            #expect(try await store.verify(publicKey: key.publicKey).isValid)
+        }
+    }
+
     @Test func aClosedStoreThrows() async throws {
         try await AuditFixtures.withDirectory { directory in
             let store = try LogAuditStore(directory: LogFixtures.log(directory))

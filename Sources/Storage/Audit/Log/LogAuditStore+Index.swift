@@ -1,7 +1,7 @@
 import AuditTrail
 import Foundation
-import Synchronization
 import Logging
+import Synchronization
 
 /// The indexer: stores durable records in the index behind the writer, in batches, on its own queue.
 extension LogAuditStore {

@@ -1,7 +1,7 @@
 public import AuditTrail
 public import Foundation
-import Synchronization
 import GRDB
+import Synchronization
 
 /// Queries: the index up to its high-water mark, then the durable records not indexed yet, merged in sequence order.
 extension LogAuditStore {

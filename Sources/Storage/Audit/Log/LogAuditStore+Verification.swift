@@ -1,8 +1,8 @@
 public import AuditTrail
 public import Crypto
 public import Foundation
-import Synchronization
 import SealedSupport
+import Synchronization
 
 /// The digest log, `verify` and exports.
 extension LogAuditStore {

@@ -99,7 +99,8 @@ public final class LogAuditStore: AuditStore, Sendable {
             return state.closed
         }
         guard !alreadyClosed else { return }
-        writerQueue.sync {}
+        // Each batch schedules the next from the writer queue; nothing new can queue now.
+        while state.withLock({ $0.writing }) { writerQueue.sync {} }
         state.withLock { $0.indexingPaused = false }
         indexQueue.sync { self.drainIndex() }
         try index.close()
@@ -150,10 +151,11 @@ public final class LogAuditStore: AuditStore, Sendable {
                     Thread.sleep(forTimeInterval: wait.timeInterval)
                 }
             }
-            let (batch, head, failure) = self.state.withLock { state in
-                (state.takeBatch(), state.head, state.takeInjectedFailure())
+            let (batch, head, failure, hold) = self.state.withLock { state in
+                (state.takeBatch(), state.head, state.takeInjectedFailure(), state.takeHold())
             }
             let started = ContinuousClock.now
+            hold?.wait()
             let result = Result { try self.append(batch.map(\.0), after: head, failing: failure) }
             self.onCommit?(
                 AuditCommit(records: batch.count, started: started, duration: .now - started, succeeded: result.isSuccess)
@@ -227,6 +229,11 @@ public final class LogAuditStore: AuditStore, Sendable {
         state.withLock { $0.injectedFailures = count }
     }
 
+    /// Makes the next batch wait, once it took its records, until `gate` is signalled, as a slow disk would.
+    package func holdNextBatch(until gate: DispatchSemaphore) {
+        state.withLock { $0.hold = gate }
+    }
+
     /// Stops the indexer after its current batch (records stay in memory, queries still see them).
     package func pauseIndexing() {
         state.withLock { $0.indexingPaused = true }
@@ -276,6 +283,7 @@ struct LogState: Sendable {
     var indexingPaused = false
     var closed = false
     var injectedFailures = 0
+    var hold: DispatchSemaphore?
 
     init(opening: AuditLogOpening) {
         head = opening.head
@@ -297,6 +305,11 @@ struct LogState: Sendable {
         guard injectedFailures > 0 else { return false }
         injectedFailures -= 1
         return true
+    }
+
+    mutating func takeHold() -> DispatchSemaphore? {
+        defer { hold = nil }
+        return hold
     }
 
     mutating func committed(_ written: Written) {
