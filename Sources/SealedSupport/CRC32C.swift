@@ -26,7 +26,8 @@ package enum CRC32C {
                 index += 8
             }
             while index < count {
-                value = table[Int((value ^ UInt32(base.load(fromByteOffset: index, as: UInt8.self))) & 0xFF)] ^ (value >> 8)
+                value =
+                    table[Int((value ^ UInt32(base.load(fromByteOffset: index, as: UInt8.self))) & 0xFF)] ^ (value >> 8)
                 index += 1
             }
         }

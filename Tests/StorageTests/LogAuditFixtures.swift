@@ -29,8 +29,14 @@ enum LogFixtures {
         anchor: FileDigestAnchor? = nil
     ) async throws -> URL {
         let store = try LogAuditStore(directory: log(directory), rollSize: rollSize)
-        let service = DigestService(store: store, signingKey: key, anchor: anchor, clock: ContinuousClock(),
-                                    now: { AuditFixtures.baseTime }, logger: .init(label: "test"))
+        let service = DigestService(
+            store: store,
+            signingKey: key,
+            anchor: anchor,
+            clock: ContinuousClock(),
+            now: { AuditFixtures.baseTime },
+            logger: .init(label: "test")
+        )
         for index in 1...count {
             try await store.record(index % 3 == 0 ? AuditFixtures.createKey(index) : AuditFixtures.decrypt(index))
             if index % digestEvery == 0 { try await service.signIfNeeded() }
@@ -72,7 +78,11 @@ enum LogFixtures {
                     throw AuditStoreError(.corrupt, "not a frame at \(offset)")
                 }
                 frames.append(
-                    Frame(offset: offset, sequence: header.sequence, bytes: Array(bytes[offset..<(offset + header.frameLength)]))
+                    Frame(
+                        offset: offset,
+                        sequence: header.sequence,
+                        bytes: Array(bytes[offset..<(offset + header.frameLength)])
+                    )
                 )
                 offset += header.frameLength
             }
@@ -144,7 +154,10 @@ enum AuditReference {
     }
 
     /// Every query, report and lookup of `store` against the reference semantics.
-    static func expectReferenceSemantics(_ store: some QueryableAuditStore, _ reference: InMemoryAuditStore) async throws {
+    static func expectReferenceSemantics(
+        _ store: some QueryableAuditStore,
+        _ reference: InMemoryAuditStore
+    ) async throws {
         let t = AuditFixtures.baseTime
         let queries: [AuditQuery] = [
             AuditQuery(),

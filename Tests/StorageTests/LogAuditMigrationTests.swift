@@ -22,9 +22,14 @@ import Testing
                 rootKey: directory.rootKey
             )
             let store = try SQLiteAuditStore(at: url.appendingPathComponent("audit.sqlite"))
-            let service = DigestService(store: store, signingKey: key, anchor: directory.auditDigestAnchor,
-                                        clock: ContinuousClock(), now: { AuditFixtures.baseTime },
-                                        logger: Logger(label: "test"))
+            let service = DigestService(
+                store: store,
+                signingKey: key,
+                anchor: directory.auditDigestAnchor,
+                clock: ContinuousClock(),
+                now: { AuditFixtures.baseTime },
+                logger: Logger(label: "test")
+            )
             for index in 1...30 {
                 try await store.record(index % 3 == 0 ? AuditFixtures.createKey(index) : AuditFixtures.decrypt(index))
                 if index % 10 == 0 { try await service.signIfNeeded() }
@@ -49,14 +54,22 @@ import Testing
             #expect(try await store.tail(after: 0, limit: 100) == oldRecords)
             #expect(try await store.digests() == oldDigests)
             #expect(try await store.chainHead() == ChainHead(sequence: 30, hash: oldRecords[29].hash))
-            let report = try await store.verify(publicKey: key.publicKey, anchor: try directory.auditDigestAnchor.load())
+            let report = try await store.verify(
+                publicKey: key.publicKey,
+                anchor: try directory.auditDigestAnchor.load()
+            )
             #expect(report.isValid && report.recordsChecked == 30 && report.digestsChecked == 3)
 
             // The trail goes on in the log, signed by the same key, the head file agreeing.
             try await store.record(AuditFixtures.decrypt(31))
-            let service = DigestService(store: store, signingKey: key, anchor: directory.auditDigestAnchor,
-                                        clock: ContinuousClock(), now: { AuditFixtures.baseTime },
-                                        logger: Logger(label: "test"))
+            let service = DigestService(
+                store: store,
+                signingKey: key,
+                anchor: directory.auditDigestAnchor,
+                clock: ContinuousClock(),
+                now: { AuditFixtures.baseTime },
+                logger: Logger(label: "test")
+            )
             #expect(try await service.signIfNeeded()?.digest.headSequence == 31)
             #expect(try await store.verify(publicKey: key.publicKey).digestsChecked == 4)
         }

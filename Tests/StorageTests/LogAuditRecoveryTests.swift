@@ -30,7 +30,10 @@ import Testing
             let previousHead = ChainHead(sequence: 4, hash: ChainHash.of(frames[3].payload))
             for cut in last.offset..<(last.offset + last.bytes.count) {
                 try await AuditFixtures.withDirectory { directory in
-                    try FileManager.default.createDirectory(at: LogFixtures.log(directory), withIntermediateDirectories: false)
+                    try FileManager.default.createDirectory(
+                        at: LogFixtures.log(directory),
+                        withIntermediateDirectories: false
+                    )
                     try Data(segmentBytes[..<cut]).write(to: LogFixtures.firstSegment(directory))
                     try digestBytes.write(to: LogFixtures.digestsFile(directory))
                     let store = try LogAuditStore(directory: LogFixtures.log(directory))

@@ -34,7 +34,8 @@ import Testing
         let report = try await tampered { frames in
             var bytes = frames.map(\.bytes)
             let frame = Self.at(frames, 14)
-            bytes[13] = Array(frame.bytes[..<AuditFrame.headerSize]) + LogFixtures.edit(frame.payload, "req-14", "req-41")
+            bytes[13] =
+                Array(frame.bytes[..<AuditFrame.headerSize]) + LogFixtures.edit(frame.payload, "req-14", "req-41")
             return bytes
         }
         #expect(report.problem?.kind == .changedRecord)
@@ -102,7 +103,11 @@ import Testing
                 + (try frames.dropFirst(14).map { try StoredRecord(canonicalBytes: $0.payload).record })
             for (offset, record) in records.enumerated() {
                 let sequence = Int64(15 + offset)
-                let canonical = ChainedRecordEncoder.canonicalBytes(of: record, sequence: sequence, previousHash: previous)
+                let canonical = ChainedRecordEncoder.canonicalBytes(
+                    of: record,
+                    sequence: sequence,
+                    previousHash: previous
+                )
                 bytes.append(LogFixtures.frame(canonical, sequence))
                 previous = ChainHash.of(canonical)
             }
@@ -185,7 +190,9 @@ import Testing
             let report = try await tamperedDigests { frames in
                 var bytes = frames.map(\.bytes)
                 let edited = LogFixtures.edit(frames[1].payload, "\"headSequence\":20", "\"headSequence\":21")
-                bytes[1] = recompute ? LogFixtures.frame(edited, 2) : Array(frames[1].bytes.prefix(AuditFrame.headerSize)) + edited
+                bytes[1] =
+                    recompute
+                    ? LogFixtures.frame(edited, 2) : Array(frames[1].bytes.prefix(AuditFrame.headerSize)) + edited
                 return bytes
             }
             #expect(report.problem?.kind == .badDigestSignature, "recomputed: \(recompute)")

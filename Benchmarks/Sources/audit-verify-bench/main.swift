@@ -125,7 +125,8 @@ if existing < Int64(count) {
 }
 let segments = (try? FileManager.default.contentsOfDirectory(atPath: log.path))?.filter { $0.hasSuffix(".log") } ?? []
 let size = segments.reduce(0) { total, name in
-    total + ((try? FileManager.default.attributesOfItem(atPath: log.appendingPathComponent(name).path)[.size] as? Int) ?? 0)
+    let path = log.appendingPathComponent(name).path
+    return total + ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
 }
 
 let verifyStart = ContinuousClock.now

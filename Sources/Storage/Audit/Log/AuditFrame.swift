@@ -103,7 +103,10 @@ enum AuditFrame {
         var position = 0
         while position < bytes.count {
             if case .frame(let header, valid: true) = read(bytes, at: position) {
-                body(header, UnsafeRawBufferPointer(rebasing: bytes[(position + headerSize)..<(position + header.frameLength)]))
+                body(
+                    header,
+                    UnsafeRawBufferPointer(rebasing: bytes[(position + headerSize)..<(position + header.frameLength)])
+                )
                 position += header.frameLength
             } else if let next = nextValidFrame(bytes, after: position) {
                 position = next

@@ -190,7 +190,9 @@ struct AuditFrameScanner {
             let view = UnsafeRawBufferPointer(rebasing: buffer[0..<filled])
             switch AuditFrame.read(view, at: position) {
             case .frame(let header, let valid):
-                let payload = UnsafeRawBufferPointer(rebasing: view[(position + AuditFrame.headerSize)..<(position + header.frameLength)])
+                let payload = UnsafeRawBufferPointer(
+                    rebasing: view[(position + AuditFrame.headerSize)..<(position + header.frameLength)]
+                )
                 let frame = Frame(offset: bufferOffset + position, header: header, valid: valid)
                 guard try body(frame, payload) else { return .stopped }
                 position += header.frameLength
@@ -221,7 +223,10 @@ struct AuditFrameScanner {
                 filled = kept
                 position = 0
                 let wanted = min(capacity - filled, end - (bufferOffset + filled))
-                let count = try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<(filled + wanted)]), at: bufferOffset + filled)
+                let count = try file.read(
+                    into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<(filled + wanted)]),
+                    at: bufferOffset + filled
+                )
                 filled += count
                 if count == 0 { return kept == 0 ? .complete : .incomplete(offset: bufferOffset) }
             }

@@ -62,8 +62,10 @@ final class AuditLogIndex: Sendable {
                 try db.execute(sql: schema)
                 let format = try Int64.fetchOne(db, sql: "SELECT value FROM index_meta WHERE key = 'format'")
                 if format == nil {
-                    try db.execute(sql: "INSERT INTO index_meta (key, value) VALUES ('format', ?), ('highWater', 0)",
-                                   arguments: [formatVersion])
+                    try db.execute(
+                        sql: "INSERT INTO index_meta (key, value) VALUES ('format', ?), ('highWater', 0)",
+                        arguments: [formatVersion]
+                    )
                 } else if format != formatVersion {
                     throw AuditStoreError(.incompatibleVersion, "The audit index has format \(format!).")
                 }
@@ -160,7 +162,11 @@ final class AuditLogIndex: Sendable {
     }
 
     /// Reads the locations of a query's rows: `sequence, segment, offset, length` in its first four columns.
-    static func locations(_ db: Database, _ sql: String, _ arguments: StatementArguments) throws
+    static func locations(
+        _ db: Database,
+        _ sql: String,
+        _ arguments: StatementArguments
+    ) throws
         -> [(Int64, AuditFrameLocation)]
     {
         try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in

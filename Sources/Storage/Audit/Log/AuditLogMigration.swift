@@ -101,7 +101,10 @@ enum AuditLogMigration {
                 AuditFrame.append(payload: $0, sequence: digest.digest.digestSequence, to: &frames)
             }
         }
-        let digestsFile = try AuditLogFile(directory.appendingPathComponent(AuditLogFiles.digestsFileName), writable: true)
+        let digestsFile = try AuditLogFile(
+            directory.appendingPathComponent(AuditLogFiles.digestsFileName),
+            writable: true
+        )
         try frames.withUnsafeBytes { try digestsFile.write($0, at: 0) }
         try digestsFile.sync()
         try AuditLogFile.syncDirectory(of: first)

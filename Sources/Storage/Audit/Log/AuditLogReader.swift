@@ -131,7 +131,8 @@ enum AuditLogReader {
                         .badDigestSignature,
                         sequence: digest?.digest.headSequence ?? digests.last?.digest.headSequence ?? 0,
                         "Digest \(header.sequence) "
-                            + (valid ? "is not a well-formed signed digest." : "fails its frame checksum: it was changed.")
+                            + (valid
+                                ? "is not a well-formed signed digest." : "fails its frame checksum: it was changed.")
                     )
                     return
                 }

@@ -75,8 +75,10 @@ extension LogAuditStore {
             do {
                 try index.insert(batch, through: last.sequence)
             } catch {
-                logger.error("The audit index could not be updated; queries read the log's newest records from memory",
-                             metadata: ["error": "\(error)"])
+                logger.error(
+                    "The audit index could not be updated; queries read the log's newest records from memory",
+                    metadata: ["error": "\(error)"]
+                )
                 state.withLock { $0.indexing = false }
                 return
             }

@@ -43,7 +43,9 @@ extension LogAuditStore {
                             + "\(location.offset) is damaged; run `sealed audit verify`."
                     )
                 }
-                return try StoredRecord(canonicalBytes: UnsafeRawBufferPointer(rebasing: bytes[AuditFrame.headerSize...]))
+                return try StoredRecord(
+                    canonicalBytes: UnsafeRawBufferPointer(rebasing: bytes[AuditFrame.headerSize...])
+                )
             }
         }
     }

@@ -113,7 +113,10 @@ public final class LogAuditStore: AuditStore, Sendable {
     /// - Throws: ``AuditStoreError`` `writeFailed` when the batch holding the record could not be written and synced;
     ///   the record is then not in the chain.
     public func record(_ record: AuditTrail.Record) async throws {
-        let pending = LogState.Pending(prepared: ChainedRecordEncoder.prepare(record), columns: AuditIndexColumns(record))
+        let pending = LogState.Pending(
+            prepared: ChainedRecordEncoder.prepare(record),
+            columns: AuditIndexColumns(record)
+        )
         let result = await withCheckedContinuation { (caller: CheckedContinuation<Result<Void, any Error>, Never>) in
             let start = state.withLock { state -> Bool? in
                 guard !state.closed else { return nil }
@@ -158,7 +161,12 @@ public final class LogAuditStore: AuditStore, Sendable {
             hold?.wait()
             let result = Result { try self.append(batch.map(\.0), after: head, failing: failure) }
             self.onCommit?(
-                AuditCommit(records: batch.count, started: started, duration: .now - started, succeeded: result.isSuccess)
+                AuditCommit(
+                    records: batch.count,
+                    started: started,
+                    duration: .now - started,
+                    succeeded: result.isSuccess
+                )
             )
             let more = self.state.withLock { state -> Bool in
                 if case .success(let written) = result { state.committed(written) }
@@ -188,7 +196,11 @@ public final class LogAuditStore: AuditStore, Sendable {
         var head = head
         for pending in batch {
             let sequence = head.sequence + 1
-            let bytes = ChainedRecordEncoder.canonicalBytes(of: pending.prepared, sequence: sequence, previousHash: head.hash)
+            let bytes = ChainedRecordEncoder.canonicalBytes(
+                of: pending.prepared,
+                sequence: sequence,
+                previousHash: head.hash
+            )
             let hash = ChainHash.of(bytes)
             let offset = buffer.count
             bytes.withUnsafeBytes { AuditFrame.append(payload: $0, sequence: sequence, to: &buffer) }
