@@ -123,7 +123,8 @@ if existing < Int64(count) {
         )
     )
 }
-let segments = (try? FileManager.default.contentsOfDirectory(atPath: log.path))?.filter { $0.hasSuffix(".log") } ?? []
+let names = (try? FileManager.default.contentsOfDirectory(atPath: log.path)) ?? []
+let segments = names.filter { $0.hasPrefix("segment-") && $0.hasSuffix(".log") }
 let size = segments.reduce(0) { total, name in
     let path = log.appendingPathComponent(name).path
     return total + ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
