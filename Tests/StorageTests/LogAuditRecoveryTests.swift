@@ -85,12 +85,17 @@ import Testing
             let bytes = try Data(contentsOf: segment)
             let cut = bytes.prefix(bytes.count - 40)
             try cut.write(to: segment)
+            // A torn digest too, which is not cut either when the open is refused.
+            let digestsFile = LogFixtures.digestsFile(directory)
+            let digests = try Data(contentsOf: digestsFile) + Data([0x53, 0x4C, 0x47])
+            try digests.write(to: digestsFile)
             let error = #expect(throws: AuditStoreError.self) {
                 try LogAuditStore(directory: LogFixtures.log(directory))
             }
             #expect(error?.code == .signedRecordDamaged)
             #expect(error?.message.contains("record 10") == true)
             #expect(try Data(contentsOf: segment) == cut)
+            #expect(try Data(contentsOf: digestsFile) == digests)
             #expect(try Self.quarantined(directory).isEmpty)
         }
     }

@@ -27,7 +27,8 @@ enum AuditLogRecovery {
     static func open(_ directory: URL, logger: Logger) throws -> AuditLogOpening {
         try FileSystem.ensureDirectory(directory)
         let digestsURL = directory.appendingPathComponent(AuditLogFiles.digestsFileName)
-        let (digests, digestsLength) = try recoverDigests(digestsURL, logger: logger)
+        // Read first, cut last: a refusal below changes nothing.
+        let (digests, digestsLength, cutDigests) = try recoverDigests(digestsURL, logger: logger)
         var segments = try AuditLogFiles.segments(in: directory)
         if segments.isEmpty {
             let first = AuditSegment(
@@ -41,6 +42,7 @@ enum AuditLogRecovery {
         let signedHead = digests.last?.digest.headSequence ?? 0
         let active = segments[segments.count - 1]
         let (activeLength, activeHead) = try recoverSegment(active, signedHead: signedHead, logger: logger)
+        try cutDigests()
         var head = activeHead
         if head == nil, segments.count > 1 {
             head = try lastFrame(of: segments[segments.count - 2])
@@ -122,9 +124,13 @@ enum AuditLogRecovery {
         return last
     }
 
-    /// Reads `digests.log` (creating it empty), cutting a torn tail as for segments (a digest is acknowledged only once
-    /// synced, so a torn one was never relied on). Damaged digests that others follow stay, for `verify` to name.
-    private static func recoverDigests(_ url: URL, logger: Logger) throws -> ([SignedDigest], Int) {
+    /// Reads `digests.log` (creating it empty); returns its digests, its length without a torn tail, and the cut of
+    /// that tail, as for segments (a digest is acknowledged only once synced, so a torn one was never relied on), for
+    /// the caller to make once it knows it opens. Damaged digests that others follow stay, for `verify` to name.
+    private static func recoverDigests(
+        _ url: URL,
+        logger: Logger
+    ) throws -> ([SignedDigest], Int, () throws -> Void) {
         let file = try AuditLogFile(url, writable: true)
         let bytes = try file.read(try file.length(), at: 0)
         var digests: [SignedDigest] = []
@@ -133,7 +139,8 @@ enum AuditLogRecovery {
                 if let digest = try? SignedDigest(jsonValue: CanonicalJSON.parse(payload)) { digests.append(digest) }
             }
         }
-        if tornAt < bytes.count {
+        let cut = {
+            guard tornAt < bytes.count else { return }
             let quarantine = try self.quarantine(Array(bytes[tornAt...]), beside: url)
             try file.truncate(to: tornAt)
             try file.sync()
@@ -142,6 +149,6 @@ enum AuditLogRecovery {
                 metadata: ["file": "\(url.path)", "offset": "\(tornAt)", "quarantine": "\(quarantine.path)"]
             )
         }
-        return (digests, tornAt)
+        return (digests, tornAt, cut)
     }
 }
