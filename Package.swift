@@ -149,6 +149,8 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, for the audit writer's per-record inserts (`AuditRecordInsert`).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                // The audit log's warning when it quarantines a torn write at start.
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The platform put together: PlatformConfiguration, the one builder that chooses the back ends (storage, keys,

@@ -52,7 +52,7 @@ public struct PlatformConfiguration: Sendable, Hashable {
     /// The largest event the bus takes.
     public var maximumEventBytes: Int
     /// While audit records queue up behind a commit, the next commit starts this long after the last one began, at
-    /// the earliest (`SQLiteAuditStore.commitInterval`).
+    /// the earliest (`LogAuditStore.commitInterval`).
     public var auditCommitInterval: Duration
     public var auditMode: AuditMode
     /// How often the audit trail's head is signed (and checked against its anchor).

@@ -24,14 +24,23 @@ struct ServedDataDirectoryTests {
             #expect(try permissions(url) == 0o700)
             let files = try FileManager.default.contentsOfDirectory(atPath: url.path).sorted()
             for name in [
-                "root.key", "sealed.sqlite", "admin.credentials", "audit.sqlite", "audit.sqlite-wal", "audit.sqlite-shm",
-                "audit-signing.key", "audit-public-key.pem", "audit-head.json", "bus.sqlite", "bus.sqlite-wal",
-                "serve.lock",
+                "root.key", "sealed.sqlite", "admin.credentials", "audit", "audit-signing.key", "audit-public-key.pem",
+                "audit-head.json", "bus.sqlite", "bus.sqlite-wal", "serve.lock",
             ] {
                 #expect(files.contains(name), "missing \(name) in \(files)")
             }
-            for name in files {
+            for name in files where name != "audit" {
                 #expect(try permissions(url.appendingPathComponent(name)) == 0o600, "\(name)")
+            }
+            // The audit log: a directory like the data directory, its files the owner's alone.
+            let log = url.appendingPathComponent("audit")
+            #expect(try permissions(log) == 0o700)
+            let logFiles = try FileManager.default.contentsOfDirectory(atPath: log.path).sorted()
+            for name in ["segment-00000000000000000001.log", "digests.log", "index.sqlite", "index.sqlite-wal"] {
+                #expect(logFiles.contains(name), "missing \(name) in \(logFiles)")
+            }
+            for name in logFiles {
+                #expect(try permissions(log.appendingPathComponent(name)) == 0o600, "audit/\(name)")
             }
         }
     }

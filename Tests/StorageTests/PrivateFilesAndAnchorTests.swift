@@ -31,17 +31,23 @@ struct PrivateFileTests {
                 try directory.close()
             }
             #expect(try permissions(url) == 0o700)
-            let audit = url.appendingPathComponent("audit.sqlite")
+            // The audit log: its directory, a segment, the digest log and the index.
+            let log = url.appendingPathComponent("audit")
+            let auditFiles = ["segment-00000000000000000001.log", "digests.log", "index.sqlite"].map {
+                log.appendingPathComponent($0)
+            }
             let pem = url.appendingPathComponent("audit-public-key.pem")
             chmod(url.path, 0o755)
-            chmod(audit.path, 0o644)
+            chmod(log.path, 0o755)
+            for file in auditFiles { chmod(file.path, 0o644) }
             chmod(pem.path, 0o644)
             let directory = try openDirectory(url)
             defer { try? directory.close() }
             let (store, _) = try directory.openAuditTrail()
             defer { try? store.close() }
             #expect(try permissions(url) == 0o700)
-            #expect(try permissions(audit) == 0o600)
+            #expect(try permissions(log) == 0o700)
+            for file in auditFiles { #expect(try permissions(file) == 0o600, "\(file.lastPathComponent)") }
             #expect(try permissions(pem) == 0o600)
         }
     }

@@ -73,7 +73,7 @@ enum AuditFixtures {
     }
 
     static func digestService(
-        _ store: SQLiteAuditStore,
+        _ store: any DigestStore,
         _ key: AuditSigningKey
     ) -> DigestService<
         ContinuousClock
@@ -169,70 +169,8 @@ enum AuditFixtures {
             let store = try SQLiteAuditStore(at: directory.appendingPathComponent("audit.sqlite"))
             defer { try? store.close() }
             let reference = InMemoryAuditStore()
-            var records: [AuditTrail.Record] = []
-            for index in 1...40 {
-                let record: AuditTrail.Record
-                switch index % 5 {
-                case 0: record = AuditFixtures.createKey(index, user: index % 2 == 0 ? "alice" : "bob")
-                case 1: record = AuditFixtures.decrypt(index, errorCode: "AccessDeniedException")
-                case 2:
-                    record = AuditFixtures.decrypt(
-                        index,
-                        eventType: "orders.placed",
-                        session: "billing",
-                        keyARN: AuditFixtures.otherKeyARN
-                    )
-                case 3: record = AuditFixtures.decrypt(index, errorCode: "InvalidCiphertextException")
-                default:
-                    // The caller named the key by an alias name or an alias ARN.
-                    record = AuditFixtures.decrypt(
-                        index,
-                        requestKeyId: index % 10 == 4
-                            ? "alias/payments" : "arn:aws:kms:us-east-1:000000000000:alias/payments"
-                    )
-                }
-                records.append(record)
-            }
-            for record in records {
-                try await store.record(record)
-                try await reference.record(record)
-            }
-            let t = AuditFixtures.baseTime
-            let queries: [AuditQuery] = [
-                AuditQuery(),
-                AuditQuery(key: AuditFixtures.keyID),
-                AuditQuery(key: AuditFixtures.keyARN),
-                AuditQuery(key: AuditFixtures.otherKeyARN, limit: 3),
-                AuditQuery(key: "alias/payments"),
-                AuditQuery(key: "arn:aws:kms:us-east-1:000000000000:alias/payments"),
-                AuditQuery(principalARN: "arn:aws:iam::000000000000:user/bob"),
-                AuditQuery(principalARN: "arn:aws:iam::000000000000:role/reader-orders.placed"),
-                AuditQuery(
-                    principalARN:
-                        "arn:aws:sts::000000000000:assumed-role/reader-payments.card.captured/checkout"
-                ),
-                AuditQuery(eventType: "payments.card.captured", errorsOnly: true),
-                AuditQuery(
-                    eventName: "CreateKey",
-                    since: t.addingTimeInterval(10.5),
-                    until: t.addingTimeInterval(30)
-                ),
-                AuditQuery(errorsOnly: true, afterSequence: 20),
-                AuditQuery(since: t.addingTimeInterval(39)),
-            ]
-            for query in queries {
-                let expected = try await reference.query(query).map(\.sequence)
-                #expect(try await store.query(query).map(\.sequence) == expected, "\(query)")
-                #expect(!expected.isEmpty, "\(query) should match something")
-            }
-            let period = DateInterval(start: t.addingTimeInterval(3), end: t.addingTimeInterval(35))
-            let report = try await store.usageReport(in: period)
-            #expect(report == (try await reference.usageReport(in: period)))
-            #expect(report.rows.count == 2)
-            #expect(
-                report.rows.contains { $0.denials > 0 }
-                    && report.rows.contains { $0.successfulDecrypts > 0 }
-            )
+            try await AuditReference.writeMixedRecords(1...40, store, reference)
+            try await AuditReference.expectReferenceSemantics(store, reference)
         }
     }
 

@@ -5,10 +5,10 @@ import Storage
 
 /// How long `verify` takes over a large audit trail (issue 6: one million records in under 30 s).
 ///
-/// Fills a `SQLiteAuditStore` in a new directory with RECORDS KMS Decrypt records shaped as `sealed serve` writes
+/// Fills a `LogAuditStore` (the audit log, `DIRECTORY/audit`) in a new directory with RECORDS KMS Decrypt records shaped as `sealed serve` writes
 /// them (reader-role sessions of 50 consumers over 20 event types, CloudTrail fields, no secrets) through the store's
 /// own group commit, signing a digest every 100,000 records and at the end, then times:
-///   1. `SQLiteAuditStore.verify(publicKey:)` on the live store;
+///   1. `LogAuditStore.verify(publicKey:)` on the live store (it reads the segments, checking every frame's CRC-32C);
 ///   2. `export(to:publicKey:)`, and `AuditTrail.Export.verify(fileAt:publicKey:)` of that file.
 ///
 /// usage: audit-verify-bench [RECORDS (default 1000000)] [DIRECTORY (default: a new temporary one, removed after)]
@@ -78,9 +78,9 @@ func residentMiB() -> String {
     .joined(separator: ", ")
 }
 
-let file = directory.appendingPathComponent("audit.sqlite")
+let log = directory.appendingPathComponent("audit")
 let signingKey = AuditSigningKey.generate()
-let store = try SQLiteAuditStore(at: file)
+let store = try LogAuditStore(directory: log)
 let digests = DigestService(
     store: store,
     signingKey: signingKey,
@@ -123,14 +123,19 @@ if existing < Int64(count) {
         )
     )
 }
-let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
+let names = (try? FileManager.default.contentsOfDirectory(atPath: log.path)) ?? []
+let segments = names.filter { $0.hasPrefix("segment-") && $0.hasSuffix(".log") }
+let size = segments.reduce(0) { total, name in
+    let path = log.appendingPathComponent(name).path
+    return total + ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
+}
 
 let verifyStart = ContinuousClock.now
 let report = try await store.verify(publicKey: signingKey.publicKey)
 let verifyTime = seconds(since: verifyStart)
 print(
     String(
-        format: "audit verify (live store, %d records, %d digests, %.0f MiB file): %.2f s, %@ (%@)",
+        format: "audit verify (live store, %d records, %d digests, %.0f MiB of log segments): %.2f s, %@ (%@)",
         report.recordsChecked,
         report.digestsChecked,
         Double(size) / 1_048_576,

@@ -361,11 +361,10 @@ struct Demo {
         if let dataDirectory {
             // A graceful stop signs a last digest over the chain head; the live store then verifies in full.
             await stopServer()
-            let store = try SQLiteAuditStore(
-                at: dataDirectory.appendingPathComponent(DataDirectory.auditDatabaseFileName)
+            let live = try LogAuditStore.verify(
+                directory: dataDirectory.appendingPathComponent(DataDirectory.auditLogDirectoryName),
+                publicKey: publicKey
             )
-            defer { try? store.close() }
-            let live = try await store.verify(publicKey: publicKey)
             try expect(
                 live.isValid && live.unsignedRecords == 0,
                 "the live store verifies, all records signed: \(live)"

@@ -272,15 +272,24 @@ struct AuditCommand: AsyncParsableCommand {
                     let anchor = try FileDigestAnchor(
                         url: directory.appendingPathComponent(DataDirectory.auditHeadFileName)
                     ).load()
-                    let store = try SQLiteAuditStore(
-                        at: directory.appendingPathComponent(DataDirectory.auditDatabaseFileName)
-                    )
-                    defer { try? store.close() }
-                    report = try await store.verify(
-                        publicKey: key,
-                        anchor: anchor,
-                        unsignedLimit: Verifier.UnsignedLimit(maximumAge: maxUnsignedAge, reference: Date())
-                    )
+                    let limit = Verifier.UnsignedLimit(maximumAge: maxUnsignedAge, reference: Date())
+                    let log = directory.appendingPathComponent(DataDirectory.auditLogDirectoryName)
+                    if FileManager.default.fileExists(atPath: log.path) {
+                        // Read-only: safe beside a running server.
+                        report = try LogAuditStore.verify(
+                            directory: log,
+                            publicKey: key,
+                            anchor: anchor,
+                            unsignedLimit: limit
+                        )
+                    } else {
+                        // A trail not yet moved to the log (the server moves it at its next start).
+                        let store = try SQLiteAuditStore(
+                            at: directory.appendingPathComponent(DataDirectory.auditDatabaseFileName)
+                        )
+                        defer { try? store.close() }
+                        report = try await store.verify(publicKey: key, anchor: anchor, unsignedLimit: limit)
+                    }
                 } else if let file, let pinned {
                     report = try AuditTrail.Export.verify(
                         fileAt: URL(fileURLWithPath: file),

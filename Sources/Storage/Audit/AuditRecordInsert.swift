@@ -70,8 +70,19 @@ struct AuditRecordInsert {
     }
 
     private func bindText(_ text: String?, _ statement: SQLiteStatement, _ index: Int32, _ sql: String) throws {
+        try Self.bindText(text, statement, index, sql, connection)
+    }
+
+    /// Binds `text` (or NULL) to parameter `index`, copied by SQLite.
+    static func bindText(
+        _ text: String?,
+        _ statement: SQLiteStatement,
+        _ index: Int32,
+        _ sql: String,
+        _ connection: SQLiteConnection?
+    ) throws {
         guard var text else {
-            try check(sqlite3_bind_null(statement, index), sql)
+            try check(sqlite3_bind_null(statement, index), sql, connection)
             return
         }
         let code = text.withUTF8 { utf8 in
@@ -79,11 +90,20 @@ struct AuditRecordInsert {
                 sqlite3_bind_text64(statement, index, $0.baseAddress, UInt64(utf8.count), transient, UInt8(SQLITE_UTF8))
             }
         }
-        try check(code, sql)
+        try check(code, sql, connection)
+    }
+
+    private func check(_ code: Int32, _ sql: String, expecting expected: Int32 = SQLITE_OK) throws {
+        try Self.check(code, sql, connection, expecting: expected)
     }
 
     /// Throws GRDB's error for a result other than `expected`, with SQLite's message.
-    private func check(_ code: Int32, _ sql: String, expecting expected: Int32 = SQLITE_OK) throws {
+    static func check(
+        _ code: Int32,
+        _ sql: String,
+        _ connection: SQLiteConnection?,
+        expecting expected: Int32 = SQLITE_OK
+    ) throws {
         guard code != expected else { return }
         throw DatabaseError(
             resultCode: ResultCode(rawValue: code),
@@ -94,4 +114,4 @@ struct AuditRecordInsert {
 }
 
 /// SQLite copies a value bound with this destructor before the bind returns.
-private let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import SealedSupport
 
-/// Why the SQLite audit store refused to do what was asked.
+/// Why an audit store (the log, ``LogAuditStore``, or the SQLite file it migrates from) refused to do what was asked.
 ///
 /// A struct with an opaque ``Code`` rather than an open enum, so new reasons are not breaking changes; two errors are
 /// equal when their codes are. The ``message`` never carries record contents or secrets.
@@ -23,6 +23,14 @@ public struct AuditStoreError: Error, Sendable, Hashable, CustomStringConvertibl
         public static let digestConflict = Code(rawValue: "AuditDigestConflict")
         /// A row does not hold what the store wrote (a stored hash of the wrong size, a record under another number).
         public static let corrupt = Code(rawValue: "AuditCorrupt")
+        /// A file of the audit log could not be opened, read or listed.
+        public static let logUnavailable = Code(rawValue: "AuditLogUnavailable")
+        /// The log ends in a damaged frame at or before the head of a signed digest: a record that was acknowledged
+        /// is damaged, so the store refuses to open (nothing was changed) rather than cut it off.
+        public static let signedRecordDamaged = Code(rawValue: "AuditSignedRecordDamaged")
+        /// `audit.sqlite` was not migrated to the log: it does not verify, or the log written from it did not verify
+        /// the same. Nothing was changed.
+        public static let migrationRefused = Code(rawValue: "AuditMigrationRefused")
     }
 
     public var code: Code

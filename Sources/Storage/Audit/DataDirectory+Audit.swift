@@ -1,8 +1,12 @@
 public import AuditTrail
 public import Foundation
+public import Logging
 
 extension DataDirectory {
-    /// `DIR/audit.sqlite`: the audit trail, in its own database so its writes never wait on the key store's.
+    /// `DIR/audit/`: the audit trail as an append-only log (``LogAuditStore``).
+    public static let auditLogDirectoryName = "audit"
+    /// `DIR/audit.sqlite`: the audit trail of earlier versions, in SQLite; moved to the log at open, then renamed
+    /// `audit.sqlite.migrated`.
     public static let auditDatabaseFileName = "audit.sqlite"
     /// `DIR/audit-signing.key` (0600): the audit signing key, sealed under the root key.
     public static let auditSigningKeyFileName = "audit-signing.key"
@@ -18,17 +22,22 @@ extension DataDirectory {
         FileDigestAnchor(url: url.appendingPathComponent(Self.auditHeadFileName))
     }
 
-    /// The audit trail of this directory: its store, created on first use, and its signing key, created on first
-    /// start; the public key is (re)written next to them as PEM for `sealed audit verify`.
+    /// The audit trail of this directory: its log, created on first use (or moved from `audit.sqlite`, see
+    /// ``AuditLogMigration``), and its signing key, created on first start; the public key is (re)written next to
+    /// them as PEM for `sealed audit verify`.
     ///
     /// - Parameters:
-    ///   - commitInterval: see ``SQLiteAuditStore/commitInterval``.
+    ///   - commitInterval: see ``LogAuditStore/commitInterval``.
+    ///   - logger: where recovery and migration report.
     ///   - onCommit: the store's observer of its group commits (see
-    ///     ``SQLiteAuditStore/init(at:busyTimeout:commitInterval:onCommit:)``).
+    ///     ``LogAuditStore/init(directory:rollSize:commitInterval:logger:onCommit:)``).
+    /// - Throws: ``AuditStoreError`` `migrationRefused` when `audit.sqlite` does not verify (nothing changed),
+    ///   `signedRecordDamaged` when the log ends in a damaged signed record; see ``LogAuditStore``.
     public func openAuditTrail(
-        commitInterval: Duration = SQLiteAuditStore.defaultCommitInterval,
-        onCommit: (@Sendable (SQLiteAuditStore.Commit) -> Void)? = nil
-    ) throws -> (store: SQLiteAuditStore, signingKey: AuditSigningKey) {
+        commitInterval: Duration = LogAuditStore.defaultCommitInterval,
+        logger: Logger = Logger(label: "sealed.audit"),
+        onCommit: (@Sendable (AuditCommit) -> Void)? = nil
+    ) throws -> (store: LogAuditStore, signingKey: AuditSigningKey) {
         let key = try AuditSigningKey.loadOrCreate(
             at: url.appendingPathComponent(Self.auditSigningKeyFileName),
             rootKey: rootKey
@@ -40,11 +49,18 @@ extension DataDirectory {
         {
             try FileSystem.replaceFile(publicKeyURL, contents: Data(key.publicKeyPEM.utf8), mode: 0o600)
         }
-        let databaseURL = url.appendingPathComponent(Self.auditDatabaseFileName)
-        try FileSystem.ensurePrivateFile(databaseURL)
-        let store = try SQLiteAuditStore(
-            at: databaseURL,
+        let logURL = url.appendingPathComponent(Self.auditLogDirectoryName)
+        try AuditLogMigration.migrateIfNeeded(
+            from: url.appendingPathComponent(Self.auditDatabaseFileName),
+            to: logURL,
+            publicKey: key.publicKey,
+            anchor: try auditDigestAnchor.load(),
+            logger: logger
+        )
+        let store = try LogAuditStore(
+            directory: logURL,
             commitInterval: commitInterval,
+            logger: logger,
             onCommit: onCommit
         )
         return (store, key)

@@ -64,74 +64,19 @@ extension SQLiteAuditStore {
         }
     }
 
+    static let querySQL = AuditQuerySQL(table: "audit_record", keyTable: "audit_record_key")
+
     public func query(_ query: AuditQuery) async throws -> [StoredRecord] {
-        var conditions = ["sequence > ?"]
-        var arguments: [(any DatabaseValueConvertible)?] = [query.afterSequence]
-        if let key = query.key {
-            // Files written before the index kept only `Record.keyIdentifier` forms also hold key ARNs.
-            conditions.append("sequence IN (SELECT sequence FROM audit_record_key WHERE key IN (?, ?))")
-            arguments.append(contentsOf: [Record.keyIdentifier(key), key])
-        }
-        if let principal = query.principalARN {
-            conditions.append("(principal_arn = ? OR issuer_arn = ?)")
-            arguments.append(contentsOf: [principal, principal])
-        }
-        if let eventType = query.eventType {
-            conditions.append("event_type = ?")
-            arguments.append(eventType)
-        }
-        if let eventName = query.eventName {
-            conditions.append("event_name = ?")
-            arguments.append(eventName)
-        }
-        if let since = query.since {
-            conditions.append("event_time >= ?")
-            arguments.append(Self.seconds(since))
-        }
-        if let until = query.until {
-            conditions.append("event_time < ?")
-            arguments.append(Self.seconds(until))
-        }
-        if query.errorsOnly { conditions.append("error_code IS NOT NULL") }
-        let sql =
-            "SELECT \(Self.recordColumns) FROM audit_record WHERE \(conditions.joined(separator: " AND ")) "
-            + "ORDER BY sequence LIMIT ?"
-        arguments.append(max(0, query.limit))
-        let statementArguments = StatementArguments(arguments)
+        let (sql, statementArguments) = Self.querySQL.select(Self.recordColumns, query)
         return try await read { db in
             try Row.fetchAll(db, sql: sql, arguments: statementArguments).map(Self.decode)
         }
     }
 
-    /// Records have whole-second times, so `t >= date` is `t >= ceil(date)` and `t < date` is `t < ceil(date)`.
-    static func seconds(_ date: Date) -> Int64 {
-        let value = date.timeIntervalSince1970.rounded(.up)
-        return value >= 9.2e18 ? .max : value <= -9.2e18 ? .min : Int64(value)
-    }
+    static func seconds(_ date: Date) -> Int64 { AuditQuerySQL.seconds(date) }
 
     public func usageReport(in period: DateInterval) async throws -> UsageReport {
-        let rows = try await read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT event_type, principal_arn,
-                        SUM(event_name = 'Decrypt' AND error_code IS NULL), SUM(is_denial)
-                    FROM audit_record
-                    WHERE event_time >= ? AND event_time < ?
-                        AND ((event_name = 'Decrypt' AND error_code IS NULL) OR is_denial = 1)
-                    GROUP BY event_type, principal_arn
-                    """,
-                arguments: [Self.seconds(period.start), Self.seconds(period.end)]
-            )
-            .map { row in
-                UsageReport.Row(
-                    eventType: String.fromDatabaseValue(row[0] as DatabaseValue),
-                    principalARN: String.fromDatabaseValue(row[1] as DatabaseValue),
-                    successfulDecrypts: Int.fromDatabaseValue(row[2] as DatabaseValue) ?? 0,
-                    denials: Int.fromDatabaseValue(row[3] as DatabaseValue) ?? 0
-                )
-            }
-        }
+        let rows = try await read { db in try Self.querySQL.usageRows(db, period) }
         return UsageReport(period: period, rows: rows.sorted(by: UsageReport.order))
     }
 }

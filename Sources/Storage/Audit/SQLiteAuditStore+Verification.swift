@@ -22,56 +22,100 @@ extension SQLiteAuditStore {
         unsignedLimit: Verifier.UnsignedLimit? = nil
     ) async throws -> VerificationReport {
         try await read { db in
-            // Digests that do not even parse are a forgery of the digest table.
-            let digestTexts = try Row.fetchAll(
-                db,
-                sql:
-                    "SELECT digest_sequence, head_sequence, digest FROM audit_digest ORDER BY digest_sequence"
-            )
-            var digests: [SignedDigest] = []
-            var digestProblem: VerificationProblem?
-            for row in digestTexts {
-                guard let text = String.fromDatabaseValue(row[2] as DatabaseValue),
-                    let digest = try? Self.decodeDigest(text)
-                else {
-                    digestProblem = VerificationProblem(
-                        .badDigestSignature,
-                        sequence: Int64.fromDatabaseValue(row[1] as DatabaseValue) ?? 0,
-                        "Digest \(row[0] as Int64) is not a well-formed signed digest."
-                    )
-                    break
-                }
-                digests.append(digest)
-            }
-            var verifier = Verifier(
-                publicKey: publicKey,
-                digests: digests,
-                start: .genesis,
-                unsignedLimit: unsignedLimit
-            )
-            if let anchor { verifier.requireDigest(anchor, publicKey: publicKey) }
-            let rows = try Row.fetchCursor(
-                db,
-                sql: "SELECT sequence, hash, record FROM audit_record ORDER BY sequence"
-            )
-            while let row = try rows.next() {
-                let sequence: Int64 = row[0]
-                let hash = Self.blob(row, 1).flatMap { ChainHash(bytes: $0) }
-                // A forged row may hold anything; a value that is not bytes is checked as an empty record.
-                let wantsMore =
-                    Self.isBytes(row, 2)
-                    ? try row.withUnsafeData(atIndex: 2) { bytes in
-                        verifier.check(bytes ?? Data(), storedSequence: sequence, storedHash: hash ?? .genesis)
-                    }
-                    : verifier.check(Data(), storedSequence: sequence, storedHash: hash ?? .genesis)
-                guard wantsMore else { break }
-            }
-            var report = verifier.finish()
-            if let digestProblem, report.problem.map({ digestProblem.sequence < $0.sequence }) ?? true {
-                report.problem = digestProblem
-            }
-            return report
+            try Self.verify(db, publicKey: publicKey, anchor: anchor, unsignedLimit: unsignedLimit)
         }
+    }
+
+    /// ``verify(publicKey:anchor:unsignedLimit:)`` on the calling thread (the migration to the log runs at open).
+    package func verifyNow(publicKey: P256.Signing.PublicKey, anchor: SignedDigest?) throws -> VerificationReport {
+        do {
+            return try pool.read { db in try Self.verify(db, publicKey: publicKey, anchor: anchor, unsignedLimit: nil) }
+        } catch let error as AuditStoreError {
+            throw error
+        } catch {
+            throw AuditStoreError.unavailable(url, error)
+        }
+    }
+
+    /// Calls `body` with each record's sequence number and canonical bytes, in order, on one snapshot, then returns
+    /// the digests (the migration's source).
+    package func copyNow(_ body: (Int64, UnsafeRawBufferPointer) throws -> Void) throws -> [SignedDigest] {
+        do {
+            return try pool.read { db in
+                let rows = try Row.fetchCursor(db, sql: "SELECT sequence, record FROM audit_record ORDER BY sequence")
+                while let row = try rows.next() {
+                    let sequence: Int64 = row[0]
+                    guard Self.isBytes(row, 1) else {
+                        throw AuditStoreError(.corrupt, "The audit record stored as \(sequence) is not JSON bytes.")
+                    }
+                    try row.withUnsafeData(atIndex: 1) { data in
+                        try (data ?? Data()).withUnsafeBytes { try body(sequence, $0) }
+                    }
+                }
+                return try Self.fetchDigests(db, fromHead: 0)
+            }
+        } catch let error as AuditStoreError {
+            throw error
+        } catch {
+            throw AuditStoreError.unavailable(url, error)
+        }
+    }
+
+    private static func verify(
+        _ db: Database,
+        publicKey: P256.Signing.PublicKey,
+        anchor: SignedDigest?,
+        unsignedLimit: Verifier.UnsignedLimit?
+    ) throws -> VerificationReport {
+        // Digests that do not even parse are a forgery of the digest table.
+        let digestTexts = try Row.fetchAll(
+            db,
+            sql:
+                "SELECT digest_sequence, head_sequence, digest FROM audit_digest ORDER BY digest_sequence"
+        )
+        var digests: [SignedDigest] = []
+        var digestProblem: VerificationProblem?
+        for row in digestTexts {
+            guard let text = String.fromDatabaseValue(row[2] as DatabaseValue),
+                let digest = try? Self.decodeDigest(text)
+            else {
+                digestProblem = VerificationProblem(
+                    .badDigestSignature,
+                    sequence: Int64.fromDatabaseValue(row[1] as DatabaseValue) ?? 0,
+                    "Digest \(row[0] as Int64) is not a well-formed signed digest."
+                )
+                break
+            }
+            digests.append(digest)
+        }
+        var verifier = Verifier(
+            publicKey: publicKey,
+            digests: digests,
+            start: .genesis,
+            unsignedLimit: unsignedLimit
+        )
+        if let anchor { verifier.requireDigest(anchor, publicKey: publicKey) }
+        let rows = try Row.fetchCursor(
+            db,
+            sql: "SELECT sequence, hash, record FROM audit_record ORDER BY sequence"
+        )
+        while let row = try rows.next() {
+            let sequence: Int64 = row[0]
+            let hash = Self.blob(row, 1).flatMap { ChainHash(bytes: $0) }
+            // A forged row may hold anything; a value that is not bytes is checked as an empty record.
+            let wantsMore =
+                Self.isBytes(row, 2)
+                ? try row.withUnsafeData(atIndex: 2) { bytes in
+                    verifier.check(bytes ?? Data(), storedSequence: sequence, storedHash: hash ?? .genesis)
+                }
+                : verifier.check(Data(), storedSequence: sequence, storedHash: hash ?? .genesis)
+            guard wantsMore else { break }
+        }
+        var report = verifier.finish()
+        if let digestProblem, report.problem.map({ digestProblem.sequence < $0.sequence }) ?? true {
+            report.problem = digestProblem
+        }
+        return report
     }
 
     /// The sequence number of the first record at or after `date`, or `nil` when there is none.

@@ -41,16 +41,7 @@ public final class SQLiteAuditStore: AuditStore, Sendable {
     public static let defaultCommitInterval = Duration.milliseconds(1)
 
     /// What one group commit did: told to the store's observer after each transaction (for metrics).
-    public struct Commit: Sendable, Hashable {
-        /// The records the transaction held.
-        public var records: Int
-        /// When it began (`BEGIN`).
-        public var started: ContinuousClock.Instant
-        /// From `BEGIN` to the end of `COMMIT` (its `fsync` included) or of the rollback.
-        public var duration: Duration
-        /// Whether it committed; when not, every one of its records was refused to its caller.
-        public var succeeded: Bool
-    }
+    public typealias Commit = AuditCommit
 
     /// Where the database file is.
     public let url: URL
@@ -205,14 +196,7 @@ public final class SQLiteAuditStore: AuditStore, Sendable {
     }
 
     /// How the group commit went so far.
-    public struct CommitStatistics: Sendable, Hashable {
-        /// Records waiting for a batch right now.
-        public var pendingRecords: Int
-        /// Write transactions attempted.
-        public var transactions: Int
-        /// Records committed.
-        public var committedRecords: Int
-    }
+    public typealias CommitStatistics = AuditCommitStatistics
 
     /// How the group commit went so far (for metrics: records per transaction).
     public var commitStatistics: CommitStatistics {

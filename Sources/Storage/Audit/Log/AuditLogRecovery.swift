@@ -1,0 +1,154 @@
+import AuditTrail
+import Foundation
+import Logging
+import SealedSupport
+
+/// What opening the log's directory found, after recovery.
+struct AuditLogOpening {
+    /// The segments, oldest first; at least one.
+    var segments: [AuditSegment]
+    /// The newest segment's length.
+    var activeLength: Int
+    var head: ChainHead
+    var digests: [SignedDigest]
+    var digestsLength: Int
+}
+
+/// Recovery at open: the log's newest segment (and `digests.log`) may end in a torn write — a frame cut short or
+/// damaged by a crash during the write that held it, which therefore was never synced and never acknowledged.
+///
+/// A torn tail is the bytes after the last whole frame with a valid checksum when no valid frame follows them. They are
+/// copied to a quarantine file beside the segment (`<segment>.torn-<unix time>`, mode 0600), the segment is cut to its
+/// last valid frame, and file and directory are synced; a warning names the files (never their contents). When the
+/// torn frame's place is at or before the head of the newest signed digest, it held an acknowledged record: opening is
+/// refused (``AuditStoreError/Code/signedRecordDamaged``) and nothing is changed. A damaged frame that valid frames
+/// follow is not a torn write: it is left as it is, the log opens at its real head, and `verify` names the damage.
+enum AuditLogRecovery {
+    static func open(_ directory: URL, logger: Logger) throws -> AuditLogOpening {
+        try FileSystem.ensureDirectory(directory)
+        let digestsURL = directory.appendingPathComponent(AuditLogFiles.digestsFileName)
+        // Read first, cut last: a refusal below changes nothing.
+        let (digests, digestsLength, cutDigests) = try recoverDigests(digestsURL, logger: logger)
+        var segments = try AuditLogFiles.segments(in: directory)
+        if segments.isEmpty {
+            let first = AuditSegment(
+                firstSequence: 1,
+                url: directory.appendingPathComponent(AuditLogFiles.segmentName(firstSequence: 1))
+            )
+            _ = try AuditLogFile(first.url, writable: true)
+            try AuditLogFile.syncDirectory(of: first.url)
+            segments = [first]
+        }
+        let signedHead = digests.last?.digest.headSequence ?? 0
+        let active = segments[segments.count - 1]
+        let (activeLength, activeHead) = try recoverSegment(active, signedHead: signedHead, logger: logger)
+        try cutDigests()
+        var head = activeHead
+        if head == nil, segments.count > 1 {
+            head = try lastFrame(of: segments[segments.count - 2])
+        }
+        return AuditLogOpening(
+            segments: segments,
+            activeLength: activeLength,
+            head: head ?? .empty,
+            digests: digests,
+            digestsLength: digestsLength
+        )
+    }
+
+    /// Cuts a torn tail off the segment (see the type's discussion); returns its length and its last valid frame.
+    private static func recoverSegment(
+        _ segment: AuditSegment,
+        signedHead: Int64,
+        logger: Logger
+    ) throws -> (Int, ChainHead?) {
+        let file = try AuditLogFile(segment.url, writable: true)
+        let bytes = try file.read(try file.length(), at: 0)
+        var last: ChainHead?
+        let tornAt = bytes.withUnsafeBytes { bytes in
+            AuditFrame.walk(bytes) { header, payload in
+                last = ChainHead(sequence: header.sequence, hash: ChainHash.of(payload))
+            }
+        }
+        guard tornAt < bytes.count else { return (bytes.count, last) }
+        let tornSequence = (last?.sequence ?? segment.firstSequence - 1) + 1
+        guard tornSequence > signedHead else {
+            throw AuditStoreError(
+                .signedRecordDamaged,
+                "\(segment.url.path) ends in a damaged frame at offset \(tornAt) where record \(tornSequence) belongs, "
+                    + "at or before the head of the newest signed digest (\(signedHead)): an acknowledged record is "
+                    + "damaged. Nothing was changed; run `sealed audit verify` and restore the file from a copy."
+            )
+        }
+        let quarantine = try self.quarantine(Array(bytes[tornAt...]), beside: segment.url)
+        try file.truncate(to: tornAt)
+        try file.sync()
+        try AuditLogFile.syncDirectory(of: segment.url)
+        logger.warning(
+            "The audit log ended in a torn write (a frame never acknowledged, cut short by a crash): cut off and kept",
+            metadata: [
+                "segment": "\(segment.url.path)", "offset": "\(tornAt)", "bytes": "\(bytes.count - tornAt)",
+                "quarantine": "\(quarantine.path)",
+            ]
+        )
+        return (tornAt, last)
+    }
+
+    /// Copies torn bytes to a new file `<name>.torn-<unix time>` beside `url` (a suffix added when taken).
+    private static func quarantine(_ bytes: [UInt8], beside url: URL) throws -> URL {
+        let base = url.path + ".torn-\(Int(Date().timeIntervalSince1970))"
+        for attempt in 0..<100 {
+            let target = URL(fileURLWithPath: attempt == 0 ? base : "\(base)-\(attempt)")
+            do {
+                try DurableFile.write(bytes, to: target, mode: 0o600, replacingExisting: false)
+                return target
+            } catch let error as FileSystemError where error.code == EEXIST {
+                continue
+            } catch {
+                throw AuditStoreError(.writeFailed, "\(error)")
+            }
+        }
+        throw AuditStoreError(.writeFailed, "Could not find a free quarantine name beside \(url.path).")
+    }
+
+    /// The last valid frame of a segment that is no longer written to.
+    private static func lastFrame(of segment: AuditSegment) throws -> ChainHead? {
+        let file = try AuditLogFile(segment.url, writable: false)
+        let bytes = try file.read(try file.length(), at: 0)
+        var last: ChainHead?
+        bytes.withUnsafeBytes { bytes in
+            _ = AuditFrame.walk(bytes) { header, payload in
+                last = ChainHead(sequence: header.sequence, hash: ChainHash.of(payload))
+            }
+        }
+        return last
+    }
+
+    /// Reads `digests.log` (creating it empty); returns its digests, its length without a torn tail, and the cut of
+    /// that tail, as for segments (a digest is acknowledged only once synced, so a torn one was never relied on), for
+    /// the caller to make once it knows it opens. Damaged digests that others follow stay, for `verify` to name.
+    private static func recoverDigests(
+        _ url: URL,
+        logger: Logger
+    ) throws -> ([SignedDigest], Int, () throws -> Void) {
+        let file = try AuditLogFile(url, writable: true)
+        let bytes = try file.read(try file.length(), at: 0)
+        var digests: [SignedDigest] = []
+        let tornAt = bytes.withUnsafeBytes { bytes in
+            AuditFrame.walk(bytes) { _, payload in
+                if let digest = try? SignedDigest(jsonValue: CanonicalJSON.parse(payload)) { digests.append(digest) }
+            }
+        }
+        let cut = {
+            guard tornAt < bytes.count else { return }
+            let quarantine = try self.quarantine(Array(bytes[tornAt...]), beside: url)
+            try file.truncate(to: tornAt)
+            try file.sync()
+            logger.warning(
+                "The audit digest log ended in a torn write: cut off and kept",
+                metadata: ["file": "\(url.path)", "offset": "\(tornAt)", "quarantine": "\(quarantine.path)"]
+            )
+        }
+        return (digests, tornAt, cut)
+    }
+}
