@@ -80,8 +80,10 @@ let package = Package(
         .target(
             name: "PlatformClient",
             dependencies: [
-                "KMS", "WireShapes",
+                "KMS", "SealedEvents", "WireShapes",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
