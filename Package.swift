@@ -301,7 +301,8 @@ let package = Package(
             name: "ServerTests",
             dependencies: [
                 "Server", "AccessControl", "AuditTrail", "Catalog", "Composition", "KeyService", "KMS", "SigV4", "SealedTesting",
-                "SealedServerTesting",
+                "SealedServerTesting", "EventBus", "PlatformClient", "SealedEvents", "WireShapes",
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
