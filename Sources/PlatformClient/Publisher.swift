@@ -94,6 +94,11 @@ public actor Publisher {
 
     private var unacknowledged: Int { pending.count - head }
 
+    /// Events sent and not yet acknowledged.
+    package var unacknowledgedCount: Int { unacknowledged }
+    /// Publishers waiting for room in the window.
+    package var waitingForWindow: Int { windowWaiters.count }
+
     // MARK: - Publishing
 
     /// Seals `envelope` as `descriptor` says (with the ``Sealer`` given to
@@ -321,14 +326,18 @@ public actor Publisher {
         return nanoseconds > 0 ? .nanoseconds(Int64.random(in: 0...nanoseconds)) : .zero
     }
 
-    /// A broken connection, a timeout, a server that is unavailable or ended the stream early is worth another
-    /// connection; a refused opening request (signature, permissions, no such topic) is not.
+    /// A broken connection (whatever layer noticed: the HTTP client, its parser, the socket), a timeout, a server that
+    /// is unavailable or ended the stream early is worth another connection; a refused opening request (signature,
+    /// permissions, no such topic), an answer that is not an acknowledgement stream, missing credentials or
+    /// cancellation are not.
     static func isRetryable(_ error: any Error) -> Bool {
         switch error {
-        case let error as ClientError: error.isRetryable || error.code == .truncatedResponse
-        case let error as PlatformError: error.statusCode >= 500 || error.statusCode == 200
-        case is HTTPClientError: true
-        default: false
+        case is CancellationError: false
+        case let error as ClientError:
+            ![.malformedResponse, .credentialsUnavailable, .invalidConfiguration, .invalidRequest].contains(error.code)
+        case let error as PlatformError: !(400..<500).contains(error.statusCode) && error.code != "MalformedResponse"
+        case let error as HTTPClientError: error != .cancelled
+        default: true
         }
     }
 
