@@ -204,16 +204,20 @@ public actor Publisher {
             guard response.status == .ok else { throw try await Self.refusal(response) }
             var splitter = AcknowledgementLines()
             var ended: EventStreamLine?
-            for try await chunk in response.body {
-                for line in splitter.lines(in: chunk) {
-                    let acknowledgement = try EventStreamLine(parsing: line)
-                    if case .ended = acknowledgement {
-                        ended = acknowledgement
-                    } else {
-                        try await acknowledge(acknowledgement)
-                        acknowledged = true
+            do {
+                for try await chunk in response.body {
+                    for line in splitter.lines(in: chunk) {
+                        let acknowledgement = try EventStreamLine(parsing: line)
+                        if case .ended = acknowledgement {
+                            ended = acknowledgement
+                        } else {
+                            try await acknowledge(acknowledgement)
+                            acknowledged = true
+                        }
                     }
                 }
+            } catch where ended != nil {
+                // The server closes the connection after a stream's last line.
             }
             await detach()
             let left = await unacknowledged

@@ -172,7 +172,7 @@ import WireShapes
     }
 
     /// A client that sends nothing for the idle timeout gets the acknowledgements of what it sent, then an
-    /// `IdleTimeout` line, and the answer ends.
+    /// `IdleTimeout` line, and nothing after it: the server closes the connection.
     @Test func anIdleStreamEnds() async throws {
         let world = try await StreamWorld()
         let server = world.server(streams: PublishStream.Configuration(idleTimeout: .milliseconds(200)))
@@ -184,7 +184,8 @@ import WireShapes
                 Issue.record("no IdleTimeout line")
                 return
             }
-            #expect(try await stream.acknowledgements.next() == nil)
+            let after = try? await stream.acknowledgements.next()
+            #expect(after == nil)
             stream.end()
         }
     }

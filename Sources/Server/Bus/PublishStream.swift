@@ -16,7 +16,7 @@ import WireShapes
 /// request body still streams) both do. A blank line is skipped. The stream ends cleanly when the client ends its
 /// body: every event read is acknowledged, then the answer ends. It ends early, after a last
 /// ``WireShapes/EventStreamLine/ended(code:message:)`` line, when the transport or the audit trail fails, or when no
-/// byte arrived for ``Configuration/idleTimeout``.
+/// byte arrived for ``Configuration/idleTimeout``; the server then closes the connection.
 ///
 /// **Why not a WebSocket.** A WebSocket would add hummingbird-websocket and a WebSocket client to the package, and
 /// take the stream out of the `/v1` middleware (SigV4, audit, metrics, source address) that every other route goes
@@ -128,16 +128,23 @@ public struct PublishStream: Sendable {
             }
             return try await publish(from: queue, writer: &writer)
         }
-        if let end {
-            try await writer.write(ByteBuffer(bytes: end.serialized()))
-        } else if idle.expired {
+        var ended = end
+        if ended == nil, idle.expired {
             let seconds = configuration.idleTimeout.components.seconds
-            try await writer.write(
-                ByteBuffer(bytes: EventStreamLine.ended(code: "IdleTimeout", message: "no data for \(seconds) s").serialized())
-            )
+            ended = .ended(code: "IdleTimeout", message: "no data for \(seconds) s")
         }
-        try await writer.finish(nil)
+        guard let ended else {
+            try await writer.finish(nil)
+            return
+        }
+        try await writer.write(ByteBuffer(bytes: ended.serialized()))
+        // Closes the connection (the server would otherwise read, and drop, the rest of the body until the client
+        // ends it): the client has its last line, and a client that is still sending learns the stream is over.
+        throw EndedEarly()
     }
+
+    /// Thrown after an early end's last line, so that the server closes the connection.
+    struct EndedEarly: Error {}
 
     // MARK: - Reading
 
