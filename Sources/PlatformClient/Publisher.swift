@@ -194,7 +194,9 @@ public actor Publisher {
         var request = try await client.transport.streamingRequest(
             method: "POST",
             path: client.base + "/v1/topics/" + PlatformClient.encode(topic) + "/events:stream",
-            headers: [(name: "Content-Type", value: "application/x-ndjson"), (name: "Accept", value: "application/x-ndjson")]
+            headers: [
+                (name: "Content-Type", value: "application/x-ndjson"), (name: "Accept", value: "application/x-ndjson"),
+            ]
         )
         request.body = .stream(body, length: .unknown)
         await attach(continuation)
@@ -216,7 +218,7 @@ public actor Publisher {
                         }
                     }
                 }
-            } catch where ended != nil {
+            } catch  where ended != nil {
                 // The server closes the connection after a stream's last line.
             }
             await detach()
@@ -259,11 +261,16 @@ public actor Publisher {
         switch line {
         case .stored(let eventId, let offset):
             guard event.eventId == nil || event.eventId == eventId else {
-                throw ClientError(.malformedResponse, "acknowledgement for \(eventId) where \(event.eventId ?? "-") was next")
+                throw ClientError(
+                    .malformedResponse,
+                    "acknowledgement for \(eventId) where \(event.eventId ?? "-") was next"
+                )
             }
             event.receipt.resolve(.success(offset))
         case .refused(let eventId, let code, let message):
-            event.receipt.resolve(.failure(EventRefusal(eventId: eventId ?? event.eventId, rule: code, message: message)))
+            event.receipt.resolve(
+                .failure(EventRefusal(eventId: eventId ?? event.eventId, rule: code, message: message))
+            )
         case .ended:
             return
         }
@@ -379,7 +386,9 @@ extension Publisher {
 
     /// A result set once and awaited by any number of tasks.
     final class Promise: Sendable {
-        private let state = Mutex<(result: Result<UInt64, any Error>?, waiters: [CheckedContinuation<UInt64, any Error>])>(
+        private let state = Mutex<
+            (result: Result<UInt64, any Error>?, waiters: [CheckedContinuation<UInt64, any Error>])
+        >(
             (nil, [])
         )
 

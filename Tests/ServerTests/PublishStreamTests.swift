@@ -30,7 +30,9 @@ import WireShapes
         // Stored as sent, byte for byte.
         #expect(stored.map(\.payload) == ids.map { StreamWorld.envelope($0) })
         // One audit record per group: together they name every event with its type and offset, once.
-        let groups = try await world.records().filter { $0.eventName == "PublishEventStream" && $0.responseElements != nil }
+        let groups = try await world.records().filter {
+            $0.eventName == "PublishEventStream" && $0.responseElements != nil
+        }
         #expect(groups.count >= 6)
         let recorded = groups.flatMap { $0.responseElements?["eventIds"]?.arrayValue ?? [] }.compactMap(\.stringValue)
         let offsets = groups.flatMap { $0.responseElements?["offsets"]?.arrayValue ?? [] }
@@ -107,12 +109,18 @@ import WireShapes
         try await withLiveServer(world.server(), logger: Fixture.logger) { port in
             let admin = world.fixture.admin
             let cases: [(label: String, client: StreamClient, path: String?, signed: Bool, code: String)] = [
-                ("no signature", try StreamClient(port: port, keys: admin), nil, false, "MissingAuthenticationTokenException"),
+                (
+                    "no signature", try StreamClient(port: port, keys: admin), nil, false,
+                    "MissingAuthenticationTokenException"
+                ),
                 (
                     "a wrong secret", try StreamClient(port: port, keys: admin, secret: "not-the-secret"), nil, true,
                     "InvalidSignatureException"
                 ),
-                ("no such topic", try StreamClient(port: port, keys: admin), "/v1/topics/none/events:stream", true, "NoSuchTopic"),
+                (
+                    "no such topic", try StreamClient(port: port, keys: admin), "/v1/topics/none/events:stream", true,
+                    "NoSuchTopic"
+                ),
                 (
                     "UNSIGNED-PAYLOAD on the one-shot publish", try StreamClient(port: port, keys: admin),
                     "/v1/topics/orders/events", true, "InvalidSignatureException"
@@ -169,6 +177,36 @@ import WireShapes
             #expect(acknowledgements == ids.enumerated().map { .stored(eventId: $1, offset: UInt64($0 + 1)) })
         }
         waited.finish()
+    }
+
+    /// No acknowledgement leaves before its group's audit record is durable: with the trail failing, the stream ends
+    /// with `InternalFailure` and the event (stored by then) is not acknowledged; sent again once the trail works, it
+    /// is acknowledged with the offset it was stored at, and recorded.
+    @Test func noAcknowledgementWithoutItsAuditRecord() async throws {
+        struct TrailDown: Error {}
+        let world = try await StreamWorld()
+        try await withLiveServer(world.server(), logger: Fixture.logger) { port in
+            let client = try StreamClient(port: port, keys: world.fixture.admin)
+            var stream = try await client.open()
+            stream.send([StreamWorld.envelope("before")])
+            #expect(try await stream.acknowledgements.next() == .stored(eventId: "before", offset: 1))
+            await world.fixture.audit.setFailure(TrailDown())
+            stream.send([StreamWorld.envelope("unrecorded")])
+            guard case .ended("InternalFailure", _) = try await stream.acknowledgements.next() else {
+                Issue.record("the stream did not end with InternalFailure")
+                return
+            }
+            stream.end()
+            await world.fixture.audit.setFailure(nil)
+            #expect(
+                try await client.publish([StreamWorld.envelope("unrecorded")]) == [
+                    .stored(eventId: "unrecorded", offset: 2)
+                ]
+            )
+        }
+        #expect(try await world.events().map(\.eventID) == ["before", "unrecorded"])
+        let recorded = try await world.records().flatMap { $0.responseElements?["eventIds"]?.arrayValue ?? [] }
+        #expect(recorded.compactMap(\.stringValue) == ["before", "unrecorded"])
     }
 
     /// A client that sends nothing for the idle timeout gets the acknowledgements of what it sent, then an

@@ -34,7 +34,9 @@ import WireShapes
             let admin = world.fixture.admin
             let kms = try KMSClient(
                 region: "us-east-1",
-                credentialProvider: StaticCredentialProvider(Credentials(accessKeyId: admin.id, secretAccessKey: admin.secret)),
+                credentialProvider: StaticCredentialProvider(
+                    Credentials(accessKeyId: admin.id, secretAccessKey: admin.secret)
+                ),
                 endpoint: URL(string: "http://127.0.0.1:\(port)")!
             )
             let type = try await world.fixture.catalog.eventType(named: StreamWorld.restrictedType)
@@ -59,7 +61,12 @@ import WireShapes
                         )
                         receipts.append(try await publisher.publish(envelope, as: descriptor))
                     } else {
-                        receipts.append(try await publisher.publish(json: StreamWorld.envelope("plain-\(index)"), eventId: "plain-\(index)"))
+                        receipts.append(
+                            try await publisher.publish(
+                                json: StreamWorld.envelope("plain-\(index)"),
+                                eventId: "plain-\(index)"
+                            )
+                        )
                     }
                     #expect(await publisher.unacknowledgedCount <= 16)
                 }
@@ -89,7 +96,9 @@ import WireShapes
             ) { publisher in
                 var receipts: [Publisher.Receipt] = []
                 for index in 1...4 {
-                    receipts.append(try await publisher.publish(json: StreamWorld.envelope("w\(index)"), eventId: "w\(index)"))
+                    receipts.append(
+                        try await publisher.publish(json: StreamWorld.envelope("w\(index)"), eventId: "w\(index)")
+                    )
                 }
                 #expect(await publisher.unacknowledgedCount == 4)
                 async let fifth = publisher.publish(json: StreamWorld.envelope("w5"), eventId: "w5")
@@ -138,7 +147,8 @@ import WireShapes
         try await withLiveServer(world.server(), logger: Fixture.logger) { port in
             let receipt = Mutex<Publisher.Receipt?>(nil)
             do {
-                try await client(port, world.fixture.admin, secret: "wrong").withPublisher(topic: "orders") { publisher in
+                try await client(port, world.fixture.admin, secret: "wrong").withPublisher(topic: "orders") {
+                    publisher in
                     let sent = try await publisher.publish(json: StreamWorld.envelope("x"), eventId: "x")
                     receipt.withLock { $0 = sent }
                 }

@@ -24,7 +24,8 @@ extension PublishCommand {
                 do {
                     while let lines = try input.next() {
                         for line in lines {
-                            let eventId = (try? SealedEvents.JSONValue(parsing: line))?["metaData"]?["eventId"]?.stringValue
+                            let eventId = (try? SealedEvents.JSONValue(parsing: line))?["metaData"]?["eventId"]?
+                                .stringValue
                             sent.yield(try await publisher.publish(json: line, eventId: eventId))
                         }
                     }

@@ -69,6 +69,17 @@ public final class AuditNote: Sendable {
         if mutating, !deferred, let writer { try await writer(request, body, self) }
     }
 
+    /// Notes the parameters of a `/v1` request, made from the body its route parsed, and, for a change, writes the
+    /// intent record that waited for them; returns once it is durable, before the route decodes anything.
+    func described(_ request: Request, parameters: JSONValue) async throws {
+        let (writer, body) = state.withLock { state -> (IntentWriter?, ByteBuffer?) in
+            state.requestParameters = parameters
+            defer { state.intentPending = false }
+            return state.intentPending ? (state.intentWriter, state.body) : (nil, nil)
+        }
+        if let writer, let body { try await writer(request, body, self) }
+    }
+
     /// Writes one more record of this request, through the same recorder and trail as its own records, and returns
     /// once it is durable: a publish stream writes one per acknowledged group of events and one per refused event.
     /// The record is the request's (principal, source, request id, operation) with these `parameters` (bounded as
@@ -88,17 +99,6 @@ public final class AuditNote: Sendable {
         }
         try await writer(part, error)
     }
-
-    /// Notes the parameters of a `/v1` request, made from the body its route parsed, and, for a change, writes the
-    /// intent record that waited for them; returns once it is durable, before the route decodes anything.
-    func described(_ request: Request, parameters: JSONValue) async throws {
-        let (writer, body) = state.withLock { state -> (IntentWriter?, ByteBuffer?) in
-            state.requestParameters = parameters
-            defer { state.intentPending = false }
-            return state.intentPending ? (state.intentWriter, state.body) : (nil, nil)
-        }
-        if let writer, let body { try await writer(request, body, self) }
-    }
 }
 
 /// Records every signed request — KMS, STS and `/v1` alike, allowed, denied or refused at the signature — and makes
@@ -111,6 +111,10 @@ public final class AuditNote: Sendable {
 /// - **Nothing is released before its record.** Every request's outcome record is durable before the response
 ///   leaves; when it cannot be written the caller gets an internal error instead of the result (a Decrypt's
 ///   plaintext never leaves without its record). Key use and reads have this one record only: they change nothing.
+/// - **A publish stream records what it stores.** Its opening request has its intent and outcome records like any
+///   `/v1` change; then, while it runs, its route writes one record per acknowledged group of events and one per
+///   refused event through the request's note (``AuditNote/recordPart(parameters:responseElements:error:)``), built
+///   here like the request's own and durable before the acknowledgements leave.
 /// - **Records are bounded.** A request without any signature is refused before its body is read
 ///   (`MissingAuthenticationTokenException`). A request refused before its signature verified gets a summary only: the path, the
 ///   operation, the access key id it claimed and the error, never its body (each string cut to a few hundred

@@ -18,10 +18,11 @@ import SigV4
 /// Presigned URLs are refused, and `X-Amz-Target` must be among the signed headers when present: both are
 /// `IncompleteSignatureException` (`IncompleteSignature` in STS's XML).
 ///
-/// One route takes `x-amz-content-sha256: UNSIGNED-PAYLOAD`: the publish stream (`POST /v1/topics/{topic}/events:stream`,
-/// see ``BusRoutes``), whose body is read as it arrives and cannot be hashed before the signature is checked. Its
-/// opening request is verified like any other (method, path, headers, time, scope, key) and its body is left on the
-/// request unread; everywhere else `UNSIGNED-PAYLOAD` is refused (`unsignedPayloadNotAllowed`).
+/// One route takes `x-amz-content-sha256: UNSIGNED-PAYLOAD`: the publish stream
+/// (`POST /v1/topics/{topic}/events:stream`, see ``PublishStream``), whose body is read as it arrives and cannot be
+/// hashed before the signature is checked. Its opening request is verified like any other (method, path, headers,
+/// time, scope, key) and its body is left on the request unread; everywhere else `UNSIGNED-PAYLOAD` is refused
+/// (`unsignedPayloadNotAllowed`).
 public struct SigV4Authenticator: RouterMiddleware {
     public typealias Context = ServerContext
 

@@ -184,7 +184,11 @@ public struct PublishStream: Sendable {
         case .complete(let bytes, let number):
             if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return nil }
             do {
-                return .envelope(bytes: bytes, value: try JSONParser.parse(bytes, options: JSONValue.parseOptions), line: number)
+                return .envelope(
+                    bytes: bytes,
+                    value: try JSONParser.parse(bytes, options: JSONValue.parseOptions),
+                    line: number
+                )
             } catch {
                 return .refused(
                     GovernanceRefusal(
@@ -216,7 +220,12 @@ public struct PublishStream: Sendable {
                         let id = try await governor.admit(size: bytes.count, value: value)
                         group.admit(OutgoingEvent(eventID: id, payload: bytes), type: Self.eventType(of: value))
                     } catch {
-                        group.refuse(error, eventId: value["metaData"]?["eventId"]?.stringValue, value: value, line: line)
+                        group.refuse(
+                            error,
+                            eventId: value["metaData"]?["eventId"]?.stringValue,
+                            value: value,
+                            line: line
+                        )
                     }
                 case .refused(let refusal, let line):
                     group.refuse(refusal, eventId: nil, value: nil, line: line)
@@ -229,7 +238,8 @@ public struct PublishStream: Sendable {
             } catch {
                 return .ended(
                     code: "InternalFailure",
-                    message: "The audit trail is unavailable; the events after the last acknowledgement were not acknowledged."
+                    message:
+                        "The audit trail is unavailable; the events after the last acknowledgement were not acknowledged."
                 )
             }
             try await writer.write(ByteBuffer(bytes: group.acknowledgements()))
@@ -243,7 +253,10 @@ public struct PublishStream: Sendable {
         if !group.events.isEmpty {
             let offsets = try await transport.publish(group.events, to: topic)
             guard offsets.count == group.events.count else {
-                throw BusError(.storageFailure, "the transport returned \(offsets.count) offsets for \(group.events.count) events")
+                throw BusError(
+                    .storageFailure,
+                    "the transport returned \(offsets.count) offsets for \(group.events.count) events"
+                )
             }
             group.stored(at: offsets)
             try await audit?.recordPart(

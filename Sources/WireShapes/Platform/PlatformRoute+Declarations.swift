@@ -68,8 +68,8 @@ extension PlatformRoute {
         updateAssumeRolePolicy, listDomains, createDomain, listEventTypes, getEventType, createEventType,
         createAccessRequest, listAccessRequests, getAccessRequest, approveAccessRequest, denyAccessRequest,
         cancelAccessRequest, revokeAccessRequest, getAccessMatrix, getUsageReport, lookupEvents, exportEvents,
-        getPublicKey, createTopic, listTopics, describeTopic, publishEvents, publishEventStream, readEvents, streamEvents,
-        fetchEvents, commitOffset, describeGroup,
+        getPublicKey, createTopic, listTopics, describeTopic, publishEvents, publishEventStream, readEvents,
+        streamEvents, fetchEvents, commitOffset, describeGroup,
     ]
 
     /// The route a request's method and path segments under `/v1` match, if any.
