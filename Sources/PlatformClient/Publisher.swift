@@ -1,6 +1,6 @@
 import AsyncHTTPClient
 import KMS
-import NIOCore
+package import NIOCore
 import NIOHTTP1
 public import SealedEvents
 import Synchronization
@@ -432,11 +432,14 @@ public struct EventRefusal: Error, Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(eventId ?? "-"): \(rule): \(message)" }
 }
 
-/// Splits the acknowledgement stream into lines.
-struct AcknowledgementLines {
+/// Splits the acknowledgement stream into lines (without their newlines).
+package struct AcknowledgementLines {
     private var partial: [UInt8] = []
 
-    mutating func lines(in chunk: ByteBuffer) -> [[UInt8]] {
+    package init() {}
+
+    /// The lines `chunk` completes; the rest is kept for the next chunk.
+    package mutating func lines(in chunk: ByteBuffer) -> [[UInt8]] {
         var lines: [[UInt8]] = []
         for byte in chunk.readableBytesView {
             if byte == UInt8(ascii: "\n") {

@@ -10,6 +10,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import PlatformClient
 import SealedServerTesting
 import Server
 import SigV4
@@ -185,7 +186,7 @@ struct StreamClient {
 struct Acknowledgements {
     private var chunks: HTTPClientResponse.Body.AsyncIterator
     private var lines: [[UInt8]] = []
-    private var partial: [UInt8] = []
+    private var splitter = AcknowledgementLines()
 
     init(_ body: HTTPClientResponse.Body) { chunks = body.makeAsyncIterator() }
 
@@ -193,23 +194,15 @@ struct Acknowledgements {
     @concurrent mutating func next() async throws -> EventStreamLine? {
         while lines.isEmpty {
             guard let chunk = try await chunks.next() else { return nil }
-            for byte in chunk.readableBytesView {
-                if byte == UInt8(ascii: "\n") {
-                    lines.append(partial)
-                    partial = []
-                } else {
-                    partial.append(byte)
-                }
-            }
+            lines += splitter.lines(in: chunk)
         }
         return try EventStreamLine(parsing: lines.removeFirst())
     }
 
     /// The rest of the answer's bytes, as they are (an error answer's JSON).
     @concurrent mutating func remainingBytes() async throws -> [UInt8] {
-        var bytes = lines.flatMap { $0 + [UInt8(ascii: "\n")] } + partial
+        var bytes = lines.flatMap { $0 + [UInt8(ascii: "\n")] }
         lines = []
-        partial = []
         while let chunk = try await chunks.next() { bytes += chunk.readableBytesView }
         return bytes
     }
