@@ -235,11 +235,16 @@ public struct PublishStream: Sendable {
                 try await store(&group)
             } catch let error as BusError {
                 return .ended(code: error.apiCode, message: error.reason)
+            } catch is AuditUnavailable {
+                return .ended(
+                    code: "InternalFailure",
+                    message: "The audit trail is unavailable; the events after the last acknowledgement may have been "
+                        + "stored: send them again with the same ids."
+                )
             } catch {
                 return .ended(
                     code: "InternalFailure",
-                    message:
-                        "The audit trail is unavailable; the events after the last acknowledgement were not acknowledged."
+                    message: "The stream failed; send the unacknowledged events again."
                 )
             }
             try await writer.write(ByteBuffer(bytes: group.acknowledgements()))
@@ -247,8 +252,13 @@ public struct PublishStream: Sendable {
         return nil
     }
 
+    /// The audit trail could not take a record (the recorder logged why).
+    struct AuditUnavailable: Error {}
+
     /// Publishes the group's admitted events in one durable `transport.publish`, then writes the group's audit record
-    /// and one per refusal, each durable before this returns.
+    /// and one per refusal (in order, each durable before the next), before this returns.
+    ///
+    /// - Throws: ``EventBus/BusError`` from the transport; ``AuditUnavailable``.
     func store(_ group: inout Group) async throws {
         if !group.events.isEmpty {
             let offsets = try await transport.publish(group.events, to: topic)
@@ -259,13 +269,24 @@ public struct PublishStream: Sendable {
                 )
             }
             group.stored(at: offsets)
+        }
+        do {
+            try await record(group)
+        } catch {
+            throw AuditUnavailable()
+        }
+    }
+
+    /// Writes the group's audit records: one for its stored events, one per refusal.
+    func record(_ group: Group) async throws {
+        if !group.events.isEmpty {
             try await audit?.recordPart(
                 parameters: ["path": .string(path)],
                 responseElements: .object([
                     "topic": .string(topic),
                     "eventIds": .array(group.events.map { .string($0.eventID) }),
                     "eventTypes": .array(group.types.map { $0.map(JSONValue.string) ?? .null }),
-                    "offsets": .array(offsets.map { .number(JSONNumber($0)) }),
+                    "offsets": .array(group.offsets.map { .number(JSONNumber($0)) }),
                 ]),
                 error: nil
             )
@@ -296,6 +317,8 @@ public struct PublishStream: Sendable {
         private(set) var events: [OutgoingEvent] = []
         private(set) var types: [String?] = []
         private(set) var refusals: [Refusal] = []
+        /// The offsets of ``events``, once stored.
+        private(set) var offsets: [UInt64] = []
         /// Per item in order: the acknowledgement, or (until stored) the index of its admitted event.
         private var lines: [Either] = []
 
@@ -321,6 +344,7 @@ public struct PublishStream: Sendable {
         }
 
         mutating func stored(at offsets: [UInt64]) {
+            self.offsets = offsets
             for (index, line) in lines.enumerated() {
                 if case .admitted(let event) = line {
                     lines[index] = .line(.stored(eventId: events[event].eventID, offset: offsets[event]))
