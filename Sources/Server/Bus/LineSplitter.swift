@@ -5,7 +5,7 @@ struct LineSplitter {
     enum Line: Equatable {
         /// A line of at most ``LineSplitter/maximum`` bytes, without its line end.
         case complete([UInt8], number: Int)
-        /// A line longer than ``LineSplitter/maximum``: its size (without its line end); its bytes were dropped.
+        /// A line longer than ``LineSplitter/maximum``: its size up to its newline; its bytes were dropped.
         case tooLong(size: Int, number: Int)
     }
 

@@ -1,6 +1,7 @@
 import Composition
 import EventBus
 import Hummingbird
+import Logging
 import NIOCore
 import SealedEvents
 import SealedSupport
@@ -110,6 +111,7 @@ public struct PublishStream: Sendable {
     let governor: PublishGovernor
     let configuration: Configuration
     let audit: AuditNote?
+    let logger: Logger
 
     /// Reads `body` and writes the acknowledgements to `writer` until the body ends, then ends the answer.
     @concurrent func run(_ body: RequestBody, writer: inout any ResponseBodyWriter) async throws {
@@ -242,6 +244,7 @@ public struct PublishStream: Sendable {
                         + "stored: send them again with the same ids."
                 )
             } catch {
+                logger.error("publish stream failed", metadata: ["error": "\(error)", "topic": "\(topic)"])
                 return .ended(
                     code: "InternalFailure",
                     message: "The stream failed; send the unacknowledged events again."
@@ -404,7 +407,8 @@ extension BusRoutes {
             transport: transport,
             governor: governor,
             configuration: streams,
-            audit: context.auditNote
+            audit: context.auditNote,
+            logger: context.logger
         )
         let body = request.body
         return Response(
