@@ -26,8 +26,9 @@ import WireShapes
 /// | `GET /v1/topics/{topic}/groups/{group}` | | `CommittedOffset` |
 ///
 /// Every event passes the ``PublishGovernor`` before anything is stored; a batch is refused whole when one event
-/// is refused. Publishing is acknowledged only once the transport holds the events durably. Anyone authenticated
-/// may publish and read (the bus is open; the sealed part is what protects the data); creating topics needs
+/// is refused (a stream refuses that event alone and goes on). Publishing is acknowledged only once the transport
+/// holds the events durably. Anyone authenticated may publish and read (the bus is open; the sealed part is what
+/// protects the data); creating topics needs
 /// `bus:CreateTopic` on the topic's ARN. A consumer group belongs to the principal that first fetched from it or
 /// committed to it (its base identity: the user, or the role of a role session); only the owner, or a principal whose
 /// policies allow `bus:ConsumeGroup` on the group's ARN, fetches from it and commits its offsets. Numbers in query
