@@ -80,8 +80,10 @@ let package = Package(
         .target(
             name: "PlatformClient",
             dependencies: [
-                "KMS", "WireShapes",
+                "KMS", "SealedEvents", "WireShapes",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -301,7 +303,8 @@ let package = Package(
             name: "ServerTests",
             dependencies: [
                 "Server", "AccessControl", "AuditTrail", "Catalog", "Composition", "KeyService", "KMS", "SigV4", "SealedTesting",
-                "SealedServerTesting",
+                "SealedServerTesting", "EventBus", "PlatformClient", "SealedEvents", "WireShapes",
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -104,6 +104,40 @@ package struct Transport: Sendable {
         }
     }
 
+    /// The HTTP client requests are sent on.
+    package var client: HTTPClient { httpClient }
+    /// The options: retries, timeouts, user agent.
+    package var clientOptions: ClientOptions { options }
+
+    /// A request signed before its body is known, for a body streamed after it: the payload line is
+    /// `UNSIGNED-PAYLOAD`, declared (and signed) in `x-amz-content-sha256`. Only the platform's publish stream accepts
+    /// it. The returned request has no body yet. `path` is already percent-encoded.
+    package func streamingRequest(
+        method: String,
+        path: String,
+        query: String = "",
+        headers: [(name: String, value: String)]
+    ) async throws -> HTTPClientRequest {
+        let credentials = try await credentialProvider.credentials()
+        var signed: [(name: String, value: String)] = [(name: "Host", value: host)]
+        signed.append(contentsOf: headers)
+        signed.append((name: "x-amz-content-sha256", value: Payload.unsigned.value))
+        let signature = signer.sign(
+            SigV4.Request(method: method, path: path, query: query, headers: signed, payload: .unsigned),
+            credentials: credentials,
+            region: region,
+            service: service,
+            date: Date()
+        )
+        let scheme = endpoint.scheme?.lowercased() ?? "http"
+        var request = HTTPClientRequest(url: "\(scheme)://\(host)\(path)" + (query.isEmpty ? "" : "?" + query))
+        request.method = HTTPMethod(rawValue: method)
+        for header in signed { request.headers.add(name: header.name, value: header.value) }
+        for header in signature.headers { request.headers.replaceOrAdd(name: header.name, value: header.value) }
+        request.headers.add(name: "User-Agent", value: options.userAgent)
+        return request
+    }
+
     static func isRetryable(_ error: any Error) -> Bool {
         if let error = error as? ClientError { return error.isRetryable }
         if let error = error as? any RetryableServiceError { return error.isRetryable }

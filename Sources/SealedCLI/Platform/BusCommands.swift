@@ -135,6 +135,14 @@ struct PublishCommand: AsyncParsableCommand {
             from the catalog (the caller must be allowed to generate data keys for it: the owning team). With \
             --raw-file, an envelope that is already sealed is published as it is. Either way the bus checks it \
             against the catalog before storing it.
+
+            With --stream, envelopes (already sealed, one JSON object per line: NDJSON) are read from --file \
+            PATH, or from standard input (--file - or no --file), and published on one stream \
+            (POST /v1/topics/TOPIC/events:stream), reconnecting and resending unacknowledged events if the \
+            connection breaks. One acknowledgement line per event is printed as it arrives, in input order: \
+            {"EventId":…,"Offset":n} or {"EventId":…,"Error":{"Code":"<rule>","Message":…}}. Blank lines are \
+            skipped. Exit status: 0 when every event was stored, 2 when at least one was refused (the others \
+            are stored), 1 on any other failure.
             """
     )
     @Option(help: "The topic.") var topic: String
@@ -144,9 +152,20 @@ struct PublishCommand: AsyncParsableCommand {
     @Option(help: "The producing service (metaData.source).") var source = "sealed-cli"
     @Option(name: .customLong("raw-file"), help: "A complete envelope (already sealed) to publish as it is.")
     var rawFile: String?
+    @Flag(help: "Publish sealed envelopes, one per line, from --file or standard input, on one stream.")
+    var stream = false
+    @Option(help: "With --stream: the NDJSON file to read; - (the default) for standard input.")
+    var file: String?
     @OptionGroup var options: PlatformOptions
 
     func validate() throws {
+        if stream {
+            guard eventType == nil, data == nil, dataFile == nil, rawFile == nil else {
+                throw ValidationError("--stream publishes sealed envelopes from --file or standard input only")
+            }
+            return
+        }
+        guard file == nil else { throw ValidationError("--file goes with --stream") }
         if rawFile != nil {
             guard eventType == nil, data == nil, dataFile == nil else {
                 throw ValidationError(
@@ -164,6 +183,10 @@ struct PublishCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if stream {
+            try await publishStream()
+            return
+        }
         try await CLIError.reporting {
             let payload: [UInt8]
             if let rawFile {

@@ -17,6 +17,11 @@ struct AuditIntentRecorder: RouterMiddleware {
         next: @concurrent (Request, AuthenticatedContext) async throws -> Response
     ) async throws -> Response {
         guard let note = context.auditNote else { return try await next(request, context) }
+        guard context.principal.signedBody else {
+            // A publish stream's body is read as it arrives, by its route, which records each group of events.
+            try await note.authenticated(request, body: ByteBuffer(), mutating: true)
+            return try await next(request, context)
+        }
         var request = request
         // The SigV4 middleware collected the body (within the server's limit) to verify it: this is that buffer.
         let body = try await request.collectBody(upTo: context.maxUploadSize)

@@ -15,6 +15,9 @@ import WireShapes
 public final class AuditNote: Sendable {
     /// Writes a request's intent record (see ``AuditRecorder``); set by the recorder.
     typealias IntentWriter = @Sendable (_ request: Request, _ body: ByteBuffer, _ note: AuditNote) async throws -> Void
+    /// Writes a further record of the request, for what `note` says, failed with `error` when one is given; set by the
+    /// recorder.
+    typealias PartWriter = @Sendable (_ note: AuditNote, _ error: (any Error)?) async throws -> Void
 
     private struct State {
         var principal: String?
@@ -24,6 +27,7 @@ public final class AuditNote: Sendable {
         var body: ByteBuffer?
         var requestParameters: JSONValue?
         var intentWriter: IntentWriter?
+        var partWriter: PartWriter?
         /// A `/v1` change whose intent record waits for its route to note the parameters.
         var intentPending = false
     }
@@ -41,6 +45,7 @@ public final class AuditNote: Sendable {
     public func setKeyARN(_ arn: String?) { state.withLock { $0.keyARN = arn } }
     public func setResponseElements(_ value: JSONValue?) { state.withLock { $0.responseElements = value } }
     func setIntentWriter(_ writer: @escaping IntentWriter) { state.withLock { $0.intentWriter = writer } }
+    func setPartWriter(_ writer: @escaping PartWriter) { state.withLock { $0.partWriter = writer } }
 
     var principal: String? { state.withLock { $0.principal } }
     var accessKeyId: String? { state.withLock { $0.accessKeyId } }
@@ -78,6 +83,26 @@ public final class AuditNote: Sendable {
         }
         if let writer, let body { try await writer(request, body, self) }
     }
+
+    /// Writes one more record of this request, through the same recorder and trail as its own records, and returns
+    /// once it is durable: a publish stream writes one per acknowledged group of events and one per refused event.
+    /// The record is the request's (principal, source, request id, operation) with these `parameters` (bounded as
+    /// every record's are) and, when `error` is `nil`, these `responseElements`; otherwise it carries `error`'s code
+    /// and message, as a request that failed with it would.
+    ///
+    /// - Throws: When the record could not be written (the recorder's internal error).
+    public func recordPart(parameters: JSONValue, responseElements: JSONValue?, error: (any Error)?) async throws {
+        let (writer, principal, accessKeyId) = state.withLock { ($0.partWriter, $0.principal, $0.accessKeyId) }
+        guard let writer else { return }
+        let part = AuditNote()
+        part.state.withLock { state in
+            state.principal = principal
+            state.accessKeyId = accessKeyId
+            state.requestParameters = AuditRecorder.bounded(parameters)
+            state.responseElements = responseElements
+        }
+        try await writer(part, error)
+    }
 }
 
 /// Records every signed request — KMS, STS and `/v1` alike, allowed, denied or refused at the signature — and makes
@@ -90,6 +115,10 @@ public final class AuditNote: Sendable {
 /// - **Nothing is released before its record.** Every request's outcome record is durable before the response
 ///   leaves; when it cannot be written the caller gets an internal error instead of the result (a Decrypt's
 ///   plaintext never leaves without its record). Key use and reads have this one record only: they change nothing.
+/// - **A publish stream records what it stores.** Its opening request has its intent and outcome records like any
+///   `/v1` change; then, while it runs, its route writes one record per acknowledged group of events and one per
+///   refused event through the request's note (``AuditNote/recordPart(parameters:responseElements:error:)``), built
+///   here like the request's own and durable before the acknowledgements leave.
 /// - **Records are bounded.** A request without any signature is refused before its body is read
 ///   (`MissingAuthenticationTokenException`). A request refused before its signature verified gets a summary only: the path, the
 ///   operation, the access key id it claimed and the error, never its body (each string cut to a few hundred
@@ -137,6 +166,17 @@ public struct AuditRecorder: RouterMiddleware {
         let requestID = context.requestID
         let sourceIP = context.sourceIP
         let logger = context.logger
+        note.setPartWriter { part, error in
+            let record = makeRecord(
+                request,
+                body: ByteBuffer(),
+                note: part,
+                outcome: error.map { .failure($0) } ?? .success(Response(status: .ok)),
+                requestID: requestID,
+                sourceIP: sourceIP
+            )
+            try await write(record, isQuery: false, logger: logger)
+        }
         note.setIntentWriter { request, body, note in
             let intent = makeRecord(
                 request,
@@ -282,6 +322,12 @@ public struct AuditRecorder: RouterMiddleware {
         var end = text.utf8.index(text.utf8.startIndex, offsetBy: limit - 3)
         while end > text.utf8.startIndex, UTF8.isContinuation(text.utf8[end]) { end = text.utf8.index(before: end) }
         return (String(text.utf8[..<end]) ?? "") + "…"
+    }
+
+    /// `parameters`, or ``truncatedParameters(_:size:)`` when they are over ``maximumParametersSize``.
+    static func bounded(_ parameters: JSONValue) -> JSONValue {
+        guard let size = oversize(parameters, bodySize: maximumParametersSize) else { return parameters }
+        return truncatedParameters(parameters, size: size)
     }
 
     /// The canonical size of `parameters` when it is over ``maximumParametersSize``; `nil` otherwise.

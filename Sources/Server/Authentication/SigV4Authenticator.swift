@@ -17,10 +17,18 @@ import SigV4
 ///
 /// Presigned URLs are refused, and `X-Amz-Target` must be among the signed headers when present: both are
 /// `IncompleteSignatureException` (`IncompleteSignature` in STS's XML).
+///
+/// One route takes `x-amz-content-sha256: UNSIGNED-PAYLOAD`: the publish stream
+/// (`POST /v1/topics/{topic}/events:stream`, see ``PublishStream``), whose body is read as it arrives and cannot be
+/// hashed before the signature is checked. Its opening request is verified like any other (method, path, headers,
+/// time, scope, key) and its body is left on the request unread; everywhere else `UNSIGNED-PAYLOAD` is refused
+/// (`unsignedPayloadNotAllowed`).
 public struct SigV4Authenticator: RouterMiddleware {
     public typealias Context = ServerContext
 
     let verifier: Verifier
+    /// The same verifier with `UNSIGNED-PAYLOAD` allowed: for publish streams only.
+    let streamVerifier: Verifier
     let principals: Authentication.PrincipalLookup
     let maximumBodySize: Int
     let allowedClockSkew: Duration
@@ -56,6 +64,14 @@ public struct SigV4Authenticator: RouterMiddleware {
             now: now,
             credentials: authentication.credentials
         )
+        options.allowsUnsignedPayload = true
+        self.streamVerifier = Verifier(
+            region: region,
+            services: services,
+            options: options,
+            now: now,
+            credentials: authentication.credentials
+        )
         self.principals = authentication.principal
         self.maximumBodySize = maximumBodySize
         self.allowedClockSkew = allowedClockSkew
@@ -71,14 +87,20 @@ public struct SigV4Authenticator: RouterMiddleware {
         // The middleware's own rejections speak the protocol of the request: STS's XML for a query request.
         let isQuery = STSRoutes.isQuery(request)
         func fail(_ error: KMSError) -> any Error { isQuery ? STSErrorResponse(error) : error }
-        let body: ByteBuffer
-        do {
-            body = try await Self.collectBody(of: &request, limit: maximumBodySize)
-        } catch let error as KMSError {
-            throw fail(error)
+        let streaming = Self.isUnsignedStream(request)
+        let signed: SigV4.Request
+        if streaming {
+            signed = Self.signingRequest(request, payload: .unsigned)
+        } else {
+            let body: ByteBuffer
+            do {
+                body = try await Self.collectBody(of: &request, limit: maximumBodySize)
+            } catch let error as KMSError {
+                throw fail(error)
+            }
+            signed = Self.signingRequest(request, body: body)
         }
-        let signed = Self.signingRequest(request, body: body)
-        switch try await verifier.verify(signed) {
+        switch try await (streaming ? streamVerifier : verifier).verify(signed) {
         case .rejected(let rejection):
             context.logger.debug(
                 "request rejected",
@@ -103,7 +125,8 @@ public struct SigV4Authenticator: RouterMiddleware {
             context.principal = AuthenticatedPrincipal(
                 arn: arn,
                 accessKeyId: verified.accessKeyId,
-                service: verified.scope.service
+                service: verified.scope.service,
+                signedBody: !streaming
             )
             context.auditNote?.setPrincipal(arn, accessKeyId: verified.accessKeyId)
             // swift-log's stream handler renders its metadata on every change: only pay for it when debugging.
@@ -125,8 +148,18 @@ public struct SigV4Authenticator: RouterMiddleware {
         }
     }
 
+    /// Whether `request` opens a publish stream with `x-amz-content-sha256: UNSIGNED-PAYLOAD`.
+    static func isUnsignedStream(_ request: Request) -> Bool {
+        request.headers.value(of: .amzContentSHA256) == Payload.unsigned.value && BusRoutes.isEventStream(request)
+    }
+
     /// The parts SigV4 signs, as received.
     static func signingRequest(_ request: Request, body: ByteBuffer) -> SigV4.Request {
+        signingRequest(request, payload: body.withUnsafeReadableBytes { Payload.body($0) })
+    }
+
+    /// The parts SigV4 signs, as received, with the payload line `payload`.
+    static func signingRequest(_ request: Request, payload: Payload) -> SigV4.Request {
         let target = request.head.path ?? "/"
         let path: Substring
         let query: Substring
@@ -150,7 +183,7 @@ public struct SigV4Authenticator: RouterMiddleware {
             path: String(path),
             query: String(query),
             headers: headers,
-            payload: body.withUnsafeReadableBytes { Payload.body($0) }
+            payload: payload
         )
     }
 }

@@ -18,6 +18,7 @@ import WireShapes
 /// | `POST /v1/topics` | `Name`, `RetentionSeconds`?, `RetentionBytes`? | the topic |
 /// | `GET /v1/topics`, `GET /v1/topics/{topic}` | | `Topics` / the topic |
 /// | `POST /v1/topics/{topic}/events` | one envelope, or `{"Events": [envelope, …]}` | `Offsets` |
+/// | `POST /v1/topics/{topic}/events:stream` | envelopes, one per line (NDJSON), streamed | one acknowledgement line per event, streamed (``PublishStream``) |
 /// | `GET /v1/topics/{topic}/events` | `from` (default 1), `limit` (1–1000, default 100), `wait` (seconds, 0–20: long poll) | `Events`, `NextOffset` |
 /// | `GET /v1/topics/{topic}/stream` | `from` | server-sent events, one per event (`id:` the offset) |
 /// | `POST /v1/topics/{topic}/groups/{group}/fetch` | `limit`, `wait` | `Events` after the group's committed offset |
@@ -25,8 +26,9 @@ import WireShapes
 /// | `GET /v1/topics/{topic}/groups/{group}` | | `CommittedOffset` |
 ///
 /// Every event passes the ``PublishGovernor`` before anything is stored; a batch is refused whole when one event
-/// is refused. Publishing is acknowledged only once the transport holds the events durably. Anyone authenticated
-/// may publish and read (the bus is open; the sealed part is what protects the data); creating topics needs
+/// is refused (a stream refuses that event alone and goes on). Publishing is acknowledged only once the transport
+/// holds the events durably. Anyone authenticated may publish and read (the bus is open; the sealed part is what
+/// protects the data); creating topics needs
 /// `bus:CreateTopic` on the topic's ARN. A consumer group belongs to the principal that first fetched from it or
 /// committed to it (its base identity: the user, or the role of a role session); only the owner, or a principal whose
 /// policies allow `bus:ConsumeGroup` on the group's ARN, fetches from it and commits its offsets. Numbers in query
@@ -36,17 +38,31 @@ public struct BusRoutes: Sendable {
     public let governor: PublishGovernor
     public let identities: IdentityService
     public let groupOwners: any ConsumerGroupOwners
+    /// The limits of publish streams.
+    public let streams: PublishStream.Configuration
 
     public init(
         transport: any Transport,
         governor: PublishGovernor,
         identities: IdentityService,
-        groupOwners: any ConsumerGroupOwners
+        groupOwners: any ConsumerGroupOwners,
+        streams: PublishStream.Configuration = PublishStream.Configuration()
     ) {
         self.transport = transport
         self.governor = governor
         self.identities = identities
         self.groupOwners = groupOwners
+        self.streams = streams
+    }
+
+    /// Whether `request` is for the publish stream's route (``WireShapes/PlatformRoute/publishEventStream``).
+    static func isEventStream(_ request: Request) -> Bool {
+        let segments = request.uri.path.split(separator: "/")
+        guard segments.first == "v1" else { return false }
+        return PlatformRoute.publishEventStream.matches(
+            method: request.method.rawValue,
+            segments: segments.dropFirst().map(String.init)
+        )
     }
 
     func register(in group: RouterGroup<AuthenticatedContext>) {
@@ -92,6 +108,10 @@ public struct BusRoutes: Sendable {
                 ])
             )
             return try PlatformJSON.response(OffsetsOutput(offsets: offsets))
+        }
+        // Not `on(_:use:)`: that reads the whole body first; the stream reads it as it arrives.
+        group.on(RouterPath(PlatformRoute.publishEventStream.path), method: .post) { request, context in
+            try await openStream(request, context: context)
         }
         group.on(.readEvents) { request, context in
             let parameters = QueryParameters(request.uri.queryParameters)
@@ -240,16 +260,19 @@ extension BusError: HTTPResponseError {
         }
     }
 
+    /// The error code clients see.
+    var apiCode: String {
+        switch code {
+        case .noSuchTopic: "NoSuchTopic"
+        case .topicExists: "TopicAlreadyExists"
+        case .payloadTooLarge: "EventTooLarge"
+        case .unavailable, .closed: "BusUnavailable"
+        case .storageFailure: "InternalFailure"
+        default: "ValidationException"
+        }
+    }
+
     public func response(from request: Request, context: some Hummingbird.RequestContext) throws -> Response {
-        let name: String =
-            switch code {
-            case .noSuchTopic: "NoSuchTopic"
-            case .topicExists: "TopicAlreadyExists"
-            case .payloadTooLarge: "EventTooLarge"
-            case .unavailable, .closed: "BusUnavailable"
-            case .storageFailure: "InternalFailure"
-            default: "ValidationException"
-            }
-        return PlatformJSON.error(code: name, message: reason, status: status)
+        PlatformJSON.error(code: apiCode, message: reason, status: status)
     }
 }

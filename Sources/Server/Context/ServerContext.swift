@@ -64,9 +64,13 @@ public struct AuthenticatedPrincipal: Sendable, Hashable {
 
     /// The service of the signature's credential scope (`kms`, `sts`, `sealed`).
     public var service: String
+    /// Whether the signature covers the body: `false` only for a publish stream signed with `UNSIGNED-PAYLOAD`
+    /// (see ``BusRoutes``), whose body is read as it arrives.
+    public var signedBody: Bool
 
-    public init(arn: String, accessKeyId: String, service: String = "kms") {
+    public init(arn: String, accessKeyId: String, service: String = "kms", signedBody: Bool = true) {
         self.arn = arn
+        self.signedBody = signedBody
         let fields = CallerIdentity.arnFields(arn)
         self.account = fields.count >= 5 && !fields[4].isEmpty ? String(fields[4]) : nil
         self.accessKeyId = accessKeyId

@@ -9,6 +9,8 @@ extension HTTPField.Name {
     static let amznRequestID = HTTPField.Name("x-amzn-RequestId")!
     /// `Host`, present among the fields when a client (or the router test client) sends it as a field.
     static let hostHeader = HTTPField.Name("Host")!
+    /// The payload line a SigV4 client signed: a body's SHA-256, or `UNSIGNED-PAYLOAD`.
+    static let amzContentSHA256 = HTTPField.Name("x-amz-content-sha256")!
 }
 
 extension HTTPFields {

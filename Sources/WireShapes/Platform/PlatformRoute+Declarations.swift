@@ -53,6 +53,8 @@ extension PlatformRoute {
     public static let listTopics = PlatformRoute("GET", "topics", "ListTopics")
     public static let describeTopic = PlatformRoute("GET", "topics/:topic", "DescribeTopic")
     public static let publishEvents = PlatformRoute("POST", "topics/:topic/events", "PublishEvents")
+    /// Newline-delimited envelopes in, one acknowledgement line per event out, on one long-lived request.
+    public static let publishEventStream = PlatformRoute("POST", "topics/:topic/events:stream", "PublishEventStream")
     public static let readEvents = PlatformRoute("GET", "topics/:topic/events", "ReadEvents")
     public static let streamEvents = PlatformRoute("GET", "topics/:topic/stream", "StreamEvents")
     public static let fetchEvents = PlatformRoute("POST", "topics/:topic/groups/:group/fetch", "FetchEvents")
@@ -66,8 +68,8 @@ extension PlatformRoute {
         updateAssumeRolePolicy, listDomains, createDomain, listEventTypes, getEventType, createEventType,
         createAccessRequest, listAccessRequests, getAccessRequest, approveAccessRequest, denyAccessRequest,
         cancelAccessRequest, revokeAccessRequest, getAccessMatrix, getUsageReport, lookupEvents, exportEvents,
-        getPublicKey, createTopic, listTopics, describeTopic, publishEvents, readEvents, streamEvents, fetchEvents,
-        commitOffset, describeGroup,
+        getPublicKey, createTopic, listTopics, describeTopic, publishEvents, publishEventStream, readEvents,
+        streamEvents, fetchEvents, commitOffset, describeGroup,
     ]
 
     /// The route a request's method and path segments under `/v1` match, if any.
