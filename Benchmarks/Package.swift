@@ -73,7 +73,9 @@ let package = Package(
                 .product(name: "KMS", package: "sealed-events"),
                 .product(name: "PlatformClient", package: "sealed-events"),
                 .product(name: "SigV4", package: "sealed-events"),
+                .product(name: "NATS", package: "sealed-events"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The HTTP floor: a bare Hummingbird route that echoes its body.

@@ -8,6 +8,12 @@
 //       publishers; batches of 100), then end-to-end latency at a fixed rate (200 events/s; a long-polling
 //       reader; publish-to-receive), p50/p99. The topic and event type are created with the credentials given
 //       (an administrator's); events are of an `internal` type, unsealed, so the figures are the bus's own.
+//   event-bench stream ENDPOINT ACCESS_KEY SECRET SECONDS LABEL [NATS_URL]
+//       issue 22's streaming figures against a running `sealed serve` (Stream.swift): one producer sealing 1 KiB
+//       events (0x0478, `fields` scope, KMS data keys from the server, cached by the SDK) and streaming them with
+//       the SDK's Publisher (every acknowledgement checked), then the same events sealed beforehand; seal → publish
+//       → consume → open with one long-polling consumer, at its highest rate and at half of it (p50/p99 from made to
+//       opened); with NATS_URL, the same producer publishing the same sealed bytes to JetStream directly.
 //
 // Bounded in time; nothing here is a test.
 import Crypto
@@ -213,7 +219,19 @@ case "bus" where arguments.count == 7:
         budget: Double(arguments[5]) ?? 3,
         label: arguments[6]
     )
+case "stream" where arguments.count == 7 || arguments.count == 8:
+    let bench = try await StreamBench.setUp(
+        endpoint: URL(string: arguments[2])!,
+        credentials: Credentials(accessKeyId: arguments[3], secretAccessKey: arguments[4]),
+        budget: Double(arguments[5]) ?? 3,
+        label: arguments[6]
+    )
+    try await bench.producerThroughput()
+    try await bench.endToEnd()
+    if arguments.count == 8 { try await bench.directJetStream(url: arguments[7]) }
 default:
-    FileHandle.standardError.write(Data("usage: event-bench seal-open SECONDS | bus ENDPOINT KEY SECRET SECONDS LABEL\n".utf8))
+    FileHandle.standardError.write(
+        Data("usage: event-bench seal-open SECONDS | bus|stream ENDPOINT KEY SECRET SECONDS LABEL [NATS_URL]\n".utf8)
+    )
     exit(2)
 }
