@@ -6,6 +6,7 @@ import Logging
 import NATS
 import PlatformClient
 import SealedEvents
+import SigV4
 import Synchronization
 
 /// One producer sealing 1 KiB events (0x0478, `fields` scope, through the embedded key service with the SDK's data key
@@ -20,7 +21,7 @@ struct StreamBench {
     let label: String
     let clock = ContinuousClock()
 
-    static func setUp(endpoint: URL, credentials: Credentials, budget: Double, label: String) async throws -> StreamBench {
+    static func setUp(endpoint: URL, credentials: SigV4.Credentials, budget: Double, label: String) async throws -> StreamBench {
         let provider = StaticCredentialProvider(credentials)
         let client = try PlatformClient(endpoint: endpoint, region: "us-east-1", credentialProvider: provider)
         let kms = try KMSClient(region: "us-east-1", credentialProvider: provider, endpoint: endpoint)

@@ -215,14 +215,14 @@ case "seal-open":
 case "bus" where arguments.count == 7:
     try await bus(
         endpoint: URL(string: arguments[2])!,
-        credentials: Credentials(accessKeyId: arguments[3], secretAccessKey: arguments[4]),
+        credentials: SigV4.Credentials(accessKeyId: arguments[3], secretAccessKey: arguments[4]),
         budget: Double(arguments[5]) ?? 3,
         label: arguments[6]
     )
 case "stream" where arguments.count == 7 || arguments.count == 8:
     let bench = try await StreamBench.setUp(
         endpoint: URL(string: arguments[2])!,
-        credentials: Credentials(accessKeyId: arguments[3], secretAccessKey: arguments[4]),
+        credentials: SigV4.Credentials(accessKeyId: arguments[3], secretAccessKey: arguments[4]),
         budget: Double(arguments[5]) ?? 3,
         label: arguments[6]
     )
