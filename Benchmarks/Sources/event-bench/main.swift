@@ -95,7 +95,7 @@ func sealOpen(seconds budget: Double) async throws {
     }
 }
 
-func bus(endpoint: URL, credentials: Credentials, budget: Double, label: String) async throws {
+func bus(endpoint: URL, credentials: SigV4.Credentials, budget: Double, label: String) async throws {
     let client = try PlatformClient(
         endpoint: endpoint,
         region: "us-east-1",
