@@ -14,7 +14,9 @@ import Synchronization
 /// `synchronous = NORMAL` survives a crashed process but may lose the last commits on power loss; the
 /// transport opens its own database with `synchronous = FULL` (the WAL is synced at every commit), so an
 /// acknowledged event survives power loss too. Given a host's `DatabasePool`, the host's setting applies:
-/// `Storage.SQLiteDatabase` also uses `FULL`. A batch is one transaction: all of it is stored or none.
+/// `Storage.SQLiteDatabase` also uses `FULL`. A batch is one transaction: all of it is stored or none. In its own
+/// database, the log is checkpointed off the writer's path (``WALCheckpointer``), so no publish waits for a
+/// checkpoint.
 ///
 /// **Long polls** wait on an in-process signal that each committed publish raises; they do not poll the
 /// database. Publishes by another process on the same file are seen by the next read, not by a waiting one.
@@ -28,6 +30,8 @@ import Synchronization
 public final class SQLiteTransport: Transport {
     private let pool: DatabasePool
     private let ownsPool: Bool
+    /// Checkpoints the transport's own database; `nil` over a host's pool (the host checkpoints).
+    private let checkpointer: WALCheckpointer?
     private let configuration: EmbeddedTransportConfiguration
     private let signal = ChangeSignal()
     private let cursors = Mutex(GroupCursors())
@@ -86,6 +90,7 @@ public final class SQLiteTransport: Transport {
     ) throws {
         self.pool = pool
         self.ownsPool = false
+        self.checkpointer = nil
         self.configuration = configuration
         self.time = MonotonicTime(clock)
         self.now = now
@@ -111,15 +116,21 @@ public final class SQLiteTransport: Transport {
             try FileSystem.ensurePrivateFile(URL(fileURLWithPath: path))
             return try DatabasePool(path: path, configuration: options)
         }
+        let checkpointer: WALCheckpointer
         do {
-            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+            }
             try pool.write { db in try Self.migrate(db) }
+            checkpointer = try WALCheckpointer(path: path)
         } catch {
             try? pool.close()
             throw Self.storageFailure(error)
         }
         self.pool = pool
         self.ownsPool = true
+        self.checkpointer = checkpointer
         self.configuration = configuration
         self.time = MonotonicTime(clock)
         self.now = now
@@ -131,7 +142,11 @@ public final class SQLiteTransport: Transport {
     /// - Throws: ``BusError/Code/storageFailure`` when a statement is still running.
     public func close() throws {
         guard ownsPool else { return }
-        try Self.storage { try pool.close() }
+        // The checkpointer first: the pool, closed last, then checkpoints what is left and removes the log.
+        try Self.storage {
+            try checkpointer?.close()
+            try pool.close()
+        }
     }
 
     // MARK: - Topics
@@ -254,6 +269,7 @@ public final class SQLiteTransport: Transport {
             }
             return offsets
         }
+        checkpointer?.noteCommit(bytes: events.reduce(0) { $0 + $1.payload.count })
         signal.signal(topic)
         return offsets
     }

@@ -1,0 +1,66 @@
+import Foundation
+import GRDB
+import Synchronization
+
+/// Moves a WAL database's log into its main file off the writer's path.
+///
+/// SQLite checkpoints by default inside the commit that takes the log past 1,000 pages: that commit (and every write
+/// queued behind it) waits while the checkpoint copies the pages and, with `synchronous = FULL`, syncs the main file
+/// — on a busy bus, tens to hundreds of milliseconds every few seconds. A database that hands its checkpoints to this
+/// type turns that off on its writer (`PRAGMA wal_autocheckpoint = 0`) and calls ``noteCommit(bytes:)`` after each
+/// commit; once about ``threshold`` bytes were committed since the last checkpoint, a `PASSIVE` checkpoint runs on a
+/// connection of its own, on a serial queue. A passive checkpoint takes no lock a writer waits for: commits go on
+/// while it copies, and the log is reused from its start once a checkpoint caught up with it.
+///
+/// A checkpoint that fails is retried with the next commit; nothing is lost either way (the log holds every commit
+/// until a checkpoint copied it). The log grows past the threshold only while checkpoints run behind the writes.
+final class WALCheckpointer: Sendable {
+    /// Committed bytes between two checkpoints: SQLite's default of 1,000 pages of 4 KiB.
+    static let defaultThreshold = 4_000 * 1024
+
+    let threshold: Int
+    private let connection: DatabaseQueue
+    private let queue = DispatchQueue(label: "sealed-wal-checkpoint")
+    private let state = Mutex(State())
+
+    private struct State {
+        var bytesSinceCheckpoint = 0
+        var running = false
+        var closed = false
+    }
+
+    /// Opens the checkpointing connection on the database at `path`, which must already be in WAL mode.
+    ///
+    /// - Throws: a GRDB `DatabaseError` when the file cannot be opened.
+    init(path: String, threshold: Int = WALCheckpointer.defaultThreshold) throws {
+        var configuration = Configuration()
+        configuration.label = "wal-checkpoint"
+        configuration.busyMode = .timeout(10)
+        connection = try DatabaseQueue(path: path, configuration: configuration)
+        self.threshold = threshold
+    }
+
+    /// Counts `bytes` committed and starts a checkpoint when the threshold is reached and none is running.
+    func noteCommit(bytes: Int) {
+        let start = state.withLock { state -> Bool in
+            state.bytesSinceCheckpoint += bytes
+            guard !state.closed, !state.running, state.bytesSinceCheckpoint >= threshold else { return false }
+            state.running = true
+            state.bytesSinceCheckpoint = 0
+            return true
+        }
+        guard start else { return }
+        queue.async {
+            // A failure leaves the log as it is; the next threshold tries again.
+            _ = try? self.connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+            self.state.withLock { $0.running = false }
+        }
+    }
+
+    /// Waits for a running checkpoint and closes the connection; later commits start none.
+    func close() throws {
+        state.withLock { $0.closed = true }
+        queue.sync {}
+        try connection.close()
+    }
+}
