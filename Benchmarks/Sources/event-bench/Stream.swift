@@ -139,8 +139,11 @@ struct StreamBench {
     func endToEnd() async throws {
         let (maximum, _) = try await endToEndRun(rate: nil, seconds: budget)
         print("\(label)_end_to_end_per_second \(Int(maximum))")
+        // The paced run measures the steady state: it starts once the server finished what the maximum run left
+        // (2 s), and its first second is a warm-up whose events are opened but not counted.
+        try await Task.sleep(for: .seconds(2))
         let half = maximum / 2
-        let (rate, latencies) = try await endToEndRun(rate: half, seconds: min(budget, 8))
+        let (rate, latencies) = try await endToEndRun(rate: half, seconds: min(budget, 8) + 1, warmUp: 1)
         print("\(label)_end_to_end_half_rate_per_second \(Int(rate))")
         print("\(label)_end_to_end_half_p50_ms \(String(format: "%.2f", percentile(latencies, 0.5) * 1000))")
         print("\(label)_end_to_end_half_p99_ms \(String(format: "%.2f", percentile(latencies, 0.99) * 1000))")
@@ -148,8 +151,9 @@ struct StreamBench {
 
     /// One run: a producer (paced at `rate` events per second, or as fast as it can) for `seconds`, and a consumer
     /// that opens every event. Returns the events opened per second (from the first made to the last opened) and
-    /// the latencies.
-    func endToEndRun(rate: Double?, seconds runSeconds: Double) async throws -> (Double, [Double]) {
+    /// the latencies of the events made after the first `warmUp` seconds.
+    func endToEndRun(rate: Double?, seconds runSeconds: Double, warmUp: Double = 0) async throws -> (Double, [Double]) {
+        let countedFrom = Self.microseconds() + Int64(warmUp * 1_000_000)
         let info = try await client.call("GET", ["topics", topic])
         let from = ((info["LastOffset"] as? NSNumber)?.uint64Value ?? 0) + 1
         let (sealer, opener) = (self.sealer, self.opener)
@@ -200,7 +204,7 @@ struct StreamBench {
                         guard opened.isComplete, let sentAt = opened.data["sentAt"]?.numberValue?.int64Value,
                             opened.data["card"]?["number"] == "4111111111111111"
                         else { throw BenchError("an event did not open") }
-                        latencies.append(Double(Self.microseconds() - sentAt) / 1_000_000)
+                        latencies.append(sentAt >= countedFrom ? Double(Self.microseconds() - sentAt) / 1_000_000 : -1)
                         next = UInt64(offset) + 1
                     }
                 }
@@ -210,7 +214,7 @@ struct StreamBench {
             for try await result in group { if let result { latencies = result } }
             return latencies
         }
-        return (Double(latencies.count) / seconds(clock.now - start), latencies)
+        return (Double(latencies.count) / seconds(clock.now - start), latencies.filter { $0 >= 0 })
     }
 
     /// The same producer (sealing included) publishing the same sealed bytes to JetStream with the project's NATS
