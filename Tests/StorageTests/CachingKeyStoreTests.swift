@@ -11,7 +11,7 @@ import Testing
 struct CachingKeyStoreTests {
     /// An in-memory store that counts point reads and can hold a read until released, to force interleavings.
     final class ObservedStore: KeyStore {
-        let base = InMemoryKeyStore()
+        let base: any KeyStore = InMemoryKeyStore()
         let reads = Atomic<Int>(0)
         /// When set, the next `key(id:)` reads the record, then waits for this stream to yield before returning it.
         let gate = Mutex<AsyncStream<Void>?>(nil)
