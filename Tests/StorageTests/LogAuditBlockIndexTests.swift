@@ -27,7 +27,11 @@ import Testing
             try await AuditReference.writeMixedRecords(1...40, store, reference)
             try await waitForAuditCondition { store.unindexedRecords == 5 }
             #expect(try store.index.highWater() == 35)
-            #expect(try Self.blocks(store).map { [$0.first, $0.last] } == [[1, 7], [8, 14], [15, 21], [22, 28], [29, 35]])
+            #expect(
+                try Self.blocks(store).map { [$0.first, $0.last] } == [
+                    [1, 7], [8, 14], [15, 21], [22, 28], [29, 35],
+                ]
+            )
             try await AuditReference.expectReferenceSemantics(store, reference)
             for after in 0...40 as ClosedRange<Int64> {
                 for limit in [1, 3, 7, 9] {

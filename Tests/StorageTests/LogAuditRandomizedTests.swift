@@ -57,7 +57,8 @@ import Testing
             key: Int.random(in: 0..<3, using: &generator) == 0 ? keyNames.randomElement(using: &generator) : nil,
             principalARN: Int.random(in: 0..<3, using: &generator) == 0
                 ? principals.randomElement(using: &generator) : nil,
-            eventType: Int.random(in: 0..<4, using: &generator) == 0 ? eventTypes.randomElement(using: &generator) : nil,
+            eventType: Int.random(in: 0..<4, using: &generator) == 0
+                ? eventTypes.randomElement(using: &generator) : nil,
             eventName: Int.random(in: 0..<5, using: &generator) == 0
                 ? ["Decrypt", "CreateKey", "Encrypt"].randomElement(using: &generator) : nil,
             since: sometimes([Double](stride(from: -10, through: Double(head) / 3 + 10, by: 0.5)))
@@ -94,7 +95,10 @@ import Testing
 
             let after = Int64.random(in: 0...(head + 1), using: &generator)
             let limit = Int.random(in: 0...80, using: &generator)
-            #expect(try await store.tail(after: after, limit: limit) == (try await reference.tail(after: after, limit: limit)))
+            #expect(
+                try await store.tail(after: after, limit: limit)
+                    == (try await reference.tail(after: after, limit: limit))
+            )
 
             let sequence = Int64.random(in: 0...(head + 1), using: &generator)
             #expect(try await store.recordHash(at: sequence) == (try await reference.recordHash(at: sequence)))

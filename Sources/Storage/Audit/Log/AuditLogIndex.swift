@@ -254,14 +254,7 @@ extension AuditLogIndex {
                 """,
             arguments: [start, end]
         )
-        .map { row in
-            UsageReport.Row(
-                eventType: String.fromDatabaseValue(row[0] as DatabaseValue),
-                principalARN: String.fromDatabaseValue(row[1] as DatabaseValue),
-                successfulDecrypts: Int.fromDatabaseValue(row[2] as DatabaseValue) ?? 0,
-                denials: Int.fromDatabaseValue(row[3] as DatabaseValue) ?? 0
-            )
-        }
+        .map(AuditQuerySQL.usageRow)
         let boundary = try ranges(
             db,
             "SELECT \(rangeColumns) FROM audit_block WHERE max_time >= ? AND min_time < ? "
