@@ -89,10 +89,11 @@ extension LogAuditStore {
         try openState { $0.head }
     }
 
-    /// The hash of the record stored at `sequence`, computed from its bytes in the log (or in memory).
+    /// The hash of the record stored at `sequence`: computed from its bytes in the log, or, for the records in memory,
+    /// when they were written.
     public func recordHash(at sequence: Int64) async throws -> Data? {
         try await lookUp { db, reader, unindexed in
-            if let entry = unindexed.first(where: { $0.sequence == sequence }) { return ChainHash.of(entry.bytes).data }
+            if let entry = unindexed.first(where: { $0.sequence == sequence }) { return entry.hash.data }
             guard let block = try AuditLogIndex.block(db, holding: sequence) else { return nil }
             return try reader.records(block).first { $0.sequence == sequence }?.hash.data
         }
