@@ -18,7 +18,7 @@ struct AuditLogBlock: Sendable, Equatable {
     /// Where the block's frames are: one byte range of one segment.
     var location: AuditFrameLocation
     /// The distinct terms the block's records name (see ``AuditLogTerm``).
-    var terms: Set<String>
+    var terms: Set<UInt64>
     /// The block's usage counts (``UsageReport``'s rows over the whole block).
     var usage: [UsageReport.Row]
 
@@ -47,13 +47,13 @@ struct AuditLogBlock: Sendable, Equatable {
             terms.add(columns)
             let isDecrypt = columns.eventName == "Decrypt" && columns.errorCode == nil
             if isDecrypt || columns.isDenial {
-                let key = UsageKey(eventType: columns.eventType, principalARN: columns.principalARN)
+                let key = terms.usageKey
                 counts[key, default: (0, 0)].decrypts += isDecrypt ? 1 : 0
                 counts[key, default: (0, 0)].denials += columns.isDenial ? 1 : 0
             }
         }
         (self.minTime, self.maxTime) = (minTime, maxTime)
-        self.terms = terms.all
+        self.terms = terms.terms
         usage = counts.map {
             UsageReport.Row(
                 eventType: $0.key.eventType,
@@ -70,7 +70,7 @@ struct AuditLogBlock: Sendable, Equatable {
         minTime: Int64,
         maxTime: Int64,
         location: AuditFrameLocation,
-        terms: Set<String>,
+        terms: Set<UInt64>,
         usage: [UsageReport.Row]
     ) {
         (self.first, self.last, self.minTime, self.maxTime) = (first, last, minTime, maxTime)
@@ -104,63 +104,97 @@ struct AuditLogBlock: Sendable, Equatable {
     }
 }
 
-/// The terms the index keeps per block, as text: the kind, a colon, the value. A query on a key, principal, event
-/// type or name, or on errors, reads only the blocks that hold its terms.
+/// The terms the index keeps per block: the kind and the value hashed to 64 bits (FNV-1a over a kind byte and the
+/// value's UTF-8). A query on a key, principal, event type or name, or on errors, reads only the blocks that hold its
+/// terms. Two values with the same hash only make a block a candidate for both: queries still match every record
+/// they read, so a collision costs a read, never an answer.
 enum AuditLogTerm {
-    /// A key the record names, in ``AuditTrail/Record/keyIdentifier(_:)``'s normal form.
-    static func key(_ identifier: String) -> String { "key:" + identifier }
-    /// A principal ARN: `userIdentity.arn` or the session issuer's ARN (``AuditTrail/Record/principalARNs``).
-    static func principal(_ arn: String) -> String { "principal:" + arn }
-    static func eventType(_ type: String) -> String { "type:" + type }
-    static func eventName(_ name: String) -> String { "name:" + name }
-    /// Some record of the block has an `errorCode`.
-    static let error = "error"
+    enum Kind: UInt8 {
+        /// A key the record names, in ``AuditTrail/Record/keyIdentifier(_:)``'s normal form.
+        case key = 1
+        /// A principal ARN: `userIdentity.arn` or the session issuer's ARN (``AuditTrail/Record/principalARNs``).
+        case principal
+        case eventType
+        case eventName
+        /// Some record of the block has an `errorCode` (the value is empty).
+        case error
+    }
+
+    static let error = hash(.error, "")
+
+    static func hash(_ kind: Kind, _ value: String) -> UInt64 {
+        var value = value
+        return value.withUTF8 { fnv1a(kind.rawValue, $0) }
+    }
+
+    /// FNV-1a, 64 bits, of `kind` followed by `bytes`.
+    private static func fnv1a(_ kind: UInt8, _ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        let prime: UInt64 = 0x0000_0100_0000_01B3
+        var hash = (0xCBF2_9CE4_8422_2325 ^ UInt64(kind)) &* prime
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* prime }
+        return hash
+    }
 
     /// The terms a block must hold to have a record matching `query` (none for its time, sequence and limit).
-    static func required(by query: AuditQuery) -> [String] {
-        var terms: [String] = []
-        if let key = query.key { terms.append(Self.key(Record.keyIdentifier(key))) }
-        if let principal = query.principalARN { terms.append(Self.principal(principal)) }
-        if let eventType = query.eventType { terms.append(Self.eventType(eventType)) }
-        if let eventName = query.eventName { terms.append(Self.eventName(eventName)) }
-        if query.errorsOnly { terms.append(Self.error) }
+    static func required(by query: AuditQuery) -> [UInt64] {
+        var terms: [UInt64] = []
+        if let key = query.key { terms.append(hash(.key, Record.keyIdentifier(key))) }
+        if let principal = query.principalARN { terms.append(hash(.principal, principal)) }
+        if let eventType = query.eventType { terms.append(hash(.eventType, eventType)) }
+        if let eventName = query.eventName { terms.append(hash(.eventName, eventName)) }
+        if query.errorsOnly { terms.append(error) }
         return terms
     }
 }
 
-/// The distinct values a block's records name, collected per kind (no string is built per record) and turned into
-/// terms once per block.
+/// The terms of a block's records, and the hashes its usage counts are keyed by. A value equal to the previous
+/// record's is not hashed again: consecutive records often share their values, and comparing is cheaper.
 private struct AuditLogTerms {
-    var keys: Set<String> = []
-    var principals: Set<String> = []
-    var eventTypes: Set<String> = []
-    var eventNames: Set<String> = []
-    var hasErrors = false
-    /// The previous record's columns: consecutive records often share their values, and comparing is cheaper than
-    /// hashing.
+    private(set) var terms: Set<UInt64> = []
     private var previous: AuditIndexColumns?
+    private var principal: UInt64?
+    private var eventType: UInt64?
 
     mutating func add(_ columns: AuditIndexColumns) {
         defer { previous = columns }
-        if columns.errorCode != nil { hasErrors = true }
-        if columns.keys != previous?.keys { keys.formUnion(columns.keys) }
-        if let arn = columns.principalARN, arn != previous?.principalARN { principals.insert(arn) }
-        if let arn = columns.issuerARN, arn != previous?.issuerARN { principals.insert(arn) }
-        if let type = columns.eventType, type != previous?.eventType { eventTypes.insert(type) }
-        if columns.eventName != previous?.eventName { eventNames.insert(columns.eventName) }
+        if columns.errorCode != nil { terms.insert(AuditLogTerm.error) }
+        if columns.keys != previous?.keys {
+            for key in columns.keys { terms.insert(AuditLogTerm.hash(.key, key)) }
+        }
+        if columns.principalARN != previous?.principalARN {
+            principal = columns.principalARN.map { AuditLogTerm.hash(.principal, $0) }
+            if let principal { terms.insert(principal) }
+        }
+        if columns.issuerARN != previous?.issuerARN, let arn = columns.issuerARN {
+            terms.insert(AuditLogTerm.hash(.principal, arn))
+        }
+        if columns.eventType != previous?.eventType {
+            eventType = columns.eventType.map { AuditLogTerm.hash(.eventType, $0) }
+            if let eventType { terms.insert(eventType) }
+        }
+        if columns.eventName != previous?.eventName { terms.insert(AuditLogTerm.hash(.eventName, columns.eventName)) }
     }
 
-    var all: Set<String> {
-        var terms = Set(keys.map(AuditLogTerm.key))
-        terms.formUnion(principals.map(AuditLogTerm.principal))
-        terms.formUnion(eventTypes.map(AuditLogTerm.eventType))
-        terms.formUnion(eventNames.map(AuditLogTerm.eventName))
-        if hasErrors { terms.insert(AuditLogTerm.error) }
-        return terms
+    /// The usage key of the record added last: its event type and principal, hashed once.
+    var usageKey: UsageKey {
+        UsageKey(
+            eventType: previous?.eventType,
+            principalARN: previous?.principalARN,
+            digest: (eventType ?? 0) &* 0x9E37_79B9_7F4A_7C15 ^ (principal ?? 0)
+        )
     }
 }
 
+/// An event type and principal, hashed by the digest of their term hashes (equal keys have equal digests), compared
+/// by their values.
 private struct UsageKey: Hashable {
     var eventType: String?
     var principalARN: String?
+    var digest: UInt64
+
+    static func == (lhs: UsageKey, rhs: UsageKey) -> Bool {
+        lhs.digest == rhs.digest && lhs.eventType == rhs.eventType && lhs.principalARN == rhs.principalARN
+    }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(digest) }
 }

@@ -1,6 +1,7 @@
 import AuditTrail
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// Where a record's frame (or a block's frames) is in the log.
 struct AuditFrameLocation: Sendable, Hashable {
@@ -93,7 +94,7 @@ final class AuditLogIndex: Sendable {
             length INTEGER NOT NULL
         );
         CREATE TABLE audit_block_term (
-            term TEXT NOT NULL,
+            term INTEGER NOT NULL,
             block INTEGER NOT NULL,
             PRIMARY KEY (term, block)
         ) WITHOUT ROWID;
@@ -142,8 +143,7 @@ final class AuditLogIndex: Sendable {
                     block.location.offset, block.location.length,
                 ]
             )
-            let term = try db.cachedStatement(sql: "INSERT OR IGNORE INTO audit_block_term (term, block) VALUES (?, ?)")
-            for name in block.terms.sorted() { try term.execute(arguments: [name, block.first]) }
+            try Self.insertTerms(block, db)
             let usage = try db.cachedStatement(
                 sql: """
                     INSERT INTO audit_block_usage (block, event_type, principal_arn, decrypts, denials)
@@ -159,6 +159,22 @@ final class AuditLogIndex: Sendable {
                 sql: "UPDATE index_meta SET value = max(value, ?) WHERE key = 'highWater'",
                 arguments: [block.last]
             )
+        }
+    }
+
+    private static let termSQL = "INSERT OR IGNORE INTO audit_block_term (term, block) VALUES (?, ?)"
+
+    /// The block's term rows, bound with SQLite's C API (a block may name hundreds of principals; see
+    /// ``AuditRecordInsert``).
+    private static func insertTerms(_ block: AuditLogBlock, _ db: Database) throws {
+        let statement = try db.cachedStatement(sql: termSQL).sqliteStatement
+        let connection = db.sqliteConnection
+        defer { sqlite3_reset(statement) }
+        for term in block.terms.sorted() {
+            sqlite3_reset(statement)
+            try AuditRecordInsert.check(sqlite3_bind_int64(statement, 1, Int64(bitPattern: term)), termSQL, connection)
+            try AuditRecordInsert.check(sqlite3_bind_int64(statement, 2, block.first), termSQL, connection)
+            try AuditRecordInsert.check(sqlite3_step(statement), termSQL, connection, expecting: SQLITE_DONE)
         }
     }
 
@@ -220,7 +236,7 @@ extension AuditLogIndex {
         }
         for term in AuditLogTerm.required(by: query) {
             conditions.append("first_sequence IN (SELECT block FROM audit_block_term WHERE term = ?)")
-            arguments.append(term)
+            arguments.append(Int64(bitPattern: term))
         }
         return try ranges(
             db,
