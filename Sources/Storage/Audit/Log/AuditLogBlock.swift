@@ -37,7 +37,7 @@ struct AuditLogBlock: Sendable, Equatable {
             length: tail.location.offset + tail.location.length - head.location.offset
         )
         var terms = AuditLogTerms()
-        var counts: [UsageKey: (decrypts: Int, denials: Int)] = [:]
+        var counts: [UsageKey: UsageCount] = [:]
         var minTime = Int64.max
         var maxTime = Int64.min
         for entry in entries {
@@ -47,9 +47,7 @@ struct AuditLogBlock: Sendable, Equatable {
             terms.add(columns)
             let isDecrypt = columns.eventName == "Decrypt" && columns.errorCode == nil
             if isDecrypt || columns.isDenial {
-                let key = terms.usageKey
-                counts[key, default: (0, 0)].decrypts += isDecrypt ? 1 : 0
-                counts[key, default: (0, 0)].denials += columns.isDenial ? 1 : 0
+                counts[terms.usageKey, default: UsageCount()].add(decrypt: isDecrypt, denial: columns.isDenial)
             }
         }
         (self.minTime, self.maxTime) = (minTime, maxTime)
@@ -182,6 +180,17 @@ private struct AuditLogTerms {
             principalARN: previous?.principalARN,
             digest: (eventType ?? 0) &* 0x9E37_79B9_7F4A_7C15 ^ (principal ?? 0)
         )
+    }
+}
+
+/// A usage row's counts.
+private struct UsageCount {
+    var decrypts = 0
+    var denials = 0
+
+    mutating func add(decrypt: Bool, denial: Bool) {
+        decrypts += decrypt ? 1 : 0
+        denials += denial ? 1 : 0
     }
 }
 

@@ -144,17 +144,7 @@ final class AuditLogIndex: Sendable {
                 ]
             )
             try Self.insertTerms(block, db)
-            let usage = try db.cachedStatement(
-                sql: """
-                    INSERT INTO audit_block_usage (block, event_type, principal_arn, decrypts, denials)
-                    VALUES (?, ?, ?, ?, ?)
-                    """
-            )
-            for row in block.usage {
-                try usage.execute(
-                    arguments: [block.first, row.eventType, row.principalARN, row.successfulDecrypts, row.denials]
-                )
-            }
+            try Self.insertUsage(block, db)
             try db.execute(
                 sql: "UPDATE index_meta SET value = max(value, ?) WHERE key = 'highWater'",
                 arguments: [block.last]
@@ -175,6 +165,32 @@ final class AuditLogIndex: Sendable {
             try AuditRecordInsert.check(sqlite3_bind_int64(statement, 1, Int64(bitPattern: term)), termSQL, connection)
             try AuditRecordInsert.check(sqlite3_bind_int64(statement, 2, block.first), termSQL, connection)
             try AuditRecordInsert.check(sqlite3_step(statement), termSQL, connection, expecting: SQLITE_DONE)
+        }
+    }
+
+    private static let usageSQL =
+        "INSERT INTO audit_block_usage (block, event_type, principal_arn, decrypts, denials) VALUES (?, ?, ?, ?, ?)"
+
+    /// The block's usage rows, bound with SQLite's C API like its terms.
+    private static func insertUsage(_ block: AuditLogBlock, _ db: Database) throws {
+        let statement = try db.cachedStatement(sql: usageSQL).sqliteStatement
+        let connection = db.sqliteConnection
+        defer {
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+        }
+        for row in block.usage {
+            sqlite3_reset(statement)
+            try AuditRecordInsert.check(sqlite3_bind_int64(statement, 1, block.first), usageSQL, connection)
+            try AuditRecordInsert.bindText(row.eventType, statement, 2, usageSQL, connection)
+            try AuditRecordInsert.bindText(row.principalARN, statement, 3, usageSQL, connection)
+            try AuditRecordInsert.check(
+                sqlite3_bind_int64(statement, 4, Int64(row.successfulDecrypts)),
+                usageSQL,
+                connection
+            )
+            try AuditRecordInsert.check(sqlite3_bind_int64(statement, 5, Int64(row.denials)), usageSQL, connection)
+            try AuditRecordInsert.check(sqlite3_step(statement), usageSQL, connection, expecting: SQLITE_DONE)
         }
     }
 
