@@ -71,7 +71,7 @@ import Testing
 
     @Test func queriesMatchTheReferenceSemantics() async throws {
         try await AuditFixtures.withDirectory { directory in
-            let store = try LogAuditStore(directory: LogFixtures.log(directory))
+            let store = try LogAuditStore(directory: LogFixtures.log(directory), blockSize: 10)
             defer { try? store.close() }
             let reference = InMemoryAuditStore()
             try await AuditReference.writeMixedRecords(1...40, store, reference)
@@ -84,7 +84,7 @@ import Testing
     /// the indexed ones in sequence order, the limit applied after merging.
     @Test func queriesSeeRecordsTheIndexHasNotReached() async throws {
         try await AuditFixtures.withDirectory { directory in
-            let store = try LogAuditStore(directory: LogFixtures.log(directory))
+            let store = try LogAuditStore(directory: LogFixtures.log(directory), blockSize: 10)
             defer { try? store.close() }
             let reference = InMemoryAuditStore()
             try await AuditReference.writeMixedRecords(1...20, store, reference)
@@ -120,13 +120,13 @@ import Testing
         try await AuditFixtures.withDirectory { directory in
             let reference = InMemoryAuditStore()
             do {
-                let store = try LogAuditStore(directory: LogFixtures.log(directory))
+                let store = try LogAuditStore(directory: LogFixtures.log(directory), blockSize: 10)
                 try await AuditReference.writeMixedRecords(1...40, store, reference)
                 try store.close()
             }
             let index = LogFixtures.log(directory).appendingPathComponent("index.sqlite")
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: index.path + suffix) }
-            let store = try LogAuditStore(directory: LogFixtures.log(directory))
+            let store = try LogAuditStore(directory: LogFixtures.log(directory), blockSize: 10)
             defer { try? store.close() }
             #expect(FileManager.default.fileExists(atPath: index.path))
             #expect(try store.index.highWater() == 40 && store.unindexedRecords == 0)

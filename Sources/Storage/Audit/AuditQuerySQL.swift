@@ -2,8 +2,8 @@ import AuditTrail
 import Foundation
 import GRDB
 
-/// The SQL of the audit queries, shared by the SQLite store (`audit_record`) and the log's index (`audit_entry`),
-/// whose tables have the same query columns.
+/// The SQL of the audit queries over a table with a row per record (the SQLite store's `audit_record`); the log's
+/// block index (``AuditLogIndex``) shares its time conversion and usage rows.
 struct AuditQuerySQL {
     /// The records' table, and the table of the keys each record names.
     var table: String
@@ -59,14 +59,17 @@ struct AuditQuerySQL {
                 """,
             arguments: [Self.seconds(period.start), Self.seconds(period.end)]
         )
-        .map { row in
-            UsageReport.Row(
-                eventType: String.fromDatabaseValue(row[0] as DatabaseValue),
-                principalARN: String.fromDatabaseValue(row[1] as DatabaseValue),
-                successfulDecrypts: Int.fromDatabaseValue(row[2] as DatabaseValue) ?? 0,
-                denials: Int.fromDatabaseValue(row[3] as DatabaseValue) ?? 0
-            )
-        }
+        .map(Self.usageRow)
+    }
+
+    /// A usage row from a result row of event type, principal, decrypts and denials.
+    static func usageRow(_ row: Row) -> UsageReport.Row {
+        UsageReport.Row(
+            eventType: String.fromDatabaseValue(row[0] as DatabaseValue),
+            principalARN: String.fromDatabaseValue(row[1] as DatabaseValue),
+            successfulDecrypts: Int.fromDatabaseValue(row[2] as DatabaseValue) ?? 0,
+            denials: Int.fromDatabaseValue(row[3] as DatabaseValue) ?? 0
+        )
     }
 
     /// Records have whole-second times, so `t >= date` is `t >= ceil(date)` and `t < date` is `t < ceil(date)`.

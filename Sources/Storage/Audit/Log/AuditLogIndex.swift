@@ -3,17 +3,17 @@ import Foundation
 import GRDB
 import GRDBSQLite
 
-/// Where a record's frame is in the log.
+/// Where a record's frame (or a block's frames) is in the log.
 struct AuditFrameLocation: Sendable, Hashable {
     /// The segment's first sequence number (its name).
     var segment: Int64
     /// The frame's offset in the segment.
     var offset: Int
-    /// The frame's length, header included.
+    /// The frame's length, header included (for a block: all its frames').
     var length: Int
 }
 
-/// A durable record: what the indexer stores, and what queries read while it is not indexed yet.
+/// A durable record not in a closed block yet: what queries read from memory, and what the indexer summarises.
 struct AuditLogEntry: Sendable {
     var sequence: Int64
     var hash: ChainHash
@@ -23,15 +23,17 @@ struct AuditLogEntry: Sendable {
     var location: AuditFrameLocation
 }
 
-/// The query index of the audit log (`DIR/audit/index.sqlite`): the queryable columns of each record, its hash and
-/// where its frame is — not the record's bytes, which stay in the log.
+/// The query index of the audit log (`DIR/audit/index.sqlite`): a row per closed block of records
+/// (``AuditLogBlock``: its numbers, times, byte range, usage counts) and a row per term a block names, not a row per
+/// record; the records' bytes stay in the log, and a query reads the blocks that may hold what it wants.
 ///
-/// Derived data: written in batches (one transaction each) from records already durable in the log, with
-/// `synchronous = NORMAL` (a crash of the machine may lose the newest batches, which the next start indexes again from
-/// the log, from the high-water mark the index keeps: the newest sequence number it holds). A file that cannot be
-/// used as an index is deleted and rebuilt, and deleting it is always safe.
+/// Derived data: a block is written in one transaction once its records are durable in the log, with
+/// `synchronous = NORMAL` (a crash of the machine may lose the newest blocks, which the next start builds again from
+/// the log, after the high-water mark the index keeps: the last record of its newest block). A file that cannot be
+/// used as an index, or holds an index of another format, is deleted and rebuilt; deleting it is always safe.
 final class AuditLogIndex: Sendable {
-    static let formatVersion: Int64 = 1
+    /// The layout's version: 1 was a row per record, 2 a row per block.
+    static let formatVersion: Int64 = 2
     let url: URL
     let pool: DatabasePool
 
@@ -59,15 +61,17 @@ final class AuditLogIndex: Sendable {
         let pool = try DatabasePool(path: url.path, configuration: configuration)
         do {
             try pool.write { db in
-                try db.execute(sql: schema)
-                let format = try Int64.fetchOne(db, sql: "SELECT value FROM index_meta WHERE key = 'format'")
-                if format == nil {
+                if try db.tableExists("index_meta") {
+                    let format = try Int64.fetchOne(db, sql: "SELECT value FROM index_meta WHERE key = 'format'")
+                    guard format == formatVersion else {
+                        throw AuditStoreError(.incompatibleVersion, "The audit index has format \(format ?? 0).")
+                    }
+                } else {
+                    try db.execute(sql: schema)
                     try db.execute(
                         sql: "INSERT INTO index_meta (key, value) VALUES ('format', ?), ('highWater', 0)",
                         arguments: [formatVersion]
                     )
-                } else if format != formatVersion {
-                    throw AuditStoreError(.incompatibleVersion, "The audit index has format \(format!).")
                 }
             }
         } catch {
@@ -77,40 +81,38 @@ final class AuditLogIndex: Sendable {
         return pool
     }
 
+    /// `audit_block_usage` holds a block's nonzero usage rows; NULL is a record without an event type or principal.
     private static let schema = """
-        CREATE TABLE IF NOT EXISTS index_meta (key TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL);
-        CREATE TABLE IF NOT EXISTS audit_entry (
-            sequence INTEGER PRIMARY KEY NOT NULL,
-            hash BLOB NOT NULL,
+        CREATE TABLE index_meta (key TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL);
+        CREATE TABLE audit_block (
+            first_sequence INTEGER PRIMARY KEY NOT NULL,
+            last_sequence INTEGER NOT NULL,
+            min_time INTEGER NOT NULL,
+            max_time INTEGER NOT NULL,
             segment INTEGER NOT NULL,
             offset INTEGER NOT NULL,
-            length INTEGER NOT NULL,
-            event_time INTEGER NOT NULL,
-            event_name TEXT NOT NULL,
-            principal_arn TEXT,
-            issuer_arn TEXT,
-            event_type TEXT,
-            error_code TEXT,
-            is_denial INTEGER NOT NULL
+            length INTEGER NOT NULL
         );
-        CREATE INDEX IF NOT EXISTS audit_entry_by_time ON audit_entry (event_time);
-        CREATE INDEX IF NOT EXISTS audit_entry_by_principal ON audit_entry (principal_arn, sequence);
-        CREATE INDEX IF NOT EXISTS audit_entry_by_issuer ON audit_entry (issuer_arn, sequence)
-            WHERE issuer_arn IS NOT NULL;
-        CREATE INDEX IF NOT EXISTS audit_entry_by_event_type ON audit_entry (event_type, sequence);
-        CREATE INDEX IF NOT EXISTS audit_entry_errors ON audit_entry (sequence) WHERE error_code IS NOT NULL;
-        CREATE TABLE IF NOT EXISTS audit_entry_key (
-            key TEXT NOT NULL,
-            sequence INTEGER NOT NULL,
-            PRIMARY KEY (key, sequence)
+        CREATE TABLE audit_block_term (
+            term INTEGER NOT NULL,
+            block INTEGER NOT NULL,
+            PRIMARY KEY (term, block)
         ) WITHOUT ROWID;
+        CREATE TABLE audit_block_usage (
+            block INTEGER NOT NULL,
+            event_type TEXT,
+            principal_arn TEXT,
+            decrypts INTEGER NOT NULL,
+            denials INTEGER NOT NULL
+        );
+        CREATE INDEX audit_block_usage_by_block ON audit_block_usage (block);
         """
 
     func close() throws {
         do { try pool.close() } catch { throw AuditStoreError.unavailable(url, error) }
     }
 
-    /// The newest sequence number indexed (every record up to it is in the index, or was damaged in the log).
+    /// The newest sequence number indexed: the last record of the newest block.
     func highWater() throws -> Int64 {
         try read { db in try Self.highWater(db) }
     }
@@ -122,21 +124,73 @@ final class AuditLogIndex: Sendable {
     /// Empties the index (the log was replaced or cut before its high-water mark).
     func reset() throws {
         try write { db in
-            try db.execute(sql: "DELETE FROM audit_entry; DELETE FROM audit_entry_key;")
+            try db.execute(sql: "DELETE FROM audit_block; DELETE FROM audit_block_term; DELETE FROM audit_block_usage;")
             try db.execute(sql: "UPDATE index_meta SET value = 0 WHERE key = 'highWater'")
         }
     }
 
-    /// Indexes `entries` (in sequence order, after the high-water mark) in one transaction; the high-water mark becomes
-    /// `through` (at least the last entry's number: damaged records skipped by a catch-up count as passed).
-    func insert(_ entries: [AuditLogEntry], through: Int64) throws {
+    /// Stores `block` (after the high-water mark) in one transaction; the high-water mark becomes its last record.
+    func insert(_ block: AuditLogBlock) throws {
         try write { db in
-            let insert = try AuditIndexInsert(db)
-            for entry in entries { try insert.insert(entry) }
+            try db.execute(
+                sql: """
+                    INSERT INTO audit_block
+                        (first_sequence, last_sequence, min_time, max_time, segment, offset, length)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    block.first, block.last, block.minTime, block.maxTime, block.location.segment,
+                    block.location.offset, block.location.length,
+                ]
+            )
+            try Self.insertTerms(block, db)
+            try Self.insertUsage(block, db)
             try db.execute(
                 sql: "UPDATE index_meta SET value = max(value, ?) WHERE key = 'highWater'",
-                arguments: [through]
+                arguments: [block.last]
             )
+        }
+    }
+
+    private static let termSQL = "INSERT OR IGNORE INTO audit_block_term (term, block) VALUES (?, ?)"
+
+    /// The block's term rows, bound with SQLite's C API (a block may name hundreds of principals; see
+    /// ``AuditRecordInsert``).
+    private static func insertTerms(_ block: AuditLogBlock, _ db: Database) throws {
+        let statement = try db.cachedStatement(sql: termSQL).sqliteStatement
+        let connection = db.sqliteConnection
+        defer { sqlite3_reset(statement) }
+        for term in block.terms.sorted() {
+            sqlite3_reset(statement)
+            try AuditRecordInsert.check(sqlite3_bind_int64(statement, 1, Int64(bitPattern: term)), termSQL, connection)
+            try AuditRecordInsert.check(sqlite3_bind_int64(statement, 2, block.first), termSQL, connection)
+            try AuditRecordInsert.check(sqlite3_step(statement), termSQL, connection, expecting: SQLITE_DONE)
+        }
+    }
+
+    private static let usageSQL =
+        "INSERT INTO audit_block_usage (block, event_type, principal_arn, decrypts, denials) VALUES (?, ?, ?, ?, ?)"
+
+    /// The block's usage rows, bound with SQLite's C API like its terms.
+    private static func insertUsage(_ block: AuditLogBlock, _ db: Database) throws {
+        let statement = try db.cachedStatement(sql: usageSQL).sqliteStatement
+        let connection = db.sqliteConnection
+        defer {
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+        }
+        for row in block.usage {
+            sqlite3_reset(statement)
+            try AuditRecordInsert.check(sqlite3_bind_int64(statement, 1, block.first), usageSQL, connection)
+            try AuditRecordInsert.bindText(row.eventType, statement, 2, usageSQL, connection)
+            try AuditRecordInsert.bindText(row.principalARN, statement, 3, usageSQL, connection)
+            try AuditRecordInsert.check(
+                sqlite3_bind_int64(statement, 4, Int64(row.successfulDecrypts)),
+                usageSQL,
+                connection
+            )
+            try AuditRecordInsert.check(sqlite3_bind_int64(statement, 5, Int64(row.denials)), usageSQL, connection)
+            try AuditRecordInsert.check(sqlite3_step(statement), usageSQL, connection, expecting: SQLITE_DONE)
         }
     }
 
@@ -160,74 +214,94 @@ final class AuditLogIndex: Sendable {
             throw AuditStoreError.unavailable(url, error)
         }
     }
-
-    /// Reads the locations of a query's rows: `sequence, segment, offset, length` in its first four columns.
-    static func locations(
-        _ db: Database,
-        _ sql: String,
-        _ arguments: StatementArguments
-    ) throws
-        -> [(Int64, AuditFrameLocation)]
-    {
-        try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-            (row[0], AuditFrameLocation(segment: row[1], offset: row[2], length: row[3]))
-        }
-    }
 }
 
-/// The inserts of one index entry, bound with SQLite's C API (see ``AuditRecordInsert``: the indexer runs for every
-/// record the server writes).
-private struct AuditIndexInsert {
-    static let entrySQL = """
-        INSERT OR REPLACE INTO audit_entry (sequence, hash, segment, offset, length, event_time, event_name,
-            principal_arn, issuer_arn, event_type, error_code, is_denial)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """
-    static let keySQL = "INSERT OR IGNORE INTO audit_entry_key (key, sequence) VALUES (?, ?)"
-
-    private let entry: Statement
-    private let key: Statement
-    private let connection: SQLiteConnection?
-
-    init(_ db: Database) throws {
-        entry = try db.cachedStatement(sql: Self.entrySQL)
-        key = try db.cachedStatement(sql: Self.keySQL)
-        connection = db.sqliteConnection
+/// The index's queries, each run on one snapshot.
+extension AuditLogIndex {
+    /// A block as queries read it: its numbers and where its frames are.
+    struct BlockRange: Sendable, Hashable {
+        var first: Int64
+        var last: Int64
+        var location: AuditFrameLocation
     }
 
-    func insert(_ value: AuditLogEntry) throws {
-        let statement = entry.sqliteStatement
-        let sql = Self.entrySQL
-        sqlite3_reset(statement)
-        defer {
-            sqlite3_reset(statement)
-            sqlite3_clear_bindings(statement)
-        }
-        let columns = value.columns
-        try check(sqlite3_bind_int64(statement, 1, value.sequence), sql)
-        try check(value.hash.withUnsafeBytes { sqlite3_bind_blob(statement, 2, $0.baseAddress, 32, transient) }, sql)
-        try check(sqlite3_bind_int64(statement, 3, value.location.segment), sql)
-        try check(sqlite3_bind_int64(statement, 4, Int64(value.location.offset)), sql)
-        try check(sqlite3_bind_int64(statement, 5, Int64(value.location.length)), sql)
-        try check(sqlite3_bind_int64(statement, 6, columns.eventTime), sql)
-        try AuditRecordInsert.bindText(columns.eventName, statement, 7, sql, connection)
-        try AuditRecordInsert.bindText(columns.principalARN, statement, 8, sql, connection)
-        try AuditRecordInsert.bindText(columns.issuerARN, statement, 9, sql, connection)
-        try AuditRecordInsert.bindText(columns.eventType, statement, 10, sql, connection)
-        try AuditRecordInsert.bindText(columns.errorCode, statement, 11, sql, connection)
-        try check(sqlite3_bind_int64(statement, 12, columns.isDenial ? 1 : 0), sql)
-        try check(sqlite3_step(statement), sql, expecting: SQLITE_DONE)
-        for identifier in columns.keys {
-            let statement = key.sqliteStatement
-            sqlite3_reset(statement)
-            defer { sqlite3_reset(statement) }
-            try AuditRecordInsert.bindText(identifier, statement, 1, Self.keySQL, connection)
-            try check(sqlite3_bind_int64(statement, 2, value.sequence), Self.keySQL)
-            try check(sqlite3_step(statement), Self.keySQL, expecting: SQLITE_DONE)
+    private static let rangeColumns = "first_sequence, last_sequence, segment, offset, length"
+
+    private static func ranges(_ db: Database, _ sql: String, _ arguments: StatementArguments) throws -> [BlockRange] {
+        try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+            BlockRange(
+                first: row[0],
+                last: row[1],
+                location: AuditFrameLocation(segment: row[2], offset: row[3], length: row[4])
+            )
         }
     }
 
-    private func check(_ code: Int32, _ sql: String, expecting expected: Int32 = SQLITE_OK) throws {
-        try AuditRecordInsert.check(code, sql, connection, expecting: expected)
+    /// The blocks that may hold a record matching `query`, in sequence order: after its `afterSequence`, overlapping
+    /// its times, holding every term it names.
+    static func candidates(_ db: Database, _ query: AuditQuery) throws -> [BlockRange] {
+        var conditions = ["last_sequence > ?"]
+        var arguments: [(any DatabaseValueConvertible)?] = [query.afterSequence]
+        if let since = query.since {
+            conditions.append("max_time >= ?")
+            arguments.append(AuditQuerySQL.seconds(since))
+        }
+        if let until = query.until {
+            conditions.append("min_time < ?")
+            arguments.append(AuditQuerySQL.seconds(until))
+        }
+        for term in AuditLogTerm.required(by: query) {
+            conditions.append("first_sequence IN (SELECT block FROM audit_block_term WHERE term = ?)")
+            arguments.append(Int64(bitPattern: term))
+        }
+        return try ranges(
+            db,
+            "SELECT \(rangeColumns) FROM audit_block WHERE \(conditions.joined(separator: " AND ")) "
+                + "ORDER BY first_sequence",
+            StatementArguments(arguments)
+        )
+    }
+
+    /// The block holding `sequence`, if any.
+    static func block(_ db: Database, holding sequence: Int64) throws -> BlockRange? {
+        try ranges(
+            db,
+            "SELECT \(rangeColumns) FROM audit_block WHERE first_sequence <= ? AND last_sequence >= ? "
+                + "ORDER BY first_sequence DESC LIMIT 1",
+            [sequence, sequence]
+        ).first
+    }
+
+    /// The usage of `period`: the summed rows of the blocks entirely inside it (unsorted, one per event type and
+    /// principal), and the blocks that overlap it only in part, whose records the caller counts.
+    static func usage(_ db: Database, _ period: DateInterval) throws -> ([UsageReport.Row], [BlockRange]) {
+        let (start, end) = (AuditQuerySQL.seconds(period.start), AuditQuerySQL.seconds(period.end))
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT u.event_type, u.principal_arn, SUM(u.decrypts), SUM(u.denials)
+                FROM audit_block b JOIN audit_block_usage u ON u.block = b.first_sequence
+                WHERE b.min_time >= ? AND b.max_time < ?
+                GROUP BY u.event_type, u.principal_arn
+                """,
+            arguments: [start, end]
+        )
+        .map(AuditQuerySQL.usageRow)
+        let boundary = try ranges(
+            db,
+            "SELECT \(rangeColumns) FROM audit_block WHERE max_time >= ? AND min_time < ? "
+                + "AND NOT (min_time >= ? AND max_time < ?) ORDER BY first_sequence",
+            [start, end, start, end]
+        )
+        return (rows, boundary)
+    }
+
+    /// The first block with a record at or after `date`.
+    static func firstBlock(_ db: Database, since date: Date) throws -> BlockRange? {
+        try ranges(
+            db,
+            "SELECT \(rangeColumns) FROM audit_block WHERE max_time >= ? ORDER BY first_sequence LIMIT 1",
+            [AuditQuerySQL.seconds(date)]
+        ).first
     }
 }

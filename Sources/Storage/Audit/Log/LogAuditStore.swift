@@ -20,11 +20,12 @@ import Synchronization
 /// every later write until it is reopened, when recovery cuts the tail). Durable records are then handed to the
 /// indexer.
 ///
-/// **Reads.** The index is written behind the log, in batches, on its own queue; records acknowledged but not yet
-/// indexed are kept in memory until they are. ``tail(after:limit:)``, ``query(_:)``, ``usageReport(in:)``,
-/// ``recordHash(at:)`` and ``firstSequence(since:)`` read the index up to its high-water mark and those records beyond
-/// it, so they see every acknowledged record. ``verify(publicKey:anchor:unsignedLimit:)`` and exports read the log
-/// itself, never the index.
+/// **Reads.** The index is written behind the log, a block of ``blockSize`` records at a time, on its own queue
+/// (``AuditLogIndex``, ``AuditLogBlock``); the records of the newest, open block (and of blocks not written yet) are
+/// kept in memory until their block is in the index. ``tail(after:limit:)``, ``query(_:)``, ``usageReport(in:)``,
+/// ``recordHash(at:)`` and ``firstSequence(since:)`` read the blocks the index names up to its high-water mark from
+/// the log (every frame's checksum and number checked) and the records in memory beyond it, so they see every
+/// acknowledged record. ``verify(publicKey:anchor:unsignedLimit:)`` and exports read the log itself, never the index.
 ///
 /// **Recovery** at open: see ``AuditLogRecovery``. The index then catches up from its high-water mark by reading the
 /// log (all of it when `index.sqlite` was deleted) before the store is returned.
@@ -35,8 +36,8 @@ public final class LogAuditStore: AuditStore, Sendable {
     public static let defaultCommitInterval = Duration.milliseconds(1)
     /// The most records one batch takes.
     static let maximumBatch = 512
-    /// The most records one index transaction takes.
-    static let indexBatch = 2048
+    /// The default of ``blockSize``.
+    public static let defaultBlockSize = 512
 
     /// The log's directory, `DIR/audit`.
     public let directory: URL
@@ -45,6 +46,8 @@ public final class LogAuditStore: AuditStore, Sendable {
     /// How soon after a batch began the next one may begin when records queued up while it was written (see
     /// ``SQLiteAuditStore``).
     public let commitInterval: Duration
+    /// The most records an index block holds (a block also ends where a segment does, and at ``close()``).
+    public let blockSize: Int
     let state: Mutex<LogState>
     let writer: Mutex<SegmentWriter>
     let digestWriter: Mutex<AuditLogFile>
@@ -59,6 +62,7 @@ public final class LogAuditStore: AuditStore, Sendable {
     /// - Parameters:
     ///   - rollSize: the size past which a new segment is started.
     ///   - commitInterval: see the type's discussion.
+    ///   - blockSize: the most records an index block holds (at least 1).
     ///   - logger: where recovery's warnings go.
     ///   - onCommit: called on the writer after each batch, written or not; it must return quickly.
     /// - Throws: ``AuditStoreError``: `signedRecordDamaged` (nothing changed), `logUnavailable`,
@@ -67,12 +71,14 @@ public final class LogAuditStore: AuditStore, Sendable {
         directory: URL,
         rollSize: Int = LogAuditStore.defaultRollSize,
         commitInterval: Duration = LogAuditStore.defaultCommitInterval,
+        blockSize: Int = LogAuditStore.defaultBlockSize,
         logger: Logger = Logger(label: "sealed.audit"),
         onCommit: (@Sendable (AuditCommit) -> Void)? = nil
     ) throws {
         self.directory = directory
         self.rollSize = rollSize
         self.commitInterval = commitInterval
+        self.blockSize = max(1, blockSize)
         self.onCommit = onCommit
         self.logger = logger
         let opening = try AuditLogRecovery.open(directory, logger: logger)
@@ -92,7 +98,8 @@ public final class LogAuditStore: AuditStore, Sendable {
         try catchUpIndex(head: opening.head.sequence)
     }
 
-    /// Writes what is queued, indexes what is durable, and closes the files; every later call throws.
+    /// Writes what is queued, indexes what is durable (the open block too), and closes the files; every later call
+    /// throws.
     public func close() throws {
         let alreadyClosed = state.withLock { state in
             defer { state.closed = true }
@@ -102,7 +109,7 @@ public final class LogAuditStore: AuditStore, Sendable {
         // Each batch schedules the next from the writer queue; nothing new can queue now.
         while state.withLock({ $0.writing }) { writerQueue.sync {} }
         state.withLock { $0.indexingPaused = false }
-        indexQueue.sync { self.drainIndex() }
+        indexQueue.sync { self.drainIndex(closing: true) }
         try index.close()
     }
 
@@ -246,7 +253,7 @@ public final class LogAuditStore: AuditStore, Sendable {
         state.withLock { $0.hold = gate }
     }
 
-    /// Stops the indexer after its current batch (records stay in memory, queries still see them).
+    /// Stops the indexer after its current block (records stay in memory, queries still see them).
     package func pauseIndexing() {
         state.withLock { $0.indexingPaused = true }
     }
@@ -257,12 +264,12 @@ public final class LogAuditStore: AuditStore, Sendable {
         scheduleIndexing()
     }
 
-    /// Acknowledged records not yet in the index.
+    /// Acknowledged records not in the index yet: the open block's, and those of blocks not written yet.
     package var unindexedRecords: Int { state.withLock { $0.unindexed.count } }
 }
 
 /// The store's shared state: the group commit's queue, the chain head, the segments readers may read, and the
-/// durable records the indexer has not stored yet.
+/// durable records not in the index's blocks yet.
 struct LogState: Sendable {
     /// A record waiting for its batch (already encoded, with its index columns).
     struct Pending: Sendable {
@@ -289,7 +296,8 @@ struct LogState: Sendable {
     var activeLength: Int
     var digests: [SignedDigest]
     var digestsLength: Int
-    /// Durable records after the index's high-water mark, in sequence order.
+    /// Durable records after the index's high-water mark, in sequence order: the open block, after any closed
+    /// blocks the indexer has not written yet.
     var unindexed: [AuditLogEntry] = []
     var indexing = false
     var indexingPaused = false
