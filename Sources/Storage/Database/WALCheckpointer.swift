@@ -12,8 +12,10 @@ import Synchronization
 /// connection of its own, on a serial queue. A passive checkpoint takes no lock a writer waits for: commits go on
 /// while it copies, and the log is reused from its start once a checkpoint caught up with it.
 ///
-/// A checkpoint that fails is retried with the next commit; nothing is lost either way (the log holds every commit
-/// until a checkpoint copied it). The log grows past the threshold only while checkpoints run behind the writes.
+/// Once started, checkpoints go on, pass after pass, until one has copied the whole log, so a burst's log is copied
+/// in the background even when the writes stop. A checkpoint that fails is retried with the next commit; nothing is
+/// lost either way (the log holds every commit until a checkpoint copied it). The log grows past the threshold only
+/// while checkpoints run behind the writes.
 final class WALCheckpointer: Sendable {
     /// Committed bytes between two checkpoints: SQLite's default of 1,000 pages of 4 KiB.
     static let defaultThreshold = 4_000 * 1024
@@ -50,12 +52,31 @@ final class WALCheckpointer: Sendable {
             return true
         }
         guard start else { return }
-        queue.async {
-            // A failure leaves the log as it is; the next threshold tries again.
-            _ = try? self.connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
-            self.state.withLock { $0.running = false }
-        }
+        queue.async { self.checkpointUntilCaughtUp() }
     }
+
+    /// Runs `PASSIVE` checkpoints until one has copied every frame of the log (or the checkpointer closes; the pass
+    /// running then ends first): after a burst the log is copied in the background even when no further commit comes,
+    /// so the next writer can start it over instead of the log growing and later commits paying for the backlog. A
+    /// pass that fails ends the round; the next threshold starts another.
+    private func checkpointUntilCaughtUp() {
+        defer { state.withLock { $0.running = false } }
+        repeat {
+            let caughtUp = (try? connection.writeWithoutTransaction { db -> Bool in
+                // (busy, frames in the log, frames checkpointed); -1 frames when the file is not in WAL mode.
+                guard let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)") else { return true }
+                let log: Int = row[1]
+                let copied: Int = row[2]
+                return copied >= log
+            }) ?? true
+            if caughtUp { return }
+            // A reader's snapshot or new commits kept frames back: let them move on, then copy the rest.
+            Thread.sleep(forTimeInterval: Self.passInterval)
+        } while !state.withLock({ $0.closed })
+    }
+
+    /// The pause between two passes of one round (5 ms).
+    static let passInterval: TimeInterval = 0.005
 
     /// Waits for a running checkpoint and closes the connection; later commits start none.
     func close() throws {
