@@ -144,6 +144,7 @@ struct StreamBench {
         try await Task.sleep(for: .seconds(2))
         let half = maximum / 2
         let (rate, latencies) = try await endToEndRun(rate: half, seconds: min(budget, 8) + 1, warmUp: 1)
+        print("\(label)_end_to_end_half_offered_per_second \(Int(half))")
         print("\(label)_end_to_end_half_rate_per_second \(Int(rate))")
         print("\(label)_end_to_end_half_p50_ms \(String(format: "%.2f", percentile(latencies, 0.5) * 1000))")
         print("\(label)_end_to_end_half_p99_ms \(String(format: "%.2f", percentile(latencies, 0.99) * 1000))")
