@@ -151,7 +151,7 @@ struct StreamBench {
     }
 
     /// One run: a producer (paced at `rate` events per second, or as fast as it can) for `seconds`, and a consumer
-    /// that opens every event. Returns the events opened per second (from the first made to the last opened) and
+    /// that opens every event. Returns the events opened per second (from the run's start to the last opened) and
     /// the latencies of the events made after the first `warmUp` seconds.
     func endToEndRun(rate: Double?, seconds runSeconds: Double, warmUp: Double = 0) async throws -> (Double, [Double]) {
         let countedFrom = Self.microseconds() + Int64(warmUp * 1_000_000)
@@ -159,6 +159,9 @@ struct StreamBench {
         let from = ((info["LastOffset"] as? NSNumber)?.uint64Value ?? 0) + 1
         let (sealer, opener) = (self.sealer, self.opener)
         let produced = Shared<Int?>(nil)
+        // When the last event was opened: the run's end (the consumer's last long poll may wait on after it, until
+        // the producer's stream has ended).
+        let lastOpened = Shared<ContinuousClock.Instant?>(nil)
         let start = clock.now
         let latencies = try await withThrowingTaskGroup(of: [Double]?.self) { group in
             group.addTask {
@@ -206,6 +209,7 @@ struct StreamBench {
                             opened.data["card"]?["number"] == "4111111111111111"
                         else { throw BenchError("an event did not open") }
                         latencies.append(sentAt >= countedFrom ? Double(Self.microseconds() - sentAt) / 1_000_000 : -1)
+                        lastOpened.value.withLock { $0 = clock.now }
                         next = UInt64(offset) + 1
                     }
                 }
@@ -215,7 +219,8 @@ struct StreamBench {
             for try await result in group { if let result { latencies = result } }
             return latencies
         }
-        return (Double(latencies.count) / seconds(clock.now - start), latencies.filter { $0 >= 0 })
+        let end = lastOpened.value.withLock { $0 } ?? clock.now
+        return (Double(latencies.count) / seconds(end - start), latencies.filter { $0 >= 0 })
     }
 
     /// The same producer (sealing included) publishing the same sealed bytes to JetStream with the project's NATS
