@@ -51,8 +51,8 @@ public struct PlatformConfiguration: Sendable, Hashable {
     public var unknownEventTypes: PublishGovernor.UnknownTypes
     /// The largest event the bus takes.
     public var maximumEventBytes: Int
-    /// While audit records queue up behind a commit, the next commit starts this long after the last one began, at
-    /// the earliest (`LogAuditStore.commitInterval`).
+    /// While audit records queue up behind a commit of at least 32 records, the next commit starts this long after the
+    /// last one began, at the earliest (`LogAuditStore.commitInterval`, `intervalMinimumBatch`).
     public var auditCommitInterval: Duration
     public var auditMode: AuditMode
     /// How often the audit trail's head is signed (and checked against its anchor).

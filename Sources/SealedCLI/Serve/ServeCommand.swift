@@ -71,9 +71,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("audit-commit-interval"),
         help: """
-            While audit records queue up behind a commit, the next commit starts this many milliseconds after the \
-            last one began, at the earliest (0 to 100, default 1): fuller commits, less CPU per request, at most \
-            that much more latency under load. 0 commits as soon as the writer is free.
+            While audit records queue up behind a commit of at least 32 records, the next commit starts this many \
+            milliseconds after the last one began, at the earliest (0 to 100, default 1): fuller commits, less CPU \
+            per request, at most that much more latency under heavy load. After a smaller commit, and with 0, the \
+            next one starts as soon as the writer is free.
             """
     )
     var auditCommitInterval: Double = 1

@@ -13,7 +13,11 @@ import Synchronization
 /// the log, deletable, rebuilt at start. Files 0600, the directory 0700.
 ///
 /// **Writes** use group commit as ``SQLiteAuditStore`` does (a queue, one writer, the ``commitInterval``, the
-/// observer), but a batch is: its records chained and framed into one buffer, one `write` at the end of the newest
+/// observer), with one difference: the interval is waited only after a batch of at least ``intervalMinimumBatch``
+/// records (32 by default). With few callers (a batch of 8–16 at 16 connections) waiting buys little filling and
+/// costs their latency: the next batch starts as soon as the writer is free. With many, the wait makes commits fuller
+/// and cheaper. Measured under wrk (`docs/performance.md`): 11,900–12,900 audited Decrypts/s at 16 connections and
+/// 17,500–18,900 at 64, against 9,800–10,100 and 16,700 when every batch waited 1 ms. A batch is: its records chained and framed into one buffer, one `write` at the end of the newest
 /// segment, one `fdatasync`, and only then is every caller of the batch acknowledged. The I/O runs on the store's own
 /// serial queue, never on Swift's cooperative threads. A failed write or sync fails the whole batch: the segment is cut
 /// back to its synced length and none of the batch's callers is acknowledged (if even the cut fails, the store refuses
@@ -34,6 +38,8 @@ public final class LogAuditStore: AuditStore, Sendable {
     public static let defaultRollSize = 64 << 20
     /// The default of ``commitInterval``.
     public static let defaultCommitInterval = Duration.milliseconds(1)
+    /// The default of ``intervalMinimumBatch``.
+    public static let defaultIntervalMinimumBatch = 32
     /// The most records one batch takes.
     static let maximumBatch = 512
     /// The default of ``blockSize``.
@@ -46,6 +52,8 @@ public final class LogAuditStore: AuditStore, Sendable {
     /// How soon after a batch began the next one may begin when records queued up while it was written (see
     /// ``SQLiteAuditStore``).
     public let commitInterval: Duration
+    /// The fewest records a batch holds for the next one to wait ``commitInterval`` (see the type's discussion).
+    public let intervalMinimumBatch: Int
     /// The most records an index block holds (a block also ends where a segment does, and at ``close()``).
     public let blockSize: Int
     let state: Mutex<LogState>
@@ -62,6 +70,7 @@ public final class LogAuditStore: AuditStore, Sendable {
     /// - Parameters:
     ///   - rollSize: the size past which a new segment is started.
     ///   - commitInterval: see the type's discussion.
+    ///   - intervalMinimumBatch: the fewest records a batch holds for the next one to wait `commitInterval`.
     ///   - blockSize: the most records an index block holds (at least 1).
     ///   - logger: where recovery's warnings go.
     ///   - onCommit: called on the writer after each batch, written or not; it must return quickly.
@@ -71,6 +80,7 @@ public final class LogAuditStore: AuditStore, Sendable {
         directory: URL,
         rollSize: Int = LogAuditStore.defaultRollSize,
         commitInterval: Duration = LogAuditStore.defaultCommitInterval,
+        intervalMinimumBatch: Int = LogAuditStore.defaultIntervalMinimumBatch,
         blockSize: Int = LogAuditStore.defaultBlockSize,
         logger: Logger = Logger(label: "sealed.audit"),
         onCommit: (@Sendable (AuditCommit) -> Void)? = nil
@@ -78,6 +88,7 @@ public final class LogAuditStore: AuditStore, Sendable {
         self.directory = directory
         self.rollSize = rollSize
         self.commitInterval = commitInterval
+        self.intervalMinimumBatch = max(1, intervalMinimumBatch)
         self.blockSize = max(1, blockSize)
         self.onCommit = onCommit
         self.logger = logger
@@ -153,7 +164,8 @@ public final class LogAuditStore: AuditStore, Sendable {
     }
 
     /// Writes a batch of the queued records on the writer queue, answers its callers, and goes on with the records
-    /// queued meanwhile, no sooner than ``commitInterval`` after this batch began.
+    /// queued meanwhile: no sooner than ``commitInterval`` after this batch began when it held at least
+    /// ``intervalMinimumBatch`` records, else at once.
     private func writeQueued(notBefore: ContinuousClock.Instant?) {
         writerQueue.async {
             if let notBefore {
@@ -186,7 +198,10 @@ public final class LogAuditStore: AuditStore, Sendable {
             let outcome = result.map { _ in () }
             for (_, caller) in batch { caller.resume(returning: outcome) }
             if result.isSuccess { self.scheduleIndexing() }
-            if more { self.writeQueued(notBefore: started + self.commitInterval) }
+            if more {
+                let full = batch.count >= self.intervalMinimumBatch
+                self.writeQueued(notBefore: full ? started + self.commitInterval : nil)
+            }
         }
     }
 
