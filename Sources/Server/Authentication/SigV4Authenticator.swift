@@ -145,6 +145,12 @@ public struct SigV4Authenticator: RouterMiddleware {
             return try await request.collectBody(upTo: limit)
         } catch is NIOTooManyBytesError {
             throw KMSError.requestEntityTooLarge(limit: limit)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            // The body's stream fails only for its framing (a chunk size that is not hex, a body shorter than its
+            // Content-Length…) or a broken connection: the client's doing, a 400, never an internal error.
+            throw KMSError.malformedBody
         }
     }
 

@@ -67,6 +67,11 @@ extension KMSError {
     /// message with it.
     static var unknownOperation: KMSError { KMSError(code: .unknownOperationException) }
 
+    /// A body whose HTTP/1.1 framing is broken (chunked encoding, length): 400 `SerializationException`.
+    static var malformedBody: KMSError {
+        serialization("The request body is not well-formed HTTP/1.1 (its chunked encoding or length is invalid).")
+    }
+
     static func serialization(_ message: String) -> KMSError {
         KMSError(code: .serializationException, message: message)
     }

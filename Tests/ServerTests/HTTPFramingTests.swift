@@ -1,0 +1,97 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import SealedServerTesting
+import Synchronization
+import Testing
+
+/// Requests whose HTTP/1.1 framing is broken, sent byte for byte on a raw socket to a live server: each gets a 4xx
+/// (with the usual JSON error shape when the server answers one) or a closed connection, never a 5xx.
+@Suite struct HTTPFramingTests {
+    /// A signed-looking request head (the body is read before the signature is checked).
+    static let signedHead =
+        "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-amz-json-1.1\r\n"
+        + "X-Amz-Target: TrentService.ListKeys\r\nX-Amz-Date: 20261204T000000Z\r\n"
+        + "Authorization: AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20261204/us-east-1/kms/aws4_request, "
+        + "SignedHeaders=host;x-amz-date, Signature=0000\r\n"
+
+    /// What the server answered on one connection: every byte until it closed the connection or 5 s passed.
+    struct Answer {
+        var text: String
+        var closed: Bool
+
+        /// The status codes of the responses in it.
+        var statuses: [Int] {
+            text.components(separatedBy: "HTTP/1.1 ").dropFirst().compactMap { Int($0.prefix(3)) }
+        }
+    }
+
+    /// The bytes received so far, shared with the reading task.
+    final class Received: Sendable {
+        let text = Mutex("")
+    }
+
+    /// Sends `bytes` on a new connection and collects the answer.
+    static func exchange(_ bytes: String, port: Int) async throws -> Answer {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        return try await channel.executeThenClose { inbound, outbound in
+            try await outbound.write(ByteBuffer(string: bytes))
+            let received = Received()
+            let closed = try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    try await Task.sleep(for: .seconds(5))
+                    return false
+                }
+                group.addTask {
+                    do {
+                        for try await chunk in inbound { received.text.withLock { $0 += String(buffer: chunk) } }
+                    } catch {
+                        // A reset is a close too.
+                    }
+                    return true
+                }
+                let first = try await group.next() ?? false
+                group.cancelAll()
+                return first
+            }
+            return Answer(text: received.text.withLock { $0 }, closed: closed)
+        }
+    }
+
+    @Test func aChunkSizeThatIsNotHexIsA400WithTheErrorShape() async throws {
+        try await withLiveServer(try Fixture(port: 0).server, logger: Fixture.logger) { port in
+            let answer = try await Self.exchange(
+                Self.signedHead + "Transfer-Encoding: chunked\r\n\r\nZZ\r\nabc\r\n0\r\n\r\n",
+                port: port
+            )
+            #expect(answer.statuses == [400], "\(answer.text)")
+            #expect(answer.text.contains(#""__type":"SerializationException""#), "\(answer.text)")
+        }
+    }
+
+    @Test func otherFramingErrorsAreNever5xx() async throws {
+        try await withLiveServer(try Fixture(port: 0).server, logger: Fixture.logger) { port in
+            let cases = [
+                // A Content-Length that is not a number.
+                Self.signedHead + "Content-Length: abc\r\n\r\n",
+                // Two different Content-Lengths.
+                Self.signedHead + "Content-Length: 2\r\nContent-Length: 3\r\n\r\nabc",
+                // A chunk longer than it says, then garbage.
+                Self.signedHead + "Transfer-Encoding: chunked\r\n\r\n2\r\nabcdef\r\n0\r\n\r\n",
+                // Garbage pipelined after a complete request.
+                "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n\u{1}\u{2}garbage\r\n\r\n",
+            ]
+            for request in cases {
+                let answer = try await Self.exchange(request, port: port)
+                #expect(answer.statuses.allSatisfy { $0 < 500 }, "\(request.debugDescription) → \(answer.text)")
+                // Answered, or the connection closed: never a connection left waiting with nothing said.
+                #expect(!answer.statuses.isEmpty || answer.closed, "\(request.debugDescription)")
+            }
+        }
+    }
+}
