@@ -574,6 +574,42 @@ struct EventPlatformTests {
     }
 }
 
+extension EventPlatformTests {
+    /// `sealed consume --open` exits 0 when every event it printed was opened or needed no opening, and 2 (partially
+    /// done, the count on standard error) when it had to print a sealed event redacted: here the administrator, who
+    /// has no approved access to the restricted type, cannot assume its reader role.
+    @Test func consumeOpenExitsTwoWhenAnEventStayedSealed() async throws {
+        let server = try Server(arguments: [])
+        defer { server.remove() }
+        let platform = try await Platform(server: server)
+        let a = platform.domainA
+        try await platform.createTopic("mixed")
+        let plain = Platform.plain(id: "p1", type: a.publicType, domain: a.name, data: #"{"n":1}"#)
+        #expect(try await platform.publish(plain, to: "mixed") == [1])
+        let arguments = ["consume", "--topic", "mixed", "--open", "--output", "text"]
+        _ = try server.cli(arguments, json: false)  // exit 0: nothing needed opening
+
+        let card = #"{"amount":12.50,"card":{"number":{"sealed":true},"holder":{"sealed":true}}}"#
+        let fields = [("/card/number", #""4111 1111 1111 1111""#), ("/card/holder", #""Ada Lovelace""#)]
+        let sealed = try await platform.sealed(id: "r1", type: a.restricted, data: card, fields: fields)
+        #expect(try await platform.publish(sealed, to: "mixed") == [2])
+        let run = try ESDKCommandTests.sealed(
+            arguments + [
+                "--endpoint-url", server.endpoint.absoluteString, "--profile", "sealed-admin", "--region", "us-east-1",
+            ],
+            environment: [
+                "AWS_SHARED_CREDENTIALS_FILE": server.administratorCredentialsFile.path,
+                "AWS_CONFIG_FILE": "/nonexistent",
+            ]
+        )
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(run.stderr.contains("1 of 2 events could not be opened"), "\(run.stderr)")
+        let output = String(decoding: run.stdout, as: UTF8.self)
+        #expect(output.contains("1  ") && output.contains("2  "), "both events are printed: \(output)")
+        #expect(!output.contains("4111 1111 1111 1111"), "the card stays sealed")
+    }
+}
+
 // MARK: - Support
 
 extension EventPlatformTests {

@@ -249,6 +249,10 @@ struct ConsumeCommand: AsyncParsableCommand {
             request must be approved), and events you may not open are shown redacted, with the command that \
             asks for access. With --group, the group's committed offset is advanced after each batch is printed \
             (at-least-once).
+
+            Exit status: 0 when every event printed was opened (or needed no opening), 2 when --open had to print \
+            some sealed events redacted (partially done: the count is written to standard error), 1 for any other \
+            failure.
             """
     )
     @Option(help: "The topic.") var topic: String
@@ -268,9 +272,10 @@ struct ConsumeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        var printed = 0
+        var unopened = 0
         try await CLIError.reporting {
             var next = from ?? 1
-            var printed = 0
             var openers: [String: (EventTypeDescriptor, Opener)] = [:]
             let aws = open ? try options.awsConfiguration() : nil
             while true {
@@ -304,6 +309,7 @@ struct ConsumeCommand: AsyncParsableCommand {
                     )
                     if open, let aws {
                         printable = try await opened(event, offset: offset, aws: aws, openers: &openers)
+                        if printable.object["Opened"] as? Bool == false { unopened += 1 }
                     }
                     let output = PlatformAnswer(
                         output: printable,
@@ -337,6 +343,12 @@ struct ConsumeCommand: AsyncParsableCommand {
                 if let max, printed >= max { return }
                 if events.isEmpty, !follow { return }
             }
+        }
+        if unopened > 0 {
+            FileHandle.standardError.write(
+                Data("\(unopened) of \(printed) events could not be opened and were printed redacted\n".utf8)
+            )
+            throw ExitCode(2)
         }
     }
 
