@@ -3,6 +3,7 @@ public import AuditTrail
 public import Composition
 public import Foundation
 public import Hummingbird
+import HummingbirdCore
 import WireShapes
 public import KeyService
 public import Logging
@@ -48,6 +49,11 @@ public struct SealedServer: Sendable {
         /// How many failed authentications one source address may have, and how fast they are forgiven (see
         /// ``SignatureFailureLimiter``).
         public var signatureFailures: SignatureFailureLimiter.Policy
+        /// How long a connection may send nothing while the server waits for it — between requests, or in the middle of
+        /// one (its headers or body) — before the server closes it. A request the server is answering (a long poll)
+        /// is not cut. Longer than a publish stream's own idle timeout (60 s), which ends its stream with a last line
+        /// first. Default 90 s.
+        public var idleTimeout: Duration
 
         public init(
             host: String = "127.0.0.1",
@@ -57,7 +63,8 @@ public struct SealedServer: Sendable {
             maximumBodySize: Int = Configuration.defaultMaximumBodySize,
             allowedClockSkew: Duration = .seconds(15 * 60),
             maintenanceInterval: Duration = .seconds(60),
-            signatureFailures: SignatureFailureLimiter.Policy = SignatureFailureLimiter.Policy()
+            signatureFailures: SignatureFailureLimiter.Policy = SignatureFailureLimiter.Policy(),
+            idleTimeout: Duration = .seconds(90)
         ) {
             self.host = host
             self.port = port
@@ -67,6 +74,7 @@ public struct SealedServer: Sendable {
             self.allowedClockSkew = allowedClockSkew
             self.maintenanceInterval = maintenanceInterval
             self.signatureFailures = signatureFailures
+            self.idleTimeout = idleTimeout
         }
     }
 
@@ -199,6 +207,14 @@ public struct SealedServer: Sendable {
     ) -> Application<RouterResponder<ServerContext>> {
         Application(
             router: router(),
+            server: .http1(
+                configuration: HTTP1Channel.Configuration(
+                    idleTimeout: TimeAmount.nanoseconds(
+                        configuration.idleTimeout.components.seconds * 1_000_000_000
+                            + configuration.idleTimeout.components.attoseconds / 1_000_000_000
+                    )
+                )
+            ),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "sealed"

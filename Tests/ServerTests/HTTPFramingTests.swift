@@ -74,6 +74,20 @@ import Testing
         }
     }
 
+    /// A body that announces more than it sends holds its connection only until the idle timeout (1 s here), then the
+    /// server closes it: a slow client cannot keep a connection slot.
+    @Test func aBodyThatStopsComingIsClosedAtTheIdleTimeout() async throws {
+        try await withLiveServer(try Fixture(port: 0, idleTimeout: .seconds(1)).server, logger: Fixture.logger) {
+            port in
+            let answer = try await Self.exchange(
+                Self.signedHead + "Transfer-Encoding: chunked\r\n\r\nFFFFFF\r\nabc",
+                port: port
+            )
+            #expect(answer.closed, "the connection is still open after 5 s: \(answer.text)")
+            #expect(answer.statuses.allSatisfy { $0 < 500 }, "\(answer.text)")
+        }
+    }
+
     @Test func otherFramingErrorsAreNever5xx() async throws {
         try await withLiveServer(try Fixture(port: 0).server, logger: Fixture.logger) { port in
             let cases = [

@@ -35,14 +35,19 @@ struct Fixture {
 
     let server: SealedServer
 
-    init(port: Int = 0) throws {
+    init(port: Int = 0, idleTimeout: Duration = .seconds(90)) throws {
         let keyService = try KeyService(
             store: InMemoryKeyStore(),
             rootKey: SymmetricKey(size: .bits256),
             authorizer: AdministratorAuthorizer(administrators: [Self.admin.principalARN, Self.session.principalARN])
         )
         server = SealedServer(
-            configuration: SealedServer.Configuration(host: "127.0.0.1", port: port, region: Self.region),
+            configuration: SealedServer.Configuration(
+                host: "127.0.0.1",
+                port: port,
+                region: Self.region,
+                idleTimeout: idleTimeout
+            ),
             keyService: keyService,
             authentication: .fixed([Self.admin, Self.reader, Self.session]),
             logger: Self.logger

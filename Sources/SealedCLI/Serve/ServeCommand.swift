@@ -88,6 +88,16 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var auditMode: String = PlatformConfiguration.AuditMode.full.rawValue
 
+    @Option(
+        name: .customLong("idle-timeout"),
+        help: """
+            Seconds a connection may send nothing while the server waits for it (between requests, or in the middle \
+            of a request's headers or body) before it is closed (5 to 3600, default 90). A request being answered, \
+            such as a long poll, is not cut.
+            """
+    )
+    var idleTimeout: Int = 90
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -109,6 +119,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard PlatformConfiguration.AuditMode(rawValue: auditMode) != nil else {
             throw ValidationError("--audit-mode must be full, build-only or off")
         }
+        guard (5...3600).contains(idleTimeout) else {
+            throw ValidationError("--idle-timeout must be between 5 and 3600 (seconds)")
+        }
         guard [1, 3, 5].contains(busReplicas) else { throw ValidationError("--bus-replicas must be 1, 3 or 5") }
         // A publish request body is at most 1 MiB (the server's limit for every request), batches included.
         guard (1024...1_000_000).contains(maxEventBytes) else {
@@ -125,7 +138,7 @@ struct ServeCommand: AsyncParsableCommand {
             defer { platform.close() }
             let server = SealedServer(
                 platform,
-                configuration: .init(host: host, port: port),
+                configuration: .init(host: host, port: port, idleTimeout: .seconds(idleTimeout)),
                 metrics: metrics,
                 logger: logger
             )
