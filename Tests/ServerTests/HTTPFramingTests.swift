@@ -40,7 +40,13 @@ import Testing
                 }
             }
         return try await channel.executeThenClose { inbound, outbound in
-            try await outbound.write(ByteBuffer(string: bytes))
+            do {
+                try await outbound.write(ByteBuffer(string: bytes))
+            } catch {
+                // The server closed the connection before the bytes were written (a loaded machine can take longer
+                // than a short idle timeout to get there): closed, with nothing said.
+                return Answer(text: "", closed: true)
+            }
             let received = Received()
             let closed = try await withThrowingTaskGroup(of: Bool.self) { group in
                 group.addTask {
