@@ -121,6 +121,14 @@ public struct ChainHead: Sendable, Hashable {
 
     /// The head of an empty chain.
     public static let empty = ChainHead(sequence: 0, hash: .genesis)
+
+    /// Links `prepared` after this head: its canonical bytes (the sequence number one higher, this head's hash as its
+    /// `previousHash`) and the head it makes. Every store's writer chains its records with this.
+    public func linking(_ prepared: ChainedRecordEncoder.Prepared) -> (bytes: [UInt8], head: ChainHead) {
+        let next = sequence + 1
+        let bytes = ChainedRecordEncoder.canonicalBytes(of: prepared, sequence: next, previousHash: hash)
+        return (bytes, ChainHead(sequence: next, hash: ChainHash.of(bytes)))
+    }
 }
 
 /// A record as the store holds it: its place in the chain and its content.

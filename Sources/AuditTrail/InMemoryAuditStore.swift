@@ -18,14 +18,8 @@ public actor InMemoryAuditStore: AuditStore {
     public func record(_ record: Record) async throws {
         if let failure { throw failure }
         let head = entries.last.map { ChainHead(sequence: $0.stored.sequence, hash: $0.stored.hash) } ?? .empty
-        let sequence = head.sequence + 1
-        let bytes = ChainedRecordEncoder.canonicalBytes(of: record, sequence: sequence, previousHash: head.hash)
-        let stored = StoredRecord(
-            sequence: sequence,
-            previousHash: head.hash,
-            hash: ChainHash.of(bytes),
-            record: record
-        )
+        let (bytes, next) = head.linking(ChainedRecordEncoder.prepare(record))
+        let stored = StoredRecord(sequence: next.sequence, previousHash: head.hash, hash: next.hash, record: record)
         entries.append((stored, bytes))
     }
 
@@ -52,16 +46,11 @@ public actor InMemoryAuditStore: AuditStore {
         } ?? .empty
         for index in Int(sequence - 1)..<entries.count {
             let content = index == Int(sequence - 1) ? record : entries[index].stored.record
-            let bytes = ChainedRecordEncoder.canonicalBytes(
-                of: content,
-                sequence: head.sequence + 1,
-                previousHash: head.hash
-            )
-            let hash = ChainHash.of(bytes)
+            let (bytes, next) = head.linking(ChainedRecordEncoder.prepare(content))
             entries[index] = (
-                StoredRecord(sequence: head.sequence + 1, previousHash: head.hash, hash: hash, record: content), bytes
+                StoredRecord(sequence: next.sequence, previousHash: head.hash, hash: next.hash, record: content), bytes
             )
-            head = ChainHead(sequence: head.sequence + 1, hash: hash)
+            head = next
         }
         signed = signed.filter(keeping)
     }

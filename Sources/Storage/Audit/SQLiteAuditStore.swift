@@ -303,21 +303,15 @@ public final class SQLiteAuditStore: AuditStore, Sendable {
         var head = head
         let inserts = try AuditRecordInsert(db)
         for pending in batch {
-            let sequence = head.sequence + 1
-            let bytes = ChainedRecordEncoder.canonicalBytes(
-                of: pending.prepared,
-                sequence: sequence,
-                previousHash: head.hash
-            )
-            let hash = ChainHash.of(bytes)
+            let (bytes, next) = head.linking(pending.prepared)
             try inserts.insert(
-                sequence: sequence,
+                sequence: next.sequence,
                 previousHash: head.hash,
-                hash: hash,
+                hash: next.hash,
                 columns: pending.columns,
                 bytes: bytes
             )
-            head = ChainHead(sequence: sequence, hash: hash)
+            head = next
         }
         return head
     }

@@ -217,25 +217,19 @@ public final class LogAuditStore: AuditStore, Sendable {
         entries.reserveCapacity(batch.count)
         var head = head
         for pending in batch {
-            let sequence = head.sequence + 1
-            let bytes = ChainedRecordEncoder.canonicalBytes(
-                of: pending.prepared,
-                sequence: sequence,
-                previousHash: head.hash
-            )
-            let hash = ChainHash.of(bytes)
+            let (bytes, next) = head.linking(pending.prepared)
             let offset = buffer.count
-            bytes.withUnsafeBytes { AuditFrame.append(payload: $0, sequence: sequence, to: &buffer) }
+            bytes.withUnsafeBytes { AuditFrame.append(payload: $0, sequence: next.sequence, to: &buffer) }
             entries.append(
                 AuditLogEntry(
-                    sequence: sequence,
-                    hash: hash,
+                    sequence: next.sequence,
+                    hash: next.hash,
                     bytes: bytes,
                     columns: pending.columns,
                     location: AuditFrameLocation(segment: 0, offset: offset, length: buffer.count - offset)
                 )
             )
-            head = ChainHead(sequence: sequence, hash: hash)
+            head = next
         }
         let rollSize = self.rollSize
         let directory = self.directory
