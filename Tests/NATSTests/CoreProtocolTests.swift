@@ -68,10 +68,13 @@ import Testing
                             let replies = try await withThrowingTaskGroup(of: (Int, Message).self) { requests in
                                 for index in 0..<20 {
                                     requests.addTask {
+                                        // A wide timeout: the test runs beside hundreds of others on two
+                                        // cores, and the responder may wait seconds for a thread.
                                         let reply = try await client.request(
                                             subject: "svc.echo",
                                             payload: "abc\(index)".bytes,
-                                            headers: ["Trace": "t\(index)"]
+                                            headers: ["Trace": "t\(index)"],
+                                            timeout: .seconds(60)
                                         )
                                         return (index, reply)
                                     }

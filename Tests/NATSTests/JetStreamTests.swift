@@ -8,7 +8,8 @@ import Testing
 func withJetStream(_ body: (NATSServer, Connection, JetStream) async throws -> Void) async throws {
     try await withServer { server in
         try await Connection.withConnection(to: server.url, logger: .test) { connection in
-            try await body(server, connection, JetStream(connection: connection))
+            // A wide API timeout: beside hundreds of other tests on two cores a reply can wait seconds for a thread.
+            try await body(server, connection, JetStream(connection: connection, timeout: .seconds(30)))
         }
     }
 }

@@ -111,8 +111,9 @@ extension JetStreamTransport.Configuration {
         var configuration = JetStreamTransport.Configuration(
             replicas: replicas,
             ackWait: settings.redeliveryTimeout,
+            // Generous: 800 tests share two cores, and a JetStream API reply can wait seconds for a thread.
             publishTimeout: .seconds(10),
-            requestTimeout: .seconds(3),
+            requestTimeout: .seconds(10),
             maxEventBytes: settings.maxEventBytes
         )
         configuration.connection.reconnectDelay = .milliseconds(20)
