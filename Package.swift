@@ -331,6 +331,26 @@ let package = Package(
     ]
 )
 
+// The libFuzzer harness (`scripts/fuzz`), declared only when SEALED_FUZZ is set so the normal build never sees it. It is
+// one executable holding every target (the environment variable SEALED_FUZZ_TARGET picks one), built in release with
+// `-sanitize=fuzzer,address` in its own scratch path; libFuzzer supplies `main`, hence `-parse-as-library`.
+if Context.environment["SEALED_FUZZ"] != nil {
+    package.targets.append(
+        .executableTarget(
+            name: "sealed-fuzz",
+            dependencies: [
+                "AccessControl", "AuditTrail", "EncryptionSDK", "NATS", "SealedEvents", "SealedSupport", "SigV4",
+                "WireShapes",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Fuzz/Sources",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        )
+    )
+    package.products.append(.executable(name: "sealed-fuzz", targets: ["sealed-fuzz"]))
+}
+
 for target in package.targets {
     var settings = target.swiftSettings ?? []
     settings.append(contentsOf: [

@@ -150,6 +150,13 @@ public struct SealedPlatform: Sendable {
             },
             now: now
         )
+        let repaired = try await access.reconcileGrants()
+        if !repaired.isEmpty {
+            logger.warning(
+                "Access grants repaired at start: a crash had left trust policies apart from their requests",
+                metadata: ["requests": .string(repaired.map(\.id).joined(separator: ","))]
+            )
+        }
         var services: [any Service] = [
             DigestService(
                 store: stores.audit,

@@ -364,4 +364,42 @@ struct AccessWorkflowTests {
         world.identities.cachePolicies(parsed, of: analyst, readAt: generation)
         #expect(!world.identities.isAllowed(analyst, "kms:Decrypt", on: "*"))
     }
+
+    /// A crash between a transition's trust-policy edit and its stored request leaves them apart; at the next start
+    /// `reconcileGrants` makes the trust policy agree with the stored requests, records each repair, and leaves a
+    /// principal that never asked alone.
+    @Test func reconcilingAfterACrashMakesTrustPoliciesAgreeWithRequests() async throws {
+        let world = try await World()
+        let analyst = world.user("analyst")
+        let approved = try await world.access.request(
+            Self.eventType, justification: "dashboards", durationSeconds: 3600, by: analyst
+        )
+        let granted = try await world.access.approve(approved.id, comment: "ok", by: world.user("reviewer"))
+        _ = try await world.identities.createUser("pending-user", team: "analytics", by: .platform)
+        let pendingUser = world.user("pending-user")
+        let pending = try await world.access.request(
+            Self.eventType, justification: "later", durationSeconds: nil, by: pendingUser
+        )
+        // The crashes: an approval whose request was never stored, and a revocation whose request was never stored.
+        try await world.identities.grantAssumeRole(Self.readerRole, to: pendingUser, until: nil)
+        try await world.identities.revokeAssumeRole(Self.readerRole, from: analyst)
+        // An entry an administrator added by hand, for a principal without a request.
+        try await world.identities.grantAssumeRole(Self.readerRole, to: world.admin, until: nil)
+        #expect(try world.trusted() == [pendingUser, world.admin])
+
+        let restarted = try await AccessRequests(
+            identities: world.identities,
+            directory: Directory(),
+            store: world.store,
+            events: world.sink,
+            now: { world.clock.now }
+        )
+        let repaired = try await restarted.reconcileGrants()
+        #expect(Set(repaired.map(\.id)) == [approved.id, pending.id])
+        #expect(try world.trusted() == [analyst, world.admin])
+        #expect(try world.identities.assumeRoleGrant(Self.readerRole, for: analyst) == .some(granted.expirationDate))
+        let recorded = world.sink.recorded.withLock { $0 }.filter { $0.name == "ReconcileAccessRequest" }
+        #expect(Set(recorded.map(\.request.id)) == [approved.id, pending.id])
+        #expect(try await restarted.reconcileGrants().isEmpty, "a second pass finds nothing to repair")
+    }
 }

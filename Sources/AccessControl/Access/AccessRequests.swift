@@ -255,6 +255,48 @@ public actor AccessRequests {
         }
     }
 
+    /// Makes the reader roles' trust policies agree with the stored requests; returns the requests whose grant was
+    /// repaired. The platform runs it at start.
+    ///
+    /// A transition edits the trust policy first and stores the request second, and undoes the edit when the store
+    /// fails; only a crash between the two leaves them apart. The stored request is the truth, since only it was
+    /// acknowledged: an approved request's requester is in the role's trust policy with the request's expiry, and a
+    /// requester none of whose requests for the role's types is approved is not (a trust-policy entry of a principal
+    /// that never asked is left alone: an administrator may have added it). Each repair is recorded
+    /// (``AccessEvent`` `ReconcileAccessRequest`) before it is made.
+    @discardableResult
+    public func reconcileGrants() async throws -> [AccessRequest] {
+        try await transitions.withLock {
+            struct Grant: Hashable {
+                var role: String
+                var principal: String
+            }
+            var wanted: [Grant: (request: AccessRequest, until: Date??)] = [:]
+            for request in requests.values.sorted(by: { $0.id < $1.id }) {
+                guard let target = try await directory.accessTarget(for: request.eventType) else { continue }
+                let grant = Grant(role: target.readerRoleName, principal: request.requester)
+                if request.status == .approved {
+                    wanted[grant] = (request, .some(request.expirationDate))
+                } else if wanted[grant] == nil {
+                    wanted[grant] = (request, nil)
+                }
+            }
+            var repaired: [AccessRequest] = []
+            for (grant, want) in wanted.sorted(by: { $0.value.request.id < $1.value.request.id }) {
+                let present = try identities.assumeRoleGrant(grant.role, for: grant.principal)
+                guard present != want.until else { continue }
+                try await events?.record(AccessEvent(name: "ReconcileAccessRequest", request: want.request))
+                if case .some(let until) = want.until {
+                    try await identities.grantAssumeRole(grant.role, to: grant.principal, until: until)
+                } else {
+                    try await identities.revokeAssumeRole(grant.role, from: grant.principal)
+                }
+                repaired.append(want.request)
+            }
+            return repaired
+        }
+    }
+
     /// The grants in force: who may read which type, until when, approved by whom. An administrator sees all,
     /// others the grants of types their teams own and their own.
     public func matrix(by principal: String) async throws -> [AccessGrant] {

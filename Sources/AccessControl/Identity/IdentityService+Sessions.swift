@@ -106,6 +106,13 @@ extension IdentityService {
         }
     }
 
+    /// The grant `roleName`'s trust policy gives `principal`: `nil` when none, `.some(nil)` for one that does not expire,
+    /// `.some(date)` for one that ends at `date`.
+    public nonisolated func assumeRoleGrant(_ roleName: String, for principal: String) throws -> Date?? {
+        guard let role = snapshot.roles[roleName] else { throw Self.noSuchRole(roleName) }
+        return TrustGrants(parsing: role.trustPolicy).entries[principal]
+    }
+
     /// Removes `principal` from `roleName`'s trust policy. New `AssumeRole` calls fail at once; sessions already
     /// issued stay valid until they expire (at most the role's maximum session duration), as on AWS.
     public func revokeAssumeRole(_ roleName: String, from principal: String) async throws {

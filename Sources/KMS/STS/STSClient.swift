@@ -91,7 +91,7 @@ public struct STSClient: Sendable {
     public func getCallerIdentity() async throws -> GetCallerIdentityResponse {
         try await call(
             "GetCallerIdentity",
-            parameters: [(name: "Action", value: "GetCallerIdentity"), (name: "Version", value: STSProtocol.version)]
+            parameters: STSQueryRequest.getCallerIdentity.parameters
         ) { root in
             guard let result = root.child("GetCallerIdentityResult") else { return nil }
             return GetCallerIdentityResponse(
@@ -107,7 +107,7 @@ public struct STSClient: Sendable {
         parameters: [(name: String, value: String)],
         decode: (XMLTree) -> Result?
     ) async throws -> Result {
-        let body = Array(Self.formEncode(parameters).utf8)
+        let body = Array(STSForm.encode(parameters).utf8)
         return try await transport.send(
             operation: action,
             body: body,
@@ -141,12 +141,6 @@ public struct STSClient: Sendable {
             )
         }
         return STSError(code: STSError.Code(rawValue: code), message: parsed.message ?? "", statusCode: response.status)
-    }
-
-    /// `application/x-www-form-urlencoded` with RFC 3986 unreserved characters kept, everything else `%XX`.
-    static func formEncode(_ parameters: [(name: String, value: String)]) -> String {
-        parameters.map { "\(PercentEncoding.encode($0.name))=\(PercentEncoding.encode($0.value))" }
-            .joined(separator: "&")
     }
 
     /// Parses an ISO 8601 timestamp with or without fractional seconds (STS sends `2026-11-29T10:15:00Z`, moto

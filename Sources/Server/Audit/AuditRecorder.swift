@@ -293,7 +293,7 @@ public struct AuditRecorder: RouterMiddleware {
             return !Record.readOnlyKMSOperations.contains(operation.rawValue)
         }
         if STSRoutes.isQuery(request) {
-            return STSRoutes.parseForm(String(buffer: body))["Action"] != "GetCallerIdentity"
+            return STSForm.decode(body.readableBytesView)["Action"] != "GetCallerIdentity"
         }
         return request.method != .get && request.method != .head
     }
@@ -368,7 +368,7 @@ public struct AuditRecorder: RouterMiddleware {
             return (.kms, operation, parameters)
         }
         if STSRoutes.isQuery(request) {
-            let form = STSRoutes.parseForm(String(buffer: body))
+            let form = STSForm.decode(body.readableBytesView)
             var parameters = JSONObject()
             if let role = form["RoleArn"] { parameters["roleArn"] = .string(role) }
             if let session = form["RoleSessionName"] { parameters["roleSessionName"] = .string(session) }

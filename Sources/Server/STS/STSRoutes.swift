@@ -26,13 +26,18 @@ public struct STSRoutes: Sendable {
 
     func handle(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         let body = try await request.body.collect(upTo: .max)
-        let form = Self.parseForm(String(buffer: body))
         let requestID = UUID.random().lowercasedString
         do {
-            switch form["Action"] {
-            case "AssumeRole":
-                return try await assumeRole(form, context: context, requestID: requestID)
-            case "GetCallerIdentity":
+            switch try STSQueryRequest(fields: STSForm.decode(body.readableBytesView)) {
+            case .assumeRole(let roleArn, let sessionName, let duration):
+                return try await assumeRole(
+                    roleArn,
+                    sessionName: sessionName,
+                    duration: duration,
+                    context: context,
+                    requestID: requestID
+                )
+            case .getCallerIdentity:
                 let identity = identities.callerIdentity(of: context.principal.arn)
                 return Self.xml(
                     "GetCallerIdentity",
@@ -40,40 +45,27 @@ public struct STSRoutes: Sendable {
                         + "<Account>\(identity.account)</Account>",
                     requestID: requestID
                 )
-            case let action?:
-                throw STSErrorResponse(
-                    code: "InvalidAction",
-                    message: "Could not find operation \(action) for version 2011-06-15",
-                    status: .badRequest
-                )
-            case nil:
-                throw STSErrorResponse(code: "MissingAction", message: "Missing Action", status: .badRequest)
             }
+        } catch let error as STSError {
+            throw STSErrorResponse(
+                code: error.code.rawValue,
+                message: error.message,
+                status: HTTPResponse.Status(code: error.statusCode)
+            )
         } catch let error as AccessControlError {
             throw STSErrorResponse(error, requestID: requestID)
         }
     }
 
     private func assumeRole(
-        _ form: [String: String],
+        _ roleArn: String,
+        sessionName: String,
+        duration: Int?,
         context: AuthenticatedContext,
         requestID: String
     ) async throws
         -> Response
     {
-        guard let roleArn = form["RoleArn"] else { throw STSErrorResponse.missing("RoleArn") }
-        guard let sessionName = form["RoleSessionName"] else { throw STSErrorResponse.missing("RoleSessionName") }
-        var duration: Int?
-        if let text = form["DurationSeconds"] {
-            guard let value = Int(text) else {
-                throw STSErrorResponse(
-                    code: "ValidationError",
-                    message: "DurationSeconds must be a number.",
-                    status: .badRequest
-                )
-            }
-            duration = value
-        }
         let session = try await identities.assumeRole(
             roleArn,
             sessionName: sessionName,
@@ -107,19 +99,6 @@ public struct STSRoutes: Sendable {
             headers: [.contentType: "text/xml"],
             body: ResponseBody(byteBuffer: ByteBuffer(string: text))
         )
-    }
-
-    /// `application/x-www-form-urlencoded`: `+` is a space, then percent-decoding.
-    static func parseForm(_ body: String) -> [String: String] {
-        var fields: [String: String] = [:]
-        for pair in body.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ text: Substring) -> String {
-                PercentEncoding.decodeStrictly(text.replacingOccurrences(of: "+", with: " ")) ?? String(text)
-            }
-            fields[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
-        }
-        return fields
     }
 
     static func escape(_ text: String) -> String {
@@ -173,14 +152,6 @@ struct STSErrorResponse: Error, HTTPResponseError {
         default: code = error.code.rawValue.replacingOccurrences(of: "Exception", with: "")
         }
         self.init(code: code, message: error.message, status: HTTPResponse.Status(code: error.statusCode))
-    }
-
-    static func missing(_ name: String) -> STSErrorResponse {
-        STSErrorResponse(
-            code: "MissingParameter",
-            message: "The request must contain the parameter \(name)",
-            status: .badRequest
-        )
     }
 
     func response(from request: Request, context: some Hummingbird.RequestContext) throws -> Response {
