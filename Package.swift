@@ -333,7 +333,7 @@ let package = Package(
 
 // The libFuzzer harness (`scripts/fuzz`), declared only when SEALED_FUZZ is set so the normal build never sees it. It is
 // one executable holding every target (the environment variable SEALED_FUZZ_TARGET picks one), built in release with
-// `-sanitize=fuzzer,address` in its own scratch path; libFuzzer supplies `main`, hence `-parse-as-library`.
+// `-sanitize=fuzzer,address` in its own scratch path; its `main` hands over to libFuzzer's driver.
 if Context.environment["SEALED_FUZZ"] != nil {
     package.targets.append(
         .executableTarget(
@@ -345,7 +345,8 @@ if Context.environment["SEALED_FUZZ"] != nil {
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Fuzz/Sources",
-            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+            // gold fails on the sanitized objects (an internal error in its DWARF reader); lld links them.
+            linkerSettings: [.unsafeFlags(["-use-ld=lld"])]
         )
     )
     package.products.append(.executable(name: "sealed-fuzz", targets: ["sealed-fuzz"]))

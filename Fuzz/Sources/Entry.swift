@@ -1,34 +1,39 @@
 import Foundation
 
-/// libFuzzer's entry points. The binary holds every target; `SEALED_FUZZ_TARGET` names the one a run exercises
-/// (`scripts/fuzz` sets it), so one sanitized build serves them all.
+/// The harness's entry point: picks the target `SEALED_FUZZ_TARGET` names (`scripts/fuzz` sets it), then hands the
+/// command line to libFuzzer's driver, so one sanitized build serves every target and libFuzzer's options apply.
 ///
 /// A target returns normally for any input its parser refuses: a refusal is the parser working. It stops the
 /// process only through a property it checks (`FuzzCheck.fail`) or a crash the sanitizers catch, and libFuzzer then
 /// keeps the input as a reproducer.
-private nonisolated(unsafe) var selected: FuzzTarget?
+@main
+enum SealedFuzz {
+    nonisolated(unsafe) static var selected: FuzzTarget?
 
-@_cdecl("LLVMFuzzerInitialize")
-public func fuzzerInitialize(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>
-) -> CInt {
-    let name = ProcessInfo.processInfo.environment["SEALED_FUZZ_TARGET"] ?? ""
-    guard let target = FuzzTarget.all.first(where: { $0.name == name }) else {
-        let names = FuzzTarget.all.map(\.name).joined(separator: ", ")
-        FileHandle.standardError.write(Data("sealed-fuzz: set SEALED_FUZZ_TARGET to one of: \(names)\n".utf8))
-        exit(2)
+    static func main() {
+        let name = ProcessInfo.processInfo.environment["SEALED_FUZZ_TARGET"] ?? ""
+        guard let target = FuzzTarget.all.first(where: { $0.name == name }) else {
+            let names = FuzzTarget.all.map(\.name).joined(separator: ", ")
+            FileHandle.standardError.write(Data("sealed-fuzz: set SEALED_FUZZ_TARGET to one of: \(names)\n".utf8))
+            exit(2)
+        }
+        selected = target
+        var argc = CommandLine.argc
+        var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+        exit(runFuzzerDriver(&argc, &argv) { data, size in
+            SealedFuzz.selected?.run(UnsafeRawBufferPointer(start: data, count: size))
+            return 0
+        })
     }
-    selected = target
-    return 0
 }
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    guard let target = selected else { return 0 }
-    target.run(UnsafeRawBufferPointer(start: data, count: size))
-    return 0
-}
+/// libFuzzer's driver (`-sanitize=fuzzer` links it): parses the options, runs the corpus and the mutation loop.
+@_silgen_name("LLVMFuzzerRunDriver")
+func runFuzzerDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+) -> CInt
 
 /// One fuzz target: a name (its corpus folder, `Fuzz/Corpus/<name>`) and what it does with one input.
 struct FuzzTarget: Sendable {

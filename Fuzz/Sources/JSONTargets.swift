@@ -46,13 +46,16 @@ enum JSONTargets {
             }
             FuzzCheck.require(CanonicalJSON.encode(again) == canonical, "the canonical form is not a fixed point")
         }
+        // Its object reader building every member is the parser; skipping members checks only their structure
+        // (brackets, string ends, number and literal syntax: the records it skips are hash-chained, so their bytes
+        // are checked by the chain), so it accepts every object the parser accepts, and maybe more.
         let kept = try? CanonicalJSON.parseObject(bytes) { _ in true }
         let skipped = try? CanonicalJSON.parseObject(bytes) { _ in false }
         if case .object(let object)? = audit {
             FuzzCheck.require(kept == object, "parseObject keeping every member differs from parse")
             FuzzCheck.require(skipped?.isEmpty == true, "parseObject skipping every member refused a valid object")
         } else {
-            FuzzCheck.require(kept == nil && skipped == nil, "parseObject accepted what parse refuses")
+            FuzzCheck.require(kept == nil, "parseObject keeping every member accepted what parse refuses")
         }
     }
 }

@@ -12,8 +12,10 @@ enum STSTargets {
             let request = try STSQueryRequest(fields: fields)
             let again = try? STSQueryRequest(fields: STSForm.decode(Array(STSForm.encode(request.parameters).utf8)))
             FuzzCheck.require(again == request, "a request written by the client reads back differently")
-        } catch {
+        } catch let error as STSError {
             FuzzCheck.require(error.statusCode == 400, "an STS refusal is not a 400")
+        } catch {
+            FuzzCheck.fail("an STS refusal is not an STSError: \(error)")
         }
         // The input's NUL-separated fields as names and values: encoded, then decoded, they are the same.
         var reader = FuzzReader(input)

@@ -193,8 +193,14 @@ public enum CanonicalJSON {
 }
 
 extension CanonicalJSON {
-    /// Parses a JSON object, building only the members `keep` accepts and skipping the others (their syntax is still
-    /// checked), so a large member that is not wanted — a ciphertext, a plaintext — costs no allocation.
+    /// Parses a JSON object, building only the members `keep` accepts and skipping the others, so a large member that
+    /// is not wanted — a ciphertext, a plaintext — costs no allocation.
+    ///
+    /// A skipped member's structure is checked (brackets, where strings end, number and literal syntax), not its
+    /// content: escapes, control characters and UTF-8 inside its strings, duplicate names inside its objects and
+    /// numbers beyond `Double` are not looked at. The verifier, which skips, needs no more: every record's bytes are
+    /// covered by the hash chain. So this accepts every object ``parse(_:)`` accepts, and builds the kept members
+    /// exactly as it does.
     ///
     /// - Throws: ``AuditError`` `malformedRecord` when `bytes` is not one JSON object, as ``parse(_:)`` would.
     public static func parseObject(
@@ -270,7 +276,7 @@ struct RecordReader {
     }
 
     /// Parses an object (the reader at its `{`) at nesting `depth`, building the members `keep` accepts and skipping
-    /// the others (checking their syntax); leaves the reader after the `}`.
+    /// the others (their structure only: see ``CanonicalJSON/parseObject(_:keeping:)``); leaves the reader after `}`.
     mutating func parseMembers(depth: Int, keeping keep: (String) -> Bool) throws -> JSONObject {
         try expect(UInt8(ascii: "{"))
         do { try parser.checkDepth(depth) } catch { throw failure(error) }
