@@ -54,6 +54,10 @@ public struct SealedServer: Sendable {
         /// is not cut. Longer than a publish stream's own idle timeout (60 s), which ends its stream with a last line
         /// first. Default 90 s.
         public var idleTimeout: Duration
+        /// How long a request head (request line and headers) may take from its first byte: a client sending it a
+        /// byte at a time (slow-loris) resets the idle timeout with every byte, and is closed at this limit instead.
+        /// Default 30 s.
+        public var headerTimeout: Duration
 
         public init(
             host: String = "127.0.0.1",
@@ -64,7 +68,8 @@ public struct SealedServer: Sendable {
             allowedClockSkew: Duration = .seconds(15 * 60),
             maintenanceInterval: Duration = .seconds(60),
             signatureFailures: SignatureFailureLimiter.Policy = SignatureFailureLimiter.Policy(),
-            idleTimeout: Duration = .seconds(90)
+            idleTimeout: Duration = .seconds(90),
+            headerTimeout: Duration = .seconds(30)
         ) {
             self.host = host
             self.port = port
@@ -75,6 +80,7 @@ public struct SealedServer: Sendable {
             self.maintenanceInterval = maintenanceInterval
             self.signatureFailures = signatureFailures
             self.idleTimeout = idleTimeout
+            self.headerTimeout = headerTimeout
         }
     }
 
@@ -205,14 +211,13 @@ public struct SealedServer: Sendable {
     public func application(
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> Application<RouterResponder<ServerContext>> {
-        Application(
+        let headerTimeout = configuration.headerTimeout
+        return Application(
             router: router(),
             server: .http1(
                 configuration: HTTP1Channel.Configuration(
-                    idleTimeout: TimeAmount.nanoseconds(
-                        configuration.idleTimeout.components.seconds * 1_000_000_000
-                            + configuration.idleTimeout.components.attoseconds / 1_000_000_000
-                    )
+                    additionalChannelHandlers: [HeaderTimeout(limit: Self.timeAmount(headerTimeout))],
+                    idleTimeout: Self.timeAmount(configuration.idleTimeout)
                 )
             ),
             configuration: ApplicationConfiguration(
@@ -222,6 +227,10 @@ public struct SealedServer: Sendable {
             onServerRunning: onServerRunning,
             logger: logger
         )
+    }
+
+    static func timeAmount(_ duration: Duration) -> TimeAmount {
+        .nanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
     /// The key-maintenance service.

@@ -105,6 +105,13 @@ import Testing
                 Self.signedHead + "Transfer-Encoding: chunked\r\n\r\n2\r\nabcdef\r\n0\r\n\r\n",
                 // Garbage pipelined after a complete request.
                 "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n\u{1}\u{2}garbage\r\n\r\n",
+                // A header field of 100 KB (the limit is 80 KB).
+                "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: \(String(repeating: "a", count: 100_000))\r\n\r\n",
+                // 1,500 header fields (the limit is 1,000).
+                "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + (0..<1500).map { "X-\($0): v\r\n" }.joined() + "\r\n",
+                // A request line that is not HTTP.
+                "HELLO\r\n\r\n",
             ]
             for request in cases {
                 let answer = try await Self.exchange(request, port: port)
@@ -112,6 +119,50 @@ import Testing
                 // Answered, or the connection closed: never a connection left waiting with nothing said.
                 #expect(!answer.statuses.isEmpty || answer.closed, "\(request.debugDescription)")
             }
+        }
+    }
+
+    /// Slow-loris: a head sent a byte every 200 ms resets the idle timeout (30 s here) with every byte, but is closed at
+    /// the header timeout (1 s) without an answer, long before its 100 bytes are sent; a head sent at once on another
+    /// connection is answered.
+    @Test func aHeadTrickledByteByByteIsClosedAtTheHeaderTimeout() async throws {
+        let fixture = try Fixture(port: 0, idleTimeout: .seconds(30), headerTimeout: .seconds(1))
+        try await withLiveServer(fixture.server, logger: Fixture.logger) { port in
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
+                }
+            let start = ContinuousClock.now
+            let (sent, answer) = try await channel.executeThenClose { inbound, outbound in
+                let reader = Task {
+                    var text = ""
+                    do {
+                        for try await chunk in inbound { text += String(buffer: chunk) }
+                    } catch {
+                        // A reset is a close too.
+                    }
+                    return text
+                }
+                var sent = 0
+                let head = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + String(repeating: "a", count: 100)
+                for byte in head.utf8 {
+                    do {
+                        try await outbound.write(ByteBuffer(bytes: [byte]))
+                    } catch {
+                        break  // closed by the server
+                    }
+                    sent += 1
+                    try await Task.sleep(for: .milliseconds(200))
+                    if ContinuousClock.now - start > .seconds(20) { break }
+                }
+                return (sent, await reader.value)
+            }
+            #expect(answer.isEmpty, "a trickled head was answered: \(answer)")
+            #expect(sent < 100, "the server kept reading a head for \(sent) bytes at 5 a second")
+            let normal = try await Self.exchange("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", port: port)
+            #expect(normal.statuses == [200], "\(normal.text)")
         }
     }
 }

@@ -35,7 +35,7 @@ struct Fixture {
 
     let server: SealedServer
 
-    init(port: Int = 0, idleTimeout: Duration = .seconds(90)) throws {
+    init(port: Int = 0, idleTimeout: Duration = .seconds(90), headerTimeout: Duration = .seconds(30)) throws {
         let keyService = try KeyService(
             store: InMemoryKeyStore(),
             rootKey: SymmetricKey(size: .bits256),
@@ -46,7 +46,8 @@ struct Fixture {
                 host: "127.0.0.1",
                 port: port,
                 region: Self.region,
-                idleTimeout: idleTimeout
+                idleTimeout: idleTimeout,
+                headerTimeout: headerTimeout
             ),
             keyService: keyService,
             authentication: .fixed([Self.admin, Self.reader, Self.session]),

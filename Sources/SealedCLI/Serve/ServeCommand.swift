@@ -98,6 +98,15 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var idleTimeout: Int = 90
 
+    @Option(
+        name: .customLong("header-timeout"),
+        help: """
+            Seconds a request's head (request line and headers) may take from its first byte before the connection \
+            is closed (1 to 600, default 30): a client trickling its headers cannot hold a connection.
+            """
+    )
+    var headerTimeout: Int = 30
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -122,6 +131,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard (5...3600).contains(idleTimeout) else {
             throw ValidationError("--idle-timeout must be between 5 and 3600 (seconds)")
         }
+        guard (1...600).contains(headerTimeout) else {
+            throw ValidationError("--header-timeout must be between 1 and 600 (seconds)")
+        }
         guard [1, 3, 5].contains(busReplicas) else { throw ValidationError("--bus-replicas must be 1, 3 or 5") }
         // A publish request body is at most 1 MiB (the server's limit for every request), batches included.
         guard (1024...1_000_000).contains(maxEventBytes) else {
@@ -138,7 +150,12 @@ struct ServeCommand: AsyncParsableCommand {
             defer { platform.close() }
             let server = SealedServer(
                 platform,
-                configuration: .init(host: host, port: port, idleTimeout: .seconds(idleTimeout)),
+                configuration: .init(
+                    host: host,
+                    port: port,
+                    idleTimeout: .seconds(idleTimeout),
+                    headerTimeout: .seconds(headerTimeout)
+                ),
                 metrics: metrics,
                 logger: logger
             )
