@@ -145,26 +145,12 @@ import Testing
         }
 
         // Events: each acknowledged one at its offset, none stored twice, offsets dense.
+        let events = try await EventPlatformTests.readAll(topic, client: admin)
         var stored: [String: UInt64] = [:]
-        var offsets: [UInt64] = []
-        var from: UInt64 = 1
-        while true {
-            let page = try await admin.call(
-                "GET",
-                ["topics", topic, "events"],
-                query: [("from", "\(from)"), ("limit", "1000")]
-            )
-            let items = page["Events"] as? [[String: Any]] ?? []
-            guard !items.isEmpty else { break }
-            for item in items {
-                let offset = try #require((item["Offset"] as? NSNumber)?.uint64Value)
-                let id = try #require(item["EventId"] as? String)
-                #expect(stored.updateValue(offset, forKey: id) == nil, "\(id) is stored twice: \(context)")
-                offsets.append(offset)
-            }
-            from = (offsets.last ?? 0) + 1
+        for event in events {
+            #expect(stored.updateValue(event.offset, forKey: event.id) == nil, "\(event.id) is stored twice: \(context)")
         }
-        #expect(offsets == (0..<offsets.count).map { UInt64($0 + 1) }, "offsets must be dense and in order: \(context)")
+        #expect(events.map(\.offset) == (0..<events.count).map { UInt64($0 + 1) }, "offsets not dense: \(context)")
         for (id, offset) in state.published {
             #expect(stored[id] == offset, "\(id) acknowledged at \(offset), found at \(stored[id] ?? 0): \(context)")
         }
@@ -333,25 +319,6 @@ extension CrashCampaignTests {
                 body: ["Offset": last]
             )
             ledger.note { $0.committed = max($0.committed, last) }
-        }
-    }
-}
-
-extension EventPlatformTests.Server {
-    /// What a worker needs to make clients for new users: the endpoint, captured once (the process object is not
-    /// `Sendable`).
-    struct Endpoint: Sendable {
-        let url: URL
-
-        init(_ server: EventPlatformTests.Server) { url = server.endpoint }
-
-        func client(_ credentials: Credentials) throws -> PlatformClient {
-            try PlatformClient(
-                endpoint: url,
-                region: "us-east-1",
-                credentialProvider: StaticCredentialProvider(credentials),
-                options: ClientOptions(maxAttempts: 1, timeout: .seconds(30))
-            )
         }
     }
 }

@@ -714,27 +714,7 @@ extension EventPlatformTests {
 
         /// Every event of the topic, `(offset, eventId)`, read in pages from offset 1.
         func readAll(_ topic: String, client: PlatformClient? = nil) async throws -> [(offset: UInt64, id: String)] {
-            let client = try client ?? self.client(admin)
-            var events: [(offset: UInt64, id: String)] = []
-            var from: UInt64 = 1
-            while true {
-                let page = try await client.call(
-                    "GET",
-                    ["topics", topic, "events"],
-                    query: [("from", "\(from)"), ("limit", "1000")]
-                )
-                let items = page["Events"] as? [[String: Any]] ?? []
-                for item in items {
-                    events.append(
-                        (
-                            offset: try #require((item["Offset"] as? NSNumber)?.uint64Value),
-                            id: try #require(item["EventId"] as? String)
-                        )
-                    )
-                }
-                guard let last = events.last, !items.isEmpty else { return events }
-                from = last.offset + 1
-            }
+            try await EventPlatformTests.readAll(topic, client: client ?? self.client(admin))
         }
 
         static func quoted(_ text: String) -> String {
@@ -829,5 +809,31 @@ extension EventPlatformTests {
         var count: Int { state.withLock { $0.acknowledged.reduce(0) { $0 + $1.ids.count } } }
         var acknowledgements: [Acknowledgement] { state.withLock { $0.acknowledged } }
         var unacknowledgedBatches: [[String]] { state.withLock { $0.unanswered } }
+    }
+}
+
+extension EventPlatformTests {
+    /// Every event of the topic, `(offset, eventId)`, read in pages from offset 1.
+    static func readAll(_ topic: String, client: PlatformClient) async throws -> [(offset: UInt64, id: String)] {
+        var events: [(offset: UInt64, id: String)] = []
+        var from: UInt64 = 1
+        while true {
+            let page = try await client.call(
+                "GET",
+                ["topics", topic, "events"],
+                query: [("from", "\(from)"), ("limit", "1000")]
+            )
+            let items = page["Events"] as? [[String: Any]] ?? []
+            for item in items {
+                events.append(
+                    (
+                        offset: try #require((item["Offset"] as? NSNumber)?.uint64Value),
+                        id: try #require(item["EventId"] as? String)
+                    )
+                )
+            }
+            guard let last = events.last, !items.isEmpty else { return events }
+            from = last.offset + 1
+        }
     }
 }

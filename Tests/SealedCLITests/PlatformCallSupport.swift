@@ -48,12 +48,7 @@ extension ServeProcess {
 
     /// A `/v1` client of this server with `credentials`, one attempt per call.
     func client(_ credentials: Credentials) throws -> PlatformClient {
-        try PlatformClient(
-            endpoint: endpoint,
-            region: "us-east-1",
-            credentialProvider: StaticCredentialProvider(credentials),
-            options: ClientOptions(maxAttempts: 1, timeout: .seconds(30))
-        )
+        try Endpoint(self).client(credentials)
     }
 
     /// A new user without policies, created by `admin`; its credentials.
@@ -75,4 +70,23 @@ func refusal(_ call: () async throws -> [String: Any]) async throws -> PlatformE
     }
     Issue.record("the call was accepted")
     return PlatformError(code: "", message: "", statusCode: 0)
+}
+
+extension ServeProcess {
+    /// What a worker needs to make clients for new users: the endpoint, captured once (the process object is not
+    /// `Sendable`).
+    struct Endpoint: Sendable {
+        let url: URL
+
+        init(_ server: ServeProcess) { url = server.endpoint }
+
+        func client(_ credentials: Credentials) throws -> PlatformClient {
+            try PlatformClient(
+                endpoint: url,
+                region: "us-east-1",
+                credentialProvider: StaticCredentialProvider(credentials),
+                options: ClientOptions(maxAttempts: 1, timeout: .seconds(30))
+            )
+        }
+    }
 }
