@@ -64,6 +64,18 @@ import Testing
         }
     }
 
+    /// Found by the `json` fuzz target: a skipped member's content is not checked, only its structure, so an object
+    /// `parse` refuses for a number beyond `Double` (or a bad escape) inside a member is read when that member is
+    /// skipped; kept, the member is refused as `parse` refuses it.
+    @Test func skippedMembersAreCheckedForStructureOnly() throws {
+        for text in [#"{"n":1e400,"k":"v"}"#, #"{"s":"bad \q escape","k":"v"}"#, #"{"o":{"a":1,"a":2},"k":"v"}"#] {
+            let bytes = Array(text.utf8)
+            #expect(throws: AuditError.self, "\(text)") { try CanonicalJSON.parse(bytes) }
+            #expect(try CanonicalJSON.parseObject(bytes) { $0 == "k" } == ["k": "v"], "\(text)")
+            #expect(throws: AuditError.self, "\(text)") { try CanonicalJSON.parseObject(bytes) { _ in true } }
+        }
+    }
+
     @Test func parsingCanonicalBytesGivesTheValueBack() throws {
         let value: JSONValue = [
             "text": "ünïcödé \u{7f} \"q\" \\", "list": [1, 2.5, -3e-9, true, .null, ["nested": [:]]],
