@@ -1,0 +1,75 @@
+"""schemathesis hooks for the `/v1` contract run: every request signed with SigV4 for the service `sealed`.
+
+Load it with `SCHEMATHESIS_HOOKS=scripts/peers/schemathesis_sigv4.py`. The credentials come from the environment:
+SEALED_ACCESS_KEY_ID, SEALED_SECRET_ACCESS_KEY (SEALED_SESSION_TOKEN for a role session) and SEALED_REGION
+(default us-east-1). The signature is botocore's own SigV4Auth, computed over the request exactly as `requests`
+sends it (method, URL with its encoded path and query, headers, body bytes), so the server's verifier is checked
+against AWS's reference signer on every generated request.
+
+Two adjustments keep a bounded run bounded, and neither hides a refusal:
+- `wait` (the long poll of ReadEvents and FetchEvents) is sent as `0` when it is a value the server would accept;
+  a malformed or out-of-range `wait` reaches the server unchanged, so its refusal is still checked.
+- `application/x-ndjson` bodies (PublishEventStream) are sent as the generated text, UTF-8.
+"""
+
+import os
+import re
+
+import requests
+import schemathesis
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+SERVICE = "sealed"
+# The headers the signature sets; a value schemathesis generated for one of them is dropped first.
+SIGNATURE_HEADERS = ("Authorization", "X-Amz-Date", "X-Amz-Security-Token", "X-Amz-Content-SHA256")
+# A `wait` the server accepts: decimal seconds with at most 3 decimals, at most 20.
+ACCEPTED_WAIT = re.compile(r"[0-9]{1,9}(\.[0-9]{1,3})?")
+
+schemathesis.serializer.alias("application/x-ndjson", "text/plain")
+
+
+class SigV4(requests.auth.AuthBase):
+    """Signs a prepared request with botocore's SigV4Auth."""
+
+    def __init__(self, credentials: Credentials, region: str) -> None:
+        self.credentials = credentials
+        self.region = region
+
+    def __call__(self, prepared: requests.PreparedRequest) -> requests.PreparedRequest:
+        for name in SIGNATURE_HEADERS:
+            prepared.headers.pop(name, None)
+        body = prepared.body or b""
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        signing = AWSRequest(method=prepared.method, url=prepared.url, data=body, headers=dict(prepared.headers))
+        SigV4Auth(self.credentials, SERVICE, self.region).add_auth(signing)
+        for name in SIGNATURE_HEADERS:
+            if name in signing.headers:
+                prepared.headers[name] = signing.headers[name]
+        return prepared
+
+
+def _signer() -> SigV4:
+    credentials = Credentials(
+        os.environ["SEALED_ACCESS_KEY_ID"],
+        os.environ["SEALED_SECRET_ACCESS_KEY"],
+        os.environ.get("SEALED_SESSION_TOKEN") or None,
+    )
+    return SigV4(credentials, os.environ.get("SEALED_REGION", "us-east-1"))
+
+
+SIGNER = _signer()
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    """Shortens an accepted long poll, and signs the request as it will be sent (operations with security only)."""
+    query = case.query
+    if isinstance(query, dict) and isinstance(query.get("wait"), str):
+        wait = query["wait"]
+        if ACCEPTED_WAIT.fullmatch(wait) and float(wait) <= 20:
+            query["wait"] = "0"
+    if case.operation.definition.raw.get("security") != []:
+        kwargs["auth"] = SIGNER
