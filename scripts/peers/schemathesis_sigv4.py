@@ -6,7 +6,9 @@ SEALED_ACCESS_KEY_ID, SEALED_SECRET_ACCESS_KEY (SEALED_SESSION_TOKEN for a role 
 sends it (method, URL with its encoded path and query, headers, body bytes), so the server's verifier is checked
 against AWS's reference signer on every generated request.
 
-Two adjustments keep a bounded run bounded, and neither hides a refusal:
+The refusals of the signature layer, `application/x-amz-json-1.1`, are read as JSON, so their bodies are checked
+against the document's `Error` like every other refusal. Two adjustments keep a bounded run bounded, and neither
+hides a refusal:
 - `wait` (the long poll of ReadEvents and FetchEvents) is sent as `0` when it is a value the server would accept;
   a malformed or out-of-range `wait` reaches the server unchanged, so its refusal is still checked.
 - `application/x-ndjson` bodies (PublishEventStream) are sent as the generated text, UTF-8.
@@ -14,6 +16,7 @@ Two adjustments keep a bounded run bounded, and neither hides a refusal:
 
 import os
 import re
+import urllib.parse
 
 import requests
 import schemathesis
@@ -30,6 +33,12 @@ ACCEPTED_WAIT = re.compile(r"[0-9]{1,9}(\.[0-9]{1,3})?")
 schemathesis.serializer.alias("application/x-ndjson", "text/plain")
 
 
+@schemathesis.deserializer("application/x-amz-json-1.1")
+def _aws_json(context, response):
+    """The signature layer's refusals (`application/x-amz-json-1.1`) are JSON: validated against `Error` too."""
+    return response.json()
+
+
 class SigV4(requests.auth.AuthBase):
     """Signs a prepared request with botocore's SigV4Auth."""
 
@@ -40,6 +49,7 @@ class SigV4(requests.auth.AuthBase):
     def __call__(self, prepared: requests.PreparedRequest) -> requests.PreparedRequest:
         for name in SIGNATURE_HEADERS:
             prepared.headers.pop(name, None)
+        prepared.url = canonical_query(prepared.url)
         body = prepared.body or b""
         if isinstance(body, str):
             body = body.encode("utf-8")
@@ -49,6 +59,21 @@ class SigV4(requests.auth.AuthBase):
             if name in signing.headers:
                 prepared.headers[name] = signing.headers[name]
         return prepared
+
+
+def canonical_query(url: str) -> str:
+    """The URL with its query encoded as SigV4 encodes it (RFC 3986, space as `%20`).
+
+    botocore signs a URL's query as it finds it, expecting botocore's own serializers to have encoded it so;
+    `requests` encodes a space as `+`, which SigV4 (and the server) read as a literal plus. The query is decoded
+    as `requests` meant it and encoded again, so the request sent is the one signed.
+    """
+    parts = urllib.parse.urlsplit(url)
+    if not parts.query:
+        return url
+    pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    query = urllib.parse.urlencode(pairs, quote_via=urllib.parse.quote, safe="-_.~")
+    return urllib.parse.urlunsplit(parts._replace(query=query))
 
 
 def _signer() -> SigV4:
