@@ -53,7 +53,6 @@ import Testing
                     "--max-examples", "\(Self.examples)",
                     "--seed", "23",
                     "--workers", "1",
-                    "--request-timeout", "2",
                     "--continue-on-failure",
                     "--suppress-health-check", "all",
                     "--no-color",
