@@ -16,12 +16,15 @@ import Testing
 /// content type and body are ones the document gives that operation — so every refusal has the error shape.
 ///
 /// Bounded: a fixed seed, `examples` per operation and phase, one worker, and a hard `deadline` after which the run is
-/// stopped and the test fails. A local run without the venv skips; with `CI=true` it fails.
+/// stopped and the test fails (`SEALED_CONTRACT_EXAMPLES` and `SEALED_CONTRACT_SEED` run it deeper or elsewhere). A
+/// local run without the venv skips; with `CI=true` it fails.
 @Suite struct SchemathesisTests {
-    /// Generated requests per operation and phase.
-    static let examples = 10
+    /// Generated requests per operation and phase: 10, or `SEALED_CONTRACT_EXAMPLES` for a deeper run by hand.
+    static let examples = ProcessInfo.processInfo.environment["SEALED_CONTRACT_EXAMPLES"].flatMap { Int($0) } ?? 10
+    /// hypothesis's seed: 23, or `SEALED_CONTRACT_SEED` to explore other requests.
+    static let seed = ProcessInfo.processInfo.environment["SEALED_CONTRACT_SEED"].flatMap { Int($0) } ?? 23
     /// The most the run may take; it takes well under this.
-    static let deadline: Duration = .seconds(240)
+    static var deadline: Duration { .seconds(240 * max(1, examples / 10)) }
     static let checks = [
         "not_a_server_error", "status_code_conformance", "content_type_conformance", "response_schema_conformance",
     ]
@@ -51,7 +54,7 @@ import Testing
                     "--checks", Self.checks.joined(separator: ","),
                     "--phases", "examples,coverage,fuzzing",
                     "--max-examples", "\(Self.examples)",
-                    "--seed", "23",
+                    "--seed", "\(Self.seed)",
                     "--workers", "1",
                     "--continue-on-failure",
                     "--suppress-health-check", "all",
