@@ -78,6 +78,34 @@ import WireShapes
         }
     }
 
+    /// Every link (what an answer's values may be used for next) names an operation and parameters it has.
+    @Test func everyLinkNamesAnOperationAndItsParameters() throws {
+        let document = try Self.document()
+        let operations = try Self.operations(document)
+        let byId = Dictionary(uniqueKeysWithValues: operations.values.compactMap { operation in
+            (operation["operationId"] as? String).map { ($0, operation) }
+        })
+        var count = 0
+        for (key, operation) in operations {
+            let responses = operation["responses"] as? [String: [String: Any]] ?? [:]
+            for (_, response) in responses {
+                for (name, link) in response["links"] as? [String: [String: Any]] ?? [:] {
+                    count += 1
+                    let target = try #require(link["operationId"] as? String, "\(key) link \(name)")
+                    let parameters = (byId[target]?["parameters"] as? [[String: Any]] ?? []).compactMap { parameter in
+                        let resolved = (parameter["$ref"] as? String).flatMap { Self.resolve($0, in: document) }
+                        return ((resolved ?? parameter) as? [String: Any])?["name"] as? String
+                    }
+                    #expect(byId[target] != nil, "\(key) links to \(target), which is no operation")
+                    for parameter in (link["parameters"] as? [String: String] ?? [:]).keys {
+                        #expect(parameters.contains(parameter), "\(key) link \(name): \(target) has no \(parameter)")
+                    }
+                }
+            }
+        }
+        #expect(count > 0)
+    }
+
     /// Each `{name}` of a path is a declared path parameter, and each declared path parameter is in the path.
     @Test func pathParametersMatchTheirPaths() throws {
         let document = try Self.document()

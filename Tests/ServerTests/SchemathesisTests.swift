@@ -52,7 +52,7 @@ import Testing
                     "--config-file", config.path,
                     "run", "http://127.0.0.1:\(port)/v1/openapi.json",
                     "--checks", Self.checks.joined(separator: ","),
-                    "--phases", "examples,coverage,fuzzing",
+                    "--phases", "examples,coverage,fuzzing,stateful",
                     "--max-examples", "\(Self.examples)",
                     "--seed", "\(Self.seed)",
                     "--workers", "1",
