@@ -182,7 +182,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
-            ]
+            ],
+            // The `/v1` API's OpenAPI document, compiled into the binary (`PackageResources.openapi_json`): served at
+            // `GET /v1/openapi.json` with no bundle to find at run time.
+            resources: [.embedInCode("OpenAPI/openapi.json")]
         ),
         .target(
             name: "SealedCLI",

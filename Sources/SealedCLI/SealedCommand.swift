@@ -14,7 +14,7 @@ public struct SealedCommand: AsyncParsableCommand {
             ServeCommand.self, IAMCommand.self, CatalogCommand.self, AccessCommand.self, AuditCommand.self,
             TopicsCommand.self, PublishCommand.self,
             ConsumeCommand.self, DemoCommand.self, ESDKCommand.self,
-            SigV4Command.self,
+            SigV4Command.self, OpenAPICommand.self,
         ]
     )
 

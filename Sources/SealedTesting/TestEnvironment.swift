@@ -46,6 +46,16 @@ public enum TestEnvironment {
         return try require(url, what: "the Python peers", hint: "run scripts/test, which creates the venv")
     }
 
+    /// A command of the peers' virtual environment (`.venv/bin/NAME`, beside ``peerPython()``), or `nil` when the venv
+    /// or the command is not installed.
+    ///
+    /// - Throws: ``Missing`` when it is absent on CI.
+    public static func peerCommand(_ name: String) throws -> URL? {
+        guard let python = try peerPython() else { return nil }
+        let url = python.deletingLastPathComponent().appendingPathComponent(name)
+        return try require(url, what: "the peer command \(name)", hint: "run scripts/test, which installs the pins")
+    }
+
     /// The built `sealed` binary: beside the test bundle in `.build/<triple>/debug`, or the usual debug path.
     ///
     /// - Throws: ``Missing`` when it is not built.

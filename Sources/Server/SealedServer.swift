@@ -135,8 +135,8 @@ public struct SealedServer: Sendable {
         self.now = now
     }
 
-    /// The routes: `GET /health` and `GET /metrics` unauthenticated; `POST /` (KMS, and STS with a platform) and `/v1`
-    /// behind SigV4.
+    /// The routes: `GET /health`, `GET /metrics` and `GET /v1/openapi.json` unauthenticated; `POST /` (KMS, and STS
+    /// with a platform) and `/v1` behind SigV4.
     public func router() -> Router<ServerContext> {
         let router = Router(context: ServerContext.self)
         router.add(middleware: RequestObserver(metrics: metrics))
@@ -147,6 +147,8 @@ public struct SealedServer: Sendable {
                 body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#))
             )
         }
+        // The contract of `/v1`, where the server has it.
+        if platform != nil { OpenAPIDocument.register(in: router) }
         let metrics = self.metrics
         router.get("/metrics") { _, _ in
             Response(

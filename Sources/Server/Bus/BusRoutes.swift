@@ -8,6 +8,7 @@ public import Hummingbird
 import HummingbirdCore
 import NIOCore
 import SealedEvents
+import ServiceLifecycle
 import SealedSupport
 import WireShapes
 
@@ -137,8 +138,19 @@ public struct BusRoutes: Sendable {
                 headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
                 body: ResponseBody { writer in
                     var next = start
-                    while !Task.isCancelled {
-                        let events = try await transport.read(topic: topic, from: next, limit: 100, wait: .seconds(15))
+                    // The stream never ends by itself: a graceful shutdown ends it (the read in progress is cut, the
+                    // stream finished), or the server would wait for its client to leave before it could stop.
+                    while !Task.isCancelled, !Task.isShuttingDownGracefully {
+                        let events: [StoredEvent]
+                        let from = next
+                        do {
+                            events = try await cancelWhenGracefulShutdown {
+                                try await transport.read(topic: topic, from: from, limit: 100, wait: .seconds(15))
+                            }
+                        } catch is CancellationError {
+                            break
+                        }
+                        guard !Task.isShuttingDownGracefully else { break }
                         var buffer = ByteBuffer()
                         if events.isEmpty { buffer.writeString(": keep-alive\n\n") }
                         for event in events {

@@ -61,7 +61,12 @@ extension PlatformRoute {
     public static let commitOffset = PlatformRoute("POST", "topics/:topic/groups/:group/commit", "CommitOffset")
     public static let describeGroup = PlatformRoute("GET", "topics/:topic/groups/:group", "DescribeGroup")
 
-    /// Every `/v1` route, in the README's order.
+    // MARK: The contract
+    /// The OpenAPI 3.1 document of every route of ``all``, served unsigned (it holds no secret), like `GET /health`;
+    /// not one of ``all``, which are the signed operations.
+    public static let getOpenAPIDocument = PlatformRoute("GET", "openapi.json", "GetOpenAPIDocument")
+
+    /// Every signed `/v1` route, in the README's order.
     public static let all: [PlatformRoute] = [
         listTeams, createTeam, addUserToTeam, putTeamPolicy, listUsers, createUser, putUserPolicy, listAccessKeys,
         createAccessKey, deactivateAccessKey, deleteAccessKey, listRoles, getRole, createRole, putRolePolicy,
