@@ -167,11 +167,11 @@ public final class JetStreamTransport: Transport, Service {
     /// Makes a topic or group name a valid stream or consumer name, one to one: `_` → `__`, `.` → `_d`.
     static func escape(_ name: String) -> String {
         var escaped = ""
-        for character in name {
-            switch character {
+        for scalar in name.unicodeScalars {  // scalars: a `.` with a combining mark after it is still a `.`
+            switch scalar {
             case "_": escaped += "__"
             case ".": escaped += "_d"
-            default: escaped.append(character)
+            default: escaped.unicodeScalars.append(scalar)
             }
         }
         return escaped

@@ -87,7 +87,12 @@ public struct SealedEventsError: Error, Hashable, Sendable, CustomStringConverti
                     ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0)
                         || "._-:/".unicodeScalars.contains($0)
                 }
-            return plain ? word : "'" + word.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
+            guard !plain else { return word }
+            var quoted = "'"
+            for scalar in word.unicodeScalars {  // scalars: a `'` with a combining mark after it is still a `'`
+                if scalar == "'" { quoted += #"'\''"# } else { quoted.unicodeScalars.append(scalar) }
+            }
+            return quoted + "'"
         }
     }
 

@@ -78,4 +78,13 @@ struct JSONPointerTests {
         #expect(try JSONPointer.root.isPrefix(of: JSONPointer("/x")))
         #expect(try JSONPointer("/a/b") == JSONPointer(tokens: ["a", "b"]))
     }
+
+    /// Found by the `json-pointer` fuzz target: a `/` or `~` followed by a combining mark is one `Character`, and was
+    /// written unescaped, so the text named other tokens. Escaping works on scalars.
+    @Test(arguments: [["a/\u{0612}b"], ["~\u{0301}", "x"], ["/\u{20DD}", "~\u{0308}~"]])
+    func tokensWithCombiningMarksRoundTrip(tokens: [String]) throws {
+        let pointer = JSONPointer(tokens: tokens)
+        #expect(try JSONPointer(pointer.description) == pointer, "\(pointer.description.unicodeScalars.map(\.value))")
+        #expect(pointer.description.unicodeScalars.count(where: { $0 == "/" }) == tokens.count)
+    }
 }

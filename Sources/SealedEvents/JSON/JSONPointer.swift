@@ -73,14 +73,18 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible, Codable 
         return tokens
     }
 
+    /// The text form. Escaping works on Unicode scalars, not characters: a `/` or `~` followed by a combining mark is
+    /// one `Character`, and would otherwise be written unescaped (found by the `json-pointer` fuzz target).
     public var description: String {
         var text = ""
         for token in tokens {
             text += "/"
-            if token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) {
-                text += token.replacing("~", with: "~0").replacing("/", with: "~1")
-            } else {
-                text += token
+            for scalar in token.unicodeScalars {
+                switch scalar {
+                case "~": text += "~0"
+                case "/": text += "~1"
+                default: text.unicodeScalars.append(scalar)
+                }
             }
         }
         return text

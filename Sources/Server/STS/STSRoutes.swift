@@ -101,16 +101,18 @@ public struct STSRoutes: Sendable {
         )
     }
 
+    /// XML text: `&`, `<`, `>`, `"` and `'` as entities, matched as Unicode scalars (as a `Character`, `<` followed by
+    /// a combining mark would not match, and would reach the XML raw).
     static func escape(_ text: String) -> String {
         var escaped = ""
-        for character in text {
-            switch character {
+        for scalar in text.unicodeScalars {
+            switch scalar {
             case "&": escaped += "&amp;"
             case "<": escaped += "&lt;"
             case ">": escaped += "&gt;"
             case "\"": escaped += "&quot;"
             case "'": escaped += "&apos;"
-            default: escaped.append(character)
+            default: escaped.unicodeScalars.append(scalar)
             }
         }
         return escaped
