@@ -140,6 +140,7 @@ public struct SealedServer: Sendable {
     public func router() -> Router<ServerContext> {
         let router = Router(context: ServerContext.self)
         router.add(middleware: RequestObserver(metrics: metrics))
+        router.add(middleware: UnknownPlatformPath())
         router.get("/health") { _, _ in
             Response(
                 status: .ok,

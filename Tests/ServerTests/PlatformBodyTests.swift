@@ -109,6 +109,21 @@ struct PlatformBodyTests {
         }
     }
 
+    /// A request to a path or method no `/v1` operation has is answered 404 with the error shape (it was Hummingbird's
+    /// bare 404 with no body), whether the path shares no segment with the routes or ends inside them.
+    @Test func anUnknownPathIsA404WithTheErrorShape() async throws {
+        let world = try await World()
+        let app = Application(router: world.server.router(), logger: Fixture.logger)
+        try await app.test(.router) { client in
+            let unknown: [(HTTPRequest.Method, String)] = [(.get, "/v1/nothing/here"), (.post, "/v1/iam"), (.delete, "/v1/topics")]
+            for (method, path) in unknown {
+                let (response, error) = try await AuditedServerTests.v1(client, world.reviewer, method, path, [:])
+                #expect(response.status == .notFound, "\(method) \(path)")
+                #expect(error["__type"] as? String == "UnknownOperationException", "\(method) \(path) \(error)")
+            }
+        }
+    }
+
     @Test func anUnknownActionOnAnAccessRequestIsAnUnknownOperation() async throws {
         let world = try await World()
         let app = Application(router: world.server.router(), logger: Fixture.logger)
