@@ -3,8 +3,8 @@ import EncryptionSDK
 
 /// The ESDK message format: the header parser alone, and whole messages through one-shot and streaming decrypt.
 enum ESDKTargets {
-    /// The keyring the committed seeds were encrypted with (`Fuzz/Corpus/esdk-decrypt`, written by
-    /// `scripts/fuzz --write-seeds`), so that mutations reach the body and footer behind a valid header.
+    /// The keyring the committed seeds were encrypted with by the official Python ESDK (`Fuzz/Corpus/esdk-decrypt`,
+    /// written by `Fuzz/make-seeds.py`), so that mutations reach the body and footer behind a valid header.
     static let keyring = try! RawAESKeyring(
         keyNamespace: "sealed-fuzz",
         keyName: "fuzz-key",

@@ -163,8 +163,8 @@ import Testing
                 try await AuditReference.writeMixedRecords(1...40, store, reference)
                 try store.close()
             }
+            LogFixtures.deleteIndex(directory)
             let index = LogFixtures.log(directory).appendingPathComponent("index.sqlite")
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: index.path + suffix) }
             let old = try DatabaseQueue(path: index.path)
             try await old.write { db in
                 try db.execute(

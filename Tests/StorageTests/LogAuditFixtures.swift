@@ -17,6 +17,13 @@ enum LogFixtures {
 
     static func digestsFile(_ directory: URL) -> URL { log(directory).appendingPathComponent("digests.log") }
 
+    /// Deletes the derived index of the log in `directory` (`index.sqlite` and its companions).
+    static func deleteIndex(_ directory: URL) {
+        for file in FileSystem.databaseFiles(log(directory).appendingPathComponent("index.sqlite")) {
+            try? FileManager.default.removeItem(at: file)
+        }
+    }
+
     /// A log in `directory/audit` with `count` records (every third a CreateKey) and a digest after every `digestEvery`
     /// records; closed on return so the test can tamper with its files.
     @discardableResult

@@ -169,8 +169,7 @@ import Testing
                 try store.close()
             }
             // Rebuilt from nothing, with another block size.
-            let index = log.appendingPathComponent("index.sqlite")
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: index.path + suffix) }
+            LogFixtures.deleteIndex(directory)
             let store = try LogAuditStore(directory: log, rollSize: 200_000, blockSize: 64)
             defer { try? store.close() }
             #expect(try store.index.highWater() > 2400)

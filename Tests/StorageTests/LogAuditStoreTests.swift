@@ -124,8 +124,8 @@ import Testing
                 try await AuditReference.writeMixedRecords(1...40, store, reference)
                 try store.close()
             }
+            LogFixtures.deleteIndex(directory)
             let index = LogFixtures.log(directory).appendingPathComponent("index.sqlite")
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: index.path + suffix) }
             let store = try LogAuditStore(directory: LogFixtures.log(directory), blockSize: 10)
             defer { try? store.close() }
             #expect(FileManager.default.fileExists(atPath: index.path))

@@ -12,6 +12,11 @@ import SealedSupport
 /// The POSIX calls of the data directory: modes are set when a file is created, never after, so no secret is ever
 /// readable by others, not even for an instant.
 enum FileSystem {
+    /// An SQLite database's files: the database and its `-wal` and `-shm` companions.
+    static func databaseFiles(_ url: URL) -> [URL] {
+        ["", "-wal", "-shm"].map { URL(fileURLWithPath: url.path + $0) }
+    }
+
     static func exists(_ url: URL) -> Bool {
         var info = stat()
         return lstat(url.path, &info) == 0
@@ -58,8 +63,7 @@ enum FileSystem {
     /// (`O_EXCL`) when absent, so SQLite, which gives its `-wal` and `-shm` files the database's mode, opens a
     /// private file; an existing file (and its `-wal` and `-shm`) that group or others may use is tightened to 0600.
     static func ensurePrivateFile(_ url: URL) throws {
-        for suffix in ["", "-wal", "-shm"] {
-            let file = URL(fileURLWithPath: url.path + suffix)
+        for file in databaseFiles(url) {
             if let mode = try mode(of: file), mode & 0o077 != 0 {
                 guard chmod(file.path, 0o600) == 0 else { throw failure("set the mode of", file) }
             }

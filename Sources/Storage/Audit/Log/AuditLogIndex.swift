@@ -44,7 +44,7 @@ final class AuditLogIndex: Sendable {
             pool = try Self.openPool(url)
         } catch {
             // Derived data: start again from nothing.
-            for suffix in ["", "-wal", "-shm"] { unlink(url.path + suffix) }
+            for file in FileSystem.databaseFiles(url) { unlink(file.path) }
             do {
                 pool = try Self.openPool(url)
             } catch {

@@ -51,11 +51,9 @@ enum AuditLogMigration {
         }
         // The commit point.
         try rename(temporary, log)
-        for suffix in ["", "-wal", "-shm"] where FileSystem.exists(URL(fileURLWithPath: database.path + suffix)) {
-            try rename(
-                URL(fileURLWithPath: database.path + suffix),
-                URL(fileURLWithPath: database.path + ".migrated" + suffix)
-            )
+        let migrated = FileSystem.databaseFiles(database.appendingPathExtension("migrated"))
+        for (file, kept) in zip(FileSystem.databaseFiles(database), migrated) where FileSystem.exists(file) {
+            try rename(file, kept)
         }
         logger.notice(
             "The audit trail was moved from SQLite to the append-only log, verified before and after",
