@@ -16,6 +16,12 @@ import WireShapes
         #expect(STSForm.decode(Array("Name=\(value)".utf8)) == ["Name": value])
     }
 
+    /// `&`, `=` and `+` are matched as bytes: one followed by a combining mark still separates or is a space.
+    @Test func separatorsBeforeCombiningMarksStillSeparate() {
+        let fields = STSForm.decode(Array("A=1&\u{0301}B=x=\u{0301}&C=a+\u{0301}".utf8))
+        #expect(fields == ["A": "1", "\u{0301}B": "x=\u{0301}", "C": "a \u{0301}"])
+    }
+
     /// Whatever the client encodes, the server reads back exactly, whatever bytes the names and values hold.
     @Test(arguments: [
         [("RoleArn", "arn:aws:iam::000000000000:role/sealed/reader-orders"), ("RoleSessionName", "a b+c/d=e&f")],

@@ -11,14 +11,16 @@ package enum STSForm {
 
     /// The fields of a body: `+` is a space, then escapes are decoded. A name or value whose escapes are bad or do not
     /// decode to UTF-8 is kept as sent; invalid UTF-8 in the body is repaired; a name given twice keeps its last value.
+    /// The body is split and `+` replaced as bytes (as `Character`s, a `&`, `=` or `+` followed by a combining mark
+    /// would not match).
     package static func decode(_ body: some Collection<UInt8>) -> [String: String] {
+        func decode(_ bytes: ArraySlice<UInt8>) -> String {
+            let spaced = String(decoding: bytes.map { $0 == UInt8(ascii: "+") ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
+            return PercentEncoding.decodeStrictly(spaced) ?? String(decoding: bytes, as: UTF8.self)
+        }
         var fields: [String: String] = [:]
-        for pair in String(decoding: body, as: UTF8.self).split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ text: Substring) -> String {
-                let spaced = String(text.map { $0 == "+" ? " " : $0 })
-                return PercentEncoding.decodeStrictly(spaced) ?? String(text)
-            }
+        for pair in Array(body).split(separator: UInt8(ascii: "&")) {
+            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
             fields[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
         }
         return fields
