@@ -237,11 +237,13 @@ let package = Package(
             name: "EncryptionSDKTests",
             dependencies: [
                 "EncryptionSDK",
+                "SealedSupport",
                 "SealedTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
-            ]
+            ],
+            exclude: ["Vectors"]
         ),
         .testTarget(
             name: "SealedEventsTests",
