@@ -29,6 +29,9 @@ public struct EventTypeDescriptor: Sendable, Hashable {
     public var sealing: Sealing
     /// The role a consumer assumes to decrypt this event type; `nil` when the catalog has none.
     public var readerRoleArn: String?
+    /// Where each event names its data subject (a JSON Pointer into `data`), when the event type seals every
+    /// subject's events under a key of that subject's own (crypto-shredding); `nil` otherwise.
+    public var subjectField: JSONPointer?
 
     /// The suites events may use.
     public static let supportedSuites: [AlgorithmSuite] = [
@@ -43,7 +46,8 @@ public struct EventTypeDescriptor: Sendable, Hashable {
         keyArn: String,
         algorithmSuite: AlgorithmSuite = .aes256GCMHKDFSHA512CommittingECDSAP384,
         sealing: Sealing,
-        readerRoleArn: String? = nil
+        readerRoleArn: String? = nil,
+        subjectField: JSONPointer? = nil
     ) {
         self.name = name
         self.domain = domain
@@ -53,6 +57,7 @@ public struct EventTypeDescriptor: Sendable, Hashable {
         self.algorithmSuite = algorithmSuite
         self.sealing = sealing
         self.readerRoleArn = readerRoleArn
+        self.subjectField = subjectField
     }
 
     /// Checks what the SDK relies on: non-empty names and key, a supported suite, and for field sealing at
@@ -69,6 +74,19 @@ public struct EventTypeDescriptor: Sendable, Hashable {
             )
         }
         if case .fields(let pointers) = sealing { try Self.validateFieldPointers(pointers) }
+        if let subjectField {
+            let sealed: Bool
+            switch sealing {
+            case .none: sealed = false
+            case .data: sealed = !subjectField.isRoot
+            case .fields(let pointers): sealed = pointers.contains { $0.isPrefix(of: subjectField) }
+            }
+            guard sealed else {
+                throw .invalidArgument(
+                    "event type \(name) names its subject at \(subjectField), which is not sealed: a subject id never travels in the clear"
+                )
+            }
+        }
     }
 
     static func validateFieldPointers(_ pointers: [JSONPointer]) throws(SealedEventsError) {
@@ -87,10 +105,11 @@ public struct EventTypeDescriptor: Sendable, Hashable {
 extension EventTypeDescriptor: Codable {
     enum CodingKeys: String, CodingKey {
         case name, domain, classification, regulations, keyArn, algorithmSuite, scope, sensitiveFields, readerRoleArn
+        case subjectField
     }
 
     /// Decodes the catalog's JSON shape: `scope` is `none`, `data` or `fields` (with `sensitiveFields`, JSON
-    /// Pointer strings), `algorithmSuite` a string such as `0x0578`.
+    /// Pointer strings), `algorithmSuite` a string such as `0x0578`, `subjectField` an optional JSON Pointer.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let suiteText = try container.decode(String.self, forKey: .algorithmSuite)
@@ -112,7 +131,8 @@ extension EventTypeDescriptor: Codable {
             keyArn: try container.decode(String.self, forKey: .keyArn),
             algorithmSuite: suite,
             sealing: sealing,
-            readerRoleArn: try container.decodeIfPresent(String.self, forKey: .readerRoleArn)
+            readerRoleArn: try container.decodeIfPresent(String.self, forKey: .readerRoleArn),
+            subjectField: try container.decodeIfPresent(JSONPointer.self, forKey: .subjectField)
         )
     }
 
@@ -132,5 +152,6 @@ extension EventTypeDescriptor: Codable {
             try container.encode(pointers, forKey: .sensitiveFields)
         }
         try container.encodeIfPresent(readerRoleArn, forKey: .readerRoleArn)
+        try container.encodeIfPresent(subjectField, forKey: .subjectField)
     }
 }

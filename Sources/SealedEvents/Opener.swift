@@ -49,19 +49,26 @@ public struct Opener: Sendable {
 
     public let configuration: Configuration
     private let manager: CachingMaterialsManager
+    private let subjects: SubjectKeyrings?
     private let client = EncryptionClient()
     private let logger: Logger
 
     /// An opener that unwraps data keys with `keyring` (raw keys, a multi-keyring, or a ``KMS/KMSKeyring``).
     ///
+    /// Subject-keyed events (their encryption context names a `subjectKey`) are opened with the AWS KMS
+    /// Hierarchical keyring over `subjects`' keystore instead, without caching their data keys: a subject's events
+    /// stop opening within ``SubjectKeys/ttl`` (the erasure delay) of the subject's erasure.
+    ///
     /// - Parameters:
     ///   - keyring: Unwraps the data keys.
+    ///   - subjects: The branch keystore of subject-keyed events; `nil` when the consumer opens none.
     ///   - configuration: Cache bounds; ``Configuration/maxAge`` is the revocation delay.
     ///   - clock: The clock cache ages are measured on.
     ///   - logger: Receives debug records (event ids, error codes; never data).
     /// - Throws: ``SealedEventsError`` `invalidArgument` for cache bounds the ESDK rejects.
     public init(
         keyring: any Keyring,
+        subjects: SubjectKeys? = nil,
         configuration: Configuration = Configuration(),
         clock: some Clock<Duration> = ContinuousClock(),
         logger: Logger = Logger(label: "sealed-events", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -77,6 +84,9 @@ public struct Opener: Sendable {
             )
         } catch {
             throw .invalidArgument("invalid data key cache bounds: \(error.reason)")
+        }
+        self.subjects = try subjects.map { subjects throws(SealedEventsError) in
+            try SubjectKeyrings(subjects, clock: clock)
         }
     }
 
@@ -192,18 +202,7 @@ public struct Opener: Sendable {
             } else {
                 sealed = try SealedMessage(envelope)
             }
-            let plaintext: [UInt8]
-            do {
-                // The header was parsed (and checked) by SealedMessage; the client does not parse it again.
-                plaintext = try await client.decrypt(
-                    sealed.bytes,
-                    header: sealed.header,
-                    materialsManager: manager,
-                    encryptionContext: sealed.encryption.encryptionContext
-                ).plaintext
-            } catch {
-                throw KeyServiceErrors.map(error, keyArn: sealed.encryption.keyArn, eventType: metaData.eventType)
-            }
+            let plaintext = try await decrypt(sealed, eventType: metaData.eventType)
             let payload = try SealedPayload.decode(plaintext)
             guard payload.eventId.hasSameUTF8(as: metaData.eventId) else {
                 throw SealedEventsError.binding("the sealed payload belongs to another event than \(metaData.eventId)")
@@ -237,11 +236,43 @@ public struct Opener: Sendable {
         }
     }
 
+    /// Decrypts the sealed message: with the cached data keys of ``manager``, or — subject-keyed — with the branch
+    /// keystore and no data key cache.
+    private func decrypt(_ sealed: SealedMessage, eventType: String) async throws(SealedEventsError) -> [UInt8] {
+        let encryption = sealed.encryption
+        do {
+            // The header was parsed (and checked) by SealedMessage; the client does not parse it again.
+            if let branchKeyID = encryption.encryptionContext[SubjectKeys.contextKey] {
+                guard let subjects else {
+                    throw SealedEventsError.invalidArgument(
+                        "event type \(eventType) is sealed per subject (\(branchKeyID)): the opener needs SubjectKeys"
+                    )
+                }
+                let keyring = try subjects.keyring(table: subjects.configuration.defaultTable, kmsKeyARN: encryption.keyArn)
+                return try await client.decrypt(
+                    sealed.bytes,
+                    header: sealed.header,
+                    materialsManager: DefaultMaterialsManager(keyring: keyring),
+                    encryptionContext: encryption.encryptionContext
+                ).plaintext
+            }
+            return try await client.decrypt(
+                sealed.bytes,
+                header: sealed.header,
+                materialsManager: manager,
+                encryptionContext: encryption.encryptionContext
+            ).plaintext
+        } catch {
+            throw KeyServiceErrors.map(error, keyArn: encryption.keyArn, eventType: eventType)
+        }
+    }
+
     /// Opens a sealed event, or — when `redacting` is `true` and access is denied — returns the redacted view: the
     /// metadata and the readable fields, with sealed places holding ``Envelope/sealedMarker`` and listed in
     /// ``OpenedEvent/sealedFields``, and ``OpenedEvent/denial`` saying why.
     ///
-    /// Only `accessDenied` becomes a redacted view; a tampered or malformed envelope still throws.
+    /// Only `accessDenied` and `subjectErased` become a redacted view (an erased subject's sealed places hold
+    /// ``Envelope/erasedMarker``); a tampered or malformed envelope still throws.
     ///
     /// - Returns: The opened event, or its redacted view.
     /// - Throws: ``SealedEventsError`` as ``open(_:as:)``, except `accessDenied` when `redacting`.
@@ -252,8 +283,9 @@ public struct Opener: Sendable {
     ) async throws(SealedEventsError) -> OpenedEvent {
         do throws(SealedEventsError) {
             return try await open(envelope, as: descriptor)
-        } catch  where redacting && error.code == .accessDenied {
-            var view = try Opener.redactedView(of: envelope)
+        } catch where redacting && (error.code == .accessDenied || error.code == .subjectErased) {
+            let marker = error.code == .subjectErased ? Envelope.erasedMarker : Envelope.sealedMarker
+            var view = try Opener.redactedView(of: envelope, marker: marker)
             view.denial = error
             return view
         }
@@ -265,25 +297,24 @@ public struct Opener: Sendable {
     ///
     /// - Throws: ``SealedEventsError`` as ``SealedMessage/init(_:)`` (except `notSealed`).
     public static func redactedView(of envelope: Envelope) throws(SealedEventsError) -> OpenedEvent {
+        try redactedView(of: envelope, marker: Envelope.sealedMarker)
+    }
+
+    static func redactedView(of envelope: Envelope, marker: JSONValue) throws(SealedEventsError) -> OpenedEvent {
         guard envelope.metaData.encryption != nil else {
             return OpenedEvent(metaData: envelope.metaData, data: envelope.data, sealedFields: [], denial: nil)
         }
         let sealed = try SealedMessage(envelope)
         switch sealed.encryption.scope {
         case .data:
-            return OpenedEvent(
-                metaData: envelope.metaData,
-                data: Envelope.sealedMarker,
-                sealedFields: [.root],
-                denial: nil
-            )
+            return OpenedEvent(metaData: envelope.metaData, data: marker, sealedFields: [.root], denial: nil)
         default:
-            return OpenedEvent(
-                metaData: envelope.metaData,
-                data: envelope.data,
-                sealedFields: sealed.encryption.sealedFields ?? [],
-                denial: nil
-            )
+            var data = envelope.data
+            let pointers = sealed.encryption.sealedFields ?? []
+            if marker != Envelope.sealedMarker {
+                for pointer in pointers { try data.setValue(marker, at: pointer) }
+            }
+            return OpenedEvent(metaData: envelope.metaData, data: data, sealedFields: pointers, denial: nil)
         }
     }
 }

@@ -36,6 +36,9 @@ public struct SealedEventsError: Error, Hashable, Sendable, CustomStringConverti
         public static let bindingMismatch = Code("bindingMismatch")
         /// The consumer (or producer) may not use the event type's key; see ``SealedEventsError/accessDenied``.
         public static let accessDenied = Code("accessDenied")
+        /// The event's data subject was erased: the subject's key is destroyed, so its events can never be opened
+        /// again (and new ones are not sealed until the owning team lifts the erasure fence).
+        public static let subjectErased = Code("subjectErased")
         /// The sealed payload failed authentication: it was changed or corrupted.
         public static let authenticationFailed = Code("authenticationFailed")
         /// An encryption format other than `aws-esdk`, or a sealing scope this SDK does not know.

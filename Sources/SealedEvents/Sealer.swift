@@ -51,6 +51,7 @@ public struct Sealer: Sendable {
 
     public let configuration: Configuration
     private let managers: MaterialsManagers
+    private let subjects: SubjectSealing?
     private let client = EncryptionClient()
     private let logger: Logger
 
@@ -62,12 +63,15 @@ public struct Sealer: Sendable {
     ///
     /// - Parameters:
     ///   - keyring: Wraps the data keys.
+    ///   - subjects: How events of event types with a subject field are sealed (``SubjectKeys``, with a resolver);
+    ///     `nil` when the producer seals none.
     ///   - configuration: Cache limits.
     ///   - clock: The clock cache ages are measured on.
     ///   - logger: Receives debug records (event ids, types; never data).
     /// - Throws: ``SealedEventsError`` `invalidArgument` for cache limits the ESDK rejects.
     public init(
         keyring: any Keyring,
+        subjects: SubjectKeys? = nil,
         configuration: Configuration = Configuration(),
         clock: some Clock<Duration> = ContinuousClock(),
         logger: Logger = Logger(label: "sealed-events", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -77,6 +81,9 @@ public struct Sealer: Sendable {
         let cache = MaterialsCache(capacity: configuration.capacity)
         let manager = try MaterialsManagers.caching(keyring, cache: cache, configuration: configuration, clock: clock)
         self.managers = MaterialsManagers { _ in manager }
+        self.subjects = try subjects.map { subjects throws(SealedEventsError) in
+            try SubjectSealing(subjects, cache: cache, configuration: configuration, clock: clock)
+        }
     }
 
     /// A sealer that wraps data keys with AWS KMS (or our key service): for each descriptor, a ``KMS/KMSKeyring``
@@ -85,6 +92,8 @@ public struct Sealer: Sendable {
     /// - Parameters:
     ///   - kms: The KMS client, with the producer's credentials.
     ///   - grantTokens: Grant tokens sent with every KMS call.
+    ///   - subjects: How events of event types with a subject field are sealed (``SubjectKeys``, with a resolver);
+    ///     `nil` when the producer seals none.
     ///   - configuration: Cache limits.
     ///   - clock: The clock cache ages are measured on.
     ///   - logger: Receives debug records.
@@ -92,6 +101,7 @@ public struct Sealer: Sendable {
     public init(
         kms: KMSClient,
         grantTokens: [String] = [],
+        subjects: SubjectKeys? = nil,
         configuration: Configuration = Configuration(),
         clock: some Clock<Duration> = ContinuousClock(),
         logger: Logger = Logger(label: "sealed-events", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -126,6 +136,9 @@ public struct Sealer: Sendable {
                 managers[keyArn] = manager
                 return manager
             }
+        }
+        self.subjects = try subjects.map { subjects throws(SealedEventsError) in
+            try SubjectSealing(subjects, cache: cache, configuration: configuration, clock: clock)
         }
     }
 
@@ -173,12 +186,15 @@ public struct Sealer: Sendable {
     ///   `{"v":1,"eventId":…,"fields":[{"pointer":…,"value":…},…]}` in `metaData.encryption.ciphertext`, and
     ///   `metaData.encryption.sealedFields` lists the pointers. Fields the event does not carry are skipped.
     ///
-    /// The ESDK encryption context is `{"eventType": …, "domain": …}`.
+    /// The ESDK encryption context is `{"eventType": …, "domain": …}`. For an event type with a
+    /// ``EventTypeDescriptor/subjectField``, the sealer reads the subject id there (a string or a number), resolves
+    /// the subject's key (``SubjectKeys``), adds `"subjectKey": <branch key id>` to the context, and wraps the data
+    /// key with that branch key alone (the AWS KMS Hierarchical keyring), so erasing the subject erases the event.
     ///
     /// - Returns: The sealed envelope.
     /// - Throws: ``SealedEventsError``: `alreadySealed`; `invalidArgument` (another event type, an invalid descriptor,
-    ///   a keyring that did not use the descriptor's key); `accessDenied` when KMS refuses the producer;
-    ///   `keyServiceFailure`.
+    ///   a keyring that did not use the descriptor's key, a missing subject, no ``SubjectKeys``); `accessDenied`
+    ///   when KMS refuses the producer; `subjectErased` for an erased subject; `keyServiceFailure`.
     public func seal(
         _ envelope: Envelope,
         as descriptor: EventTypeDescriptor
@@ -204,13 +220,24 @@ public struct Sealer: Sendable {
             envelope.metaData.regulations = descriptor.regulations
         }
 
-        let context = ["eventType": descriptor.name, "domain": descriptor.domain]
+        var context = ["eventType": descriptor.name, "domain": descriptor.domain]
+        var wrapping = Wrapping.domainKey
+        if let field = descriptor.subjectField, descriptor.sealing != .none {
+            guard let subjects else {
+                throw .invalidArgument(
+                    "event type \(descriptor.name) seals per subject: the sealer needs SubjectKeys with a resolver"
+                )
+            }
+            let key = try await subjects.key(of: envelope, at: field, descriptor: descriptor)
+            context[SubjectKeys.contextKey] = key.branchKeyID
+            wrapping = .subjectKey(key)
+        }
         switch descriptor.sealing {
         case .none:
             return envelope
         case .data:
             let plaintext = SealedPayload.encode(eventId: eventId, content: .data(envelope.data))
-            let message = try await encrypt(plaintext, context: context, descriptor: descriptor)
+            let message = try await encrypt(plaintext, context: context, descriptor: descriptor, wrapping: wrapping)
             envelope.data = .string(Base64.encode(message))
             envelope.metaData.encryption = Encryption(
                 keyArn: descriptor.keyArn,
@@ -225,7 +252,7 @@ public struct Sealer: Sendable {
                 fields.append((pointer, value))
             }
             let plaintext = SealedPayload.encode(eventId: eventId, content: .fields(fields))
-            let message = try await encrypt(plaintext, context: context, descriptor: descriptor)
+            let message = try await encrypt(plaintext, context: context, descriptor: descriptor, wrapping: wrapping)
             for field in fields { try envelope.data.setValue(Envelope.sealedMarker, at: field.pointer) }
             envelope.metaData.encryption = Encryption(
                 keyArn: descriptor.keyArn,
@@ -246,12 +273,25 @@ public struct Sealer: Sendable {
         return envelope
     }
 
+    /// What wraps an event's data key: the domain key, or a subject's branch key.
+    enum Wrapping {
+        case domainKey
+        case subjectKey(SubjectKey)
+    }
+
     private func encrypt(
         _ plaintext: [UInt8],
         context: [String: String],
-        descriptor: EventTypeDescriptor
+        descriptor: EventTypeDescriptor,
+        wrapping: Wrapping
     ) async throws(SealedEventsError) -> [UInt8] {
-        let manager = try managers.manager(descriptor.keyArn)
+        let manager: CachingMaterialsManager
+        switch wrapping {
+        case .domainKey: manager = try managers.manager(descriptor.keyArn)
+        case .subjectKey(let key):
+            // `subjects` is set: `seal` chose this wrapping only then.
+            manager = try subjects!.manager(table: key.keyStoreTable, kmsKeyARN: descriptor.keyArn)
+        }
         let message: EncryptedMessage
         do {
             message = try await client.encrypt(
@@ -268,6 +308,12 @@ public struct Sealer: Sendable {
                 metadata: ["eventType": .string(descriptor.name), "code": .string(mapped.code.description)]
             )
             throw mapped
+        }
+        if case .subjectKey(let key) = wrapping {
+            guard message.header.encryptedDataKeys.map({ SealedMessage.branchKeyID(of: $0) }) == [key.branchKeyID] else {
+                throw .invalidArgument("the data key of a subject-keyed event must be wrapped by its branch key alone")
+            }
+            return message.ciphertext
         }
         guard
             message.header.encryptedDataKeys.contains(where: {
@@ -308,6 +354,72 @@ struct MaterialsManagers: Sendable {
             )
         } catch {
             throw .invalidArgument("invalid data key cache limits: \(error.reason)")
+        }
+    }
+}
+
+/// The sealer's side of ``SubjectKeys``: resolved subject keys and a caching materials manager per keystore table and
+/// KMS key. Its data keys are cached for at most the erasure delay (``SubjectKeys/ttl``), and the cache entries of
+/// different subjects never mix: the encryption context, part of the cache key, names the branch key.
+final class SubjectSealing: Sendable {
+    let keyrings: SubjectKeyrings
+    let resolved: SubjectKeyCache
+    let managers: @Sendable (HierarchicalKeyring) throws(SealedEventsError) -> CachingMaterialsManager
+    private let byKeyring = Mutex<[String: CachingMaterialsManager]>([:])
+
+    init(
+        _ subjects: SubjectKeys,
+        cache: MaterialsCache,
+        configuration: Sealer.Configuration,
+        clock: some Clock<Duration>
+    ) throws(SealedEventsError) {
+        keyrings = try SubjectKeyrings(subjects, clock: clock)
+        resolved = SubjectKeyCache(ttl: subjects.ttl, capacity: subjects.capacity, clock: clock)
+        var shortened = configuration
+        shortened.maxAge = min(configuration.maxAge, subjects.ttl)
+        let limits = shortened
+        managers = { keyring throws(SealedEventsError) in
+            try MaterialsManagers.caching(keyring, cache: cache, configuration: limits, clock: clock)
+        }
+    }
+
+    func manager(table: String, kmsKeyARN: String) throws(SealedEventsError) -> CachingMaterialsManager {
+        let name = table + "\u{0}" + kmsKeyARN
+        if let manager = byKeyring.withLock({ $0[name] }) { return manager }
+        let manager = try managers(try keyrings.keyring(table: table, kmsKeyARN: kmsKeyARN))
+        return byKeyring.withLock { managers in
+            if let existing = managers[name] { return existing }
+            managers[name] = manager
+            return manager
+        }
+    }
+
+    /// The subject's key: the subject id read at `field` (a non-empty string, or a number as written), resolved
+    /// through the platform and cached for the erasure delay.
+    func key(
+        of envelope: Envelope,
+        at field: JSONPointer,
+        descriptor: EventTypeDescriptor
+    ) async throws(SealedEventsError) -> SubjectKey {
+        let eventId = envelope.metaData.eventId
+        let subjectID: String
+        switch try? envelope.data.value(at: field) {
+        case .string(let text) where !text.isEmpty: subjectID = text
+        case .number(let number): subjectID = number.literal
+        case nil: throw .invalidArgument("event \(eventId) has no subject at \(field)")
+        default: throw .invalidArgument("the subject of event \(eventId) at \(field) is not a string or a number")
+        }
+        guard let resolver = keyrings.configuration.resolver else {
+            throw .invalidArgument("sealing per subject needs SubjectKeys with a resolver")
+        }
+        do {
+            return try await resolved.key(subjectID: subjectID, eventType: descriptor.name) {
+                try await resolver.subjectKey(subjectID: subjectID, eventType: descriptor.name)
+            }
+        } catch let error as SealedEventsError {
+            throw error
+        } catch {
+            throw SealedEventsError(.keyServiceFailure, "the subject's key could not be resolved: \(error)")
         }
     }
 }

@@ -34,6 +34,10 @@ public struct Envelope: Sendable, Hashable {
     /// The value that stands in the place of each sealed field in scope `fields`: `{"sealed": true}`.
     public static let sealedMarker: JSONValue = ["sealed": true]
 
+    /// What a redacted view shows in the place of each sealed part of an event whose data subject was erased:
+    /// `{"erased": true}`.
+    public static let erasedMarker: JSONValue = ["erased": true]
+
     /// Whether the envelope carries an encryption block.
     public var isSealed: Bool { metaData.encryption != nil }
 }

@@ -13,6 +13,8 @@ internal import KMS
 /// - **authentication failed** (corrupted): the ESDK's `authenticationFailure` (a changed body, header, tag or
 ///   signature) and KMS `InvalidCiphertextException` / `IncorrectKeyException` (a changed wrapped key).
 /// - **binding mismatch**: the ESDK's `invalidEncryptionContext`.
+/// - **subject erased**: the keystore has no branch key (or version) a subject-keyed event names
+///   (``EncryptionSDK/BranchKeyNotFound``): the subject's keys were destroyed.
 /// - **key service failure**: every other KMS/STS error (throttling, disabled or deleted key), network failures.
 enum KeyServiceErrors {
     static func map(_ error: any Error, keyArn: String, eventType: String) -> SealedEventsError {
@@ -26,6 +28,8 @@ enum KeyServiceErrors {
         switch error {
         case let error as SealedEventsError:
             return error
+        case let error as BranchKeyNotFound:
+            return .subjectErased(error)
         case let error as KMSError:
             switch error.code {
             case .accessDeniedException: return denied("KMS AccessDeniedException")
@@ -44,6 +48,10 @@ enum KeyServiceErrors {
             case .authenticationFailure:
                 return SealedEventsError(.authenticationFailed, "the sealed payload failed authentication")
             case .noDecryptableDataKey:
+                // The hierarchical keyring hands over the keystore's errors: a destroyed branch key is an erasure.
+                if let missing = error.underlyingErrors.lazy.compactMap({ $0 as? BranchKeyNotFound }).first {
+                    return .subjectErased(missing)
+                }
                 // The KMS keyring hands over the KMS errors of every key it tried.
                 let codes = error.underlyingErrors.compactMap { ($0 as? KMSError)?.code }
                 if codes.contains(.accessDeniedException) { return denied("KMS AccessDeniedException") }
@@ -68,5 +76,15 @@ enum KeyServiceErrors {
         default:
             return SealedEventsError(.keyServiceFailure, "the keyring failed: \(type(of: error))")
         }
+    }
+}
+
+extension SealedEventsError {
+    /// The subject whose branch key is missing was erased; names the branch key (a pseudonym), never the subject.
+    static func subjectErased(_ missing: BranchKeyNotFound) -> SealedEventsError {
+        SealedEventsError(
+            .subjectErased,
+            "the data subject of \(missing.branchKeyIdentifier) was erased: its key no longer exists"
+        )
     }
 }

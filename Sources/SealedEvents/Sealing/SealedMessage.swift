@@ -32,7 +32,8 @@ public struct SealedMessage: Sendable {
     ///    marker in `data`;
     /// 4. the message header parses, has the declared suite, an encryption context that equals the block's
     ///    (after removing the ESDK's own `aws-crypto-` pairs), and an encrypted data key of ``Encryption/keyArn``
-    ///    (see ``keyIdentifier(of:)``).
+    ///    (see ``keyIdentifier(of:)``) — or, when the context names a `subjectKey`, a branch key id of the event's
+    ///    type, exactly one encrypted data key, of that branch key (``branchKeyID(of:)``).
     ///
     /// - Throws: ``SealedEventsError``: `notSealed`, `unsupportedFormat`, `unsupportedAlgorithmSuite`,
     ///   `malformedEnvelope` or `bindingMismatch`.
@@ -111,8 +112,19 @@ public struct SealedMessage: Sendable {
         guard Self.sameContext(ignoringReservedKeysOf: header.encryptionContext, context) else {
             throw SealedEventsError.binding("the ESDK message's encryption context differs from metaData's")
         }
-        guard header.encryptedDataKeys.contains(where: { Self.keyIdentifier(of: $0) == encryption.keyArn }) else {
-            throw SealedEventsError.binding("the ESDK message has no data key wrapped by \(encryption.keyArn)")
+        if let branchKeyID = context[SubjectKeys.contextKey] {
+            // Subject-keyed: the branch key is the event type's, and wraps the data key alone (a copy under the
+            // domain key would survive the subject's erasure).
+            guard branchKeyID.hasPrefix(metaData.eventType + "/") else {
+                throw SealedEventsError.binding("the subject key \(branchKeyID) is not one of \(metaData.eventType)")
+            }
+            guard header.encryptedDataKeys.map({ Self.branchKeyID(of: $0) }) == [branchKeyID] else {
+                throw SealedEventsError.binding("the ESDK message's data key is not wrapped by \(branchKeyID) alone")
+            }
+        } else {
+            guard header.encryptedDataKeys.contains(where: { Self.keyIdentifier(of: $0) == encryption.keyArn }) else {
+                throw SealedEventsError.binding("the ESDK message has no data key wrapped by \(encryption.keyArn)")
+            }
         }
         self.encryption = encryption
         self.algorithmSuite = suite
@@ -140,6 +152,13 @@ public struct SealedMessage: Sendable {
         }
         guard let text = name.withUnsafeBytes(validUTF8String) else { return nil }
         return "raw:\(key.providerID)/\(text)"
+    }
+
+    /// The branch key id of an encrypted data key of the AWS KMS Hierarchical keyring (provider
+    /// `aws-kms-hierarchy`): its provider info; `nil` for any other provider.
+    public static func branchKeyID(of key: EncryptedDataKey) -> String? {
+        guard key.providerID == HierarchicalKeyring.providerID else { return nil }
+        return key.providerInfo.withUnsafeBytes(validUTF8String)
     }
 
     /// The `raw:NAMESPACE/NAME` identifier of a raw keyring's key.
