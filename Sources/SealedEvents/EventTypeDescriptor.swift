@@ -29,6 +29,9 @@ public struct EventTypeDescriptor: Sendable, Hashable {
     public var sealing: Sealing
     /// The role a consumer assumes to decrypt this event type; `nil` when the catalog has none.
     public var readerRoleArn: String?
+    /// Where `data` holds the data subject's id, when events of this type are about a person: their sealed part is
+    /// sealed under the subject's branch key. Always inside the sealed part.
+    public var subjectField: JSONPointer?
 
     /// The suites events may use.
     public static let supportedSuites: [AlgorithmSuite] = [
@@ -43,7 +46,8 @@ public struct EventTypeDescriptor: Sendable, Hashable {
         keyArn: String,
         algorithmSuite: AlgorithmSuite = .aes256GCMHKDFSHA512CommittingECDSAP384,
         sealing: Sealing,
-        readerRoleArn: String? = nil
+        readerRoleArn: String? = nil,
+        subjectField: JSONPointer? = nil
     ) {
         self.name = name
         self.domain = domain
@@ -53,10 +57,12 @@ public struct EventTypeDescriptor: Sendable, Hashable {
         self.algorithmSuite = algorithmSuite
         self.sealing = sealing
         self.readerRoleArn = readerRoleArn
+        self.subjectField = subjectField
     }
 
-    /// Checks what the SDK relies on: non-empty names and key, a supported suite, and for field sealing at
-    /// least one pointer, no root pointer, no duplicates, and no pointer inside another.
+    /// Checks what the SDK relies on: non-empty names and key, a supported suite, for field sealing at least one
+    /// pointer, no root pointer, no duplicates, and no pointer inside another, and a subject field (not the root) in
+    /// the sealed part.
     ///
     /// - Throws: ``SealedEventsError`` `invalidArgument` or `unsupportedAlgorithmSuite`.
     public func validate() throws(SealedEventsError) {
@@ -69,6 +75,21 @@ public struct EventTypeDescriptor: Sendable, Hashable {
             )
         }
         if case .fields(let pointers) = sealing { try Self.validateFieldPointers(pointers) }
+        if let subjectField { try validate(subjectField: subjectField) }
+    }
+
+    /// A subject field is never the root and lies in the sealed part: the subject id must not travel in the clear.
+    func validate(subjectField: JSONPointer) throws(SealedEventsError) {
+        guard !subjectField.isRoot else { throw .invalidArgument("the subject field cannot be the root pointer") }
+        let sealed: Bool
+        switch sealing {
+        case .none: sealed = false
+        case .data: sealed = true
+        case .fields(let pointers): sealed = pointers.contains { $0.isPrefix(of: subjectField) }
+        }
+        guard sealed else {
+            throw .invalidArgument("event type \(name): the subject field \(subjectField) is not in the sealed part")
+        }
     }
 
     static func validateFieldPointers(_ pointers: [JSONPointer]) throws(SealedEventsError) {
@@ -87,10 +108,11 @@ public struct EventTypeDescriptor: Sendable, Hashable {
 extension EventTypeDescriptor: Codable {
     enum CodingKeys: String, CodingKey {
         case name, domain, classification, regulations, keyArn, algorithmSuite, scope, sensitiveFields, readerRoleArn
+        case subjectField
     }
 
     /// Decodes the catalog's JSON shape: `scope` is `none`, `data` or `fields` (with `sensitiveFields`, JSON
-    /// Pointer strings), `algorithmSuite` a string such as `0x0578`.
+    /// Pointer strings), `algorithmSuite` a string such as `0x0578`, `subjectField` (optional) a JSON Pointer string.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let suiteText = try container.decode(String.self, forKey: .algorithmSuite)
@@ -112,7 +134,8 @@ extension EventTypeDescriptor: Codable {
             keyArn: try container.decode(String.self, forKey: .keyArn),
             algorithmSuite: suite,
             sealing: sealing,
-            readerRoleArn: try container.decodeIfPresent(String.self, forKey: .readerRoleArn)
+            readerRoleArn: try container.decodeIfPresent(String.self, forKey: .readerRoleArn),
+            subjectField: try container.decodeIfPresent(JSONPointer.self, forKey: .subjectField)
         )
     }
 
@@ -132,5 +155,6 @@ extension EventTypeDescriptor: Codable {
             try container.encode(pointers, forKey: .sensitiveFields)
         }
         try container.encodeIfPresent(readerRoleArn, forKey: .readerRoleArn)
+        try container.encodeIfPresent(subjectField, forKey: .subjectField)
     }
 }
