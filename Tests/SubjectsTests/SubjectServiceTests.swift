@@ -64,6 +64,13 @@ struct SubjectServiceTests {
 
         func user(_ name: String) -> String { "arn:aws:iam::000000000000:user/\(name)" }
 
+        /// The branch key of `subject` for `eventType`, resolved by `producer` (a user name).
+        func resolve(_ eventType: String, _ subject: String = SubjectServiceTests.subject, by producer: String)
+            async throws -> SubjectKey
+        {
+            try await subjects.resolve(subjectID: subject, eventType: eventType, by: user(producer))
+        }
+
         /// A session of an event type's reader role.
         func reader(of eventType: String) -> String {
             "arn:aws:sts::000000000000:assumed-role/reader-\(eventType)/analyst"
@@ -80,21 +87,9 @@ struct SubjectServiceTests {
     @Test func keysAreCreatedOnFirstUseOnePerEventTypeUnderAStablePseudonymPerDomain() async throws {
         let world = try await World()
         let producer = world.user("checkout")
-        let placed = try await world.subjects.resolve(
-            subjectID: Self.subject,
-            eventType: "payments.order.placed",
-            by: producer
-        )
-        let captured = try await world.subjects.resolve(
-            subjectID: Self.subject,
-            eventType: "payments.card.captured",
-            by: producer
-        )
-        let again = try await world.subjects.resolve(
-            subjectID: Self.subject,
-            eventType: "payments.order.placed",
-            by: producer
-        )
+        let placed = try await world.resolve("payments.order.placed", by: "checkout")
+        let captured = try await world.resolve("payments.card.captured", by: "checkout")
+        let again = try await world.resolve("payments.order.placed", by: "checkout")
         #expect(again == placed)
         #expect(placed.pseudonym == captured.pseudonym)
         #expect(placed.pseudonym.wholeMatch(of: /s-[0-9a-f]{32}/) != nil, "\(placed.pseudonym)")
@@ -106,11 +101,7 @@ struct SubjectServiceTests {
         #expect(created.encryptionContext == ["eventType": "payments.order.placed", "domain": "payments"])
         #expect(created.kmsKeyARN == placed.kmsKeyARN)
 
-        let shipped = try await world.subjects.resolve(
-            subjectID: Self.subject,
-            eventType: "shipping.parcel.sent",
-            by: world.user("courier")
-        )
+        let shipped = try await world.resolve("shipping.parcel.sent", by: "courier")
         #expect(shipped.pseudonym != placed.pseudonym)
         let other = try await world.subjects.resolve(
             subjectID: "bob@example.com",
@@ -129,23 +120,11 @@ struct SubjectServiceTests {
     @Test func erasureDestroysTheSubjectsKeysInTheDomainAndFencesIt() async throws {
         let world = try await World()
         let producer = world.user("checkout")
-        let placed = try await world.subjects.resolve(
-            subjectID: Self.subject,
-            eventType: "payments.order.placed",
-            by: producer
-        )
-        let captured = try await world.subjects.resolve(
-            subjectID: Self.subject,
-            eventType: "payments.card.captured",
-            by: producer
-        )
+        let placed = try await world.resolve("payments.order.placed", by: "checkout")
+        let captured = try await world.resolve("payments.card.captured", by: "checkout")
         await world.custodian.version(captured.branchKeyID)
         let bob = try await world.subjects.resolve(subjectID: "bob", eventType: "payments.order.placed", by: producer)
-        let shipped = try await world.subjects.resolve(
-            subjectID: Self.subject,
-            eventType: "shipping.parcel.sent",
-            by: world.user("courier")
-        )
+        let shipped = try await world.resolve("shipping.parcel.sent", by: "courier")
 
         let receipts = try await world.subjects.erase(
             subjectID: Self.subject,
@@ -161,7 +140,7 @@ struct SubjectServiceTests {
         #expect(left[bob.branchKeyID] != nil && left[shipped.branchKeyID] != nil)
 
         do {
-            _ = try await world.subjects.resolve(subjectID: Self.subject, eventType: "payments.order.placed", by: producer)
+            _ = try await world.resolve("payments.order.placed", by: "checkout")
             Issue.record("an erased subject's key was resolved")
         } catch let error as SubjectError {
             #expect(error.code == .subjectErased)
@@ -171,11 +150,7 @@ struct SubjectServiceTests {
         // Other subjects and other domains are untouched.
         #expect(try await world.subjects.resolve(subjectID: "bob", eventType: "payments.order.placed", by: producer) == bob)
         #expect(
-            try await world.subjects.resolve(
-                subjectID: Self.subject,
-                eventType: "shipping.parcel.sent",
-                by: world.user("courier")
-            ) == shipped
+            try await world.resolve("shipping.parcel.sent", by: "courier") == shipped
         )
 
         let shown = try await world.subjects.show(subjectID: Self.subject, domain: nil, by: Self.admin)
@@ -191,16 +166,8 @@ struct SubjectServiceTests {
     @Test func erasingAgainRepeatsNothingAndFinishesAFailedErasure() async throws {
         let world = try await World()
         let producer = world.user("checkout")
-        let placed = try await world.subjects.resolve(
-            subjectID: Self.subject,
-            eventType: "payments.order.placed",
-            by: producer
-        )
-        let captured = try await world.subjects.resolve(
-            subjectID: Self.subject,
-            eventType: "payments.card.captured",
-            by: producer
-        )
+        let placed = try await world.resolve("payments.order.placed", by: "checkout")
+        let captured = try await world.resolve("payments.card.captured", by: "checkout")
         // Keys are destroyed in branch key id order: card.captured first, then order.placed, which fails.
         await world.custodian.failNextDestroy(of: placed.branchKeyID)
         await #expect(throws: InMemoryBranchKeyCustodian.Failure.self) {
@@ -208,7 +175,7 @@ struct SubjectServiceTests {
         }
         // The fence was recorded first: the subject is already fenced, one key is left.
         await #expect(throws: SubjectError.self) {
-            _ = try await world.subjects.resolve(subjectID: Self.subject, eventType: "payments.card.captured", by: producer)
+            _ = try await world.resolve("payments.card.captured", by: "checkout")
         }
         let half = try #require(try await world.subjects.show(subjectID: Self.subject, domain: "payments", by: producer).first)
         #expect(half.keys.map(\.branchKeyID) == [placed.branchKeyID])
@@ -263,11 +230,7 @@ struct SubjectServiceTests {
         )
         #expect(receipts.count == 1 && receipts.first?.keysDestroyed == 0)
         await #expect(throws: SubjectError.self) {
-            _ = try await world.subjects.resolve(
-                subjectID: Self.subject,
-                eventType: "shipping.parcel.sent",
-                by: world.user("courier")
-            )
+            _ = try await world.resolve("shipping.parcel.sent", by: "courier")
         }
         #expect(await world.custodian.creations.isEmpty)
     }
@@ -275,11 +238,7 @@ struct SubjectServiceTests {
     @Test func liftingTheFenceLetsNewKeysBeCreated() async throws {
         let world = try await World()
         let producer = world.user("checkout")
-        let first = try await world.subjects.resolve(
-            subjectID: Self.subject,
-            eventType: "payments.order.placed",
-            by: producer
-        )
+        let first = try await world.resolve("payments.order.placed", by: "checkout")
         _ = try await world.subjects.erase(subjectID: Self.subject, domain: "payments", reason: "r", by: producer)
         await #expect(throws: AccessControlError(.validationError, "")) {
             _ = try await world.subjects.liftFence(subjectID: Self.subject, domain: "payments", reason: " ", by: producer)
@@ -292,11 +251,7 @@ struct SubjectServiceTests {
         )
         #expect(lifted.fence?.isStanding == false)
         #expect(lifted.fence?.lift?.reason == "consent given again")
-        let second = try await world.subjects.resolve(
-            subjectID: Self.subject,
-            eventType: "payments.order.placed",
-            by: producer
-        )
+        let second = try await world.resolve("payments.order.placed", by: "checkout")
         #expect(second.branchKeyID == first.branchKeyID)
         #expect(await world.custodian.creations == [first.branchKeyID, first.branchKeyID])
         await #expect(throws: AccessControlError(.invalidState, "")) {
@@ -349,11 +304,7 @@ struct SubjectServiceTests {
             eventType: "payments.order.placed",
             by: checkout
         )
-        let shipped = try await world.subjects.resolve(
-            subjectID: Self.subject,
-            eventType: "shipping.parcel.sent",
-            by: world.user("courier")
-        )
+        let shipped = try await world.resolve("shipping.parcel.sent", by: "courier")
         // The payments team may not erase in shipping, where the subject has a key: nothing is erased.
         await #expect(throws: AccessControlError(.accessDenied, "")) {
             _ = try await world.subjects.erase(subjectID: Self.subject, domain: nil, reason: "r", by: checkout)
@@ -385,8 +336,8 @@ struct SubjectServiceTests {
             }
         }
         let cases: [(AccessControlError.Code, () async throws -> Void)] = [
-            (.noSuchEntity, { _ = try await world.subjects.resolve(subjectID: Self.subject, eventType: "payments.nope", by: producer) }),
-            (.validationError, { _ = try await world.subjects.resolve(subjectID: Self.subject, eventType: "payments.rate.changed", by: producer) }),
+            (.noSuchEntity, { _ = try await world.resolve("payments.nope", by: "checkout") }),
+            (.validationError, { _ = try await world.resolve("payments.rate.changed", by: "checkout") }),
             (.noSuchEntity, { _ = try await world.subjects.erase(subjectID: Self.subject, domain: "nowhere", reason: "r", by: Self.admin) }),
             (.validationError, { _ = try await world.subjects.erase(subjectID: Self.subject, domain: "payments", reason: " \t", by: producer) }),
             (.noSuchEntity, { _ = try await world.subjects.show(subjectID: Self.subject, domain: "nowhere", by: Self.admin) }),
