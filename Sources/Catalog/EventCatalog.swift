@@ -269,7 +269,8 @@ public actor EventCatalog: EventTypeDirectory {
         if domainTypes.contains(where: { $0.subjectField != nil }) {
             statements += [
                 [
-                    "Sid": "ReadActiveSubjectKeys", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": domain.keyARN,
+                    "Sid": "ReadActiveSubjectKeys", "Effect": "Allow", "Action": "kms:Decrypt",
+                    "Resource": domain.keyARN,
                     "Condition": ["StringEquals": ["kms:EncryptionContext:aws-crypto-ec:domain": domain.name]],
                 ],
                 [

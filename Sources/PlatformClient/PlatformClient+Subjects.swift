@@ -18,7 +18,11 @@ extension PlatformClient {
 
     /// Erases `subjectID` in `domain`, or (`nil`) in every domain the caller may erase in: destroys its branch keys
     /// and fences it. Erasing again finishes a failed erasure and repeats nothing.
-    public func eraseSubject(_ subjectID: String, domain: String? = nil, reason: String) async throws
+    public func eraseSubject(
+        _ subjectID: String,
+        domain: String? = nil,
+        reason: String
+    ) async throws
         -> PlatformAnswer<ErasureOutput>
     {
         try await send(
@@ -38,7 +42,11 @@ extension PlatformClient {
     }
 
     /// Lifts the erasure fence of `subjectID` in `domain`, so its keys may be created again (new keys).
-    public func liftSubjectFence(_ subjectID: String, domain: String, reason: String) async throws
+    public func liftSubjectFence(
+        _ subjectID: String,
+        domain: String,
+        reason: String
+    ) async throws
         -> PlatformAnswer<SubjectOutput>
     {
         try await send(

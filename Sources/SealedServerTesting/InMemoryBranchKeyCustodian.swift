@@ -31,7 +31,9 @@ public actor InMemoryBranchKeyCustodian: BranchKeyCustodian {
 
     public func createBranchKey(id: String, kmsKeyARN: String, encryptionContext: [String: String]) {
         creations.append(id)
-        if keys[id] == nil { keys[id] = BranchKey(kmsKeyARN: kmsKeyARN, encryptionContext: encryptionContext, items: 3) }
+        if keys[id] == nil {
+            keys[id] = BranchKey(kmsKeyARN: kmsKeyARN, encryptionContext: encryptionContext, items: 3)
+        }
     }
 
     public func destroyBranchKey(id: String, kmsKeyARN: String) throws -> Int {

@@ -4,8 +4,8 @@ import Catalog
 import Composition
 import Foundation
 import Logging
-import SealedSupport
 import SealedServerTesting
+import SealedSupport
 import Server
 import Subjects
 import Testing
@@ -16,12 +16,19 @@ struct SubjectsCommandTests {
     static let subject = "cli-subject-91c2@example.com"
 
     /// Runs the `sealed` binary as the user `keys`, off the cooperative pool (the server runs in this process).
-    static func sealed(_ arguments: [String], as keys: PlatformFixture.Keys, port: Int, stdin: Data? = nil) async throws
+    static func sealed(
+        _ arguments: [String],
+        as keys: PlatformFixture.Keys,
+        port: Int,
+        stdin: Data? = nil
+    ) async throws
         -> ESDKCommandTests.Run
     {
         let environment = [
-            "AWS_ACCESS_KEY_ID": keys.id, "AWS_SECRET_ACCESS_KEY": keys.secret, "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
-            "AWS_CONFIG_FILE": "/nonexistent", "AWS_ENDPOINT_URL": "http://127.0.0.1:\(port)", "AWS_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": keys.id, "AWS_SECRET_ACCESS_KEY": keys.secret,
+            "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+            "AWS_CONFIG_FILE": "/nonexistent", "AWS_ENDPOINT_URL": "http://127.0.0.1:\(port)",
+            "AWS_REGION": "us-east-1",
         ]
         return try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {

@@ -112,14 +112,21 @@ struct SubjectRoutesTests {
             let key = try await producer.resolveSubject(Self.subject, eventType: "payments.order.placed")
             #expect(key.branchKeyId == "payments.order.placed/" + key.pseudonym)
             #expect(key.domain == "payments" && key.eventType == "payments.order.placed")
-            #expect(key.keyStore == KeyStoreOutput(tableName: "sealed-branch-keys", logicalKeyStoreName: "sealed-branch-keys"))
+            #expect(
+                key.keyStore
+                    == KeyStoreOutput(tableName: "sealed-branch-keys", logicalKeyStoreName: "sealed-branch-keys")
+            )
             let domainKey = await world.fixture.catalog.domain(named: "payments")?.keyARN
             #expect(key.kmsKeyArn == domainKey)
 
             let outsider = try World.client(endpoint, world.outsider)
-            let denied = await Self.refusal { try await outsider.eraseSubject(Self.subject, domain: "payments", reason: "r") }
+            let denied = await Self.refusal {
+                try await outsider.eraseSubject(Self.subject, domain: "payments", reason: "r")
+            }
             #expect(denied?.statusCode == 403 && denied?.code == "AccessDenied")
-            let blank = await Self.refusal { try await producer.eraseSubject(Self.subject, domain: "payments", reason: " ") }
+            let blank = await Self.refusal {
+                try await producer.eraseSubject(Self.subject, domain: "payments", reason: " ")
+            }
             #expect(blank?.statusCode == 400 && blank?.code == "ValidationError")
 
             let erasure = try await producer.eraseSubject(Self.subject, domain: "payments", reason: "Art. 17 ticket 42")
@@ -130,7 +137,10 @@ struct SubjectRoutesTests {
             let erased = await Self.refusal {
                 try await producer.resolveSubject(Self.subject, eventType: "payments.order.placed")
             }
-            #expect(erased?.statusCode == 410 && erased?.code == "SubjectErasedException", "\(String(describing: erased))")
+            #expect(
+                erased?.statusCode == 410 && erased?.code == "SubjectErasedException",
+                "\(String(describing: erased))"
+            )
 
             let shown = try await producer.showSubject(Self.subject).output.subjects
             #expect(shown.map(\.pseudonym) == [key.pseudonym])
@@ -142,7 +152,10 @@ struct SubjectRoutesTests {
                 try await producer.liftSubjectFence(Self.subject, domain: "payments", reason: "again")
             }
             #expect(notFenced?.statusCode == 409)
-            #expect(try await producer.resolveSubject(Self.subject, eventType: "payments.order.placed").branchKeyId == key.branchKeyId)
+            #expect(
+                try await producer.resolveSubject(Self.subject, eventType: "payments.order.placed").branchKeyId
+                    == key.branchKeyId
+            )
             for answer in [erasure.json, lifted.json] {
                 #expect(!String(decoding: answer, as: UTF8.self).contains(Self.subject))
             }
@@ -177,7 +190,11 @@ struct SubjectRoutesTests {
     @Test func withoutACustodianTheSubjectCallsAreRefused() async throws {
         let fixture = try await PlatformFixture(logger: Fixture.logger)
         #expect(fixture.platform.subjects == nil)
-        let server = SealedServer(fixture.platform, configuration: .init(host: "127.0.0.1", port: 0), logger: Fixture.logger)
+        let server = SealedServer(
+            fixture.platform,
+            configuration: .init(host: "127.0.0.1", port: 0),
+            logger: Fixture.logger
+        )
         try await withLiveServer(server, logger: Fixture.logger) { port in
             let admin = try World.client(URL(string: "http://127.0.0.1:\(port)")!, fixture.admin)
             let refused = await Self.refusal { try await admin.showSubject(Self.subject) }
@@ -222,7 +239,11 @@ struct SubjectRoutesTests {
                 "aws-crypto-ec:eventType": type, "aws-crypto-ec:domain": domain.name,
             ]
             let response = try await platform.keyService.generateDataKeyWithoutPlaintext(
-                GenerateDataKeyWithoutPlaintextRequest(keyId: domain.keyARN, encryptionContext: context, numberOfBytes: 32),
+                GenerateDataKeyWithoutPlaintextRequest(
+                    keyId: domain.keyARN,
+                    encryptionContext: context,
+                    numberOfBytes: 32
+                ),
                 caller: Caller(principal: admin)
             )
             return (try #require(response.ciphertextBlob), context)
@@ -264,7 +285,19 @@ struct SubjectRoutesTests {
         #expect(try await unwraps(otherType, as: checkout))
         #expect(try await !unwraps(otherDomain, as: checkout))
         #expect(try await !unwraps(ownType, as: "arn:aws:iam::000000000000:user/analyst"))
-        #expect(identities.isAllowed(session.arn, "dynamodb:GetItem", on: "arn:aws:dynamodb:us-east-1:000000000000:table/sealed-branch-keys"))
-        #expect(!identities.isAllowed(session.arn, "dynamodb:PutItem", on: "arn:aws:dynamodb:us-east-1:000000000000:table/sealed-branch-keys"))
+        #expect(
+            identities.isAllowed(
+                session.arn,
+                "dynamodb:GetItem",
+                on: "arn:aws:dynamodb:us-east-1:000000000000:table/sealed-branch-keys"
+            )
+        )
+        #expect(
+            !identities.isAllowed(
+                session.arn,
+                "dynamodb:PutItem",
+                on: "arn:aws:dynamodb:us-east-1:000000000000:table/sealed-branch-keys"
+            )
+        )
     }
 }

@@ -23,7 +23,12 @@ struct CatalogSubjectFieldTests {
                 "must be sealed"
             ),
             (
-                .init(name: "payments.f", domain: "payments", sensitiveFields: ["/customer/id/x"], subjectField: "/customer/id"),
+                .init(
+                    name: "payments.f",
+                    domain: "payments",
+                    sensitiveFields: ["/customer/id/x"],
+                    subjectField: "/customer/id"
+                ),
                 "must be sealed"
             ),
         ]
@@ -38,8 +43,18 @@ struct CatalogSubjectFieldTests {
         }
         for spec in [
             EventCatalog.EventTypeSpecification(name: "payments.g", domain: "payments", subjectField: "/a~1b/~0c"),
-            .init(name: "payments.h", domain: "payments", sensitiveFields: ["/customer/id"], subjectField: "/customer/id"),
-            .init(name: "payments.i", domain: "payments", sensitiveFields: ["/customer"], subjectField: "/customer/id/0"),
+            .init(
+                name: "payments.h",
+                domain: "payments",
+                sensitiveFields: ["/customer/id"],
+                subjectField: "/customer/id"
+            ),
+            .init(
+                name: "payments.i",
+                domain: "payments",
+                sensitiveFields: ["/customer"],
+                subjectField: "/customer/id/0"
+            ),
         ] {
             let type = try await world.catalog.createEventType(spec, by: Self.admin)
             #expect(type.subjectField == spec.subjectField)
@@ -52,7 +67,10 @@ struct CatalogSubjectFieldTests {
         let table = "arn:aws:dynamodb:us-east-1:000000000000:table/sealed-branch-keys"
         let subjectReader = try await world.identities.role(named: "reader-payments.order.placed", by: .platform)
         let reader = try #require(subjectReader.policies["read-payments.order.placed"])
-        #expect(reader.contains(#""kms:EncryptionContext:aws-crypto-ec:eventType":"payments.order.placed""#), "\(reader)")
+        #expect(
+            reader.contains(#""kms:EncryptionContext:aws-crypto-ec:eventType":"payments.order.placed""#),
+            "\(reader)"
+        )
         #expect(reader.contains(#""Action":"dynamodb:GetItem","Effect":"Allow","Resource":"\#(table)""#), "\(reader)")
         #expect(reader.contains(#""kms:EncryptionContext:eventType":"payments.order.placed""#))
         let plainReader = try await world.identities.role(named: "reader-payments.rate.changed", by: .platform)
@@ -66,9 +84,17 @@ struct CatalogSubjectFieldTests {
 
         let checkout = world.user("checkout")
         let on = "arn:sealed:catalog::000000000000:domain/payments"
-        #expect(world.identities.isAllowed(checkout, "catalog:ResolveSubject", on: on + "/event-type/payments.order.placed"))
+        #expect(
+            world.identities.isAllowed(checkout, "catalog:ResolveSubject", on: on + "/event-type/payments.order.placed")
+        )
         #expect(world.identities.isAllowed(checkout, "catalog:EraseSubject", on: on))
-        #expect(!world.identities.isAllowed(checkout, "catalog:EraseSubject", on: "arn:sealed:catalog::000000000000:domain/shipping"))
+        #expect(
+            !world.identities.isAllowed(
+                checkout,
+                "catalog:EraseSubject",
+                on: "arn:sealed:catalog::000000000000:domain/shipping"
+            )
+        )
     }
 
     @Test func policiesOfAnOlderCatalogAreRefreshedOnceAtStart() async throws {
@@ -85,7 +111,9 @@ struct CatalogSubjectFieldTests {
         #expect(try await world.catalog.refreshPolicies() == 2)
         let role = try await world.identities.role(named: "reader-payments.order.placed", by: .platform)
         #expect(role.policies["read-payments.order.placed"]?.contains("aws-crypto-ec:eventType") == true)
-        #expect(world.identities.team(named: "shipping")?.policies["produce-shipping"]?.contains("ResolveSubject") == true)
+        #expect(
+            world.identities.team(named: "shipping")?.policies["produce-shipping"]?.contains("ResolveSubject") == true
+        )
         #expect(try await world.catalog.refreshPolicies() == 0)
     }
 }

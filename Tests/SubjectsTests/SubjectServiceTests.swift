@@ -65,7 +65,11 @@ struct SubjectServiceTests {
         func user(_ name: String) -> String { "arn:aws:iam::000000000000:user/\(name)" }
 
         /// The branch key of `subject` for `eventType`, resolved by `producer` (a user name).
-        func resolve(_ eventType: String, _ subject: String = SubjectServiceTests.subject, by producer: String)
+        func resolve(
+            _ eventType: String,
+            _ subject: String = SubjectServiceTests.subject,
+            by producer: String
+        )
             async throws -> SubjectKey
         {
             try await subjects.resolve(subjectID: subject, eventType: eventType, by: user(producer))
@@ -148,7 +152,9 @@ struct SubjectServiceTests {
         }
         #expect(await world.custodian.creations.count == 4, "no key was created again")
         // Other subjects and other domains are untouched.
-        #expect(try await world.subjects.resolve(subjectID: "bob", eventType: "payments.order.placed", by: producer) == bob)
+        #expect(
+            try await world.subjects.resolve(subjectID: "bob", eventType: "payments.order.placed", by: producer) == bob
+        )
         #expect(
             try await world.resolve("shipping.parcel.sent", by: "courier") == shipped
         )
@@ -177,7 +183,9 @@ struct SubjectServiceTests {
         await #expect(throws: SubjectError.self) {
             _ = try await world.resolve("payments.card.captured", by: "checkout")
         }
-        let half = try #require(try await world.subjects.show(subjectID: Self.subject, domain: "payments", by: producer).first)
+        let half = try #require(
+            try await world.subjects.show(subjectID: Self.subject, domain: "payments", by: producer).first
+        )
         #expect(half.keys.map(\.branchKeyID) == [placed.branchKeyID])
         #expect(half.fence?.keysDestroyed == 3)
         #expect(await world.custodian.keys[captured.branchKeyID] == nil)
@@ -198,7 +206,9 @@ struct SubjectServiceTests {
             by: producer
         )
         #expect(repeated == finished)
-        let fence = try #require(try await world.subjects.show(subjectID: Self.subject, domain: "payments", by: producer).first?.fence)
+        let fence = try #require(
+            try await world.subjects.show(subjectID: Self.subject, domain: "payments", by: producer).first?.fence
+        )
         #expect(fence.reason == "r", "the first erasure's record stands")
     }
 
@@ -241,7 +251,12 @@ struct SubjectServiceTests {
         let first = try await world.resolve("payments.order.placed", by: "checkout")
         _ = try await world.subjects.erase(subjectID: Self.subject, domain: "payments", reason: "r", by: producer)
         await #expect(throws: AccessControlError(.validationError, "")) {
-            _ = try await world.subjects.liftFence(subjectID: Self.subject, domain: "payments", reason: " ", by: producer)
+            _ = try await world.subjects.liftFence(
+                subjectID: Self.subject,
+                domain: "payments",
+                reason: " ",
+                by: producer
+            )
         }
         let lifted = try await world.subjects.liftFence(
             subjectID: Self.subject,
@@ -255,10 +270,20 @@ struct SubjectServiceTests {
         #expect(second.branchKeyID == first.branchKeyID)
         #expect(await world.custodian.creations == [first.branchKeyID, first.branchKeyID])
         await #expect(throws: AccessControlError(.invalidState, "")) {
-            _ = try await world.subjects.liftFence(subjectID: Self.subject, domain: "payments", reason: "r", by: producer)
+            _ = try await world.subjects.liftFence(
+                subjectID: Self.subject,
+                domain: "payments",
+                reason: "r",
+                by: producer
+            )
         }
         // Erasing again fences again, from now.
-        let again = try await world.subjects.erase(subjectID: Self.subject, domain: "payments", reason: "r2", by: producer)
+        let again = try await world.subjects.erase(
+            subjectID: Self.subject,
+            domain: "payments",
+            reason: "r2",
+            by: producer
+        )
         #expect(again.first?.keysDestroyed == 3)
     }
 
@@ -276,7 +301,12 @@ struct SubjectServiceTests {
                 )
             }
             await #expect(throws: denied, "\(principal)") {
-                _ = try await world.subjects.erase(subjectID: Self.subject, domain: "payments", reason: "r", by: principal)
+                _ = try await world.subjects.erase(
+                    subjectID: Self.subject,
+                    domain: "payments",
+                    reason: "r",
+                    by: principal
+                )
             }
             await #expect(throws: denied, "\(principal)") {
                 _ = try await world.subjects.show(subjectID: Self.subject, domain: "payments", by: principal)
@@ -291,7 +321,11 @@ struct SubjectServiceTests {
             }
         }
         #expect(await world.custodian.creations.isEmpty)
-        _ = try await world.subjects.resolve(subjectID: Self.subject, eventType: "payments.order.placed", by: Self.admin)
+        _ = try await world.subjects.resolve(
+            subjectID: Self.subject,
+            eventType: "payments.order.placed",
+            by: Self.admin
+        )
         _ = try await world.subjects.erase(subjectID: Self.subject, domain: "payments", reason: "r", by: Self.admin)
         _ = try await world.subjects.liftFence(subjectID: Self.subject, domain: "payments", reason: "r", by: Self.admin)
     }
@@ -315,7 +349,12 @@ struct SubjectServiceTests {
         let carol = try await world.subjects.erase(subjectID: "carol", domain: nil, reason: "r", by: checkout)
         #expect(carol.map(\.domain) == ["payments"] && carol.first?.keysDestroyed == 3)
         // An administrator erases everywhere, fencing every domain.
-        let everywhere = try await world.subjects.erase(subjectID: Self.subject, domain: nil, reason: "r", by: Self.admin)
+        let everywhere = try await world.subjects.erase(
+            subjectID: Self.subject,
+            domain: nil,
+            reason: "r",
+            by: Self.admin
+        )
         #expect(everywhere.map(\.domain) == ["payments", "shipping"])
         #expect(everywhere.map(\.pseudonym) == [placed.pseudonym, shipped.pseudonym])
         #expect(everywhere.map(\.keysDestroyed) == [3, 3])
@@ -328,7 +367,11 @@ struct SubjectServiceTests {
         let long = String(repeating: "x", count: Pseudonym.maximumSubjectIDBytes + 1)
         for subject in ["", "  \n", long] {
             do {
-                _ = try await world.subjects.resolve(subjectID: subject, eventType: "payments.order.placed", by: producer)
+                _ = try await world.subjects.resolve(
+                    subjectID: subject,
+                    eventType: "payments.order.placed",
+                    by: producer
+                )
                 Issue.record("subject id \(subject.count) characters was accepted")
             } catch let error as AccessControlError {
                 #expect(error.code == .validationError)
@@ -338,10 +381,43 @@ struct SubjectServiceTests {
         let cases: [(AccessControlError.Code, () async throws -> Void)] = [
             (.noSuchEntity, { _ = try await world.resolve("payments.nope", by: "checkout") }),
             (.validationError, { _ = try await world.resolve("payments.rate.changed", by: "checkout") }),
-            (.noSuchEntity, { _ = try await world.subjects.erase(subjectID: Self.subject, domain: "nowhere", reason: "r", by: Self.admin) }),
-            (.validationError, { _ = try await world.subjects.erase(subjectID: Self.subject, domain: "payments", reason: " \t", by: producer) }),
-            (.noSuchEntity, { _ = try await world.subjects.show(subjectID: Self.subject, domain: "nowhere", by: Self.admin) }),
-            (.invalidState, { _ = try await world.subjects.liftFence(subjectID: Self.subject, domain: "payments", reason: "r", by: producer) }),
+            (
+                .noSuchEntity,
+                {
+                    _ = try await world.subjects.erase(
+                        subjectID: Self.subject,
+                        domain: "nowhere",
+                        reason: "r",
+                        by: Self.admin
+                    )
+                }
+            ),
+            (
+                .validationError,
+                {
+                    _ = try await world.subjects.erase(
+                        subjectID: Self.subject,
+                        domain: "payments",
+                        reason: " \t",
+                        by: producer
+                    )
+                }
+            ),
+            (
+                .noSuchEntity,
+                { _ = try await world.subjects.show(subjectID: Self.subject, domain: "nowhere", by: Self.admin) }
+            ),
+            (
+                .invalidState,
+                {
+                    _ = try await world.subjects.liftFence(
+                        subjectID: Self.subject,
+                        domain: "payments",
+                        reason: "r",
+                        by: producer
+                    )
+                }
+            ),
         ]
         for (code, call) in cases {
             do {

@@ -80,7 +80,8 @@ struct SubjectsCommand: AsyncParsableCommand {
                     as: SubjectList.self
                 )
                 try options.emit(answer) { list in
-                    list.subjects.isEmpty ? ["no keys and no erasure in the domains you may look at"]
+                    list.subjects.isEmpty
+                        ? ["no keys and no erasure in the domains you may look at"]
                         : list.subjects.flatMap(SubjectsCommand.lines)
                 }
             }
@@ -90,7 +91,8 @@ struct SubjectsCommand: AsyncParsableCommand {
     struct LiftFence: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "lift-fence",
-            abstract: "Let an erased subject's keys be created again in a domain (the owning team or an administrator).",
+            abstract:
+                "Let an erased subject's keys be created again in a domain (the owning team or an administrator).",
             discussion: """
                 The keys destroyed by the erasure stay destroyed: the subject's old events do not open again. New \
                 events of the subject get new keys.

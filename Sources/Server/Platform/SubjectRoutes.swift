@@ -1,9 +1,10 @@
 import AuditTrail
 import Foundation
 import Hummingbird
-import enum SealedSupport.ISO8601
 import Subjects
 import WireShapes
+
+import enum SealedSupport.ISO8601
 
 // MARK: Data subjects
 
@@ -48,7 +49,10 @@ extension PlatformRoutes {
                 ])
             )
             return try PlatformJSON.response(
-                ErasureOutput(receipts: receipts.map(ErasureReceiptOutput.init), auditRecordId: context.auditNote?.eventID)
+                ErasureOutput(
+                    receipts: receipts.map(ErasureReceiptOutput.init),
+                    auditRecordId: context.auditNote?.eventID
+                )
             )
         }
         v1.on(.describeSubject, input: ShowSubjectInput.self) { input, _, context in
@@ -116,7 +120,11 @@ extension SubjectOutput {
             domain: status.domain,
             pseudonym: status.pseudonym,
             keys: status.keys.map {
-                SubjectBranchKeyOutput(eventType: $0.eventType, branchKeyId: $0.branchKeyID, createDate: $0.creationDate)
+                SubjectBranchKeyOutput(
+                    eventType: $0.eventType,
+                    branchKeyId: $0.branchKeyID,
+                    createDate: $0.creationDate
+                )
             },
             erasure: status.fence.map { fence in
                 SubjectErasureOutput(

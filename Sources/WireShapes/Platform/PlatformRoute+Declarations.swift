@@ -77,10 +77,11 @@ extension PlatformRoute {
         listTeams, createTeam, addUserToTeam, putTeamPolicy, listUsers, createUser, putUserPolicy, listAccessKeys,
         createAccessKey, deactivateAccessKey, deleteAccessKey, listRoles, getRole, createRole, putRolePolicy,
         updateAssumeRolePolicy, listDomains, createDomain, listEventTypes, getEventType, createEventType,
-        resolveSubject, eraseSubject, describeSubject, liftSubjectFence, createAccessRequest, listAccessRequests, getAccessRequest, approveAccessRequest, denyAccessRequest,
-        cancelAccessRequest, revokeAccessRequest, getAccessMatrix, getUsageReport, lookupEvents, exportEvents,
-        getPublicKey, createTopic, listTopics, describeTopic, publishEvents, publishEventStream, readEvents,
-        streamEvents, fetchEvents, commitOffset, describeGroup,
+        resolveSubject, eraseSubject, describeSubject, liftSubjectFence, createAccessRequest, listAccessRequests,
+        getAccessRequest, approveAccessRequest, denyAccessRequest, cancelAccessRequest, revokeAccessRequest,
+        getAccessMatrix, getUsageReport, lookupEvents, exportEvents, getPublicKey, createTopic, listTopics,
+        describeTopic, publishEvents, publishEventStream, readEvents, streamEvents, fetchEvents, commitOffset,
+        describeGroup,
     ]
 
     /// The route a request's method and path segments under `/v1` match, if any.
