@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "KeyService", targets: ["KeyService"]),
         .library(name: "AccessControl", targets: ["AccessControl"]),
         .library(name: "Catalog", targets: ["Catalog"]),
+        .library(name: "Subjects", targets: ["Subjects"]),
         .library(name: "AuditTrail", targets: ["AuditTrail"]),
         .library(name: "SealedEvents", targets: ["SealedEvents"]),
         .library(name: "NATS", targets: ["NATS"]),
@@ -137,6 +138,14 @@ let package = Package(
         ),
         // Domains, event types, classification, sensitive fields, reader roles; no HTTP, no SQLite.
         .target(name: "Catalog", dependencies: ["AccessControl"]),
+        // Data subjects: per-domain pseudonyms, their branch keys created on first use, erasure and its fence; no HTTP,
+        // no SQLite, no keystore client (a `BranchKeyCustodian` creates and destroys the keys).
+        .target(
+            name: "Subjects",
+            dependencies: [
+                "AccessControl", "Catalog", "SealedSupport", .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // SQLite (GRDB) implementations of the domain stores, and the server's data directory.
         .target(
             name: "Storage",
@@ -147,6 +156,7 @@ let package = Package(
                 "Catalog",
                 "KeyService",
                 "SealedSupport",
+                "Subjects",
                 "WireShapes",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -162,7 +172,7 @@ let package = Package(
             name: "Composition",
             dependencies: [
                 "AccessControl", "AuditTrail", "Catalog", "EncryptionSDK", "EventBus", "JetStreamBus", "KeyService",
-                "SealedEvents", "SealedSupport", "Storage", "WireShapes",
+                "SealedEvents", "SealedSupport", "Storage", "Subjects", "WireShapes",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -173,7 +183,7 @@ let package = Package(
             name: "Server",
             dependencies: [
                 "AccessControl", "AuditTrail", "Catalog", "Composition", "EncryptionSDK", "EventBus", "SealedEvents", "KeyService",
-                "SealedSupport", "SigV4", "WireShapes",
+                "SealedSupport", "SigV4", "Subjects", "WireShapes",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -226,7 +236,7 @@ let package = Package(
         .target(
             name: "SealedServerTesting",
             dependencies: [
-                "AccessControl", "AuditTrail", "Catalog", "Composition", "Server",
+                "AccessControl", "AuditTrail", "Catalog", "Composition", "Server", "Subjects",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -288,9 +298,16 @@ let package = Package(
         ),
         .testTarget(name: "AccessControlTests", dependencies: ["AccessControl"]),
         .testTarget(
+            name: "SubjectsTests",
+            dependencies: [
+                "Subjects", "AccessControl", "Catalog", "SealedServerTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .testTarget(
             name: "StorageTests",
             dependencies: [
-                "Storage", "AccessControl", "AuditTrail", "KeyService", "KMS", "SigV4", "SealedTesting",
+                "Storage", "AccessControl", "AuditTrail", "KeyService", "KMS", "SigV4", "SealedTesting", "Subjects",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -310,7 +327,7 @@ let package = Package(
             name: "ServerTests",
             dependencies: [
                 "Server", "AccessControl", "AuditTrail", "Catalog", "Composition", "KeyService", "KMS", "SigV4", "SealedTesting",
-                "SealedServerTesting", "EventBus", "PlatformClient", "SealedEvents", "WireShapes",
+                "SealedServerTesting", "EventBus", "PlatformClient", "SealedEvents", "Subjects", "WireShapes",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -332,6 +349,7 @@ let package = Package(
             name: "SealedCLITests",
             dependencies: [
                 "SealedCLI", "SealedTesting", "Composition", "EncryptionSDK", "KMS", "PlatformClient", "SigV4", "WireShapes",
+                "SealedServerTesting", "Server", "Subjects", "AccessControl", "AuditTrail", "Catalog", "SealedSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

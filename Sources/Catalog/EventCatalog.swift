@@ -9,6 +9,15 @@ public import Foundation
 ///   the domain key when `kms:EncryptionContext:eventType` equals the type — nothing else. It also refreshes the
 ///   owning team's producer policy: `kms:Encrypt`, `kms:GenerateDataKey*` and `kms:DescribeKey` on the domain key
 ///   when the encryption context names the domain and one of its event types.
+/// - An event type with a subject field (its events are sealed under the subject's branch key, whose custom
+///   encryption context is `{"eventType", "domain"}`) adds to its reader role `kms:Decrypt` on the domain key when
+///   `kms:EncryptionContext:aws-crypto-ec:eventType` equals the type, and `dynamodb:GetItem` on the keystore table
+///   ``keyStoreTableName``: a reader fetches any branch key item, but KMS unwraps only its own type's. The producer
+///   policy of a domain with such types adds `kms:Decrypt` when `aws-crypto-ec:domain` names the domain (to read
+///   active branch keys), `dynamodb:GetItem` on the table, `catalog:ResolveSubject` on the domain's event types, and
+///   `catalog:EraseSubject`, `catalog:DescribeSubject` and `catalog:LiftSubjectFence` on the domain.
+/// - ``refreshPolicies()`` rewrites the roles and team policies whose documents are not what the catalog makes of
+///   them now, so a catalog created by an older version gets the new statements at start.
 public actor EventCatalog: EventTypeDirectory {
     public nonisolated let identities: IdentityService
     let store: any CatalogStore
@@ -63,6 +72,8 @@ public actor EventCatalog: EventTypeDirectory {
         public var classification: Classification
         public var regulations: [String]
         public var sensitiveFields: [String]
+        /// The JSON Pointer of the data subject's id in `data`; see ``EventType/subjectField``.
+        public var subjectField: String?
         public var algorithmSuite: String
         public var approvalsRequired: Int
 
@@ -72,6 +83,7 @@ public actor EventCatalog: EventTypeDirectory {
             classification: Classification = .confidential,
             regulations: [String] = [],
             sensitiveFields: [String] = [],
+            subjectField: String? = nil,
             algorithmSuite: String = "0x0578",
             approvalsRequired: Int = 1
         ) {
@@ -80,6 +92,7 @@ public actor EventCatalog: EventTypeDirectory {
             self.classification = classification
             self.regulations = regulations
             self.sensitiveFields = sensitiveFields
+            self.subjectField = subjectField
             self.algorithmSuite = algorithmSuite
             self.approvalsRequired = approvalsRequired
         }
@@ -108,7 +121,13 @@ public actor EventCatalog: EventTypeDirectory {
         let role = try await identities.createRole(
             roleName,
             trustPolicy: #"{"Version":"2012-10-17","Statement":[]}"#,
-            policies: ["read-\(spec.name)": Self.readerPolicy(keyARN: domain.keyARN, eventType: spec.name)],
+            policies: [
+                "read-\(spec.name)": Self.readerPolicy(
+                    keyARN: domain.keyARN,
+                    eventType: spec.name,
+                    subjectKeys: spec.subjectField != nil
+                )
+            ],
             description: "Reads \(spec.name) events: kms:Decrypt on the \(domain.name) key for this type only.",
             by: .platform
         )
@@ -118,6 +137,7 @@ public actor EventCatalog: EventTypeDirectory {
             classification: spec.classification,
             regulations: spec.regulations,
             sensitiveFields: spec.sensitiveFields,
+            subjectField: spec.subjectField,
             algorithmSuite: spec.algorithmSuite,
             approvalsRequired: spec.approvalsRequired,
             readerRoleARN: role.arn,
@@ -159,19 +179,81 @@ public actor EventCatalog: EventTypeDirectory {
     /// `reader-<event type>` (event type names have at most 57 characters, role names 64).
     static func readerRoleName(of eventType: String) -> String { "reader-" + eventType }
 
-    static func readerPolicy(keyARN: String, eventType: String) -> String {
-        policy([
+    /// The DynamoDB table of the platform's branch keystore (its logical keystore name is the same).
+    public static let keyStoreTableName = "sealed-branch-keys"
+
+    /// The keystore table's ARN, in the region and account of the domain key `keyARN`.
+    static func keyStoreTableARN(besideKey keyARN: String) -> String {
+        let fields = keyARN.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+        guard fields.count == 6 else { return "arn:aws:dynamodb:*:*:table/\(keyStoreTableName)" }
+        return "arn:\(fields[1]):dynamodb:\(fields[3]):\(fields[4]):table/\(keyStoreTableName)"
+    }
+
+    static func readerPolicy(keyARN: String, eventType: String, subjectKeys: Bool) -> String {
+        var statements: [[String: Any]] = [
             [
                 "Sid": "DecryptThisEventTypeOnly", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": keyARN,
                 "Condition": ["StringEquals": ["kms:EncryptionContext:eventType": eventType]],
             ]
-        ])
+        ]
+        if subjectKeys {
+            statements += [
+                [
+                    "Sid": "UnwrapThisEventTypesSubjectKeys", "Effect": "Allow", "Action": "kms:Decrypt",
+                    "Resource": keyARN,
+                    "Condition": ["StringEquals": ["kms:EncryptionContext:aws-crypto-ec:eventType": eventType]],
+                ],
+                [
+                    "Sid": "ReadBranchKeys", "Effect": "Allow", "Action": "dynamodb:GetItem",
+                    "Resource": keyStoreTableARN(besideKey: keyARN),
+                ],
+            ]
+        }
+        return policy(statements)
+    }
+
+    /// Rewrites each reader role's and producer team's policy whose document differs from what the catalog makes
+    /// of it now (statements added by a newer version); an unchanged one is not written. Returns how many were.
+    @discardableResult
+    public func refreshPolicies() async throws -> Int {
+        var written = 0
+        for type in eventTypes.values.sorted(by: { $0.name < $1.name }) {
+            guard let domain = domains[type.domain] else { continue }
+            let name = "read-\(type.name)"
+            let document = Self.readerPolicy(
+                keyARN: domain.keyARN,
+                eventType: type.name,
+                subjectKeys: type.subjectField != nil
+            )
+            let role = try await identities.role(named: type.readerRoleName, by: .platform)
+            guard role.policies[name] != document else { continue }
+            try await identities.putRolePolicy(type.readerRoleName, name: name, document: document, by: .platform)
+            written += 1
+        }
+        for domain in domains.values.sorted(by: { $0.name < $1.name }) {
+            let current = identities.team(named: domain.owner)?.policies["produce-\(domain.name)"]
+            guard current != producerPolicy(of: domain) else { continue }
+            try await refreshProducerPolicy(of: domain)
+            written += 1
+        }
+        return written
     }
 
     /// The owning team's policy for a domain: encrypt for the domain's event types.
     func refreshProducerPolicy(of domain: Domain) async throws {
-        let types = eventTypeList(domain: domain.name).map(\.name)
-        let document = Self.policy([
+        try await identities.putTeamPolicy(
+            domain.owner,
+            name: "produce-\(domain.name)",
+            document: producerPolicy(of: domain),
+            by: .platform
+        )
+    }
+
+    func producerPolicy(of domain: Domain) -> String {
+        let domainTypes = eventTypeList(domain: domain.name)
+        let types = domainTypes.map(\.name)
+        let domainARN = PlatformARN.domain(domain.name, account: identities.account)
+        var statements: [[String: Any]] = [
             [
                 "Sid": "ProduceDomainEvents", "Effect": "Allow",
                 "Action": ["kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext"],
@@ -183,13 +265,30 @@ public actor EventCatalog: EventTypeDirectory {
                 ],
             ],
             ["Sid": "DescribeDomainKey", "Effect": "Allow", "Action": "kms:DescribeKey", "Resource": domain.keyARN],
-        ])
-        try await identities.putTeamPolicy(
-            domain.owner,
-            name: "produce-\(domain.name)",
-            document: document,
-            by: .platform
-        )
+        ]
+        if domainTypes.contains(where: { $0.subjectField != nil }) {
+            statements += [
+                [
+                    "Sid": "ReadActiveSubjectKeys", "Effect": "Allow", "Action": "kms:Decrypt",
+                    "Resource": domain.keyARN,
+                    "Condition": ["StringEquals": ["kms:EncryptionContext:aws-crypto-ec:domain": domain.name]],
+                ],
+                [
+                    "Sid": "ReadBranchKeys", "Effect": "Allow", "Action": "dynamodb:GetItem",
+                    "Resource": Self.keyStoreTableARN(besideKey: domain.keyARN),
+                ],
+                [
+                    "Sid": "ResolveDomainSubjects", "Effect": "Allow", "Action": "catalog:ResolveSubject",
+                    "Resource": domainARN + "/event-type/*",
+                ],
+                [
+                    "Sid": "ManageDomainSubjects", "Effect": "Allow",
+                    "Action": ["catalog:DescribeSubject", "catalog:EraseSubject", "catalog:LiftSubjectFence"],
+                    "Resource": domainARN,
+                ],
+            ]
+        }
+        return Self.policy(statements)
     }
 
     static func policy(_ statements: [[String: Any]]) -> String {
@@ -249,6 +348,63 @@ public actor EventCatalog: EventTypeDirectory {
         guard Set(spec.sensitiveFields).count == spec.sensitiveFields.count else {
             throw AccessControlError(.validationError, "A sensitive field is listed twice.")
         }
+        if let subjectField = spec.subjectField { try validate(subjectField: subjectField, of: spec) }
+    }
+
+    /// A subject field is a JSON Pointer into `data`, of a type that is sealed, and lies in the sealed part: the
+    /// subject id must never travel in the clear.
+    static func validate(subjectField: String, of spec: EventTypeSpecification) throws(AccessControlError) {
+        guard subjectField.count > 1, let tokens = pointerTokens(subjectField) else {
+            throw AccessControlError(
+                .validationError,
+                "The subject field '\(subjectField)' is not a JSON Pointer into data (it starts with '/', and '~' is "
+                    + "followed by 0 or 1)."
+            )
+        }
+        guard spec.classification.requiresSealing else {
+            throw AccessControlError(
+                .validationError,
+                "Only confidential and restricted event types name a subject field: the subject's data is sealed "
+                    + "under its key, and \(spec.classification) events are not sealed."
+            )
+        }
+        let sealed =
+            spec.sensitiveFields.isEmpty
+            || spec.sensitiveFields.contains { field in
+                pointerTokens(field).map { tokens.starts(with: $0) } ?? false
+            }
+        guard sealed else {
+            throw AccessControlError(
+                .validationError,
+                "The subject field '\(subjectField)' must be sealed, so the subject id never travels in the clear: "
+                    + "seal the whole data, or make it one of the sensitive fields or lie inside one."
+            )
+        }
+    }
+
+    /// The unescaped reference tokens of a JSON Pointer (RFC 6901) that starts with `/`; `nil` for one that does not,
+    /// or holds a `~` not followed by `0` or `1`.
+    static func pointerTokens(_ pointer: String) -> [String]? {
+        guard pointer.hasPrefix("/") else { return nil }
+        var tokens: [String] = []
+        for raw in pointer.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
+            var token = ""
+            var escaped = false
+            for character in raw {
+                if escaped {
+                    guard character == "0" || character == "1" else { return nil }
+                    token.append(character == "0" ? "~" : "/")
+                    escaped = false
+                } else if character == "~" {
+                    escaped = true
+                } else {
+                    token.append(character)
+                }
+            }
+            guard !escaped else { return nil }
+            tokens.append(token)
+        }
+        return tokens
     }
 
     static func matches(_ text: String, _ pattern: String) -> Bool {

@@ -45,6 +45,9 @@ public struct EventType: Sendable, Hashable, Codable {
     public var regulations: [String]
     /// JSON Pointers of the sensitive fields of `data`; empty means the whole `data` is sealed.
     public var sensitiveFields: [String]
+    /// The JSON Pointer into `data` of the data subject's id (`/customer/id`), when events of this type are about a
+    /// person: they are sealed under that subject's branch key, which erasure destroys. Always inside the sealed part.
+    public var subjectField: String?
     /// The ESDK algorithm suite producers seal with: `0x0578` (signed, the default) or `0x0478`.
     public var algorithmSuite: String
     /// 1 or 2 different reviewers must approve an access request.
@@ -60,6 +63,7 @@ public struct EventType: Sendable, Hashable, Codable {
         classification: Classification,
         regulations: [String],
         sensitiveFields: [String],
+        subjectField: String? = nil,
         algorithmSuite: String,
         approvalsRequired: Int,
         readerRoleARN: String,
@@ -71,6 +75,7 @@ public struct EventType: Sendable, Hashable, Codable {
         self.classification = classification
         self.regulations = regulations
         self.sensitiveFields = sensitiveFields
+        self.subjectField = subjectField
         self.algorithmSuite = algorithmSuite
         self.approvalsRequired = approvalsRequired
         self.readerRoleARN = readerRoleARN

@@ -1,4 +1,5 @@
 public import Foundation
+public import Subjects
 
 /// Everything that decides how the platform is put together: where its state lives, which back ends serve keys and
 /// events, the publish rules and the audit trail's pace. ``SealedPlatform/build(_:environment:observer:logger:)``
@@ -40,6 +41,18 @@ public struct PlatformConfiguration: Sendable, Hashable {
         case off
     }
 
+    /// Who creates and destroys the data subjects' branch keys in the platform's branch keystore. Compared by
+    /// identity: two configurations are equal only with the same custodian.
+    public struct SubjectCustodian: Sendable, Hashable {
+        public let custodian: any BranchKeyCustodian
+        private let identity = UUID()
+
+        public init(_ custodian: any BranchKeyCustodian) { self.custodian = custodian }
+
+        public static func == (lhs: Self, rhs: Self) -> Bool { lhs.identity == rhs.identity }
+        public func hash(into hasher: inout Hasher) { hasher.combine(identity) }
+    }
+
     public var storage: Storage
     public var keys: Keys
     public var bus: Bus
@@ -57,6 +70,8 @@ public struct PlatformConfiguration: Sendable, Hashable {
     public var auditMode: AuditMode
     /// How often the audit trail's head is signed (and checked against its anchor).
     public var digestInterval: Duration
+    /// The branch keys of data subjects; `nil`: no subject service (the `/v1/subjects` calls are refused).
+    public var subjectCustodian: SubjectCustodian?
 
     public init(
         storage: Storage = .sqlite(dataDirectory: URL(fileURLWithPath: "sealed-data", isDirectory: true)),
@@ -68,7 +83,8 @@ public struct PlatformConfiguration: Sendable, Hashable {
         maximumEventBytes: Int = 262_144,
         auditCommitInterval: Duration = .milliseconds(1),
         auditMode: AuditMode = .full,
-        digestInterval: Duration = .seconds(60)
+        digestInterval: Duration = .seconds(60),
+        subjectCustodian: SubjectCustodian? = nil
     ) {
         self.storage = storage
         self.keys = keys
@@ -80,5 +96,6 @@ public struct PlatformConfiguration: Sendable, Hashable {
         self.auditCommitInterval = auditCommitInterval
         self.auditMode = auditMode
         self.digestInterval = digestInterval
+        self.subjectCustodian = subjectCustodian
     }
 }

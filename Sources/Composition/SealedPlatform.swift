@@ -8,6 +8,7 @@ public import KeyService
 public import Logging
 public import ServiceLifecycle
 import Storage
+public import Subjects
 
 /// The platform, wired: its services over the back ends a ``PlatformConfiguration`` names, ready for an edge (the
 /// HTTP server, a test) to serve.
@@ -60,6 +61,9 @@ public struct SealedPlatform: Sendable {
     public let keyService: KeyService
     public let catalog: EventCatalog
     public let access: AccessRequests
+    /// Data subjects: pseudonyms, their branch keys, erasure; `nil` without a
+    /// ``PlatformConfiguration/subjectCustodian``.
+    public let subjects: SubjectService?
     public let audit: Audit
     public let bus: Bus
     /// The administrator's ARN (`arn:aws:iam::ACCOUNT:user/admin`).
@@ -140,6 +144,11 @@ public struct SealedPlatform: Sendable {
             keys: KeyServiceProvisioner(keyService: keyService, administrator: stores.administratorARN),
             now: now
         )
+        // A catalog made by an older version gets the statements its roles and teams lack now.
+        try await catalog.refreshPolicies()
+        let subjects = configuration.subjectCustodian.map {
+            SubjectService(catalog: catalog, store: stores.subjects, custodian: $0.custodian, now: now)
+        }
         let auditSink = auditSink(of: stores.audit, mode: configuration.auditMode, logger: logger)
         let access = try await AccessRequests(
             identities: identities,
@@ -186,6 +195,7 @@ public struct SealedPlatform: Sendable {
             keyService: keyService,
             catalog: catalog,
             access: access,
+            subjects: subjects,
             audit: Audit(
                 store: stores.audit,
                 sink: auditSink,

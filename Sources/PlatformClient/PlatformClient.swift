@@ -81,7 +81,7 @@ public struct PlatformClient: Sendable {
         as output: Output.Type = Output.self
     ) async throws -> PlatformAnswer<Output> {
         let body = Array(try PlatformJSON.encoder().encode(input))
-        return try decode(await send(route.method, route.segments(parameters), query: query, json: body))
+        return try decode(await send(route.method, encoded: Self.path(route, parameters), query: query, json: body))
     }
 
     /// Calls a declared route without a body, and returns the typed answer.
@@ -91,7 +91,7 @@ public struct PlatformClient: Sendable {
         query: [(String, String)] = [],
         as output: Output.Type = Output.self
     ) async throws -> PlatformAnswer<Output> {
-        try decode(await send(route.method, route.segments(parameters), query: query, json: nil))
+        try decode(await send(route.method, encoded: Self.path(route, parameters), query: query, json: nil))
     }
 
     /// Calls a declared route with a JSON body given as its exact bytes, and returns the typed answer.
@@ -101,7 +101,7 @@ public struct PlatformClient: Sendable {
         json body: [UInt8],
         as output: Output.Type = Output.self
     ) async throws -> PlatformAnswer<Output> {
-        try decode(await send(route.method, route.segments(parameters), query: [], json: body))
+        try decode(await send(route.method, encoded: Self.path(route, parameters), query: [], json: body))
     }
 
     /// Calls a declared route and returns the answer's bytes as they are.
@@ -110,7 +110,13 @@ public struct PlatformClient: Sendable {
         _ parameters: [String] = [],
         query: [(String, String)] = []
     ) async throws -> Data {
-        try await send(route.method, route.segments(parameters), query: query, json: nil)
+        try await send(route.method, encoded: Self.path(route, parameters), query: query, json: nil)
+    }
+
+    /// A declared route's path segments, encoded: its parameters percent-encoded, its own segments as declared (they
+    /// may hold a `:`, as `subjects:erase` and `events:stream` do, which the server's router matches as it is).
+    static func path(_ route: PlatformRoute, _ parameters: [String]) -> [String] {
+        zip(route.pattern, route.segments(parameters)).map { $0.hasPrefix(":") ? encode($1) : $1 }
     }
 
     private func decode<Output: Decodable>(_ json: Data) throws -> PlatformAnswer<Output> {
@@ -127,16 +133,26 @@ public struct PlatformClient: Sendable {
         try await send(method, segments, query: query, json: nil)
     }
 
-    /// One signed request; an error answer becomes a ``PlatformError`` with its `__type` and `message`.
     private func send(
         _ method: String,
         _ segments: [String],
         query: [(String, String)],
         json body: [UInt8]?
+    ) async throws -> Data {
+        try await send(method, encoded: segments.map(Self.encode), query: query, json: body)
+    }
+
+    /// One signed request to `/v1/` and the `segments` (percent-encoded already); an error answer becomes a
+    /// ``PlatformError`` with its `__type` and `message`.
+    private func send(
+        _ method: String,
+        encoded segments: [String],
+        query: [(String, String)],
+        json body: [UInt8]?
     )
         async throws -> Data
     {
-        let path = base + "/v1/" + segments.map(Self.encode).joined(separator: "/")
+        let path = base + "/v1/" + segments.joined(separator: "/")
         let queryString = query.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&")
         var headers: [(name: String, value: String)] = [(name: "Accept", value: "application/json")]
         if body != nil { headers.append((name: "Content-Type", value: "application/json")) }

@@ -11,7 +11,8 @@ public struct SealedCommand: AsyncParsableCommand {
             other languages open them with the official SDKs.
             """,
         subcommands: [
-            ServeCommand.self, IAMCommand.self, CatalogCommand.self, AccessCommand.self, AuditCommand.self,
+            ServeCommand.self, IAMCommand.self, CatalogCommand.self, SubjectsCommand.self, AccessCommand.self,
+            AuditCommand.self,
             TopicsCommand.self, PublishCommand.self,
             ConsumeCommand.self, DemoCommand.self, ESDKCommand.self,
             SigV4Command.self, OpenAPICommand.self,

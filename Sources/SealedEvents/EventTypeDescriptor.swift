@@ -29,8 +29,8 @@ public struct EventTypeDescriptor: Sendable, Hashable {
     public var sealing: Sealing
     /// The role a consumer assumes to decrypt this event type; `nil` when the catalog has none.
     public var readerRoleArn: String?
-    /// Where each event names its data subject (a JSON Pointer into `data`), when the event type seals every
-    /// subject's events under a key of that subject's own (crypto-shredding); `nil` otherwise.
+    /// Where `data` holds the data subject's id, when events of this type are about a person: their sealed part is
+    /// sealed under the subject's branch key. Always inside the sealed part.
     public var subjectField: JSONPointer?
 
     /// The suites events may use.
@@ -60,8 +60,9 @@ public struct EventTypeDescriptor: Sendable, Hashable {
         self.subjectField = subjectField
     }
 
-    /// Checks what the SDK relies on: non-empty names and key, a supported suite, and for field sealing at
-    /// least one pointer, no root pointer, no duplicates, and no pointer inside another.
+    /// Checks what the SDK relies on: non-empty names and key, a supported suite, for field sealing at least one
+    /// pointer, no root pointer, no duplicates, and no pointer inside another, and a subject field (not the root) in
+    /// the sealed part.
     ///
     /// - Throws: ``SealedEventsError`` `invalidArgument` or `unsupportedAlgorithmSuite`.
     public func validate() throws(SealedEventsError) {
@@ -74,18 +75,20 @@ public struct EventTypeDescriptor: Sendable, Hashable {
             )
         }
         if case .fields(let pointers) = sealing { try Self.validateFieldPointers(pointers) }
-        if let subjectField {
-            let sealed: Bool
-            switch sealing {
-            case .none: sealed = false
-            case .data: sealed = !subjectField.isRoot
-            case .fields(let pointers): sealed = pointers.contains { $0.isPrefix(of: subjectField) }
-            }
-            guard sealed else {
-                throw .invalidArgument(
-                    "event type \(name) names its subject at \(subjectField), which is not sealed: a subject id never travels in the clear"
-                )
-            }
+        if let subjectField { try validate(subjectField: subjectField) }
+    }
+
+    /// A subject field is never the root and lies in the sealed part: the subject id must not travel in the clear.
+    func validate(subjectField: JSONPointer) throws(SealedEventsError) {
+        guard !subjectField.isRoot else { throw .invalidArgument("the subject field cannot be the root pointer") }
+        let sealed: Bool
+        switch sealing {
+        case .none: sealed = false
+        case .data: sealed = true
+        case .fields(let pointers): sealed = pointers.contains { $0.isPrefix(of: subjectField) }
+        }
+        guard sealed else {
+            throw .invalidArgument("event type \(name): the subject field \(subjectField) is not in the sealed part")
         }
     }
 
@@ -109,7 +112,7 @@ extension EventTypeDescriptor: Codable {
     }
 
     /// Decodes the catalog's JSON shape: `scope` is `none`, `data` or `fields` (with `sensitiveFields`, JSON
-    /// Pointer strings), `algorithmSuite` a string such as `0x0578`, `subjectField` an optional JSON Pointer.
+    /// Pointer strings), `algorithmSuite` a string such as `0x0578`, `subjectField` (optional) a JSON Pointer string.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let suiteText = try container.decode(String.self, forKey: .algorithmSuite)

@@ -25,7 +25,12 @@ extension SealedServer {
             configuration: configuration,
             keyService: platform.keyService,
             authentication: .store(platform.credentials),
-            platform: Platform(identities: platform.identities, catalog: platform.catalog, access: platform.access),
+            platform: Platform(
+                identities: platform.identities,
+                catalog: platform.catalog,
+                access: platform.access,
+                subjects: platform.subjects
+            ),
             auditSink: audit.sink,
             auditRoutes: AuditRoutes(
                 store: audit.store,

@@ -7,7 +7,7 @@ import Synchronization
 /// calls, which read the state the first has not written back yet. The services hold this lock around each such
 /// change, so changes run one at a time, in the order they arrived. A waiting task that is cancelled keeps its
 /// place (the bodies are short store writes, and a change is not abandoned half way).
-final class AsyncLock: Sendable {
+package final class AsyncLock: Sendable {
     private struct State {
         var isLocked = false
         var waiters: [CheckedContinuation<Void, Never>] = []
@@ -15,10 +15,10 @@ final class AsyncLock: Sendable {
 
     private let state = Mutex(State())
 
-    init() {}
+    package init() {}
 
     /// Runs `body` holding the lock, in the caller's isolation.
-    func withLock<T>(
+    package func withLock<T>(
         isolation: isolated (any Actor)? = #isolation,
         _ body: () async throws -> T
     ) async rethrows -> T {

@@ -6,6 +6,7 @@ import EventBus
 import Foundation
 import KeyService
 import Storage
+import Subjects
 
 /// The stores of one storage back end, opened: everything the services keep, behind the domain's store protocols.
 struct Stores: Sendable {
@@ -16,6 +17,8 @@ struct Stores: Sendable {
     var keys: any KeyStore
     var catalog: any CatalogStore
     var accessRequests: any AccessRequestStore
+    /// Pseudonym secrets, subjects' branch keys and erasure fences.
+    var subjects: any SubjectStore
     var groupOwners: any ConsumerGroupOwners
     var audit: any AuditStore
     var auditSigningKey: AuditSigningKey
@@ -75,6 +78,7 @@ struct Stores: Sendable {
             keys: CachingKeyStore(directory.keyStore),
             catalog: SQLiteCatalogStore(database: database),
             accessRequests: SQLiteAccessRequestStore(database: database),
+            subjects: SQLiteSubjectStore(database: database, rootKey: directory.rootKey),
             groupOwners: SQLiteConsumerGroupOwners(database: database),
             audit: auditStore,
             auditSigningKey: auditKey,
@@ -108,6 +112,7 @@ struct Stores: Sendable {
             keys: InMemoryKeyStore(),
             catalog: InMemoryCatalogStore(),
             accessRequests: InMemoryAccessRequestStore(),
+            subjects: InMemorySubjectStore(),
             groupOwners: InMemoryConsumerGroupOwners(),
             audit: audit,
             auditSigningKey: auditKey,

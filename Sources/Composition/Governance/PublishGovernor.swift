@@ -90,7 +90,8 @@ public struct PublishGovernor: Sendable {
             keyArn: keyARN,
             algorithmSuite: AlgorithmSuite(type.algorithmSuite) ?? .aes256GCMHKDFSHA512CommittingECDSAP384,
             sealing: pointers.isEmpty ? .data : .fields(pointers),
-            readerRoleArn: type.readerRoleARN
+            readerRoleArn: type.readerRoleARN,
+            subjectField: type.subjectField.flatMap { try? JSONPointer($0) }
         )
     }
 }

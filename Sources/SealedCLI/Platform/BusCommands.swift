@@ -97,7 +97,8 @@ func eventTypeDescriptor(_ type: EventTypeOutput) throws -> EventTypeDescriptor 
         keyArn: keyArn,
         algorithmSuite: suite,
         sealing: pointers.isEmpty ? .data : .fields(pointers),
-        readerRoleArn: type.readerRoleArn
+        readerRoleArn: type.readerRoleArn,
+        subjectField: try type.subjectField.map { try JSONPointer($0) }
     )
 }
 

@@ -56,6 +56,15 @@ struct CatalogCommand: AsyncParsableCommand {
             help: "A JSON Pointer into data to seal (e.g. /card/number); repeatable. None: the whole data is sealed."
         )
         var sensitiveField: [String] = []
+        @Option(
+            name: .customLong("subject-field"),
+            help: """
+                The JSON Pointer of the data subject's id in data (e.g. /customer/id): events are sealed under the \
+                subject's own branch key, which `sealed subjects erase` destroys. It must lie in the sealed part \
+                (the whole data, or a sensitive field), of a confidential or restricted type.
+                """
+        )
+        var subjectField: String?
         @Option(help: "The ESDK algorithm suite producers use: 0x0578 (signed, default) or 0x0478.") var suite =
             "0x0578"
         @Option(help: "Different reviewers who must approve an access request: 1 (default) or 2.") var approvals = 1
@@ -71,6 +80,7 @@ struct CatalogCommand: AsyncParsableCommand {
                         classification: classification,
                         regulations: regulation,
                         sensitiveFields: sensitiveField,
+                        subjectField: subjectField,
                         algorithmSuite: suite,
                         approvalsRequired: approvals
                     ),
@@ -103,11 +113,11 @@ struct CatalogCommand: AsyncParsableCommand {
                     table(["DOMAIN", "OWNER", "KEY"], answer.domains.map { [$0.domain, $0.owner, $0.keyArn] })
                         + [""]
                         + table(
-                            ["EVENT TYPE", "CLASSIFICATION", "REGULATIONS", "SCOPE", "SUITE", "APPROVALS"],
+                            ["EVENT TYPE", "CLASSIFICATION", "REGULATIONS", "SCOPE", "SUBJECT", "SUITE", "APPROVALS"],
                             answer.eventTypes.map {
                                 [
-                                    $0.eventType, $0.classification, cell($0.regulations), $0.scope, $0.algorithmSuite,
-                                    cell($0.approvalsRequired),
+                                    $0.eventType, $0.classification, cell($0.regulations), $0.scope,
+                                    cell($0.subjectField), $0.algorithmSuite, cell($0.approvalsRequired),
                                 ]
                             }
                         )
@@ -131,6 +141,7 @@ struct CatalogCommand: AsyncParsableCommand {
                         "classification  \(type.classification)",
                         "regulations     \(cell(type.regulations))",
                         "scope           \(type.scope)  \(cell(type.sensitiveFields))",
+                        "subject field   \(cell(type.subjectField))",
                         "suite           \(type.algorithmSuite)",
                         "approvals       \(type.approvalsRequired)",
                         "key             \(cell(type.keyArn))",

@@ -6,6 +6,7 @@ import HTTPTypes
 public import Hummingbird
 import Logging
 import NIOCore
+import Subjects
 import Synchronization
 import WireShapes
 
@@ -33,6 +34,10 @@ public final class AuditNote: Sendable {
     }
 
     private let state = Mutex(State())
+
+    /// The `eventID` of the request's outcome record, chosen up front so a route can name the record in its answer
+    /// (an erasure's receipt does); the record is durable before the answer leaves.
+    public let eventID = UUID.random().lowercasedString
 
     public init() {}
 
@@ -279,7 +284,7 @@ public struct AuditRecorder: RouterMiddleware {
             errorCode: errorCode.map { Self.bounded($0) },
             errorMessage: errorMessage.map { Self.bounded($0, to: Self.maximumMessageSize) },
             requestID: requestID,
-            eventID: UUID.random().lowercasedString,
+            eventID: note.eventID,
             readOnly: Self.isReadOnly(source: source, name: name, method: request.method),
             resources: resources,
             recipientAccountId: account
@@ -390,12 +395,21 @@ public struct AuditRecorder: RouterMiddleware {
     }
 
     /// The `requestParameters` of a `/v1` call: its `path` and the body's members (names in camelCase), or, under
-    /// `/v1/topics`, the events' summaries (``eventSummaries(_:)``); the path alone for an empty or malformed body.
+    /// `/v1/topics`, the events' summaries (``eventSummaries(_:)``), or, under `/v1/subjects`, only the members of
+    /// ``subjectParameterNames`` (never the subject id); the path alone for an empty or malformed body.
     static func platformParameters(path: String, body: JSONValue?) -> JSONValue {
         var parameters: JSONObject = ["path": .string(path)]
-        if path.split(separator: "/").dropFirst().first == "topics" {
+        let area = path.split(separator: "/").dropFirst().first
+        if area == "topics" {
             // Events may carry plaintext (a refused unsealed event does): only their identifying metaData.
             if let body { parameters["events"] = .array(eventSummaries(body)) }
+        } else if area?.hasPrefix("subjects") == true {
+            // The subject id is personal data: it is in the body to be pseudonymized, and never recorded.
+            if case .object(let members)? = body {
+                for name in subjectParameterNames {
+                    if let value = members[name] { parameters[name.prefix(1).lowercased() + name.dropFirst()] = value }
+                }
+            }
         } else if case .object(let members)? = body {
             for member in members {
                 parameters[member.key.prefix(1).lowercased() + member.key.dropFirst()] = member.value
@@ -403,6 +417,10 @@ public struct AuditRecorder: RouterMiddleware {
         }
         return .object(parameters)
     }
+
+    /// The members of a `/v1/subjects:…` body an audit record keeps: not `SubjectId`, nor any member the shapes do not
+    /// name.
+    static let subjectParameterNames = ["Domain", "EventType", "Reason"]
 
     /// What identifies the events of a publish body (one envelope or `{"Events": [...]}`): `eventId`, `eventType`,
     /// `domain`, `source` and the key ARN of their `metaData` — never `data`, which may be plaintext.
@@ -432,6 +450,7 @@ public struct AuditRecorder: RouterMiddleware {
         case "catalog": .catalog
         case "access": .access
         case "topics": .bus
+        case let area? where area.hasPrefix("subjects"): .catalog
         default: EventSource(rawValue: "sealed.local")
         }
     }
@@ -459,6 +478,7 @@ public struct AuditRecorder: RouterMiddleware {
         case .failure(let error as KMSError): return (error.code.rawValue, error.message)
         case .failure(let error as STSErrorResponse): return (error.code, error.message)
         case .failure(let error as AccessControlError): return (error.code.rawValue, error.message)
+        case .failure(let error as SubjectError): return (error.code.rawValue, error.message)
         case .failure(let error as PlatformRequestError): return (error.code, error.message)
         case .failure(let error as GovernanceRefusal): return (error.rule.rawValue, error.message)
         case .failure(let error as any HTTPResponseError): return ("HTTP\(error.status.code)", nil)

@@ -3,6 +3,7 @@ import Foundation
 public import HTTPTypes
 public import Hummingbird
 import NIOCore
+public import Subjects
 import WireShapes
 
 /// Identity, catalog and access-request errors on the `/v1` API: the JSON error shape of the KMS endpoint,
@@ -17,6 +18,18 @@ extension AccessControlError: HTTPResponseError {
         default: .badRequest
         }
     }
+
+    public func response(from request: Request, context: some Hummingbird.RequestContext) throws -> Response {
+        PlatformJSON.error(code: code.rawValue, message: message, status: status)
+    }
+}
+
+/// A subject whose erasure fence stands: `410 Gone`. Not `403` (the caller is allowed; a retry with other
+/// credentials cannot help), not `404` (the subject's key existed and was destroyed on purpose), not `409` (nothing
+/// the caller can change makes it succeed, short of the owning team lifting the fence): the key is gone, and stays
+/// gone.
+extension SubjectError: HTTPResponseError {
+    public var status: HTTPResponse.Status { code == .subjectErased ? .gone : .badRequest }
 
     public func response(from request: Request, context: some Hummingbird.RequestContext) throws -> Response {
         PlatformJSON.error(code: code.rawValue, message: message, status: status)

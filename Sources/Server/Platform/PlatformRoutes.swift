@@ -3,6 +3,7 @@ import AuditTrail
 public import Catalog
 import Foundation
 public import Hummingbird
+public import Subjects
 import WireShapes
 
 /// The platform's services behind the `/v1` API and STS.
@@ -10,11 +11,19 @@ public struct Platform: Sendable {
     public let identities: IdentityService
     public let catalog: EventCatalog
     public let access: AccessRequests
+    /// Data subjects; `nil` when the platform has no branch keystore (the `/v1/subjects:…` calls are refused).
+    public let subjects: SubjectService?
 
-    public init(identities: IdentityService, catalog: EventCatalog, access: AccessRequests) {
+    public init(
+        identities: IdentityService,
+        catalog: EventCatalog,
+        access: AccessRequests,
+        subjects: SubjectService? = nil
+    ) {
         self.identities = identities
         self.catalog = catalog
         self.access = access
+        self.subjects = subjects
     }
 }
 
@@ -161,6 +170,7 @@ public struct PlatformRoutes: Sendable {
                     classification: classification,
                     regulations: input.regulations ?? [],
                     sensitiveFields: input.sensitiveFields ?? [],
+                    subjectField: input.subjectField,
                     algorithmSuite: input.algorithmSuite ?? "0x0578",
                     approvalsRequired: input.approvalsRequired ?? 1
                 ),
@@ -170,6 +180,8 @@ public struct PlatformRoutes: Sendable {
                 EventTypeOutput(type, keyARN: await catalog.domain(named: type.domain)?.keyARN)
             )
         }
+
+        registerSubjects(in: v1)
 
         // MARK: Access requests
         v1.on(.createAccessRequest, input: AccessRequestInput.self) { input, _, context in

@@ -80,6 +80,7 @@ extension EventTypeOutput {
             regulations: type.regulations,
             sensitiveFields: type.sensitiveFields,
             scope: type.scope,
+            subjectField: type.subjectField,
             algorithmSuite: type.algorithmSuite,
             approvalsRequired: type.approvalsRequired,
             readerRoleArn: type.readerRoleARN,

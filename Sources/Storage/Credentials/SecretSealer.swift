@@ -8,15 +8,19 @@ import Foundation
 /// ciphertexts from the key service's material (sealed under the root key itself). The session token of a role
 /// session is sealed the same way with the associated data `ID ‖ 0x00 ‖ "session-token"`, so the two cannot be
 /// swapped. The stored form is AES-GCM's combined form: nonce ‖ ciphertext ‖ tag.
+///
+/// Other secrets kept in the database use a sealer of their own purpose (``init(rootKey:purpose:)``: another HKDF
+/// `info`, so another key) and ``seal(_:aad:)`` / ``open(_:aad:what:)`` on bytes.
 struct SecretSealer: Sendable {
     private let key: SymmetricKey
 
     init(rootKey: SymmetricKey) {
-        key = HKDF<SHA256>.deriveKey(
-            inputKeyMaterial: rootKey,
-            info: Data("sealed-events/access-key-secrets/v1".utf8),
-            outputByteCount: 32
-        )
+        self.init(rootKey: rootKey, purpose: "sealed-events/access-key-secrets/v1")
+    }
+
+    /// A sealer whose key is HKDF-SHA256(root key, info `purpose`).
+    init(rootKey: SymmetricKey, purpose: String) {
+        key = HKDF<SHA256>.deriveKey(inputKeyMaterial: rootKey, info: Data(purpose.utf8), outputByteCount: 32)
     }
 
     func sealSecret(_ secret: String, accessKeyID: String) throws -> Data {
@@ -40,21 +44,29 @@ struct SecretSealer: Sendable {
     private static func tokenAAD(_ id: String) -> Data { Data(id.utf8) + [0] + Data("session-token".utf8) }
 
     private func seal(_ text: String, aad: Data) throws -> Data {
-        guard let combined = try AES.GCM.seal(Data(text.utf8), using: key, authenticating: aad).combined else {
+        try seal(Data(text.utf8), aad: aad)
+    }
+
+    private func open(_ sealed: Data, aad: Data, accessKeyID: String) throws -> String {
+        String(decoding: try open(sealed, aad: aad, what: "The secret of access key \(accessKeyID)"), as: UTF8.self)
+    }
+
+    /// `secret` sealed, bound to `aad`.
+    func seal(_ secret: Data, aad: Data) throws -> Data {
+        guard let combined = try AES.GCM.seal(secret, using: key, authenticating: aad).combined else {
             throw StorageError(.unsealFailed, "A secret could not be sealed.")
         }
         return combined
     }
 
-    private func open(_ sealed: Data, aad: Data, accessKeyID: String) throws -> String {
+    /// The secret `sealed` holds, if it was sealed by this sealer with `aad`.
+    ///
+    /// - Throws: ``StorageError`` `unsealFailed`, saying "`what` does not open under the root key".
+    func open(_ sealed: Data, aad: Data, what: String) throws -> Data {
         do {
-            let plaintext = try AES.GCM.open(AES.GCM.SealedBox(combined: sealed), using: key, authenticating: aad)
-            return String(decoding: plaintext, as: UTF8.self)
+            return try AES.GCM.open(AES.GCM.SealedBox(combined: sealed), using: key, authenticating: aad)
         } catch {
-            throw StorageError(
-                .unsealFailed,
-                "The secret of access key \(accessKeyID) does not open under the root key."
-            )
+            throw StorageError(.unsealFailed, "\(what) does not open under the root key.")
         }
     }
 }

@@ -137,6 +137,28 @@ enum Schema {
                     """
             )
         }
+        // Data subjects: the domains' pseudonym secrets (sealed under the root key), the registry of subjects'
+        // branch keys and the erasure fences, keyed by pseudonym (no subject id is stored).
+        migrator.registerMigration("v5-subjects") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE subject_secret (domain TEXT PRIMARY KEY NOT NULL, sealed BLOB NOT NULL);
+                    CREATE TABLE subject_key (
+                        branch_key_id TEXT PRIMARY KEY NOT NULL,
+                        domain TEXT NOT NULL,
+                        pseudonym TEXT NOT NULL,
+                        document BLOB NOT NULL
+                    );
+                    CREATE INDEX subject_key_on_pseudonym ON subject_key (domain, pseudonym);
+                    CREATE TABLE subject_fence (
+                        domain TEXT NOT NULL,
+                        pseudonym TEXT NOT NULL,
+                        document BLOB NOT NULL,
+                        PRIMARY KEY (domain, pseudonym)
+                    );
+                    """
+            )
+        }
         return migrator
     }
 }

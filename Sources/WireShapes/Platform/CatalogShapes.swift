@@ -27,6 +27,8 @@ public struct EventTypeInput: Codable, Sendable, Hashable {
     public var classification: String?
     public var regulations: [String]?
     public var sensitiveFields: [String]?
+    /// The JSON Pointer of the data subject's id in `data`; absent: events are not about a subject.
+    public var subjectField: String?
     public var algorithmSuite: String?
     public var approvalsRequired: Int?
 
@@ -36,6 +38,7 @@ public struct EventTypeInput: Codable, Sendable, Hashable {
         classification: String? = nil,
         regulations: [String]? = nil,
         sensitiveFields: [String]? = nil,
+        subjectField: String? = nil,
         algorithmSuite: String? = nil,
         approvalsRequired: Int? = nil
     ) {
@@ -44,6 +47,7 @@ public struct EventTypeInput: Codable, Sendable, Hashable {
         self.classification = classification
         self.regulations = regulations
         self.sensitiveFields = sensitiveFields
+        self.subjectField = subjectField
         self.algorithmSuite = algorithmSuite
         self.approvalsRequired = approvalsRequired
     }
@@ -54,6 +58,7 @@ public struct EventTypeInput: Codable, Sendable, Hashable {
         case classification = "Classification"
         case regulations = "Regulations"
         case sensitiveFields = "SensitiveFields"
+        case subjectField = "SubjectField"
         case algorithmSuite = "AlgorithmSuite"
         case approvalsRequired = "ApprovalsRequired"
     }
@@ -90,6 +95,8 @@ public struct EventTypeOutput: Codable, Sendable, Hashable {
     /// JSON Pointers into `data` that are sealed; empty when the whole data is.
     public var sensitiveFields: [String]
     public var scope: String
+    /// The JSON Pointer of the data subject's id in `data`: events are sealed under the subject's branch key.
+    public var subjectField: String?
     public var algorithmSuite: String
     public var approvalsRequired: Int
     public var readerRoleArn: String
@@ -104,6 +111,7 @@ public struct EventTypeOutput: Codable, Sendable, Hashable {
         regulations: [String],
         sensitiveFields: [String],
         scope: String,
+        subjectField: String? = nil,
         algorithmSuite: String,
         approvalsRequired: Int,
         readerRoleArn: String,
@@ -116,6 +124,7 @@ public struct EventTypeOutput: Codable, Sendable, Hashable {
         self.regulations = regulations
         self.sensitiveFields = sensitiveFields
         self.scope = scope
+        self.subjectField = subjectField
         self.algorithmSuite = algorithmSuite
         self.approvalsRequired = approvalsRequired
         self.readerRoleArn = readerRoleArn
@@ -130,6 +139,7 @@ public struct EventTypeOutput: Codable, Sendable, Hashable {
         case regulations = "Regulations"
         case sensitiveFields = "SensitiveFields"
         case scope = "Scope"
+        case subjectField = "SubjectField"
         case algorithmSuite = "AlgorithmSuite"
         case approvalsRequired = "ApprovalsRequired"
         case readerRoleArn = "ReaderRoleArn"

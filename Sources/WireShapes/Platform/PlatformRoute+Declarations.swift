@@ -28,6 +28,12 @@ extension PlatformRoute {
     public static let getEventType = PlatformRoute("GET", "catalog/event-types/:type", "GetEventType")
     public static let createEventType = PlatformRoute("POST", "catalog/event-types", "CreateEventType")
 
+    // MARK: Data subjects (the subject id only ever in the body)
+    public static let resolveSubject = PlatformRoute("POST", "subjects:resolve", "ResolveSubject")
+    public static let eraseSubject = PlatformRoute("POST", "subjects:erase", "EraseSubject")
+    public static let describeSubject = PlatformRoute("POST", "subjects:show", "DescribeSubject")
+    public static let liftSubjectFence = PlatformRoute("POST", "subjects:lift-fence", "LiftSubjectFence")
+
     // MARK: Access requests
     public static let createAccessRequest = PlatformRoute("POST", "access/requests", "CreateAccessRequest")
     public static let listAccessRequests = PlatformRoute("GET", "access/requests", "ListAccessRequests")
@@ -71,10 +77,11 @@ extension PlatformRoute {
         listTeams, createTeam, addUserToTeam, putTeamPolicy, listUsers, createUser, putUserPolicy, listAccessKeys,
         createAccessKey, deactivateAccessKey, deleteAccessKey, listRoles, getRole, createRole, putRolePolicy,
         updateAssumeRolePolicy, listDomains, createDomain, listEventTypes, getEventType, createEventType,
-        createAccessRequest, listAccessRequests, getAccessRequest, approveAccessRequest, denyAccessRequest,
-        cancelAccessRequest, revokeAccessRequest, getAccessMatrix, getUsageReport, lookupEvents, exportEvents,
-        getPublicKey, createTopic, listTopics, describeTopic, publishEvents, publishEventStream, readEvents,
-        streamEvents, fetchEvents, commitOffset, describeGroup,
+        resolveSubject, eraseSubject, describeSubject, liftSubjectFence, createAccessRequest, listAccessRequests,
+        getAccessRequest, approveAccessRequest, denyAccessRequest, cancelAccessRequest, revokeAccessRequest,
+        getAccessMatrix, getUsageReport, lookupEvents, exportEvents, getPublicKey, createTopic, listTopics,
+        describeTopic, publishEvents, publishEventStream, readEvents, streamEvents, fetchEvents, commitOffset,
+        describeGroup,
     ]
 
     /// The route a request's method and path segments under `/v1` match, if any.
