@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Drives the official branch keystore of the Python Material Providers Library (`KeyStore`, through
 /// `scripts/peers/keystore_peer.py`): one Python process runs a batch of steps against one table.
@@ -102,30 +102,16 @@ public struct PythonKeyStore: Sendable {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("keystore-peer-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let jobFile = folder.appendingPathComponent("job.json")
-        let resultFile = folder.appendingPathComponent("results.json")
         let jobs = steps.enumerated().map { index, step in step.json.merging(["id": "\(index)"]) { a, _ in a } }
-        try JSONSerialization.data(withJSONObject: ["keystore": configuration.json, "steps": jobs]).write(to: jobFile)
-
-        let process = Process()
-        process.executableURL = python
-        process.arguments = [
-            TestEnvironment.peerScripts.appendingPathComponent("keystore_peer.py").path, jobFile.path, resultFile.path,
-        ]
-        let stderr = Pipe()
-        process.standardError = stderr
-        try process.run()
-        let errorOutput = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Failure(
-                description: "keystore_peer.py exited \(process.terminationStatus): "
-                    + String(decoding: errorOutput, as: UTF8.self)
-            )
+        let results = try PeerScript.run(
+            "keystore_peer.py",
+            python: python,
+            job: ["keystore": configuration.json, "steps": jobs],
+            in: folder
+        ) { Failure(description: $0) }
+        guard results.count == steps.count else {
+            throw Failure(description: "keystore_peer.py wrote \(results.count) results for \(steps.count) steps")
         }
-        guard let json = try JSONSerialization.jsonObject(with: Data(contentsOf: resultFile)) as? [String: Any],
-            let results = json["results"] as? [[String: Any]], results.count == steps.count
-        else { throw Failure(description: "keystore_peer.py wrote no results for every step") }
         return results.map { result in
             let ok = result["ok"] as? Bool ?? false
             return Result(

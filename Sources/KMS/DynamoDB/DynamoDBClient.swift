@@ -108,26 +108,14 @@ public struct DynamoDBClient: DynamoDBAPI {
             throw ClientError(.invalidRequest, "could not encode \(Request.operation) input: \(error)")
         }
         let operation = Request.operation
-        return try await transport.send(
+        return try await transport.sendJSON(
             operation: operation.rawValue,
+            target: operation.target,
+            contentType: DynamoDBJSON.contentType,
             body: body,
-            headers: [
-                (name: "Content-Type", value: DynamoDBJSON.contentType),
-                (name: "X-Amz-Target", value: operation.target),
-            ]
-        ) { response in
-            guard (200..<300).contains(response.status) else { throw Self.error(from: response) }
-            do {
-                let bytes = response.body.isEmpty ? Array("{}".utf8) : response.body
-                return try AWSJSON.decoder().decode(Request.Response.self, from: Data(bytes))
-            } catch {
-                throw ClientError(
-                    .malformedResponse,
-                    "the \(operation) response (HTTP \(response.status), \(response.body.count) bytes) is not valid "
-                        + "JSON of the expected shape: \(KMSClient.describe(decodingError: error))"
-                )
-            }
-        }
+            as: Request.Response.self,
+            error: Self.error(from:)
+        )
     }
 
     /// Decodes an error response: the JSON 1.0 error shape (with `CancellationReasons`), else an XML error body or
