@@ -42,6 +42,10 @@ struct BranchKeyStoreInteropTests {
         let randomID = try #require(results[4].branchKeyID)
         #expect(try await store.activeBranchKey(id: randomID).encryptionContext.isEmpty)
         #expect(try await store.versions(of: "orders.created/s-py") == [active.branchKeyVersion])
+
+        // Swift erases what Python created: its three records.
+        #expect(try await store.destroyBranchKey(id: "orders.created/s-py") == 3)
+        await #expect(throws: BranchKeyStoreError.notFound) { try await store.activeBranchKey(id: "orders.created/s-py") }
     }
 
     @Test func swiftCreatesPythonReads() async throws {
