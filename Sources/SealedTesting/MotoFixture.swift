@@ -27,7 +27,8 @@ public struct MotoFixture: Decodable, Sendable {
     public var keys: [String: String]
     public var alias: String
     public var aliasArn: String
-    /// `allowed` (kms:*, sts:AssumeRole) and `denied` (kms:DescribeKey, kms:ListKeys only).
+    /// `allowed` (kms:*, dynamodb:*, sts:AssumeRole), `denied` (kms:DescribeKey, kms:ListKeys only) and
+    /// `tablereader` (dynamodb:GetItem and dynamodb:Query only).
     public var users: [String: User]
     /// Trusts `allowed`; kms:*.
     public var role: Role
@@ -37,6 +38,7 @@ public struct MotoFixture: Decodable, Sendable {
     public var secondaryKey: String { keys["secondary"]! }
     public var allowed: User { users["allowed"]! }
     public var denied: User { users["denied"]! }
+    public var tableReader: User { users["tablereader"]! }
 
     /// The fixture, or `nil` on a local run without moto (a CI run throws instead).
     public static func located() throws -> MotoFixture? {

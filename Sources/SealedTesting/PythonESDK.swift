@@ -119,29 +119,12 @@ public struct PythonESDK: Sendable {
             if let frameLength = item.frameLength { job["frame_length"] = frameLength }
             jobs.append(job)
         }
-        let jobFile = folder.appendingPathComponent("job.json")
-        let resultFile = folder.appendingPathComponent("results.json")
-        try JSONSerialization.data(withJSONObject: ["cases": jobs]).write(to: jobFile)
-
-        let process = Process()
-        process.executableURL = python
-        process.arguments = [
-            TestEnvironment.peerScripts.appendingPathComponent("esdk_peer.py").path, jobFile.path, resultFile.path,
-        ]
-        let stderr = Pipe()
-        process.standardError = stderr
-        try process.run()
-        let errorOutput = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Failure(
-                description:
-                    "esdk_peer.py exited \(process.terminationStatus): \(String(decoding: errorOutput, as: UTF8.self))"
-            )
-        }
-        guard let json = try JSONSerialization.jsonObject(with: Data(contentsOf: resultFile)) as? [String: Any],
-            let results = json["results"] as? [[String: Any]]
-        else { throw Failure(description: "esdk_peer.py wrote no results") }
+        let results = try PeerScript.run(
+            "esdk_peer.py",
+            python: python,
+            job: ["cases": jobs],
+            in: folder
+        ) { Failure(description: $0) }
         var byID: [String: Result] = [:]
         for result in results {
             guard let id = result["id"] as? String else { continue }

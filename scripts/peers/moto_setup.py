@@ -5,8 +5,10 @@ Usage: moto_setup.py --endpoint http://127.0.0.1:PORT --output FIXTURE.json [--r
 
 Waits (up to 30 s) until the server answers, then creates with boto3:
   * two symmetric KMS keys ("primary", "secondary") and the alias alias/sealed-test -> primary;
-  * IAM user "sealed-allowed" (kms:*, sts:AssumeRole, sts:GetCallerIdentity) with an access key;
+  * IAM user "sealed-allowed" (kms:*, dynamodb:*, sts:AssumeRole, sts:GetCallerIdentity) with an access key;
   * IAM user "sealed-denied" (only kms:DescribeKey and kms:ListKeys) with an access key;
+  * IAM user "sealed-tablereader" (only dynamodb:GetItem and dynamodb:Query: reads keystore items, cannot
+    unwrap them) with an access key;
   * role "sealed-reader" whose trust policy lets sealed-allowed assume it, with kms:* permissions;
 then turns on moto's IAM enforcement (POST /moto-api/reset-auth with "0": from then on every request must
 be signed by a known access key and be allowed by its IAM policies; moto 5.2.5 has no other switch for
@@ -14,7 +16,7 @@ server mode), checks that it is on, and writes the fixture (atomically):
 
   {"endpoint", "region", "account",
    "keys": {"primary": ARN, "secondary": ARN}, "alias": "alias/sealed-test", "aliasArn": ARN,
-   "users": {"allowed": {"arn", "accessKeyId", "secretAccessKey"}, "denied": {...}},
+   "users": {"allowed": {"arn", "accessKeyId", "secretAccessKey"}, "denied": {...}, "tablereader": {...}},
    "role": {"arn", "name"}}
 
 Notes on moto 5.2.5: identity policies are evaluated against the resource "*" for KMS (so the
@@ -87,9 +89,11 @@ def main():
 
     users = {}
     user_policies = {
-        "allowed": policy({"Effect": "Allow", "Action": ["kms:*", "sts:AssumeRole", "sts:GetCallerIdentity"],
+        "allowed": policy({"Effect": "Allow",
+                           "Action": ["kms:*", "dynamodb:*", "sts:AssumeRole", "sts:GetCallerIdentity"],
                            "Resource": "*"}),
         "denied": policy({"Effect": "Allow", "Action": ["kms:DescribeKey", "kms:ListKeys"], "Resource": "*"}),
+        "tablereader": policy({"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:Query"], "Resource": "*"}),
     }
     for name, document in user_policies.items():
         user = iam.create_user(UserName="sealed-%s" % name)["User"]

@@ -90,9 +90,8 @@ public struct KMSClient: Sendable {
     public func send<Request: KMSRequest>(_ request: Request) async throws -> Request.Response {
         let body: [UInt8]
         do {
-            // The hot operations' inputs byte-level (the bytes `JSONEncoder` writes). Responses stay with
-            // `JSONDecoder`: it reads what any service sends (a repeated member, UTF-16), which the strict parser
-            // would refuse.
+            // The hot operations' inputs byte-level (the bytes `JSONEncoder` writes); responses are read by
+            // `JSONDecoder` (`Transport.sendJSON`).
             if let shape = request as? any AWSJSONEncodable {
                 body = shape.awsJSON()
             } else {
@@ -102,27 +101,14 @@ public struct KMSClient: Sendable {
             throw ClientError(.invalidRequest, "could not encode \(Request.operation) input: \(error)")
         }
         let operation = Request.operation
-        return try await transport.send(
+        return try await transport.sendJSON(
             operation: operation.rawValue,
+            target: operation.target,
+            contentType: AWSJSON.contentType,
             body: body,
-            headers: [
-                (name: "Content-Type", value: AWSJSON.contentType),
-                (name: "X-Amz-Target", value: operation.target),
-            ]
-        ) { response in
-            guard (200..<300).contains(response.status) else { throw Self.error(from: response) }
-            do {
-                // Operations without output may answer with an empty body.
-                let bytes = response.body.isEmpty ? Array("{}".utf8) : response.body
-                return try AWSJSON.decoder().decode(Request.Response.self, from: Data(bytes))
-            } catch {
-                throw ClientError(
-                    .malformedResponse,
-                    "the \(operation) response (HTTP \(response.status), \(response.body.count) bytes) is not valid "
-                        + "JSON of the expected shape: \(Self.describe(decodingError: error))"
-                )
-            }
-        }
+            as: Request.Response.self,
+            error: Self.error(from:)
+        )
     }
 
     /// Decodes an error response: JSON 1.1 (`__type`), an XML error body, the `X-Amzn-ErrorType` header, or, failing
@@ -142,21 +128,6 @@ public struct KMSClient: Sendable {
         }
         if code == "AccessDenied" { code = KMSError.Code.accessDeniedException.rawValue }
         return KMSError(code: KMSError.Code(rawValue: code), message: parsed.message ?? "", statusCode: response.status)
-    }
-
-    static func describe(decodingError error: any Error) -> String {
-        switch error as? DecodingError {
-        case .dataCorrupted(let context): "data corrupted at \(path(context)): \(context.debugDescription)"
-        case .keyNotFound(let key, let context): "missing \(key.stringValue) at \(path(context))"
-        case .typeMismatch(_, let context): "wrong type at \(path(context))"
-        case .valueNotFound(_, let context): "null at \(path(context))"
-        default: "\(type(of: error))"
-        }
-    }
-
-    private static func path(_ context: DecodingError.Context) -> String {
-        let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-        return path.isEmpty ? "the top level" : path
     }
 }
 

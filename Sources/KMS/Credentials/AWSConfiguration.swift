@@ -11,8 +11,9 @@ public import SigV4
 ///   `aws_session_token`, or `role_arn` with `source_profile`, which assumes the role through STS (with
 ///   `role_session_name`, `external_id`, `duration_seconds`) and renews the session before it expires.
 /// - **Region**: explicit, `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`.
-/// - **Endpoints**: explicit; `AWS_ENDPOINT_URL_KMS`/`AWS_ENDPOINT_URL_STS`; `AWS_ENDPOINT_URL`; the profile's
-///   `endpoint_url`; else `https://kms.REGION.amazonaws.com` / `https://sts.REGION.amazonaws.com`.
+/// - **Endpoints**: explicit; `AWS_ENDPOINT_URL_KMS`/`AWS_ENDPOINT_URL_STS`/`AWS_ENDPOINT_URL_DYNAMODB`;
+///   `AWS_ENDPOINT_URL`; the profile's `endpoint_url`; else `https://kms.REGION.amazonaws.com` /
+///   `https://sts.REGION.amazonaws.com` / `https://dynamodb.REGION.amazonaws.com`.
 ///
 /// The environment is a parameter, so tests pass a dictionary instead of changing the process's variables.
 public struct AWSConfiguration: Sendable {
@@ -24,6 +25,8 @@ public struct AWSConfiguration: Sendable {
     public var kmsEndpoint: URL
     /// The STS endpoint.
     public var stsEndpoint: URL
+    /// The DynamoDB endpoint (the branch keystore's table).
+    public var dynamoDBEndpoint: URL
     /// The profile that was read, if any.
     public var profile: String?
 
@@ -32,12 +35,14 @@ public struct AWSConfiguration: Sendable {
         credentialProvider: any CredentialProvider,
         kmsEndpoint: URL? = nil,
         stsEndpoint: URL? = nil,
+        dynamoDBEndpoint: URL? = nil,
         profile: String? = nil
     ) {
         self.region = region
         self.credentialProvider = credentialProvider
         self.kmsEndpoint = kmsEndpoint ?? Self.defaultEndpoint(service: "kms", region: region)
         self.stsEndpoint = stsEndpoint ?? Self.defaultEndpoint(service: "sts", region: region)
+        self.dynamoDBEndpoint = dynamoDBEndpoint ?? Self.defaultEndpoint(service: "dynamodb", region: region)
         self.profile = profile
     }
 
@@ -48,7 +53,7 @@ public struct AWSConfiguration: Sendable {
     ///   - profile: A profile name that overrides `AWS_PROFILE`; passing one also skips the environment credentials.
     ///   - region: A region that overrides every other source.
     ///   - credentials: Credentials that override every other source.
-    ///   - endpoint: An endpoint for both KMS and STS that overrides every other source.
+    ///   - endpoint: An endpoint for KMS, STS and DynamoDB that overrides every other source.
     ///   - httpClient: The HTTP client of the STS client that assumes a profile's role.
     ///   - options: Options of that STS client.
     /// - Returns: The configuration. Credentials are looked up lazily, on the first request.
@@ -92,6 +97,12 @@ public struct AWSConfiguration: Sendable {
             environment: environment,
             settings: settings
         )
+        let dynamoDBEndpoint = try resolveEndpoint(
+            explicit: endpoint,
+            service: "DYNAMODB",
+            environment: environment,
+            settings: settings
+        )
 
         var providers: [any CredentialProvider] = []
         if let credentials {
@@ -116,6 +127,7 @@ public struct AWSConfiguration: Sendable {
             credentialProvider: providers.count == 1 ? providers[0] : CredentialChain(providers),
             kmsEndpoint: kmsEndpoint,
             stsEndpoint: stsEndpoint,
+            dynamoDBEndpoint: dynamoDBEndpoint,
             profile: settings == nil ? nil : profileName
         )
     }

@@ -48,3 +48,44 @@ extension MotoFixture {
         )
     }
 }
+
+extension MotoFixture {
+    func dynamoDB(_ user: User? = nil) throws -> DynamoDBClient {
+        try DynamoDBClient(
+            region: region,
+            credentialProvider: StaticCredentialProvider((user ?? allowed).credentials),
+            endpoint: endpointURL,
+            options: Self.options
+        )
+    }
+
+    /// A keystore on a table of this server, wrapped by `key` (default: the primary key), signed as `user`.
+    func keyStore(table: String, key: String? = nil, user: User? = nil) throws -> BranchKeyStore {
+        try BranchKeyStore(
+            tableName: table,
+            logicalKeyStoreName: table,
+            kmsKeyARN: key ?? primaryKey,
+            dynamoDB: try dynamoDB(user),
+            kms: try kms(user)
+        )
+    }
+
+    /// The Python MPL keystore on the same table and key, signed as `user` (default: `allowed`).
+    func pythonKeyStore(table: String, key: String? = nil, user: User? = nil) -> PythonKeyStore.Configuration {
+        let user = user ?? allowed
+        return PythonKeyStore.Configuration(
+            table: table,
+            logicalName: table,
+            kmsKeyARN: key ?? primaryKey,
+            endpoint: endpoint,
+            region: region,
+            accessKeyID: user.accessKeyId,
+            secretAccessKey: user.secretAccessKey
+        )
+    }
+
+    /// A table name of its own for one test (tests run in parallel on one server).
+    static func uniqueTable(_ prefix: String) -> String {
+        "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())"
+    }
+}
