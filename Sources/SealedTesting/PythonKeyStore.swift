@@ -13,6 +13,8 @@ public struct PythonKeyStore: Sendable {
         public var region: String
         public var accessKeyID: String
         public var secretAccessKey: String
+        /// The session token of role-session credentials.
+        public var sessionToken: String?
 
         public init(
             table: String,
@@ -21,7 +23,8 @@ public struct PythonKeyStore: Sendable {
             endpoint: String,
             region: String,
             accessKeyID: String,
-            secretAccessKey: String
+            secretAccessKey: String,
+            sessionToken: String? = nil
         ) {
             self.table = table
             self.logicalName = logicalName
@@ -30,13 +33,16 @@ public struct PythonKeyStore: Sendable {
             self.region = region
             self.accessKeyID = accessKeyID
             self.secretAccessKey = secretAccessKey
+            self.sessionToken = sessionToken
         }
 
         var json: [String: Any] {
-            [
+            var json: [String: Any] = [
                 "table": table, "logical_name": logicalName, "kms_key_arn": kmsKeyARN, "endpoint_url": endpoint,
                 "region": region, "access_key_id": accessKeyID, "secret_access_key": secretAccessKey,
             ]
+            if let sessionToken { json["session_token"] = sessionToken }
+            return json
         }
     }
 
@@ -48,6 +54,16 @@ public struct PythonKeyStore: Sendable {
         case activeBranchKey(branchKeyID: String)
         case branchKeyVersion(branchKeyID: String, version: String)
         case beaconKey(branchKeyID: String)
+        /// Encrypts with the hierarchical keyring: with `branchKeyID`, or without one through a supplier that reads
+        /// the context's `subjectKey`.
+        case encrypt(
+            branchKeyID: String?,
+            plaintext: [UInt8],
+            encryptionContext: [String: String],
+            suite: String = "0x0578"
+        )
+        /// Decrypts with the hierarchical keyring (with `branchKeyID`, or the context's `subjectKey`).
+        case decrypt(branchKeyID: String?, ciphertext: [UInt8])
 
         var json: [String: Any] {
             switch self {
@@ -63,6 +79,17 @@ public struct PythonKeyStore: Sendable {
             case .branchKeyVersion(let id, let version):
                 return ["op": "get_version", "branch_key_id": id, "version": version]
             case .beaconKey(let id): return ["op": "get_beacon", "branch_key_id": id]
+            case .encrypt(let id, let plaintext, let context, let suite):
+                var json: [String: Any] = [
+                    "op": "encrypt", "plaintext": Data(plaintext).base64EncodedString(),
+                    "encryption_context": context, "suite": suite,
+                ]
+                if let id { json["branch_key_id"] = id }
+                return json
+            case .decrypt(let id, let ciphertext):
+                var json: [String: Any] = ["op": "decrypt", "ciphertext": Data(ciphertext).base64EncodedString()]
+                if let id { json["branch_key_id"] = id }
+                return json
             }
         }
     }
@@ -78,6 +105,10 @@ public struct PythonKeyStore: Sendable {
         public let version: String?
         /// The unwrapped branch or beacon key.
         public let key: [UInt8]?
+        /// What `encrypt` made (an ESDK message).
+        public let ciphertext: [UInt8]?
+        /// What `decrypt` opened.
+        public let plaintext: [UInt8]?
         public let encryptionContext: [String: String]
 
         public var succeeded: Bool { error == nil }
@@ -120,9 +151,15 @@ public struct PythonKeyStore: Sendable {
                 tableARN: result["table_arn"] as? String,
                 branchKeyID: result["branch_key_id"] as? String,
                 version: result["version"] as? String,
-                key: (result["key"] as? String).flatMap { Data(base64Encoded: $0) }.map { [UInt8]($0) },
+                key: Self.bytes(result["key"]),
+                ciphertext: Self.bytes(result["ciphertext"]),
+                plaintext: Self.bytes(result["plaintext"]),
                 encryptionContext: result["encryption_context"] as? [String: String] ?? [:]
             )
         }
+    }
+
+    private static func bytes(_ value: Any?) -> [UInt8]? {
+        (value as? String).flatMap { Data(base64Encoded: $0) }.map { [UInt8]($0) }
     }
 }

@@ -1,6 +1,7 @@
 import Crypto
 import EncryptionSDK
 import Foundation
+import KMS
 import SealedEvents
 import SealedTesting
 import Synchronization
@@ -52,7 +53,7 @@ final class InMemorySubjects: SubjectKeyResolver, BranchKeyProvider, Sendable {
 
     func branchKeyVersion(id: String, version: String) throws -> BranchKeyMaterials {
         guard let key = state.withLock({ $0.keys[id] }) else {
-            throw BranchKeyNotFound(branchKeyIdentifier: id, version: version)
+            throw BranchKeyStoreError(.notFound, "no version \(version) of the branch key \(id)")
         }
         return BranchKeyMaterials(branchKeyIdentifier: id, branchKeyVersion: version, encryptionContext: [:], branchKey: key)
     }

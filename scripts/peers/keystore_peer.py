@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Batch driver of the official branch keystore (the MPL's KeyStore), used by the Swift keystore interop tests.
+"""Batch driver of the official branch keystore (the MPL's KeyStore) and of the official AWS KMS Hierarchical
+keyring on it, used by the Swift keystore and crypto-shredding interop tests.
 
 Usage: keystore_peer.py JOB.json RESULTS.json
 
 JOB.json:
   {"keystore": {"table": NAME, "logical_name": NAME, "kms_key_arn": ARN,
-                "endpoint_url": URL, "region": R, "access_key_id": K, "secret_access_key": S},
+                "endpoint_url": URL, "region": R, "access_key_id": K, "secret_access_key": S,
+                "session_token": T (optional: a role session's credentials)},
    "steps": [STEP, ...]}
 
 Each STEP is {"id": ..., "op": OP, ...} with OP one of
@@ -15,7 +17,12 @@ Each STEP is {"id": ..., "op": OP, ...} with OP one of
   get_active   branch_key_id                        -> MATERIALS
   get_version  branch_key_id, version               -> MATERIALS
   get_beacon   branch_key_id                        -> {"branch_key_id", "key", "encryption_context"}
+  encrypt      [branch_key_id] plaintext (base64) encryption_context [suite "0x0478"|"0x0578"] -> {"ciphertext"}
+  decrypt      [branch_key_id] ciphertext (base64)  -> {"plaintext", "encryption_context"}
 MATERIALS is {"branch_key_id", "version", "key" (base64), "encryption_context"}.
+encrypt and decrypt use the hierarchical keyring (TTL 60 s) with the branch key id given, or without one, a branch
+key id supplier that reads the message's "subjectKey" (as Sealed Events writes it); each step builds a fresh
+keyring, so every step reads the keystore and a destroyed branch key fails at once.
 
 RESULTS.json gets {"results": [{"id", "ok", "error", "error_type", ...output}, ...]} in step order. A failing step
 never stops the batch; the exit status is 0 unless the job file is unusable (then 2, with a message on stderr).
@@ -29,7 +36,10 @@ import warnings
 
 warnings.simplefilter("ignore")
 
+import aws_encryption_sdk  # noqa: E402
 import boto3  # noqa: E402
+from aws_encryption_sdk import CommitmentPolicy  # noqa: E402
+from aws_encryption_sdk.identifiers import Algorithm  # noqa: E402
 from botocore.config import Config  # noqa: E402
 from aws_cryptographic_material_providers.keystore.client import KeyStore  # noqa: E402
 from aws_cryptographic_material_providers.keystore.config import KeyStoreConfig  # noqa: E402
@@ -42,6 +52,35 @@ from aws_cryptographic_material_providers.keystore.models import (  # noqa: E402
     KMSConfigurationKmsKeyArn,
     VersionKeyInput,
 )
+from aws_cryptographic_material_providers.mpl import AwsCryptographicMaterialProviders  # noqa: E402
+from aws_cryptographic_material_providers.mpl.config import MaterialProvidersConfig  # noqa: E402
+from aws_cryptographic_material_providers.mpl.models import (  # noqa: E402
+    CreateAwsKmsHierarchicalKeyringInput,
+    GetBranchKeyIdOutput,
+)
+from aws_cryptographic_material_providers.mpl.references import IBranchKeyIdSupplier  # noqa: E402
+
+SUITES = {
+    "0x0478": Algorithm.AES_256_GCM_HKDF_SHA512_COMMIT_KEY,
+    "0x0578": Algorithm.AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384,
+}
+MPL = AwsCryptographicMaterialProviders(config=MaterialProvidersConfig())
+ESDK = aws_encryption_sdk.EncryptionSDKClient(commitment_policy=CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT)
+
+
+class FromContext(IBranchKeyIdSupplier):
+    """The branch key id is the message's subjectKey, as Sealed Events writes it."""
+
+    def get_branch_key_id(self, param):
+        return GetBranchKeyIdOutput(branch_key_id=param.encryption_context["subjectKey"])
+
+
+def keyring(store, branch_key_id):
+    if branch_key_id:
+        config = CreateAwsKmsHierarchicalKeyringInput(key_store=store, branch_key_id=branch_key_id, ttl_seconds=60)
+    else:
+        config = CreateAwsKmsHierarchicalKeyringInput(key_store=store, branch_key_id_supplier=FromContext(), ttl_seconds=60)
+    return MPL.create_aws_kms_hierarchical_keyring(config)
 
 
 def make_keystore(spec):
@@ -49,6 +88,7 @@ def make_keystore(spec):
         return boto3.client(
             service, endpoint_url=spec["endpoint_url"], region_name=spec["region"],
             aws_access_key_id=spec["access_key_id"], aws_secret_access_key=spec["secret_access_key"],
+            aws_session_token=spec.get("session_token"),
             config=Config(retries={"max_attempts": 2, "mode": "standard"}))
 
     return KeyStore(config=KeyStoreConfig(
@@ -96,6 +136,18 @@ def run(store, step):
             "key": base64.b64encode(bytes(beacon.beacon_key)).decode(),
             "encryption_context": dict(beacon.encryption_context),
         }
+    if op == "encrypt":
+        ciphertext, _ = ESDK.encrypt(
+            source=base64.b64decode(step["plaintext"]),
+            keyring=keyring(store, step.get("branch_key_id")),
+            encryption_context=step.get("encryption_context") or {},
+            algorithm=SUITES[step.get("suite", "0x0578")])
+        return {"ciphertext": base64.b64encode(ciphertext).decode()}
+    if op == "decrypt":
+        plaintext, header = ESDK.decrypt(
+            source=base64.b64decode(step["ciphertext"]), keyring=keyring(store, step.get("branch_key_id")))
+        context = {k: v for k, v in header.encryption_context.items() if not k.startswith("aws-crypto-")}
+        return {"plaintext": base64.b64encode(plaintext).decode(), "encryption_context": context}
     raise ValueError("unknown op %r" % op)
 
 

@@ -14,7 +14,7 @@ internal import KMS
 ///   signature) and KMS `InvalidCiphertextException` / `IncorrectKeyException` (a changed wrapped key).
 /// - **binding mismatch**: the ESDK's `invalidEncryptionContext`.
 /// - **subject erased**: the keystore has no branch key (or version) a subject-keyed event names
-///   (``EncryptionSDK/BranchKeyNotFound``): the subject's keys were destroyed.
+///   (``KMS/BranchKeyStoreError`` `notFound`): the subject's keys were destroyed.
 /// - **key service failure**: every other KMS/STS error (throttling, disabled or deleted key), network failures.
 enum KeyServiceErrors {
     static func map(_ error: any Error, keyArn: String, eventType: String) -> SealedEventsError {
@@ -28,7 +28,7 @@ enum KeyServiceErrors {
         switch error {
         case let error as SealedEventsError:
             return error
-        case let error as BranchKeyNotFound:
+        case let error as BranchKeyStoreError where error.code == .notFound:
             return .subjectErased(error)
         case let error as KMSError:
             switch error.code {
@@ -49,7 +49,9 @@ enum KeyServiceErrors {
                 return SealedEventsError(.authenticationFailed, "the sealed payload failed authentication")
             case .noDecryptableDataKey:
                 // The hierarchical keyring hands over the keystore's errors: a destroyed branch key is an erasure.
-                if let missing = error.underlyingErrors.lazy.compactMap({ $0 as? BranchKeyNotFound }).first {
+                if let missing = error.underlyingErrors.lazy.compactMap({ $0 as? BranchKeyStoreError })
+                    .first(where: { $0.code == .notFound })
+                {
                     return .subjectErased(missing)
                 }
                 // The KMS keyring hands over the KMS errors of every key it tried.
@@ -81,10 +83,7 @@ enum KeyServiceErrors {
 
 extension SealedEventsError {
     /// The subject whose branch key is missing was erased; names the branch key (a pseudonym), never the subject.
-    static func subjectErased(_ missing: BranchKeyNotFound) -> SealedEventsError {
-        SealedEventsError(
-            .subjectErased,
-            "the data subject of \(missing.branchKeyIdentifier) was erased: its key no longer exists"
-        )
+    static func subjectErased(_ missing: BranchKeyStoreError) -> SealedEventsError {
+        SealedEventsError(.subjectErased, "the data subject's key no longer exists: \(missing.reason)")
     }
 }

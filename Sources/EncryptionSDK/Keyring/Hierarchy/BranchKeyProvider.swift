@@ -46,21 +46,3 @@ public protocol BranchKeyIDSupplier: Sendable {
     /// The branch key id for a message with this encryption context.
     func branchKeyID(for encryptionContext: EncryptionContext) throws -> String
 }
-
-/// What a ``BranchKeyProvider`` throws when the branch key, or the version asked for, does not exist: it was
-/// destroyed (a crypto-shredded data subject), or never created. Distinct from being refused the key.
-public struct BranchKeyNotFound: Error, Hashable, CustomStringConvertible {
-    public let branchKeyIdentifier: String
-    /// The version asked for; `nil` for the active version.
-    public let version: String?
-
-    public init(branchKeyIdentifier: String, version: String?) {
-        self.branchKeyIdentifier = branchKeyIdentifier
-        self.version = version
-    }
-
-    public var description: String {
-        if let version { return "the branch key \(branchKeyIdentifier) has no version \(version)" }
-        return "the branch key \(branchKeyIdentifier) does not exist"
-    }
-}
