@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "NATS", targets: ["NATS"]),
         .library(name: "EventBus", targets: ["EventBus"]),
         .library(name: "JetStreamBus", targets: ["JetStreamBus"]),
+        .library(name: "Tables", targets: ["Tables"]),
         .library(name: "Storage", targets: ["Storage"]),
         .library(name: "Composition", targets: ["Composition"]),
         .library(name: "Server", targets: ["Server"]),
@@ -137,6 +138,9 @@ let package = Package(
         ),
         // Domains, event types, classification, sensitive fields, reader roles; no HTTP, no SQLite.
         .target(name: "Catalog", dependencies: ["AccessControl"]),
+        // The DynamoDB subset of branch keystore tables: tables, items, condition and key expressions, transactions,
+        // the TableStore protocol; no HTTP, no SQLite.
+        .target(name: "Tables", dependencies: ["SealedSupport", "WireShapes"]),
         // SQLite (GRDB) implementations of the domain stores, and the server's data directory.
         .target(
             name: "Storage",
@@ -147,6 +151,7 @@ let package = Package(
                 "Catalog",
                 "KeyService",
                 "SealedSupport",
+                "Tables",
                 "WireShapes",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -162,7 +167,7 @@ let package = Package(
             name: "Composition",
             dependencies: [
                 "AccessControl", "AuditTrail", "Catalog", "EncryptionSDK", "EventBus", "JetStreamBus", "KeyService",
-                "SealedEvents", "SealedSupport", "Storage", "WireShapes",
+                "SealedEvents", "SealedSupport", "Storage", "Tables", "WireShapes",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -173,7 +178,7 @@ let package = Package(
             name: "Server",
             dependencies: [
                 "AccessControl", "AuditTrail", "Catalog", "Composition", "EncryptionSDK", "EventBus", "SealedEvents", "KeyService",
-                "SealedSupport", "SigV4", "WireShapes",
+                "SealedSupport", "SigV4", "Tables", "WireShapes",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -285,10 +290,11 @@ let package = Package(
             dependencies: ["KeyService", "KMS", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(name: "AccessControlTests", dependencies: ["AccessControl"]),
+        .testTarget(name: "TablesTests", dependencies: ["Tables", "WireShapes"]),
         .testTarget(
             name: "StorageTests",
             dependencies: [
-                "Storage", "AccessControl", "AuditTrail", "KeyService", "KMS", "SigV4", "SealedTesting",
+                "Storage", "AccessControl", "AuditTrail", "KeyService", "KMS", "SigV4", "SealedTesting", "Tables",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -308,7 +314,7 @@ let package = Package(
             name: "ServerTests",
             dependencies: [
                 "Server", "AccessControl", "AuditTrail", "Catalog", "Composition", "KeyService", "KMS", "SigV4", "SealedTesting",
-                "SealedServerTesting", "EventBus", "PlatformClient", "SealedEvents", "WireShapes",
+                "SealedServerTesting", "EventBus", "PlatformClient", "SealedEvents", "Tables", "WireShapes",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -8,6 +8,7 @@ public import KeyService
 public import Logging
 public import ServiceLifecycle
 import Storage
+public import Tables
 
 /// The platform, wired: its services over the back ends a ``PlatformConfiguration`` names, ready for an edge (the
 /// HTTP server, a test) to serve.
@@ -62,6 +63,8 @@ public struct SealedPlatform: Sendable {
     public let access: AccessRequests
     public let audit: Audit
     public let bus: Bus
+    /// The DynamoDB subset of the branch keystore's tables, authorized by the callers' identity policies.
+    public let tables: TableService
     /// The administrator's ARN (`arn:aws:iam::ACCOUNT:user/admin`).
     public let administratorARN: String
     /// With SQLite storage, where the data is; `nil` in memory.
@@ -201,6 +204,12 @@ public struct SealedPlatform: Sendable {
                     maximumEventBytes: configuration.maximumEventBytes
                 ),
                 groupOwners: stores.groupOwners
+            ),
+            tables: TableService(
+                configuration: .init(region: configuration.region, accountID: configuration.accountID),
+                store: stores.tables,
+                authorizer: TablePolicyAuthorizer(identities: identities),
+                now: now
             ),
             administratorARN: stores.administratorARN,
             dataDirectory: stores.dataDirectory,

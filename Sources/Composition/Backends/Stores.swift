@@ -6,6 +6,7 @@ import EventBus
 import Foundation
 import KeyService
 import Storage
+import Tables
 
 /// The stores of one storage back end, opened: everything the services keep, behind the domain's store protocols.
 struct Stores: Sendable {
@@ -17,6 +18,8 @@ struct Stores: Sendable {
     var catalog: any CatalogStore
     var accessRequests: any AccessRequestStore
     var groupOwners: any ConsumerGroupOwners
+    /// The DynamoDB tables of the embedded table service (the branch keystore's).
+    var tables: any TableStore
     var audit: any AuditStore
     var auditSigningKey: AuditSigningKey
     /// Where the newest signed digest is kept beside the trail, so a rewritten trail is noticed.
@@ -67,6 +70,8 @@ struct Stores: Sendable {
             observer?.auditCommitted(records: commit.records, duration: commit.duration, succeeded: commit.succeeded)
         }
         resources.onClose { try auditStore.close() }
+        let tables = try SQLiteTableStore(url: directory.url.appendingPathComponent(SQLiteTableStore.fileName))
+        resources.onClose { try tables.close() }
         let database = directory.database
         return Stores(
             rootKey: directory.rootKey,
@@ -76,6 +81,7 @@ struct Stores: Sendable {
             catalog: SQLiteCatalogStore(database: database),
             accessRequests: SQLiteAccessRequestStore(database: database),
             groupOwners: SQLiteConsumerGroupOwners(database: database),
+            tables: tables,
             audit: auditStore,
             auditSigningKey: auditKey,
             digestAnchor: directory.auditDigestAnchor,
@@ -109,6 +115,7 @@ struct Stores: Sendable {
             catalog: InMemoryCatalogStore(),
             accessRequests: InMemoryAccessRequestStore(),
             groupOwners: InMemoryConsumerGroupOwners(),
+            tables: InMemoryTableStore(),
             audit: audit,
             auditSigningKey: auditKey,
             digestAnchor: nil,
