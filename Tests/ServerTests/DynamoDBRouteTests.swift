@@ -171,6 +171,8 @@ struct DynamoDBRouteTests {
             other["Item"] = Self.item("subject-2", "branch:ACTIVE")
             let (write, _) = try await Self.dynamo(client, world.analyst, "PutItem", other)
             #expect(write.status == .badRequest)
+            // A change is recorded before it is decided: its intent, then the refusal.
+            #expect(try await AuditedServerTests.onlyNewRecord(world.audit, after: &count).errorCode == "AccessDeniedException")
 
             // An erasure: the transaction's record names each key deleted.
             let erase: [String: Any] = ["TransactItems": [["Delete": ["TableName": Self.table, "Key": key]]]]

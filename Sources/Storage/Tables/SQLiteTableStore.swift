@@ -100,7 +100,7 @@ public final class SQLiteTableStore: TableStore {
         let document = try await read { db in
             try Data.fetchOne(db, sql: "SELECT document FROM ddb_table WHERE name = ?", arguments: [name])
         }
-        return try document.map { try Self.decode(Tables.TableDefinition.self, $0) }
+        return try document.map { try decoded(Tables.TableDefinition.self, $0) }
     }
 
     public func tableNames(after: String?, limit: Int) async throws -> [String] {
@@ -124,7 +124,7 @@ public final class SQLiteTableStore: TableStore {
         }
         guard let document else { return nil }
         await truncateLog()
-        return try Self.decode(Tables.TableDefinition.self, document)
+        return try decoded(Tables.TableDefinition.self, document)
     }
 
     public func statistics(of table: String) async throws -> (items: Int, bytes: Int) {
@@ -142,7 +142,7 @@ public final class SQLiteTableStore: TableStore {
 
     public func item(at address: ItemAddress) async throws -> DynamoDBItem? {
         let document = try await read { db in try Self.document(at: address, db) }
-        return try document.map { try Self.decode(DynamoDBItem.self, $0) }
+        return try document.map { try decoded(DynamoDBItem.self, $0) }
     }
 
     public func query(_ query: KeyQuery) async throws -> [DynamoDBItem] {
@@ -172,7 +172,7 @@ public final class SQLiteTableStore: TableStore {
         let finalSQL = sql
         let finalArguments = arguments
         let documents = try await read { db in try Data.fetchAll(db, sql: finalSQL, arguments: finalArguments) }
-        return try documents.map { try Self.decode(DynamoDBItem.self, $0) }
+        return try documents.map { try decoded(DynamoDBItem.self, $0) }
     }
 
     public func transact(
@@ -245,13 +245,14 @@ public final class SQLiteTableStore: TableStore {
         try await perform { pool in try await pool.write(body) }
     }
 
-    /// Runs `body` on the pool; a ``Tables/TableError`` passes through, SQLite's errors become ``StorageError``s.
+    /// Runs `body` on the pool; SQLite's errors and rows that do not decode become ``StorageError``s, anything else
+    /// (a ``Tables/TableError``, what a transaction's decision throws) passes through.
     private func perform<T>(_ body: (DatabasePool) async throws -> T) async throws -> T {
         do {
             return try await body(pool)
-        } catch let error as TableError {
-            throw error
-        } catch {
+        } catch let error as DatabaseError {
+            throw SQLiteDatabase.unavailable(url, error)
+        } catch let error as DecodingError {
             throw SQLiteDatabase.unavailable(url, error)
         }
     }
@@ -264,5 +265,14 @@ public final class SQLiteTableStore: TableStore {
 
     private static func decode<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {
         try JSONDecoder().decode(type, from: data)
+    }
+
+    /// A stored document decoded; one that does not decode (the file was altered) is a ``StorageError``.
+    private func decoded<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {
+        do {
+            return try Self.decode(type, data)
+        } catch {
+            throw SQLiteDatabase.unavailable(url, error)
+        }
     }
 }
