@@ -106,8 +106,9 @@ def test_branch_keys_are_created_versioned_and_read_back(keystore):
     assert all(entry["aws-crypto-ec:eventType"]["S"] == "payments.card.captured" for entry in items)
 
     # A second CreateKey with the same id is refused by the table's condition.
-    with pytest.raises(Exception):
+    with pytest.raises(Exception) as raised:
         store.create_key(CreateKeyInput(branch_key_identifier=branch_key_id, encryption_context=context))
+    assert "[None, ConditionalCheckFailed, ConditionalCheckFailed]" in str(raised.value)
 
 
 def test_a_hierarchical_keyring_round_trip_and_erasure(keystore):
@@ -115,7 +116,7 @@ def test_a_hierarchical_keyring_round_trip_and_erasure(keystore):
     branch_key_id = store.create_key(CreateKeyInput()).branch_key_identifier
     mpl = AwsCryptographicMaterialProviders(config=MaterialProvidersConfig())
     keyring = mpl.create_aws_kms_hierarchical_keyring(CreateAwsKmsHierarchicalKeyringInput(
-        key_store=store, branch_key_id=branch_key_id, ttl_seconds=1))
+        key_store=store, branch_key_id=branch_key_id, ttl_seconds=60))
     esdk = aws_encryption_sdk.EncryptionSDKClient(commitment_policy=CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT)
     plaintext = b"personal data of one subject"
     ciphertext, header = esdk.encrypt(source=plaintext, keyring=keyring, encryption_context={"subjectKey": branch_key_id})
@@ -132,6 +133,10 @@ def test_a_hierarchical_keyring_round_trip_and_erasure(keystore):
         for entry in items
     ])
     fresh = mpl.create_aws_kms_hierarchical_keyring(CreateAwsKmsHierarchicalKeyringInput(
-        key_store=store, branch_key_id=branch_key_id, ttl_seconds=1))
-    with pytest.raises(Exception):
+        key_store=store, branch_key_id=branch_key_id, ttl_seconds=60))
+    with pytest.raises(Exception) as raised:
         esdk.decrypt(source=ciphertext, keyring=fresh)
+    assert "No Configured KMS Key was able to decrypt the Data Key" in str(raised.value)
+    with pytest.raises(Exception) as raised:
+        store.get_active_branch_key(GetActiveBranchKeyInput(branch_key_identifier=branch_key_id))
+    assert "No item found for corresponding branch key identifier" in str(raised.value)
