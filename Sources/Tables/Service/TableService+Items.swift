@@ -30,23 +30,18 @@ extension TableService {
     /// `PutItem`: stores the item, replacing the one with its key, when `ConditionExpression` (if any) holds for the
     /// item there now; returns that item with `ReturnValues` `ALL_OLD`.
     public func putItem(_ request: DynamoDBPutItemRequest, caller: String) async throws -> DynamoDBPutItemResponse {
-        let name = try tableName(request.tableName)
         _ = try ItemRules.validate(request.item)
-        let condition = try Self.condition(
-            request.conditionExpression,
-            names: request.expressionAttributeNames,
-            values: request.expressionAttributeValues
-        )
-        let returnOld = try Self.returnsOld(request.returnValues)
-        try await authorize(caller, .putItem, name)
-        let table = try await existingTable(name)
-        let address = try Self.address(ofItem: request.item, in: table)
         let item = request.item
-        let old = try await store.transact([address]) { current throws in
-            guard condition?.isSatisfied(by: current[0]) ?? true else { throw TableError.conditionFailed }
-            return [.put(address, item)]
-        }
-        return DynamoDBPutItemResponse(attributes: returnOld ? old[0] : nil)
+        let old = try await conditionalWrite(
+            .putItem,
+            table: request.tableName,
+            condition: (request.conditionExpression, request.expressionAttributeNames, request.expressionAttributeValues),
+            returnValues: request.returnValues,
+            caller: caller,
+            address: { table throws(TableError) in try Self.address(ofItem: item, in: table) },
+            write: { .put($0, item) }
+        )
+        return DynamoDBPutItemResponse(attributes: old)
     }
 
     /// `DeleteItem`: removes the item with the key, when `ConditionExpression` (if any) holds for it; returns it with
@@ -54,21 +49,41 @@ extension TableService {
     public func deleteItem(_ request: DynamoDBDeleteItemRequest, caller: String) async throws
         -> DynamoDBDeleteItemResponse
     {
-        let name = try tableName(request.tableName)
-        let condition = try Self.condition(
-            request.conditionExpression,
-            names: request.expressionAttributeNames,
-            values: request.expressionAttributeValues
+        let key = request.key
+        let old = try await conditionalWrite(
+            .deleteItem,
+            table: request.tableName,
+            condition: (request.conditionExpression, request.expressionAttributeNames, request.expressionAttributeValues),
+            returnValues: request.returnValues,
+            caller: caller,
+            address: { table throws(TableError) in try Self.address(ofKey: key, in: table) },
+            write: { .delete($0) }
         )
-        let returnOld = try Self.returnsOld(request.returnValues)
-        try await authorize(caller, .deleteItem, name)
-        let table = try await existingTable(name)
-        let address = try Self.address(ofKey: request.key, in: table)
+        return DynamoDBDeleteItemResponse(attributes: old)
+    }
+
+    /// One write of `PutItem` or `DeleteItem`: checks the request, authorizes `operation`, then, in one store
+    /// transaction, checks the condition against the item there and writes; returns the old item when `ReturnValues`
+    /// is `ALL_OLD`.
+    private func conditionalWrite(
+        _ operation: DynamoDBOperation,
+        table requested: String,
+        condition text: (expression: String?, names: [String: String]?, values: DynamoDBItem?),
+        returnValues: String?,
+        caller: String,
+        address: (TableDefinition) throws(TableError) -> ItemAddress,
+        write: @escaping @Sendable (ItemAddress) -> ItemWrite
+    ) async throws -> DynamoDBItem? {
+        let name = try tableName(requested)
+        let condition = try Self.condition(text.expression, names: text.names, values: text.values)
+        let returnOld = try Self.returnsOld(returnValues)
+        try await authorize(caller, operation, name)
+        let address = try address(try await existingTable(name))
         let old = try await store.transact([address]) { current throws in
             guard condition?.isSatisfied(by: current[0]) ?? true else { throw TableError.conditionFailed }
-            return [.delete(address)]
+            return [write(address)]
         }
-        return DynamoDBDeleteItemResponse(attributes: returnOld ? old[0] : nil)
+        return returnOld ? old[0] : nil
     }
 
     /// `Query`: the items of one partition in sort key order (`ScanIndexForward`), narrowed by the sort key
