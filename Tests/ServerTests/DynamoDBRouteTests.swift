@@ -41,12 +41,15 @@ struct DynamoDBRouteTests {
 
     static var createTable: [String: Any] {
         [
-        "TableName": table,
-        "AttributeDefinitions": [
-            ["AttributeName": "branch-key-id", "AttributeType": "S"], ["AttributeName": "type", "AttributeType": "S"],
-        ],
-        "KeySchema": [["AttributeName": "branch-key-id", "KeyType": "HASH"], ["AttributeName": "type", "KeyType": "RANGE"]],
-        "BillingMode": "PAY_PER_REQUEST",
+            "TableName": table,
+            "AttributeDefinitions": [
+                ["AttributeName": "branch-key-id", "AttributeType": "S"],
+                ["AttributeName": "type", "AttributeType": "S"],
+            ],
+            "KeySchema": [
+                ["AttributeName": "branch-key-id", "KeyType": "HASH"], ["AttributeName": "type", "KeyType": "RANGE"],
+            ],
+            "BillingMode": "PAY_PER_REQUEST",
         ]
     }
 
@@ -56,7 +59,7 @@ struct DynamoDBRouteTests {
 
     static var notExists: [String: Any] {
         [
-        "ConditionExpression": "attribute_not_exists(#b)", "ExpressionAttributeNames": ["#b": "branch-key-id"],
+            "ConditionExpression": "attribute_not_exists(#b)", "ExpressionAttributeNames": ["#b": "branch-key-id"],
         ]
     }
 
@@ -79,7 +82,12 @@ struct DynamoDBRouteTests {
             #expect(failure["message"] as? String == "The conditional request failed")
 
             let key: [String: Any] = ["branch-key-id": ["S": "k"], "type": ["S": "branch:ACTIVE"]]
-            let (_, got) = try await Self.dynamo(client, admin, "GetItem", ["TableName": Self.table, "Key": key, "ConsistentRead": true])
+            let (_, got) = try await Self.dynamo(
+                client,
+                admin,
+                "GetItem",
+                ["TableName": Self.table, "Key": key, "ConsistentRead": true]
+            )
             let item = try #require(got["Item"] as? [String: Any])
             #expect((item["enc"] as? [String: String])?["B"] == Self.wrapped)
 
@@ -118,7 +126,13 @@ struct DynamoDBRouteTests {
             #expect(json11.status == .badRequest)
             #expect(json11Body["__type"] as? String == "com.amazonaws.dynamodb.v20120810#SerializationException")
             // A DynamoDB call signed for KMS is refused, as AWS refuses a credential scoped to another service.
-            let (scoped, scopedBody) = try await Self.dynamo(client, admin, "GetItem", ["TableName": Self.table, "Key": key], service: "kms")
+            let (scoped, scopedBody) = try await Self.dynamo(
+                client,
+                admin,
+                "GetItem",
+                ["TableName": Self.table, "Key": key],
+                service: "kms"
+            )
             #expect(scoped.status == .badRequest)
             #expect((scopedBody["message"] as? String)?.contains("'dynamodb'") == true)
         }
@@ -149,7 +163,12 @@ struct DynamoDBRouteTests {
 
             // The analyst has no policy on the table: refused, and the refusal is recorded.
             let key: [String: Any] = ["branch-key-id": ["S": "subject-1"], "type": ["S": "branch:ACTIVE"]]
-            let (denied, deniedBody) = try await Self.dynamo(client, world.analyst, "GetItem", ["TableName": Self.table, "Key": key])
+            let (denied, deniedBody) = try await Self.dynamo(
+                client,
+                world.analyst,
+                "GetItem",
+                ["TableName": Self.table, "Key": key]
+            )
             #expect(denied.status == .badRequest)
             #expect(deniedBody["__type"] as? String == "com.amazonaws.dynamodb.v20120810#AccessDeniedException")
             let refusal = try await AuditedServerTests.onlyNewRecord(world.audit, after: &count)
@@ -161,7 +180,12 @@ struct DynamoDBRouteTests {
                  "Resource": "\(Self.tableARN)"}]}
                 """
             try await world.identities.putUserPolicy("analyst", name: "read-keys", document: policy, by: .platform)
-            let (allowed, allowedBody) = try await Self.dynamo(client, world.analyst, "GetItem", ["TableName": Self.table, "Key": key])
+            let (allowed, allowedBody) = try await Self.dynamo(
+                client,
+                world.analyst,
+                "GetItem",
+                ["TableName": Self.table, "Key": key]
+            )
             #expect(allowed.status == .ok)
             #expect(allowedBody["Item"] != nil)
             let read = try await AuditedServerTests.onlyNewRecord(world.audit, after: &count)
@@ -172,14 +196,19 @@ struct DynamoDBRouteTests {
             let (write, _) = try await Self.dynamo(client, world.analyst, "PutItem", other)
             #expect(write.status == .badRequest)
             // A change is recorded before it is decided: its intent, then the refusal.
-            #expect(try await AuditedServerTests.onlyNewRecord(world.audit, after: &count).errorCode == "AccessDeniedException")
+            #expect(
+                try await AuditedServerTests.onlyNewRecord(world.audit, after: &count).errorCode
+                    == "AccessDeniedException"
+            )
 
             // An erasure: the transaction's record names each key deleted.
             let erase: [String: Any] = ["TransactItems": [["Delete": ["TableName": Self.table, "Key": key]]]]
             #expect(try await Self.dynamo(client, admin, "TransactWriteItems", erase).0.status == .ok)
             let erasure = try await AuditedServerTests.onlyNewRecord(world.audit, after: &count)
             #expect(erasure.eventName == "TransactWriteItems")
-            let deleted = erasure.requestParameters?["transactItems"]?.arrayValue?.first?["delete"]?["key"]?["branch-key-id"]?["S"]
+            let deleted = erasure.requestParameters?["transactItems"]?.arrayValue?.first?["delete"]?["key"]?[
+                "branch-key-id"
+            ]?["S"]
             #expect(deleted?.stringValue == "subject-1")
         }
     }

@@ -12,7 +12,8 @@ struct TableStoreKind: Sendable, CustomTestStringConvertible {
 
     var testDescription: String { name }
 
-    static let inMemory = TableStoreKind(name: "InMemoryTableStore") { body in try await body(InMemoryTableStore(), nil) }
+    static let inMemory = TableStoreKind(name: "InMemoryTableStore") { body in try await body(InMemoryTableStore(), nil)
+    }
 
     static let sqlite = TableStoreKind(name: "SQLiteTableStore") { body in
         try await withTemporaryDirectory { directory in
@@ -44,10 +45,12 @@ struct TableStoreTests {
             DynamoDBCreateTableRequest(
                 tableName: "sealed-branch-keys",
                 attributeDefinitions: [
-                    .init(attributeName: "branch-key-id", attributeType: "S"), .init(attributeName: "type", attributeType: "S"),
+                    .init(attributeName: "branch-key-id", attributeType: "S"),
+                    .init(attributeName: "type", attributeType: "S"),
                 ],
                 keySchema: [
-                    .init(attributeName: "branch-key-id", keyType: "HASH"), .init(attributeName: "type", keyType: "RANGE"),
+                    .init(attributeName: "branch-key-id", keyType: "HASH"),
+                    .init(attributeName: "type", keyType: "RANGE"),
                 ],
                 billingMode: "PAY_PER_REQUEST"
             ),
@@ -56,7 +59,9 @@ struct TableStoreTests {
         _ = try await service.createTable(
             DynamoDBCreateTableRequest(
                 tableName: "numbers",
-                attributeDefinitions: [.init(attributeName: "pk", attributeType: "B"), .init(attributeName: "n", attributeType: "N")],
+                attributeDefinitions: [
+                    .init(attributeName: "pk", attributeType: "B"), .init(attributeName: "n", attributeType: "N"),
+                ],
                 keySchema: [.init(attributeName: "pk", keyType: "HASH"), .init(attributeName: "n", keyType: "RANGE")],
                 billingMode: "PAY_PER_REQUEST"
             ),
@@ -66,7 +71,10 @@ struct TableStoreTests {
     }
 
     static func branchKey(_ id: String, _ type: String, enc: Data) -> DynamoDBItem {
-        ["branch-key-id": .string(id), "type": .string(type), "enc": .binary(enc), "create-time": .string("2026-12-04T10:00:00Z")]
+        [
+            "branch-key-id": .string(id), "type": .string(type), "enc": .binary(enc),
+            "create-time": .string("2026-12-04T10:00:00Z"),
+        ]
     }
 
     @Test(arguments: TableStoreKind.all)
@@ -76,11 +84,20 @@ struct TableStoreTests {
             let numbers = ["-1.5", "3", "-20", "0", "12", "1E1", "2.25", "-0.001"]
             for number in numbers {
                 _ = try await service.putItem(
-                    .init(tableName: "numbers", item: ["pk": .binary(Data([0, 1])), "n": .number(number), "x": .stringSet(["a"])]),
+                    .init(
+                        tableName: "numbers",
+                        item: ["pk": .binary(Data([0, 1])), "n": .number(number), "x": .stringSet(["a"])]
+                    ),
                     caller: "admin"
                 )
             }
-            func page(_ condition: String, _ values: DynamoDBItem, forward: Bool = true, limit: Int? = nil, start: DynamoDBItem? = nil)
+            func page(
+                _ condition: String,
+                _ values: DynamoDBItem,
+                forward: Bool = true,
+                limit: Int? = nil,
+                start: DynamoDBItem? = nil
+            )
                 async throws -> DynamoDBQueryResponse
             {
                 try await service.query(
@@ -98,18 +115,30 @@ struct TableStoreTests {
             let p: DynamoDBAttributeValue = .binary(Data([0, 1]))
             let all = try await page("pk = :p", [":p": p]).items?.compactMap { $0["n"]?.numberValue }
             #expect(all == ["-20", "-1.5", "-0.001", "0", "2.25", "3", "1E1", "12"])
-            let between = try await page("pk = :p AND n BETWEEN :a AND :b", [":p": p, ":a": .number("-1.5"), ":b": .number("10")], forward: false)
+            let between = try await page(
+                "pk = :p AND n BETWEEN :a AND :b",
+                [":p": p, ":a": .number("-1.5"), ":b": .number("10")],
+                forward: false
+            )
             #expect(between.items?.compactMap { $0["n"]?.numberValue } == ["1E1", "3", "2.25", "0", "-0.001", "-1.5"])
             let first = try await page("pk = :p AND n > :z", [":p": p, ":z": .number("0")], limit: 2)
             #expect(first.items?.compactMap { $0["n"]?.numberValue } == ["2.25", "3"])
-            let second = try await page("pk = :p AND n > :z", [":p": p, ":z": .number("0")], limit: 2, start: first.lastEvaluatedKey)
+            let second = try await page(
+                "pk = :p AND n > :z",
+                [":p": p, ":z": .number("0")],
+                limit: 2,
+                start: first.lastEvaluatedKey
+            )
             #expect(second.items?.compactMap { $0["n"]?.numberValue } == ["1E1", "12"])
             // Another partition holds nothing.
             #expect(try await page("pk = :p", [":p": .binary(Data([0]))]).items == [])
 
             let key = "branch-key-id"
             for type in ["branch:version:b", "beacon:ACTIVE", "branch:ACTIVE", "branch:version:a", "branch:version"] {
-                _ = try await service.putItem(.init(tableName: "sealed-branch-keys", item: Self.branchKey("k", type, enc: Data([1]))), caller: "admin")
+                _ = try await service.putItem(
+                    .init(tableName: "sealed-branch-keys", item: Self.branchKey("k", type, enc: Data([1]))),
+                    caller: "admin"
+                )
             }
             let versions = try await service.query(
                 .init(
@@ -133,7 +162,12 @@ struct TableStoreTests {
             let active = Self.branchKey("k", "branch:ACTIVE", enc: Data([1]))
             _ = try await service.putItem(.init(tableName: "sealed-branch-keys", item: active), caller: "admin")
             let entries = [
-                DynamoDBTransactWriteItem(put: .init(tableName: "sealed-branch-keys", item: Self.branchKey("k", "branch:version:1", enc: Data([2])))),
+                DynamoDBTransactWriteItem(
+                    put: .init(
+                        tableName: "sealed-branch-keys",
+                        item: Self.branchKey("k", "branch:version:1", enc: Data([2]))
+                    )
+                ),
                 DynamoDBTransactWriteItem(
                     put: .init(
                         tableName: "sealed-branch-keys",
@@ -147,10 +181,19 @@ struct TableStoreTests {
                 try await service.transactWriteItems(.init(transactItems: entries), caller: "admin")
             }
             #expect(error?.cancellationReasons?.map(\.code) == ["None", "ConditionalCheckFailed"])
-            let address = ItemAddress(table: "sealed-branch-keys", key: ItemKey(partition: Array("k".utf8), sort: Array("branch:version:1".utf8)))
+            let address = ItemAddress(
+                table: "sealed-branch-keys",
+                key: ItemKey(partition: Array("k".utf8), sort: Array("branch:version:1".utf8))
+            )
             #expect(try await store.item(at: address) == nil)
             #expect(
-                try await service.getItem(.init(tableName: "sealed-branch-keys", key: ["branch-key-id": .string("k"), "type": .string("branch:ACTIVE")]), caller: "admin").item
+                try await service.getItem(
+                    .init(
+                        tableName: "sealed-branch-keys",
+                        key: ["branch-key-id": .string("k"), "type": .string("branch:ACTIVE")]
+                    ),
+                    caller: "admin"
+                ).item
                     == active
             )
             // A store-level transaction whose decision throws writes nothing either.
@@ -178,9 +221,15 @@ struct TableStoreTests {
             let marker = Data("WRAPPED-KEY-MATERIAL-0123456789".utf8)
             let keep = Data("KEPT-KEY-MATERIAL-9876543210".utf8)
             for type in ["branch:ACTIVE", "branch:version:1", "beacon:ACTIVE"] {
-                _ = try await service.putItem(.init(tableName: "sealed-branch-keys", item: Self.branchKey("erased", type, enc: marker)), caller: "admin")
+                _ = try await service.putItem(
+                    .init(tableName: "sealed-branch-keys", item: Self.branchKey("erased", type, enc: marker)),
+                    caller: "admin"
+                )
             }
-            _ = try await service.putItem(.init(tableName: "sealed-branch-keys", item: Self.branchKey("kept", "branch:ACTIVE", enc: keep)), caller: "admin")
+            _ = try await service.putItem(
+                .init(tableName: "sealed-branch-keys", item: Self.branchKey("kept", "branch:ACTIVE", enc: keep)),
+                caller: "admin"
+            )
             func files() throws -> Data {
                 var bytes = Data()
                 for suffix in ["", "-wal"] {
@@ -194,7 +243,12 @@ struct TableStoreTests {
             let encodedKeep = Data(keep.base64EncodedString().utf8)
             #expect(try files().range(of: encodedMarker) != nil)
             let erasure = ["branch:ACTIVE", "branch:version:1", "beacon:ACTIVE"].map { type in
-                DynamoDBTransactWriteItem(delete: .init(tableName: "sealed-branch-keys", key: ["branch-key-id": .string("erased"), "type": .string(type)]))
+                DynamoDBTransactWriteItem(
+                    delete: .init(
+                        tableName: "sealed-branch-keys",
+                        key: ["branch-key-id": .string("erased"), "type": .string(type)]
+                    )
+                )
             }
             _ = try await service.transactWriteItems(.init(transactItems: erasure), caller: "admin")
             let after = try files()

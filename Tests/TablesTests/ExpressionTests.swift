@@ -25,7 +25,12 @@ struct ExpressionTests {
         return condition
     }
 
-    func holds(_ text: String, names: [String: String]? = nil, values: DynamoDBItem? = nil, on item: DynamoDBItem? = item)
+    func holds(
+        _ text: String,
+        names: [String: String]? = nil,
+        values: DynamoDBItem? = nil,
+        on item: DynamoDBItem? = item
+    )
         throws -> Bool
     {
         try parse(text, names: names, values: values).isSatisfied(by: item)
@@ -88,7 +93,9 @@ struct ExpressionTests {
         let unusedName = #expect(throws: TableError.self) {
             try parse("attribute_exists(a)", names: ["#unused": "x"])
         }
-        #expect(unusedName?.message == "Value provided in ExpressionAttributeNames unused in expressions: keys: {#unused}")
+        #expect(
+            unusedName?.message == "Value provided in ExpressionAttributeNames unused in expressions: keys: {#unused}"
+        )
         let unusedValue = #expect(throws: TableError.self) {
             try parse("attribute_exists(a)", values: [":unused": .string("x")])
         }
@@ -105,7 +112,9 @@ struct ExpressionTests {
         "attribute_exists(:v)", "a BETWEEN :v", "a < :bool", "a BETWEEN :two AND :one",
     ])
     func malformedExpressionsAreRefused(expression: String) {
-        let values: DynamoDBItem = [":v": .string("x"), ":bool": .bool(true), ":one": .number("1"), ":two": .number("2")]
+        let values: DynamoDBItem = [
+            ":v": .string("x"), ":bool": .bool(true), ":one": .number("1"), ":two": .number("2"),
+        ]
         let error = #expect(throws: TableError.self) {
             var placeholders = try Placeholders(names: nil, values: values, hasExpression: true)
             _ = try ExpressionParser.condition(expression, .condition, &placeholders)
@@ -132,16 +141,27 @@ struct ExpressionTests {
         #expect(partitionOnly.partition == Array("a".utf8) && partitionOnly.sort == nil)
         let between = try key("sk BETWEEN :n AND :m AND pk = :p", p)
         #expect(between.sort == .between(NumberEncoding.encode("5")!, NumberEncoding.encode("7")!))
-        #expect(try key(":n < sk AND pk = :p", [":p": .string("a"), ":n": .number("5")]).sort == .greater(NumberEncoding.encode("5")!))
+        #expect(
+            try key(":n < sk AND pk = :p", [":p": .string("a"), ":n": .number("5")]).sort
+                == .greater(NumberEncoding.encode("5")!)
+        )
         let refused: [(String, DynamoDBItem, String)] = [
             ("sk = :n", [":n": .number("5")], "Query condition missed key schema element: pk"),
             ("pk = :p OR pk = :p", [":p": .string("a")], "Invalid operator used in KeyConditionExpression: OR"),
             ("pk <> :p", [":p": .string("a")], "Unsupported operator on KeyConditionExpression: operator: <>"),
             ("pk < :p", [":p": .string("a")], "Query key condition not supported"),
-            ("pk = :p AND sk = :n AND sk = :n", [":p": .string("a"), ":n": .number("5")],
-                "KeyConditionExpressions must only contain one condition per key"),
-            ("pk = :n", [":n": .number("5")], "One or more parameter values were invalid: Condition parameter type does not match schema type"),
-            ("pk = :p AND begins_with(sk, :p)", [":p": .string("a")], "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N"),
+            (
+                "pk = :p AND sk = :n AND sk = :n", [":p": .string("a"), ":n": .number("5")],
+                "KeyConditionExpressions must only contain one condition per key"
+            ),
+            (
+                "pk = :n", [":n": .number("5")],
+                "One or more parameter values were invalid: Condition parameter type does not match schema type"
+            ),
+            (
+                "pk = :p AND begins_with(sk, :p)", [":p": .string("a")],
+                "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N"
+            ),
             ("pk = :p AND other = :p", [":p": .string("a")], "Query key condition not supported"),
         ]
         for (text, values, message) in refused {

@@ -47,7 +47,11 @@ struct QueryAndTransactionTests {
         #expect(forward.count == 7 && forward.lastEvaluatedKey == nil)
         let backward = try await query(fixture, forward: false)
         #expect(backward.items?.compactMap { $0["n"]?.numberValue } == ascending.reversed())
-        let range = try await query(fixture, "pk = :p AND n BETWEEN :lo AND :hi", values: [":p": .string("a"), ":lo": .number("0"), ":hi": .number("10")])
+        let range = try await query(
+            fixture,
+            "pk = :p AND n BETWEEN :lo AND :hi",
+            values: [":p": .string("a"), ":lo": .number("0"), ":hi": .number("10")]
+        )
         #expect(range.items?.compactMap { $0["n"]?.numberValue } == ["0", "2.5", "9", "10"])
         let below = try await query(fixture, "pk = :p AND n < :v", values: [":p": .string("a"), ":v": .number("0")])
         #expect(below.items?.compactMap { $0["n"]?.numberValue } == ["-20", "-3"])
@@ -55,10 +59,18 @@ struct QueryAndTransactionTests {
 
     @Test func stringsSortByUTF8BytesAndBeginsWithNarrows() async throws {
         let fixture = try await TableFixture()
-        let types = ["branch:version:b", "beacon:ACTIVE", "branch:ACTIVE", "branch:version:a", "Z", "\u{E9}", "e\u{301}"]
+        let types = [
+            "branch:version:b", "beacon:ACTIVE", "branch:ACTIVE", "branch:version:a", "Z", "\u{E9}", "e\u{301}",
+        ]
         for type in types { try await fixture.put(TableFixture.branchKey("k", type)) }
-        let all = try await query(fixture, table: "keys", "#b = :k", values: [":k": .string("k")], names: ["#b": "branch-key-id"])
-            .items?.compactMap { $0["type"]?.stringValue }
+        let all = try await query(
+            fixture,
+            table: "keys",
+            "#b = :k",
+            values: [":k": .string("k")],
+            names: ["#b": "branch-key-id"]
+        )
+        .items?.compactMap { $0["type"]?.stringValue }
         // Byte order: "Z" (0x5A) < "b…" < "e\u{301}" (0x65 0xCC 0x81) < "\u{E9}" (0xC3 0xA9): two keys, though
         // Swift's `==` holds them equal.
         #expect(all == types.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
@@ -95,7 +107,9 @@ struct QueryAndTransactionTests {
         let outside = await #expect(throws: TableError.self) {
             try await query(fixture, start: ["pk": .string("b"), "n": .number("1")])
         }
-        #expect(outside?.message == "The provided starting key is outside query boundaries based on provided conditions")
+        #expect(
+            outside?.message == "The provided starting key is outside query boundaries based on provided conditions"
+        )
         let invalid = await #expect(throws: TableError.self) { try await query(fixture, start: ["pk": .string("a")]) }
         #expect(invalid?.message.hasPrefix("The provided starting key is invalid") == true)
         let zero = await #expect(throws: TableError.self) { try await query(fixture, limit: 0) }
@@ -121,7 +135,9 @@ struct QueryAndTransactionTests {
             Self.put(TableFixture.branchKey("k", "branch:ACTIVE", enc: 2), condition: "attribute_not_exists(#b)"),
             DynamoDBTransactWriteItem(delete: .init(tableName: "keys", key: TableFixture.key("k", "x"))),
         ])
-        let error = await #expect(throws: TableError.self) { try await fixture.service.transactWriteItems(transaction, caller: "admin") }
+        let error = await #expect(throws: TableError.self) {
+            try await fixture.service.transactWriteItems(transaction, caller: "admin")
+        }
         #expect(error?.code == .transactionCanceled)
         #expect(error?.cancellationReasons?.map(\.code) == ["None", "ConditionalCheckFailed", "None"])
         #expect(error?.message.hasSuffix("[None, ConditionalCheckFailed, None]") == true)
@@ -153,10 +169,18 @@ struct QueryAndTransactionTests {
             (Array(repeating: Self.put(item), count: 101), "Member must have length less than or equal to 100"),
             ([Self.put(item), Self.put(item)], "Transaction request cannot include multiple operations on one item"),
             (
-                [DynamoDBTransactWriteItem(put: .init(tableName: "keys", item: item), delete: .init(tableName: "keys", key: TableFixture.key("k", "t")))],
+                [
+                    DynamoDBTransactWriteItem(
+                        put: .init(tableName: "keys", item: item),
+                        delete: .init(tableName: "keys", key: TableFixture.key("k", "t"))
+                    )
+                ],
                 "TransactItems can only contain one of Check, Put, Update or Delete"
             ),
-            ([DynamoDBTransactWriteItem(put: .init(tableName: "missing", item: item))], "Requested resource not found: Table: missing not found"),
+            (
+                [DynamoDBTransactWriteItem(put: .init(tableName: "missing", item: item))],
+                "Requested resource not found: Table: missing not found"
+            ),
         ]
         for (entries, message) in cases {
             let error = await #expect(throws: TableError.self) {
@@ -182,7 +206,9 @@ struct QueryAndTransactionTests {
             Self.put(TableFixture.branchKey("k", "u")),
             DynamoDBTransactWriteItem(delete: .init(tableName: "keys", key: TableFixture.key("k", "t"))),
         ])
-        let denied = await #expect(throws: TableError.self) { try await fixture.service.transactWriteItems(withDelete, caller: "writer") }
+        let denied = await #expect(throws: TableError.self) {
+            try await fixture.service.transactWriteItems(withDelete, caller: "writer")
+        }
         #expect(denied?.code == .accessDenied)
         #expect(denied?.message.contains("dynamodb:DeleteItem") == true)
         #expect(try await fixture.get(TableFixture.key("k", "u")) == nil)
@@ -199,11 +225,15 @@ struct QueryAndTransactionTests {
         _ = try await fixture.service.transactWriteItems(create, caller: "admin")
         var other = create
         other.transactItems = [Self.put(TableFixture.branchKey("k", "u"))]
-        let mismatch = await #expect(throws: TableError.self) { try await fixture.service.transactWriteItems(other, caller: "admin") }
+        let mismatch = await #expect(throws: TableError.self) {
+            try await fixture.service.transactWriteItems(other, caller: "admin")
+        }
         #expect(mismatch?.code == .idempotentParameterMismatch)
         // Ten minutes later the token is forgotten: the condition decides again.
         fixture.clock.advance(by: 601)
-        let late = await #expect(throws: TableError.self) { try await fixture.service.transactWriteItems(create, caller: "admin") }
+        let late = await #expect(throws: TableError.self) {
+            try await fixture.service.transactWriteItems(create, caller: "admin")
+        }
         #expect(late?.code == .transactionCanceled)
     }
 }

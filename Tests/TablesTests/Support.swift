@@ -31,7 +31,9 @@ final class TableFixture: Sendable {
         _ = try await service.createTable(
             DynamoDBCreateTableRequest(
                 tableName: "numbers",
-                attributeDefinitions: [.init(attributeName: "pk", attributeType: "S"), .init(attributeName: "n", attributeType: "N")],
+                attributeDefinitions: [
+                    .init(attributeName: "pk", attributeType: "S"), .init(attributeName: "n", attributeType: "N"),
+                ],
                 keySchema: [.init(attributeName: "pk", keyType: "HASH"), .init(attributeName: "n", keyType: "RANGE")],
                 billingMode: "PAY_PER_REQUEST"
             ),
@@ -43,26 +45,42 @@ final class TableFixture: Sendable {
         DynamoDBCreateTableRequest(
             tableName: name,
             attributeDefinitions: [
-                .init(attributeName: "branch-key-id", attributeType: "S"), .init(attributeName: "type", attributeType: "S"),
+                .init(attributeName: "branch-key-id", attributeType: "S"),
+                .init(attributeName: "type", attributeType: "S"),
             ],
-            keySchema: [.init(attributeName: "branch-key-id", keyType: "HASH"), .init(attributeName: "type", keyType: "RANGE")],
+            keySchema: [
+                .init(attributeName: "branch-key-id", keyType: "HASH"), .init(attributeName: "type", keyType: "RANGE"),
+            ],
             billingMode: "PAY_PER_REQUEST"
         )
     }
 
     static func branchKey(_ id: String, _ type: String, enc: UInt8 = 1) -> DynamoDBItem {
-        ["branch-key-id": .string(id), "type": .string(type), "enc": .binary(Data([enc])), "hierarchy-version": .number("1")]
+        [
+            "branch-key-id": .string(id), "type": .string(type), "enc": .binary(Data([enc])),
+            "hierarchy-version": .number("1"),
+        ]
     }
 
     static func key(_ id: String, _ type: String) -> DynamoDBItem {
         ["branch-key-id": .string(id), "type": .string(type)]
     }
 
-    func put(_ item: DynamoDBItem, table: String = "keys", condition: String? = nil, names: [String: String]? = nil)
+    func put(
+        _ item: DynamoDBItem,
+        table: String = "keys",
+        condition: String? = nil,
+        names: [String: String]? = nil
+    )
         async throws
     {
         _ = try await service.putItem(
-            DynamoDBPutItemRequest(tableName: table, item: item, conditionExpression: condition, expressionAttributeNames: names),
+            DynamoDBPutItemRequest(
+                tableName: table,
+                item: item,
+                conditionExpression: condition,
+                expressionAttributeNames: names
+            ),
             caller: "admin"
         )
     }

@@ -28,7 +28,9 @@ struct TableServiceTests {
         try await fixture.put(TableFixture.branchKey("k", "branch:ACTIVE"))
         let deleted = try await fixture.service.deleteTable(.init(tableName: "keys"), caller: "admin")
         #expect(deleted.tableDescription?.tableStatus == "DELETING")
-        let gone = await #expect(throws: TableError.self) { try await fixture.get(TableFixture.key("k", "branch:ACTIVE")) }
+        let gone = await #expect(throws: TableError.self) {
+            try await fixture.get(TableFixture.key("k", "branch:ACTIVE"))
+        }
         #expect(gone?.code == .resourceNotFound)
         // A table of the same name starts empty.
         _ = try await fixture.service.createTable(TableFixture.keystoreTable("keys"), caller: "admin")
@@ -52,12 +54,18 @@ struct TableServiceTests {
     @Test func tableNamesMayBeTheTablesARN() async throws {
         let fixture = try await TableFixture()
         let arn = "arn:aws:dynamodb:us-east-1:000000000000:table/keys"
-        #expect(try await fixture.service.describeTable(.init(tableName: arn), caller: "admin").table?.tableName == "keys")
+        #expect(
+            try await fixture.service.describeTable(.init(tableName: arn), caller: "admin").table?.tableName == "keys"
+        )
     }
 
     @Test func keySchemasAreChecked() async throws {
         let fixture = try await TableFixture()
-        func create(_ schema: [DynamoDBKeySchemaElement], _ definitions: [DynamoDBAttributeDefinition], billing: String? = "PAY_PER_REQUEST")
+        func create(
+            _ schema: [DynamoDBKeySchemaElement],
+            _ definitions: [DynamoDBAttributeDefinition],
+            billing: String? = "PAY_PER_REQUEST"
+        )
             async throws
         {
             _ = try await fixture.service.createTable(
@@ -66,9 +74,18 @@ struct TableServiceTests {
             )
         }
         let cases: [([DynamoDBKeySchemaElement], [DynamoDBAttributeDefinition], String?)] = [
-            ([.init(attributeName: "a", keyType: "RANGE")], [.init(attributeName: "a", attributeType: "S")], "PAY_PER_REQUEST"),
-            ([.init(attributeName: "a", keyType: "HASH")], [.init(attributeName: "b", attributeType: "S")], "PAY_PER_REQUEST"),
-            ([.init(attributeName: "a", keyType: "HASH")], [.init(attributeName: "a", attributeType: "BOOL")], "PAY_PER_REQUEST"),
+            (
+                [.init(attributeName: "a", keyType: "RANGE")], [.init(attributeName: "a", attributeType: "S")],
+                "PAY_PER_REQUEST"
+            ),
+            (
+                [.init(attributeName: "a", keyType: "HASH")], [.init(attributeName: "b", attributeType: "S")],
+                "PAY_PER_REQUEST"
+            ),
+            (
+                [.init(attributeName: "a", keyType: "HASH")], [.init(attributeName: "a", attributeType: "BOOL")],
+                "PAY_PER_REQUEST"
+            ),
             (
                 [.init(attributeName: "a", keyType: "HASH"), .init(attributeName: "a", keyType: "RANGE")],
                 [.init(attributeName: "a", attributeType: "S")], "PAY_PER_REQUEST"
@@ -76,7 +93,9 @@ struct TableServiceTests {
             ([.init(attributeName: "a", keyType: "HASH")], [.init(attributeName: "a", attributeType: "S")], nil),
         ]
         for (schema, definitions, billing) in cases {
-            let error = await #expect(throws: TableError.self) { try await create(schema, definitions, billing: billing) }
+            let error = await #expect(throws: TableError.self) {
+                try await create(schema, definitions, billing: billing)
+            }
             #expect(error?.code == .validation)
         }
         let none = await #expect(throws: TableError.self) {
@@ -89,7 +108,10 @@ struct TableServiceTests {
         let fixture = try await TableFixture()
         let cases: [(DynamoDBItem, String)] = [
             (["branch-key-id": .string("k")], "The provided key element does not match the schema"),
-            (["branch-key-id": .string("k"), "type": .number("1")], "The provided key element does not match the schema"),
+            (
+                ["branch-key-id": .string("k"), "type": .number("1")],
+                "The provided key element does not match the schema"
+            ),
             (
                 ["branch-key-id": .string("k"), "type": .string("t"), "enc": .binary(Data())],
                 "The provided key element does not match the schema"
@@ -109,7 +131,10 @@ struct TableServiceTests {
         let mismatch = await #expect(throws: TableError.self) {
             try await fixture.put(["branch-key-id": .string("k"), "type": .bool(true)])
         }
-        #expect(mismatch?.message == "One or more parameter values were invalid: Type mismatch for key type expected: S actual: BOOL")
+        #expect(
+            mismatch?.message
+                == "One or more parameter values were invalid: Type mismatch for key type expected: S actual: BOOL"
+        )
     }
 
     @Test func itemsOver400KBAndInvalidValuesAreRefused() async throws {
@@ -120,7 +145,9 @@ struct TableServiceTests {
         #expect(big?.message == "Item size has exceeded the maximum allowed size")
         item["big"] = .binary(Data(count: 399 * 1024))
         try await fixture.put(item)
-        for value: DynamoDBAttributeValue in [.number("x1"), .stringSet([]), .stringSet(["a", "a"]), .numberSet(["1", "1.0"])] {
+        for value: DynamoDBAttributeValue in [
+            .number("x1"), .stringSet([]), .stringSet(["a", "a"]), .numberSet(["1", "1.0"]),
+        ] {
             var item = TableFixture.branchKey("k", "t")
             item["bad"] = value
             let error = await #expect(throws: TableError.self) { try await fixture.put(item) }
@@ -131,14 +158,26 @@ struct TableServiceTests {
     @Test func conditionalPutAndDelete() async throws {
         let fixture = try await TableFixture()
         let names = ["#b": "branch-key-id"]
-        try await fixture.put(TableFixture.branchKey("k", "branch:ACTIVE", enc: 1), condition: "attribute_not_exists(#b)", names: names)
+        try await fixture.put(
+            TableFixture.branchKey("k", "branch:ACTIVE", enc: 1),
+            condition: "attribute_not_exists(#b)",
+            names: names
+        )
         let again = await #expect(throws: TableError.self) {
-            try await fixture.put(TableFixture.branchKey("k", "branch:ACTIVE", enc: 2), condition: "attribute_not_exists(#b)", names: names)
+            try await fixture.put(
+                TableFixture.branchKey("k", "branch:ACTIVE", enc: 2),
+                condition: "attribute_not_exists(#b)",
+                names: names
+            )
         }
         #expect(again?.code == .conditionalCheckFailed)
         #expect(again?.message == "The conditional request failed")
         #expect(try await fixture.get(TableFixture.key("k", "branch:ACTIVE"))?["enc"] == .binary(Data([1])))
-        try await fixture.put(TableFixture.branchKey("k", "branch:ACTIVE", enc: 3), condition: "attribute_exists(#b)", names: names)
+        try await fixture.put(
+            TableFixture.branchKey("k", "branch:ACTIVE", enc: 3),
+            condition: "attribute_exists(#b)",
+            names: names
+        )
         #expect(try await fixture.get(TableFixture.key("k", "branch:ACTIVE"))?["enc"] == .binary(Data([3])))
 
         let request = DynamoDBDeleteItemRequest(
@@ -148,7 +187,9 @@ struct TableServiceTests {
             expressionAttributeValues: [":e": .binary(Data([1]))],
             returnValues: "ALL_OLD"
         )
-        let refused = await #expect(throws: TableError.self) { try await fixture.service.deleteItem(request, caller: "admin") }
+        let refused = await #expect(throws: TableError.self) {
+            try await fixture.service.deleteItem(request, caller: "admin")
+        }
         #expect(refused?.code == .conditionalCheckFailed)
         var matching = request
         matching.expressionAttributeValues = [":e": .binary(Data([3]))]
@@ -156,7 +197,12 @@ struct TableServiceTests {
         #expect(old?["enc"] == .binary(Data([3])))
         #expect(try await fixture.get(TableFixture.key("k", "branch:ACTIVE")) == nil)
         // Deleting what is not there succeeds and returns nothing.
-        #expect(try await fixture.service.deleteItem(.init(tableName: "keys", key: TableFixture.key("k", "x"), returnValues: "ALL_OLD"), caller: "admin").attributes == nil)
+        #expect(
+            try await fixture.service.deleteItem(
+                .init(tableName: "keys", key: TableFixture.key("k", "x"), returnValues: "ALL_OLD"),
+                caller: "admin"
+            ).attributes == nil
+        )
     }
 
     @Test func putReturnsTheOldItemAndGetProjects() async throws {
@@ -178,7 +224,10 @@ struct TableServiceTests {
         )
         #expect(projected.item == ["type": .string("t"), "hierarchy-version": .number("1")])
         let invalid = await #expect(throws: TableError.self) {
-            try await fixture.service.putItem(.init(tableName: "keys", item: TableFixture.branchKey("k", "t"), returnValues: "ALL_NEW"), caller: "admin")
+            try await fixture.service.putItem(
+                .init(tableName: "keys", item: TableFixture.branchKey("k", "t"), returnValues: "ALL_NEW"),
+                caller: "admin"
+            )
         }
         #expect(invalid?.code == .validation)
     }
@@ -186,10 +235,16 @@ struct TableServiceTests {
     @Test func callersNeedTheActionOnTheTable() async throws {
         let fixture = try await TableFixture(authorizer: TestAuthorizer(allowed: ["reader": ["dynamodb:GetItem"]]))
         try await fixture.put(TableFixture.branchKey("k", "t"))
-        let read = try await fixture.service.getItem(.init(tableName: "keys", key: TableFixture.key("k", "t")), caller: "reader")
+        let read = try await fixture.service.getItem(
+            .init(tableName: "keys", key: TableFixture.key("k", "t")),
+            caller: "reader"
+        )
         #expect(read.item != nil)
         let denied = await #expect(throws: TableError.self) {
-            try await fixture.service.putItem(.init(tableName: "keys", item: TableFixture.branchKey("k", "t")), caller: "reader")
+            try await fixture.service.putItem(
+                .init(tableName: "keys", item: TableFixture.branchKey("k", "t")),
+                caller: "reader"
+            )
         }
         #expect(denied?.code == .accessDenied)
         #expect(
@@ -203,7 +258,9 @@ struct TableServiceTests {
             try await fixture.service.describeTable(.init(tableName: "missing"), caller: "stranger")
         }
         #expect(stranger?.code == .accessDenied)
-        let list = await #expect(throws: TableError.self) { try await fixture.service.listTables(.init(), caller: "reader") }
+        let list = await #expect(throws: TableError.self) {
+            try await fixture.service.listTables(.init(), caller: "reader")
+        }
         #expect(list?.message.contains("dynamodb:ListTables on resource: *") == true)
     }
 }

@@ -32,7 +32,9 @@ enum DynamoDBAuditParameters {
         case let request as DynamoDBCreateTableRequest:
             members["tableName"] = .string(request.tableName)
             members["keySchema"] = .array(
-                request.keySchema.map { .object(["attributeName": .string($0.attributeName), "keyType": .string($0.keyType)]) }
+                request.keySchema.map {
+                    .object(["attributeName": .string($0.attributeName), "keyType": .string($0.keyType)])
+                }
             )
             members["attributeDefinitions"] = .array(
                 request.attributeDefinitions.map {
@@ -160,7 +162,11 @@ enum DynamoDBAuditParameters {
     }
 
     static func nameMap(_ names: [String: String]) -> JSONValue {
-        .object(JSONObject(names.sorted { $0.key < $1.key }.map { JSONObject.Member(key: $0.key, value: .string($0.value)) }))
+        .object(
+            JSONObject(
+                names.sorted { $0.key < $1.key }.map { JSONObject.Member(key: $0.key, value: .string($0.value)) }
+            )
+        )
     }
 
     /// Key values in DynamoDB's JSON: `S`, `N` and `B` (base64) as sent; a value of another type (no key has one)

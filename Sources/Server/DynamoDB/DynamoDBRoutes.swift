@@ -59,7 +59,9 @@ public struct DynamoDBRoutes: Sendable {
         let audit: Audit = { parameters, names in
             let account = tables.configuration.accountID
             note?.addResources(
-                names.map { Resource.dynamoDBTable(arn: $0.hasPrefix("arn:") ? $0 : tables.tableARN($0), account: account) }
+                names.map {
+                    Resource.dynamoDBTable(arn: $0.hasPrefix("arn:") ? $0 : tables.tableARN($0), account: account)
+                }
             )
             try await note?.described(request, parameters: parameters)
         }
@@ -121,7 +123,9 @@ public struct DynamoDBRoutes: Sendable {
                 )
             case .wrongType:
                 throw TableError.serialization(
-                    path.isEmpty ? "Start of structure or map expected." : "The member '\(path.joined(separator: "."))' has the wrong type."
+                    path.isEmpty
+                        ? "Start of structure or map expected."
+                        : "The member '\(path.joined(separator: "."))' has the wrong type."
                 )
             case .unreadable:
                 throw TableError.serialization(

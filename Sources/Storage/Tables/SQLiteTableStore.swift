@@ -90,9 +90,17 @@ public final class SQLiteTableStore: TableStore {
     public func create(_ table: Tables.TableDefinition) async throws {
         let document = try Self.encode(table)
         try await write { db in
-            guard try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM ddb_table WHERE name = ?)", arguments: [table.name])!
+            guard
+                try !Bool.fetchOne(
+                    db,
+                    sql: "SELECT EXISTS (SELECT 1 FROM ddb_table WHERE name = ?)",
+                    arguments: [table.name]
+                )!
             else { throw TableError(.resourceInUse, "Table already exists: \(table.name)") }
-            try db.execute(sql: "INSERT INTO ddb_table (name, document) VALUES (?, ?)", arguments: [table.name, document])
+            try db.execute(
+                sql: "INSERT INTO ddb_table (name, document) VALUES (?, ?)",
+                arguments: [table.name, document]
+            )
         }
     }
 
@@ -118,7 +126,11 @@ public final class SQLiteTableStore: TableStore {
 
     public func delete(table name: String) async throws -> Tables.TableDefinition? {
         let document = try await write { db -> Data? in
-            let document = try Data.fetchOne(db, sql: "SELECT document FROM ddb_table WHERE name = ?", arguments: [name])
+            let document = try Data.fetchOne(
+                db,
+                sql: "SELECT document FROM ddb_table WHERE name = ?",
+                arguments: [name]
+            )
             try db.execute(sql: "DELETE FROM ddb_table WHERE name = ?", arguments: [name])
             return document
         }
@@ -131,7 +143,11 @@ public final class SQLiteTableStore: TableStore {
         try await read { db in
             let row = try Row.fetchOne(
                 db,
-                sql: "SELECT count(*) AS items, coalesce(sum(length(document)), 0) AS bytes FROM ddb_item WHERE table_name = ?",
+                sql:
+                    """
+                    SELECT count(*) AS items, coalesce(sum(length(document)), 0) AS bytes
+                    FROM ddb_item WHERE table_name = ?
+                    """,
                 arguments: [table]
             )
             return (row?["items"] ?? 0, row?["bytes"] ?? 0)
@@ -150,11 +166,21 @@ public final class SQLiteTableStore: TableStore {
         var arguments: StatementArguments = [query.table, Data(query.partition)]
         switch query.sort {
         case nil: break
-        case .equal(let value): sql += " AND sort_key = ?"; arguments += [Data(value)]
-        case .less(let value): sql += " AND sort_key < ?"; arguments += [Data(value)]
-        case .lessOrEqual(let value): sql += " AND sort_key <= ?"; arguments += [Data(value)]
-        case .greater(let value): sql += " AND sort_key > ?"; arguments += [Data(value)]
-        case .greaterOrEqual(let value): sql += " AND sort_key >= ?"; arguments += [Data(value)]
+        case .equal(let value):
+            sql += " AND sort_key = ?"
+            arguments += [Data(value)]
+        case .less(let value):
+            sql += " AND sort_key < ?"
+            arguments += [Data(value)]
+        case .lessOrEqual(let value):
+            sql += " AND sort_key <= ?"
+            arguments += [Data(value)]
+        case .greater(let value):
+            sql += " AND sort_key > ?"
+            arguments += [Data(value)]
+        case .greaterOrEqual(let value):
+            sql += " AND sort_key >= ?"
+            arguments += [Data(value)]
         case .between(let low, let high):
             sql += " AND sort_key >= ? AND sort_key <= ?"
             arguments += [Data(low), Data(high)]
@@ -188,7 +214,12 @@ public final class SQLiteTableStore: TableStore {
                         sql: "SELECT EXISTS (SELECT 1 FROM ddb_table WHERE name = ?)",
                         arguments: [address.table]
                     )!
-                else { throw TableError(.resourceNotFound, "Requested resource not found: Table: \(address.table) not found") }
+                else {
+                    throw TableError(
+                        .resourceNotFound,
+                        "Requested resource not found: Table: \(address.table) not found"
+                    )
+                }
                 current.append(try Self.document(at: address, db).map { try Self.decode(DynamoDBItem.self, $0) })
             }
             var deleted = false

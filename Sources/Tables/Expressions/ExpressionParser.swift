@@ -32,7 +32,11 @@ struct ExpressionParser {
     ///
     /// - Throws: ``TableError`` `ValidationException` for a syntax error, an unknown function, a nested path, an
     ///   undefined placeholder or an operand of a type the operator does not take.
-    static func condition(_ text: String, _ kind: ExpressionKind, _ placeholders: inout Placeholders)
+    static func condition(
+        _ text: String,
+        _ kind: ExpressionKind,
+        _ placeholders: inout Placeholders
+    )
         throws(TableError) -> Condition
     {
         var parser = try ExpressionParser(text, kind)
@@ -160,7 +164,11 @@ struct ExpressionParser {
     }
 
     /// DynamoDB refuses a constant operand of a type the operator cannot compare.
-    private func requireType(of operand: Condition.Operand, for operation: String, allowed: [KeyType])
+    private func requireType(
+        of operand: Condition.Operand,
+        for operation: String,
+        allowed: [KeyType]
+    )
         throws(TableError)
     {
         guard case .value(let value) = operand, !allowed.contains(where: { $0.rawValue == value.typeName }) else {

@@ -59,7 +59,10 @@ struct KeyCondition: Sendable, Hashable {
     }
 
     /// The key attribute a conjunct is about, and the encoded range it states.
-    private static func range(of conjunct: Condition, table: TableDefinition) throws(TableError)
+    private static func range(
+        of conjunct: Condition,
+        table: TableDefinition
+    ) throws(TableError)
         -> (String, SortCondition)
     {
         switch conjunct {

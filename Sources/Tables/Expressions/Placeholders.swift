@@ -52,7 +52,10 @@ struct Placeholders: Sendable {
     }
 
     /// The value `:reference` stands for.
-    mutating func value(_ reference: String, in expression: ExpressionKind) throws(TableError)
+    mutating func value(
+        _ reference: String,
+        in expression: ExpressionKind
+    ) throws(TableError)
         -> DynamoDBAttributeValue
     {
         guard let value = values[reference] else {
@@ -84,7 +87,8 @@ struct Placeholders: Sendable {
     }
 
     static func isPlaceholder(_ key: String, mark: Character) -> Bool {
-        key.count > 1 && key.first == mark && key.dropFirst().allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
+        key.count > 1 && key.first == mark
+            && key.dropFirst().allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
     }
 }
 

@@ -47,25 +47,42 @@ enum Token: Sendable, Hashable {
             switch byte {
             case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"):
                 index += 1
-            case UInt8(ascii: "("): tokens.append(.open); index += 1
-            case UInt8(ascii: ")"): tokens.append(.close); index += 1
-            case UInt8(ascii: ","): tokens.append(.comma); index += 1
-            case UInt8(ascii: "."): tokens.append(.dot); index += 1
-            case UInt8(ascii: "["): tokens.append(.bracket); index += 1
-            case UInt8(ascii: "="): tokens.append(.comparator(.equal)); index += 1
+            case UInt8(ascii: "("):
+                tokens.append(.open)
+                index += 1
+            case UInt8(ascii: ")"):
+                tokens.append(.close)
+                index += 1
+            case UInt8(ascii: ","):
+                tokens.append(.comma)
+                index += 1
+            case UInt8(ascii: "."):
+                tokens.append(.dot)
+                index += 1
+            case UInt8(ascii: "["):
+                tokens.append(.bracket)
+                index += 1
+            case UInt8(ascii: "="):
+                tokens.append(.comparator(.equal))
+                index += 1
             case UInt8(ascii: "<"):
                 if index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: ">") {
-                    tokens.append(.comparator(.notEqual)); index += 2
+                    tokens.append(.comparator(.notEqual))
+                    index += 2
                 } else if index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "=") {
-                    tokens.append(.comparator(.lessOrEqual)); index += 2
+                    tokens.append(.comparator(.lessOrEqual))
+                    index += 2
                 } else {
-                    tokens.append(.comparator(.less)); index += 1
+                    tokens.append(.comparator(.less))
+                    index += 1
                 }
             case UInt8(ascii: ">"):
                 if index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "=") {
-                    tokens.append(.comparator(.greaterOrEqual)); index += 2
+                    tokens.append(.comparator(.greaterOrEqual))
+                    index += 2
                 } else {
-                    tokens.append(.comparator(.greater)); index += 1
+                    tokens.append(.comparator(.greater))
+                    index += 1
                 }
             case UInt8(ascii: "#"), UInt8(ascii: ":"):
                 let end = word(from: index + 1)

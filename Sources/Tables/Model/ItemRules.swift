@@ -88,7 +88,9 @@ public enum ItemRules {
     static func requireSet(_ elements: [[UInt8]], kind: String) throws(TableError) {
         guard !elements.isEmpty else { throw .invalidParameter("An \(kind) may not be empty") }
         guard Set(elements).count == elements.count else {
-            throw .validation("One or more parameter values were invalid: Input collection of \(kind) contains duplicates")
+            throw .validation(
+                "One or more parameter values were invalid: Input collection of \(kind) contains duplicates"
+            )
         }
     }
 }

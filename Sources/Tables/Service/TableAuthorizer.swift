@@ -8,4 +8,3 @@ public protocol TableAuthorizer: Sendable {
     /// `dynamodb:ListTables`).
     func isAllowed(_ principal: String, _ action: String, on resource: String) async -> Bool
 }
-

@@ -35,7 +35,9 @@ extension TableService {
         let old = try await conditionalWrite(
             .putItem,
             table: request.tableName,
-            condition: (request.conditionExpression, request.expressionAttributeNames, request.expressionAttributeValues),
+            condition: (
+                request.conditionExpression, request.expressionAttributeNames, request.expressionAttributeValues
+            ),
             returnValues: request.returnValues,
             caller: caller,
             address: { table throws(TableError) in try Self.address(ofItem: item, in: table) },
@@ -46,14 +48,19 @@ extension TableService {
 
     /// `DeleteItem`: removes the item with the key, when `ConditionExpression` (if any) holds for it; returns it with
     /// `ReturnValues` `ALL_OLD`. Deleting an item that is not there succeeds (unless the condition says otherwise).
-    public func deleteItem(_ request: DynamoDBDeleteItemRequest, caller: String) async throws
+    public func deleteItem(
+        _ request: DynamoDBDeleteItemRequest,
+        caller: String
+    ) async throws
         -> DynamoDBDeleteItemResponse
     {
         let key = request.key
         let old = try await conditionalWrite(
             .deleteItem,
             table: request.tableName,
-            condition: (request.conditionExpression, request.expressionAttributeNames, request.expressionAttributeValues),
+            condition: (
+                request.conditionExpression, request.expressionAttributeNames, request.expressionAttributeValues
+            ),
             returnValues: request.returnValues,
             caller: caller,
             address: { table throws(TableError) in try Self.address(ofKey: key, in: table) },
@@ -196,11 +203,18 @@ extension TableService {
             }
             encoded.append(bytes)
         }
-        return ItemAddress(table: table.name, key: ItemKey(partition: encoded[0], sort: encoded.count > 1 ? encoded[1] : []))
+        return ItemAddress(
+            table: table.name,
+            key: ItemKey(partition: encoded[0], sort: encoded.count > 1 ? encoded[1] : [])
+        )
     }
 
     /// The condition of a write, placeholders resolved and all used; `nil` without an expression.
-    static func condition(_ text: String?, names: [String: String]?, values: DynamoDBItem?) throws(TableError)
+    static func condition(
+        _ text: String?,
+        names: [String: String]?,
+        values: DynamoDBItem?
+    ) throws(TableError)
         -> Condition?
     {
         var placeholders = try Placeholders(names: names, values: values, hasExpression: text != nil)

@@ -25,7 +25,10 @@ extension TableService {
     /// failed, `None` for the others. `Update` entries are not in the subset and are refused. A `ClientRequestToken`
     /// seen with the same request in the last ten minutes makes the call succeed again without writing; with another
     /// request it is an `IdempotentParameterMismatchException`.
-    public func transactWriteItems(_ request: DynamoDBTransactWriteItemsRequest, caller: String) async throws
+    public func transactWriteItems(
+        _ request: DynamoDBTransactWriteItemsRequest,
+        caller: String
+    ) async throws
         -> DynamoDBTransactWriteItemsResponse
     {
         let count = request.transactItems.count
@@ -63,7 +66,10 @@ extension TableService {
             guard !failed.contains(true) else {
                 let reasons = failed.map { failed in
                     failed
-                        ? DynamoDBCancellationReason(code: "ConditionalCheckFailed", message: "The conditional request failed")
+                        ? DynamoDBCancellationReason(
+                            code: "ConditionalCheckFailed",
+                            message: "The conditional request failed"
+                        )
                         : DynamoDBCancellationReason(code: "None")
                 }
                 throw TableError(
@@ -85,7 +91,9 @@ extension TableService {
         tableName: (String) throws(TableError) -> String
     ) throws(TableError) -> (table: String, action: String, entry: DynamoDBTransactWriteItem) {
         if entry.isUpdate {
-            throw .validation("TransactWriteItems: Update is not supported by this server; use Put, Delete or ConditionCheck")
+            throw .validation(
+                "TransactWriteItems: Update is not supported by this server; use Put, Delete or ConditionCheck"
+            )
         }
         let present = [entry.put != nil, entry.delete != nil, entry.conditionCheck != nil].filter { $0 }.count
         guard present == 1 else {
@@ -144,11 +152,9 @@ extension TableService {
 
     /// Whether `request` repeats a transaction that completed with `token` within the window.
     func isRepeat(of request: DynamoDBTransactWriteItemsRequest, token: String) throws(TableError) -> Bool {
-        let date = now()
-        completedTransactions = completedTransactions.filter {
-            date.timeIntervalSince($0.value.date) < Self.idempotencyWindow
-        }
-        guard let completed = completedTransactions[token] else { return false }
+        guard let completed = completedTransactions[token],
+            now().timeIntervalSince(completed.date) < Self.idempotencyWindow
+        else { return false }
         guard completed.request == request else {
             throw TableError(
                 .idempotentParameterMismatch,
@@ -158,10 +164,18 @@ extension TableService {
         return true
     }
 
+    /// Remembers a completed transaction's token; expired tokens are dropped when the memory is full (and all of them
+    /// when that is not enough: a retry then runs its conditions again).
     func remember(_ request: DynamoDBTransactWriteItemsRequest, token: String) {
+        let date = now()
         if completedTransactions.count >= Self.maximumRememberedTokens {
-            completedTransactions.removeAll(keepingCapacity: true)
+            completedTransactions = completedTransactions.filter {
+                date.timeIntervalSince($0.value.date) < Self.idempotencyWindow
+            }
+            if completedTransactions.count >= Self.maximumRememberedTokens {
+                completedTransactions.removeAll(keepingCapacity: true)
+            }
         }
-        completedTransactions[token] = (request, now())
+        completedTransactions[token] = (request, date)
     }
 }

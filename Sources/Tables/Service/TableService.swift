@@ -59,7 +59,10 @@ public actor TableService {
     // MARK: - Tables
 
     /// `CreateTable`: a table with a partition key and an optional sort key, `ACTIVE` at once.
-    public func createTable(_ request: DynamoDBCreateTableRequest, caller: String) async throws
+    public func createTable(
+        _ request: DynamoDBCreateTableRequest,
+        caller: String
+    ) async throws
         -> DynamoDBCreateTableResponse
     {
         let name = try tableName(request.tableName)
@@ -80,7 +83,10 @@ public actor TableService {
     }
 
     /// `DescribeTable`.
-    public func describeTable(_ request: DynamoDBDescribeTableRequest, caller: String) async throws
+    public func describeTable(
+        _ request: DynamoDBDescribeTableRequest,
+        caller: String
+    ) async throws
         -> DynamoDBDescribeTableResponse
     {
         let name = try tableName(request.tableName)
@@ -93,7 +99,10 @@ public actor TableService {
     }
 
     /// `DeleteTable`: the table and every item in it.
-    public func deleteTable(_ request: DynamoDBDeleteTableRequest, caller: String) async throws
+    public func deleteTable(
+        _ request: DynamoDBDeleteTableRequest,
+        caller: String
+    ) async throws
         -> DynamoDBDeleteTableResponse
     {
         let name = try tableName(request.tableName)
@@ -103,7 +112,10 @@ public actor TableService {
     }
 
     /// `ListTables`: names in ascending order, `Limit` (1 to 100, default 100) at a time.
-    public func listTables(_ request: DynamoDBListTablesRequest, caller: String) async throws
+    public func listTables(
+        _ request: DynamoDBListTablesRequest,
+        caller: String
+    ) async throws
         -> DynamoDBListTablesResponse
     {
         let limit = request.limit ?? 100
@@ -169,7 +181,10 @@ public actor TableService {
         return name
     }
 
-    static func keySchema(_ schema: [DynamoDBKeySchemaElement], _ definitions: [DynamoDBAttributeDefinition])
+    static func keySchema(
+        _ schema: [DynamoDBKeySchemaElement],
+        _ definitions: [DynamoDBAttributeDefinition]
+    )
         throws(TableError) -> (KeyAttribute, KeyAttribute?)
     {
         guard (1...2).contains(schema.count) else {
@@ -224,7 +239,10 @@ public actor TableService {
         return (attributes[0], attributes.count == 2 ? attributes[1] : nil)
     }
 
-    static func billing(_ mode: String?, _ throughput: DynamoDBProvisionedThroughput?) throws(TableError)
+    static func billing(
+        _ mode: String?,
+        _ throughput: DynamoDBProvisionedThroughput?
+    ) throws(TableError)
         -> TableDefinition.Throughput?
     {
         switch mode ?? "PROVISIONED" {
@@ -253,7 +271,12 @@ public actor TableService {
         }
     }
 
-    nonisolated func description(of table: TableDefinition, status: String, items: Int = 0, bytes: Int = 0)
+    nonisolated func description(
+        of table: TableDefinition,
+        status: String,
+        items: Int = 0,
+        bytes: Int = 0
+    )
         -> DynamoDBTableDescription
     {
         DynamoDBTableDescription(

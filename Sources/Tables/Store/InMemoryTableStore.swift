@@ -14,7 +14,9 @@ public final class InMemoryTableStore: TableStore {
 
     public func create(_ table: TableDefinition) async throws {
         try tables.withLock { tables throws(TableError) in
-            guard tables[table.name] == nil else { throw TableError(.resourceInUse, "Table already exists: \(table.name)") }
+            guard tables[table.name] == nil else {
+                throw TableError(.resourceInUse, "Table already exists: \(table.name)")
+            }
             tables[table.name] = Table(definition: table)
         }
     }
@@ -51,7 +53,8 @@ public final class InMemoryTableStore: TableStore {
             var page = table.items.filter { key, _ in
                 key.partition == query.partition && (query.sort?.matches(key.sort) ?? true)
                     && (query.after.map { after in
-                        query.forward ? after.lexicographicallyPrecedes(key.sort) : key.sort.lexicographicallyPrecedes(after)
+                        query.forward
+                            ? after.lexicographicallyPrecedes(key.sort) : key.sort.lexicographicallyPrecedes(after)
                     } ?? true)
             }
             .sorted { $0.key.sort.lexicographicallyPrecedes($1.key.sort) }
