@@ -138,6 +138,36 @@ struct DynamoDBRouteTests {
         }
     }
 
+    /// A member the subset does not read would change the call's meaning if it were skipped: it is refused by name.
+    @Test func membersOutsideTheSubsetAreRefusedNotIgnored() async throws {
+        let world = try await World()
+        try await world.fixture.test { client in
+            let admin = world.admin
+            _ = try await Self.dynamo(client, admin, "CreateTable", Self.createTable)
+            let query: [String: Any] = [
+                "TableName": Self.table, "KeyConditionExpression": "#b = :k",
+                "ExpressionAttributeNames": ["#b": "branch-key-id"], "ExpressionAttributeValues": [":k": ["S": "k"]],
+                "ReturnConsumedCapacity": "TOTAL",
+            ]
+            #expect(try await Self.dynamo(client, admin, "Query", query).0.status == .ok)
+            var indexed = query
+            indexed["IndexName"] = "by-type"
+            let (refused, body) = try await Self.dynamo(client, admin, "Query", indexed)
+            #expect(refused.status == .badRequest)
+            #expect(body["message"] as? String == "The parameter IndexName of Query is not supported by this server")
+            var legacy: [String: Any] = ["TableName": Self.table, "Item": Self.item("k", "t")]
+            legacy["Expected"] = ["enc": ["Exists": false]]
+            #expect(try await Self.dynamo(client, admin, "PutItem", legacy).0.status == .badRequest)
+            var put: [String: Any] = ["TableName": Self.table, "Item": Self.item("k", "t")]
+            put["ReturnValuesOnConditionCheckFailure"] = "NONE"
+            #expect(try await Self.dynamo(client, admin, "TransactWriteItems", ["TransactItems": [["Put": put]]]).0.status == .ok)
+            put["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+            let (entry, entryBody) = try await Self.dynamo(client, admin, "TransactWriteItems", ["TransactItems": [["Put": put]]])
+            #expect(entry.status == .badRequest)
+            #expect((entryBody["message"] as? String)?.contains("TransactItems.Put") == true)
+        }
+    }
+
     @Test func identityPoliciesDecideAndEveryCallIsAuditedWithoutItemValues() async throws {
         let world = try await World()
         try await world.fixture.test { client in

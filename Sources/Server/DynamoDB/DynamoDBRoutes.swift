@@ -12,8 +12,8 @@ public import WireShapes
 ///
 /// The handler checks the content type (`application/x-amz-json-1.0`, else `SerializationException`), finds the
 /// operation (`UnknownOperationException` for one the ``Tables/TableService`` does not serve), reads the body strictly
-/// (``StrictJSON``: malformed JSON or a member named twice is a `SerializationException`), decodes the operation's
-/// input shape (`ValidationException` for a missing required member), notes the request's audit parameters (which
+/// (``StrictJSON``: malformed JSON or a member named twice is a `SerializationException`), refuses members the
+/// subset does not read (``DynamoDBMembers``), decodes the operation's input shape (`ValidationException` for a missing required member), notes the request's audit parameters (which
 /// writes a change's intent record before anything happens, see ``DynamoDBAuditParameters``), and calls the service
 /// with the signer's principal. Errors are DynamoDB's (``Tables/TableError``).
 public struct DynamoDBRoutes: Sendable {
@@ -51,9 +51,13 @@ public struct DynamoDBRoutes: Sendable {
         }
         // The SigV4 middleware collected the body within the limit; this reads that buffer again.
         let body = try await request.body.collect(upTo: .max)
-        if let problem = StrictJSON.problem(in: body) {
+        let value: JSONValue
+        switch body.readableBytes == 0 ? .success(.object(JSONObject())) : StrictJSON.parse(body) {
+        case .success(let parsed): value = parsed
+        case .failure(let problem):
             throw TableError.serialization("The request body is not valid JSON: \(problem.reason).")
         }
+        try DynamoDBMembers.check(value, of: operation)
         let note = context.auditNote
         let tables = self.tables
         let audit: Audit = { parameters, names in
