@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "NATS", targets: ["NATS"]),
         .library(name: "EventBus", targets: ["EventBus"]),
         .library(name: "JetStreamBus", targets: ["JetStreamBus"]),
+        .library(name: "Tables", targets: ["Tables"]),
         .library(name: "Storage", targets: ["Storage"]),
         .library(name: "Composition", targets: ["Composition"]),
         .library(name: "Server", targets: ["Server"]),
@@ -146,6 +147,9 @@ let package = Package(
                 "AccessControl", "Catalog", "SealedSupport", .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // The DynamoDB subset of branch keystore tables: tables, items, condition and key expressions, transactions,
+        // the TableStore protocol; no HTTP, no SQLite.
+        .target(name: "Tables", dependencies: ["SealedSupport", "WireShapes"]),
         // SQLite (GRDB) implementations of the domain stores, and the server's data directory.
         .target(
             name: "Storage",
@@ -156,7 +160,7 @@ let package = Package(
                 "Catalog",
                 "KeyService",
                 "SealedSupport",
-                "Subjects",
+                "Subjects", "Tables",
                 "WireShapes",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -172,7 +176,7 @@ let package = Package(
             name: "Composition",
             dependencies: [
                 "AccessControl", "AuditTrail", "Catalog", "EncryptionSDK", "EventBus", "JetStreamBus", "KeyService",
-                "SealedEvents", "SealedSupport", "Storage", "Subjects", "WireShapes",
+                "KMS", "SealedEvents", "SealedSupport", "Storage", "Subjects", "Tables", "WireShapes",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -183,7 +187,7 @@ let package = Package(
             name: "Server",
             dependencies: [
                 "AccessControl", "AuditTrail", "Catalog", "Composition", "EncryptionSDK", "EventBus", "SealedEvents", "KeyService",
-                "SealedSupport", "SigV4", "Subjects", "WireShapes",
+                "SealedSupport", "SigV4", "Subjects", "Tables", "WireShapes",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -236,7 +240,7 @@ let package = Package(
         .target(
             name: "SealedServerTesting",
             dependencies: [
-                "AccessControl", "AuditTrail", "Catalog", "Composition", "Server", "Subjects",
+                "AccessControl", "AuditTrail", "Catalog", "Composition", "Server",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -297,6 +301,7 @@ let package = Package(
             dependencies: ["KeyService", "KMS", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(name: "AccessControlTests", dependencies: ["AccessControl"]),
+        .testTarget(name: "TablesTests", dependencies: ["Tables", "WireShapes"]),
         .testTarget(
             name: "SubjectsTests",
             dependencies: [
@@ -307,7 +312,7 @@ let package = Package(
         .testTarget(
             name: "StorageTests",
             dependencies: [
-                "Storage", "AccessControl", "AuditTrail", "KeyService", "KMS", "SigV4", "SealedTesting", "Subjects",
+                "Storage", "AccessControl", "AuditTrail", "KeyService", "KMS", "SigV4", "SealedTesting", "Subjects", "Tables",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -327,7 +332,7 @@ let package = Package(
             name: "ServerTests",
             dependencies: [
                 "Server", "AccessControl", "AuditTrail", "Catalog", "Composition", "KeyService", "KMS", "SigV4", "SealedTesting",
-                "SealedServerTesting", "EventBus", "PlatformClient", "SealedEvents", "Subjects", "WireShapes",
+                "SealedServerTesting", "EventBus", "PlatformClient", "SealedEvents", "Subjects", "Tables", "WireShapes",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

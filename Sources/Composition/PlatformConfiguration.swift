@@ -41,18 +41,6 @@ public struct PlatformConfiguration: Sendable, Hashable {
         case off
     }
 
-    /// Who creates and destroys the data subjects' branch keys in the platform's branch keystore. Compared by
-    /// identity: two configurations are equal only with the same custodian.
-    public struct SubjectCustodian: Sendable, Hashable {
-        public let custodian: any BranchKeyCustodian
-        private let identity = UUID()
-
-        public init(_ custodian: any BranchKeyCustodian) { self.custodian = custodian }
-
-        public static func == (lhs: Self, rhs: Self) -> Bool { lhs.identity == rhs.identity }
-        public func hash(into hasher: inout Hasher) { hasher.combine(identity) }
-    }
-
     public var storage: Storage
     public var keys: Keys
     public var bus: Bus
@@ -70,8 +58,6 @@ public struct PlatformConfiguration: Sendable, Hashable {
     public var auditMode: AuditMode
     /// How often the audit trail's head is signed (and checked against its anchor).
     public var digestInterval: Duration
-    /// The branch keys of data subjects; `nil`: no subject service (the `/v1/subjects` calls are refused).
-    public var subjectCustodian: SubjectCustodian?
 
     public init(
         storage: Storage = .sqlite(dataDirectory: URL(fileURLWithPath: "sealed-data", isDirectory: true)),
@@ -83,8 +69,7 @@ public struct PlatformConfiguration: Sendable, Hashable {
         maximumEventBytes: Int = 262_144,
         auditCommitInterval: Duration = .milliseconds(1),
         auditMode: AuditMode = .full,
-        digestInterval: Duration = .seconds(60),
-        subjectCustodian: SubjectCustodian? = nil
+        digestInterval: Duration = .seconds(60)
     ) {
         self.storage = storage
         self.keys = keys
@@ -96,6 +81,5 @@ public struct PlatformConfiguration: Sendable, Hashable {
         self.auditCommitInterval = auditCommitInterval
         self.auditMode = auditMode
         self.digestInterval = digestInterval
-        self.subjectCustodian = subjectCustodian
     }
 }

@@ -9,6 +9,7 @@ public import Logging
 public import ServiceLifecycle
 import Storage
 public import Subjects
+public import Tables
 
 /// The platform, wired: its services over the back ends a ``PlatformConfiguration`` names, ready for an edge (the
 /// HTTP server, a test) to serve.
@@ -61,11 +62,12 @@ public struct SealedPlatform: Sendable {
     public let keyService: KeyService
     public let catalog: EventCatalog
     public let access: AccessRequests
-    /// Data subjects: pseudonyms, their branch keys, erasure; `nil` without a
-    /// ``PlatformConfiguration/subjectCustodian``.
-    public let subjects: SubjectService?
+    /// Data subjects: pseudonyms, their branch keys in the platform's branch keystore (``tables``), erasure.
+    public let subjects: SubjectService
     public let audit: Audit
     public let bus: Bus
+    /// The DynamoDB subset of the branch keystore's tables, authorized by the callers' identity policies.
+    public let tables: TableService
     /// The administrator's ARN (`arn:aws:iam::ACCOUNT:user/admin`).
     public let administratorARN: String
     /// With SQLite storage, where the data is; `nil` in memory.
@@ -146,9 +148,26 @@ public struct SealedPlatform: Sendable {
         )
         // A catalog made by an older version gets the statements its roles and teams lack now.
         try await catalog.refreshPolicies()
-        let subjects = configuration.subjectCustodian.map {
-            SubjectService(catalog: catalog, store: stores.subjects, custodian: $0.custodian, now: now)
-        }
+        let tables = TableService(
+            configuration: .init(region: configuration.region, accountID: configuration.accountID),
+            store: stores.tables,
+            authorizer: TablePolicyAuthorizer(identities: identities),
+            now: now
+        )
+        let subjects = SubjectService(
+            catalog: catalog,
+            store: stores.subjects,
+            custodian: PlatformBranchKeys(
+                keyStore: KeyStoreName(
+                    tableName: EventCatalog.keyStoreTableName,
+                    logicalKeyStoreName: EventCatalog.keyStoreTableName
+                ),
+                tables: tables,
+                keyService: keyService,
+                administrator: stores.administratorARN
+            ),
+            now: now
+        )
         let auditSink = auditSink(of: stores.audit, mode: configuration.auditMode, logger: logger)
         let access = try await AccessRequests(
             identities: identities,
@@ -212,6 +231,7 @@ public struct SealedPlatform: Sendable {
                 ),
                 groupOwners: stores.groupOwners
             ),
+            tables: tables,
             administratorARN: stores.administratorARN,
             dataDirectory: stores.dataDirectory,
             services: services,

@@ -3,8 +3,8 @@ public import Composition
 public import Logging
 
 extension SealedServer {
-    /// The server of a wired platform: the KMS and STS endpoints, `/v1` (identities, the catalog, access requests,
-    /// the audit trail, the bus), audited as the platform's audit mode says.
+    /// The server of a wired platform: the KMS, STS and DynamoDB endpoints, `/v1` (identities, the catalog, access
+    /// requests, the audit trail, the bus), audited as the platform's audit mode says.
     ///
     /// - Parameters:
     ///   - platform: The platform, from ``Composition/SealedPlatform/build(_:environment:observer:logger:)``.
@@ -45,6 +45,7 @@ extension SealedServer {
                 identities: platform.identities,
                 groupOwners: platform.bus.groupOwners
             ),
+            tables: platform.tables,
             metrics: metrics,
             logger: logger
         )

@@ -9,6 +9,7 @@ public import KeyService
 public import Logging
 import NIOCore
 public import ServiceLifecycle
+public import Tables
 
 /// The HTTP edge of the platform, on Hummingbird: AWS KMS (JSON 1.1) and STS (query protocol) on `POST /`, the `/v1`
 /// API (IAM, catalog, access requests, audit trail, event bus), `GET /health` and `GET /metrics`.
@@ -95,6 +96,8 @@ public struct SealedServer: Sendable {
     public let auditRoutes: AuditRoutes?
     /// `/v1/topics`: the event bus, when the server carries one.
     public let busRoutes: BusRoutes?
+    /// The DynamoDB subset on `POST /` (the branch keystore's tables), when the server carries it.
+    public let tables: TableService?
     /// The request metrics `GET /metrics` prints.
     public let metrics: RequestMetrics
     public let logger: Logger
@@ -108,6 +111,8 @@ public struct SealedServer: Sendable {
     ///   - authentication: The callers' credentials and principals.
     ///   - platform: Identities, STS, the catalog and access requests (`/v1` and STS on `POST /`).
     ///   - auditSink: The audit trail every signed request is recorded in before it is answered.
+    ///   - tables: The table service of the DynamoDB endpoint (`X-Amz-Target: DynamoDB_20120810.*`, signed for
+    ///     `dynamodb`).
     ///   - metrics: Where request metrics are kept; a new registry by default.
     ///   - logger: The server's logger; requests log through it with their request id.
     ///   - now: The clock signatures are checked against.
@@ -119,6 +124,7 @@ public struct SealedServer: Sendable {
         auditSink: (any AuditSink)? = nil,
         auditRoutes: AuditRoutes? = nil,
         busRoutes: BusRoutes? = nil,
+        tables: TableService? = nil,
         metrics: RequestMetrics = RequestMetrics(),
         logger: Logger = Logger(label: "sealed.server"),
         now: @escaping @Sendable () -> Date = { Date() }
@@ -130,6 +136,7 @@ public struct SealedServer: Sendable {
         self.auditSink = auditSink
         self.auditRoutes = auditRoutes
         self.busRoutes = busRoutes
+        self.tables = tables
         self.metrics = metrics
         self.logger = logger
         self.now = now
@@ -175,7 +182,7 @@ public struct SealedServer: Sendable {
             .add(
                 middleware: SigV4Authenticator(
                     region: configuration.region,
-                    services: platform == nil ? ["kms"] : ["kms", "sts", "sealed"],
+                    services: Self.signingServices(platform: platform != nil, tables: tables != nil),
                     authentication: authentication,
                     maximumBodySize: configuration.maximumBodySize,
                     allowedClockSkew: configuration.allowedClockSkew,
@@ -187,8 +194,14 @@ public struct SealedServer: Sendable {
         if auditSink != nil { signed = signed.add(middleware: AuditIntentRecorder()) }
         let kms = KMSRoutes(keyService: keyService)
         let sts = platform.map { STSRoutes(identities: $0.identities) }
-        // KMS (JSON 1.1 with X-Amz-Target) and STS (form-encoded query) share `POST /`.
+        let dynamoDB = tables.map { DynamoDBRoutes(tables: $0) }
+        // KMS (JSON 1.1 with X-Amz-Target), DynamoDB (JSON 1.0 with X-Amz-Target) and STS (form-encoded query) share
+        // `POST /`.
         signed.post("/") { request, context in
+            if let dynamoDB, DynamoDBRoutes.isDynamoDB(request) {
+                try context.principal.requireService("dynamodb")
+                return try await dynamoDB.handle(request, context: context)
+            }
             if let sts, STSRoutes.isQuery(request) {
                 do {
                     try context.principal.requireService("sts")
@@ -230,6 +243,14 @@ public struct SealedServer: Sendable {
             onServerRunning: onServerRunning,
             logger: logger
         )
+    }
+
+    /// The services a credential scope may name: `kms`, and with a platform `sts` and `sealed`, with tables `dynamodb`.
+    static func signingServices(platform: Bool, tables: Bool) -> Set<String> {
+        var services: Set<String> = ["kms"]
+        if platform { services.formUnion(["sts", "sealed"]) }
+        if tables { services.insert("dynamodb") }
+        return services
     }
 
     static func timeAmount(_ duration: Duration) -> TimeAmount {

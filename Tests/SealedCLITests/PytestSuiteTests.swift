@@ -7,9 +7,14 @@ import Testing
 /// `test_kms_server.py` drives every KMS operation, its response shapes, its errors and the key-state rules;
 /// `test_access_story.py` the identities, catalog, access requests and STS role sessions with the `sealed` CLI and
 /// boto3's KMS and STS clients; `test_event_platform.py` the event platform with a Python consumer (the official
-/// ESDK and boto3) opening events the Swift SDK sealed, and checking their binding.
+/// ESDK and boto3) opening events the Swift SDK sealed, and checking their binding; `test_dynamodb_server.py` the
+/// DynamoDB subset with boto3 and the aws CLI; `test_mpl_keystore.py` the official Python MPL's branch keystore and
+/// hierarchical keyring over the server's DynamoDB and KMS.
 struct PytestSuiteTests {
-    @Test(arguments: ["test_kms_server.py", "test_access_story.py", "test_event_platform.py"])
+    @Test(arguments: [
+        "test_kms_server.py", "test_access_story.py", "test_event_platform.py", "test_dynamodb_server.py",
+        "test_mpl_keystore.py",
+    ])
     func pytestSuitePassesAgainstSealedServe(file: String) throws {
         guard let python = try TestEnvironment.peerPython() else { return }
         let suite = TestEnvironment.peerScripts.appendingPathComponent(file)

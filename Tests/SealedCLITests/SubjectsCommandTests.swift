@@ -40,13 +40,9 @@ struct SubjectsCommandTests {
     }
 
     @Test func eraseShowAndLiftFenceFromTheCommandLine() async throws {
-        let custodian = InMemoryBranchKeyCustodian()
         var logger = Logger(label: "subjects-cli")
         logger.logLevel = .warning
-        let fixture = try await PlatformFixture(
-            configuration: PlatformConfiguration(subjectCustodian: .init(custodian)),
-            logger: logger
-        )
+        let fixture = try await PlatformFixture(logger: logger)
         let admin = fixture.platform.administratorARN
         _ = try await fixture.identities.createTeam("payments", by: .platform)
         let checkout = try await fixture.user("checkout", team: "payments")
@@ -64,12 +60,12 @@ struct SubjectsCommandTests {
             try #require(created.status == 0, "\(created.stderr)")
             let type = try JSONSerialization.jsonObject(with: created.stdout) as? [String: Any]
             #expect(type?["SubjectField"] as? String == "/customer/id")
-            let key = try await fixture.platform.subjects?.resolve(
+            let key = try await fixture.platform.subjects.resolve(
                 subjectID: Self.subject,
                 eventType: "payments.order.placed",
                 by: fixture.identities.userARN("checkout")
             )
-            let pseudonym = try #require(key?.pseudonym)
+            let pseudonym = key.pseudonym
 
             let text = try await Self.sealed(
                 ["subjects", "erase", "-", "--domain", "payments", "--reason", "Art. 17 ticket 7"],

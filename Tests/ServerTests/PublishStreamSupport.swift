@@ -62,7 +62,12 @@ struct StreamWorld {
             ),
             keyService: platform.keyService,
             authentication: .store(platform.credentials),
-            platform: Platform(identities: platform.identities, catalog: platform.catalog, access: platform.access),
+            platform: Platform(
+                identities: platform.identities,
+                catalog: platform.catalog,
+                access: platform.access,
+                subjects: platform.subjects
+            ),
             auditSink: platform.audit.sink,
             busRoutes: BusRoutes(
                 transport: transport ?? platform.bus.transport,

@@ -13,12 +13,13 @@ import Server
 import SigV4
 import Subjects
 import Synchronization
+import Tables
 import Testing
 import WireShapes
 
-/// The data-subject calls over HTTP on a live server, with the platform built as `sealed serve` builds it (in memory)
-/// and a custodian that keeps branch keys in memory; and the reader and producer policies of subject-keyed types
-/// against the real key service.
+/// The data-subject calls over HTTP on a live server, with the platform built as `sealed serve` builds it (in memory):
+/// branch keys in its own branch keystore (its DynamoDB tables and key service); and the reader and producer
+/// policies of subject-keyed types against the real key service.
 struct SubjectRoutesTests {
     /// Every log line of the server and the platform, with its metadata, at every level.
     final class LogCapture: LogHandler, @unchecked Sendable {
@@ -43,7 +44,6 @@ struct SubjectRoutesTests {
 
     /// The platform with subjects on, a `payments` domain owned by the `payments` team, a subject-keyed type.
     struct World {
-        let custodian = InMemoryBranchKeyCustodian()
         let logs = LogCapture()
         let fixture: PlatformFixture
         let checkout: PlatformFixture.Keys
@@ -54,7 +54,6 @@ struct SubjectRoutesTests {
             var logger = Logger(label: "subject-routes") { _ in logs }
             logger.logLevel = .trace
             fixture = try await PlatformFixture(
-                configuration: PlatformConfiguration(subjectCustodian: .init(custodian)),
                 logger: logger
             )
             let admin = fixture.platform.administratorARN
@@ -66,6 +65,20 @@ struct SubjectRoutesTests {
                 .init(name: "payments.order.placed", domain: "payments", subjectField: "/customer/id"),
                 by: admin
             )
+        }
+
+        /// How many items the platform's branch keystore holds for a branch key (its versions, active item, beacon).
+        func keystoreItems(of branchKeyID: String) async throws -> Int {
+            try await fixture.platform.tables.query(
+                DynamoDBQueryRequest(
+                    tableName: "sealed-branch-keys",
+                    keyConditionExpression: "#id = :id",
+                    expressionAttributeNames: ["#id": "branch-key-id"],
+                    expressionAttributeValues: [":id": .string(branchKeyID)],
+                    consistentRead: true
+                ),
+                caller: fixture.platform.administratorARN
+            ).items?.count ?? 0
         }
 
         func live<T: Sendable>(_ body: @Sendable (URL) async throws -> T) async throws -> T {
@@ -132,7 +145,7 @@ struct SubjectRoutesTests {
             let erasure = try await producer.eraseSubject(Self.subject, domain: "payments", reason: "Art. 17 ticket 42")
             #expect(erasure.output.receipts.map(\.pseudonym) == [key.pseudonym])
             #expect(erasure.output.receipts.first?.keysDestroyed == 3)
-            #expect(await world.custodian.keys.isEmpty)
+            #expect(try await world.keystoreItems(of: key.branchKeyId) == 0)
 
             let erased = await Self.refusal {
                 try await producer.resolveSubject(Self.subject, eventType: "payments.order.placed")
@@ -187,23 +200,6 @@ struct SubjectRoutesTests {
         #expect(!lines.contains { $0.contains(Self.subject) || $0.contains("alice") }, "the subject id is in the log")
     }
 
-    @Test func withoutACustodianTheSubjectCallsAreRefused() async throws {
-        let fixture = try await PlatformFixture(logger: Fixture.logger)
-        #expect(fixture.platform.subjects == nil)
-        let server = SealedServer(
-            fixture.platform,
-            configuration: .init(host: "127.0.0.1", port: 0),
-            logger: Fixture.logger
-        )
-        try await withLiveServer(server, logger: Fixture.logger) { port in
-            let admin = try World.client(URL(string: "http://127.0.0.1:\(port)")!, fixture.admin)
-            let refused = await Self.refusal { try await admin.showSubject(Self.subject) }
-            #expect(refused?.code == "UnsupportedOperationException")
-        }
-    }
-
-    /// The key service evaluates `kms:EncryptionContext:aws-crypto-ec:…` conditions: a reader of one type unwraps
-    /// what carries its type in the branch key's context and nothing else; the producers unwrap their domain's.
     @Test func readerAndProducerPoliciesOfSubjectTypesHoldInTheKeyService() async throws {
         let platform = try await SealedPlatform.build(
             PlatformConfiguration(storage: .memory),

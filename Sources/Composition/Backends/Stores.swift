@@ -7,6 +7,7 @@ import Foundation
 import KeyService
 import Storage
 import Subjects
+import Tables
 
 /// The stores of one storage back end, opened: everything the services keep, behind the domain's store protocols.
 struct Stores: Sendable {
@@ -20,6 +21,8 @@ struct Stores: Sendable {
     /// Pseudonym secrets, subjects' branch keys and erasure fences.
     var subjects: any SubjectStore
     var groupOwners: any ConsumerGroupOwners
+    /// The DynamoDB tables of the embedded table service (the branch keystore's).
+    var tables: any TableStore
     var audit: any AuditStore
     var auditSigningKey: AuditSigningKey
     /// Where the newest signed digest is kept beside the trail, so a rewritten trail is noticed.
@@ -70,6 +73,8 @@ struct Stores: Sendable {
             observer?.auditCommitted(records: commit.records, duration: commit.duration, succeeded: commit.succeeded)
         }
         resources.onClose { try auditStore.close() }
+        let tables = try SQLiteTableStore(url: directory.url.appendingPathComponent(SQLiteTableStore.fileName))
+        resources.onClose { try tables.close() }
         let database = directory.database
         return Stores(
             rootKey: directory.rootKey,
@@ -80,6 +85,7 @@ struct Stores: Sendable {
             accessRequests: SQLiteAccessRequestStore(database: database),
             subjects: SQLiteSubjectStore(database: database, rootKey: directory.rootKey),
             groupOwners: SQLiteConsumerGroupOwners(database: database),
+            tables: tables,
             audit: auditStore,
             auditSigningKey: auditKey,
             digestAnchor: directory.auditDigestAnchor,
@@ -114,6 +120,7 @@ struct Stores: Sendable {
             accessRequests: InMemoryAccessRequestStore(),
             subjects: InMemorySubjectStore(),
             groupOwners: InMemoryConsumerGroupOwners(),
+            tables: InMemoryTableStore(),
             audit: audit,
             auditSigningKey: auditKey,
             digestAnchor: nil,

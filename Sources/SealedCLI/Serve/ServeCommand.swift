@@ -12,7 +12,9 @@ internal import UnixSignals
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the Sealed Events platform: KMS, IAM and STS, catalog, access requests, audit trail, event bus.",
+        abstract:
+            "Run the Sealed Events platform: KMS, IAM and STS, DynamoDB tables, catalog, access requests, audit "
+            + "trail, event bus.",
         discussion: """
             The first start creates the data directory (mode 0700), a 256-bit root key (root.key, mode \
             0600, unless SEALED_ROOT_KEY holds one in base64), the SQLite database, and an administrator \
@@ -26,6 +28,8 @@ struct ServeCommand: AsyncParsableCommand {
 
             The event bus is embedded (SQLite, DATA_DIR/bus.sqlite) unless --bus names NATS JetStream \
             servers (nats://HOST:PORT[,HOST:PORT…]): topics become streams, consumer groups durable consumers.
+
+            The branch keystore's DynamoDB tables (aws dynamodb, boto3, the AWS MPL's KeyStore) are kept in             DATA_DIR/tables.sqlite.
 
             SIGINT or SIGTERM stops it gracefully: requests in flight finish, a last audit digest is signed, \
             the databases close.

@@ -8,6 +8,7 @@ import Logging
 import NIOCore
 import Subjects
 import Synchronization
+import Tables
 import WireShapes
 
 /// What the middleware and the handlers of one request learn for its audit record: the authenticated principal,
@@ -24,6 +25,8 @@ public final class AuditNote: Sendable {
         var principal: String?
         var accessKeyId: String?
         var keyARN: String?
+        /// Resources other than a KMS key the request named (DynamoDB tables).
+        var resources: [Resource] = []
         var responseElements: JSONValue?
         var body: ByteBuffer?
         var requestParameters: JSONValue?
@@ -48,6 +51,7 @@ public final class AuditNote: Sendable {
         }
     }
     public func setKeyARN(_ arn: String?) { state.withLock { $0.keyARN = arn } }
+    func addResources(_ resources: [Resource]) { state.withLock { $0.resources += resources } }
     public func setResponseElements(_ value: JSONValue?) { state.withLock { $0.responseElements = value } }
     func setIntentWriter(_ writer: @escaping IntentWriter) { state.withLock { $0.intentWriter = writer } }
     func setPartWriter(_ writer: @escaping PartWriter) { state.withLock { $0.partWriter = writer } }
@@ -55,6 +59,7 @@ public final class AuditNote: Sendable {
     var principal: String? { state.withLock { $0.principal } }
     var accessKeyId: String? { state.withLock { $0.accessKeyId } }
     var keyARN: String? { state.withLock { $0.keyARN } }
+    var resources: [Resource] { state.withLock { $0.resources } }
     var responseElements: JSONValue? { state.withLock { $0.responseElements } }
     /// The body as the signature verified it; `nil` for a request that was not authenticated.
     var body: ByteBuffer? { state.withLock { $0.body } }
@@ -65,7 +70,7 @@ public final class AuditNote: Sendable {
     /// record; returns once it is durable. A `/v1` request's intent waits for its route (``described(_:parameters:)``),
     /// which parses the body.
     func authenticated(_ request: Request, body: ByteBuffer, mutating: Bool) async throws {
-        let deferred = AuditRecorder.isPlatform(request)
+        let deferred = AuditRecorder.isPlatform(request) || DynamoDBRoutes.isDynamoDB(request)
         let writer = state.withLock { state -> IntentWriter? in
             state.body = body
             state.intentPending = mutating && deferred
@@ -271,6 +276,7 @@ public struct AuditRecorder: RouterMiddleware {
             keyARN = keyId
         }
         if let keyARN { resources.append(.kmsKey(arn: keyARN)) }
+        resources += note.resources
         return Record(
             eventTime: Date(),
             eventSource: source,
@@ -293,6 +299,12 @@ public struct AuditRecorder: RouterMiddleware {
 
     /// Whether an authenticated request changes state, and so gets an intent record before its handler runs.
     static func isMutating(_ request: Request, body: ByteBuffer) -> Bool {
+        if DynamoDBRoutes.isDynamoDB(request) {
+            guard let operation = request.headers.value(of: .amzTarget).flatMap(DynamoDBOperation.init(target:)) else {
+                return false
+            }
+            return !DynamoDBAuditParameters.readOnlyOperations.contains(operation)
+        }
         if let target = request.headers.value(of: .amzTarget) {
             guard let operation = KMSOperation(target: target) else { return false }  // refused as unknown
             return !Record.readOnlyKMSOperations.contains(operation.rawValue)
@@ -307,6 +319,9 @@ public struct AuditRecorder: RouterMiddleware {
     /// named them (each cut to ``maximumFieldSize`` bytes), never anything from the body.
     static func summarize(_ request: Request) -> (EventSource, String, JSONValue?) {
         let path = bounded(request.uri.path)
+        if DynamoDBRoutes.isDynamoDB(request), let target = request.headers.value(of: .amzTarget) {
+            return (.dynamoDB, bounded(String(target.dropFirst("DynamoDB_20120810.".count))), nil)
+        }
         if let target = request.headers.value(of: .amzTarget) {
             let operation =
                 KMSOperation(target: target)?.rawValue ?? target.split(separator: ".").last.map(String.init) ?? target
@@ -364,6 +379,12 @@ public struct AuditRecorder: RouterMiddleware {
         body: ByteBuffer,
         noted: JSONValue? = nil
     ) -> (EventSource, String, JSONValue?) {
+        if DynamoDBRoutes.isDynamoDB(request) {
+            // Without the route's parameters (a body it refused), the table name alone: never an item.
+            let (_, name, _) = summarize(request)
+            let table = (try? CanonicalJSON.parse(Array(body.readableBytesView)))?["TableName"]?.stringValue
+            return (.dynamoDB, name, noted ?? table.map { .object(["tableName": .string(bounded($0))]) })
+        }
         if let target = request.headers.value(of: .amzTarget) {
             let operation =
                 KMSOperation(target: target)?.rawValue ?? target.split(separator: ".").last.map(String.init) ?? target
@@ -466,6 +487,7 @@ public struct AuditRecorder: RouterMiddleware {
         switch source {
         case .kms: Record.readOnlyKMSOperations.contains(name)
         case .sts: name == "GetCallerIdentity"
+        case .dynamoDB: DynamoDBAuditParameters.readOnlyOperations.contains(DynamoDBOperation(rawValue: name))
         default: method == .get
         }
     }
@@ -476,6 +498,7 @@ public struct AuditRecorder: RouterMiddleware {
         case .success(let response):
             return response.status.code < 400 ? (nil, nil) : ("HTTP\(response.status.code)", nil)
         case .failure(let error as KMSError): return (error.code.rawValue, error.message)
+        case .failure(let error as TableError): return (error.code.rawValue, error.message)
         case .failure(let error as STSErrorResponse): return (error.code, error.message)
         case .failure(let error as AccessControlError): return (error.code.rawValue, error.message)
         case .failure(let error as SubjectError): return (error.code.rawValue, error.message)

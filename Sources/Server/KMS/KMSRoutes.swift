@@ -61,13 +61,16 @@ public struct KMSRoutes: Sendable {
     }
 
     /// `application/x-amz-json-1.1`, with any parameters, in any case.
-    static func isJSON11(_ contentType: String?) -> Bool {
+    static func isJSON11(_ contentType: String?) -> Bool { hasContentType(contentType, AWSJSON.contentType) }
+
+    /// Whether a `Content-Type` is `expected` (lower case), with any parameters, in any case.
+    static func hasContentType(_ contentType: String?, _ expected: String) -> Bool {
         guard let contentType else { return false }
         // Bytes, not Foundation: this runs on every request.
         var bytes = Substring(contentType).utf8.prefix { $0 != UInt8(ascii: ";") }[...]
         while let first = bytes.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { bytes.removeFirst() }
         while let last = bytes.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { bytes.removeLast() }
-        let expected = AWSJSON.contentType.utf8
+        let expected = expected.utf8
         guard bytes.count == expected.count else { return false }
         return zip(bytes, expected).allSatisfy { actual, wanted in
             let lower = (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(actual) ? actual | 0x20 : actual

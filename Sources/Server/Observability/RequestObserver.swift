@@ -69,10 +69,13 @@ public struct RequestObserver: RouterMiddleware {
         return response
     }
 
-    /// The metrics label of a request: its KMS operation, `health`, `metrics`, or `Unknown`.
+    /// The metrics label of a request: its KMS or DynamoDB operation, `health`, `metrics`, or `Unknown`.
     static func operation(of request: Request) -> String {
         if let target = request.headers.value(of: .amzTarget) {
             if let operation = KMSOperation(target: target), KMSRoutes.table[operation] != nil {
+                return operation.rawValue
+            }
+            if let operation = DynamoDBOperation(target: target), DynamoDBRoutes.table[operation] != nil {
                 return operation.rawValue
             }
             return "Unknown"

@@ -11,14 +11,14 @@ public struct Platform: Sendable {
     public let identities: IdentityService
     public let catalog: EventCatalog
     public let access: AccessRequests
-    /// Data subjects; `nil` when the platform has no branch keystore (the `/v1/subjects:…` calls are refused).
-    public let subjects: SubjectService?
+    /// Data subjects: pseudonyms, their branch keys, erasure.
+    public let subjects: SubjectService
 
     public init(
         identities: IdentityService,
         catalog: EventCatalog,
         access: AccessRequests,
-        subjects: SubjectService? = nil
+        subjects: SubjectService
     ) {
         self.identities = identities
         self.catalog = catalog

@@ -15,7 +15,7 @@ extension PlatformRoutes {
     func registerSubjects(in v1: RouterGroup<AuthenticatedContext>) {
         let subjects = platform.subjects
         v1.on(.resolveSubject, input: ResolveSubjectInput.self) { input, _, context in
-            let service = try Self.enabled(subjects)
+            let service = subjects
             let key = try await service.resolve(
                 subjectID: input.subjectId,
                 eventType: input.eventType,
@@ -27,7 +27,7 @@ extension PlatformRoutes {
             return try PlatformJSON.response(SubjectKeyOutput(key, keyStore: service.custodian.keyStore))
         }
         v1.on(.eraseSubject, input: EraseSubjectInput.self) { input, _, context in
-            let receipts = try await Self.enabled(subjects).erase(
+            let receipts = try await subjects.erase(
                 subjectID: input.subjectId,
                 domain: input.domain,
                 reason: input.reason,
@@ -56,7 +56,7 @@ extension PlatformRoutes {
             )
         }
         v1.on(.describeSubject, input: ShowSubjectInput.self) { input, _, context in
-            let statuses = try await Self.enabled(subjects).show(
+            let statuses = try await subjects.show(
                 subjectID: input.subjectId,
                 domain: input.domain,
                 by: context.principal.arn
@@ -64,7 +64,7 @@ extension PlatformRoutes {
             return try PlatformJSON.response(SubjectList(subjects: statuses.map(SubjectOutput.init)))
         }
         v1.on(.liftSubjectFence, input: LiftSubjectFenceInput.self) { input, _, context in
-            let status = try await Self.enabled(subjects).liftFence(
+            let status = try await subjects.liftFence(
                 subjectID: input.subjectId,
                 domain: input.domain,
                 reason: input.reason,
@@ -75,17 +75,6 @@ extension PlatformRoutes {
             )
             return try PlatformJSON.response(SubjectOutput(status))
         }
-    }
-
-    /// The subject service, or the refusal of a server without a branch keystore.
-    static func enabled(_ subjects: SubjectService?) throws -> SubjectService {
-        guard let subjects else {
-            throw PlatformRequestError(
-                code: "UnsupportedOperationException",
-                message: "This server keeps no data subjects: it has no branch keystore."
-            )
-        }
-        return subjects
     }
 }
 

@@ -16,7 +16,8 @@ import SealedSupport
 /// | `DIR/admin.credentials` | 0600 | the administrator's access key, AWS shared-credentials format |
 ///
 /// An existing directory that group or others may use is tightened to 0700 when opened. The audit trail's files
-/// (`DataDirectory+Audit.swift`) and the embedded bus (`bus.sqlite`) are created 0600 with `O_EXCL` too.
+/// (`DataDirectory+Audit.swift`), the embedded bus (`bus.sqlite`) and the DynamoDB tables (`tables.sqlite`,
+/// ``SQLiteTableStore``) are created 0600 with `O_EXCL` too.
 ///
 /// The database records its format version, the account and region it was made for, the administrator's ARN, and a
 /// canary sealed under the root key. A directory whose database has another format version, whose canary does not
