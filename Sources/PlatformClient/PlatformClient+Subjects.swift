@@ -1,3 +1,4 @@
+public import SealedEvents
 public import WireShapes
 
 // The data-subject calls (`/v1/subjects:…`). The subject id goes in the request body only; answers name the subject
@@ -54,5 +55,30 @@ extension PlatformClient {
             input: LiftSubjectFenceInput(subjectId: subjectID, domain: domain, reason: reason),
             as: SubjectOutput.self
         )
+    }
+}
+
+/// The platform resolves a producer's data subjects to their branch keys: a ``PlatformClient`` signed with the
+/// producer's credentials is the ``SealedEvents/SubjectKeyResolver`` of its `Sealer`.
+extension PlatformClient: SubjectKeyResolver {
+    /// `POST /v1/subjects:resolve`, with the platform's refusals as the SDK's errors: `SubjectErasedException` is
+    /// `subjectErased`, `AccessDenied` is `accessDenied`, anything else `keyServiceFailure`.
+    public func subjectKey(subjectID: String, eventType: String) async throws -> SubjectKey {
+        do {
+            let key = try await resolveSubject(subjectID, eventType: eventType)
+            return SubjectKey(branchKeyID: key.branchKeyId, keyStoreTable: key.keyStore.tableName)
+        } catch let error as PlatformError {
+            switch error.code {
+            case "SubjectErasedException":
+                throw SealedEventsError(.subjectErased, "event type \(eventType): \(error.message)")
+            case "AccessDenied", "AccessDeniedException":
+                throw SealedEventsError(
+                    .accessDenied,
+                    "the platform refused to resolve a subject of \(eventType): \(error.message)"
+                )
+            default:
+                throw SealedEventsError(.keyServiceFailure, "the platform could not resolve the subject: \(error)")
+            }
+        }
     }
 }

@@ -92,7 +92,9 @@ public struct Opener: Sendable {
 
     /// An opener for one event type that gets its own access: it assumes the event type's reader role with the
     /// consumer's base credentials (STS `AssumeRole`, session name ``sessionName(for:)``, renewed before it
-    /// expires), and decrypts with a strict KMS keyring for the event type's key, signed with the role session.
+    /// expires), and decrypts with a strict KMS keyring for the event type's key, signed with the role session. For
+    /// an event type with a ``EventTypeDescriptor/subjectField`` it also reads the platform's branch keystore
+    /// (``SubjectKeys/keyStore(aws:credentials:resolver:options:ttl:)``) with the same session.
     ///
     /// Nothing is called until the first ``open(_:as:)``. If the consumer may not assume the role, or the role may
     /// not decrypt, opening throws `accessDenied` naming the key, the event type and the access-request command.
@@ -142,7 +144,16 @@ public struct Opener: Sendable {
                 logger: logger
             )
             let keyring = try KMSKeyring(generatorKeyId: nil, keyIds: [descriptor.keyArn], client: kms)
-            return try Opener(keyring: keyring, configuration: configuration, clock: clock, logger: logger)
+            let subjects =
+                descriptor.subjectField == nil
+                ? nil : try SubjectKeys.keyStore(aws: aws, credentials: session, options: options)
+            return try Opener(
+                keyring: keyring,
+                subjects: subjects,
+                configuration: configuration,
+                clock: clock,
+                logger: logger
+            )
         } catch let error as SealedEventsError {
             throw error
         } catch {

@@ -151,6 +151,17 @@ def run(store, step):
     raise ValueError("unknown op %r" % op)
 
 
+def describe(error):
+    """The error's message, with what the MPL collected behind it: the ESDK re-raises the keyring's
+    CollectionOfErrors, whose `list` holds the keystore's own refusal ("No item found …")."""
+    text = str(error) or repr(error)
+    for inner in [*getattr(error, "args", ()), error.__context__]:
+        if isinstance(inner, BaseException) and isinstance(getattr(inner, "list", None), (list, tuple)):
+            text += " [" + "; ".join(repr(entry) for entry in inner.list) + "]"
+            break
+    return text[:4000]
+
+
 def main():
     if len(sys.argv) != 3:
         sys.stderr.write(__doc__)
@@ -170,7 +181,7 @@ def main():
             result.update(run(store, step))
             result["ok"] = True
         except Exception as error:  # reported per step
-            result["error"] = str(error) or repr(error)
+            result["error"] = describe(error)
             result["error_type"] = type(error).__name__
         results.append(result)
     with open(sys.argv[2], "w") as handle:

@@ -201,8 +201,11 @@ struct PublishCommand: AsyncParsableCommand {
                     throw CLIError("the event data is not valid JSON: \(error)")
                 }
                 let descriptor = try await descriptor(of: eventType, options: options)
-                let kms = try KMSClient(configuration: try options.awsConfiguration())
-                let sealer = try Sealer(kms: kms)
+                let aws = try options.awsConfiguration()
+                let subjects =
+                    descriptor.subjectField == nil
+                    ? nil : try SubjectKeys.keyStore(aws: aws, resolver: try options.client())
+                let sealer = try Sealer(kms: try KMSClient(configuration: aws), subjects: subjects)
                 let envelope = Envelope(
                     metaData: MetaData(
                         eventId: Sealer.makeEventId(),

@@ -1,4 +1,5 @@
 public import EncryptionSDK
+public import KMS
 internal import Synchronization
 
 /// The key of one data subject for one event type, as the platform resolves it: the branch key its events are
@@ -141,5 +142,50 @@ final class SubjectKeyCache: Sendable {
             entries[name] = Entry(key: key, expiry: now + ttl)
         }
         return key
+    }
+}
+
+extension SubjectKeys {
+    /// Subject keys whose branch keystore is reached with `aws`: `KMS.BranchKeyStore` over a DynamoDB client and a KMS
+    /// client signed with `credentials` (by default the configuration's). Point `aws` at `sealed serve` (one endpoint
+    /// serves KMS and DynamoDB) or leave the endpoints out for real AWS.
+    ///
+    /// - Parameters:
+    ///   - aws: Region and endpoints.
+    ///   - credentials: Who reads the keystore: the producer, or a reader role's session.
+    ///   - resolver: The platform (producers); `nil` for consumers.
+    ///   - options: Client retries and timeouts.
+    ///   - ttl: The erasure delay.
+    /// - Throws: ``SealedEventsError`` `invalidArgument` for endpoints the clients refuse.
+    public static func keyStore(
+        aws: AWSConfiguration,
+        credentials: (any CredentialProvider)? = nil,
+        resolver: (any SubjectKeyResolver)? = nil,
+        options: ClientOptions = ClientOptions(),
+        ttl: Duration = .seconds(60)
+    ) throws(SealedEventsError) -> SubjectKeys {
+        let dynamoDB: DynamoDBClient
+        let kms: KMSClient
+        do {
+            let credentials = credentials ?? aws.credentialProvider
+            dynamoDB = try DynamoDBClient(
+                region: aws.region,
+                credentialProvider: credentials,
+                endpoint: aws.dynamoDBEndpoint,
+                options: options
+            )
+            kms = try KMSClient(region: aws.region, credentialProvider: credentials, endpoint: aws.kmsEndpoint, options: options)
+        } catch {
+            throw .invalidArgument("cannot reach the branch keystore: \(error)")
+        }
+        return SubjectKeys(resolver: resolver, ttl: ttl) { table, kmsKeyARN in
+            try BranchKeyStore(
+                tableName: table,
+                logicalKeyStoreName: table,
+                kmsKeyARN: kmsKeyARN,
+                dynamoDB: dynamoDB,
+                kms: kms
+            )
+        }
     }
 }
