@@ -14,6 +14,10 @@
 //       → open with one long-polling consumer, at its highest rate and at half of it (p50/p99 from made to opened);
 //       then streaming them with the SDK's Publisher (every acknowledgement checked), and the same events sealed
 //       beforehand; with NATS_URL, the same producer publishing the same sealed bytes to JetStream directly.
+//   event-bench shred ENDPOINT ACCESS_KEY SECRET SECONDS
+//       issue 20's figures against a running `sealed serve` (Shred.swift): seal+open of a 1 KiB event (scope
+//       `fields`) per data subject with the hierarchical keyring (branch key cached) beside the KMS keyring with
+//       cached data keys, both suites; prints the keystore it made for scripts/peers/shred_bench.py.
 //
 // Bounded in time; nothing here is a test.
 import Crypto
@@ -219,6 +223,12 @@ case "bus" where arguments.count == 7:
         budget: Double(arguments[5]) ?? 3,
         label: arguments[6]
     )
+case "shred" where arguments.count == 6:
+    try await shred(
+        endpoint: URL(string: arguments[2])!,
+        credentials: SigV4.Credentials(accessKeyId: arguments[3], secretAccessKey: arguments[4]),
+        budget: Double(arguments[5]) ?? 3
+    )
 case "stream" where arguments.count == 7 || arguments.count == 8:
     let bench = try await StreamBench.setUp(
         endpoint: URL(string: arguments[2])!,
@@ -233,7 +243,7 @@ case "stream" where arguments.count == 7 || arguments.count == 8:
     if arguments.count == 8 { try await bench.directJetStream(url: arguments[7]) }
 default:
     FileHandle.standardError.write(
-        Data("usage: event-bench seal-open SECONDS | bus|stream ENDPOINT KEY SECRET SECONDS LABEL [NATS_URL]\n".utf8)
+        Data("usage: event-bench seal-open SECONDS | bus|stream ENDPOINT KEY SECRET SECONDS LABEL [NATS_URL] | shred ENDPOINT KEY SECRET SECONDS\n".utf8)
     )
     exit(2)
 }
