@@ -1,5 +1,4 @@
 public import Foundation
-public import Subjects
 
 /// Everything that decides how the platform is put together: where its state lives, which back ends serve keys and
 /// events, the publish rules and the audit trail's pace. ``SealedPlatform/build(_:environment:observer:logger:)``

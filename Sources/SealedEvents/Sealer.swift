@@ -230,7 +230,7 @@ public struct Sealer: Sendable {
             }
             let key = try await subjects.key(of: envelope, at: field, descriptor: descriptor)
             context[SubjectKeys.contextKey] = key.branchKeyID
-            wrapping = .subjectKey(key)
+            wrapping = .subjectKey(key, try subjects.manager(table: key.keyStoreTable, kmsKeyARN: descriptor.keyArn))
         }
         switch descriptor.sealing {
         case .none:
@@ -273,10 +273,10 @@ public struct Sealer: Sendable {
         return envelope
     }
 
-    /// What wraps an event's data key: the domain key, or a subject's branch key.
+    /// What wraps an event's data key: the domain key, or a subject's branch key (with its materials manager).
     enum Wrapping {
         case domainKey
-        case subjectKey(SubjectKey)
+        case subjectKey(SubjectKey, CachingMaterialsManager)
     }
 
     private func encrypt(
@@ -288,9 +288,7 @@ public struct Sealer: Sendable {
         let manager: CachingMaterialsManager
         switch wrapping {
         case .domainKey: manager = try managers.manager(descriptor.keyArn)
-        case .subjectKey(let key):
-            // `subjects` is set: `seal` chose this wrapping only then.
-            manager = try subjects!.manager(table: key.keyStoreTable, kmsKeyARN: descriptor.keyArn)
+        case .subjectKey(_, let subjectManager): manager = subjectManager
         }
         let message: EncryptedMessage
         do {
@@ -309,7 +307,7 @@ public struct Sealer: Sendable {
             )
             throw mapped
         }
-        if case .subjectKey(let key) = wrapping {
+        if case .subjectKey(let key, _) = wrapping {
             guard message.header.encryptedDataKeys.map({ SealedMessage.branchKeyID(of: $0) }) == [key.branchKeyID] else {
                 throw .invalidArgument("the data key of a subject-keyed event must be wrapped by its branch key alone")
             }
