@@ -94,7 +94,7 @@ public struct Opener: Sendable {
     /// consumer's base credentials (STS `AssumeRole`, session name ``sessionName(for:)``, renewed before it
     /// expires), and decrypts with a strict KMS keyring for the event type's key, signed with the role session. For
     /// an event type with a ``EventTypeDescriptor/subjectField`` it also reads the platform's branch keystore
-    /// (``SubjectKeys/keyStore(aws:credentials:resolver:options:ttl:)``) with the same session.
+    /// (``SubjectKeys/keyStore(aws:credentials:resolver:table:options:ttl:)``) with the same session.
     ///
     /// Nothing is called until the first ``open(_:as:)``. If the consumer may not assume the role, or the role may
     /// not decrypt, opening throws `accessDenied` naming the key, the event type and the access-request command.

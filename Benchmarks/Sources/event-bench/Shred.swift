@@ -42,7 +42,7 @@ func shred(endpoint: URL, credentials: SigV4.Credentials, budget: Double) async 
     print("shred_table \(table)")
     print("shred_branch_key_id \(branchKeyID)")
 
-    var subjects = try SubjectKeys.keyStore(aws: aws)
+    var subjects = try SubjectKeys.keyStore(aws: aws, table: table)
     subjects.resolver = BenchResolver(key: SubjectKey(branchKeyID: branchKeyID, keyStoreTable: table))
     let kmsKeyring = try KMSKeyring(generatorKeyId: nil, keyIds: [keyArn], client: kms)
     for suite in [AlgorithmSuite.aes256GCMHKDFSHA512Committing, .aes256GCMHKDFSHA512CommittingECDSAP384] {

@@ -154,6 +154,7 @@ extension SubjectKeys {
     ///   - aws: Region and endpoints.
     ///   - credentials: Who reads the keystore: the producer, or a reader role's session.
     ///   - resolver: The platform (producers); `nil` for consumers.
+    ///   - table: The keystore table consumers read (``defaultTable``); producers use the one the resolver names.
     ///   - options: Client retries and timeouts.
     ///   - ttl: The erasure delay.
     /// - Throws: ``SealedEventsError`` `invalidArgument` for endpoints the clients refuse.
@@ -161,6 +162,7 @@ extension SubjectKeys {
         aws: AWSConfiguration,
         credentials: (any CredentialProvider)? = nil,
         resolver: (any SubjectKeyResolver)? = nil,
+        table: String = SubjectKeys.platformTable,
         options: ClientOptions = ClientOptions(),
         ttl: Duration = .seconds(60)
     ) throws(SealedEventsError) -> SubjectKeys {
@@ -178,7 +180,7 @@ extension SubjectKeys {
         } catch {
             throw .invalidArgument("cannot reach the branch keystore: \(error)")
         }
-        return SubjectKeys(resolver: resolver, ttl: ttl) { table, kmsKeyARN in
+        return SubjectKeys(resolver: resolver, defaultTable: table, ttl: ttl) { table, kmsKeyARN in
             try BranchKeyStore(
                 tableName: table,
                 logicalKeyStoreName: table,
