@@ -363,7 +363,7 @@ final class SubjectSealing: Sendable {
     let keyrings: SubjectKeyrings
     let resolved: SubjectKeyCache
     let managers: @Sendable (HierarchicalKeyring) throws(SealedEventsError) -> CachingMaterialsManager
-    private let byKeyring = Mutex<[String: CachingMaterialsManager]>([:])
+    private let byKeyStore = Mutex<[SubjectKeyrings.KeyStore: CachingMaterialsManager]>([:])
 
     init(
         _ subjects: SubjectKeys,
@@ -382,10 +382,10 @@ final class SubjectSealing: Sendable {
     }
 
     func manager(table: String, kmsKeyARN: String) throws(SealedEventsError) -> CachingMaterialsManager {
-        let name = table + "\u{0}" + kmsKeyARN
-        if let manager = byKeyring.withLock({ $0[name] }) { return manager }
+        let name = SubjectKeyrings.KeyStore(table: table, kmsKeyARN: kmsKeyARN)
+        if let manager = byKeyStore.withLock({ $0[name] }) { return manager }
         let manager = try managers(try keyrings.keyring(table: table, kmsKeyARN: kmsKeyARN))
-        return byKeyring.withLock { managers in
+        return byKeyStore.withLock { managers in
             if let existing = managers[name] { return existing }
             managers[name] = manager
             return manager

@@ -27,7 +27,8 @@ func shred(endpoint: URL, credentials: SigV4.Credentials, budget: Double) async 
     let keyArn = try await kms.createKey().keyMetadata!.arn!
     let table = "bench-branch-keys"
     let type = "bench.card.captured"
-    let branchKeyID = "\(type)/s-00000000000000000000000000000000"
+    // A new subject each run, so that runs against one server do not collide.
+    let branchKeyID = "\(type)/s-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
     let store = try BranchKeyStore(
         tableName: table,
         logicalKeyStoreName: table,
@@ -45,7 +46,12 @@ func shred(endpoint: URL, credentials: SigV4.Credentials, budget: Double) async 
     var subjects = try SubjectKeys.keyStore(aws: aws, table: table)
     subjects.resolver = BenchResolver(key: SubjectKey(branchKeyID: branchKeyID, keyStoreTable: table))
     let kmsKeyring = try KMSKeyring(generatorKeyId: nil, keyIds: [keyArn], client: kms)
-    for suite in [AlgorithmSuite.aes256GCMHKDFSHA512Committing, .aes256GCMHKDFSHA512CommittingECDSAP384] {
+    // As in seal-open: EVENT_BENCH_SUITE and EVENT_BENCH_ITERATIONS (exact counts, for callgrind), and
+    // EVENT_BENCH_KEYRING=kms|hierarchy to measure one of the two.
+    let environment = ProcessInfo.processInfo.environment
+    let iterations = environment["EVENT_BENCH_ITERATIONS"].flatMap { Int($0) }
+    for suite in [AlgorithmSuite.aes256GCMHKDFSHA512Committing, .aes256GCMHKDFSHA512CommittingECDSAP384]
+    where environment["EVENT_BENCH_SUITE"].map({ $0 == suite.description }) ?? true {
         let fields = [try JSONPointer("/card/number"), try JSONPointer("/card/holder")]
         let domainKeyed = EventTypeDescriptor(
             name: type, domain: "bench", classification: .restricted, keyArn: keyArn, algorithmSuite: suite,
@@ -60,7 +66,8 @@ func shred(endpoint: URL, credentials: SigV4.Credentials, budget: Double) async 
                 try Opener(keyring: kmsKeyring, subjects: subjects)
             ),
         ]
-        for (label, descriptor, sealer, opener) in runs {
+        for (label, descriptor, sealer, opener) in runs
+        where environment["EVENT_BENCH_KEYRING"].map({ $0 == label }) ?? true {
             let data = try sampleData(0)
             // One event first: the data key or the branch key is fetched once, outside the timed loop.
             _ = try await opener.open(
@@ -73,7 +80,7 @@ func shred(endpoint: URL, credentials: SigV4.Credentials, budget: Double) async 
             var count = 0
             let clock = ContinuousClock()
             let start = clock.now
-            while seconds(clock.now - start) < budget {
+            while iterations.map({ count < $0 }) ?? (seconds(clock.now - start) < budget) {
                 let event = Envelope(
                     metaData: MetaData(eventId: Sealer.makeEventId(), eventType: type, domain: "bench", source: "bench"),
                     data: data

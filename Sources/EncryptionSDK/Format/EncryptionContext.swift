@@ -109,16 +109,4 @@ enum ContextCoding {
 }
 
 /// Byte-exact string comparison (Swift's `==` treats canonically equivalent strings as equal).
-///
-/// Native strings compare their contiguous UTF-8 storage; the generic `elementsEqual` over two `UTF8View`s walks
-/// them index by index.
-func sameBytes(_ a: String, _ b: String) -> Bool {
-    let lhs = a.utf8
-    let rhs = b.utf8
-    guard lhs.count == rhs.count else { return false }
-    let fast = lhs.withContiguousStorageIfAvailable { x in
-        rhs.withContiguousStorageIfAvailable { y in x.elementsEqual(y) }
-    }
-    if let fast, let result = fast { return result }
-    return lhs.elementsEqual(rhs)
-}
+func sameBytes(_ a: String, _ b: String) -> Bool { a.hasSameUTF8(as: b) }

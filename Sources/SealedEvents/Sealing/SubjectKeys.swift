@@ -71,9 +71,15 @@ public struct SubjectKeys: Sendable {
 /// Branch keyrings per keystore table and KMS key, sharing one branch key cache: what ``Sealer`` and ``Opener``
 /// build from ``SubjectKeys``.
 final class SubjectKeyrings: Sendable {
+    /// A keystore: its table and the KMS key that wraps its items.
+    struct KeyStore: Hashable, Sendable {
+        var table: String
+        var kmsKeyARN: String
+    }
+
     let configuration: SubjectKeys
     let cache: BranchKeyCache
-    private let keyrings = Mutex<[String: HierarchicalKeyring]>([:])
+    private let keyrings = Mutex<[KeyStore: HierarchicalKeyring]>([:])
 
     init(_ configuration: SubjectKeys, clock: some Clock<Duration>) throws(SealedEventsError) {
         self.configuration = configuration
@@ -87,7 +93,7 @@ final class SubjectKeyrings: Sendable {
     /// The keyring that wraps with the branch key the encryption context's `subjectKey` names, from the keystore
     /// of `table` whose items `kmsKeyARN` wraps.
     func keyring(table: String, kmsKeyARN: String) throws(SealedEventsError) -> HierarchicalKeyring {
-        let name = table + "\u{0}" + kmsKeyARN
+        let name = KeyStore(table: table, kmsKeyARN: kmsKeyARN)
         if let keyring = keyrings.withLock({ $0[name] }) { return keyring }
         let keyring: HierarchicalKeyring
         do {
@@ -115,10 +121,15 @@ final class SubjectKeyCache: Sendable {
         var expiry: Duration
     }
 
+    private struct Name: Hashable {
+        var eventType: String
+        var subjectID: String
+    }
+
     private let ttl: Duration
     private let capacity: Int
     private let now: @Sendable () -> Duration
-    private let entries = Mutex<[String: Entry]>([:])
+    private let entries = Mutex<[Name: Entry]>([:])
 
     init(ttl: Duration, capacity: Int, clock: some Clock<Duration>) {
         self.ttl = ttl
@@ -132,7 +143,7 @@ final class SubjectKeyCache: Sendable {
         eventType: String,
         resolve: () async throws -> SubjectKey
     ) async throws -> SubjectKey {
-        let name = eventType + "\u{0}" + subjectID
+        let name = Name(eventType: eventType, subjectID: subjectID)
         let now = self.now()
         if let entry = entries.withLock({ $0[name] }), entry.expiry > now { return entry.key }
         let key = try await resolve()

@@ -21,9 +21,9 @@ extension String {
     }
 }
 
-/// Whether two byte buffers hold the same bytes.
+/// Whether two byte buffers hold the same bytes (`memcmp`; not constant-time: for identifiers, never secrets).
 @inline(__always)
-private func sameUTF8Bytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+package func sameUTF8Bytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
     guard a.count == b.count else { return false }
     guard let x = a.baseAddress, let y = b.baseAddress, x != y else { return true }
     return memcmp(x, y, a.count) == 0

@@ -15,10 +15,10 @@ public final class BranchKeyCache: Sendable {
     private let now: @Sendable () -> Duration
     private let state = Mutex(State())
 
-    /// What an entry caches: the active version of an id, or one version.
+    /// What an entry caches: the active version of an id, or one version (by the 16 bytes of its UUID).
     enum Key: Hashable, Sendable {
         case active(String)
-        case version(String, String)
+        case version(String, UInt128)
     }
 
     private struct Entry {
@@ -57,13 +57,10 @@ public final class BranchKeyCache: Sendable {
     /// Drops every entry, so the next use of each branch key asks the keystore.
     public func removeAll() { state.withLock { $0.entries.removeAll() } }
 
-    /// The cached materials for `key`, or those `fetch` returns (then cached).
-    func materials(
-        for key: Key,
-        fetch: @escaping @Sendable () async throws -> BranchKeyMaterials
-    ) async throws -> BranchKeyMaterials {
+    /// The materials cached for `key` that are still within the TTL.
+    func cached(_ key: Key) -> BranchKeyMaterials? {
         let now = self.now()
-        let lookup: Result<BranchKeyMaterials, Never>? = state.withLock { state in
+        return state.withLock { state in
             guard var entry = state.entries[key] else { return nil }
             guard entry.expiry > now else {
                 state.entries[key] = nil
@@ -72,9 +69,16 @@ public final class BranchKeyCache: Sendable {
             state.tick += 1
             entry.lastUse = state.tick
             state.entries[key] = entry
-            return .success(entry.materials)
+            return entry.materials
         }
-        if case .success(let materials) = lookup { return materials }
+    }
+
+    /// The materials `fetch` returns for `key`, cached; concurrent fetches of one key share the first.
+    func fetch(
+        _ key: Key,
+        with fetch: @escaping @Sendable () async throws -> BranchKeyMaterials
+    ) async throws -> BranchKeyMaterials {
+        let now = self.now()
         let task = state.withLock { state in
             if let running = state.inFlight[key] { return running }
             let task = Task { try await fetch() }

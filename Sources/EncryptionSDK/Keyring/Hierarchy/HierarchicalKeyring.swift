@@ -98,9 +98,7 @@ public struct HierarchicalKeyring: Keyring, CustomStringConvertible {
 
     public func onEncrypt(_ materials: EncryptionMaterials) async throws -> EncryptionMaterials {
         let id = try id(for: materials.encryptionContext)
-        let provider = self.provider
-        let branch = try await cache.materials(for: .active(id)) { try await provider.activeBranchKey(id: id) }
-        try Self.check(branch, id: id, version: nil)
+        let branch = try await activeBranchKey(id)
         var materials = materials
         let dataKey =
             materials.plaintextDataKey ?? SymmetricKey(size: .init(bitCount: materials.algorithmSuite.keyLength * 8))
@@ -141,7 +139,8 @@ public struct HierarchicalKeyring: Keyring, CustomStringConvertible {
         let keyLength = materials.algorithmSuite.keyLength
         let headerLength = Self.saltLength + Self.ivLength + Self.versionLength
         var errors: [any Error & Sendable] = []
-        for edk in encryptedDataKeys where sameBytes(edk.providerID, Self.providerID) && edk.providerInfo == idBytes {
+        for edk in encryptedDataKeys
+        where edk.providerID.hasSameUTF8(as: Self.providerID) && Self.sameBytes(edk.providerInfo, idBytes) {
             let bytes = edk.ciphertext
             guard bytes.count == headerLength + keyLength + Self.tagLength else {
                 errors.append(EncryptionSDKError.malformed("a hierarchy encrypted data key has the wrong length"))
@@ -149,13 +148,8 @@ public struct HierarchicalKeyring: Keyring, CustomStringConvertible {
             }
             let salt = Array(bytes[0..<Self.saltLength])
             let versionBytes = Array(bytes[(Self.saltLength + Self.ivLength)..<headerLength])
-            let version = UUID(uuid: Self.tuple(versionBytes)).uuidString.lowercased()
             do {
-                let provider = self.provider
-                let branch = try await cache.materials(for: .version(id, version)) {
-                    try await provider.branchKeyVersion(id: id, version: version)
-                }
-                try Self.check(branch, id: id, version: version)
+                let branch = try await branchKeyVersion(id, versionBytes)
                 let aad = try Self.additionalData(id: id, version: versionBytes, context: materials.encryptionContext)
                 let box = try AES.GCM.SealedBox(
                     nonce: AES.GCM.Nonce(data: bytes[Self.saltLength..<(Self.saltLength + Self.ivLength)]),
@@ -181,6 +175,33 @@ public struct HierarchicalKeyring: Keyring, CustomStringConvertible {
                 + errors.map { "\($0)" }.joined(separator: "; "),
             underlyingErrors: errors
         )
+    }
+
+    // MARK: - Branch keys, through the cache
+
+    /// The active version of `id`: cached, or fetched and checked.
+    private func activeBranchKey(_ id: String) async throws -> BranchKeyMaterials {
+        if let cached = cache.cached(.active(id)) { return cached }
+        let provider = self.provider
+        return try await cache.fetch(.active(id)) {
+            let branch = try await provider.activeBranchKey(id: id)
+            try Self.check(branch, id: id, version: nil)
+            return branch
+        }
+    }
+
+    /// The version of `id` whose UUID is `versionBytes`: cached, or fetched and checked. The version's string form
+    /// is only made for the keystore, on a miss.
+    private func branchKeyVersion(_ id: String, _ versionBytes: [UInt8]) async throws -> BranchKeyMaterials {
+        let bits = versionBytes.withUnsafeBytes { $0.loadUnaligned(as: UInt128.self) }
+        if let cached = cache.cached(.version(id, bits)) { return cached }
+        let provider = self.provider
+        let version = UUID(uuid: Self.tuple(versionBytes)).uuidString.lowercased()
+        return try await cache.fetch(.version(id, bits)) {
+            let branch = try await provider.branchKeyVersion(id: id, version: version)
+            try Self.check(branch, id: id, version: version)
+            return branch
+        }
     }
 
     // MARK: - The wire format's pieces
@@ -225,6 +246,10 @@ public struct HierarchicalKeyring: Keyring, CustomStringConvertible {
         guard branch.branchKey.bitCount == 256 else {
             throw .invalidMaterials("a branch key is 32 bytes, not \(branch.branchKey.bitCount / 8)")
         }
+    }
+
+    private static func sameBytes(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in sameUTF8Bytes(a, b) } }
     }
 
     private static func random(_ count: Int) -> [UInt8] {
