@@ -257,6 +257,18 @@ struct FormatTests {
             }
             #expect(actual == expected)
         }
+        // KeyedHMAC<SHA256>, the hierarchical keyring's derivation, against HMAC<SHA256>.
+        for _ in 0..<300 {
+            let key = bytes(Int.random(in: 0...64, using: &generator))
+            let message = bytes(Int.random(in: 0...200, using: &generator))
+            let expected = Array(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key)))
+            var actual = [UInt8](repeating: 0, count: 32)
+            key.withUnsafeBytes { key in
+                let hmac = KeyedHMAC<SHA256>(key: key)
+                actual.withUnsafeMutableBytes { out in message.withUnsafeBytes { hmac.code(for: $0, into: out) } }
+            }
+            #expect(actual == expected)
+        }
     }
 
     @Test func errorsCompareByCodeAndHideDetail() {

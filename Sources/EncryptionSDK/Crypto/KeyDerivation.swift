@@ -1,3 +1,4 @@
+internal import Foundation  // ContiguousBytes of a generic digest
 internal import Crypto
 
 /// Derives the message's AES-GCM key (and, for committing suites, its commitment) from the data key.
@@ -73,17 +74,19 @@ enum KeyDerivation {
     }
 }
 
-/// HMAC-SHA-512 (RFC 2104) for keys of at most one block, written against the concrete `SHA512`
-/// hasher: swift-crypto's generic `HMAC<SHA512>` costs about 2.5 times as much per call here. The
-/// keyed inner and outer states are computed once, so two codes under one key (HKDF-Expand of the
-/// key and of the commitment) cost two compressions fewer. `SHA512` is a copy-on-write value.
-struct HMACSHA512 {
-    private var inner: SHA512
-    private var outer: SHA512
+/// HMAC (RFC 2104) for keys of at most one block, written against a concrete hasher (`SHA512` for the ESDK's key
+/// derivation, `SHA256` for the hierarchical keyring's): swift-crypto's generic `HMAC<SHA512>` costs about 2.5 times
+/// as much per call here. The keyed inner and outer states are computed once, so further codes under one key (HKDF-
+/// Expand of the key and of the commitment; every data key a cached branch key wraps) cost two compressions fewer.
+/// The hashers are copy-on-write values.
+struct KeyedHMAC<Hash: HashFunction> {
+    private var inner: Hash
+    private var outer: Hash
 
     init(key: UnsafeRawBufferPointer) {
-        precondition(key.count <= 128, "HMACSHA512 takes keys of at most one block")
-        (inner, outer) = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { pads in
+        let block = Hash.blockByteCount
+        precondition(key.count <= block, "KeyedHMAC takes keys of at most one block")
+        (inner, outer) = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 2 * block) { pads in
             // The key, zero-padded to a block, then both pads a word at a time.
             let raw = UnsafeMutableRawBufferPointer(pads)
             raw.initializeMemory(as: UInt8.self, repeating: 0)
@@ -91,21 +94,21 @@ struct HMACSHA512 {
                 raw.baseAddress!.copyMemory(from: base, byteCount: key.count)
             }
             defer { raw.initializeMemory(as: UInt8.self, repeating: 0) }
-            for word in 0..<16 {
+            for word in 0..<(block / 8) {
                 let k = raw.loadUnaligned(fromByteOffset: 8 * word, as: UInt64.self)
                 raw.storeBytes(of: k ^ 0x3636_3636_3636_3636, toByteOffset: 8 * word, as: UInt64.self)
-                raw.storeBytes(of: k ^ 0x5C5C_5C5C_5C5C_5C5C, toByteOffset: 128 + 8 * word, as: UInt64.self)
+                raw.storeBytes(of: k ^ 0x5C5C_5C5C_5C5C_5C5C, toByteOffset: block + 8 * word, as: UInt64.self)
             }
-            var inner = SHA512()
-            inner.update(bufferPointer: UnsafeRawBufferPointer(rebasing: raw[0..<128]))
-            var outer = SHA512()
-            outer.update(bufferPointer: UnsafeRawBufferPointer(rebasing: raw[128..<256]))
+            var inner = Hash()
+            inner.update(bufferPointer: UnsafeRawBufferPointer(rebasing: raw[0..<block]))
+            var outer = Hash()
+            outer.update(bufferPointer: UnsafeRawBufferPointer(rebasing: raw[block..<(2 * block)]))
             return (inner, outer)
         }
     }
 
-    /// The code of `message`, truncated to `output.count` (at most 64) bytes; the keyed states stay as they
-    /// are for further codes, so this costs two state copies.
+    /// The code of `message`, truncated to `output.count` (at most the digest's length) bytes; the keyed states stay
+    /// as they are for further codes, so this costs two state copies.
     func code(for message: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) {
         var copy = self
         copy.finish(message, into: output)
@@ -118,7 +121,7 @@ struct HMACSHA512 {
     }
 
     private mutating func finish(_ message: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) {
-        precondition(output.count <= 64, "an HMAC-SHA-512 code has 64 bytes")
+        precondition(output.count <= Hash.Digest.byteCount, "an HMAC code is at most one digest long")
         inner.update(bufferPointer: message)
         inner.finalize().withUnsafeBytes { outer.update(bufferPointer: $0) }
         outer.finalize().withUnsafeBytes {
@@ -126,6 +129,9 @@ struct HMACSHA512 {
         }
     }
 }
+
+/// HMAC-SHA-512 of the ESDK's committing key derivation.
+typealias HMACSHA512 = KeyedHMAC<SHA512>
 
 extension StaticString {
     /// The string's UTF-8 bytes, without a closure.

@@ -1,4 +1,17 @@
+internal import Crypto
 internal import Synchronization
+
+/// A branch key as the cache keeps it: the materials, and the HMAC-SHA-256 keyed by the branch key that derives each
+/// wrapping key (its keyed states computed once per fetch, not once per data key).
+struct CachedBranchKey: Sendable {
+    let materials: BranchKeyMaterials
+    let derivation: KeyedHMAC<SHA256>
+
+    init(_ materials: BranchKeyMaterials) {
+        self.materials = materials
+        self.derivation = materials.branchKey.withUnsafeBytes { KeyedHMAC(key: $0) }
+    }
+}
 
 /// The branch key materials cache of the hierarchical keyring: a bounded, time-limited store of branch keys, so
 /// that a keystore (a DynamoDB read and a KMS decrypt) is asked once per branch key version per TTL.
@@ -22,14 +35,14 @@ public final class BranchKeyCache: Sendable {
     }
 
     private struct Entry {
-        var materials: BranchKeyMaterials
+        var materials: CachedBranchKey
         var expiry: Duration
         var lastUse: UInt64
     }
 
     private struct State {
         var entries: [Key: Entry] = [:]
-        var inFlight: [Key: Task<BranchKeyMaterials, any Error>] = [:]
+        var inFlight: [Key: Task<CachedBranchKey, any Error>] = [:]
         var tick: UInt64 = 0
     }
 
@@ -58,7 +71,7 @@ public final class BranchKeyCache: Sendable {
     public func removeAll() { state.withLock { $0.entries.removeAll() } }
 
     /// The materials cached for `key` that are still within the TTL.
-    func cached(_ key: Key) -> BranchKeyMaterials? {
+    func cached(_ key: Key) -> CachedBranchKey? {
         let now = self.now()
         return state.withLock { state in
             guard var entry = state.entries[key] else { return nil }
@@ -77,11 +90,11 @@ public final class BranchKeyCache: Sendable {
     func fetch(
         _ key: Key,
         with fetch: @escaping @Sendable () async throws -> BranchKeyMaterials
-    ) async throws -> BranchKeyMaterials {
+    ) async throws -> CachedBranchKey {
         let now = self.now()
         let task = state.withLock { state in
             if let running = state.inFlight[key] { return running }
-            let task = Task { try await fetch() }
+            let task = Task { CachedBranchKey(try await fetch()) }
             state.inFlight[key] = task
             return task
         }
@@ -97,7 +110,7 @@ public final class BranchKeyCache: Sendable {
         }
     }
 
-    private func store(_ materials: BranchKeyMaterials, for key: Key, fetchedAt: Duration) {
+    private func store(_ materials: CachedBranchKey, for key: Key, fetchedAt: Duration) {
         state.withLock { state in
             state.inFlight[key] = nil
             state.tick += 1

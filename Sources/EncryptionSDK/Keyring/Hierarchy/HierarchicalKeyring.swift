@@ -98,7 +98,8 @@ public struct HierarchicalKeyring: Keyring, CustomStringConvertible {
 
     public func onEncrypt(_ materials: EncryptionMaterials) async throws -> EncryptionMaterials {
         let id = try id(for: materials.encryptionContext)
-        let branch = try await activeBranchKey(id)
+        let cached = try await activeBranchKey(id)
+        let branch = cached.materials
         var materials = materials
         let dataKey =
             materials.plaintextDataKey ?? SymmetricKey(size: .init(bitCount: materials.algorithmSuite.keyLength * 8))
@@ -109,7 +110,7 @@ public struct HierarchicalKeyring: Keyring, CustomStringConvertible {
         let sealed = try dataKey.withUnsafeBytes { plaintext in
             try AES.GCM.seal(
                 plaintext,
-                using: Self.wrappingKey(branch.branchKey, salt: salt),
+                using: Self.wrappingKey(cached.derivation, salt: salt),
                 nonce: nonce,
                 authenticating: aad
             )
@@ -135,19 +136,18 @@ public struct HierarchicalKeyring: Keyring, CustomStringConvertible {
             throw EncryptionSDKError.invalidMaterials("materials already hold a data key")
         }
         let id = try id(for: materials.encryptionContext)
-        let idBytes = Array(id.utf8)
         let keyLength = materials.algorithmSuite.keyLength
         let headerLength = Self.saltLength + Self.ivLength + Self.versionLength
         var errors: [any Error & Sendable] = []
         for edk in encryptedDataKeys
-        where edk.providerID.hasSameUTF8(as: Self.providerID) && Self.sameBytes(edk.providerInfo, idBytes) {
+        where edk.providerID.hasSameUTF8(as: Self.providerID) && Self.isInfo(edk.providerInfo, of: id) {
             let bytes = edk.ciphertext
             guard bytes.count == headerLength + keyLength + Self.tagLength else {
                 errors.append(EncryptionSDKError.malformed("a hierarchy encrypted data key has the wrong length"))
                 continue
             }
-            let salt = Array(bytes[0..<Self.saltLength])
-            let versionBytes = Array(bytes[(Self.saltLength + Self.ivLength)..<headerLength])
+            let salt = bytes[0..<Self.saltLength]
+            let versionBytes = bytes[(Self.saltLength + Self.ivLength)..<headerLength]
             do {
                 let branch = try await branchKeyVersion(id, versionBytes)
                 let aad = try Self.additionalData(id: id, version: versionBytes, context: materials.encryptionContext)
@@ -156,7 +156,7 @@ public struct HierarchicalKeyring: Keyring, CustomStringConvertible {
                     ciphertext: bytes[headerLength..<(headerLength + keyLength)],
                     tag: bytes[(headerLength + keyLength)...]
                 )
-                let key = try AES.GCM.open(box, using: Self.wrappingKey(branch.branchKey, salt: salt), authenticating: aad)
+                let key = try AES.GCM.open(box, using: Self.wrappingKey(branch.derivation, salt: salt), authenticating: aad)
                 var materials = materials
                 materials.plaintextDataKey = SymmetricKey(data: key)
                 return materials
@@ -180,7 +180,7 @@ public struct HierarchicalKeyring: Keyring, CustomStringConvertible {
     // MARK: - Branch keys, through the cache
 
     /// The active version of `id`: cached, or fetched and checked.
-    private func activeBranchKey(_ id: String) async throws -> BranchKeyMaterials {
+    private func activeBranchKey(_ id: String) async throws -> CachedBranchKey {
         if let cached = cache.cached(.active(id)) { return cached }
         let provider = self.provider
         return try await cache.fetch(.active(id)) {
@@ -192,11 +192,11 @@ public struct HierarchicalKeyring: Keyring, CustomStringConvertible {
 
     /// The version of `id` whose UUID is `versionBytes`: cached, or fetched and checked. The version's string form
     /// is only made for the keystore, on a miss.
-    private func branchKeyVersion(_ id: String, _ versionBytes: [UInt8]) async throws -> BranchKeyMaterials {
+    private func branchKeyVersion(_ id: String, _ versionBytes: ArraySlice<UInt8>) async throws -> CachedBranchKey {
         let bits = versionBytes.withUnsafeBytes { $0.loadUnaligned(as: UInt128.self) }
         if let cached = cache.cached(.version(id, bits)) { return cached }
         let provider = self.provider
-        let version = UUID(uuid: Self.tuple(versionBytes)).uuidString.lowercased()
+        let version = UUID(uuid: Self.tuple(Array(versionBytes))).uuidString.lowercased()
         return try await cache.fetch(.version(id, bits)) {
             let branch = try await provider.branchKeyVersion(id: id, version: version)
             try Self.check(branch, id: id, version: version)
@@ -207,19 +207,31 @@ public struct HierarchicalKeyring: Keyring, CustomStringConvertible {
     // MARK: - The wire format's pieces
 
     /// `HMAC-SHA-256(branchKey, be32(1) ‖ "aws-kms-hierarchy" ‖ 0x00 ‖ salt ‖ be32(256))`: one block of SP 800-108
-    /// counter mode, 32 bytes.
-    static func wrappingKey(_ branchKey: SymmetricKey, salt: [UInt8]) -> SymmetricKey {
-        var input: [UInt8] = [0, 0, 0, 1]
-        input.reserveCapacity(4 + label.count + 1 + salt.count + 4)
-        input.append(contentsOf: label)
-        input.append(0)
-        input.append(contentsOf: salt)
-        input.append(contentsOf: [0, 0, 1, 0])
-        return SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: input, using: branchKey))
+    /// counter mode, 32 bytes, with the HMAC already keyed by the branch key.
+    static func wrappingKey(_ derivation: KeyedHMAC<SHA256>, salt: some Collection<UInt8>) -> SymmetricKey {
+        let inputLength = 4 + label.count + 1 + saltLength + 4
+        return withUnsafeTemporaryAllocation(byteCount: inputLength + 32, alignment: 8) { scratch in
+            defer { scratch.initializeMemory(as: UInt8.self, repeating: 0) }
+            var offset = 0
+            func put(_ bytes: some Collection<UInt8>) {
+                for byte in bytes {
+                    scratch[offset] = byte
+                    offset += 1
+                }
+            }
+            put([0, 0, 0, 1])
+            put(label)
+            put([0])
+            put(salt)
+            put([0, 0, 1, 0])
+            let code = UnsafeMutableRawBufferPointer(rebasing: scratch[inputLength...])
+            derivation.code(for: UnsafeRawBufferPointer(rebasing: scratch[0..<inputLength]), into: code)
+            return SymmetricKey(data: UnsafeRawBufferPointer(code))
+        }
     }
 
     /// `"aws-kms-hierarchy" ‖ branch key id ‖ version (16 bytes) ‖ serialized encryption context`.
-    static func additionalData(id: String, version: [UInt8], context: EncryptionContext) throws -> [UInt8] {
+    static func additionalData(id: String, version: some Collection<UInt8>, context: EncryptionContext) throws -> [UInt8] {
         var aad = label
         aad.append(contentsOf: id.utf8)
         aad.append(contentsOf: version)
@@ -248,8 +260,10 @@ public struct HierarchicalKeyring: Keyring, CustomStringConvertible {
         }
     }
 
-    private static func sameBytes(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in sameUTF8Bytes(a, b) } }
+    /// Whether an encrypted data key's provider info is the branch key id, byte for byte.
+    private static func isInfo(_ info: [UInt8], of id: String) -> Bool {
+        var id = id
+        return id.withUTF8 { id in info.withUnsafeBufferPointer { sameUTF8Bytes($0, id) } }
     }
 
     private static func random(_ count: Int) -> [UInt8] {
