@@ -2,6 +2,7 @@ import AccessControl
 import AuditTrail
 import Catalog
 import Composition
+import EventBus
 import EncryptionSDK
 import Foundation
 import KMS
@@ -64,19 +65,30 @@ import Testing
             _ = try await fixture.access.approve(request.id, comment: "ok", by: fixture.identities.userARN("reviewer"))
         }
 
+        /// The event type as the platform's publish governance sees it.
         func descriptor(_ type: String) async throws -> EventTypeDescriptor {
-            let entry = try await fixture.catalog.eventType(named: type)
-            return EventTypeDescriptor(
-                name: entry.name,
-                domain: entry.domain,
-                classification: .restricted,
-                regulations: entry.regulations,
-                keyArn: domainKey,
-                algorithmSuite: .aes256GCMHKDFSHA512Committing,
-                sealing: .fields(try entry.sensitiveFields.map { try JSONPointer($0) }),
-                readerRoleArn: entry.readerRoleARN,
-                subjectField: try entry.subjectField.map { try JSONPointer($0) }
-            )
+            PublishGovernor.descriptor(of: try await fixture.catalog.eventType(named: type), keyARN: domainKey)
+        }
+
+        /// Seals the events through a `Publisher` (one stream, governance per event) and returns them as a consumer
+        /// reads them from the topic, by event id.
+        func publish(
+            _ events: [(Envelope, EventTypeDescriptor)],
+            _ endpoint: URL
+        ) async throws -> [String: Envelope] {
+            _ = try? await fixture.platform.bus.transport.createTopic(TopicConfiguration(name: "orders"))
+            let sealer = try sealer(endpoint)
+            let receipts = try await client(shop, endpoint).withPublisher(topic: "orders", sealer: sealer) { publisher in
+                var receipts: [Publisher.Receipt] = []
+                for (event, descriptor) in events { receipts.append(try await publisher.publish(event, as: descriptor)) }
+                return receipts
+            }
+            for receipt in receipts { _ = try await receipt.offset }
+            var read: [String: Envelope] = [:]
+            for stored in try await fixture.platform.bus.transport.read(topic: "orders", from: 1, limit: 100, wait: .zero) {
+                read[stored.eventID] = try Envelope(json: stored.payload)
+            }
+            return read
         }
 
         static func aws(_ keys: PlatformFixture.Keys, _ endpoint: URL) -> AWSConfiguration {
@@ -163,11 +175,19 @@ import Testing
         try await world.live { endpoint in
             let placed = try await world.descriptor(Self.placed)
             let refunded = try await world.descriptor(Self.refunded)
-            let sealer = try world.sealer(endpoint)
-            let alicePlaced = try await sealer.seal(world.event(Self.placed, subject: Self.alice, 1), as: placed)
-            let alicePlaced2 = try await sealer.seal(world.event(Self.placed, subject: Self.alice, 2), as: placed)
-            let bobPlaced = try await sealer.seal(world.event(Self.placed, subject: Self.bob, 3), as: placed)
-            let aliceRefunded = try await sealer.seal(world.event(Self.refunded, subject: Self.alice, 4), as: refunded)
+            // The producer publishes four events; consumers read them from the topic.
+            let events = [
+                (world.event(Self.placed, subject: Self.alice, 1), placed),
+                (world.event(Self.placed, subject: Self.alice, 2), placed),
+                (world.event(Self.placed, subject: Self.bob, 3), placed),
+                (world.event(Self.refunded, subject: Self.alice, 4), refunded),
+            ]
+            let topic = try await world.publish(events, endpoint)
+            try #require(topic.count == 4)
+            let alicePlaced = try #require(topic[events[0].0.metaData.eventId])
+            let alicePlaced2 = try #require(topic[events[1].0.metaData.eventId])
+            let bobPlaced = try #require(topic[events[2].0.metaData.eventId])
+            let aliceRefunded = try #require(topic[events[3].0.metaData.eventId])
             for sealed in [alicePlaced, alicePlaced2, bobPlaced, aliceRefunded] {
                 #expect(!sealed.jsonString().contains("c-4711") && !sealed.jsonString().contains("c-0815"))
                 #expect(try SealedMessage(sealed).header.encryptedDataKeys.map(\.providerID) == ["aws-kms-hierarchy"])
