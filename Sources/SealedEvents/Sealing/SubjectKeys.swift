@@ -41,7 +41,7 @@ public struct SubjectKeys: Sendable {
     /// Opens the branch keystore of a table and KMS key: `KMS.BranchKeyStore` over DynamoDB and KMS, with the
     /// caller's credentials.
     public var keyStore: @Sendable (_ table: String, _ kmsKeyARN: String) throws -> any BranchKeyProvider
-    /// The keystore table consumers read when the event does not say (the platform's).
+    /// The keystore table consumers read branch keys from (events do not name it; producers use the resolver's).
     public var defaultTable: String
     /// The erasure delay. Default 60 seconds.
     public var ttl: Duration
