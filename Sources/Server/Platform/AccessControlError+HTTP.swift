@@ -39,7 +39,7 @@ extension SubjectError: HTTPResponseError {
 /// The `/v1` API's answers on Hummingbird (the conventions are ``WireShapes/PlatformJSON``'s; request bodies are
 /// read by ``PlatformBody``).
 extension PlatformJSON {
-    static func response<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+    package static func response<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
         Response(
             status: status,
             headers: [.contentType: contentType],
