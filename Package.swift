@@ -377,9 +377,11 @@ let package = Package(
         .testTarget(
             name: "ConsoleTests",
             dependencies: [
-                "Console", "AccessControl", "AuditTrail", "Catalog", "Server", "SealedServerTesting", "WireShapes",
+                "Console", "AccessControl", "AuditTrail", "Catalog", "Composition", "Server", "SealedServerTesting",
+                "WireShapes",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "WireShapesTests", dependencies: ["WireShapes", "SealedSupport", "SealedTesting"]),

@@ -1,10 +1,12 @@
-public import AccessControl
+import AccessControl
 public import AuditTrail
 import Catalog
 import Crypto
 public import Foundation
+import HTTPTypes
 public import Hummingbird
 import Logging
+import NIOCore
 import SealedSupport
 public import Server
 import SigV4

@@ -1,8 +1,11 @@
 import AccessControl
 import AuditTrail
+import Catalog
+import Composition
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 import HummingbirdTesting
 import Logging
 import SealedServerTesting
@@ -14,7 +17,7 @@ import Testing
 /// The console's routes in process, on a platform in memory: sign-in, sessions, CSRF, the headers, escaping, the
 /// review rules on the page and the audit records.
 struct ConsoleRouteTests {
-    /// A platform with a `payments` team owning `payment.captured` (two approvals), two reviewers, a consumer and an
+    /// A platform with a `payments` team owning `payments.card.captured` (two approvals), two reviewers, a consumer and an
     /// outsider; its console.
     struct World {
         let fixture: PlatformFixture
@@ -38,7 +41,7 @@ struct ConsoleRouteTests {
             _ = try await fixture.catalog.createDomain("payments", owner: "payments", by: admin)
             _ = try await fixture.catalog.createEventType(
                 .init(
-                    name: "payment.captured",
+                    name: "payments.card.captured",
                     domain: "payments",
                     classification: .restricted,
                     regulations: ["PCI-DSS"],
@@ -174,9 +177,9 @@ struct ConsoleRouteTests {
                     == .forbidden
             )
             _ = try await browser.signIn(client, world.consumer)
-            _ = try await browser.get(client, "/console/catalog/payment.captured")
+            _ = try await browser.get(client, "/console/catalog/payments.card.captured")
             let request = [("justification", "reports"), ("duration", "86400")]
-            let path = "/console/catalog/payment.captured/request"
+            let path = "/console/catalog/payments.card.captured/request"
             #expect(try await browser.post(client, path, request, csrf: .some(nil)).status == .forbidden)
             #expect(try await browser.post(client, path, request, csrf: String(repeating: "a", count: 64)).status == .forbidden)
             #expect(try await world.fixture.access.list(status: nil, by: world.fixture.platform.administratorARN).isEmpty)
@@ -212,11 +215,11 @@ struct ConsoleRouteTests {
         try await world.test { client in
             var consumer = Browser()
             _ = try await consumer.signIn(client, world.consumer)
-            _ = try await consumer.get(client, "/console/catalog/payment.captured")
+            _ = try await consumer.get(client, "/console/catalog/payments.card.captured")
             let justification = "<script>alert(1)</script> quarterly \"report\""
             let made = try await consumer.post(
                 client,
-                "/console/catalog/payment.captured/request",
+                "/console/catalog/payments.card.captured/request",
                 [("justification", justification), ("duration", "604800")]
             )
             #expect(made.status == .seeOther)

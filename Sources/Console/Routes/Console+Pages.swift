@@ -2,6 +2,7 @@ import AccessControl
 import AuditTrail
 import Catalog
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Server
 
@@ -83,7 +84,7 @@ extension Console {
         let name = context.parameters.get("type") ?? ""
         let path = "/console/catalog/" + Format.segment(name)
         let call = read("GetEventType", .catalog, path: path, ["eventType": .string(name)])
-        let type: EventType
+        let type: Catalog.EventType
         do {
             type = try await platform.catalog.eventType(named: name)
         } catch {
@@ -123,7 +124,7 @@ extension Console {
                 "classification": item.classification, "approvals": item.request.approvals.count,
                 "approvalsRequired": item.request.approvalsRequired,
                 "approvedBy": item.request.approvals.isEmpty
-                    ? nil as String? : item.request.approvals.map(\.reviewer).joined(separator: ", "),
+                    ? nil as String? as Any : item.request.approvals.map(\.reviewer).joined(separator: ", "),
                 "created": Format.date(item.request.creationDate, now: at), "csrf": signedIn.session.csrfToken,
             ]
         }
@@ -197,9 +198,8 @@ extension Console {
         let arn = signedIn.principal.arn
         do {
             let decided = try await audit.performing(call, caller: signedIn.caller, response: Self.summary) {
-                approve
-                    ? try await platform.access.approve(id, comment: comment, by: arn)
-                    : try await platform.access.deny(id, comment: comment, by: arn)
+                if approve { return try await platform.access.approve(id, comment: comment, by: arn) }
+                return try await platform.access.deny(id, comment: comment, by: arn)
             }
             let text: String
             switch decided.status {

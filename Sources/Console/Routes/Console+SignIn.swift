@@ -1,8 +1,10 @@
 import AuditTrail
 import Crypto
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Server
+import SigV4
 
 /// Sign-in with an access key, sign-in with a one-time link, sign-out.
 extension Console {
@@ -26,7 +28,13 @@ extension Console {
                     claim = try links.inspect(token)
                 } catch {
                     failuresByAddress.recordFailure(from: context.sourceIP ?? "unknown")
-                    return message("Sign-in link refused", error.description, status: .badRequest, next: "/console/sign-in", nextLabel: "Sign in")
+                    return message(
+                        "Sign-in link refused",
+                        String(describing: error),
+                        status: .badRequest,
+                        next: "/console/sign-in",
+                        nextLabel: "Sign in"
+                    )
                 }
                 let values: [String: Any] = [
                     "title": "Sign in", "csrf": session.csrfToken, "token": token, "arn": claim.arn,
@@ -89,8 +97,8 @@ extension Console {
                 status: .tooManyRequests
             )
         }
-        var caller = caller(request, context, nil)
-        caller.claimedAccessKeyId = accessKeyId
+        var who = caller(request, context, nil)
+        who.claimedAccessKeyId = accessKeyId
         let call = ConsoleAudit.Call(
             source: ConsoleAudit.signInSource,
             name: "ConsoleLogin",
@@ -101,7 +109,7 @@ extension Console {
             failuresByAddress.recordFailure(from: address)
             failuresByKey.recordFailure(from: keyBucket)
             let refusal = ConsoleRefusal(code: "FailedAuthentication", message: "Failed authentication.")
-            try await audit.record(call, caller: caller, error: refusal)
+            try await audit.record(call, caller: who, error: refusal)
             return signInPage(
                 session,
                 cookie: nil,
@@ -110,7 +118,7 @@ extension Console {
                 status: .unauthorized
             )
         }
-        return try await open(principal, replacing: session, call: call, caller: caller)
+        return try await open(principal, replacing: session, call: call, caller: who)
     }
 
     /// `POST /console/link`: the form's CSRF token, then the link (once), then its key (still active, still the
@@ -142,13 +150,13 @@ extension Console {
             )
             return message("Sign-in link refused", error.description, status: .badRequest, next: "/console/sign-in", nextLabel: "Sign in")
         }
-        var caller = caller(request, context, nil)
-        caller.claimedAccessKeyId = claim.accessKeyId
+        var who = caller(request, context, nil)
+        who.claimedAccessKeyId = claim.accessKeyId
         guard let secret = try await authentication.credentials(claim.accessKeyId),
             try await authentication.principal(claim.accessKeyId) == claim.arn
         else {
             let refusal = ConsoleRefusal(code: "FailedAuthentication", message: "The link's access key is no longer active.")
-            try await audit.record(call, caller: caller, error: refusal)
+            try await audit.record(call, caller: who, error: refusal)
             return message("Sign-in link refused", refusal.message, status: .badRequest, next: "/console/sign-in", nextLabel: "Sign in")
         }
         let principal = ConsolePrincipal(
@@ -156,7 +164,7 @@ extension Console {
             accessKeyId: claim.accessKeyId,
             credentialExpiration: secret.expiration
         )
-        return try await open(principal, replacing: session, call: call, caller: caller)
+        return try await open(principal, replacing: session, call: call, caller: who)
     }
 
     /// Records the sign-in, then replaces the anonymous session with a signed-in one.

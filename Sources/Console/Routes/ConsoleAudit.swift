@@ -1,5 +1,5 @@
 import AccessControl
-public import AuditTrail
+import AuditTrail
 import Foundation
 import Hummingbird
 import Server

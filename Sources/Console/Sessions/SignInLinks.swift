@@ -33,13 +33,9 @@ public final class SignInLinks: Sendable {
     private let redeemed = Mutex<[String: Date]>([:])
     private let now: @Sendable () -> Date
 
-    public init(
-        lifetime: Duration = .seconds(300),
-        key: SymmetricKey = SymmetricKey(size: .bits256),
-        now: @escaping @Sendable () -> Date = { Date() }
-    ) {
+    public init(lifetime: Duration = .seconds(300), now: @escaping @Sendable () -> Date = { Date() }) {
         self.lifetime = lifetime
-        self.key = key
+        self.key = SymmetricKey(size: .bits256)
         self.now = now
     }
 

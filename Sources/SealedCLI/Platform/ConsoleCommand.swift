@@ -1,5 +1,6 @@
 internal import ArgumentParser
 internal import Foundation
+internal import PlatformClient
 internal import WireShapes
 
 /// `sealed console`: the web console that `sealed serve` serves at `/console`.

@@ -4,7 +4,7 @@ public import HTTPTypes
 public import Hummingbird
 import NIOCore
 public import Subjects
-import WireShapes
+package import WireShapes
 
 /// Identity, catalog and access-request errors on the `/v1` API: the JSON error shape of the KMS endpoint,
 /// `{"__type": "<code>", "message": "<message>"}`, so one client reads both.

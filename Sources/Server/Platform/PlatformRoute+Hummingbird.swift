@@ -1,6 +1,6 @@
 import HTTPTypes
-import Hummingbird
-import WireShapes
+package import Hummingbird
+package import WireShapes
 
 extension RouterMethods where Context == AuthenticatedContext {
     /// Registers `handler` for a declared `/v1` route whose body is its input shape: its method and path come from
@@ -8,7 +8,7 @@ extension RouterMethods where Context == AuthenticatedContext {
     /// The body is parsed once (``PlatformBody``): its audit parameters are noted, the intent record of a change is
     /// written, and only then is it decoded and `handler` run.
     @discardableResult
-    package func on<Input: Decodable & Sendable>(
+    func on<Input: Decodable & Sendable>(
         _ route: PlatformRoute,
         input: Input.Type,
         use handler: @Sendable @escaping (Input, Request, AuthenticatedContext) async throws -> some ResponseGenerator
@@ -27,7 +27,7 @@ extension RouterMethods where Context == AuthenticatedContext {
 
     /// Registers `handler` for a declared `/v1` route, with the body parsed.
     @discardableResult
-    package func on(
+    func on(
         _ route: PlatformRoute,
         use handler: @Sendable @escaping (Request, AuthenticatedContext, PlatformBody) async throws
             -> some ResponseGenerator
@@ -40,7 +40,7 @@ extension RouterMethods where Context == AuthenticatedContext {
     /// audit note its parameters (which writes the intent record of a change, before anything else happens), then
     /// runs `handler`.
     @discardableResult
-    package func on(
+    func on(
         _ path: RouterPath,
         method: HTTPRequest.Method,
         use handler: @Sendable @escaping (Request, AuthenticatedContext, PlatformBody) async throws
