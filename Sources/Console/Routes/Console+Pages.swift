@@ -118,15 +118,17 @@ extension Console {
         var values = chrome(signedIn, title: "Reviews", nav: "navReviews", reviewCount: queue.actionable)
         values["teams"] = Format.list(platform.identities.teams(of: arn).sorted())
         values["requests"] = queue.requests.map { item -> [String: Any] in
-            [
+            var card: [String: Any] = [
                 "id": item.request.id, "eventType": item.request.eventType, "requester": item.request.requester,
                 "justification": item.request.justification, "duration": Format.duration(item.request.durationSeconds),
                 "classification": item.classification, "approvals": item.request.approvals.count,
                 "approvalsRequired": item.request.approvalsRequired,
-                "approvedBy": item.request.approvals.isEmpty
-                    ? nil as String? as Any : item.request.approvals.map(\.reviewer).joined(separator: ", "),
                 "created": Format.date(item.request.creationDate, now: at), "csrf": signedIn.session.csrfToken,
             ]
+            if !item.request.approvals.isEmpty {
+                card["approvedBy"] = item.request.approvals.map(\.reviewer).joined(separator: ", ")
+            }
+            return card
         }
         values["hasRequests"] = !queue.requests.isEmpty
         return ConsoleHTTP.page(pages.render("reviews", values))
