@@ -149,9 +149,13 @@ struct ConsoleRouteTests {
             #expect(page.status == .ok)
             #expect(page.headers[.cacheControl] == "no-store")
             #expect(String(buffer: page.body).contains("arn:aws:iam::000000000000:user/carl"))
+            let catalog = String(buffer: try await browser.get(client, "/console/catalog").body)
+            for fact in ["alias/sealed/payments", "payments.card.captured", "restricted", "PCI-DSS", "/card", "0x0578"] {
+                #expect(catalog.contains(fact), "the catalog shows \(fact)")
+            }
         }
         let record = try #require(try await world.fixture.lastRecord())
-        #expect(record.eventName == "ListAccessRequests")
+        #expect(record.eventName == "ListEventTypes")
         #expect(record.userAgent?.hasPrefix("sealed-console/1 (test-browser)") == true)
         #expect(record.userIdentity.arn == "arn:aws:iam::000000000000:user/carl")
     }

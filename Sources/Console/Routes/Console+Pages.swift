@@ -65,13 +65,14 @@ extension Console {
         let queue = try await reviewQueue(for: arn)
         try await audit.record(read("ListEventTypes", .catalog, path: "/console/catalog"), caller: signedIn.caller)
         var values = chrome(signedIn, title: "Catalog", nav: "navCatalog", reviewCount: queue.actionable)
-        values["domains"] = domains.map { ["name": $0.name, "owner": $0.owner, "keyARN": $0.keyARN] }
+        values["domains"] = domains.map { ["name": $0.name, "owner": $0.owner, "keyARN": $0.keyARN, "alias": $0.keyAlias] }
         values["hasDomains"] = !domains.isEmpty
         values["types"] = types.map { type -> [String: Any] in
             [
                 "name": type.name, "path": Format.segment(type.name), "domain": type.domain,
                 "classification": type.classification.rawValue, "regulations": Format.list(type.regulations),
                 "sensitiveFields": type.sensitiveFields.isEmpty ? "the whole data" : Format.list(type.sensitiveFields),
+                "subjectField": type.subjectField ?? "none", "algorithmSuite": type.algorithmSuite,
                 "approvalsRequired": type.approvalsRequired,
             ]
         }
@@ -97,7 +98,8 @@ extension Console {
         var values = chrome(signedIn, title: type.name, nav: "navCatalog", reviewCount: queue.actionable)
         values["type"] = [
             "name": type.name, "path": Format.segment(type.name), "domain": type.domain, "owner": domain?.owner ?? "—",
-            "keyARN": domain?.keyARN ?? "—", "classification": type.classification.rawValue,
+            "keyARN": domain?.keyARN ?? "—", "alias": domain?.keyAlias ?? "—",
+            "classification": type.classification.rawValue,
             "regulations": Format.list(type.regulations),
             "sensitiveFields": type.sensitiveFields.isEmpty ? "none: the whole data is sealed" : Format.list(type.sensitiveFields),
             "subjectField": type.subjectField ?? "none", "algorithmSuite": type.algorithmSuite,
