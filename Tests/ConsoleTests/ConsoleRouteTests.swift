@@ -266,6 +266,35 @@ struct ConsoleRouteTests {
         #expect(approvals.allSatisfy { $0.userAgent?.hasPrefix("sealed-console/1") == true })
     }
 
+    @Test func aDenialNeedsACommentAndReachesTheRequester() async throws {
+        let world = try await World()
+        try await world.test { client in
+            var consumer = Browser()
+            _ = try await consumer.signIn(client, world.consumer)
+            _ = try await consumer.get(client, "/console/catalog/payments.card.captured")
+            _ = try await consumer.post(
+                client,
+                "/console/catalog/payments.card.captured/request",
+                [("justification", "dashboards"), ("duration", "3600")]
+            )
+            let id = try #require(
+                try await world.fixture.access.list(status: .pending, by: world.fixture.identities.userARN("carl")).first?.id
+            )
+            var reviewer = Browser()
+            _ = try await reviewer.signIn(client, world.reviewer)
+            _ = try await reviewer.get(client, "/console/reviews")
+            _ = try await reviewer.post(client, "/console/reviews/\(id)", [("decision", "deny"), ("comment", "")])
+            let refused = String(buffer: try await reviewer.get(client, "/console/reviews").body)
+            #expect(refused.contains("A denial needs a comment that tells the requester why."))
+            _ = try await reviewer.post(client, "/console/reviews/\(id)", [("decision", "deny"), ("comment", "Use the aggregates")])
+            #expect(String(buffer: try await reviewer.get(client, "/console/reviews").body).contains("Denied \(id)."))
+            let home = String(buffer: try await consumer.get(client, "/console").body)
+            #expect(home.contains("state-denied") && home.contains("Denied: Use the aggregates"))
+            _ = try await reviewer.post(client, "/console/reviews/\(id)", [("decision", "maybe"), ("comment", "")])
+            #expect(try await world.fixture.access.show(id, by: world.fixture.platform.administratorARN).status == .denied)
+        }
+    }
+
     @Test func signOutAndExpiredSessionsGoBackToSignIn() async throws {
         let clock = TestClock()
         let world = try await World()
