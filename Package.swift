@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "Storage", targets: ["Storage"]),
         .library(name: "Composition", targets: ["Composition"]),
         .library(name: "Server", targets: ["Server"]),
+        .library(name: "Console", targets: ["Console"]),
         .library(name: "SealedTesting", targets: ["SealedTesting"]),
         .library(name: "SealedServerTesting", targets: ["SealedServerTesting"]),
         .library(name: "SealedCLI", targets: ["SealedCLI"]),
@@ -42,6 +43,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.24.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // Package-only helpers shared by every module: JSON core, base64, hex, percent-encoding, UTC time,
@@ -201,9 +203,36 @@ let package = Package(
             // `GET /v1/openapi.json` with no bundle to find at run time.
             resources: [.embedInCode("OpenAPI/openapi.json")]
         ),
+        // The web console at `/console`: sessions, sign-in (access key or one-time link), server-rendered pages over the
+        // platform's services; templates and its stylesheet compiled into the binary.
+        .target(
+            name: "Console",
+            dependencies: [
+                "AccessControl", "AuditTrail", "Catalog", "SealedSupport", "Server", "SigV4", "WireShapes",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            resources: [
+                .embedInCode("Resources/console.css"),
+                .embedInCode("Resources/layout-top.mustache"),
+                .embedInCode("Resources/layout-bottom.mustache"),
+                .embedInCode("Resources/sign-in.mustache"),
+                .embedInCode("Resources/link.mustache"),
+                .embedInCode("Resources/home.mustache"),
+                .embedInCode("Resources/catalog.mustache"),
+                .embedInCode("Resources/event-type.mustache"),
+                .embedInCode("Resources/reviews.mustache"),
+                .embedInCode("Resources/message.mustache"),
+            ]
+        ),
         .target(
             name: "SealedCLI",
             dependencies: [
+                "Console",
                 "AccessControl",
                 "AuditTrail",
                 "Composition",
@@ -343,6 +372,16 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "ConsoleTests",
+            dependencies: [
+                "Console", "AccessControl", "AuditTrail", "Catalog", "Composition", "Server", "SealedServerTesting",
+                "WireShapes",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "WireShapesTests", dependencies: ["WireShapes", "SealedSupport", "SealedTesting"]),

@@ -34,6 +34,12 @@ public struct Domain: Sendable, Hashable, Codable {
         self.keyARN = keyARN
         self.creationDate = creationDate
     }
+
+    /// The alias of the domain's key: `alias/sealed/<domain>`.
+    public var keyAlias: String { Self.keyAlias(of: name) }
+
+    /// The alias the platform gives the key of the domain `name`.
+    public static func keyAlias(of name: String) -> String { "alias/sealed/" + name }
 }
 
 /// An event type of a domain, its classification, what of it is sensitive, and who may read it.

@@ -12,7 +12,7 @@ public struct SealedCommand: AsyncParsableCommand {
             """,
         subcommands: [
             ServeCommand.self, IAMCommand.self, CatalogCommand.self, SubjectsCommand.self, AccessCommand.self,
-            AuditCommand.self,
+            AuditCommand.self, ConsoleCommand.self,
             TopicsCommand.self, PublishCommand.self,
             ConsumeCommand.self, DemoCommand.self, ESDKCommand.self,
             SigV4Command.self, OpenAPICommand.self,

@@ -101,6 +101,8 @@ public struct SealedServer: Sendable {
     /// The request metrics `GET /metrics` prints.
     public let metrics: RequestMetrics
     public let logger: Logger
+    /// Routes other modules serve beside the API (the web console), registered by ``router()``.
+    public var mounts: [any RouteMount] = []
     let now: @Sendable () -> Date
 
     /// Creates a server.
@@ -218,6 +220,7 @@ public struct SealedServer: Sendable {
         if let platform { PlatformRoutes(platform: platform).register(in: platformRoutes) }
         auditRoutes?.register(in: platformRoutes)
         busRoutes?.register(in: platformRoutes)
+        for mount in mounts { mount.register(in: router, v1: platformRoutes) }
         return router
     }
 
@@ -278,6 +281,12 @@ public struct SealedServer: Sendable {
         if let platform { services.append(ExpiryService(access: platform.access, logger: logger)) }
         return services
     }
+}
+
+/// Routes another module serves on the server's port (the web console): its own unsigned routes on `router`, and
+/// signed `/v1` operations in `v1` (behind SigV4, the audit recorder and the `sealed` service scope).
+public protocol RouteMount: Sendable {
+    func register(in router: Router<ServerContext>, v1: RouterGroup<AuthenticatedContext>)
 }
 
 /// Refuses requests signed for another service than the routes' (`Credential should be scoped to correct

@@ -9,11 +9,12 @@ import Testing
 /// boto3's KMS and STS clients; `test_event_platform.py` the event platform with a Python consumer (the official
 /// ESDK and boto3) opening events the Swift SDK sealed, and checking their binding; `test_dynamodb_server.py` the
 /// DynamoDB subset with boto3 and the aws CLI; `test_mpl_keystore.py` the official Python MPL's branch keystore and
-/// hierarchical keyring over the server's DynamoDB and KMS.
+/// hierarchical keyring over the server's DynamoDB and KMS; `test_console.py` the web console in Debian's chromium
+/// driven by Selenium (it skips without chromium unless `CI=true`) and with raw HTTP, writing the README's screenshots.
 struct PytestSuiteTests {
     @Test(arguments: [
         "test_kms_server.py", "test_access_story.py", "test_event_platform.py", "test_dynamodb_server.py",
-        "test_mpl_keystore.py",
+        "test_mpl_keystore.py", "test_console.py",
     ])
     func pytestSuitePassesAgainstSealedServe(file: String) throws {
         guard let python = try TestEnvironment.peerPython() else { return }

@@ -28,7 +28,7 @@ public struct KeyServiceProvisioner: KeyProvisioner {
             throw AccessControlError(.invalidState, "The key service returned no key for \(domain).")
         }
         _ = try await keyService.createAlias(
-            CreateAliasRequest(aliasName: "alias/sealed/\(domain)", targetKeyId: metadata.keyId),
+            CreateAliasRequest(aliasName: Domain.keyAlias(of: domain), targetKeyId: metadata.keyId),
             caller: caller
         )
         return arn

@@ -1,5 +1,6 @@
 internal import ArgumentParser
 internal import Composition
+internal import Console
 internal import Foundation
 internal import Logging
 internal import NIOCore
@@ -111,6 +112,21 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var headerTimeout: Int = 30
 
+    @Option(
+        name: .customLong("console"),
+        help: """
+            on (the default): the web console at /console on the same port (sign-in with an access key or a link from \
+            `sealed console login`); off: no console (its routes and the link route answer 404).
+            """
+    )
+    var console: String = "on"
+
+    @Flag(
+        name: .customLong("console-secure-cookies"),
+        help: "Mark the console's session cookie Secure: for browsers that reach the server over TLS (a proxy)."
+    )
+    var consoleSecureCookies: Bool = false
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -138,6 +154,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1...600).contains(headerTimeout) else {
             throw ValidationError("--header-timeout must be between 1 and 600 (seconds)")
         }
+        guard console == "on" || console == "off" else { throw ValidationError("--console must be on or off") }
         guard [1, 3, 5].contains(busReplicas) else { throw ValidationError("--bus-replicas must be 1, 3 or 5") }
         // A publish request body is at most 1 MiB (the server's limit for every request), batches included.
         guard (1024...1_000_000).contains(maxEventBytes) else {
@@ -152,7 +169,7 @@ struct ServeCommand: AsyncParsableCommand {
             let metrics = RequestMetrics()
             let platform = try await SealedPlatform.build(platformConfiguration, observer: metrics, logger: logger)
             defer { platform.close() }
-            let server = SealedServer(
+            var server = SealedServer(
                 platform,
                 configuration: .init(
                     host: host,
@@ -163,6 +180,11 @@ struct ServeCommand: AsyncParsableCommand {
                 metrics: metrics,
                 logger: logger
             )
+            if console == "on",
+                let console = Console(server: server, configuration: .init(secureCookies: consoleSecureCookies))
+            {
+                server.mounts.append(console)
+            }
             let services = server.services { channel in
                 FileHandle.standardOutput.write(Data(banner(port: channel.localAddress?.port ?? 0, platform).utf8))
             }

@@ -161,7 +161,7 @@ public struct AuditRecorder: RouterMiddleware {
     public static let maximumParametersSize = 16 * 1024
     /// The most bytes of a string an unauthenticated caller chose (path, operation, key id, user agent) kept in a
     /// record, and of an error message.
-    static let maximumFieldSize = 256
+    package static let maximumFieldSize = 256
     static let maximumMessageSize = 1024
 
     public func handle(
@@ -337,7 +337,7 @@ public struct AuditRecorder: RouterMiddleware {
     }
 
     /// `text` cut to at most `limit` bytes of UTF-8 (at a character boundary), with `…` when it was cut.
-    static func bounded(_ text: String, to limit: Int = maximumFieldSize) -> String {
+    package static func bounded(_ text: String, to limit: Int = maximumFieldSize) -> String {
         guard text.utf8.count > limit else { return text }
         var end = text.utf8.index(text.utf8.startIndex, offsetBy: limit - 3)
         while end > text.utf8.startIndex, UTF8.isContinuation(text.utf8[end]) { end = text.utf8.index(before: end) }
@@ -493,7 +493,7 @@ public struct AuditRecorder: RouterMiddleware {
     }
 
     /// The error code and message of a failed request, as its response names them.
-    static func error(of outcome: Result<Response, any Error>) -> (String?, String?) {
+    package static func error(of outcome: Result<Response, any Error>) -> (String?, String?) {
         switch outcome {
         case .success(let response):
             return response.status.code < 400 ? (nil, nil) : ("HTTP\(response.status.code)", nil)
@@ -532,7 +532,7 @@ public struct AuditRecorder: RouterMiddleware {
     }
 
     /// A CloudTrail `userIdentity` for a principal ARN (a user or a role session), or an unknown caller.
-    static func identity(principal: String?, accessKeyId: String?, account: String) -> UserIdentity {
+    package static func identity(principal: String?, accessKeyId: String?, account: String) -> UserIdentity {
         guard let principal else { return .unknown(accessKeyId: accessKeyId, accountId: nil) }
         let fields = principal.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
         guard fields.count == 6 else { return .unknown(accessKeyId: accessKeyId, accountId: nil) }

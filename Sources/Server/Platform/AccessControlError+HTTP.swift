@@ -4,7 +4,7 @@ public import HTTPTypes
 public import Hummingbird
 import NIOCore
 public import Subjects
-import WireShapes
+package import WireShapes
 
 /// Identity, catalog and access-request errors on the `/v1` API: the JSON error shape of the KMS endpoint,
 /// `{"__type": "<code>", "message": "<message>"}`, so one client reads both.
@@ -39,7 +39,7 @@ extension SubjectError: HTTPResponseError {
 /// The `/v1` API's answers on Hummingbird (the conventions are ``WireShapes/PlatformJSON``'s; request bodies are
 /// read by ``PlatformBody``).
 extension PlatformJSON {
-    static func response<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+    package static func response<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
         Response(
             status: status,
             headers: [.contentType: contentType],

@@ -1,6 +1,6 @@
 import HTTPTypes
-import Hummingbird
-import WireShapes
+package import Hummingbird
+package import WireShapes
 
 extension RouterMethods where Context == AuthenticatedContext {
     /// Registers `handler` for a declared `/v1` route whose body is its input shape: its method and path come from
@@ -18,7 +18,7 @@ extension RouterMethods where Context == AuthenticatedContext {
 
     /// Registers `handler` for a declared `/v1` route without an input shape (its body, if any, is still recorded).
     @discardableResult
-    func on(
+    package func on(
         _ route: PlatformRoute,
         use handler: @Sendable @escaping (Request, AuthenticatedContext) async throws -> some ResponseGenerator
     ) -> Self {

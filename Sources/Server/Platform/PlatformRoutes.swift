@@ -266,7 +266,7 @@ extension PlatformRoutes {
 extension AuthenticatedContext {
     var requester: Requester { .principal(principal.arn) }
 
-    func parameter(_ name: String) throws -> String {
+    package func parameter(_ name: String) throws -> String {
         guard let value = parameters.get(name) else {
             throw PlatformRequestError(code: "ValidationException", message: "\(name) is required.")
         }

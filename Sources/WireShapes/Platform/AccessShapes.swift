@@ -206,3 +206,20 @@ public struct UsageReportOutput: Codable, Sendable, Hashable {
         case rows = "Rows"
     }
 }
+
+/// The answer of `CreateConsoleLink`: the path of a one-time sign-in link to the web console (to open on the server's
+/// own address) and when it stops working. The path holds a bearer secret until it is used or expires.
+public struct ConsoleLinkOutput: Codable, Sendable, Hashable {
+    public var path: String
+    public var expiration: Date
+
+    public init(path: String, expiration: Date) {
+        self.path = path
+        self.expiration = expiration
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case path = "Path"
+        case expiration = "Expiration"
+    }
+}

@@ -67,6 +67,10 @@ extension PlatformRoute {
     public static let commitOffset = PlatformRoute("POST", "topics/:topic/groups/:group/commit", "CommitOffset")
     public static let describeGroup = PlatformRoute("GET", "topics/:topic/groups/:group", "DescribeGroup")
 
+    // MARK: Web console
+    /// A one-time sign-in link to the web console for the caller's own identity (`sealed console login`).
+    public static let createConsoleLink = PlatformRoute("POST", "console/links", "CreateConsoleLink")
+
     // MARK: The contract
     /// The OpenAPI 3.1 document of every route of ``all``, served unsigned (it holds no secret), like `GET /health`;
     /// not one of ``all``, which are the signed operations.
@@ -81,7 +85,7 @@ extension PlatformRoute {
         getAccessRequest, approveAccessRequest, denyAccessRequest, cancelAccessRequest, revokeAccessRequest,
         getAccessMatrix, getUsageReport, lookupEvents, exportEvents, getPublicKey, createTopic, listTopics,
         describeTopic, publishEvents, publishEventStream, readEvents, streamEvents, fetchEvents, commitOffset,
-        describeGroup,
+        describeGroup, createConsoleLink,
     ]
 
     /// The route a request's method and path segments under `/v1` match, if any.
