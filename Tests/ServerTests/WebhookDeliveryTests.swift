@@ -313,7 +313,7 @@ struct WebhookDeliveryTests {
     // MARK: - Routes, and the secret kept out of sight
 
     @Test func theSecretAndURLAreInNoLogNoAuditRecordAndNoFileInTheClear() async throws {
-        let logs = LogCapture()
+        let logs = SubjectRoutesTests.LogCapture()
         var logger = Logger(label: "webhook-secrecy") { _ in logs }
         logger.logLevel = .trace
         try await withTemporaryDirectory { parent in
@@ -394,7 +394,7 @@ struct WebhookDeliveryTests {
                 for secret in secrets { #expect(!text.contains(secret), "audit record \(record.sequence)") }
                 #expect(!text.contains(secretPath), "audit record \(record.sequence) holds the URL")
             }
-            for line in logs.lines {
+            for line in logs.lines.withLock({ $0 }) {
                 for secret in secrets { #expect(!line.contains(secret)) }
                 #expect(!line.contains(secretPath))
             }
@@ -409,37 +409,5 @@ struct WebhookDeliveryTests {
             }
             #expect(scanned > 5)
         }
-    }
-}
-
-/// Every log line, message and metadata, for the secrecy test.
-final class LogCapture: LogHandler, Sendable {
-    private let storage = Mutex<[String]>([])
-    var lines: [String] { storage.withLock { $0 } }
-
-    var metadata: Logger.Metadata {
-        get { [:] }
-        set {}
-    }
-    var logLevel: Logger.Level {
-        get { .trace }
-        set {}
-    }
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { nil }
-        set {}
-    }
-
-    func log(
-        level: Logger.Level,
-        message: Logger.Message,
-        metadata: Logger.Metadata?,
-        source: String,
-        file: String,
-        function: String,
-        line: UInt
-    ) {
-        let rendered = (metadata ?? [:]).map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " ")
-        storage.withLock { $0.append("\(level) \(message) \(rendered)") }
     }
 }

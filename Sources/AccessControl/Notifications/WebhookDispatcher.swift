@@ -63,7 +63,12 @@ public final class WebhookDispatcher: AccessNotificationSink {
         self.now = now
         self.sleep = sleep
         self.report = report
-        (jobs, queue) = AsyncStream.makeStream(of: Job.self, bufferingPolicy: .bufferingNewest(max(1, capacity)))
+        let (jobs, queue) = AsyncStream.makeStream(
+            of: Job.self,
+            bufferingPolicy: .bufferingNewest(max(1, capacity))
+        )
+        self.jobs = jobs
+        self.queue = queue
     }
 
     deinit { queue.finish() }
@@ -83,9 +88,7 @@ public final class WebhookDispatcher: AccessNotificationSink {
             let finished = AsyncStream.makeStream(of: Void.self)
             var done = finished.stream.makeAsyncIterator()
             for await job in jobs {
-                for lost in dropped.withLock({ list in defer { list = [] }; return list }) {
-                    await recordDropped(lost)
-                }
+                for lost in takeDropped() { await recordDropped(lost) }
                 if running == concurrency {
                     _ = await done.next()
                     running -= 1
@@ -116,12 +119,13 @@ public final class WebhookDispatcher: AccessNotificationSink {
         let body = job.notification.body(for: job.team)
         for attempt in 1... {
             let timestamp = Int64(now().timeIntervalSince1970)
+            let signature = WebhookSignature.header(secret: webhook.secret, timestamp: timestamp, body: body)
             let headers = [
                 ("Content-Type", "application/json"),
                 ("User-Agent", "sealed-webhooks/1"),
                 (WebhookSignature.deliveryHeaderName, job.id),
                 (WebhookSignature.eventHeaderName, job.notification.kind.rawValue),
-                (WebhookSignature.headerName, WebhookSignature.header(secret: webhook.secret, timestamp: timestamp, body: body)),
+                (WebhookSignature.headerName, signature),
             ]
             do {
                 let status = try await transport.post(body, to: webhook.url, headers: headers)
@@ -147,6 +151,14 @@ public final class WebhookDispatcher: AccessNotificationSink {
                 await save(delivery)
                 return
             }
+        }
+    }
+
+    private func takeDropped() -> [Job] {
+        dropped.withLock { list in
+            let taken = list
+            list = []
+            return taken
         }
     }
 

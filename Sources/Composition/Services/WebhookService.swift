@@ -19,11 +19,15 @@ public struct WebhookService: Service {
     }
 
     public func run() async throws {
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: HTTPWebhookTransport.configuration)
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: HTTPWebhookTransport.configuration)
         await cancelWhenGracefulShutdown { [dispatcher] in
             await dispatcher.run(over: HTTPWebhookTransport(client: client))
         }
-        try await client.shutdown()
+        do {
+            try await client.shutdown()
+        } catch {
+            logger.warning("the webhook HTTP client did not shut down cleanly", metadata: ["error": "\(error)"])
+        }
     }
 
     /// The delivery report the platform logs: team, event, delivery, attempts, outcome; never the URL or the secret.
@@ -48,10 +52,11 @@ struct HTTPWebhookTransport: WebhookTransport {
     let client: HTTPClient
 
     static var configuration: HTTPClient.Configuration {
-        var configuration = HTTPClient.Configuration(
-            redirectConfiguration: .disallow,
-            timeout: .init(connect: .seconds(5), read: .seconds(10))
-        )
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        // A refused connection is one failed attempt, retried on the policy's schedule, not inside the client.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout = .init(connect: .seconds(5), read: .seconds(10))
         configuration.httpVersion = .http1Only
         return configuration
     }
