@@ -325,13 +325,13 @@ struct WebhookDeliveryTests {
             _ = try await platform.identities.createTeam("payments", by: .platform)
             let (_, key) = try await platform.identities.createUser("reviewer", team: "payments", by: .platform)
             let reviewer = PlatformFixture.Keys(id: key.id, secret: key.secretAccessKey)
-            let (_, outsiderKey) = try await platform.identities.createUser("outsider", by: .platform)
+            let (_, outsiderKey) = try await platform.identities.createUser("outsider", team: nil, by: .platform)
             let outsider = PlatformFixture.Keys(id: outsiderKey.id, secret: outsiderKey.secretAccessKey)
             let server = SealedServer(platform, logger: logger)
             let url = "https://hooks.example.com/services/T0001/B0001/slack-url-token-\(UUID().uuidString)"
             let app = Application(router: server.router(), logger: logger)
-            var secrets: [String] = []
-            try await app.test(.router) { client in
+            let secrets = try await app.test(.router) { client in
+                var secrets: [String] = []
                 let (set, answer) = try await AuditedServerTests.v1(
                     client,
                     reviewer,
@@ -382,8 +382,9 @@ struct WebhookDeliveryTests {
                 )
                 #expect(deliveries.status == .ok)
                 #expect((list["Deliveries"] as? [Any])?.isEmpty == true)
+                return secrets
             }
-            let stored = try #require(try await platform.webhooks.webhook(of: "payments", by: platform.administratorARN))
+            let stored = try await platform.webhooks.webhook(of: "payments", by: platform.administratorARN)
             #expect(stored.secret == secrets[1] && stored.url == url)
 
             let secretPath = "slack-url-token"

@@ -30,22 +30,22 @@ public struct SQLiteWebhookStore: TeamWebhookStore, WebhookDeliveryStore, Custom
     }
 
     public func webhook(of team: String) async throws -> TeamWebhook? {
-        let row = try await database.pool.read { db in
+        let row = try await database.pool.read { db -> (sealed: Data, created: Double, secretDate: Double)? in
             try Row.fetchOne(
                 db,
                 sql: "SELECT sealed, creation_date, secret_date FROM team_webhook WHERE team = ?",
                 arguments: [team]
-            )
+            ).map { ($0["sealed"], $0["creation_date"], $0["secret_date"]) }
         }
         guard let row else { return nil }
-        let opened = try sealer.open(row["sealed"] as Data, aad: Data(team.utf8), what: "The webhook of team \(team)")
+        let opened = try sealer.open(row.sealed, aad: Data(team.utf8), what: "The webhook of team \(team)")
         let parts = try JSONDecoder().decode(Sealed.self, from: opened)
         return TeamWebhook(
             team: team,
             url: parts.url,
             secret: parts.secret,
-            creationDate: Date(timeIntervalSinceReferenceDate: row["creation_date"]),
-            secretDate: Date(timeIntervalSinceReferenceDate: row["secret_date"])
+            creationDate: Date(timeIntervalSinceReferenceDate: row.created),
+            secretDate: Date(timeIntervalSinceReferenceDate: row.secretDate)
         )
     }
 
