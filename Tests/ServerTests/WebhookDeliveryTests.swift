@@ -310,6 +310,57 @@ struct WebhookDeliveryTests {
         }
     }
 
+    @Test func aFullQueueDropsItsOldestDeliveryAndRecordsItAsFailed() async throws {
+        let world = try await World()
+        let store = InMemoryWebhookStore()
+        let webhooks = TeamWebhooks(identities: world.fixture.identities, store: store, deliveries: store)
+        // One delivery in flight at a time, one waiting.
+        let dispatcher = WebhookDispatcher(webhooks: webhooks, deliveries: store, capacity: 1, concurrency: 1)
+        let receiver = Receiver(open: false)
+        let request = try await world.access.request(
+            Self.eventType,
+            justification: "fraud dashboards",
+            durationSeconds: nil,
+            by: world.user("analyst")
+        )
+        @Sendable func notification(_ comment: String) -> AccessNotification {
+            AccessNotification(
+                kind: .requestCreated,
+                request: request,
+                teams: ["payments"],
+                owningTeam: "payments",
+                comment: comment,
+                date: Date()
+            )
+        }
+        try await receiver.serve { port in
+            _ = try await webhooks.set("payments", url: "http://127.0.0.1:\(port)/payments", by: world.user("reviewer"))
+            let service = WebhookService(dispatcher: dispatcher, logger: Fixture.logger)
+            try await withThrowingTaskGroup { group in
+                group.addTask { try await service.run() }
+                dispatcher.notify(notification("first"))
+                // The first is in flight (the receiver holds it): the next two meet a queue of one.
+                while receiver.received.withLock({ $0.isEmpty }) { try await Task.sleep(for: .milliseconds(5)) }
+                dispatcher.notify(notification("second"))
+                dispatcher.notify(notification("third"))
+                receiver.open()
+                var deliveries: [WebhookDelivery] = []
+                while deliveries.count < 3 || deliveries.contains(where: { $0.state == .pending }) {
+                    try await Task.sleep(for: .milliseconds(5))
+                    deliveries = await store.deliveries(of: "payments", limit: 10)
+                }
+                group.cancelAll()
+
+                let comments = try receiver.received.withLock { $0 }.map { try Self.event($0)["comment"] as? String }
+                #expect(comments == ["first", "third"], "the second was pushed out by the third")
+                #expect(deliveries.filter { $0.state == .delivered }.count == 2)
+                let dropped = try #require(deliveries.first { $0.state == .failed })
+                #expect(dropped.failure == "queue full")
+                #expect(dropped.attempts.isEmpty)
+            }
+        }
+    }
+
     // MARK: - Routes, and the secret kept out of sight
 
     @Test func theSecretAndURLAreInNoLogNoAuditRecordAndNoFileInTheClear() async throws {

@@ -87,12 +87,16 @@ public final class WebhookDispatcher: AccessNotificationSink {
             var running = 0
             let finished = AsyncStream.makeStream(of: Void.self)
             var done = finished.stream.makeAsyncIterator()
-            for await job in jobs {
-                for lost in takeDropped() { await recordDropped(lost) }
+            var waiting = jobs.makeAsyncIterator()
+            while true {
+                // A job is taken only when it can start: until then it waits in the queue, where a full queue
+                // pushes out the oldest.
                 if running == concurrency {
                     _ = await done.next()
                     running -= 1
                 }
+                guard let job = await waiting.next() else { break }
+                for lost in takeDropped() { await recordDropped(lost) }
                 running += 1
                 group.addTask {
                     await self.deliver(job, over: transport)
