@@ -8,91 +8,57 @@ import Testing
 /// expire, a grant's duration counts from its final approval, each transition is notified to the right teams once,
 /// and the webhook signature and retry schedule as documented.
 struct NotificationTests {
-    static let account = "000000000000"
-    static let eventType = "payments.card.captured"
-    static let readerRole = "reader-payments.card.captured"
+    static let eventType = AccessWorkflowTests.eventType
 
-    actor Directory: EventTypeDirectory {
-        let approvals: Int
-        init(approvals: Int) { self.approvals = approvals }
-
-        func accessTarget(for eventType: String) -> AccessTarget? {
-            guard eventType == NotificationTests.eventType else { return nil }
-            return AccessTarget(
-                eventType: eventType,
-                domain: "payments",
-                owningTeam: "payments",
-                approvalsRequired: approvals,
-                readerRoleName: NotificationTests.readerRole
-            )
-        }
-    }
-
-    /// Keeps what the workflow notified, and the audit events it recorded.
-    final class Recorder: AccessNotificationSink, AccessEventSink {
+    /// Keeps what the workflow notified.
+    final class Recorder: AccessNotificationSink {
         let notifications = Mutex<[AccessNotification]>([])
-        let events = Mutex<[AccessEvent]>([])
         func notify(_ notification: AccessNotification) { notifications.withLock { $0.append(notification) } }
-        func record(_ event: AccessEvent) { events.withLock { $0.append(event) } }
         var kinds: [AccessNotification.Kind] { notifications.withLock { $0.map(\.kind) } }
         var last: AccessNotification? { notifications.withLock { $0.last } }
     }
 
-    final class Clock: Sendable {
-        let date = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
-        var now: Date { date.withLock { $0 } }
-        func advance(_ seconds: TimeInterval) { date.withLock { $0 += seconds } }
-    }
-
+    /// The access workflow's world (teams `payments`, reviewed by `reviewer` and `reviewer2`, and `analytics`, with
+    /// `analyst`, who is in `marketing` too), its notifications recorded.
     struct World {
-        let clock = Clock()
         let recorder = Recorder()
-        let identities: IdentityService
-        let access: AccessRequests
+        let base: AccessWorkflowTests.World
+        var clock: AccessWorkflowTests.Clock { base.clock }
+        var access: AccessRequests { base.access }
+        var audited: [String] { base.sink.recorded.withLock { $0.map(\.name) } }
 
         init(approvals: Int = 1, pendingLifetime: TimeInterval = AccessRequests.defaultPendingLifetime) async throws {
-            let clock = self.clock
-            identities = try await IdentityService(
-                account: NotificationTests.account,
-                store: InMemoryIdentityStore(),
-                credentials: InMemoryCredentialStore(),
-                now: { clock.now }
-            )
-            try await identities.ensureAdministrator(named: "admin")
-            access = try await AccessRequests(
-                identities: identities,
-                directory: Directory(approvals: approvals),
-                store: InMemoryAccessRequestStore(),
-                events: recorder,
+            base = try await AccessWorkflowTests.World(
+                approvals: approvals,
                 notifications: recorder,
-                pendingLifetime: pendingLifetime,
-                now: { clock.now }
+                pendingLifetime: pendingLifetime
             )
-            for team in ["payments", "analytics", "marketing"] { _ = try await identities.createTeam(team, by: .platform) }
-            for (user, team) in [("reviewer", "payments"), ("reviewer2", "payments"), ("analyst", "analytics")] {
-                _ = try await identities.createUser(user, team: team, by: .platform)
-            }
-            try await identities.addUser("analyst", toTeam: "marketing", by: .platform)
-            _ = try await identities.createRole(
-                NotificationTests.readerRole,
-                trustPolicy: #"{"Version":"2012-10-17","Statement":[]}"#,
-                by: .platform
-            )
+            _ = try await base.identities.createTeam("marketing", by: .platform)
+            try await base.identities.addUser("analyst", toTeam: "marketing", by: .platform)
         }
 
-        func user(_ name: String) -> String { "arn:aws:iam::\(NotificationTests.account):user/\(name)" }
+        func user(_ name: String) -> String { base.user(name) }
+
+        /// A new request of `requester` for the event type.
+        func request(
+            by requester: String,
+            justification: String = "fraud dashboards",
+            durationSeconds: Int? = nil
+        ) async throws -> AccessRequest {
+            try await access.request(
+                NotificationTests.eventType,
+                justification: justification,
+                durationSeconds: durationSeconds,
+                by: user(requester)
+            )
+        }
     }
 
     // MARK: - Request hygiene
 
     @Test func aPendingRequestExpiresUndecidedAfterItsLifetimeAndIsAuditedAndNotified() async throws {
         let world = try await World(pendingLifetime: 7 * 86_400)
-        let created = try await world.access.request(
-            Self.eventType,
-            justification: "fraud dashboards",
-            durationSeconds: 3600,
-            by: world.user("analyst")
-        )
+        let created = try await world.request(by: "analyst", durationSeconds: 3600)
         #expect(created.pendingExpirationDate == created.creationDate.addingTimeInterval(7 * 86_400))
 
         world.clock.advance(7 * 86_400 - 1)
@@ -105,7 +71,7 @@ struct NotificationTests {
         let after = try await world.access.show(created.id, by: world.user("analyst"))
         #expect(after.status == .expired)
         #expect(after.closing?.reviewer == "sealed")
-        #expect(world.recorder.events.withLock { $0.map(\.name) } == ["ExpirePendingAccessRequest"])
+        #expect(world.audited == ["ExpirePendingAccessRequest"])
         #expect(world.recorder.last?.kind == .requestExpired)
         #expect(world.recorder.last?.teams == ["analytics", "marketing", "payments"])
 
@@ -113,23 +79,13 @@ struct NotificationTests {
         await #expect(throws: AccessControlError.self) {
             try await world.access.approve(created.id, comment: "late", by: world.user("reviewer"))
         }
-        let again = try await world.access.request(
-            Self.eventType,
-            justification: "again",
-            durationSeconds: nil,
-            by: world.user("analyst")
-        )
+        let again = try await world.request(by: "analyst", justification: "again")
         #expect(again.status == .pending)
     }
 
     @Test func aGrantsDurationCountsFromItsFinalApprovalWithTwoApprovers() async throws {
         let world = try await World(approvals: 2)
-        let created = try await world.access.request(
-            Self.eventType,
-            justification: "fraud dashboards",
-            durationSeconds: 3600,
-            by: world.user("analyst")
-        )
+        let created = try await world.request(by: "analyst", durationSeconds: 3600)
         world.clock.advance(2 * 3600)
         let first = try await world.access.approve(created.id, comment: "ok", by: world.user("reviewer"))
         #expect(first.status == .pending)
@@ -155,12 +111,7 @@ struct NotificationTests {
 
     @Test func eachTransitionIsNotifiedOnceToTheTeamsThatCare() async throws {
         let world = try await World()
-        let created = try await world.access.request(
-            Self.eventType,
-            justification: "<script>alert(1)</script> & more",
-            durationSeconds: 2 * 86_400,
-            by: world.user("analyst")
-        )
+        let created = try await world.request(by: "analyst", durationSeconds: 2 * 86_400)
         // Created: the owning team's reviewers only.
         #expect(world.recorder.kinds == [.requestCreated])
         #expect(world.recorder.last?.teams == ["payments"])
@@ -183,12 +134,7 @@ struct NotificationTests {
         #expect(world.recorder.last?.kind == .grantRevoked)
         #expect(world.recorder.last?.actor == world.user("reviewer2"))
 
-        let second = try await world.access.request(
-            Self.eventType,
-            justification: "again",
-            durationSeconds: nil,
-            by: world.user("analyst")
-        )
+        let second = try await world.request(by: "analyst", justification: "again")
         _ = try await world.access.deny(second.id, comment: "no", by: world.user("reviewer"))
         #expect(
             world.recorder.kinds == [
@@ -205,11 +151,10 @@ struct NotificationTests {
 
     @Test func theBodyCarriesTheFactsAndASlackTextWithUserTextEscaped() async throws {
         let world = try await World()
-        _ = try await world.access.request(
-            Self.eventType,
+        _ = try await world.request(
+            by: "analyst",
             justification: "<script>alert(1)</script> & <!channel>",
-            durationSeconds: 7 * 86_400,
-            by: world.user("analyst")
+            durationSeconds: 7 * 86_400
         )
         let notification = try #require(world.recorder.last)
         let body = notification.body(for: "payments")
@@ -221,8 +166,9 @@ struct NotificationTests {
         #expect(object["justification"] as? String == "<script>alert(1)</script> & <!channel>")
         #expect(object["durationSeconds"] as? Int == 7 * 86_400)
         #expect(object["approvalsRequired"] as? Int == 1)
-        #expect(object["createdAt"] as? String == "2027-01-15T08:00:00Z")
-        #expect(object["pendingExpiresAt"] as? String == "2027-01-22T08:00:00Z")
+        // The world's clock starts at 2026-05-09T06:13:20Z.
+        #expect(object["createdAt"] as? String == "2026-05-09T06:13:20Z")
+        #expect(object["pendingExpiresAt"] as? String == "2026-05-16T06:13:20Z")
         let text = try #require(object["text"] as? String)
         #expect(text.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;!channel&gt;"))
         #expect(!text.contains("<"))

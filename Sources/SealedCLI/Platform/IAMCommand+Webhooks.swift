@@ -22,6 +22,14 @@ extension IAMCommand {
         return lines
     }
 
+    /// Calls a webhook route of `team` without a body and prints the webhook it answers.
+    static func showWebhook(_ route: PlatformRoute, of team: String, _ options: PlatformOptions) async throws {
+        try await CLIError.reporting {
+            let answer = try await options.send(route, team, as: WebhookOutput.self)
+            try options.emit(answer) { IAMCommand.lines($0) }
+        }
+    }
+
     struct SetTeamWebhook: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "set-team-webhook",
@@ -57,12 +65,7 @@ extension IAMCommand {
         @Argument(help: "The team.") var team: String
         @OptionGroup var options: PlatformOptions
 
-        func run() async throws {
-            try await CLIError.reporting {
-                let answer = try await options.send(.getTeamWebhook, team, as: WebhookOutput.self)
-                try options.emit(answer) { IAMCommand.lines($0) }
-            }
-        }
+        func run() async throws { try await IAMCommand.showWebhook(.getTeamWebhook, of: team, options) }
     }
 
     struct RotateTeamWebhookSecret: AsyncParsableCommand {
@@ -73,12 +76,7 @@ extension IAMCommand {
         @Argument(help: "The team.") var team: String
         @OptionGroup var options: PlatformOptions
 
-        func run() async throws {
-            try await CLIError.reporting {
-                let answer = try await options.send(.rotateTeamWebhookSecret, team, as: WebhookOutput.self)
-                try options.emit(answer) { IAMCommand.lines($0) }
-            }
-        }
+        func run() async throws { try await IAMCommand.showWebhook(.rotateTeamWebhookSecret, of: team, options) }
     }
 
     struct DeleteTeamWebhook: AsyncParsableCommand {
