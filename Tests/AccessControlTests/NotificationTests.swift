@@ -83,6 +83,36 @@ struct NotificationTests {
         #expect(again.status == .pending)
     }
 
+    @Test func aRequestStoredWithoutADeadlineWaitsThePendingLifetimeFromItsCreation() async throws {
+        let world = try await World()
+        let base = world.base
+        // As stored before pending requests expired: no deadline in the document.
+        let old = AccessRequest(
+            id: "ar-0000000000000001",
+            eventType: Self.eventType,
+            requester: world.user("analyst"),
+            justification: "from an older version",
+            durationSeconds: nil,
+            approvalsRequired: 1,
+            creationDate: world.clock.now.addingTimeInterval(-86_400)
+        )
+        try await base.store.put(old)
+        let reopened = try await AccessRequests(
+            identities: base.identities,
+            directory: AccessWorkflowTests.Directory(),
+            store: base.store,
+            events: base.sink,
+            pendingLifetime: 2 * 86_400,
+            now: { base.clock.now }
+        )
+        let loaded = try await reopened.show(old.id, by: world.user("analyst"))
+        #expect(loaded.pendingExpirationDate == old.creationDate.addingTimeInterval(2 * 86_400))
+        world.clock.advance(86_400 - 1)
+        #expect(try await reopened.expireDue().isEmpty)
+        world.clock.advance(1)
+        #expect(try await reopened.expireDue().map(\.id) == [old.id])
+    }
+
     @Test func aGrantsDurationCountsFromItsFinalApprovalWithTwoApprovers() async throws {
         let world = try await World(approvals: 2)
         let created = try await world.request(by: "analyst", durationSeconds: 3600)

@@ -137,7 +137,13 @@ public actor AccessRequests {
         self.pendingLifetime = pendingLifetime
         self.now = now
         var loaded: [String: AccessRequest] = [:]
-        for request in try await store.load() { loaded[request.id] = request }
+        for var request in try await store.load() {
+            // A request stored before pending requests expired waits `pendingLifetime` from its creation.
+            if request.status == .pending, request.pendingExpirationDate == nil {
+                request.pendingExpirationDate = request.creationDate.addingTimeInterval(pendingLifetime)
+            }
+            loaded[request.id] = request
+        }
         self.requests = loaded
     }
 
@@ -260,8 +266,8 @@ public actor AccessRequests {
     }
 
     /// Expires every approved grant whose time has passed, and every pending request not decided by its
-    /// ``AccessRequest/pendingExpirationDate`` (one stored without that date: ``pendingLifetime`` after its
-    /// creation); returns them. The expiry service calls it.
+    /// ``AccessRequest/pendingExpirationDate`` (one stored without that date gets ``pendingLifetime`` after its
+    /// creation when loaded); returns them. The expiry service calls it.
     ///
     /// Each expiry is recorded (``AccessEvent`` `ExpireAccessRequest` for a grant, `ExpirePendingAccessRequest` for
     /// a request) before it changes anything: when the record cannot be written the sweep stops there and that
@@ -275,9 +281,6 @@ public actor AccessRequests {
             var expired: [AccessRequest] = []
             for id in requests.keys.sorted() {
                 guard var request = requests[id] else { continue }
-                if request.status == .pending, request.pendingExpirationDate == nil {
-                    request.pendingExpirationDate = request.creationDate.addingTimeInterval(pendingLifetime)
-                }
                 let wasPending = request.status == .pending
                 var due = request.expireIfDue(at: at)
                 if due == nil { due = request.expirePendingIfDue(at: at) }
