@@ -1,3 +1,4 @@
+public import AccessControl
 public import Foundation
 
 /// Everything that decides how the platform is put together: where its state lives, which back ends serve keys and
@@ -57,6 +58,10 @@ public struct PlatformConfiguration: Sendable, Hashable {
     public var auditMode: AuditMode
     /// How often the audit trail's head is signed (and checked against its anchor).
     public var digestInterval: Duration
+    /// How long an access request may stay pending before it expires undecided (default 7 days).
+    public var pendingRequestLifetime: Duration
+    /// When the webhook deliveries retry.
+    public var webhookRetry: RetryPolicy
 
     public init(
         storage: Storage = .sqlite(dataDirectory: URL(fileURLWithPath: "sealed-data", isDirectory: true)),
@@ -68,7 +73,9 @@ public struct PlatformConfiguration: Sendable, Hashable {
         maximumEventBytes: Int = 262_144,
         auditCommitInterval: Duration = .milliseconds(1),
         auditMode: AuditMode = .full,
-        digestInterval: Duration = .seconds(60)
+        digestInterval: Duration = .seconds(60),
+        pendingRequestLifetime: Duration = .seconds(7 * 86_400),
+        webhookRetry: RetryPolicy = RetryPolicy()
     ) {
         self.storage = storage
         self.keys = keys
@@ -80,5 +87,7 @@ public struct PlatformConfiguration: Sendable, Hashable {
         self.auditCommitInterval = auditCommitInterval
         self.auditMode = auditMode
         self.digestInterval = digestInterval
+        self.pendingRequestLifetime = pendingRequestLifetime
+        self.webhookRetry = webhookRetry
     }
 }

@@ -62,6 +62,8 @@ public struct SealedPlatform: Sendable {
     public let keyService: KeyService
     public let catalog: EventCatalog
     public let access: AccessRequests
+    /// Teams' outgoing webhooks; the access workflow's notifications go to them through the ``services``.
+    public let webhooks: TeamWebhooks
     /// Data subjects: pseudonyms, their branch keys in the platform's branch keystore (``tables``), erasure.
     public let subjects: SubjectService
     public let audit: Audit
@@ -169,6 +171,19 @@ public struct SealedPlatform: Sendable {
             now: now
         )
         let auditSink = auditSink(of: stores.audit, mode: configuration.auditMode, logger: logger)
+        let webhooks = TeamWebhooks(
+            identities: identities,
+            store: stores.webhooks,
+            deliveries: stores.webhookDeliveries,
+            now: now
+        )
+        let dispatcher = WebhookDispatcher(
+            webhooks: webhooks,
+            deliveries: stores.webhookDeliveries,
+            policy: configuration.webhookRetry,
+            now: now,
+            report: { WebhookService.log($0, to: logger) }
+        )
         let access = try await AccessRequests(
             identities: identities,
             directory: catalog,
@@ -176,6 +191,8 @@ public struct SealedPlatform: Sendable {
             events: auditSink.map {
                 AuditedAccessEvents(sink: $0, region: configuration.region, account: configuration.accountID)
             },
+            notifications: dispatcher,
+            pendingLifetime: TimeInterval(configuration.pendingRequestLifetime.components.seconds),
             now: now
         )
         let repaired = try await access.reconcileGrants()
@@ -194,7 +211,8 @@ public struct SealedPlatform: Sendable {
                 clock: ContinuousClock(),
                 logger: logger,
                 onTamper: { _ in observer?.auditTampered() }
-            )
+            ),
+            WebhookService(dispatcher: dispatcher, logger: logger),
         ]
         let transport: any Transport
         switch configuration.bus {
@@ -214,6 +232,7 @@ public struct SealedPlatform: Sendable {
             keyService: keyService,
             catalog: catalog,
             access: access,
+            webhooks: webhooks,
             subjects: subjects,
             audit: Audit(
                 store: stores.audit,

@@ -29,7 +29,8 @@ extension SealedServer {
                 identities: platform.identities,
                 catalog: platform.catalog,
                 access: platform.access,
-                subjects: platform.subjects
+                subjects: platform.subjects,
+                webhooks: platform.webhooks
             ),
             auditSink: audit.sink,
             auditRoutes: AuditRoutes(

@@ -13,13 +13,16 @@ struct AccessWorkflowTests {
 
     /// The catalog's answer for one event type; an actor, so every lookup is a suspension point as in the server.
     actor Directory: EventTypeDirectory {
+        let approvals: Int
+        init(approvals: Int = 1) { self.approvals = approvals }
+
         func accessTarget(for eventType: String) -> AccessTarget? {
             guard eventType == AccessWorkflowTests.eventType else { return nil }
             return AccessTarget(
                 eventType: eventType,
                 domain: "payments",
                 owningTeam: "payments",
-                approvalsRequired: 1,
+                approvalsRequired: approvals,
                 readerRoleName: AccessWorkflowTests.readerRole
             )
         }
@@ -49,7 +52,15 @@ struct AccessWorkflowTests {
         let access: AccessRequests
         let store = InMemoryAccessRequestStore()
 
-        init() async throws {
+        /// - Parameters:
+        ///   - approvals: How many reviewers the event type needs.
+        ///   - notifications: Where the workflow's notifications go.
+        ///   - pendingLifetime: How long a request may stay pending.
+        init(
+            approvals: Int = 1,
+            notifications: (any AccessNotificationSink)? = nil,
+            pendingLifetime: TimeInterval = AccessRequests.defaultPendingLifetime
+        ) async throws {
             let clock = self.clock
             identities = try await IdentityService(
                 account: AccessWorkflowTests.account,
@@ -60,9 +71,11 @@ struct AccessWorkflowTests {
             try await identities.ensureAdministrator(named: "admin")
             access = try await AccessRequests(
                 identities: identities,
-                directory: Directory(),
+                directory: Directory(approvals: approvals),
                 store: store,
                 events: sink,
+                notifications: notifications,
+                pendingLifetime: pendingLifetime,
                 now: { clock.now }
             )
             _ = try await identities.createTeam("payments", by: .platform)

@@ -51,8 +51,10 @@ struct SealedPlatformTests {
         #expect(platform.keyService.configuration.accountID == "123456789012")
         // The administrator exists with its policy, on every start.
         #expect(platform.identities.isAllowed(platform.administratorARN, "iam:CreateUser", on: "*"))
-        // The digest signer runs beside the edge; an embedded bus needs no service.
-        #expect(platform.services.count == 1)
+        // The digest signer and the webhook deliveries run beside the edge; an embedded bus needs no service.
+        #expect(platform.services.count == 2)
+        #expect(platform.services.first is DigestService<ContinuousClock>)
+        #expect(platform.services.last is WebhookService)
     }
 
     @Test(arguments: PlatformConfiguration.AuditMode.allCases)

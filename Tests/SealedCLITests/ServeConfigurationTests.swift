@@ -34,6 +34,15 @@ struct ServeConfigurationTests {
         )
     }
 
+    @Test func thePendingRequestLifetimeReachesTheConfiguration() throws {
+        #expect(try ServeCommand.parse([]).platformConfiguration.pendingRequestLifetime == .seconds(7 * 86_400))
+        let command = try ServeCommand.parse(["--pending-request-lifetime", "36h"])
+        #expect(command.platformConfiguration.pendingRequestLifetime == .seconds(36 * 3600))
+        for wrong in ["30m", "400d", "7", "d"] {
+            #expect(throws: (any Error).self, "\(wrong)") { try ServeCommand.parse(["--pending-request-lifetime", wrong]) }
+        }
+    }
+
     @Test(arguments: ["full", "build-only", "off"])
     func everyAuditModeParses(mode: String) throws {
         let command = try ServeCommand.parse(["--audit-mode", mode])

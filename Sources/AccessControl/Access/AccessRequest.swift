@@ -1,7 +1,7 @@
 public import Foundation
 
-/// A consumer's request to read one event type, and its life: pending → approved | denied | cancelled, and
-/// approved → revoked | expired.
+/// A consumer's request to read one event type, and its life: pending → approved | denied | cancelled | expired (not
+/// decided by its ``pendingExpirationDate``), and approved → revoked | expired.
 ///
 /// The transitions are pure: each mutating method checks the rules, changes the value, and returns the ``Effect``
 /// the service must apply to the reader role's trust policy. Tests drive them without I/O.
@@ -43,8 +43,13 @@ public struct AccessRequest: Sendable, Hashable, Codable {
     public var denial: Review?
     /// When the request reached its final approval.
     public var approvalDate: Date?
-    /// When an approved grant ends by itself.
+    /// When an approved grant ends by itself: its duration counted from the final approval.
     public var expirationDate: Date?
+    /// When a request still pending expires undecided (set when it is made; `nil` in requests stored before
+    /// pending requests expired, which the workflow then dates from their creation).
+    public var pendingExpirationDate: Date?
+    /// When the owning and requesting teams were told that the grant ends within a day (told once).
+    public var expiryNoticeDate: Date?
     /// Who revoked it, when, and why; or who cancelled it.
     public var closing: Review?
     /// The stored version this value was read from (0: not stored yet). A store writes a request only over the
@@ -54,7 +59,7 @@ public struct AccessRequest: Sendable, Hashable, Codable {
 
     private enum CodingKeys: String, CodingKey {
         case id, eventType, requester, justification, durationSeconds, approvalsRequired, status, creationDate
-        case approvals, denial, approvalDate, expirationDate, closing
+        case approvals, denial, approvalDate, expirationDate, closing, pendingExpirationDate, expiryNoticeDate
     }
 
     public init(
@@ -64,7 +69,8 @@ public struct AccessRequest: Sendable, Hashable, Codable {
         justification: String,
         durationSeconds: Int?,
         approvalsRequired: Int,
-        creationDate: Date
+        creationDate: Date,
+        pendingExpirationDate: Date? = nil
     ) {
         self.id = id
         self.eventType = eventType
@@ -74,6 +80,7 @@ public struct AccessRequest: Sendable, Hashable, Codable {
         self.approvalsRequired = approvalsRequired
         self.status = .pending
         self.creationDate = creationDate
+        self.pendingExpirationDate = pendingExpirationDate
         self.approvals = []
     }
 
@@ -150,6 +157,14 @@ public struct AccessRequest: Sendable, Hashable, Codable {
         status = .expired
         closing = Review(reviewer: "sealed", comment: "expired", date: date)
         return .removeGrant
+    }
+
+    /// Ends a pending request whose ``pendingExpirationDate`` has passed; `nil` when it has not (or it has none).
+    public mutating func expirePendingIfDue(at date: Date) -> Effect? {
+        guard status == .pending, let pendingExpirationDate, pendingExpirationDate <= date else { return nil }
+        status = .expired
+        closing = Review(reviewer: "sealed", comment: "not decided in time", date: date)
+        return Effect.none
     }
 
     /// Whether this request gives access at `date`.

@@ -103,6 +103,9 @@ public actor AccessRequests {
     let directory: any EventTypeDirectory
     let store: any AccessRequestStore
     let events: (any AccessEventSink)?
+    let notifications: (any AccessNotificationSink)?
+    /// How long a request may stay pending before it expires undecided.
+    public nonisolated let pendingLifetime: TimeInterval
     nonisolated let now: @Sendable () -> Date
     private var requests: [String: AccessRequest]
     /// Held by every transition from its read to its write.
@@ -110,21 +113,37 @@ public actor AccessRequests {
 
     /// Durations accepted for a grant: one minute to one year.
     public static let durationRange = 60...(366 * 86_400)
+    /// How long a request stays pending by default: 7 days.
+    public static let defaultPendingLifetime: TimeInterval = 7 * 86_400
 
+    /// - Parameters:
+    ///   - events: Where the transitions the platform makes by itself are audited.
+    ///   - notifications: Told of each transition teams hear of (``AccessNotification``), after it is stored.
+    ///   - pendingLifetime: How long a request may stay pending; the sweep (``expireDue()``) expires it after that.
     public init(
         identities: IdentityService,
         directory: any EventTypeDirectory,
         store: any AccessRequestStore,
         events: (any AccessEventSink)? = nil,
+        notifications: (any AccessNotificationSink)? = nil,
+        pendingLifetime: TimeInterval = AccessRequests.defaultPendingLifetime,
         now: @escaping @Sendable () -> Date = { Date() }
     ) async throws {
         self.identities = identities
         self.directory = directory
         self.store = store
         self.events = events
+        self.notifications = notifications
+        self.pendingLifetime = pendingLifetime
         self.now = now
         var loaded: [String: AccessRequest] = [:]
-        for request in try await store.load() { loaded[request.id] = request }
+        for var request in try await store.load() {
+            // A request stored before pending requests expired waits `pendingLifetime` from its creation.
+            if request.status == .pending, request.pendingExpirationDate == nil {
+                request.pendingExpirationDate = request.creationDate.addingTimeInterval(pendingLifetime)
+            }
+            loaded[request.id] = request
+        }
         self.requests = loaded
     }
 
@@ -165,9 +184,12 @@ public actor AccessRequests {
                 justification: justification,
                 durationSeconds: durationSeconds,
                 approvalsRequired: target.approvalsRequired,
-                creationDate: at
+                creationDate: at,
+                pendingExpirationDate: at.addingTimeInterval(pendingLifetime)
             )
-            return try await save(request)
+            let saved = try await save(request)
+            notify(.requestCreated, saved, target: target, teams: [target.owningTeam], at: at)
+            return saved
         }
     }
 
@@ -192,7 +214,11 @@ public actor AccessRequests {
             var request = try find(id)
             let target = try await reviewable(request, by: reviewer)
             let effect = try request.approve(by: identities.baseIdentity(of: reviewer), comment: comment, at: now())
-            return try await apply(effect, to: request, target: target)
+            let saved = try await apply(effect, to: request, target: target)
+            if saved.status == .approved {
+                notify(.requestApproved, saved, target: target, actor: reviewer, comment: comment)
+            }
+            return saved
         }
     }
 
@@ -201,7 +227,9 @@ public actor AccessRequests {
             var request = try find(id)
             let target = try await reviewable(request, by: reviewer)
             let effect = try request.deny(by: identities.baseIdentity(of: reviewer), comment: comment, at: now())
-            return try await apply(effect, to: request, target: target)
+            let saved = try await apply(effect, to: request, target: target)
+            notify(.requestDenied, saved, target: target, actor: reviewer, comment: comment)
+            return saved
         }
     }
 
@@ -231,27 +259,61 @@ public actor AccessRequests {
                 )
             }
             let effect = try request.revoke(by: principal, comment: comment, at: now())
-            return try await apply(effect, to: request, target: target)
+            let saved = try await apply(effect, to: request, target: target)
+            notify(.grantRevoked, saved, target: target, actor: principal, comment: comment)
+            return saved
         }
     }
 
-    /// Expires every approved grant whose time has passed; returns them. The expiry service calls it.
+    /// Expires every approved grant whose time has passed, and every pending request not decided by its
+    /// ``AccessRequest/pendingExpirationDate`` (one stored without that date gets ``pendingLifetime`` after its
+    /// creation when loaded); returns them. The expiry service calls it.
     ///
-    /// Each expiry is recorded (``AccessEvent`` `ExpireAccessRequest`) before it changes anything: when the record
-    /// cannot be written the sweep stops there and that grant stays as it was, to be expired by a later sweep. A
-    /// record whose change then fails (the store) is followed by another record when a later sweep retries.
+    /// Each expiry is recorded (``AccessEvent`` `ExpireAccessRequest` for a grant, `ExpirePendingAccessRequest` for
+    /// a request) before it changes anything: when the record cannot be written the sweep stops there and that
+    /// request stays as it was, to be expired by a later sweep. A record whose change then fails (the store) is
+    /// followed by another record when a later sweep retries. Expired pending requests are notified to the requesting
+    /// and owning teams.
     @discardableResult
     public func expireDue() async throws -> [AccessRequest] {
         try await transitions.withLock {
             let at = now()
             var expired: [AccessRequest] = []
             for id in requests.keys.sorted() {
-                guard var request = requests[id], let effect = request.expireIfDue(at: at) else { continue }
+                guard var request = requests[id] else { continue }
+                let wasPending = request.status == .pending
+                var due = request.expireIfDue(at: at)
+                if due == nil { due = request.expirePendingIfDue(at: at) }
+                guard let effect = due else { continue }
                 let target = try await directory.accessTarget(for: request.eventType)
-                try await events?.record(AccessEvent(name: "ExpireAccessRequest", request: request))
-                expired.append(try await apply(effect, to: request, target: target))
+                let name = wasPending ? "ExpirePendingAccessRequest" : "ExpireAccessRequest"
+                try await events?.record(AccessEvent(name: name, request: request))
+                let saved = try await apply(effect, to: request, target: target)
+                if wasPending, let target { notify(.requestExpired, saved, target: target, at: at) }
+                expired.append(saved)
             }
             return expired
+        }
+    }
+
+    /// Tells the requesting and owning teams of each approved grant that ends within `interval` (once per grant:
+    /// the request keeps ``AccessRequest/expiryNoticeDate``); returns those requests. The expiry service calls it.
+    @discardableResult
+    public func warnExpiringGrants(within interval: TimeInterval = 86_400) async throws -> [AccessRequest] {
+        try await transitions.withLock {
+            let at = now()
+            var warned: [AccessRequest] = []
+            for id in requests.keys.sorted() {
+                guard var request = requests[id], request.grantsAccess(at: at), request.expiryNoticeDate == nil,
+                    let end = request.expirationDate, end.timeIntervalSince(at) <= interval,
+                    let target = try await directory.accessTarget(for: request.eventType)
+                else { continue }
+                request.expiryNoticeDate = at
+                let saved = try await apply(.none, to: request, target: target)
+                notify(.grantExpiring, saved, target: target, at: at)
+                warned.append(saved)
+            }
+            return warned
         }
     }
 
@@ -407,6 +469,30 @@ public actor AccessRequests {
         stored.version += 1
         requests[stored.id] = stored
         return stored
+    }
+
+    /// Hands a transition to the notification sink: to `teams`, or to the requester's teams and the owning team.
+    private func notify(
+        _ kind: AccessNotification.Kind,
+        _ request: AccessRequest,
+        target: AccessTarget,
+        teams: [String]? = nil,
+        actor: String? = nil,
+        comment: String? = nil,
+        at date: Date? = nil
+    ) {
+        guard let notifications else { return }
+        notifications.notify(
+            AccessNotification(
+                kind: kind,
+                request: request,
+                teams: teams ?? identities.teams(of: request.requester) + [target.owningTeam],
+                owningTeam: target.owningTeam,
+                actor: actor.map { identities.baseIdentity(of: $0) },
+                comment: comment,
+                date: date ?? now()
+            )
+        )
     }
 
     static func notFound(_ id: String) -> AccessControlError {

@@ -18,6 +18,9 @@ struct Stores: Sendable {
     var keys: any KeyStore
     var catalog: any CatalogStore
     var accessRequests: any AccessRequestStore
+    /// Teams' webhooks (sealed) and their delivery log.
+    var webhooks: any TeamWebhookStore
+    var webhookDeliveries: any WebhookDeliveryStore
     /// Pseudonym secrets, subjects' branch keys and erasure fences.
     var subjects: any SubjectStore
     var groupOwners: any ConsumerGroupOwners
@@ -83,6 +86,8 @@ struct Stores: Sendable {
             keys: CachingKeyStore(directory.keyStore),
             catalog: SQLiteCatalogStore(database: database),
             accessRequests: SQLiteAccessRequestStore(database: database),
+            webhooks: SQLiteWebhookStore(database: database, rootKey: directory.rootKey),
+            webhookDeliveries: SQLiteWebhookStore(database: database, rootKey: directory.rootKey),
             subjects: SQLiteSubjectStore(database: database, rootKey: directory.rootKey),
             groupOwners: SQLiteConsumerGroupOwners(database: database),
             tables: tables,
@@ -111,6 +116,7 @@ struct Stores: Sendable {
     static func memory(_ configuration: PlatformConfiguration) -> Stores {
         let audit = InMemoryAuditStore()
         let auditKey = AuditSigningKey.generate()
+        let webhooks = InMemoryWebhookStore()
         return Stores(
             rootKey: SymmetricKey(size: .bits256),
             identities: InMemoryIdentityStore(),
@@ -118,6 +124,8 @@ struct Stores: Sendable {
             keys: InMemoryKeyStore(),
             catalog: InMemoryCatalogStore(),
             accessRequests: InMemoryAccessRequestStore(),
+            webhooks: webhooks,
+            webhookDeliveries: webhooks,
             subjects: InMemorySubjectStore(),
             groupOwners: InMemoryConsumerGroupOwners(),
             tables: InMemoryTableStore(),

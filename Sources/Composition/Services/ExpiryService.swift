@@ -4,7 +4,8 @@ public import Logging
 public import ServiceLifecycle
 
 /// Ends approved access grants whose duration has passed: every `interval`, the access workflow removes each such
-/// requester from its reader role's trust policy and marks the request `expired`.
+/// requester from its reader role's trust policy and marks the request `expired`; it expires pending requests not
+/// decided in time, and tells teams of grants that end within a day (``AccessRequests/warnExpiringGrants(within:)``).
 ///
 /// The trust policy's own `DateLessThan` condition already refuses `AssumeRole` from the expiry instant on; this
 /// sweep makes the state and the matrix say so, and audits the transition. It also deletes the keys of role sessions
@@ -27,12 +28,17 @@ public struct ExpiryService: Service {
                     do {
                         for request in try await access.expireDue() {
                             logger.info(
-                                "access grant expired",
+                                request.approvalDate == nil ? "pending access request expired" : "access grant expired",
                                 metadata: ["request": "\(request.id)", "eventType": "\(request.eventType)"]
                             )
                         }
                     } catch {
                         logger.error("expiring access grants failed", metadata: ["error": "\(error)"])
+                    }
+                    do {
+                        try await access.warnExpiringGrants()
+                    } catch {
+                        logger.error("warning of expiring access grants failed", metadata: ["error": "\(error)"])
                     }
                     do {
                         let purged = try await access.identities.purgeExpiredSessions()

@@ -33,7 +33,13 @@ struct AccessCommand: AsyncParsableCommand {
         if let denial = request.denial {
             lines.append("denied by      \(denial.reviewer): \(denial.comment)")
         }
-        if let expiration = request.expirationDate { lines.append("expires        \(cell(expiration))") }
+        if let approval = request.approvalDate { lines.append("approved       \(cell(approval))") }
+        if let expiration = request.expirationDate {
+            lines.append("expires        \(cell(expiration)) (duration counted from the final approval)")
+        }
+        if let deadline = request.pendingExpirationDate {
+            lines.append("decide by      \(cell(deadline)) (expires undecided then)")
+        }
         return lines
     }
 
@@ -84,8 +90,13 @@ struct AccessCommand: AsyncParsableCommand {
                 )
                 try options.emit(answer) { answer in
                     table(
-                        ["REQUEST", "STATUS", "EVENT TYPE", "REQUESTER"],
-                        answer.accessRequests.map { [$0.requestId, $0.status, $0.eventType, $0.requester] }
+                        ["REQUEST", "STATUS", "EVENT TYPE", "REQUESTER", "UNTIL"],
+                        answer.accessRequests.map {
+                            [
+                                $0.requestId, $0.status, $0.eventType, $0.requester,
+                                cell($0.pendingExpirationDate ?? $0.expirationDate),
+                            ]
+                        }
                     )
                 }
             }

@@ -12,7 +12,8 @@ struct IAMCommand: AsyncParsableCommand {
             CreateTeam.self, CreateUser.self, AddToTeam.self, CreateAccessKey.self, ListAccessKeys.self,
             DeactivateAccessKey.self,
             DeleteAccessKey.self,
-            ListUsers.self, ListTeams.self, ListRoles.self, GetRole.self,
+            ListUsers.self, ListTeams.self, ListRoles.self, GetRole.self, SetTeamWebhook.self, ShowTeamWebhook.self,
+            RotateTeamWebhookSecret.self, DeleteTeamWebhook.self, WebhookDeliveries.self,
         ]
     )
 

@@ -127,6 +127,16 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var consoleSecureCookies: Bool = false
 
+    @Option(
+        name: .customLong("pending-request-lifetime"),
+        help: """
+            How long an access request may wait for its reviewers before it expires undecided (audited as \
+            ExpirePendingAccessRequest, notified to the teams' webhooks): 90m, 12h, 7d, 2w … (1 hour to 366 days, \
+            default 7d).
+            """
+    )
+    var pendingRequestLifetime: String = "7d"
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -155,6 +165,10 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--header-timeout must be between 1 and 600 (seconds)")
         }
         guard console == "on" || console == "off" else { throw ValidationError("--console must be on or off") }
+        let lifetime = try parseDuration(pendingRequestLifetime, option: "--pending-request-lifetime")
+        guard (3600...(366 * 86_400)).contains(lifetime) else {
+            throw ValidationError("--pending-request-lifetime must be between 1 hour and 366 days")
+        }
         guard [1, 3, 5].contains(busReplicas) else { throw ValidationError("--bus-replicas must be 1, 3 or 5") }
         // A publish request body is at most 1 MiB (the server's limit for every request), batches included.
         guard (1024...1_000_000).contains(maxEventBytes) else {
@@ -209,7 +223,10 @@ struct ServeCommand: AsyncParsableCommand {
             unknownEventTypes: PublishGovernor.UnknownTypes(rawValue: unknownEventTypes) ?? .refuse,
             maximumEventBytes: maxEventBytes,
             auditCommitInterval: .milliseconds(auditCommitInterval),
-            auditMode: PlatformConfiguration.AuditMode(rawValue: auditMode) ?? .full
+            auditMode: PlatformConfiguration.AuditMode(rawValue: auditMode) ?? .full,
+            pendingRequestLifetime: .seconds(
+                (try? parseDuration(pendingRequestLifetime, option: "--pending-request-lifetime")) ?? 7 * 86_400
+            )
         )
     }
 

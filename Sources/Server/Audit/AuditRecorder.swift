@@ -435,6 +435,10 @@ public struct AuditRecorder: RouterMiddleware {
             for member in members {
                 parameters[member.key.prefix(1).lowercased() + member.key.dropFirst()] = member.value
             }
+            // A team webhook's URL may be a credential (a Slack incoming webhook's is): scheme, host and port only.
+            if area == "iam", path.hasSuffix("/webhook"), case .string(let url)? = members["Url"] {
+                parameters["url"] = .string(TeamWebhook.redacted(url))
+            }
         }
         return .object(parameters)
     }

@@ -13,17 +13,21 @@ public struct Platform: Sendable {
     public let access: AccessRequests
     /// Data subjects: pseudonyms, their branch keys, erasure.
     public let subjects: SubjectService
+    /// Teams' outgoing webhooks (`/v1/iam/teams/{team}/webhook…`); without it those routes are not served.
+    public let webhooks: TeamWebhooks?
 
     public init(
         identities: IdentityService,
         catalog: EventCatalog,
         access: AccessRequests,
-        subjects: SubjectService
+        subjects: SubjectService,
+        webhooks: TeamWebhooks? = nil
     ) {
         self.identities = identities
         self.catalog = catalog
         self.access = access
         self.subjects = subjects
+        self.webhooks = webhooks
     }
 }
 
@@ -64,6 +68,7 @@ public struct PlatformRoutes: Sendable {
             )
             return try PlatformJSON.response(EmptyResponse())
         }
+        if let webhooks = platform.webhooks { registerWebhooks(webhooks, in: v1) }
         v1.on(.listUsers) { _, context in
             try PlatformJSON.response(UserList(users: try await iam.users(by: context.requester).map(UserOutput.init)))
         }

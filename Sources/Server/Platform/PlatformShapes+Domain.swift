@@ -111,7 +111,8 @@ extension AccessRequestOutput {
             closing: request.closing.map(ReviewOutput.init),
             createDate: request.creationDate,
             approvalDate: request.approvalDate,
-            expirationDate: request.expirationDate
+            expirationDate: request.expirationDate,
+            pendingExpirationDate: request.status == .pending ? request.pendingExpirationDate : nil
         )
     }
 }

@@ -159,6 +159,26 @@ enum Schema {
                     """
             )
         }
+        // Teams' outgoing webhooks (URL and signing secret sealed under the root key) and their delivery log.
+        migrator.registerMigration("v6-team-webhooks") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE team_webhook (
+                        team TEXT PRIMARY KEY NOT NULL,
+                        sealed BLOB NOT NULL,
+                        creation_date REAL NOT NULL,
+                        secret_date REAL NOT NULL
+                    );
+                    CREATE TABLE webhook_delivery (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        team TEXT NOT NULL,
+                        creation_date REAL NOT NULL,
+                        document BLOB NOT NULL
+                    );
+                    CREATE INDEX webhook_delivery_on_team ON webhook_delivery (team, creation_date);
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -66,7 +66,10 @@ public struct AccessRequestOutput: Codable, Sendable, Hashable {
     public var closing: ReviewOutput?
     public var createDate: Date
     public var approvalDate: Date?
+    /// When an approved grant ends (its duration counted from the final approval).
     public var expirationDate: Date?
+    /// While pending: when it expires undecided.
+    public var pendingExpirationDate: Date?
 
     public init(
         requestId: String,
@@ -81,7 +84,8 @@ public struct AccessRequestOutput: Codable, Sendable, Hashable {
         closing: ReviewOutput?,
         createDate: Date,
         approvalDate: Date?,
-        expirationDate: Date?
+        expirationDate: Date?,
+        pendingExpirationDate: Date? = nil
     ) {
         self.requestId = requestId
         self.eventType = eventType
@@ -96,6 +100,7 @@ public struct AccessRequestOutput: Codable, Sendable, Hashable {
         self.createDate = createDate
         self.approvalDate = approvalDate
         self.expirationDate = expirationDate
+        self.pendingExpirationDate = pendingExpirationDate
     }
 
     enum CodingKeys: String, CodingKey {
@@ -112,6 +117,7 @@ public struct AccessRequestOutput: Codable, Sendable, Hashable {
         case createDate = "CreateDate"
         case approvalDate = "ApprovalDate"
         case expirationDate = "ExpirationDate"
+        case pendingExpirationDate = "PendingExpirationDate"
     }
 }
 

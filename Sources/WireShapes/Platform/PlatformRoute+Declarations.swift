@@ -4,6 +4,19 @@ extension PlatformRoute {
     public static let createTeam = PlatformRoute("POST", "iam/teams", "CreateTeam")
     public static let addUserToTeam = PlatformRoute("POST", "iam/teams/:team/members", "AddUserToTeam")
     public static let putTeamPolicy = PlatformRoute("PUT", "iam/teams/:team/policies/:name", "PutTeamPolicy")
+    public static let putTeamWebhook = PlatformRoute("PUT", "iam/teams/:team/webhook", "PutTeamWebhook")
+    public static let getTeamWebhook = PlatformRoute("GET", "iam/teams/:team/webhook", "GetTeamWebhook")
+    public static let deleteTeamWebhook = PlatformRoute("DELETE", "iam/teams/:team/webhook", "DeleteTeamWebhook")
+    public static let rotateTeamWebhookSecret = PlatformRoute(
+        "POST",
+        "iam/teams/:team/webhook/rotate-secret",
+        "RotateTeamWebhookSecret"
+    )
+    public static let listTeamWebhookDeliveries = PlatformRoute(
+        "GET",
+        "iam/teams/:team/webhook/deliveries",
+        "ListTeamWebhookDeliveries"
+    )
     public static let listUsers = PlatformRoute("GET", "iam/users", "ListUsers")
     public static let createUser = PlatformRoute("POST", "iam/users", "CreateUser")
     public static let putUserPolicy = PlatformRoute("PUT", "iam/users/:user/policies/:name", "PutUserPolicy")
@@ -78,7 +91,8 @@ extension PlatformRoute {
 
     /// Every signed `/v1` route, in the README's order.
     public static let all: [PlatformRoute] = [
-        listTeams, createTeam, addUserToTeam, putTeamPolicy, listUsers, createUser, putUserPolicy, listAccessKeys,
+        listTeams, createTeam, addUserToTeam, putTeamPolicy, putTeamWebhook, getTeamWebhook, deleteTeamWebhook,
+        rotateTeamWebhookSecret, listTeamWebhookDeliveries, listUsers, createUser, putUserPolicy, listAccessKeys,
         createAccessKey, deactivateAccessKey, deleteAccessKey, listRoles, getRole, createRole, putRolePolicy,
         updateAssumeRolePolicy, listDomains, createDomain, listEventTypes, getEventType, createEventType,
         resolveSubject, eraseSubject, describeSubject, liftSubjectFence, createAccessRequest, listAccessRequests,
