@@ -62,6 +62,9 @@ public struct PlatformConfiguration: Sendable, Hashable {
     public var pendingRequestLifetime: Duration
     /// When the webhook deliveries retry.
     public var webhookRetry: RetryPolicy
+    /// Whether webhooks may be delivered to non-public addresses (loopback, private, link-local, reserved). Off by
+    /// default: a team member who sets a webhook must not make the server reach internal services.
+    public var webhookPrivateAddresses: Bool
 
     public init(
         storage: Storage = .sqlite(dataDirectory: URL(fileURLWithPath: "sealed-data", isDirectory: true)),
@@ -75,7 +78,8 @@ public struct PlatformConfiguration: Sendable, Hashable {
         auditMode: AuditMode = .full,
         digestInterval: Duration = .seconds(60),
         pendingRequestLifetime: Duration = .seconds(7 * 86_400),
-        webhookRetry: RetryPolicy = RetryPolicy()
+        webhookRetry: RetryPolicy = RetryPolicy(),
+        webhookPrivateAddresses: Bool = false
     ) {
         self.storage = storage
         self.keys = keys
@@ -89,5 +93,6 @@ public struct PlatformConfiguration: Sendable, Hashable {
         self.digestInterval = digestInterval
         self.pendingRequestLifetime = pendingRequestLifetime
         self.webhookRetry = webhookRetry
+        self.webhookPrivateAddresses = webhookPrivateAddresses
     }
 }

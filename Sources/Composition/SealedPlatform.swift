@@ -212,7 +212,11 @@ public struct SealedPlatform: Sendable {
                 logger: logger,
                 onTamper: { _ in observer?.auditTampered() }
             ),
-            WebhookService(dispatcher: dispatcher, logger: logger),
+            WebhookService(
+                dispatcher: dispatcher,
+                privateAddresses: configuration.webhookPrivateAddresses,
+                logger: logger
+            ),
         ]
         let transport: any Transport
         switch configuration.bus {

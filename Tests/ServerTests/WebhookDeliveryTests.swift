@@ -99,9 +99,11 @@ struct WebhookDeliveryTests {
         var access: AccessRequests { fixture.access }
         var webhooks: TeamWebhooks { fixture.platform.webhooks }
 
-        init(approvals: Int = 1, logger: Logger = Fixture.logger) async throws {
+        /// `allowLoopback`: the test receivers listen on 127.0.0.1, which deliveries refuse by default.
+        init(approvals: Int = 1, allowLoopback: Bool = true, logger: Logger = Fixture.logger) async throws {
             var configuration = PlatformConfiguration()
             configuration.webhookRetry = WebhookDeliveryTests.retry
+            configuration.webhookPrivateAddresses = allowLoopback
             fixture = try await PlatformFixture(configuration: configuration, logger: logger)
             let iam = fixture.identities
             for team in ["payments", "analytics"] { _ = try await iam.createTeam(team, by: .platform) }
@@ -310,6 +312,33 @@ struct WebhookDeliveryTests {
         }
     }
 
+    /// By default (no `--webhook-private-addresses`) a receiver on loopback is refused before any connection: the
+    /// delivery is recorded as failed with the reason, and the receiver never sees a request.
+    @Test func aReceiverOnAnInternalAddressIsRefusedByDefault() async throws {
+        let world = try await World(allowLoopback: false)
+        let receiver = Receiver()
+        try await receiver.serve { port in
+            _ = try await world.webhooks.set(
+                "payments",
+                url: "http://127.0.0.1:\(port)/payments",
+                by: world.user("reviewer")
+            )
+            try await world.withWebhookService {
+                _ = try await world.access.request(
+                    Self.eventType,
+                    justification: "fraud dashboards",
+                    durationSeconds: nil,
+                    by: world.user("analyst")
+                )
+                let delivery = try #require(try await world.settled("payments", count: 1).first)
+                #expect(delivery.state == .failed)
+                #expect(delivery.attempts.allSatisfy { $0.statusCode == nil && $0.error?.hasPrefix("refused") == true })
+                #expect(delivery.failure?.contains("not public") == true, "\(delivery.failure ?? "")")
+            }
+            #expect(receiver.received.withLock { $0.isEmpty })
+        }
+    }
+
     @Test func aFullQueueDropsItsOldestDeliveryAndRecordsItAsFailed() async throws {
         let world = try await World()
         let store = InMemoryWebhookStore()
@@ -335,7 +364,7 @@ struct WebhookDeliveryTests {
         }
         try await receiver.serve { port in
             _ = try await webhooks.set("payments", url: "http://127.0.0.1:\(port)/payments", by: world.user("reviewer"))
-            let service = WebhookService(dispatcher: dispatcher, logger: Fixture.logger)
+            let service = WebhookService(dispatcher: dispatcher, privateAddresses: true, logger: Fixture.logger)
             try await withThrowingTaskGroup { group in
                 group.addTask { try await service.run() }
                 dispatcher.notify(notification("first"))

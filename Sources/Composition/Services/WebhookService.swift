@@ -8,20 +8,23 @@ public import ServiceLifecycle
 
 /// Runs the ``AccessControl/WebhookDispatcher`` until graceful shutdown, over HTTP (AsyncHTTPClient): its own client,
 /// made when the service starts and shut down when it stops, which follows no redirect and gives up on a receiver
-/// after 5 seconds to connect and 10 to answer.
+/// after 5 seconds to connect and 10 to answer, and delivers to public addresses only unless `privateAddresses`
+/// (``WebhookAddresses``).
 public struct WebhookService: Service {
     let dispatcher: WebhookDispatcher
+    let privateAddresses: Bool
     let logger: Logger
 
-    public init(dispatcher: WebhookDispatcher, logger: Logger) {
+    public init(dispatcher: WebhookDispatcher, privateAddresses: Bool = false, logger: Logger) {
         self.dispatcher = dispatcher
+        self.privateAddresses = privateAddresses
         self.logger = logger
     }
 
     public func run() async throws {
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: HTTPWebhookTransport.configuration)
         await cancelWhenGracefulShutdown { [dispatcher] in
-            await dispatcher.run(over: HTTPWebhookTransport(client: client))
+            await dispatcher.run(over: HTTPWebhookTransport(client: client, privateAddresses: privateAddresses))
         }
         do {
             try await client.shutdown()
@@ -50,6 +53,8 @@ public struct WebhookService: Service {
 /// One signed POST over AsyncHTTPClient; an error's words name its kind only, never the URL.
 struct HTTPWebhookTransport: WebhookTransport {
     let client: HTTPClient
+    /// Whether non-public receivers are allowed (``WebhookAddresses``).
+    let privateAddresses: Bool
 
     static var configuration: HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration()
@@ -66,6 +71,11 @@ struct HTTPWebhookTransport: WebhookTransport {
 
     func post(_ body: [UInt8], to url: String, headers: [(String, String)]) async throws(WebhookTransportError) -> Int
     {
+        if !privateAddresses {
+            // getaddrinfo blocks: off the cooperative pool.
+            let refusal = await Task.detached { WebhookAddresses.refusal(for: url) }.value
+            if let refusal { throw WebhookTransportError("refused: \(refusal)") }
+        }
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         for (name, value) in headers { request.headers.add(name: name, value: value) }

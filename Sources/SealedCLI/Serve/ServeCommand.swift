@@ -137,6 +137,16 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var pendingRequestLifetime: String = "7d"
 
+    @Flag(
+        name: .customLong("webhook-private-addresses"),
+        help: """
+            Allow team webhooks to deliver to non-public addresses (loopback, private networks, link-local such as \
+            169.254.169.254, reserved). Off by default: whoever sets a team's webhook could otherwise make the server \
+            reach internal services.
+            """
+    )
+    var webhookPrivateAddresses: Bool = false
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -226,7 +236,8 @@ struct ServeCommand: AsyncParsableCommand {
             auditMode: PlatformConfiguration.AuditMode(rawValue: auditMode) ?? .full,
             pendingRequestLifetime: .seconds(
                 (try? parseDuration(pendingRequestLifetime, option: "--pending-request-lifetime")) ?? 7 * 86_400
-            )
+            ),
+            webhookPrivateAddresses: webhookPrivateAddresses
         )
     }
 
