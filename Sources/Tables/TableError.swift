@@ -20,6 +20,7 @@ public struct TableError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let resourceInUse: Code = "ResourceInUseException"
         public static let resourceNotFound: Code = "ResourceNotFoundException"
         public static let transactionCanceled: Code = "TransactionCanceledException"
+        public static let unknownOperation: Code = "UnknownOperationException"
         public static let validation: Code = "ValidationException"
     }
 

@@ -60,30 +60,7 @@ struct InProcessDynamoDB: DynamoDBAPI {
 
     func send<Request: DynamoDBRequest>(_ request: Request) async throws -> Request.Response {
         do {
-            let response: any Sendable
-            switch request {
-            case let request as DynamoDBGetItemRequest: response = try await tables.getItem(request, caller: caller)
-            case let request as DynamoDBPutItemRequest: response = try await tables.putItem(request, caller: caller)
-            case let request as DynamoDBDeleteItemRequest:
-                response = try await tables.deleteItem(request, caller: caller)
-            case let request as DynamoDBQueryRequest: response = try await tables.query(request, caller: caller)
-            case let request as DynamoDBTransactWriteItemsRequest:
-                response = try await tables.transactWriteItems(request, caller: caller)
-            case let request as DynamoDBDescribeTableRequest:
-                response = try await tables.describeTable(request, caller: caller)
-            case let request as DynamoDBCreateTableRequest:
-                response = try await tables.createTable(request, caller: caller)
-            case let request as DynamoDBDeleteTableRequest:
-                response = try await tables.deleteTable(request, caller: caller)
-            case let request as DynamoDBListTablesRequest:
-                response = try await tables.listTables(request, caller: caller)
-            default:
-                throw DynamoDBError(code: "UnknownOperationException", message: "\(Request.operation) is not served")
-            }
-            guard let typed = response as? Request.Response else {
-                throw DynamoDBError(code: "InternalServerError", message: "\(Request.operation) answered another shape")
-            }
-            return typed
+            return try await tables.perform(request, caller: caller)
         } catch let error as TableError {
             throw DynamoDBError(error.shape, statusCode: 400)
         }

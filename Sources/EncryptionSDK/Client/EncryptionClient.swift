@@ -239,7 +239,7 @@ public struct EncryptionClient: Sendable {
             )
         }
         for (key, value) in encryptionContext
-        where !(materials.encryptionContext[key].map { sameBytes($0, value) } ?? false) {
+        where !(materials.encryptionContext[key].map { $0.hasSameUTF8(as: value) } ?? false) {
             throw EncryptionSDKError.invalidMaterials("the materials manager changed encryption context key \"\(key)\"")
         }
         return try MessageEncoder(materials: materials, frameLength: frameLength)
@@ -264,7 +264,7 @@ public struct EncryptionClient: Sendable {
         try materials.validate()
         // ESDK spec `client-apis/decrypt.md`: the reproduced context must agree with the materials'.
         for (key, value) in encryptionContext
-        where !(materials.encryptionContext[key].map { sameBytes($0, value) } ?? false) {
+        where !(materials.encryptionContext[key].map { $0.hasSameUTF8(as: value) } ?? false) {
             throw EncryptionSDKError.invalidContext("the reproduced encryption context disagrees on key \"\(key)\"")
         }
         return try MessageDecoder(header: header, materials: materials, bufferLimit: bufferLimit)

@@ -108,5 +108,3 @@ enum ContextCoding {
     }
 }
 
-/// Byte-exact string comparison (Swift's `==` treats canonically equivalent strings as equal).
-func sameBytes(_ a: String, _ b: String) -> Bool { a.hasSameUTF8(as: b) }

@@ -81,7 +81,7 @@ public struct RawAESKeyring: Keyring, CustomStringConvertible {
         }
         let keyLength = materials.algorithmSuite.keyLength
         let aad = try ContextCoding.serialize(materials.encryptionContext)
-        for edk in encryptedDataKeys where sameBytes(edk.providerID, keyNamespace) {
+        for edk in encryptedDataKeys where edk.providerID.hasSameUTF8(as: keyNamespace) {
             let info = edk.providerInfo
             guard info.count == nameBytes.count + 8 + Self.ivLength, info.starts(with: nameBytes),
                 edk.ciphertext.count == keyLength + 16

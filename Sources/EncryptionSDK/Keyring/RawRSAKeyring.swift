@@ -109,7 +109,7 @@ public struct RawRSAKeyring: Keyring, CustomStringConvertible {
             throw EncryptionSDKError.noDecryptableKey("this RSA keyring has no private key to decrypt with")
         }
         let name = Array(keyName.utf8)
-        for edk in encryptedDataKeys where sameBytes(edk.providerID, keyNamespace) && edk.providerInfo == name {
+        for edk in encryptedDataKeys where edk.providerID.hasSameUTF8(as: keyNamespace) && edk.providerInfo == name {
             let key: [UInt8]?
             switch padding {
             case .pkcs1: key = try? Array(privateKey.decrypt(edk.ciphertext, padding: ._WEAK_AND_INSECURE_PKCS_V1_5))

@@ -44,7 +44,7 @@ public struct DefaultMaterialsManager: CryptographicMaterialsManager {
         var required: [String] = []
         for (key, value) in request.reproducedEncryptionContext {
             if let stored = context[key] {
-                guard sameBytes(stored, value) else {
+                guard stored.hasSameUTF8(as: value) else {
                     throw EncryptionSDKError.invalidContext(
                         "the reproduced encryption context disagrees on key \"\(key)\""
                     )

@@ -84,26 +84,23 @@ public struct DynamoDBRoutes: Sendable {
 
     static let table: [DynamoDBOperation: Endpoint] = {
         var table: [DynamoDBOperation: Endpoint] = [:]
-        func add<Input: DynamoDBRequest>(
-            _ input: Input.Type,
-            _ call: @escaping @Sendable (TableService, Input, String) async throws -> Input.Response
-        ) {
+        func add<Input: DynamoDBRequest>(_ input: Input.Type) {
             table[Input.operation] = { body, service, caller, audit in
                 let request = try decode(Input.self, from: body)
                 let described = await DynamoDBAuditParameters.describe(request) { await service.keyNames(of: $0) }
                 try await audit(described.parameters, described.tables)
-                return try encode(try await call(service, request, caller))
+                return try encode(try await service.perform(request, caller: caller))
             }
         }
-        add(DynamoDBCreateTableRequest.self) { try await $0.createTable($1, caller: $2) }
-        add(DynamoDBDescribeTableRequest.self) { try await $0.describeTable($1, caller: $2) }
-        add(DynamoDBDeleteTableRequest.self) { try await $0.deleteTable($1, caller: $2) }
-        add(DynamoDBListTablesRequest.self) { try await $0.listTables($1, caller: $2) }
-        add(DynamoDBGetItemRequest.self) { try await $0.getItem($1, caller: $2) }
-        add(DynamoDBPutItemRequest.self) { try await $0.putItem($1, caller: $2) }
-        add(DynamoDBDeleteItemRequest.self) { try await $0.deleteItem($1, caller: $2) }
-        add(DynamoDBQueryRequest.self) { try await $0.query($1, caller: $2) }
-        add(DynamoDBTransactWriteItemsRequest.self) { try await $0.transactWriteItems($1, caller: $2) }
+        add(DynamoDBCreateTableRequest.self)
+        add(DynamoDBDescribeTableRequest.self)
+        add(DynamoDBDeleteTableRequest.self)
+        add(DynamoDBListTablesRequest.self)
+        add(DynamoDBGetItemRequest.self)
+        add(DynamoDBPutItemRequest.self)
+        add(DynamoDBDeleteItemRequest.self)
+        add(DynamoDBQueryRequest.self)
+        add(DynamoDBTransactWriteItemsRequest.self)
         return table
     }()
 
