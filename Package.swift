@@ -211,7 +211,8 @@ let package = Package(
         .target(
             name: "Console",
             dependencies: [
-                "AccessControl", "AuditTrail", "Catalog", "SealedSupport", "Server", "SigV4", "WireShapes",
+                "AccessControl", "AuditTrail", "Catalog", "Composition", "EventBus", "KMS", "KeyService", "SealedEvents",
+                "SealedSupport", "Server", "SigV4", "Tables", "WireShapes",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -230,6 +231,10 @@ let package = Package(
                 .embedInCode("Resources/event-type.mustache"),
                 .embedInCode("Resources/reviews.mustache"),
                 .embedInCode("Resources/message.mustache"),
+                .embedInCode("Resources/access.mustache"),
+                .embedInCode("Resources/topics.mustache"),
+                .embedInCode("Resources/topic.mustache"),
+                .embedInCode("Resources/opened.mustache"),
             ]
         ),
         .target(
@@ -380,8 +385,8 @@ let package = Package(
         .testTarget(
             name: "ConsoleTests",
             dependencies: [
-                "Console", "AccessControl", "AuditTrail", "Catalog", "Composition", "Server", "SealedServerTesting",
-                "WireShapes",
+                "Console", "AccessControl", "AuditTrail", "Catalog", "Composition", "EventBus", "KMS", "KeyService",
+                "SealedEvents", "Server", "SealedServerTesting", "Subjects", "WireShapes",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -136,6 +136,8 @@ public struct EventSource: RawRepresentable, Sendable, Hashable, CustomStringCon
     public static let kms = EventSource(rawValue: "kms.amazonaws.com")
     public static let sts = EventSource(rawValue: "sts.amazonaws.com")
     public static let iam = EventSource(rawValue: "iam.amazonaws.com")
+    /// DynamoDB (the branch keystore's tables).
+    public static let dynamoDB = EventSource(rawValue: "dynamodb.amazonaws.com")
     /// The event catalog (domains, event types, classification).
     public static let catalog = EventSource(rawValue: "catalog.sealed.local")
     /// Access requests and their approvals.

@@ -2,9 +2,12 @@ import AccessControl
 public import AuditTrail
 import Catalog
 import Crypto
+public import EventBus
 public import Foundation
 import HTTPTypes
 public import Hummingbird
+public import KeyService
+public import Tables
 import Logging
 import NIOCore
 import SealedSupport
@@ -63,6 +66,10 @@ public struct Console: RouteMount {
     let links: SignInLinks
     let failuresByAddress: SignatureFailureLimiter
     let failuresByKey: SignatureFailureLimiter
+    /// The bus the topics pages read; `nil` hides them.
+    let bus: (any Transport)?
+    /// Opens events for the signed-in principal; `nil` without a key service.
+    let opener: ConsoleOpener?
     let pages = Pages()
     let now: @Sendable () -> Date
     /// What an unknown access key's secret is compared with, so that it takes as long as a known one.
@@ -76,6 +83,10 @@ public struct Console: RouteMount {
     ///   - auditSink: Where the console's records go (the server's); `nil` runs unaudited (tests).
     ///   - region: The region of the records.
     ///   - account: The account of the records.
+    ///   - bus: The bus the topics pages read; `nil` hides them.
+    ///   - keyService: The key service events are opened with, as the principal's reader-role session; `nil` shows
+    ///     events sealed only.
+    ///   - tables: The platform's tables, where subject-keyed events' branch keys live.
     ///   - configuration: Cookies, lifetimes and limits.
     ///   - now: The clock of sessions and links.
     public init(
@@ -84,13 +95,21 @@ public struct Console: RouteMount {
         auditSink: (any AuditSink)?,
         region: String,
         account: String,
+        bus: (any Transport)? = nil,
+        keyService: KeyService? = nil,
+        tables: TableService? = nil,
         configuration: Configuration = Configuration(),
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.configuration = configuration
         self.platform = platform
         self.authentication = authentication
-        self.audit = ConsoleAudit(sink: auditSink, region: region, account: account)
+        let audit = ConsoleAudit(sink: auditSink, region: region, account: account)
+        self.audit = audit
+        self.bus = bus
+        self.opener = keyService.map {
+            ConsoleOpener(identities: platform.identities, keyService: $0, tables: tables, audit: audit)
+        }
         self.sessions = SessionStore(policy: configuration.sessions, now: now)
         self.links = SignInLinks(lifetime: configuration.linkLifetime, now: now)
         self.failuresByAddress = SignatureFailureLimiter(policy: configuration.failuresPerAddress)
@@ -107,6 +126,9 @@ public struct Console: RouteMount {
             auditSink: server.auditSink,
             region: server.configuration.region,
             account: server.configuration.accountID,
+            bus: server.busRoutes?.transport,
+            keyService: server.keyService,
+            tables: server.tables,
             configuration: configuration
         )
     }
@@ -128,6 +150,8 @@ public struct Console: RouteMount {
         }
         registerSignIn(in: router)
         registerPages(in: router)
+        registerMatrix(in: router)
+        registerTopics(in: router)
     }
 }
 

@@ -179,6 +179,22 @@ struct NotificationTests {
         #expect(world.recorder.kinds.count == 6)
     }
 
+    @Test func aGrantThatEndsIsNotifiedOnceWithTheTeams() async throws {
+        let world = try await World()
+        let created = try await world.request(by: "analyst", durationSeconds: 3600)
+        _ = try await world.access.approve(created.id, comment: "fine", by: world.user("reviewer"))
+        #expect(try await world.access.expireDue().isEmpty)
+        world.clock.advance(3600 + 1)
+        #expect(try await world.access.expireDue().map(\.id) == [created.id])
+        #expect(try await world.access.expireDue().isEmpty)
+        let ended = try #require(world.recorder.last)
+        #expect(ended.kind == .grantExpired)
+        #expect(ended.request.status == .expired)
+        #expect(ended.teams == ["analytics", "marketing", "payments"])
+        #expect(ended.slackText.contains("access to \(ended.request.eventType) (\(created.id)) has ended"))
+        #expect(world.recorder.kinds.filter { $0 == .grantExpired }.count == 1)
+    }
+
     @Test func theBodyCarriesTheFactsAndASlackTextWithUserTextEscaped() async throws {
         let world = try await World()
         _ = try await world.request(

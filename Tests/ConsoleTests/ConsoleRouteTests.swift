@@ -21,7 +21,7 @@ struct ConsoleRouteTests {
     /// outsider; its console.
     struct World {
         let fixture: PlatformFixture
-        let console: Console
+        var console: Console
         let consumer: PlatformFixture.Keys
         let reviewer: PlatformFixture.Keys
         let second: PlatformFixture.Keys

@@ -3,7 +3,9 @@
 The story: a consumer signs in with an access key, finds the event type in the catalog and requests access (with a
 justification holding `<script>`); a reviewer of another team, signed in with a one-time link from
 `sealed console login`, has nothing to review; the owning team's reviewer sees the request (escaped), approves with a
-comment, and with two approvals required it stays pending until a second reviewer approves. Security with raw HTTP:
+comment, and with two approvals required it stays pending until a second reviewer approves. The consumer's row then
+appears in the access matrix, the consumer opens an event of the type on the topic page, and the reviewer's revoke
+removes the row and stops the opening. Security with raw HTTP:
 forms without or with a wrong CSRF token are refused, one user's cookie cannot act as another, signed-out sessions
 go back to sign-in, a one-time link works once, pages are `no-store` with a strict CSP, 20 wrong secrets in a row are
 throttled. Screenshots of each page go to docs/console/ (or SEALED_CONSOLE_SCREENSHOTS).
@@ -179,6 +181,18 @@ def sign_in_with_link(browser, person):
     return link
 
 
+def assert_fits(browser, path, width):
+    """Opens `path` and checks that it needs no sideways scrolling at `width` px; names what sticks out if it does."""
+    browser.get(ENDPOINT + path)
+    wide = browser.execute_script(
+        "return [...document.querySelectorAll('body *')]"
+        ".filter(e => e.getBoundingClientRect().right > arguments[0])"
+        ".map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).slice(0, 8)",
+        width,
+    )
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= width, f"{path}: {wide}"
+
+
 def text(browser, kind, value):
     return browser.find_element(*by(kind, value)).text
 
@@ -253,8 +267,7 @@ def test_the_story_in_the_browser(browsers):
     )
     sign_in_with_key(second, platform.second)
     for path in ("/console", "/console/catalog", f"/console/catalog/{platform.event_type}", "/console/reviews"):
-        second.get(ENDPOINT + path)
-        assert second.execute_script("return document.documentElement.scrollWidth") <= 360, path
+        assert_fits(second, path, 360)
     screenshot(second, "reviews-360px")
     second.find_element(*by("id", f"comment-{request_id}")).send_keys("Second approval")
     click(second, by("css", f"#review-{request_id} button.approve"))
@@ -265,6 +278,47 @@ def test_the_story_in_the_browser(browsers):
     shown = sealed(ADMIN, "access", "show", request_id)
     assert shown["Status"] == "approved"
     assert [review["Comment"] for review in shown["Approvals"]] == ["Fine for the quarter", "Second approval"]
+
+    # The consumer's row in the access matrix; the catalog says who may read the type now.
+    consumer.get(ENDPOINT + "/console/access")
+    row = text(consumer, "id", f"grant-{request_id}")
+    assert platform.event_type in row and platform.reviewer["arn"] in row and platform.second["arn"] in row
+    assert not consumer.find_elements(*by("css", f"#grant-{request_id} button")), "a consumer revokes nothing"
+    screenshot(consumer, "access")
+    consumer.get(ENDPOINT + "/console/catalog")
+    assert f"user/{platform.consumer['name']} (until" in text(consumer, "id", "event-types")
+
+    # An event published by the owning team: on the topic page its card number is sealed; Open opens it with the
+    # consumer's grant (the reader role assumed, the data key decrypted, both audited).
+    topic = f"{platform.domain}-events"
+    sealed(ADMIN, "topics", "create", topic)
+    sealed(platform.reviewer["keys"], "publish", "--topic", topic, "--event-type", platform.event_type,
+           "--data", json.dumps({"amount": 42, "card": "4111-1111-1111-1111"}), "--source", "checkout")
+    click(consumer, by("link", "Topics"))
+    click(consumer, by("link", topic))
+    assert "checkout" in text(consumer, "css", "#events li")
+    assert "4111" not in consumer.page_source, "nothing is decrypted to show the topic"
+    screenshot(consumer, "topic")
+    click(consumer, by("css", "#events li form button"))
+    assert "4111-1111-1111-1111" in text(consumer, "id", "data")
+    assert consumer.find_elements(*by("id", "opened"))
+    screenshot(consumer, "opened")
+    for path in ("/console/access", "/console/topics", f"/console/topics/{topic}"):
+        assert_fits(second, path, 360)
+
+    # The owning team's reviewer revokes it from the access page: the row goes, and Open now shows the request to
+    # make instead of the data.
+    reviewer.get(ENDPOINT + f"/console/access?eventType={platform.event_type}")
+    reviewer.find_element(*by("id", f"revoke-comment-{request_id}")).send_keys("Quarter closed")
+    click(reviewer, by("css", f"#grant-{request_id} button"))
+    assert f"Revoked {request_id}" in text(reviewer, "id", "notice")
+    assert not reviewer.find_elements(*by("id", f"grant-{request_id}"))
+    assert sealed(ADMIN, "access", "show", request_id)["Status"] == "revoked"
+    consumer.get(ENDPOINT + f"/console/topics/{topic}")
+    click(consumer, by("css", "#events li form button"))
+    refusal = text(consumer, "id", "refusal")
+    assert f"sealed access request {platform.event_type}" in refusal, refusal
+    assert "4111" not in consumer.page_source
 
 
 def test_signing_out_goes_back_to_sign_in(browsers):

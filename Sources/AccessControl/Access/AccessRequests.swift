@@ -250,8 +250,7 @@ public actor AccessRequests {
             guard let target = try await directory.accessTarget(for: request.eventType) else {
                 throw Self.notFound(id)
             }
-            let isOwner = identities.teams(of: principal).contains(target.owningTeam)
-            guard isOwner || identities.isAllowed(principal, "access:RevokeAccess", on: resource(of: target)) else {
+            guard mayRevoke(target, by: principal) else {
                 throw AccessControlError(
                     .accessDenied,
                     "Only members of \(target.owningTeam) or an administrator can revoke access to "
@@ -272,8 +271,8 @@ public actor AccessRequests {
     /// Each expiry is recorded (``AccessEvent`` `ExpireAccessRequest` for a grant, `ExpirePendingAccessRequest` for
     /// a request) before it changes anything: when the record cannot be written the sweep stops there and that
     /// request stays as it was, to be expired by a later sweep. A record whose change then fails (the store) is
-    /// followed by another record when a later sweep retries. Expired pending requests are notified to the requesting
-    /// and owning teams.
+    /// followed by another record when a later sweep retries. Expired pending requests and grants are notified to the
+    /// requesting and owning teams.
     @discardableResult
     public func expireDue() async throws -> [AccessRequest] {
         try await transitions.withLock {
@@ -289,7 +288,7 @@ public actor AccessRequests {
                 let name = wasPending ? "ExpirePendingAccessRequest" : "ExpireAccessRequest"
                 try await events?.record(AccessEvent(name: name, request: request))
                 let saved = try await apply(effect, to: request, target: target)
-                if wasPending, let target { notify(.requestExpired, saved, target: target, at: at) }
+                if let target { notify(wasPending ? .requestExpired : .grantExpired, saved, target: target, at: at) }
                 expired.append(saved)
             }
             return expired
@@ -380,7 +379,19 @@ public actor AccessRequests {
         return rows.sorted { ($0.eventType, $0.principal) < ($1.eventType, $1.principal) }
     }
 
+    /// Whether `principal` may revoke grants of `eventType` (a member of its owning team, or a principal allowed
+    /// `access:RevokeAccess` on it): what ``revoke(_:comment:by:)`` checks, for a page that offers the action.
+    public func mayRevoke(eventType: String, by principal: String) async throws -> Bool {
+        guard let target = try await directory.accessTarget(for: eventType) else { return false }
+        return mayRevoke(target, by: principal)
+    }
+
     // MARK: - Helpers
+
+    private func mayRevoke(_ target: AccessTarget, by principal: String) -> Bool {
+        identities.teams(of: principal).contains(target.owningTeam)
+            || identities.isAllowed(principal, "access:RevokeAccess", on: resource(of: target))
+    }
 
     private func find(_ id: String) throws -> AccessRequest {
         guard let request = requests[id] else { throw Self.notFound(id) }

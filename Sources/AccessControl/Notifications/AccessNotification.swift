@@ -19,6 +19,8 @@ public struct AccessNotification: Sendable, Hashable {
         public static let grantRevoked = Kind(rawValue: "access_grant.revoked")
         /// A grant ends within a day (sent once per grant).
         public static let grantExpiring = Kind(rawValue: "access_grant.expiring")
+        /// A grant reached its end: the consumer may no longer assume the reader role.
+        public static let grantExpired = Kind(rawValue: "access_grant.expired")
         /// A pending request was not decided in time and expired.
         public static let requestExpired = Kind(rawValue: "access_request.expired")
     }
@@ -107,6 +109,8 @@ public struct AccessNotification: Sendable, Hashable {
         case .grantExpiring:
             let at = request.expirationDate.map { ISO8601.format($0) } ?? "soon"
             text = "\(who)'s access to \(type) (\(id)) ends at \(at)"
+        case .grantExpired:
+            text = "\(who)'s access to \(type) (\(id)) has ended"
         case .requestExpired:
             text = "\(id) (\(who) for \(type)) expired without a decision"
         default:

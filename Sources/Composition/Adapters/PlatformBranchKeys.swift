@@ -1,8 +1,8 @@
-import KMS
+package import KMS
 import KeyService
 import Subjects
-import Tables
-import WireShapes
+package import Tables
+package import WireShapes
 
 /// The platform's branch keystore custodian: the KMS module's ``KMS/BranchKeyStore`` — the same client producers,
 /// readers and the official SDKs use — over the platform's own DynamoDB tables and key service, called in process as
@@ -54,11 +54,16 @@ actor PlatformBranchKeys: BranchKeyCustodian {
 
 /// The platform's table service as a ``KMS/DynamoDBAPI``: each request goes to the service as the given caller,
 /// and its errors come back as the ``KMS/DynamoDBError``s a remote DynamoDB would answer.
-struct InProcessDynamoDB: DynamoDBAPI {
+package struct InProcessDynamoDB: DynamoDBAPI {
     let tables: TableService
     let caller: String
 
-    func send<Request: DynamoDBRequest>(_ request: Request) async throws -> Request.Response {
+    package init(tables: TableService, caller: String) {
+        self.tables = tables
+        self.caller = caller
+    }
+
+    package func send<Request: DynamoDBRequest>(_ request: Request) async throws -> Request.Response {
         do {
             return try await tables.perform(request, caller: caller)
         } catch let error as TableError {

@@ -21,6 +21,10 @@ struct Pages: Sendable {
         ("event-type", PackageResources.event_type_mustache),
         ("reviews", PackageResources.reviews_mustache),
         ("message", PackageResources.message_mustache),
+        ("access", PackageResources.access_mustache),
+        ("topics", PackageResources.topics_mustache),
+        ("topic", PackageResources.topic_mustache),
+        ("opened", PackageResources.opened_mustache),
     ]
 
     /// The stylesheet, served at `/console/static/console.css`.

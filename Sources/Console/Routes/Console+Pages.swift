@@ -62,8 +62,10 @@ extension Console {
         let arn = signedIn.principal.arn
         let domains = try await platform.catalog.domainList(by: arn)
         let types = await platform.catalog.eventTypeList()
+        let readers = try await readers(visibleTo: arn)
         let queue = try await reviewQueue(for: arn)
         try await audit.record(read("ListEventTypes", .catalog, path: "/console/catalog"), caller: signedIn.caller)
+        let at = now()
         var values = chrome(signedIn, title: "Catalog", nav: "navCatalog", reviewCount: queue.actionable)
         values["domains"] = domains.map { ["name": $0.name, "owner": $0.owner, "keyARN": $0.keyARN, "alias": $0.keyAlias] }
         values["hasDomains"] = !domains.isEmpty
@@ -73,7 +75,7 @@ extension Console {
                 "classification": type.classification.rawValue, "regulations": Format.list(type.regulations),
                 "sensitiveFields": type.sensitiveFields.isEmpty ? "the whole data" : Format.list(type.sensitiveFields),
                 "subjectField": type.subjectField ?? "none", "algorithmSuite": type.algorithmSuite,
-                "approvalsRequired": type.approvalsRequired,
+                "approvalsRequired": type.approvalsRequired, "readers": Self.readerList(readers[type.name], at: at),
             ]
         }
         values["hasTypes"] = !types.isEmpty
@@ -93,6 +95,7 @@ extension Console {
             throw error
         }
         let domain = await platform.catalog.domain(named: type.domain)
+        let readers = try await readers(visibleTo: signedIn.principal.arn)[type.name]
         let queue = try await reviewQueue(for: signedIn.principal.arn)
         try await audit.record(call, caller: signedIn.caller)
         var values = chrome(signedIn, title: type.name, nav: "navCatalog", reviewCount: queue.actionable)
@@ -104,6 +107,7 @@ extension Console {
             "sensitiveFields": type.sensitiveFields.isEmpty ? "none: the whole data is sealed" : Format.list(type.sensitiveFields),
             "subjectField": type.subjectField ?? "none", "algorithmSuite": type.algorithmSuite,
             "approvalsRequired": type.approvalsRequired, "readerRoleARN": type.readerRoleARN, "csrf": signedIn.session.csrfToken,
+            "readers": Self.readerList(readers, at: now()), "matrixPath": "/console/access?eventType=" + Format.segment(type.name),
         ] as [String: Any]
         return ConsoleHTTP.page(pages.render("event-type", values))
     }
@@ -246,6 +250,7 @@ extension Console {
         var values: [String: Any] = [
             "title": title, "principal": arn, "principalName": arn.split(separator: ":").last.map(String.init) ?? arn,
             "csrf": signedIn.session.csrfToken, "reviewCount": reviewCount, "hasReviews": reviewCount > 0, nav: true,
+            "hasBus": bus != nil,
         ]
         if let notice = sessions.takeNotice(signedIn.session.id) {
             values["notice"] = ["text": notice.text, "isError": notice.isError]

@@ -2,7 +2,9 @@ import AccessControl
 import AuditTrail
 import Foundation
 import Hummingbird
+import KMS
 import Server
+import WireShapes
 
 /// The console's audit records, in the same trail and shape as the API's (``Server/AuditRecorder``): a page that
 /// reads gets one record named by the API operation it performs, a change gets an intent record, durable before
@@ -82,8 +84,6 @@ struct ConsoleAudit: Sendable {
         eventID: String = UUID().uuidString.lowercased()
     ) -> Record {
         let (code, message) = error.map { Self.describe($0) } ?? (nil, nil)
-        var agent = Self.userAgent
-        if let browser = caller.browser { agent += " (\(browser))" }
         let accessKeyId = caller.principal?.accessKeyId ?? caller.claimedAccessKeyId.map { AuditRecorder.bounded($0) }
         return Record(
             eventTime: Date(),
@@ -92,7 +92,7 @@ struct ConsoleAudit: Sendable {
             awsRegion: region,
             userIdentity: AuditRecorder.identity(principal: caller.principal?.arn, accessKeyId: accessKeyId, account: account),
             sourceIPAddress: caller.sourceIP,
-            userAgent: AuditRecorder.bounded(agent),
+            userAgent: userAgent(caller),
             requestParameters: call.parameters,
             responseElements: error == nil ? response : nil,
             errorCode: code,
@@ -104,11 +104,20 @@ struct ConsoleAudit: Sendable {
         )
     }
 
+    /// `sealed-console/1 (the browser's user agent)`, bounded as the API's records bound it.
+    func userAgent(_ caller: Caller) -> String {
+        var agent = Self.userAgent
+        if let browser = caller.browser { agent += " (\(browser))" }
+        return AuditRecorder.bounded(agent)
+    }
+
     /// The error code and message of a refusal, as the API's records name them.
     static func describe(_ error: any Error) -> (String, String?) {
         switch error {
         case let error as AccessControlError: (error.code.rawValue, error.message)
         case let error as ConsoleRefusal: (error.code, error.message)
+        case let error as DynamoDBError: (error.code.rawValue, error.message)
+        case let error as KMSError: (error.code.rawValue, error.message)
         default: ("InternalFailure", nil)
         }
     }

@@ -11,15 +11,6 @@ public protocol DynamoDBAPI: Sendable {
     func send<Request: DynamoDBRequest>(_ request: Request) async throws -> Request.Response
 }
 
-/// What a branch keystore needs of KMS: one generic call per operation. ``KMSClient`` conforms; service errors are
-/// ``KMSError``s.
-public protocol KMSAPI: Sendable {
-    /// Sends a KMS request and returns its response.
-    func send<Request: KMSRequest>(_ request: Request) async throws -> Request.Response
-}
-
-extension KMSClient: KMSAPI {}
-
 /// A client of Amazon DynamoDB, or of any service that speaks its JSON 1.0 protocol (moto, `sealed serve`).
 ///
 /// Each call is a `POST /` of the operation's JSON input with `X-Amz-Target: DynamoDB_20120810.<Operation>` and

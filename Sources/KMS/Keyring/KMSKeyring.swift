@@ -46,7 +46,8 @@ public struct KMSKeyring: Keyring, CustomStringConvertible {
         case discovery(DiscoveryFilter?)
     }
 
-    public let client: KMSClient
+    /// The KMS the keyring calls: a ``KMSClient``, or any other ``KMSAPI``.
+    public let client: any KMSAPI
     public let grantTokens: [String]
     private let mode: Mode
 
@@ -62,7 +63,7 @@ public struct KMSKeyring: Keyring, CustomStringConvertible {
     public init(
         generatorKeyId: String?,
         keyIds: [String] = [],
-        client: KMSClient,
+        client: any KMSAPI,
         grantTokens: [String] = []
     ) throws(EncryptionSDKError) {
         guard generatorKeyId != nil || !keyIds.isEmpty else {
@@ -85,7 +86,7 @@ public struct KMSKeyring: Keyring, CustomStringConvertible {
     /// - Returns: The keyring.
     /// - Throws: `EncryptionSDKError` `invalidArgument` for a filter without partition or accounts.
     public static func discovery(
-        client: KMSClient,
+        client: any KMSAPI,
         filter: DiscoveryFilter? = nil,
         grantTokens: [String] = []
     ) throws(EncryptionSDKError) -> KMSKeyring {
@@ -95,7 +96,7 @@ public struct KMSKeyring: Keyring, CustomStringConvertible {
         return KMSKeyring(mode: .discovery(filter), client: client, grantTokens: grantTokens)
     }
 
-    private init(mode: Mode, client: KMSClient, grantTokens: [String]) {
+    private init(mode: Mode, client: any KMSAPI, grantTokens: [String]) {
         self.mode = mode
         self.client = client
         self.grantTokens = grantTokens
@@ -127,7 +128,7 @@ public struct KMSKeyring: Keyring, CustomStringConvertible {
                     "a KMS keyring without a generator needs materials that hold a data key"
                 )
             }
-            let response = try await client.generateDataKey(
+            let response = try await client.send(
                 GenerateDataKeyRequest(
                     keyId: generator,
                     encryptionContext: context,
@@ -151,7 +152,7 @@ public struct KMSKeyring: Keyring, CustomStringConvertible {
         guard let dataKey = materials.plaintextDataKey else { return materials }
         let plaintext = dataKey.withUnsafeBytes { Data($0) }
         for keyId in wrappingKeys {
-            let response = try await client.encrypt(
+            let response = try await client.send(
                 EncryptRequest(
                     keyId: keyId,
                     plaintext: plaintext,
@@ -198,7 +199,7 @@ public struct KMSKeyring: Keyring, CustomStringConvertible {
                 keyId = info
             }
             do {
-                let response = try await client.decrypt(
+                let response = try await client.send(
                     DecryptRequest(
                         ciphertextBlob: Data(edk.ciphertext),
                         encryptionContext: materials.encryptionContext,

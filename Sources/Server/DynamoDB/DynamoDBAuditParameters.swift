@@ -1,6 +1,6 @@
-import AuditTrail
+package import AuditTrail
 import Foundation
-import WireShapes
+package import WireShapes
 
 /// The `requestParameters` of a DynamoDB call's audit record, and the tables it names.
 ///
@@ -9,20 +9,20 @@ import WireShapes
 /// expressions as written, the names of `ExpressionAttributeNames` with what they stand for, and, of
 /// `ExpressionAttributeValues`, only the placeholders (`:name`) — except in a `Query`, whose values are key values
 /// (a key condition names key attributes only). Keys are S, N or B values in DynamoDB's JSON (`{"S": "…"}`).
-enum DynamoDBAuditParameters {
+package enum DynamoDBAuditParameters {
     /// The operations that change nothing: one record each, no intent record (CloudTrail's `readOnly`).
-    static let readOnlyOperations: Set<DynamoDBOperation> = [.describeTable, .listTables, .getItem, .query]
+    package static let readOnlyOperations: Set<DynamoDBOperation> = [.describeTable, .listTables, .getItem, .query]
 
     /// What a record says of a request.
-    struct Described: Sendable {
-        var parameters: JSONValue
+    package struct Described: Sendable {
+        package var parameters: JSONValue
         /// The tables the request names, each once, in order.
-        var tables: [String]
+        package var tables: [String]
     }
 
     /// The parameters of `request`; `keyNames` gives a table's key attribute names (`nil` for an unknown table, whose
     /// written items then show their attribute names only).
-    static func describe(
+    package static func describe(
         _ request: some DynamoDBRequest,
         keyNames: (String) async -> [String]?
     ) async -> Described {

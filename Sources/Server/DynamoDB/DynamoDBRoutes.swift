@@ -160,7 +160,3 @@ extension Resource {
     }
 }
 
-extension EventSource {
-    /// DynamoDB (the branch keystore's tables).
-    static let dynamoDB = EventSource(rawValue: "dynamodb.amazonaws.com")
-}

@@ -43,7 +43,7 @@ public struct WebhookOutput: Codable, Sendable, Hashable {
 public struct WebhookDeliveryOutput: Codable, Sendable, Hashable {
     public var deliveryId: String
     /// `access_request.created`, `access_request.approved`, `access_request.denied`, `access_grant.revoked`,
-    /// `access_grant.expiring` or `access_request.expired`.
+    /// `access_grant.expiring`, `access_grant.expired` or `access_request.expired`.
     public var event: String
     public var requestId: String
     /// `pending`, `delivered` or `failed`.
