@@ -244,6 +244,7 @@ struct ConsoleRouteTests {
             #expect(reviews.contains("&lt;script&gt;alert(1)&lt;/script&gt; quarterly &quot;report&quot;"))
             #expect(reviews.contains(#"aria-label="1 waiting for your review""#))
             #expect(reviews.contains("0 of 2</dd>"), "no approver named before the first approval")
+            #expect(reviews.contains(#"<dd class="decide-by">"#) && reviews.contains("(in 7 days) (then it expires undecided)"))
 
             _ = try await reviewer.post(client, "/console/reviews/\(id)", [("decision", "approve"), ("comment", "ok")])
             let after = String(buffer: try await reviewer.get(client, "/console/reviews").body)

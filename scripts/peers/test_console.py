@@ -224,6 +224,7 @@ def test_the_story_in_the_browser(browsers):
     assert f"waits for 2 approval(s) from {platform.owners}" in text(consumer, "id", "notice")
     mine = text(consumer, "id", "my-requests")
     assert platform.event_type in mine and "pending" in mine and "0 of 2" in mine and "7 days" in mine
+    assert "7 days from the final approval" in mine and "decide by" in mine and "(in 7 days)" in mine, mine
     screenshot(consumer, "home")
     request_id = re.search(r"ar-[0-9a-f]{16}", mine).group(0)
 
@@ -242,6 +243,7 @@ def test_the_story_in_the_browser(browsers):
     card = text(reviewer, "id", f"review-{request_id}")
     assert justification in card, "the justification is shown as text, <script> and all"
     assert platform.consumer["arn"] in card and "restricted" in card and "7 days" in card and "0 of 2" in card
+    assert "counted from the final approval" in card and "(in 7 days) (then it expires undecided)" in card, card
     assert reviewer.execute_script("return window.pwned === undefined"), "the justification's script never ran"
     assert "<script>window.pwned" not in reviewer.page_source, "the markup is escaped"
     screenshot(reviewer, "reviews")

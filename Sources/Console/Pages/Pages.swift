@@ -62,17 +62,16 @@ enum Format {
         return "\(minute) UTC (\(relative(date, now: now)))"
     }
 
-    /// `in 2 days`, `5 minutes ago`, `just now`.
+    /// `in 2 days`, `5 minutes ago`, `just now`: to the nearest minute, hour or day (7 days less a second is
+    /// `in 7 days`).
     static func relative(_ date: Date, now: Date) -> String {
-        let seconds = Int(date.timeIntervalSince(now))
+        let seconds = Int(date.timeIntervalSince(now).rounded())
         let magnitude = abs(seconds)
         if magnitude < 60 { return "just now" }
+        let minutes = (magnitude + 30) / 60
+        let hours = (magnitude + 1800) / 3600
         let (value, unit): (Int, String) =
-            switch magnitude {
-            case ..<3600: (magnitude / 60, "minute")
-            case ..<86_400: (magnitude / 3600, "hour")
-            default: (magnitude / 86_400, "day")
-            }
+            minutes < 60 ? (minutes, "minute") : hours < 24 ? (hours, "hour") : ((magnitude + 43_200) / 86_400, "day")
         let amount = "\(value) \(unit)\(value == 1 ? "" : "s")"
         return seconds > 0 ? "in \(amount)" : "\(amount) ago"
     }

@@ -47,6 +47,10 @@ extension Console {
                 "created": Format.date(request.creationDate, now: at),
                 "until": request.status == .approved ? Format.date(request.expirationDate, now: at) : "—",
             ]
+            if request.status == .pending {
+                row["until"] = "decide by " + Format.date(request.pendingExpirationDate, now: at)
+                row["duration"] = Format.duration(request.durationSeconds) + " from the final approval"
+            }
             if let denial = request.denial { row["decision"] = "Denied: \(denial.comment)" }
             if let closing = request.closing, !closing.comment.isEmpty { row["decision"] = closing.comment }
             return row
@@ -130,6 +134,7 @@ extension Console {
                 "classification": item.classification, "approvals": item.request.approvals.count,
                 "approvalsRequired": item.request.approvalsRequired,
                 "created": Format.date(item.request.creationDate, now: at), "csrf": signedIn.session.csrfToken,
+                "decideBy": Format.date(item.request.pendingExpirationDate, now: at),
             ]
             if !item.request.approvals.isEmpty {
                 card["approvedBy"] = item.request.approvals.map(\.reviewer).joined(separator: ", ")
