@@ -27,8 +27,8 @@ public struct MotoFixture: Decodable, Sendable {
     public var keys: [String: String]
     public var alias: String
     public var aliasArn: String
-    /// `allowed` (kms:*, dynamodb:*, sts:AssumeRole), `denied` (kms:DescribeKey, kms:ListKeys only) and
-    /// `tablereader` (dynamodb:GetItem and dynamodb:Query only).
+    /// `allowed` (kms:*, dynamodb:*, sts:AssumeRole), `denied` (kms:DescribeKey, kms:ListKeys only),
+    /// `tablereader` (dynamodb:GetItem and dynamodb:Query only) and `iamadmin` (iam:*).
     public var users: [String: User]
     /// Trusts `allowed`; kms:*.
     public var role: Role
@@ -39,6 +39,7 @@ public struct MotoFixture: Decodable, Sendable {
     public var allowed: User { users["allowed"]! }
     public var denied: User { users["denied"]! }
     public var tableReader: User { users["tablereader"]! }
+    public var iamAdmin: User { users["iamadmin"]! }
 
     /// The fixture, or `nil` on a local run without moto (a CI run throws instead).
     public static func located() throws -> MotoFixture? {

@@ -314,7 +314,8 @@ struct BadServerTests {
         #expect(
             String(decoding: request.body, as: UTF8.self)
                 == "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fr&RoleSessionName=s"
-                + "&DurationSeconds=900&ExternalId=e%20x&Policy=%7B%22a%22%3A1%7D"
+                + "&DurationSeconds=900&ExternalId=e+x&Policy=%7B%22a%22%3A1%7D",
+            "a space is written + as botocore writes forms"
         )
     }
 

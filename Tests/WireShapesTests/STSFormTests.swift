@@ -32,6 +32,11 @@ import WireShapes
         #expect(STSForm.decode(Array(body.utf8)) == Dictionary(pairs, uniquingKeysWith: { $1 }))
     }
 
+    /// Spaces are `+` (a literal `+` is `%2B`), as botocore writes forms.
+    @Test func spacesAreWrittenAsPlus() {
+        #expect(STSForm.encode([(name: "Description", value: "reads a+b")]) == "Description=reads+a%2Bb")
+    }
+
     @Test func requestsRoundTripThroughTheirParameters() throws {
         let requests: [STSQueryRequest] = [
             .assumeRole(roleArn: "arn:aws:iam::000000000000:role/r", sessionName: "s", durationSeconds: 900),

@@ -9,6 +9,7 @@ Waits (up to 30 s) until the server answers, then creates with boto3:
   * IAM user "sealed-denied" (only kms:DescribeKey and kms:ListKeys) with an access key;
   * IAM user "sealed-tablereader" (only dynamodb:GetItem and dynamodb:Query: reads keystore items, cannot
     unwrap them) with an access key;
+  * IAM user "sealed-iamadmin" (iam:* and sts:GetCallerIdentity: the IAM client's tests) with an access key;
   * role "sealed-reader" whose trust policy lets sealed-allowed assume it, with kms:* permissions;
 then turns on moto's IAM enforcement (POST /moto-api/reset-auth with "0": from then on every request must
 be signed by a known access key and be allowed by its IAM policies; moto 5.2.5 has no other switch for
@@ -16,7 +17,8 @@ server mode), checks that it is on, and writes the fixture (atomically):
 
   {"endpoint", "region", "account",
    "keys": {"primary": ARN, "secondary": ARN}, "alias": "alias/sealed-test", "aliasArn": ARN,
-   "users": {"allowed": {"arn", "accessKeyId", "secretAccessKey"}, "denied": {...}, "tablereader": {...}},
+   "users": {"allowed": {"arn", "accessKeyId", "secretAccessKey"}, "denied": {...}, "tablereader": {...},
+             "iamadmin": {...}},
    "role": {"arn", "name"}}
 
 Notes on moto 5.2.5: identity policies are evaluated against the resource "*" for KMS (so the
@@ -94,6 +96,7 @@ def main():
                            "Resource": "*"}),
         "denied": policy({"Effect": "Allow", "Action": ["kms:DescribeKey", "kms:ListKeys"], "Resource": "*"}),
         "tablereader": policy({"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:Query"], "Resource": "*"}),
+        "iamadmin": policy({"Effect": "Allow", "Action": ["iam:*", "sts:GetCallerIdentity"], "Resource": "*"}),
     }
     for name, document in user_policies.items():
         user = iam.create_user(UserName="sealed-%s" % name)["User"]

@@ -11,9 +11,10 @@ public import SigV4
 ///   `aws_session_token`, or `role_arn` with `source_profile`, which assumes the role through STS (with
 ///   `role_session_name`, `external_id`, `duration_seconds`) and renews the session before it expires.
 /// - **Region**: explicit, `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`.
-/// - **Endpoints**: explicit; `AWS_ENDPOINT_URL_KMS`/`AWS_ENDPOINT_URL_STS`/`AWS_ENDPOINT_URL_DYNAMODB`;
-///   `AWS_ENDPOINT_URL`; the profile's `endpoint_url`; else `https://kms.REGION.amazonaws.com` /
-///   `https://sts.REGION.amazonaws.com` / `https://dynamodb.REGION.amazonaws.com`.
+/// - **Endpoints**: explicit; `AWS_ENDPOINT_URL_KMS`/`AWS_ENDPOINT_URL_STS`/`AWS_ENDPOINT_URL_DYNAMODB`/
+///   `AWS_ENDPOINT_URL_IAM`; `AWS_ENDPOINT_URL`; the profile's `endpoint_url`; else `https://kms.REGION.amazonaws.com` /
+///   `https://sts.REGION.amazonaws.com` / `https://dynamodb.REGION.amazonaws.com` / IAM's global endpoint
+///   (``iamEndpoint(region:)``).
 ///
 /// The environment is a parameter, so tests pass a dictionary instead of changing the process's variables.
 public struct AWSConfiguration: Sendable {
@@ -27,6 +28,8 @@ public struct AWSConfiguration: Sendable {
     public var stsEndpoint: URL
     /// The DynamoDB endpoint (the branch keystore's table).
     public var dynamoDBEndpoint: URL
+    /// The IAM endpoint (global: one per partition).
+    public var iamEndpoint: URL
     /// The profile that was read, if any.
     public var profile: String?
 
@@ -36,6 +39,7 @@ public struct AWSConfiguration: Sendable {
         kmsEndpoint: URL? = nil,
         stsEndpoint: URL? = nil,
         dynamoDBEndpoint: URL? = nil,
+        iamEndpoint: URL? = nil,
         profile: String? = nil
     ) {
         self.region = region
@@ -43,6 +47,7 @@ public struct AWSConfiguration: Sendable {
         self.kmsEndpoint = kmsEndpoint ?? Self.defaultEndpoint(service: "kms", region: region)
         self.stsEndpoint = stsEndpoint ?? Self.defaultEndpoint(service: "sts", region: region)
         self.dynamoDBEndpoint = dynamoDBEndpoint ?? Self.defaultEndpoint(service: "dynamodb", region: region)
+        self.iamEndpoint = iamEndpoint ?? Self.iamEndpoint(region: region)
         self.profile = profile
     }
 
@@ -53,7 +58,7 @@ public struct AWSConfiguration: Sendable {
     ///   - profile: A profile name that overrides `AWS_PROFILE`; passing one also skips the environment credentials.
     ///   - region: A region that overrides every other source.
     ///   - credentials: Credentials that override every other source.
-    ///   - endpoint: An endpoint for KMS, STS and DynamoDB that overrides every other source.
+    ///   - endpoint: An endpoint for KMS, STS, DynamoDB and IAM that overrides every other source.
     ///   - httpClient: The HTTP client of the STS client that assumes a profile's role.
     ///   - options: Options of that STS client.
     /// - Returns: The configuration. Credentials are looked up lazily, on the first request.
@@ -103,6 +108,7 @@ public struct AWSConfiguration: Sendable {
             environment: environment,
             settings: settings
         )
+        let iamEndpoint = try resolveEndpoint(explicit: endpoint, service: "IAM", environment: environment, settings: settings)
 
         var providers: [any CredentialProvider] = []
         if let credentials {
@@ -128,9 +134,19 @@ public struct AWSConfiguration: Sendable {
             kmsEndpoint: kmsEndpoint,
             stsEndpoint: stsEndpoint,
             dynamoDBEndpoint: dynamoDBEndpoint,
+            iamEndpoint: iamEndpoint,
             profile: settings == nil ? nil : profileName
         )
     }
+
+    /// IAM's global endpoint in the partition of `region`: `https://iam.amazonaws.com`, or
+    /// `https://iam.cn-north-1.amazonaws.com.cn` in the China regions.
+    public static func iamEndpoint(region: String) -> URL {
+        URL(string: region.hasPrefix("cn-") ? "https://iam.cn-north-1.amazonaws.com.cn" : "https://iam.amazonaws.com")!
+    }
+
+    /// The region IAM requests are signed for in the partition of `region`: `us-east-1`, or `cn-north-1` in China.
+    public static func iamSigningRegion(region: String) -> String { region.hasPrefix("cn-") ? "cn-north-1" : "us-east-1" }
 
     /// The public AWS endpoint of a service in a region (`amazonaws.com.cn` in the China regions).
     public static func defaultEndpoint(service: String, region: String) -> URL {

@@ -3,10 +3,15 @@ import SealedSupport
 /// The form bodies of the STS query protocol (`application/x-www-form-urlencoded`), written by the client and read by
 /// the server, and the requests the server reads from them.
 package enum STSForm {
-    /// A body: each name and value percent-encoded with RFC 3986's unreserved characters kept, joined by `&`.
+    /// A body as the AWS SDKs write it (botocore's `urlencode`): each name and value percent-encoded with RFC 3986's
+    /// unreserved characters kept and a space written `+`, joined by `&`. AWS accepts `%20` too, but a service that
+    /// checks the signature over the form it re-encodes (moto) only matches this spelling.
     package static func encode(_ parameters: [(name: String, value: String)]) -> String {
-        parameters.map { "\(PercentEncoding.encode($0.name))=\(PercentEncoding.encode($0.value))" }
-            .joined(separator: "&")
+        func encode(_ text: String) -> String {
+            text.split(separator: " ", omittingEmptySubsequences: false).map { PercentEncoding.encode($0) }
+                .joined(separator: "+")
+        }
+        return parameters.map { "\(encode($0.name))=\(encode($0.value))" }.joined(separator: "&")
     }
 
     /// The fields of a body: `+` is a space, then escapes are decoded. A name or value whose escapes are bad or do not
