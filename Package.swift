@@ -230,6 +230,11 @@ let package = Package(
                 .embedInCode("Resources/event-type.mustache"),
                 .embedInCode("Resources/reviews.mustache"),
                 .embedInCode("Resources/message.mustache"),
+                .embedInCode("Resources/audit.mustache"),
+                .embedInCode("Resources/audit-state.mustache"),
+                .embedInCode("Resources/audit-record.mustache"),
+                .embedInCode("Resources/audit-verify.mustache"),
+                .embedInCode("Resources/audit-usage.mustache"),
             ]
         ),
         .target(

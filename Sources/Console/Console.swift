@@ -61,6 +61,10 @@ public struct Console: RouteMount {
     let audit: ConsoleAudit
     let sessions: SessionStore
     let links: SignInLinks
+    /// The audit trail the audit pages read (the server's `/v1/audit` routes); `nil` hides them.
+    let trail: AuditRoutes?
+    /// The outcome of the newest verification of the trail run from the console.
+    let verifications = LastVerification()
     let failuresByAddress: SignatureFailureLimiter
     let failuresByKey: SignatureFailureLimiter
     let pages = Pages()
@@ -76,6 +80,7 @@ public struct Console: RouteMount {
     ///   - auditSink: Where the console's records go (the server's); `nil` runs unaudited (tests).
     ///   - region: The region of the records.
     ///   - account: The account of the records.
+    ///   - trail: The audit trail the audit pages read (the server's ``Server/AuditRoutes``); `nil` for none.
     ///   - configuration: Cookies, lifetimes and limits.
     ///   - now: The clock of sessions and links.
     public init(
@@ -84,6 +89,7 @@ public struct Console: RouteMount {
         auditSink: (any AuditSink)?,
         region: String,
         account: String,
+        trail: AuditRoutes? = nil,
         configuration: Configuration = Configuration(),
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
@@ -93,6 +99,7 @@ public struct Console: RouteMount {
         self.audit = ConsoleAudit(sink: auditSink, region: region, account: account)
         self.sessions = SessionStore(policy: configuration.sessions, now: now)
         self.links = SignInLinks(lifetime: configuration.linkLifetime, now: now)
+        self.trail = trail
         self.failuresByAddress = SignatureFailureLimiter(policy: configuration.failuresPerAddress)
         self.failuresByKey = SignatureFailureLimiter(policy: configuration.failuresPerKey)
         self.now = now
@@ -107,6 +114,7 @@ public struct Console: RouteMount {
             auditSink: server.auditSink,
             region: server.configuration.region,
             account: server.configuration.accountID,
+            trail: server.auditRoutes,
             configuration: configuration
         )
     }
@@ -128,6 +136,7 @@ public struct Console: RouteMount {
         }
         registerSignIn(in: router)
         registerPages(in: router)
+        registerAuditPages(in: router)
     }
 }
 

@@ -21,6 +21,11 @@ struct Pages: Sendable {
         ("event-type", PackageResources.event_type_mustache),
         ("reviews", PackageResources.reviews_mustache),
         ("message", PackageResources.message_mustache),
+        ("audit", PackageResources.audit_mustache),
+        ("audit-state", PackageResources.audit_state_mustache),
+        ("audit-record", PackageResources.audit_record_mustache),
+        ("audit-verify", PackageResources.audit_verify_mustache),
+        ("audit-usage", PackageResources.audit_usage_mustache),
     ]
 
     /// The stylesheet, served at `/console/static/console.css`.
