@@ -2,8 +2,8 @@
 `sealed serve` with a data directory (the audit log, its digests and anchor).
 
 The auditor's story: a consumer with an approved access request opens events with `sealed consume --open` (the
-reader role's KMS Decrypt calls, each recorded with the event type in its encryption context); an auditor (a member
-of a team whose policy allows `audit:Read` on the trail) signs in, filters the trail to the decrypts of that event
+reader role's KMS Decrypt calls, each recorded with the event type in its encryption context); an auditor (whose
+identity policy allows `audit:Read` on the trail) signs in, filters the trail to the decrypts of that event
 type and sees exactly the records `sealed audit query` finds, opens one record, verifies the chain from the page,
 downloads the export and the public key through the browser, and `sealed audit verify --file … --public-key …`
 accepts them; the usage page shows the numbers `sealed access usage` reports. A principal without `audit:Read` has
@@ -12,7 +12,8 @@ no Audit link and gets the refusal page. Screenshots go to docs/console/ (audit.
     SEALED_KMS_ENDPOINT=http://127.0.0.1:PORT SEALED_KMS_ACCESS_KEY_ID=... SEALED_KMS_SECRET_ACCESS_KEY=... \
     SEALED_BIN=.build/debug/sealed python -m pytest -q scripts/peers/test_console_audit.py
 
-Run by Tests/SealedCLITests/PytestSuiteTests.swift. The browser helpers are test_console.py's (imported). Without
+Run by Tests/SealedCLITests/PytestSuiteTests.swift. The browser helpers are test_console.py's and the policy
+helper test_dynamodb_server.py's (imported, not copied). Without
 chromium and chromium-driver the browser test skips, unless CI=true, where it fails.
 """
 import json
@@ -21,50 +22,33 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
-
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from test_console import (  # noqa: E402
-    ADMIN, ENDPOINT, REGION, SEALED, browsers, by, click, cookie_of, request, screenshot, sealed, sign_in_with_key, text,
+    ADMIN, ENDPOINT, SEALED, browsers, by, click, cookie_of, request, screenshot, sealed, sign_in_with_key, text,
 )
+from test_dynamodb_server import put_user_policy  # noqa: E402
 
 __all__ = ["browsers"]  # the fixture, imported for pytest
 
 
-def put_team_policy(team, name, document):
-    """`PUT /v1/iam/teams/TEAM/policies/NAME` as the administrator, signed with botocore's SigV4 (service `sealed`)."""
-    body = json.dumps({"PolicyDocument": json.dumps(document)}).encode()
-    signed = AWSRequest(method="PUT", url=f"{ENDPOINT}/v1/iam/teams/{team}/policies/{name}", data=body,
-                        headers={"Content-Type": "application/json"})
-    SigV4Auth(Credentials(*ADMIN), "sealed", REGION).add_auth(signed)
-    prepared = signed.prepare()
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    with opener.open(urllib.request.Request(prepared.url, data=body, headers=dict(prepared.headers), method="PUT"),
-                     timeout=30) as response:
-        assert response.status == 200, response.status
-
-
 class Story:
     """A domain owned by `owners` with one event type (one approval) and a topic with three of its events; a consumer
-    whose request is approved and who opened them; an auditor in a team allowed `audit:Read`."""
+    whose request is approved and who opened them; an auditor whose identity policy allows `audit:Read`."""
 
     def __init__(self):
         tag = uuid.uuid4().hex[:6]
-        owners, consumers, auditors = f"owners-{tag}", f"consumers-{tag}", f"auditors-{tag}"
-        for team in (owners, consumers, auditors):
+        owners, consumers = f"owners-{tag}", f"consumers-{tag}"
+        for team in (owners, consumers):
             sealed(ADMIN, "iam", "create-team", team)
-        account = sealed(ADMIN, "iam", "create-user", f"probe-{tag}")["Arn"].split(":")[4]
-        put_team_policy(auditors, "read-trail", {"Statement": [{
-            "Effect": "Allow", "Action": "audit:Read", "Resource": f"arn:sealed:audit::{account}:trail"}]})
         self.reviewer = self.user(f"rita-{tag}", owners)
         self.consumer = self.user(f"carl-{tag}", consumers)
-        self.auditor = self.user(f"audrey-{tag}", auditors)
+        self.auditor = self.user(f"audrey-{tag}", None)
+        account = self.auditor["arn"].split(":")[4]
+        put_user_policy(self.auditor["name"], "read-trail", {"Statement": [{
+            "Effect": "Allow", "Action": "audit:Read", "Resource": f"arn:sealed:audit::{account}:trail"}]})
         domain = f"ledger{tag}"
         sealed(ADMIN, "catalog", "create-domain", domain, "--owner", owners)
         self.event_type = f"{domain}.entry.posted"
@@ -82,7 +66,7 @@ class Story:
 
     @staticmethod
     def user(name, team):
-        answer = sealed(ADMIN, "iam", "create-user", name, "--team", team)
+        answer = sealed(ADMIN, "iam", "create-user", name, *(("--team", team) if team else ()))
         return {"name": name, "arn": answer["Arn"], "keys": (answer["AccessKeyId"], answer["SecretAccessKey"])}
 
 

@@ -145,6 +145,25 @@ print(
     )
 )
 
+// The console's trail page (issue 21): 51 records newest first (a page and the "Older" probe), unfiltered and filtered
+// by one event type and by one rare principal, from the head and from below the middle of the trail.
+let middle = Int64(count / 2)
+for (label, query) in [
+    ("newest page", AuditQuery(limit: 51, newestFirst: true)),
+    ("newest page, one event type", AuditQuery(eventType: eventTypes[7], limit: 51, newestFirst: true)),
+    ("page below the middle, one event type", AuditQuery(eventType: eventTypes[7], beforeSequence: middle, limit: 51, newestFirst: true)),
+    ("page below the middle, one role session", AuditQuery(
+        principalARN: "arn:aws:sts::\(account):assumed-role/reader-\(eventTypes[3])/consumer-3",
+        beforeSequence: middle,
+        limit: 51,
+        newestFirst: true
+    )),
+] {
+    let start = ContinuousClock.now
+    let found = try await store.query(query)
+    print(String(format: "audit console page (%@): %d records in %.1f ms", label, found.count, seconds(since: start) * 1000))
+}
+
 let exportFile = directory.appendingPathComponent("audit-export.json")
 let exportStart = ContinuousClock.now
 let summary = try await store.export(to: exportFile, publicKey: signingKey.publicKey)

@@ -71,6 +71,8 @@ extension Console {
         var values = try await auditChrome(signedIn, title: "Audit trail")
         values["filters"] = filters.values
                 values["limit"] = cursor.limit
+        values["exportPath"] = "/console/audit/export" + (filters.since.map { "?since=" + PercentEncoding.encode($0) } ?? "")
+        values["exportSince"] = filters.since
         values["verification"] = try await verificationSummary(trail)
         let query: AuditQuery
         do {
