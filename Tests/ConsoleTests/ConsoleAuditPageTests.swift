@@ -14,7 +14,8 @@ import Testing
 
 /// The audit pages in process, on the platform of ``ConsoleRouteTests/World`` with an auditor (a team allowed
 /// `audit:Read` on the trail): filters, newest-first pages across which no record is missed or repeated, the refusal
-/// of everyone else, a record's escaped JSON, the verification, the export the CLI's verifier accepts, the usage report.
+/// of everyone else, a record's escaped JSON, the verification, the export the CLI's verifier accepts, the usage
+/// report.
 struct ConsoleAuditPageTests {
     typealias Browser = ConsoleRouteTests.Browser
     static let type = "payments.card.captured"
@@ -24,19 +25,29 @@ struct ConsoleAuditPageTests {
         let world = try await ConsoleRouteTests.World()
         let identities = world.fixture.identities
         _ = try await identities.createTeam("auditors", by: .platform)
-        let policy = #"{"Statement":{"Effect":"Allow","Action":"audit:Read","Resource":"arn:sealed:audit::000000000000:trail"}}"#
+        let policy =
+            #"{"Statement":{"Effect":"Allow","Action":"audit:Read","Resource":"arn:sealed:audit::000000000000:trail"}}"#
         try await identities.putTeamPolicy("auditors", name: "read-trail", document: policy, by: .platform)
         let auditor = try await world.fixture.user("audrey", team: "auditors")
         for index in 0..<35 {
             let mine = index % 3 != 2 && index < 34
             try await world.fixture.audit.record(
-                decrypt(mine ? type : "orders.placed", session: "s\(index)", error: index % 4 == 0 ? "AccessDeniedException" : nil)
+                decrypt(
+                    mine ? type : "orders.placed",
+                    session: "s\(index)",
+                    error: index % 4 == 0 ? "AccessDeniedException" : nil
+                )
             )
         }
         return (world, auditor)
     }
 
-    static func decrypt(_ eventType: String, session: String, error: String? = nil, note: String = "") -> AuditTrail.Record {
+    static func decrypt(
+        _ eventType: String,
+        session: String,
+        error: String? = nil,
+        note: String = ""
+    ) -> AuditTrail.Record {
         AuditTrail.Record(
             eventTime: Date(),
             eventSource: .kms,
@@ -105,8 +116,12 @@ struct ConsoleAuditPageTests {
             #expect(Self.link(html, "page-newer") == nil, "the newest page has nothing newer")
 
             // Errors only, and a key by its alias: what the store's query answers.
-            let errors = String(buffer: try await browser.get(client, "/console/audit?errorsOnly=true&eventName=Decrypt").body)
-            let refused = try await world.fixture.audit.query(AuditQuery(eventName: "Decrypt", errorsOnly: true, newestFirst: true))
+            let errors = String(
+                buffer: try await browser.get(client, "/console/audit?errorsOnly=true&eventName=Decrypt").body
+            )
+            let refused = try await world.fixture.audit.query(
+                AuditQuery(eventName: "Decrypt", errorsOnly: true, newestFirst: true)
+            )
             #expect(Self.rows(errors) == refused.map(\.sequence))
             #expect(errors.contains("AccessDeniedException") && errors.contains("checked"))
             let none = String(buffer: try await browser.get(client, "/console/audit?key=alias/none").body)
@@ -120,7 +135,9 @@ struct ConsoleAuditPageTests {
         }
         // Each page view is recorded as the API's LookupEvents, with its filters, from the console.
         let record = try #require(try await world.fixture.lastRecord())
-        #expect(record.eventName == "LookupEvents" && record.userIdentity.arn == "arn:aws:iam::000000000000:user/audrey")
+        #expect(
+            record.eventName == "LookupEvents" && record.userIdentity.arn == "arn:aws:iam::000000000000:user/audrey"
+        )
         #expect(record.requestParameters?["until"]?.stringValue == "2000-01-01")
         #expect(record.userAgent?.hasPrefix("sealed-console/1") == true)
     }
@@ -132,7 +149,10 @@ struct ConsoleAuditPageTests {
             _ = try await consumer.signIn(client, world.consumer)
             let home = String(buffer: try await consumer.get(client, "/console").body)
             #expect(!home.contains(#"href="/console/audit""#), "no Audit link for a principal without audit:Read")
-            for path in ["/console/audit", "/console/audit/records/1", "/console/audit/export", "/console/audit/usage", "/console/audit/verify"] {
+            for path in [
+                "/console/audit", "/console/audit/records/1", "/console/audit/export", "/console/audit/usage",
+                "/console/audit/verify",
+            ] {
                 let refused = try await consumer.get(client, path)
                 #expect(refused.status == .forbidden, "\(path)")
                 let page = String(buffer: refused.body)
@@ -148,7 +168,9 @@ struct ConsoleAuditPageTests {
         }
         let refusals = try await world.fixture.audit.query(AuditQuery(errorsOnly: true, newestFirst: true))
             .map(\.record).filter { $0.userIdentity.arn == "arn:aws:iam::000000000000:user/carl" }
-        #expect(Set(refusals.map(\.eventName)) == ["LookupEvents", "ExportEvents", "GetUsageReport", "VerifyAuditTrail"])
+        #expect(
+            Set(refusals.map(\.eventName)) == ["LookupEvents", "ExportEvents", "GetUsageReport", "VerifyAuditTrail"]
+        )
         #expect(refusals.allSatisfy { $0.errorCode == "AccessDenied" })
     }
 
@@ -182,7 +204,9 @@ struct ConsoleAuditPageTests {
             #expect(disposition.hasPrefix("attachment; filename=\"sealed-audit-export-"))
             #expect(export.headers[.cacheControl] == "no-store")
             let key = try await browser.get(client, "/console/audit/public-key")
-            #expect(key.headers[HTTPField.Name("Content-Disposition")!] == "attachment; filename=\"audit-public-key.pem\"")
+            #expect(
+                key.headers[HTTPField.Name("Content-Disposition")!] == "attachment; filename=\"audit-public-key.pem\""
+            )
             // `sealed audit verify --file F --public-key PEM` runs exactly this.
             let report = try Export.verify(
                 Data(export.body.readableBytesView),
@@ -209,7 +233,9 @@ struct ConsoleAuditPageTests {
             _ = try await browser.signIn(client, auditor)
             let before = String(buffer: try await browser.get(client, "/console/audit").body)
             #expect(before.contains("not verified from the console since the server started"))
-            #expect(before.contains("#1, signed") && before.contains("<span class=\"state state-approved\">valid</span>"))
+            #expect(
+                before.contains("#1, signed") && before.contains("<span class=\"state state-approved\">valid</span>")
+            )
             let verified = try await browser.get(client, "/console/audit/verify")
             #expect(verified.status == .ok)
             #expect(String(buffer: verified.body).contains("The chain verifies"))
@@ -217,7 +243,11 @@ struct ConsoleAuditPageTests {
             #expect(after.contains("verified</span> through record"))
 
             // A record rewritten with every later hash recomputed: the signed digest's head no longer matches.
-            await world.fixture.audit.forge(3, as: Self.decrypt("orders.placed", session: "forged"), keepingDigests: { _ in true })
+            await world.fixture.audit.forge(
+                3,
+                as: Self.decrypt("orders.placed", session: "forged"),
+                keepingDigests: { _ in true }
+            )
             let broken = try await browser.get(client, "/console/audit/verify")
             #expect(broken.status == .conflict)
             let html = String(buffer: broken.body)
@@ -241,10 +271,18 @@ struct ConsoleAuditPageTests {
             let html = String(buffer: page.body)
             let decrypts = report.rows.reduce(0) { $0 + $1.successfulDecrypts }
             let denials = report.rows.reduce(0) { $0 + $1.denials }
-            #expect(html.contains(#"id="total-decrypts">\#(decrypts)<"#) && html.contains(#"id="total-denials">\#(denials)<"#))
+            #expect(
+                html.contains(#"id="total-decrypts">\#(decrypts)<"#)
+                    && html.contains(#"id="total-denials">\#(denials)<"#)
+            )
             #expect(decrypts == 26 && denials == 9)
             for row in report.rows {
-                #expect(html.contains("<td class=\"arn\">\(row.principalARN ?? "")</td><td class=\"number\">\(row.successfulDecrypts)</td><td class=\"number\">\(row.denials)</td>"))
+                #expect(
+                    html.contains(
+                        "<td class=\"arn\">\(row.principalARN ?? "")</td><td class=\"number\">\(row.successfulDecrypts)</td>"
+                            + "<td class=\"number\">\(row.denials)</td>"
+                    )
+                )
             }
             let reversed = try await browser.get(client, "/console/audit/usage?since=2026-12-05&until=2026-12-04")
             #expect(reversed.status == .badRequest)

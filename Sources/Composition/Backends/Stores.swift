@@ -146,7 +146,10 @@ struct Stores: Sendable {
             },
             firstAuditSequence: { try await audit.query(AuditQuery(since: $0, limit: 1)).first?.sequence },
             verifyAudit: {
-                await audit.verify(publicKey: auditKey.publicKey, unsignedLimit: Verifier.UnsignedLimit(reference: Date()))
+                await audit.verify(
+                    publicKey: auditKey.publicKey,
+                    unsignedLimit: Verifier.UnsignedLimit(reference: Date())
+                )
             },
             embeddedBus: { _ in InMemoryTransport() },
             administratorARN:

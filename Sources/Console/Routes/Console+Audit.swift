@@ -62,35 +62,46 @@ extension Console {
             after: try number("after", in: 0...Int64.max),
             limit: Int(try number("limit", in: 1...500) ?? Int64(Self.trailPageSize))
         )
-        var call = filters.parameters(path: "/console/audit")
-        if let before = cursor.before { call["before"] = .number(JSONNumber(before)) }
-        if let after = cursor.after { call["after"] = .number(JSONNumber(after)) }
-        call["limit"] = .number(JSONNumber(Int64(cursor.limit)))
-        let trail = try await auditor(signedIn, read(Self.trailName, Self.trailSource, path: "/console/audit", call))
+        var recorded = filters.parameters
+        if let before = cursor.before { recorded["before"] = .number(JSONNumber(before)) }
+        if let after = cursor.after { recorded["after"] = .number(JSONNumber(after)) }
+        recorded["limit"] = .number(JSONNumber(Int64(cursor.limit)))
+        let lookup = read(Self.trailName, Self.trailSource, path: "/console/audit", recorded)
+        let trail = try await auditor(signedIn, lookup)
 
         var values = try await auditChrome(signedIn, title: "Audit trail")
         values["filters"] = filters.values
-                values["limit"] = cursor.limit
-        values["exportPath"] = "/console/audit/export" + (filters.since.map { "?since=" + PercentEncoding.encode($0) } ?? "")
+        values["limit"] = cursor.limit
+        values["exportPath"] =
+            "/console/audit/export" + (filters.since.map { "?since=" + PercentEncoding.encode($0) } ?? "")
         values["exportSince"] = filters.since
         values["verification"] = try await verificationSummary(trail)
         let query: AuditQuery
         do {
             query = try filters.query()
         } catch let error as AccessControlError {
-            try await audit.record(read(Self.trailName, Self.trailSource, path: "/console/audit", call), caller: signedIn.caller, error: error)
+            try await audit.record(lookup, caller: signedIn.caller, error: error)
             values["filterError"] = error.message
             return ConsoleHTTP.page(pages.render("audit", values), status: .badRequest)
         }
-        let page = try await TrailPage.load(trail.store, query, before: cursor.before, after: cursor.after, limit: cursor.limit)
-        try await audit.record(read(Self.trailName, Self.trailSource, path: "/console/audit", call), caller: signedIn.caller)
+        let page = try await TrailPage.load(
+            trail.store,
+            query,
+            before: cursor.before,
+            after: cursor.after,
+            limit: cursor.limit
+        )
+        try await audit.record(lookup, caller: signedIn.caller)
 
         let at = now()
         values["records"] = page.records.map { stored in Self.row(stored, now: at) }
         values["hasRecords"] = !page.records.isEmpty
         values["filtered"] = !filters.isEmpty
         var pager: [String: Any] = [:]
-        let base = "/console/audit?" + filters.queryString + (filters.queryString.isEmpty ? "" : "&") + "limit=\(cursor.limit)"
+        let base =
+            "/console/audit?"
+            + [filters.queryString, "limit=\(cursor.limit)"].filter { !$0.isEmpty }
+            .joined(separator: "&")
         if page.hasNewer, let highest = page.records.first?.sequence {
             pager["newer"] = base + "&after=\(highest)"
         }
@@ -108,7 +119,10 @@ extension Console {
         let text = context.parameters.get("sequence") ?? ""
         let path = "/console/audit/records/" + Format.segment(text)
         guard let sequence = Int64(text), sequence > 0 else {
-            throw ConsoleRefusal(code: "ValidationException", message: "A record is named by its sequence number (1 or more).")
+            throw ConsoleRefusal(
+                code: "ValidationException",
+                message: "A record is named by its sequence number (1 or more)."
+            )
         }
         let call = read(Self.trailName, Self.trailSource, path: path, ["sequence": .number(JSONNumber(sequence))])
         let trail = try await auditor(signedIn, call)
@@ -217,7 +231,8 @@ struct TrailFilters {
     }
 
     var isEmpty: Bool {
-        key == nil && principal == nil && eventType == nil && eventName == nil && since == nil && until == nil && !errorsOnly
+        key == nil && principal == nil && eventType == nil && eventName == nil && since == nil && until == nil
+            && !errorsOnly
     }
 
     /// The query of the filters (oldest first, no limit: the page sets those).
@@ -249,9 +264,9 @@ struct TrailFilters {
         return try AuditRoutes.date(text, name)
     }
 
-    /// The filters as the API's request parameters, with the page's path.
-    func parameters(path: String) -> JSONObject {
-        var object: JSONObject = ["path": .string(path)]
+    /// The filters as the API's request parameters.
+    var parameters: JSONObject {
+        var object: JSONObject = [:]
         for (name, value) in [
             ("key", key), ("principal", principal), ("eventType", eventType), ("eventName", eventName),
             ("since", since), ("until", until),

@@ -11,7 +11,8 @@ import Synchronization
 /// The audit pages that are not the trail: the chain's verification, the export and public key downloads, the usage
 /// report.
 extension Console {
-    /// The operation name of a verification run from the console (the API has none; the CLI's is `sealed audit verify`).
+    /// The operation name of a verification run from the console (the API has none; the CLI verifies with
+    /// `sealed audit verify`).
     static let verifyName = "VerifyAuditTrail"
 
     /// Runs an audit page's handler: a principal without `audit:Read` gets a 403 page saying what to ask for.
@@ -52,7 +53,9 @@ extension Console {
         try await audit.record(
             call,
             caller: signedIn.caller,
-            response: .object(["valid": .bool(report.isValid), "recordsChecked": .number(JSONNumber(Int64(report.recordsChecked)))])
+            response: .object([
+                "valid": .bool(report.isValid), "recordsChecked": .number(JSONNumber(Int64(report.recordsChecked))),
+            ])
         )
         var values = try await auditChrome(signedIn, title: "Audit trail verification")
         values["verification"] = try await verificationSummary(trail)
@@ -64,14 +67,18 @@ extension Console {
     func verificationSummary(_ trail: AuditRoutes) async throws -> [String: Any] {
         let at = now()
         let head = try await trail.store.chainHead()
-        var summary: [String: Any] = ["headSequence": head.sequence, "headHash": head.hash.hex, "canVerify": trail.verify != nil]
+        var summary: [String: Any] = [
+            "headSequence": head.sequence, "headHash": head.hash.hex, "canVerify": trail.verify != nil,
+        ]
         if let signed = try await trail.store.latestDigest() {
             let valid = (try? AuditSigningKey.publicKey(pem: trail.publicKeyPEM)).map(signed.isValid(for:)) ?? false
             var digest: [String: Any] = [
                 "sequence": signed.digest.digestSequence, "time": Format.date(signed.digest.time, now: at),
                 "headSequence": signed.digest.headSequence, "headHash": signed.digest.headHash.hex, "valid": valid,
             ]
-            if head.sequence > signed.digest.headSequence { digest["unsigned"] = head.sequence - signed.digest.headSequence }
+            if head.sequence > signed.digest.headSequence {
+                digest["unsigned"] = head.sequence - signed.digest.headSequence
+            }
             summary["digest"] = digest
         }
         if let last = verifications.outcome {
@@ -83,7 +90,9 @@ extension Console {
             ]
             if last.report.unsignedRecords > 0 { outcome["unsigned"] = last.report.unsignedRecords }
             if let problem = last.report.problem {
-                outcome["problem"] = ["kind": problem.kind.rawValue, "sequence": problem.sequence, "detail": problem.detail]
+                outcome["problem"] = [
+                    "kind": problem.kind.rawValue, "sequence": problem.sequence, "detail": problem.detail,
+                ]
             }
             summary["last"] = outcome
         }
@@ -115,7 +124,10 @@ extension Console {
             throw error
         }
         try await audit.record(call, caller: signedIn.caller)
-        let stamp = ISO8601.format(now()).replacingOccurrences(of: ":", with: "").replacingOccurrences(of: "-", with: "")
+        let stamp = ISO8601.format(now()).replacingOccurrences(of: ":", with: "").replacingOccurrences(
+            of: "-",
+            with: ""
+        )
         return Self.download(data, type: "application/json", name: "sealed-audit-export-\(stamp).json")
     }
 
@@ -124,8 +136,15 @@ extension Console {
     func publicKeyDownload(_ request: Request, context: ServerContext) async throws -> Response {
         let signedIn = try await signedIn(request, context: context)
         guard let trail else { throw AuditPagesRefused(message: "This server has no audit trail.") }
-        try await audit.record(read("GetPublicKey", Self.trailSource, path: "/console/audit/public-key"), caller: signedIn.caller)
-        return Self.download(Data(trail.publicKeyPEM.utf8), type: "application/x-pem-file", name: "audit-public-key.pem")
+        try await audit.record(
+            read("GetPublicKey", Self.trailSource, path: "/console/audit/public-key"),
+            caller: signedIn.caller
+        )
+        return Self.download(
+            Data(trail.publicKeyPEM.utf8),
+            type: "application/x-pem-file",
+            name: "audit-public-key.pem"
+        )
     }
 
     static func download(_ data: Data, type: String, name: String) -> Response {
