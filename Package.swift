@@ -235,6 +235,11 @@ let package = Package(
                 .embedInCode("Resources/topics.mustache"),
                 .embedInCode("Resources/topic.mustache"),
                 .embedInCode("Resources/opened.mustache"),
+                .embedInCode("Resources/audit.mustache"),
+                .embedInCode("Resources/audit-state.mustache"),
+                .embedInCode("Resources/audit-record.mustache"),
+                .embedInCode("Resources/audit-verify.mustache"),
+                .embedInCode("Resources/audit-usage.mustache"),
             ]
         ),
         .target(

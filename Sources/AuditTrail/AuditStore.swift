@@ -34,7 +34,8 @@ public protocol AuditReader: Sendable {
     /// Up to `limit` records with a sequence number above `sequence`, oldest first.
     func tail(after sequence: Int64, limit: Int) async throws -> [StoredRecord]
 
-    /// The records that match `query`, oldest first.
+    /// The records that match `query`, oldest first, or newest first when ``AuditQuery/newestFirst``; the limit keeps
+    /// the first ones in that order.
     func query(_ query: AuditQuery) async throws -> [StoredRecord]
 
     /// Successful `Decrypt` calls and denials per event type and principal in `period`.
@@ -74,10 +75,15 @@ public struct AuditQuery: Sendable, Hashable {
     public var until: Date?
     /// Only records with an `errorCode`.
     public var errorsOnly: Bool
-    /// Only records with a sequence number above this (for paging).
+    /// Only records with a sequence number above this (for paging oldest first).
     public var afterSequence: Int64
+    /// Only records with a sequence number below this (for paging newest first); `nil` for no bound.
+    public var beforeSequence: Int64?
     /// At most this many records.
     public var limit: Int
+    /// The answer newest first (descending sequence numbers), so the limit keeps the newest matches: a page of a
+    /// trail read backwards, the next one `beforeSequence` the lowest sequence number shown.
+    public var newestFirst: Bool
 
     public init(
         key: String? = nil,
@@ -88,7 +94,9 @@ public struct AuditQuery: Sendable, Hashable {
         until: Date? = nil,
         errorsOnly: Bool = false,
         afterSequence: Int64 = 0,
-        limit: Int = 1000
+        beforeSequence: Int64? = nil,
+        limit: Int = 1000,
+        newestFirst: Bool = false
     ) {
         self.key = key
         self.principalARN = principalARN
@@ -98,13 +106,16 @@ public struct AuditQuery: Sendable, Hashable {
         self.until = until
         self.errorsOnly = errorsOnly
         self.afterSequence = afterSequence
+        self.beforeSequence = beforeSequence
         self.limit = limit
+        self.newestFirst = newestFirst
     }
 
     /// Whether a stored record matches (the reference semantics every store implements).
     public func matches(_ stored: StoredRecord) -> Bool {
         let record = stored.record
         if stored.sequence <= afterSequence { return false }
+        if let beforeSequence, stored.sequence >= beforeSequence { return false }
         if let key, !record.keyIdentifiers.contains(Record.keyIdentifier(key)) { return false }
         if let principalARN, !record.principalARNs.contains(principalARN) { return false }
         if let eventType, record.contextEventType != eventType { return false }

@@ -69,7 +69,9 @@ public actor InMemoryAuditStore: AuditStore {
     }
 
     public func query(_ query: AuditQuery) async throws -> [StoredRecord] {
-        Array(entries.lazy.map(\.stored).filter(query.matches).prefix(max(0, query.limit)))
+        let records = entries.lazy.map(\.stored)
+        if query.newestFirst { return Array(records.reversed().filter(query.matches).prefix(max(0, query.limit))) }
+        return Array(records.filter(query.matches).prefix(max(0, query.limit)))
     }
 
     public func usageReport(in period: DateInterval) async throws -> UsageReport {

@@ -37,6 +37,8 @@ public struct SealedPlatform: Sendable {
         public let export: @Sendable (_ file: URL, _ fromSequence: Int64) async throws -> Void
         /// The first sequence number at or after a date.
         public let firstSequence: @Sendable (Date) async throws -> Int64?
+        /// Verifies the live trail (its chain, its digests, the anchor kept beside it) as `sealed audit verify` does.
+        public let verify: @Sendable () async throws -> VerificationReport
     }
 
     /// The event bus and its publish rules.
@@ -243,7 +245,8 @@ public struct SealedPlatform: Sendable {
                 sink: auditSink,
                 signingKey: stores.auditSigningKey,
                 export: stores.exportAudit,
-                firstSequence: stores.firstAuditSequence
+                firstSequence: stores.firstAuditSequence,
+                verify: stores.verifyAudit
             ),
             bus: Bus(
                 transport: transport,

@@ -64,6 +64,10 @@ public struct Console: RouteMount {
     let audit: ConsoleAudit
     let sessions: SessionStore
     let links: SignInLinks
+    /// The audit trail the audit pages read (the server's `/v1/audit` routes); `nil` hides them.
+    let trail: AuditRoutes?
+    /// The outcome of the newest verification of the trail run from the console.
+    let verifications = LastVerification()
     let failuresByAddress: SignatureFailureLimiter
     let failuresByKey: SignatureFailureLimiter
     /// The bus the topics pages read; `nil` hides them.
@@ -87,6 +91,7 @@ public struct Console: RouteMount {
     ///   - keyService: The key service events are opened with, as the principal's reader-role session; `nil` shows
     ///     events sealed only.
     ///   - tables: The platform's tables, where subject-keyed events' branch keys live.
+    ///   - trail: The audit trail the audit pages read (the server's ``Server/AuditRoutes``); `nil` for none.
     ///   - configuration: Cookies, lifetimes and limits.
     ///   - now: The clock of sessions and links.
     public init(
@@ -98,6 +103,7 @@ public struct Console: RouteMount {
         bus: (any Transport)? = nil,
         keyService: KeyService? = nil,
         tables: TableService? = nil,
+        trail: AuditRoutes? = nil,
         configuration: Configuration = Configuration(),
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
@@ -112,6 +118,7 @@ public struct Console: RouteMount {
         }
         self.sessions = SessionStore(policy: configuration.sessions, now: now)
         self.links = SignInLinks(lifetime: configuration.linkLifetime, now: now)
+        self.trail = trail
         self.failuresByAddress = SignatureFailureLimiter(policy: configuration.failuresPerAddress)
         self.failuresByKey = SignatureFailureLimiter(policy: configuration.failuresPerKey)
         self.now = now
@@ -129,6 +136,7 @@ public struct Console: RouteMount {
             bus: server.busRoutes?.transport,
             keyService: server.keyService,
             tables: server.tables,
+            trail: server.auditRoutes,
             configuration: configuration
         )
     }
@@ -152,6 +160,7 @@ public struct Console: RouteMount {
         registerPages(in: router)
         registerMatrix(in: router)
         registerTopics(in: router)
+        registerAuditPages(in: router)
     }
 }
 

@@ -38,7 +38,8 @@ extension SealedServer {
                 identities: platform.identities,
                 export: audit.export,
                 firstSequence: audit.firstSequence,
-                publicKeyPEM: audit.signingKey.publicKeyPEM
+                publicKeyPEM: audit.signingKey.publicKeyPEM,
+                verify: audit.verify
             ),
             busRoutes: BusRoutes(
                 transport: platform.bus.transport,

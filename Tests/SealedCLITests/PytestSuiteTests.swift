@@ -10,11 +10,12 @@ import Testing
 /// ESDK and boto3) opening events the Swift SDK sealed, and checking their binding; `test_dynamodb_server.py` the
 /// DynamoDB subset with boto3 and the aws CLI; `test_mpl_keystore.py` the official Python MPL's branch keystore and
 /// hierarchical keyring over the server's DynamoDB and KMS; `test_console.py` the web console in Debian's chromium
-/// driven by Selenium (it skips without chromium unless `CI=true`) and with raw HTTP, writing the README's screenshots.
+/// driven by Selenium (it skips without chromium unless `CI=true`) and with raw HTTP, writing the README's screenshots;
+/// `test_console_audit.py` the console's audit pages (the auditor's story, the export verified by the CLI).
 struct PytestSuiteTests {
     @Test(arguments: [
         "test_kms_server.py", "test_access_story.py", "test_event_platform.py", "test_dynamodb_server.py",
-        "test_mpl_keystore.py", "test_console.py",
+        "test_mpl_keystore.py", "test_console.py", "test_console_audit.py",
     ])
     func pytestSuitePassesAgainstSealedServe(file: String) throws {
         guard let python = try TestEnvironment.peerPython() else { return }

@@ -186,12 +186,33 @@ enum AuditReference {
             AuditQuery(limit: 7),
             AuditQuery(limit: 20),
             AuditQuery(eventType: "orders.placed", limit: 6),
+            // Newest first, bounded below a sequence number (the console's pages).
+            AuditQuery(limit: 7, newestFirst: true),
+            AuditQuery(eventType: "orders.placed", beforeSequence: 30, limit: 3, newestFirst: true),
+            AuditQuery(errorsOnly: true, afterSequence: 5, beforeSequence: 38, newestFirst: true),
+            AuditQuery(key: AuditFixtures.keyARN, beforeSequence: 21, limit: 4, newestFirst: true),
+            AuditQuery(since: t.addingTimeInterval(12), beforeSequence: 40, newestFirst: true),
         ]
         for query in queries {
             let expected = try await reference.query(query).map(\.sequence)
             #expect(try await store.query(query).map(\.sequence) == expected, "\(query)")
             #expect(!expected.isEmpty, "\(query) should match something")
         }
+        // Newest first is the oldest-first answer reversed, and paging backwards from each page's lowest sequence
+        // number visits every record once.
+        let ascending = try await reference.query(AuditQuery(eventType: "payments.card.captured")).map(\.sequence)
+        let descending = try await store.query(AuditQuery(eventType: "payments.card.captured", newestFirst: true))
+        #expect(descending.map(\.sequence) == ascending.reversed())
+        var paged: [Int64] = []
+        var before: Int64?
+        while true {
+            let page = try await store.query(AuditQuery(beforeSequence: before, limit: 6, newestFirst: true))
+            paged += page.map(\.sequence)
+            guard page.count == 6, let lowest = page.last?.sequence else { break }
+            before = lowest
+        }
+        let head = try await reference.chainHead().sequence
+        #expect(paged == Array((1...head).reversed()))
         let period = DateInterval(start: t.addingTimeInterval(3), end: t.addingTimeInterval(35))
         let report = try await store.usageReport(in: period)
         #expect(report == (try await reference.usageReport(in: period)))

@@ -67,7 +67,9 @@ import Testing
                 .map { t.addingTimeInterval($0) },
             errorsOnly: Int.random(in: 0..<4, using: &generator) == 0,
             afterSequence: Bool.random(using: &generator) ? 0 : Int64.random(in: 0...(head + 2), using: &generator),
-            limit: [0, 1, 5, 37, 1000, 100_000].randomElement(using: &generator)!
+            beforeSequence: Bool.random(using: &generator) ? nil : Int64.random(in: 0...(head + 2), using: &generator),
+            limit: [0, 1, 5, 37, 1000, 100_000].randomElement(using: &generator)!,
+            newestFirst: Bool.random(using: &generator)
         )
     }
 

@@ -139,12 +139,26 @@ def by(kind, value):
 
 def click(browser, locator):
     """Clicks what `locator` finds and waits for the page it leads to (a link or a form's answer)."""
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
     page = browser.find_element(*by("css", "html"))
     browser.find_element(*locator).click()
-    WebDriverWait(browser, 20).until(expected_conditions.staleness_of(page))
+    WebDriverWait(browser, 20).until(lambda _: _left_the_document(page))
     WebDriverWait(browser, 20).until(lambda b: b.execute_script("return document.readyState") == "complete")
+
+
+def _left_the_document(element):
+    """Whether `element` belongs to a page that was replaced: chromium says so with a stale-element error, or, caught
+    mid-navigation, with "Node with given id does not belong to the document"."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+    try:
+        element.is_enabled()
+        return False
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as error:
+        if "does not belong to the document" in str(error):
+            return True
+        raise
 
 
 def screenshot(browser, name):

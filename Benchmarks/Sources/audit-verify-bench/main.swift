@@ -9,7 +9,8 @@ import Storage
 /// them (reader-role sessions of 50 consumers over 20 event types, CloudTrail fields, no secrets) through the store's
 /// own group commit, signing a digest every 100,000 records and at the end, then times:
 ///   1. `LogAuditStore.verify(publicKey:)` on the live store (it reads the segments, checking every frame's CRC-32C);
-///   2. `export(to:publicKey:)`, and `AuditTrail.Export.verify(fileAt:publicKey:)` of that file.
+///   2. the web console's trail pages (newest first, with and without filters, from the head and the middle);
+///   3. `export(to:publicKey:)`, and `AuditTrail.Export.verify(fileAt:publicKey:)` of that file.
 ///
 /// usage: audit-verify-bench [RECORDS (default 1000000)] [DIRECTORY (default: a new temporary one, removed after)]
 let arguments = CommandLine.arguments
@@ -144,6 +145,32 @@ print(
         residentMiB()
     )
 )
+
+// The console's trail page (issue 21): 51 records newest first (a page and the "Older" probe), unfiltered and filtered
+// by one event type and by one rare principal, from the head and from below the middle of the trail.
+let middle = Int64(count / 2)
+for (label, query) in [
+    ("newest page", AuditQuery(limit: 51, newestFirst: true)),
+    ("newest page, one event type", AuditQuery(eventType: eventTypes[7], limit: 51, newestFirst: true)),
+    (
+        "page below the middle, one event type",
+        AuditQuery(eventType: eventTypes[7], beforeSequence: middle, limit: 51, newestFirst: true)
+    ),
+    (
+        "page below the middle, one role session",
+        AuditQuery(
+            principalARN: "arn:aws:sts::\(account):assumed-role/reader-\(eventTypes[3])/consumer-3",
+            beforeSequence: middle,
+            limit: 51,
+            newestFirst: true
+        )
+    ),
+] {
+    let start = ContinuousClock.now
+    let found = try await store.query(query)
+    let milliseconds = seconds(since: start) * 1000
+    print(String(format: "audit console page (%@): %d records in %.1f ms", label, found.count, milliseconds))
+}
 
 let exportFile = directory.appendingPathComponent("audit-export.json")
 let exportStart = ContinuousClock.now

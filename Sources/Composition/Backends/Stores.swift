@@ -32,6 +32,8 @@ struct Stores: Sendable {
     var digestAnchor: (any DigestAnchor)?
     var exportAudit: @Sendable (_ file: URL, _ fromSequence: Int64) async throws -> Void
     var firstAuditSequence: @Sendable (Date) async throws -> Int64?
+    /// Verifies the live trail: its chain, digests and anchor, as `sealed audit verify --data-dir` does.
+    var verifyAudit: @Sendable () async throws -> VerificationReport
     /// Opens the embedded event bus beside the stores.
     var embeddedBus: @Sendable (Resources) throws -> any Transport
     var administratorARN: String
@@ -98,6 +100,13 @@ struct Stores: Sendable {
                 _ = try await auditStore.export(to: file, fromSequence: first, publicKey: auditKey.publicKey)
             },
             firstAuditSequence: { try await auditStore.firstSequence(since: $0) },
+            verifyAudit: { [anchor = directory.auditDigestAnchor] in
+                try await auditStore.verify(
+                    publicKey: auditKey.publicKey,
+                    anchor: try anchor.load(),
+                    unsignedLimit: Verifier.UnsignedLimit(reference: Date())
+                )
+            },
             embeddedBus: { resources in
                 let bus = try SQLiteTransport(path: directory.url.appendingPathComponent("bus.sqlite").path)
                 resources.onClose { try bus.close() }
@@ -136,6 +145,12 @@ struct Stores: Sendable {
                 _ = try await audit.export(to: file, fromSequence: first, publicKey: auditKey.publicKey)
             },
             firstAuditSequence: { try await audit.query(AuditQuery(since: $0, limit: 1)).first?.sequence },
+            verifyAudit: {
+                await audit.verify(
+                    publicKey: auditKey.publicKey,
+                    unsignedLimit: Verifier.UnsignedLimit(reference: Date())
+                )
+            },
             embeddedBus: { _ in InMemoryTransport() },
             administratorARN:
                 "arn:aws:iam::\(configuration.accountID):user/\(DataDirectory.administratorUserName)",

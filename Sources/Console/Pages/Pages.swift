@@ -25,6 +25,11 @@ struct Pages: Sendable {
         ("topics", PackageResources.topics_mustache),
         ("topic", PackageResources.topic_mustache),
         ("opened", PackageResources.opened_mustache),
+        ("audit", PackageResources.audit_mustache),
+        ("audit-state", PackageResources.audit_state_mustache),
+        ("audit-record", PackageResources.audit_record_mustache),
+        ("audit-verify", PackageResources.audit_verify_mustache),
+        ("audit-usage", PackageResources.audit_usage_mustache),
     ]
 
     /// The stylesheet, served at `/console/static/console.css`.

@@ -256,6 +256,7 @@ extension Console {
             "title": title, "principal": arn, "principalName": arn.split(separator: ":").last.map(String.init) ?? arn,
             "csrf": signedIn.session.csrfToken, "reviewCount": reviewCount, "hasReviews": reviewCount > 0, nav: true,
             "hasBus": bus != nil,
+            "mayAudit": trail?.mayRead(arn) == true,
         ]
         if let notice = sessions.takeNotice(signedIn.session.id) {
             values["notice"] = ["text": notice.text, "isError": notice.isError]

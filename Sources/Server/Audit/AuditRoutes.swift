@@ -22,15 +22,19 @@ public struct AuditRoutes: Sendable {
     public let firstSequence: @Sendable (_ since: Date) async throws -> Int64?
     /// The public key (PEM) that verifies digests and exports, served at `GET /v1/audit/public-key`.
     public let publicKeyPEM: String
+    /// Verifies the live trail (chain, digests, anchor) as `sealed audit verify` does; `nil` when it cannot be.
+    public let verify: (@Sendable () async throws -> VerificationReport)?
 
     public init(
         store: any AuditStore,
         identities: IdentityService,
         export: @escaping @Sendable (URL, Int64) async throws -> Void,
         firstSequence: @escaping @Sendable (Date) async throws -> Int64?,
-        publicKeyPEM: String
+        publicKeyPEM: String,
+        verify: (@Sendable () async throws -> VerificationReport)? = nil
     ) {
         self.publicKeyPEM = publicKeyPEM
+        self.verify = verify
         self.store = store
         self.identities = identities
         self.export = export
@@ -77,19 +81,7 @@ public struct AuditRoutes: Sendable {
         }
         v1.on(.exportEvents) { request, context in
             try self.authorize(context)
-            var first: Int64 = 1
-            if let since = try Self.date(request.uri.queryParameters.get("since"), "since") {
-                guard let sequence = try await firstSequence(since) else {
-                    return Self.json(.object(["Records": .array([]), "Digests": .array([])]))
-                }
-                first = sequence
-            }
-            let file = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "sealed-export-\(UUID().uuidString).json"
-            )
-            defer { try? FileManager.default.removeItem(at: file) }
-            try await export(file, first)
-            let data = try Data(contentsOf: file)
+            let data = try await exportFile(since: try Self.date(request.uri.queryParameters.get("since"), "since"))
             return Response(
                 status: .ok,
                 headers: [.contentType: "application/json"],
@@ -99,10 +91,11 @@ public struct AuditRoutes: Sendable {
         v1.on(.getUsageReport) { request, context in
             try self.authorize(context)
             let parameters = request.uri.queryParameters
-            let until = try Self.date(parameters.get("until"), "until") ?? Date()
-            let since = try Self.date(parameters.get("since"), "since") ?? until.addingTimeInterval(-30 * 86_400)
-            guard since <= until else { throw AccessControlError(.validationError, "since must not be after until.") }
-            let report = try await store.usageReport(in: DateInterval(start: since, end: until))
+            let report = try await usageReport(
+                since: try Self.date(parameters.get("since"), "since"),
+                until: try Self.date(parameters.get("until"), "until")
+            )
+            let (since, until) = (report.period.start, report.period.end)
             let rows: [JSONValue] = report.rows.map { row in
                 .object([
                     "EventType": row.eventType.map(JSONValue.string) ?? .null,
@@ -121,16 +114,57 @@ public struct AuditRoutes: Sendable {
     }
 
     func authorize(_ context: AuthenticatedContext) throws {
-        let trail = PlatformARN.auditTrail(account: identities.account)
-        guard identities.isAllowed(context.principal.arn, "audit:Read", on: trail) else {
+        try authorizeRead(context.principal.arn)
+    }
+
+    /// Whether `principal` may read the trail: `audit:Read` on it.
+    package func mayRead(_ principal: String) -> Bool {
+        identities.isAllowed(principal, "audit:Read", on: PlatformARN.auditTrail(account: identities.account))
+    }
+
+    /// Refuses a `principal` without `audit:Read` on the trail (the API's and the console's check).
+    ///
+    /// - Throws: ``AccessControl/AccessControlError`` `accessDenied`.
+    package func authorizeRead(_ principal: String) throws {
+        guard mayRead(principal) else {
+            let trail = PlatformARN.auditTrail(account: identities.account)
             throw AccessControlError(
                 .accessDenied,
-                "User: \(context.principal.arn) is not authorized to perform: audit:Read on resource: \(trail)"
+                "User: \(principal) is not authorized to perform: audit:Read on resource: \(trail)"
             )
         }
     }
 
-    static func date(_ text: String?, _ name: String) throws -> Date? {
+    /// The export file (``AuditTrail/Export``) of the records from the first at or after `since` (all when `nil`),
+    /// with its digests: what `GET /v1/audit/export` answers and `sealed audit verify --file` checks.
+    package func exportFile(since: Date?) async throws -> Data {
+        var first: Int64 = 1
+        if let since {
+            guard let sequence = try await firstSequence(since) else {
+                return Data(CanonicalJSON.encode(.object(["Records": .array([]), "Digests": .array([])])))
+            }
+            first = sequence
+        }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "sealed-export-\(UUID().uuidString).json"
+        )
+        defer { try? FileManager.default.removeItem(at: file) }
+        try await export(file, first)
+        return try Data(contentsOf: file)
+    }
+
+    /// Decrypts and denials per event type and principal from `since` (30 days before `until` when `nil`) to
+    /// `until` (now when `nil`).
+    ///
+    /// - Throws: ``AccessControl/AccessControlError`` `validationError` when `since` is after `until`.
+    package func usageReport(since: Date?, until: Date?) async throws -> UsageReport {
+        let until = until ?? Date()
+        let since = since ?? until.addingTimeInterval(-30 * 86_400)
+        guard since <= until else { throw AccessControlError(.validationError, "since must not be after until.") }
+        return try await store.usageReport(in: DateInterval(start: since, end: until))
+    }
+
+    package static func date(_ text: String?, _ name: String) throws -> Date? {
         guard let text else { return nil }
         guard let date = try? Date(text, strategy: .iso8601) else {
             throw AccessControlError(.validationError, "\(name) must be an ISO 8601 time such as 2026-11-29T10:00:00Z.")

@@ -9,10 +9,15 @@ struct AuditQuerySQL {
     var table: String
     var keyTable: String
 
-    /// `SELECT columns FROM table WHERE …` for `query`, in sequence order, with its limit, and its arguments.
+    /// `SELECT columns FROM table WHERE …` for `query`, in sequence order (descending when newest first), with its
+    /// limit, and its arguments.
     func select(_ columns: String, _ query: AuditQuery) -> (String, StatementArguments) {
         var conditions = ["sequence > ?"]
         var arguments: [(any DatabaseValueConvertible)?] = [query.afterSequence]
+        if let before = query.beforeSequence {
+            conditions.append("sequence < ?")
+            arguments.append(before)
+        }
         if let key = query.key {
             // Files written before the index kept only `Record.keyIdentifier` forms also hold key ARNs.
             conditions.append("sequence IN (SELECT sequence FROM \(keyTable) WHERE key IN (?, ?))")
@@ -41,7 +46,7 @@ struct AuditQuerySQL {
         if query.errorsOnly { conditions.append("error_code IS NOT NULL") }
         arguments.append(max(0, query.limit))
         let sql =
-            "SELECT \(columns) FROM \(table) WHERE \(conditions.joined(separator: " AND ")) ORDER BY sequence LIMIT ?"
+            "SELECT \(columns) FROM \(table) WHERE \(conditions.joined(separator: " AND ")) ORDER BY sequence\(query.newestFirst ? " DESC" : "") LIMIT ?"
         return (sql, StatementArguments(arguments))
     }
 

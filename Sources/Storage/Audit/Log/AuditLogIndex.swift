@@ -237,11 +237,15 @@ extension AuditLogIndex {
         }
     }
 
-    /// The blocks that may hold a record matching `query`, in sequence order: after its `afterSequence`, overlapping
-    /// its times, holding every term it names.
+    /// The blocks that may hold a record matching `query`, in sequence order (descending when it is newest first):
+    /// after its `afterSequence` and before its `beforeSequence`, overlapping its times, holding every term it names.
     static func candidates(_ db: Database, _ query: AuditQuery) throws -> [BlockRange] {
         var conditions = ["last_sequence > ?"]
         var arguments: [(any DatabaseValueConvertible)?] = [query.afterSequence]
+        if let before = query.beforeSequence {
+            conditions.append("first_sequence < ?")
+            arguments.append(before)
+        }
         if let since = query.since {
             conditions.append("max_time >= ?")
             arguments.append(AuditQuerySQL.seconds(since))
@@ -257,7 +261,7 @@ extension AuditLogIndex {
         return try ranges(
             db,
             "SELECT \(rangeColumns) FROM audit_block WHERE \(conditions.joined(separator: " AND ")) "
-                + "ORDER BY first_sequence",
+                + "ORDER BY first_sequence\(query.newestFirst ? " DESC" : "")",
             StatementArguments(arguments)
         )
     }

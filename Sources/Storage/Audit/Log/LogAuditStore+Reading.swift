@@ -31,17 +31,33 @@ extension LogAuditStore {
         guard limit > 0 else { return [] }
         return try await lookUp { db, reader, unindexed in
             var found: [StoredRecord] = []
-            for block in try AuditLogIndex.candidates(db, query) {
-                for stored in try reader.records(block) where query.matches(stored) {
-                    found.append(stored)
-                    if found.count == limit { return found }
-                }
+            /// Takes `stored` if it matches; whether the answer is full.
+            func take(_ stored: StoredRecord) -> Bool {
+                if query.matches(stored) { found.append(stored) }
+                return found.count == limit
             }
-            for entry in unindexed where entry.sequence > query.afterSequence {
-                let stored = try StoredRecord(canonicalBytes: entry.bytes)
-                if query.matches(stored) {
-                    found.append(stored)
-                    if found.count == limit { break }
+            let blocks = try AuditLogIndex.candidates(db, query)
+            let memory = unindexed.filter {
+                $0.sequence > query.afterSequence && $0.sequence < query.beforeSequence ?? .max
+            }
+            if query.newestFirst {
+                // The records in memory are the newest: they come first, then the blocks, newest first.
+                for entry in memory.reversed() {
+                    if take(try StoredRecord(canonicalBytes: entry.bytes)) { return found }
+                }
+                for block in blocks {
+                    for stored in try reader.records(block).reversed() {
+                        if take(stored) { return found }
+                    }
+                }
+            } else {
+                for block in blocks {
+                    for stored in try reader.records(block) {
+                        if take(stored) { return found }
+                    }
+                }
+                for entry in memory {
+                    if take(try StoredRecord(canonicalBytes: entry.bytes)) { return found }
                 }
             }
             return found
