@@ -322,6 +322,13 @@ def test_the_story_in_the_browser(browsers):
     for path in ("/console/access", "/console/topics", f"/console/topics/{topic}"):
         assert_fits(second, path, 360)
 
+    # The auditor finds that open in the trail: a Decrypt of this event type by the reader role's console session.
+    auditor = browsers()
+    sign_in_with_key(auditor, {"keys": ADMIN})
+    auditor.get(ENDPOINT + f"/console/audit?eventType={platform.event_type}&eventName=Decrypt")
+    trail = text(auditor, "id", "trail")
+    assert "assumed-role/" in trail and "/sealed-console" in trail and platform.event_type in trail, trail
+
     # The owning team's reviewer revokes it from the access page: the row goes, and Open now shows the request to
     # make instead of the data.
     reviewer.get(ENDPOINT + f"/console/access?eventType={platform.event_type}")
