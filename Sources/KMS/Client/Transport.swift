@@ -67,7 +67,8 @@ package struct Transport: Sendable {
     }
 
     /// Sends a POST with the given body and headers, retrying as ``ClientOptions`` says, and hands each response
-    /// to `decode`, which returns the result or throws (a ``RetryableServiceError`` may be retried).
+    /// to `decode`, which returns the result or throws (a ``RetryableServiceError`` may be retried). Each attempt is
+    /// signed anew.
     package func send<Result>(
         operation: String,
         method: String = "POST",
@@ -77,29 +78,73 @@ package struct Transport: Sendable {
         headers: [(name: String, value: String)],
         decode: (RawResponse) throws -> Result
     ) async throws -> Result {
-        var attempt = 1
+        try await retrying(operation) {
+            let path = path ?? self.path
+            let signed = try await sign(method: method, path: path, query: query, body: body, headers: headers)
+            return try decode(try await attemptOnce(method: method, path: path, query: query, body: body, headers: signed))
+        }
+    }
+
+    /// Sends a POST of `body` to the endpoint with headers a caller already signed (its `Host` and signature
+    /// included), unchanged, retrying as ``send(operation:method:path:query:body:headers:decode:)`` does.
+    package func sendPresigned<Result>(
+        operation: String,
+        body: [UInt8],
+        headers: [(name: String, value: String)],
+        decode: (RawResponse) throws -> Result
+    ) async throws -> Result {
+        try await retrying(operation) {
+            try decode(try await attemptOnce(method: "POST", path: path, query: "", body: body, headers: headers))
+        }
+    }
+
+    /// The headers of a signed request to the endpoint, without sending it: `Host`, `headers`, then the signature's
+    /// (`X-Amz-Date`, `X-Amz-Security-Token` for session credentials, `Authorization`).
+    package func sign(
+        method: String = "POST",
+        path: String? = nil,
+        query: String = "",
+        body: [UInt8],
+        headers: [(name: String, value: String)]
+    ) async throws -> [(name: String, value: String)] {
+        let credentials = try await credentialProvider.credentials()
+        var signed: [(name: String, value: String)] = [(name: "Host", value: host)]
+        signed.append(contentsOf: headers)
+        let signature = signer.sign(
+            SigV4.Request(method: method, path: path ?? self.path, query: query, headers: signed, payload: .body(body)),
+            credentials: credentials,
+            region: region,
+            service: service,
+            date: Date()
+        )
+        for header in signature.headers {
+            if let index = signed.firstIndex(where: { $0.name.lowercased() == header.name.lowercased() }) {
+                signed[index] = header
+            } else {
+                signed.append(header)
+            }
+        }
+        return signed
+    }
+
+    /// Runs `attempt` until it succeeds, fails for good, or the attempts run out, with backoff between attempts.
+    private func retrying<Result>(_ operation: String, _ attempt: () async throws -> Result) async throws -> Result {
+        var number = 1
         while true {
             do {
-                let response = try await attemptOnce(
-                    method: method,
-                    path: path ?? self.path,
-                    query: query,
-                    body: body,
-                    headers: headers
-                )
-                return try decode(response)
+                return try await attempt()
             } catch {
-                guard attempt < options.maxAttempts, Self.isRetryable(error), !Task.isCancelled else { throw error }
-                let delay = options.backoff(beforeRetry: attempt)
+                guard number < options.maxAttempts, Self.isRetryable(error), !Task.isCancelled else { throw error }
+                let delay = options.backoff(beforeRetry: number)
                 logger.debug(
                     "retrying AWS call",
                     metadata: [
-                        "service": "\(service)", "operation": "\(operation)", "attempt": "\(attempt)",
+                        "service": "\(service)", "operation": "\(operation)", "attempt": "\(number)",
                         "error": "\(error)", "delay": "\(delay)",
                     ]
                 )
                 try await Task.sleep(for: delay)
-                attempt += 1
+                number += 1
             }
         }
     }
@@ -152,16 +197,6 @@ package struct Transport: Sendable {
         body: [UInt8],
         headers: [(name: String, value: String)]
     ) async throws -> RawResponse {
-        let credentials = try await credentialProvider.credentials()
-        var signed: [(name: String, value: String)] = [(name: "Host", value: host)]
-        signed.append(contentsOf: headers)
-        let signature = signer.sign(
-            SigV4.Request(method: method, path: path, query: query, headers: signed, payload: .body(body)),
-            credentials: credentials,
-            region: region,
-            service: service,
-            date: Date()
-        )
         var url = endpoint.absoluteString
         if path != self.path {
             let scheme = endpoint.scheme?.lowercased() ?? "http"
@@ -170,8 +205,7 @@ package struct Transport: Sendable {
         if !query.isEmpty { url += "?" + query }
         var request = HTTPClientRequest(url: url)
         request.method = HTTPMethod(rawValue: method)
-        for header in signed { request.headers.add(name: header.name, value: header.value) }
-        for header in signature.headers { request.headers.replaceOrAdd(name: header.name, value: header.value) }
+        for header in headers { request.headers.add(name: header.name, value: header.value) }
         request.headers.add(name: "User-Agent", value: options.userAgent)
         request.headers.add(name: "Content-Length", value: String(body.count))
         request.body = .bytes(ByteBuffer(bytes: body))

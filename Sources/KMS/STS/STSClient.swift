@@ -91,15 +91,9 @@ public struct STSClient: Sendable {
     public func getCallerIdentity() async throws -> GetCallerIdentityResponse {
         try await call(
             "GetCallerIdentity",
-            parameters: STSQueryRequest.getCallerIdentity.parameters
-        ) { root in
-            guard let result = root.child("GetCallerIdentityResult") else { return nil }
-            return GetCallerIdentityResponse(
-                account: result.child("Account")?.text,
-                arn: result.child("Arn")?.text,
-                userId: result.child("UserId")?.text
-            )
-        }
+            parameters: STSQueryRequest.getCallerIdentity.parameters,
+            decode: Self.callerIdentity
+        )
     }
 
     private func call<Result>(
@@ -113,21 +107,40 @@ public struct STSClient: Sendable {
             body: body,
             headers: [(name: "Content-Type", value: STSProtocol.contentType)]
         ) { response in
-            guard (200..<300).contains(response.status) else { throw Self.error(from: response) }
-            guard let root = XMLTree.parse(response.body) else {
-                throw ClientError(
-                    .malformedResponse,
-                    "the \(action) response (HTTP \(response.status), \(response.body.count) bytes) is not well-formed XML"
-                )
-            }
-            guard root.name == "\(action)Response", let result = decode(root) else {
-                throw ClientError(
-                    .malformedResponse,
-                    "the \(action) response lacks required elements (root <\(root.name)>)"
-                )
-            }
-            return result
+            try Self.answer(response, to: action, decode: decode)
         }
+    }
+
+    /// The result of an answer: `decode` of its XML root, an ``STSError`` for an AWS error, a ``ClientError`` for
+    /// anything else.
+    static func answer<Result>(
+        _ response: RawResponse,
+        to action: String,
+        decode: (XMLTree) -> Result?
+    ) throws -> Result {
+        guard (200..<300).contains(response.status) else { throw Self.error(from: response) }
+        guard let root = XMLTree.parse(response.body) else {
+            throw ClientError(
+                .malformedResponse,
+                "the \(action) response (HTTP \(response.status), \(response.body.count) bytes) is not well-formed XML"
+            )
+        }
+        guard root.name == "\(action)Response", let result = decode(root) else {
+            throw ClientError(
+                .malformedResponse,
+                "the \(action) response lacks required elements (root <\(root.name)>)"
+            )
+        }
+        return result
+    }
+
+    static func callerIdentity(_ root: XMLTree) -> GetCallerIdentityResponse? {
+        guard let result = root.child("GetCallerIdentityResult") else { return nil }
+        return GetCallerIdentityResponse(
+            account: result.child("Account")?.text,
+            arn: result.child("Arn")?.text,
+            userId: result.child("UserId")?.text
+        )
     }
 
     static func error(from response: RawResponse) -> STSError {
