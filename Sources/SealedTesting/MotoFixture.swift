@@ -28,7 +28,7 @@ public struct MotoFixture: Decodable, Sendable {
     public var alias: String
     public var aliasArn: String
     /// `allowed` (kms:*, dynamodb:*, sts:AssumeRole), `denied` (kms:DescribeKey, kms:ListKeys only),
-    /// `tablereader` (dynamodb:GetItem and dynamodb:Query only) and `iamadmin` (iam:*).
+    /// `tablereader` (dynamodb:GetItem and dynamodb:Query only) and `iamadmin` (iam:*, s3:*).
     public var users: [String: User]
     /// Trusts `allowed`; kms:*.
     public var role: Role

@@ -9,7 +9,8 @@ Waits (up to 30 s) until the server answers, then creates with boto3:
   * IAM user "sealed-denied" (only kms:DescribeKey and kms:ListKeys) with an access key;
   * IAM user "sealed-tablereader" (only dynamodb:GetItem and dynamodb:Query: reads keystore items, cannot
     unwrap them) with an access key;
-  * IAM user "sealed-iamadmin" (iam:* and sts:GetCallerIdentity: the IAM client's tests) with an access key;
+  * IAM user "sealed-iamadmin" (iam:*, s3:* and sts:GetCallerIdentity: the IAM and S3 clients' tests) with an
+    access key;
   * role "sealed-reader" whose trust policy lets sealed-allowed assume it, with kms:* permissions;
 then turns on moto's IAM enforcement (POST /moto-api/reset-auth with "0": from then on every request must
 be signed by a known access key and be allowed by its IAM policies; moto 5.2.5 has no other switch for
@@ -96,7 +97,7 @@ def main():
                            "Resource": "*"}),
         "denied": policy({"Effect": "Allow", "Action": ["kms:DescribeKey", "kms:ListKeys"], "Resource": "*"}),
         "tablereader": policy({"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:Query"], "Resource": "*"}),
-        "iamadmin": policy({"Effect": "Allow", "Action": ["iam:*", "sts:GetCallerIdentity"], "Resource": "*"}),
+        "iamadmin": policy({"Effect": "Allow", "Action": ["iam:*", "s3:*", "sts:GetCallerIdentity"], "Resource": "*"}),
     }
     for name, document in user_policies.items():
         user = iam.create_user(UserName="sealed-%s" % name)["User"]

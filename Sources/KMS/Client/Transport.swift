@@ -4,7 +4,7 @@ package import Logging
 internal import NIOCore
 internal import NIOHTTP1
 internal import SealedSupport
-internal import SigV4
+package import SigV4
 
 /// A response as the transport hands it to the protocol layer: status, headers and the whole body.
 package struct RawResponse: Sendable {
@@ -43,7 +43,8 @@ package struct Transport: Sendable {
         service: String,
         credentialProvider: any CredentialProvider,
         options: ClientOptions,
-        logger: Logger
+        logger: Logger,
+        signing: Signer.Options = Signer.Options()
     ) throws(ClientError) {
         guard let scheme = endpoint.scheme?.lowercased(), scheme == "http" || scheme == "https",
             let hostName = endpoint.host, !hostName.isEmpty
@@ -55,7 +56,7 @@ package struct Transport: Sendable {
         self.credentialProvider = credentialProvider
         self.options = options
         self.logger = logger
-        self.signer = Signer()
+        self.signer = Signer(options: signing)
         let bracketed = hostName.contains(":") ? "[\(hostName)]" : hostName
         if let port = endpoint.port, !(scheme == "http" && port == 80), !(scheme == "https" && port == 443) {
             self.host = "\(bracketed):\(port)"

@@ -12,9 +12,9 @@ public import SigV4
 ///   `role_session_name`, `external_id`, `duration_seconds`) and renews the session before it expires.
 /// - **Region**: explicit, `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`.
 /// - **Endpoints**: explicit; `AWS_ENDPOINT_URL_KMS`/`AWS_ENDPOINT_URL_STS`/`AWS_ENDPOINT_URL_DYNAMODB`/
-///   `AWS_ENDPOINT_URL_IAM`; `AWS_ENDPOINT_URL`; the profile's `endpoint_url`; else `https://kms.REGION.amazonaws.com` /
-///   `https://sts.REGION.amazonaws.com` / `https://dynamodb.REGION.amazonaws.com` / IAM's global endpoint
-///   (``iamEndpoint(region:)``).
+///   `AWS_ENDPOINT_URL_IAM`/`AWS_ENDPOINT_URL_S3`; `AWS_ENDPOINT_URL`; the profile's `endpoint_url`; else
+///   `https://kms.REGION.amazonaws.com` / `https://sts.REGION.amazonaws.com` / `https://dynamodb.REGION.amazonaws.com` /
+///   IAM's global endpoint (``iamEndpoint(region:)``) / `https://s3.REGION.amazonaws.com`.
 ///
 /// The environment is a parameter, so tests pass a dictionary instead of changing the process's variables.
 public struct AWSConfiguration: Sendable {
@@ -30,6 +30,8 @@ public struct AWSConfiguration: Sendable {
     public var dynamoDBEndpoint: URL
     /// The IAM endpoint (global: one per partition).
     public var iamEndpoint: URL
+    /// The S3 endpoint (delivered log files).
+    public var s3Endpoint: URL
     /// The profile that was read, if any.
     public var profile: String?
 
@@ -40,6 +42,7 @@ public struct AWSConfiguration: Sendable {
         stsEndpoint: URL? = nil,
         dynamoDBEndpoint: URL? = nil,
         iamEndpoint: URL? = nil,
+        s3Endpoint: URL? = nil,
         profile: String? = nil
     ) {
         self.region = region
@@ -48,6 +51,7 @@ public struct AWSConfiguration: Sendable {
         self.stsEndpoint = stsEndpoint ?? Self.defaultEndpoint(service: "sts", region: region)
         self.dynamoDBEndpoint = dynamoDBEndpoint ?? Self.defaultEndpoint(service: "dynamodb", region: region)
         self.iamEndpoint = iamEndpoint ?? Self.iamEndpoint(region: region)
+        self.s3Endpoint = s3Endpoint ?? Self.defaultEndpoint(service: "s3", region: region)
         self.profile = profile
     }
 
@@ -58,7 +62,7 @@ public struct AWSConfiguration: Sendable {
     ///   - profile: A profile name that overrides `AWS_PROFILE`; passing one also skips the environment credentials.
     ///   - region: A region that overrides every other source.
     ///   - credentials: Credentials that override every other source.
-    ///   - endpoint: An endpoint for KMS, STS, DynamoDB and IAM that overrides every other source.
+    ///   - endpoint: An endpoint for KMS, STS, DynamoDB, IAM and S3 that overrides every other source.
     ///   - httpClient: The HTTP client of the STS client that assumes a profile's role.
     ///   - options: Options of that STS client.
     /// - Returns: The configuration. Credentials are looked up lazily, on the first request.
@@ -109,6 +113,7 @@ public struct AWSConfiguration: Sendable {
             settings: settings
         )
         let iamEndpoint = try resolveEndpoint(explicit: endpoint, service: "IAM", environment: environment, settings: settings)
+        let s3Endpoint = try resolveEndpoint(explicit: endpoint, service: "S3", environment: environment, settings: settings)
 
         var providers: [any CredentialProvider] = []
         if let credentials {
@@ -135,6 +140,7 @@ public struct AWSConfiguration: Sendable {
             stsEndpoint: stsEndpoint,
             dynamoDBEndpoint: dynamoDBEndpoint,
             iamEndpoint: iamEndpoint,
+            s3Endpoint: s3Endpoint,
             profile: settings == nil ? nil : profileName
         )
     }
