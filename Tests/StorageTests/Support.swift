@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import KMS
 import KeyService
+import PostgresStorage
 import SealedTesting
 import Storage
 import Testing
@@ -39,7 +40,11 @@ struct KeyStoreKind: Sendable, CustomTestStringConvertible {
         }
     }
 
-    static let all: [KeyStoreKind] = [.inMemory, .sqlite, .cachedSQLite]
+    static let postgres = KeyStoreKind(name: "PostgresKeyStore") { body in
+        try await withPostgres { database in try await body(PostgresKeyStore(database: database)) }
+    }
+
+    static let all: [KeyStoreKind] = [.inMemory, .sqlite, .cachedSQLite, .postgres]
 }
 
 /// A `CredentialStore` implementation the credential contract runs against.
@@ -63,7 +68,24 @@ struct CredentialStoreKind: Sendable, CustomTestStringConvertible {
         }
     }
 
-    static let all: [CredentialStoreKind] = [.inMemory, .sqlite]
+    static let postgres = CredentialStoreKind(name: "PostgresCredentialStore") { body in
+        try await withPostgres { database in
+            try await body(PostgresCredentialStore(database: database, rootKey: .init(size: .bits256)))
+        }
+    }
+
+    static let all: [CredentialStoreKind] = [.inMemory, .sqlite, .postgres]
+}
+
+/// Runs `body` with a migrated PostgreSQL database of its own (dropped afterwards), or skips when `scripts/test`'s
+/// server is not running (fails with `CI=true`).
+func withPostgres(_ body: (PostgresDatabase) async throws -> Void) async throws {
+    guard let fixture = try PostgresFixture.located() else { return }
+    try await fixture.withDatabase { url in
+        try await PostgresDatabase.withDatabase(try PostgresURL(url), maximumConnections: 4) { database in
+            try await body(database)
+        }
+    }
 }
 
 /// A reference date with a fraction that a millisecond-precision store would lose.
