@@ -31,8 +31,8 @@ enum PostgresTesting {
     /// Runs `body` with two pools on one new database: two replicas.
     static func withTwoReplicas(_ body: (PostgresDatabase, PostgresDatabase) async throws -> Void) async throws {
         try await withEmptyDatabase { url in
-            try await PostgresDatabase.withDatabase(url, maximumConnections: 4) { first in
-                try await PostgresDatabase.withDatabase(url, maximumConnections: 4) { second in
+            try await PostgresDatabase.withDatabase(url, maximumConnections: 4, logger: quietLogger) { first in
+                try await PostgresDatabase.withDatabase(url, maximumConnections: 4, logger: quietLogger) { second in
                     try await body(first, second)
                 }
             }
@@ -53,12 +53,16 @@ struct PostgresURLTests {
         let defaults = try PostgresURL("postgresql://bob@localhost")
         #expect(defaults.password == nil && defaults.port == 5432 && defaults.database == "bob")
         #expect(defaults.tls == .prefer && defaults.rootCertificates == nil)
-        #expect(try PostgresURL("postgres://u@h/d?sslmode=disable&sslrootcert=/etc/ca.pem").rootCertificates == "/etc/ca.pem")
+        #expect(
+            try PostgresURL("postgres://u@h/d?sslmode=disable&sslrootcert=/etc/ca.pem").rootCertificates
+                == "/etc/ca.pem"
+        )
     }
 
     @Test(arguments: [
         "mysql://u:hunter2@h/d", "postgres://:hunter2@h/d", "postgres://u:hunter2@/d",
-        "postgres://u:hunter2@h/d?sslmode=allow", "postgres://u:hunter2@h/d?sslmod=require", "postgres://u:hunter2@h/a/b",
+        "postgres://u:hunter2@h/d?sslmode=allow", "postgres://u:hunter2@h/d?sslmod=require",
+        "postgres://u:hunter2@h/a/b",
         "postgres://u:hunter2@h:0/d", "not a url at all hunter2",
     ])
     func malformedURLsAreRefusedWithoutThePassword(text: String) async {
@@ -70,7 +74,7 @@ struct PostgresURLTests {
         // Port 1 on the loopback interface: nothing listens there, so the connection is refused at once.
         let url = try PostgresURL("postgres://sealed:hunter2@127.0.0.1:1/sealed?sslmode=disable")
         let error = await expectStorageError(.databaseUnavailable) {
-            try await PostgresDatabase.withDatabase(url) { _ in }
+            try await PostgresDatabase.withDatabase(url, logger: quietLogger) { _ in }
         }
         #expect(error?.message.contains("hunter2") == false)
         #expect(error?.message.contains("postgres://sealed:***@127.0.0.1:1/sealed") == true)
@@ -85,11 +89,11 @@ struct PostgresMigrationTests {
             // Every step is a plain CREATE TABLE: a second application would fail, so all starting proves the lock.
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<4 {
-                    group.addTask { try await PostgresDatabase.withDatabase(url, maximumConnections: 1) { _ in } }
+                    group.addTask { try await PostgresDatabase.withDatabase(url, maximumConnections: 1, logger: quietLogger) { _ in } }
                 }
                 try await group.waitForAll()
             }
-            try await PostgresDatabase.withDatabase(url, maximumConnections: 1) { database in
+            try await PostgresDatabase.withDatabase(url, maximumConnections: 1, logger: quietLogger) { database in
                 let versions = try await PostgresTesting.strings(
                     "SELECT version::text FROM sealed_schema_migration ORDER BY version",
                     in: database
@@ -103,15 +107,17 @@ struct PostgresMigrationTests {
         try await PostgresTesting.withEmptyDatabase { url in
             let rootKey = SymmetricKey(size: .bits256)
             let key = AccessKey.generate(for: "arn:aws:iam::000000000000:user/alice", at: referenceDate)
-            let history = try await PostgresDatabase.withDatabase(url, maximumConnections: 1) { database in
+            let history = try await PostgresDatabase.withDatabase(url, maximumConnections: 1, logger: quietLogger) { database in
                 try await PostgresCredentialStore(database: database, rootKey: rootKey).create(key)
                 return try await PostgresTesting.strings(
                     "SELECT version || ' ' || name || ' ' || applied_at FROM sealed_schema_migration",
                     in: database
                 )
             }
-            try await PostgresDatabase.withDatabase(url, maximumConnections: 1) { database in
-                #expect(try await PostgresCredentialStore(database: database, rootKey: rootKey).accessKey(id: key.id) == key)
+            try await PostgresDatabase.withDatabase(url, maximumConnections: 1, logger: quietLogger) { database in
+                #expect(
+                    try await PostgresCredentialStore(database: database, rootKey: rootKey).accessKey(id: key.id) == key
+                )
                 let again = try await PostgresTesting.strings(
                     "SELECT version || ' ' || name || ' ' || applied_at FROM sealed_schema_migration",
                     in: database
@@ -126,16 +132,20 @@ struct PostgresMigrationTests {
             let newer = PostgresSchema.version + 1
             let future =
                 PostgresSchema.migrations + [
-                    PostgresMigration(version: newer, name: "from-the-future", statements: ["CREATE TABLE future (x integer)"])
+                    PostgresMigration(
+                        version: newer,
+                        name: "from-the-future",
+                        statements: ["CREATE TABLE future (x integer)"]
+                    )
                 ]
-            try await PostgresDatabase.withDatabase(url, maximumConnections: 1, migrations: future) { _ in }
+            try await PostgresDatabase.withDatabase(url, maximumConnections: 1, logger: quietLogger, migrations: future) { _ in }
             let error = await expectStorageError(.incompatibleVersion) {
-                try await PostgresDatabase.withDatabase(url) { _ in }
+                try await PostgresDatabase.withDatabase(url, logger: quietLogger) { _ in }
             }
             #expect(error?.message.contains("schema version \(newer)") == true)
             #expect(error?.message.contains("up to \(PostgresSchema.version)") == true)
             // Still the newer program's database: its history and its table.
-            try await PostgresDatabase.withDatabase(url, maximumConnections: 1, migrations: future) { database in
+            try await PostgresDatabase.withDatabase(url, maximumConnections: 1, logger: quietLogger, migrations: future) { database in
                 let versions = try await PostgresTesting.strings(
                     "SELECT max(version)::text FROM sealed_schema_migration",
                     in: database
@@ -148,10 +158,12 @@ struct PostgresMigrationTests {
 
     @Test func aHistoryThisProgramDidNotWriteIsRefused() async throws {
         try await PostgresTesting.withEmptyDatabase { url in
-            let other = [PostgresMigration(version: 1, name: "someone-else", statements: ["CREATE TABLE other (x integer)"])]
-            try await PostgresDatabase.withDatabase(url, maximumConnections: 1, migrations: other) { _ in }
+            let other = [
+                PostgresMigration(version: 1, name: "someone-else", statements: ["CREATE TABLE other (x integer)"])
+            ]
+            try await PostgresDatabase.withDatabase(url, maximumConnections: 1, logger: quietLogger, migrations: other) { _ in }
             let error = await expectStorageError(.incompatibleVersion) {
-                try await PostgresDatabase.withDatabase(url) { _ in }
+                try await PostgresDatabase.withDatabase(url, logger: quietLogger) { _ in }
             }
             #expect(error?.message.contains("someone-else") == true)
         }
@@ -209,7 +221,12 @@ struct PostgresReplicaTests {
     @Test func onlyOneOfConcurrentRoleAndRequestWritesOverAVersionWins() async throws {
         try await PostgresTesting.withTwoReplicas { first, second in
             let identities = [PostgresIdentityStore(database: first), PostgresIdentityStore(database: second)]
-            let role = Role(name: "r", arn: "arn:aws:iam::000000000000:role/r", trustPolicy: "{}", creationDate: referenceDate)
+            let role = Role(
+                name: "r",
+                arn: "arn:aws:iam::000000000000:role/r",
+                trustPolicy: "{}",
+                creationDate: referenceDate
+            )
             try await identities[0].apply([.putRole(role)])
             let loaded = try #require(try await identities[1].load().roles["r"])
             let requests = [PostgresAccessRequestStore(database: first), PostgresAccessRequestStore(database: second)]
@@ -280,8 +297,11 @@ struct PostgresSealingTests {
             let error = await expectStorageError(.unsealFailed) { _ = try await impostor.accessKey(id: key.id) }
             #expect(error?.message.contains(key.secretAccessKey) == false)
             // Mallory's row gets Alice's sealed secret: it does not open there.
-            _ = try await database.query(
-                "UPDATE access_key SET sealed_secret = (SELECT sealed_secret FROM access_key WHERE id = \(key.id)) WHERE id = \(other.id)"
+            try await database.query(
+                """
+                UPDATE access_key SET sealed_secret = (SELECT sealed_secret FROM access_key WHERE id = \(key.id))
+                WHERE id = \(other.id)
+                """
             )
             await expectStorageError(.unsealFailed) { _ = try await store.accessKey(id: other.id) }
             #expect(try await store.accessKey(id: key.id) == key)
@@ -294,9 +314,15 @@ struct PostgresSealingTests {
             let store = PostgresSubjectStore(database: database, rootKey: rootKey)
             let secret = Data((0..<32).map { UInt8(0xA0 + $0) })
             #expect(try await store.domainSecret("payments") == nil)
-            #expect(try await store.insertDomainSecret(SymmetricKey(data: secret), for: "payments") == SymmetricKey(data: secret))
+            #expect(
+                try await store.insertDomainSecret(SymmetricKey(data: secret), for: "payments")
+                    == SymmetricKey(data: secret)
+            )
             // A second insert keeps the first secret.
-            #expect(try await store.insertDomainSecret(SymmetricKey(size: .bits256), for: "payments") == SymmetricKey(data: secret))
+            #expect(
+                try await store.insertDomainSecret(SymmetricKey(size: .bits256), for: "payments")
+                    == SymmetricKey(data: secret)
+            )
             let sealed = try await PostgresTesting.bytes("SELECT sealed FROM subject_secret", in: database)
             #expect(sealed.count == 1 && sealed[0].range(of: secret) == nil)
             let stranger = PostgresSubjectStore(database: database, rootKey: SymmetricKey(size: .bits256))
@@ -349,7 +375,7 @@ struct PostgresSealingTests {
             #expect(sealed[0].range(of: Data(webhook.secret.utf8)) == nil)
             #expect(sealed[0].range(of: Data("url-token".utf8)) == nil)
             #expect(try await store.webhook(of: "payments") == webhook)
-            _ = try await database.query(
+            try await database.query(
                 "INSERT INTO team_webhook SELECT 'analytics', sealed, creation_date, secret_date FROM team_webhook"
             )
             await #expect(throws: StorageError(.unsealFailed, "")) { _ = try await store.webhook(of: "analytics") }

@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import KMS
 import KeyService
+import Logging
 import PostgresStorage
 import SealedTesting
 import Storage
@@ -77,12 +78,16 @@ struct CredentialStoreKind: Sendable, CustomTestStringConvertible {
     static let all: [CredentialStoreKind] = [.inMemory, .sqlite, .postgres]
 }
 
+/// The PostgreSQL pools' background log, silent: the tests assert on outcomes, and the migration notices of every
+/// test's database would bury the test output.
+let quietLogger = Logger(label: "sealed.tests.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+
 /// Runs `body` with a migrated PostgreSQL database of its own (dropped afterwards), or skips when `scripts/test`'s
 /// server is not running (fails with `CI=true`).
 func withPostgres(_ body: (PostgresDatabase) async throws -> Void) async throws {
     guard let fixture = try PostgresFixture.located() else { return }
     try await fixture.withDatabase { url in
-        try await PostgresDatabase.withDatabase(try PostgresURL(url), maximumConnections: 4) { database in
+        try await PostgresDatabase.withDatabase(try PostgresURL(url), maximumConnections: 4, logger: quietLogger) { database in
             try await body(database)
         }
     }

@@ -69,12 +69,16 @@ struct WebhookStoreTests {
                 try await withTemporaryDirectory { directory in
                     let database = try SQLiteDatabase.open(at: directory.appendingPathComponent("platform.sqlite"))
                     defer { try? database.close() }
-                    try await body(SQLiteWebhookStore(database: database, rootKey: SymmetricKey(size: .bits256), retention: 3))
+                    try await body(
+                        SQLiteWebhookStore(database: database, rootKey: SymmetricKey(size: .bits256), retention: 3)
+                    )
                 }
             },
             DeliveryStoreKind(name: "PostgresWebhookStore") { body in
                 try await withPostgres { database in
-                    try await body(PostgresWebhookStore(database: database, rootKey: SymmetricKey(size: .bits256), retention: 3))
+                    try await body(
+                        PostgresWebhookStore(database: database, rootKey: SymmetricKey(size: .bits256), retention: 3)
+                    )
                 }
             },
         ]

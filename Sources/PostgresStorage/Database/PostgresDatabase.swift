@@ -1,7 +1,7 @@
 public import Logging
 import NIOCore
 package import PostgresNIO
-public import Storage
+import Storage
 
 /// One PostgreSQL database shared by any number of `sealed serve` replicas: a `PostgresClient` connection pool, the
 /// schema migrated at start, and transactions for the stores of this module.
@@ -45,8 +45,8 @@ public final class PostgresDatabase: Sendable, CustomStringConvertible {
     ///   - logger: Where the pool logs its background work (connections opened, lost).
     ///   - migrations: The schema's migrations; tests pass others.
     ///   - body: What to do with the database.
-    /// - Throws: ``Storage/StorageError`` `incompatibleVersion` when the database's schema is newer than this program's;
-    ///   `databaseUnavailable` when it cannot be reached or migrated; what `body` throws.
+    /// - Throws: ``Storage/StorageError`` `incompatibleVersion` when the database's schema is newer than this
+    ///   program's; `databaseUnavailable` when it cannot be reached or migrated; what `body` throws.
     public static func withDatabase<T: Sendable>(
         _ url: PostgresURL,
         maximumConnections: Int = 20,
@@ -84,6 +84,7 @@ public final class PostgresDatabase: Sendable, CustomStringConvertible {
     // MARK: - Running statements
 
     /// Runs one statement on a connection of the pool and returns its rows.
+    @discardableResult
     package func query(_ query: PostgresQuery) async throws -> [PostgresRow] {
         try await withConnection { connection in try await connection.run(query) }
     }
@@ -131,10 +132,10 @@ public final class PostgresDatabase: Sendable, CustomStringConvertible {
         on connection: PostgresConnection,
         begin: PostgresQuery
     ) async throws -> T {
-        _ = try await connection.run(begin)
+        try await connection.run(begin)
         do {
             let value = try await body(connection)
-            _ = try await connection.run("COMMIT")
+            try await connection.run("COMMIT")
             return value
         } catch {
             // A connection that broke is dropped by the pool; one that is still open must not go back to it inside a

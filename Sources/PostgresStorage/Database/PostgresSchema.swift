@@ -110,7 +110,9 @@ package enum PostgresSchema {
                 #"CREATE TABLE iam_user (name text COLLATE "C" PRIMARY KEY, document bytea NOT NULL)"#,
                 #"CREATE TABLE iam_team (name text COLLATE "C" PRIMARY KEY, document bytea NOT NULL)"#,
                 """
-                CREATE TABLE iam_role (name text COLLATE "C" PRIMARY KEY, document bytea NOT NULL, version bigint NOT NULL)
+                CREATE TABLE iam_role (
+                    name text COLLATE "C" PRIMARY KEY, document bytea NOT NULL, version bigint NOT NULL
+                )
                 """,
                 #"CREATE TABLE catalog_domain (name text COLLATE "C" PRIMARY KEY, document bytea NOT NULL)"#,
                 #"CREATE TABLE catalog_event_type (name text COLLATE "C" PRIMARY KEY, document bytea NOT NULL)"#,
@@ -156,7 +158,24 @@ package enum PostgresSchema {
                 """,
                 "CREATE INDEX webhook_delivery_on_team ON webhook_delivery (team, creation_date, sequence)",
             ]
-        )
+        ),
+        // The embedded table service's tables and items (`PostgresTableStore`).
+        PostgresMigration(
+            version: 2,
+            name: "tables",
+            statements: [
+                #"CREATE TABLE ddb_table (name text COLLATE "C" PRIMARY KEY, document bytea NOT NULL)"#,
+                """
+                CREATE TABLE ddb_item (
+                    table_name text COLLATE "C" NOT NULL REFERENCES ddb_table (name) ON DELETE CASCADE,
+                    partition_key bytea NOT NULL,
+                    sort_key bytea NOT NULL,
+                    document bytea NOT NULL,
+                    PRIMARY KEY (table_name, partition_key, sort_key)
+                )
+                """,
+            ]
+        ),
     ]
 
     /// Brings the database at `url` to the newest of `migrations`, on one connection of its own, under the advisory
@@ -215,8 +234,8 @@ package enum PostgresSchema {
         url: PostgresURL,
         on connection: PostgresConnection
     ) async throws -> [Int] {
-        _ = try await connection.run("SELECT pg_advisory_xact_lock(\(lockKey))")
-        _ = try await connection.run(
+        try await connection.run("SELECT pg_advisory_xact_lock(\(lockKey))")
+        try await connection.run(
             """
             CREATE TABLE IF NOT EXISTS sealed_schema_migration (
                 version integer PRIMARY KEY,
@@ -250,9 +269,9 @@ package enum PostgresSchema {
         var applied: [Int] = []
         for migration in migrations.dropFirst(history.count) {
             for statement in migration.statements {
-                _ = try await connection.run(PostgresQuery(unsafeSQL: statement))
+                try await connection.run(PostgresQuery(unsafeSQL: statement))
             }
-            _ = try await connection.run(
+            try await connection.run(
                 "INSERT INTO sealed_schema_migration (version, name) VALUES (\(migration.version), \(migration.name))"
             )
             applied.append(migration.version)

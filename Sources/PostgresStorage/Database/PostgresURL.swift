@@ -1,6 +1,6 @@
-public import Foundation
+import Foundation
 import PostgresNIO
-public import Storage
+import Storage
 
 /// A PostgreSQL database URL, `postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=MODE`, parsed.
 ///
@@ -46,7 +46,9 @@ public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
         guard scheme == "postgres" || scheme == "postgresql" else {
             throw Self.invalid("has the scheme \(scheme); it must be postgres or postgresql")
         }
-        guard let user = components.user, !user.isEmpty else { throw Self.invalid("names no user (postgres://USER@…)") }
+        guard let user = components.user, !user.isEmpty else {
+            throw Self.invalid("names no user (postgres://USER@…)")
+        }
         guard let host = components.host, !host.isEmpty else { throw Self.invalid("names no host") }
         self.user = user
         self.password = components.password

@@ -6,6 +6,7 @@ extension PostgresConnection {
     /// Runs one statement and returns its rows.
     ///
     /// Statements are not logged: their bound values include sealed secrets and records of people's access.
+    @discardableResult
     func run(_ query: PostgresQuery) async throws -> [PostgresRow] {
         try await self.query(query, logger: Self.quiet).collect()
     }

@@ -34,7 +34,8 @@ public struct PostgresKeyStore: KeyStore, CustomStringConvertible {
     public func keys(after marker: String?, limit: Int) async throws -> [KeyRecord] {
         guard limit > 0 else { return [] }
         return try await keys(
-            selecting: "SELECT * FROM kms_key WHERE \(marker)::text IS NULL OR id > \(marker) ORDER BY id LIMIT \(limit)"
+            selecting:
+                "SELECT * FROM kms_key WHERE \(marker)::text IS NULL OR id > \(marker) ORDER BY id LIMIT \(limit)"
         )
     }
 
@@ -88,7 +89,10 @@ public struct PostgresKeyStore: KeyStore, CustomStringConvertible {
                 stored = try await revision(on: connection, "SELECT revision FROM kms_key WHERE id = \(id)")
                 expected = expectedRevision
             case .putAlias(let record, let expectedRevision):
-                stored = try await revision(on: connection, "SELECT revision FROM kms_alias WHERE name = \(record.name)")
+                stored = try await revision(
+                    on: connection,
+                    "SELECT revision FROM kms_alias WHERE name = \(record.name)"
+                )
                 expected = expectedRevision
             case .deleteAlias(let name, let expectedRevision):
                 stored = try await revision(on: connection, "SELECT revision FROM kms_alias WHERE name = \(name)")
@@ -102,13 +106,14 @@ public struct PostgresKeyStore: KeyStore, CustomStringConvertible {
                 try await put(record, on: connection)
             case .deleteKey(let id, _):
                 // The material goes with the key (ON DELETE CASCADE).
-                _ = try await connection.run("DELETE FROM kms_alias WHERE target_key_id = \(id)")
-                _ = try await connection.run("DELETE FROM kms_key WHERE id = \(id)")
+                try await connection.run("DELETE FROM kms_alias WHERE target_key_id = \(id)")
+                try await connection.run("DELETE FROM kms_key WHERE id = \(id)")
             case .putAlias(let record, _):
-                _ = try await connection.run(
+                try await connection.run(
                     """
                     INSERT INTO kms_alias (name, target_key_id, creation_date, last_updated_date, revision)
-                    VALUES (\(record.name), \(record.targetKeyID), \(record.creationDate.timeIntervalSinceReferenceDate),
+                    VALUES (\(record.name), \(record.targetKeyID),
+                        \(record.creationDate.timeIntervalSinceReferenceDate),
                         \(record.lastUpdatedDate.timeIntervalSinceReferenceDate), \(record.revision))
                     ON CONFLICT (name) DO UPDATE SET target_key_id = excluded.target_key_id,
                         creation_date = excluded.creation_date, last_updated_date = excluded.last_updated_date,
@@ -116,7 +121,7 @@ public struct PostgresKeyStore: KeyStore, CustomStringConvertible {
                     """
                 )
             case .deleteAlias(let name, _):
-                _ = try await connection.run("DELETE FROM kms_alias WHERE name = \(name)")
+                try await connection.run("DELETE FROM kms_alias WHERE name = \(name)")
             }
         }
     }
@@ -145,13 +150,13 @@ public struct PostgresKeyStore: KeyStore, CustomStringConvertible {
         bindings.append(record.rotation.nextRotationDate?.timeIntervalSinceReferenceDate)
         bindings.append(record.nextMaintenanceDate?.timeIntervalSinceReferenceDate)
         bindings.append(record.revision)
-        _ = try await connection.run(PostgresQuery(unsafeSQL: upsertKey, binds: bindings))
-        _ = try await connection.run(
+        try await connection.run(PostgresQuery(unsafeSQL: upsertKey, binds: bindings))
+        try await connection.run(
             "DELETE FROM kms_key_material WHERE key_id = \(record.id) AND position >= \(record.materials.count)"
         )
         for (position, material) in record.materials.enumerated() {
             // Rewrites a version only when it changed, so a rotation does not rewrite every older version.
-            _ = try await connection.run(
+            try await connection.run(
                 try """
                 INSERT INTO kms_key_material (key_id, position, version, material_id, creation_date, origin, sealed)
                 VALUES (\(record.id), \(Int32(position)), \(Int64(material.version)), \(material.materialID),

@@ -62,7 +62,7 @@ public struct PostgresSubjectStore: SubjectStore, CustomStringConvertible {
 
     public func putKey(_ key: SubjectKey) async throws {
         let document = try Documents.encode(key)
-        _ = try await database.query(
+        try await database.query(
             try """
             INSERT INTO subject_key (branch_key_id, domain, pseudonym, document)
             VALUES (\(key.branchKeyID), \(key.domain), \(key.pseudonym), \(document))
@@ -72,7 +72,7 @@ public struct PostgresSubjectStore: SubjectStore, CustomStringConvertible {
     }
 
     public func deleteKey(branchKeyID: String) async throws {
-        _ = try await database.query("DELETE FROM subject_key WHERE branch_key_id = \(branchKeyID)")
+        try await database.query("DELETE FROM subject_key WHERE branch_key_id = \(branchKeyID)")
     }
 
     public func fence(domain: String, pseudonym: String) async throws -> SubjectFence? {
@@ -83,7 +83,7 @@ public struct PostgresSubjectStore: SubjectStore, CustomStringConvertible {
 
     public func putFence(_ fence: SubjectFence) async throws {
         let document = try Documents.encode(fence)
-        _ = try await database.query(
+        try await database.query(
             try """
             INSERT INTO subject_fence (domain, pseudonym, document) VALUES (\(fence.domain), \(fence.pseudonym),
                 \(document))

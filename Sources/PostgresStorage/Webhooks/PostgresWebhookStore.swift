@@ -48,14 +48,14 @@ public struct PostgresWebhookStore: TeamWebhookStore, WebhookDeliveryStore, Cust
 
     public func setWebhook(_ webhook: TeamWebhook?, of team: String) async throws {
         guard let webhook else {
-            _ = try await database.query("DELETE FROM team_webhook WHERE team = \(team)")
+            try await database.query("DELETE FROM team_webhook WHERE team = \(team)")
             return
         }
         let sealed = try sealer.seal(
             try JSONEncoder().encode(Sealed(url: webhook.url, secret: webhook.secret)),
             aad: Data(team.utf8)
         )
-        _ = try await database.query(
+        try await database.query(
             try """
             INSERT INTO team_webhook (team, sealed, creation_date, secret_date)
             VALUES (\(team), \(sealed), \(webhook.creationDate.timeIntervalSinceReferenceDate),
@@ -70,7 +70,7 @@ public struct PostgresWebhookStore: TeamWebhookStore, WebhookDeliveryStore, Cust
         let document = try Documents.encode(delivery)
         let retention = retention
         try await database.transaction { connection in
-            _ = try await connection.run(
+            try await connection.run(
                 try """
                 INSERT INTO webhook_delivery (id, team, creation_date, document)
                 VALUES (\(delivery.id), \(delivery.team), \(delivery.creationDate.timeIntervalSinceReferenceDate),
@@ -78,7 +78,7 @@ public struct PostgresWebhookStore: TeamWebhookStore, WebhookDeliveryStore, Cust
                 ON CONFLICT (id) DO UPDATE SET document = excluded.document
                 """
             )
-            _ = try await connection.run(
+            try await connection.run(
                 """
                 DELETE FROM webhook_delivery WHERE team = \(delivery.team) AND id NOT IN (
                     SELECT id FROM webhook_delivery WHERE team = \(delivery.team)
