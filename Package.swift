@@ -273,6 +273,7 @@ let package = Package(
                 "KMS",
                 "KeyService",
                 "PlatformClient",
+                "PostgresStorage",
                 "Storage",
                 "Server",
                 "SealedSupport",
