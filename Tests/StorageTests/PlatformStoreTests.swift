@@ -148,15 +148,7 @@ struct PlatformStoreTests {
     func accessRequestsAreWrittenOnlyOverTheVersionTheyWereReadFrom(kind: PlatformStoreKind) async throws {
         try await kind.run { stores in
             let store = stores.accessRequests
-            var request = AccessRequest(
-                id: "ar-1",
-                eventType: "payments.card.captured",
-                requester: "arn:aws:iam::000000000000:user/analyst",
-                justification: "x",
-                durationSeconds: nil,
-                approvalsRequired: 1,
-                creationDate: referenceDate
-            )
+            var request = pendingAccessRequest()
             try await store.put(request)
             await expectAccessControlError(.concurrentModification) { try await store.put(request) }
             request.version = 1

@@ -230,15 +230,7 @@ struct PostgresReplicaTests {
             try await identities[0].apply([.putRole(role)])
             let loaded = try #require(try await identities[1].load().roles["r"])
             let requests = [PostgresAccessRequestStore(database: first), PostgresAccessRequestStore(database: second)]
-            let request = AccessRequest(
-                id: "ar-1",
-                eventType: "payments.card.captured",
-                requester: "arn:aws:iam::000000000000:user/analyst",
-                justification: "x",
-                durationSeconds: nil,
-                approvalsRequired: 1,
-                creationDate: referenceDate
-            )
+            let request = pendingAccessRequest()
             try await requests[0].put(request)
             let stored = try #require(try await requests[1].load().first)
 
@@ -328,22 +320,8 @@ struct PostgresSealingTests {
             let stranger = PostgresSubjectStore(database: database, rootKey: SymmetricKey(size: .bits256))
             await #expect(throws: StorageError(.unsealFailed, "")) { _ = try await stranger.domainSecret("payments") }
 
-            let key = SubjectKey(
-                branchKeyID: "payments.order.placed/s-0011",
-                pseudonym: "s-0011",
-                domain: "payments",
-                eventType: "payments.order.placed",
-                kmsKeyARN: "arn:aws:kms:us-east-1:000000000000:key/k",
-                creationDate: Date(timeIntervalSinceReferenceDate: 800_000_000.25)
-            )
-            var fence = SubjectFence(
-                domain: "payments",
-                pseudonym: key.pseudonym,
-                erasureDate: Date(timeIntervalSinceReferenceDate: 800_000_100.5),
-                reason: "Art. 17",
-                principal: "arn:aws:iam::000000000000:user/admin",
-                keysDestroyed: 3
-            )
+            let key = subjectKey()
+            var fence = erasureFence(of: key)
             try await store.putKey(key)
             try await store.putFence(fence)
             fence.lift = SubjectFence.Lift(date: fence.erasureDate, reason: "consent", principal: "p")
@@ -360,14 +338,7 @@ struct PostgresSealingTests {
         try await withPostgres { database in
             let rootKey = SymmetricKey(size: .bits256)
             let store = PostgresWebhookStore(database: database, rootKey: rootKey)
-            let created = Date(timeIntervalSinceReferenceDate: 800_000_000.5)
-            let webhook = TeamWebhook(
-                team: "payments",
-                url: "https://hooks.slack.com/services/T0/B0/url-token-\(UUID().uuidString)",
-                secret: WebhookSignature.generateSecret(),
-                creationDate: created,
-                secretDate: created.addingTimeInterval(60)
-            )
+            let webhook = paymentsWebhook()
             #expect(try await store.webhook(of: "payments") == nil)
             try await store.setWebhook(webhook, of: "payments")
             let sealed = try await PostgresTesting.bytes("SELECT sealed FROM team_webhook", in: database)

@@ -7,6 +7,7 @@ import Logging
 import PostgresStorage
 import SealedTesting
 import Storage
+import Subjects
 import Testing
 
 /// `KMS.Tag`, not Swift Testing's `Tag`.
@@ -131,6 +132,55 @@ func keyRecord(
         rotation: rotation,
         materials: sealedMaterials,
         revision: revision
+    )
+}
+
+/// A pending access request, version 0 (not stored yet).
+func pendingAccessRequest() -> AccessRequest {
+    AccessRequest(
+        id: "ar-1",
+        eventType: "payments.card.captured",
+        requester: "arn:aws:iam::000000000000:user/analyst",
+        justification: "x",
+        durationSeconds: nil,
+        approvalsRequired: 1,
+        creationDate: referenceDate
+    )
+}
+
+/// The payments team's webhook: a Slack-like URL that is itself a credential, and a new signing secret.
+func paymentsWebhook() -> TeamWebhook {
+    let created = Date(timeIntervalSinceReferenceDate: 800_000_000.5)
+    return TeamWebhook(
+        team: "payments",
+        url: "https://hooks.slack.com/services/T0/B0/url-token-\(UUID().uuidString)",
+        secret: WebhookSignature.generateSecret(),
+        creationDate: created,
+        secretDate: created.addingTimeInterval(60)
+    )
+}
+
+/// A subject's branch key in the payments domain.
+func subjectKey() -> SubjectKey {
+    SubjectKey(
+        branchKeyID: "payments.order.placed/s-00112233445566778899aabbccddeeff",
+        pseudonym: "s-00112233445566778899aabbccddeeff",
+        domain: "payments",
+        eventType: "payments.order.placed",
+        kmsKeyARN: "arn:aws:kms:us-east-1:000000000000:key/k",
+        creationDate: Date(timeIntervalSinceReferenceDate: 800_000_000.25)
+    )
+}
+
+/// The erasure fence of `key`'s subject, not lifted.
+func erasureFence(of key: SubjectKey) -> SubjectFence {
+    SubjectFence(
+        domain: key.domain,
+        pseudonym: key.pseudonym,
+        erasureDate: Date(timeIntervalSinceReferenceDate: 800_000_100.5),
+        reason: "Art. 17",
+        principal: "arn:aws:iam::000000000000:user/admin",
+        keysDestroyed: 3
     )
 }
 

@@ -15,14 +15,7 @@ struct WebhookStoreTests {
         try await withTemporaryDirectory { directory in
             let url = directory.appendingPathComponent("platform.sqlite")
             let rootKey = SymmetricKey(size: .bits256)
-            let created = Date(timeIntervalSinceReferenceDate: 800_000_000.5)
-            let webhook = TeamWebhook(
-                team: "payments",
-                url: "https://hooks.slack.com/services/T0/B0/url-token-\(UUID().uuidString)",
-                secret: WebhookSignature.generateSecret(),
-                creationDate: created,
-                secretDate: created.addingTimeInterval(60)
-            )
+            let webhook = paymentsWebhook()
             do {
                 let database = try SQLiteDatabase.open(at: url)
                 defer { try? database.close() }

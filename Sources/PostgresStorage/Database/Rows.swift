@@ -32,11 +32,11 @@ extension PostgresRandomAccessRow {
 }
 
 /// The domain modules' records as the JSON documents the schema keeps in `bytea` columns: sorted keys, so equal
-/// records are equal bytes; dates as seconds since 2001 (`Date`'s own form), exactly.
+/// records are equal bytes; slashes unescaped; dates as seconds since 2001 (`Date`'s own form), exactly.
 enum Documents {
     static func encode(_ value: some Encodable) throws -> Data {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(value)
     }
 

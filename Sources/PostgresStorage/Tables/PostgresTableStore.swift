@@ -31,7 +31,7 @@ public struct PostgresTableStore: TableStore, CustomStringConvertible {
     // MARK: - Tables
 
     public func create(_ table: Tables.TableDefinition) async throws {
-        let document = try Self.encode(table)
+        let document = try Documents.encode(table)
         let inserted = try await database.query(
             try """
             INSERT INTO ddb_table (name, document) VALUES (\(table.name), \(document))
@@ -43,7 +43,7 @@ public struct PostgresTableStore: TableStore, CustomStringConvertible {
 
     public func table(named name: String) async throws -> Tables.TableDefinition? {
         try await database.query("SELECT document FROM ddb_table WHERE name = \(name)").first.map {
-            try Self.decode(Tables.TableDefinition.self, try $0.decode(Data.self))
+            try Documents.decode(Tables.TableDefinition.self, try $0.decode(Data.self))
         }
     }
 
@@ -55,7 +55,7 @@ public struct PostgresTableStore: TableStore, CustomStringConvertible {
 
     public func delete(table name: String) async throws -> Tables.TableDefinition? {
         try await database.query("DELETE FROM ddb_table WHERE name = \(name) RETURNING document").first.map {
-            try Self.decode(Tables.TableDefinition.self, try $0.decode(Data.self))
+            try Documents.decode(Tables.TableDefinition.self, try $0.decode(Data.self))
         }
     }
 
@@ -105,7 +105,7 @@ public struct PostgresTableStore: TableStore, CustomStringConvertible {
         sql += (query.forward ? " ORDER BY sort_key ASC" : " ORDER BY sort_key DESC") + " LIMIT $\(bindings.count)"
         // Only placeholders and this function's constant text are in `sql`; every value is bound.
         return try await database.query(PostgresQuery(unsafeSQL: sql, binds: bindings)).map {
-            try Self.decode(DynamoDBItem.self, try $0.decode(Data.self))
+            try Documents.decode(DynamoDBItem.self, try $0.decode(Data.self))
         }
     }
 
@@ -132,7 +132,7 @@ public struct PostgresTableStore: TableStore, CustomStringConvertible {
                         try """
                         INSERT INTO ddb_item (table_name, partition_key, sort_key, document)
                         VALUES (\(address.table), \(ByteBuffer(bytes: address.key.partition)),
-                            \(ByteBuffer(bytes: address.key.sort)), \(try Self.encode(item)))
+                            \(ByteBuffer(bytes: address.key.sort)), \(try Documents.encode(item)))
                         ON CONFLICT (table_name, partition_key, sort_key) DO UPDATE SET document = excluded.document
                         """
                     )
@@ -162,16 +162,6 @@ public struct PostgresTableStore: TableStore, CustomStringConvertible {
                 AND sort_key = \(ByteBuffer(bytes: address.key.sort))
             """
         )
-        return try rows.first.map { try decode(DynamoDBItem.self, try $0.decode(Data.self)) }
-    }
-
-    private static func encode(_ value: some Encodable) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(value)
-    }
-
-    private static func decode<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {
-        try JSONDecoder().decode(type, from: data)
+        return try rows.first.map { try Documents.decode(DynamoDBItem.self, try $0.decode(Data.self)) }
     }
 }
