@@ -181,6 +181,7 @@ let package = Package(
             dependencies: [
                 "AccessControl",
                 "Catalog",
+                "EventBus",
                 "KeyService",
                 "SealedSupport",
                 "Storage",
@@ -374,7 +375,7 @@ let package = Package(
             name: "StorageTests",
             dependencies: [
                 "Storage", "AccessControl", "AuditTrail", "KeyService", "KMS", "SigV4", "SealedTesting", "Subjects", "Tables",
-                "Catalog", "PostgresStorage", "WireShapes",
+                "Catalog", "EventBus", "PostgresStorage", "WireShapes",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -89,7 +89,10 @@ struct PostgresMigrationTests {
             // Every step is a plain CREATE TABLE: a second application would fail, so all starting proves the lock.
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<4 {
-                    group.addTask { try await PostgresDatabase.withDatabase(url, maximumConnections: 1, logger: quietLogger) { _ in } }
+                    group.addTask {
+                        try await PostgresDatabase.withDatabase(url, maximumConnections: 1, logger: quietLogger) { _ in
+                        }
+                    }
                 }
                 try await group.waitForAll()
             }
@@ -107,7 +110,8 @@ struct PostgresMigrationTests {
         try await PostgresTesting.withEmptyDatabase { url in
             let rootKey = SymmetricKey(size: .bits256)
             let key = AccessKey.generate(for: "arn:aws:iam::000000000000:user/alice", at: referenceDate)
-            let history = try await PostgresDatabase.withDatabase(url, maximumConnections: 1, logger: quietLogger) { database in
+            let history = try await PostgresDatabase.withDatabase(url, maximumConnections: 1, logger: quietLogger) {
+                database in
                 try await PostgresCredentialStore(database: database, rootKey: rootKey).create(key)
                 return try await PostgresTesting.strings(
                     "SELECT version || ' ' || name || ' ' || applied_at FROM sealed_schema_migration",
@@ -138,14 +142,16 @@ struct PostgresMigrationTests {
                         statements: ["CREATE TABLE future (x integer)"]
                     )
                 ]
-            try await PostgresDatabase.withDatabase(url, maximumConnections: 1, logger: quietLogger, migrations: future) { _ in }
+            try await PostgresDatabase.withDatabase(url, maximumConnections: 1, logger: quietLogger, migrations: future)
+            { _ in }
             let error = await expectStorageError(.incompatibleVersion) {
                 try await PostgresDatabase.withDatabase(url, logger: quietLogger) { _ in }
             }
             #expect(error?.message.contains("schema version \(newer)") == true)
             #expect(error?.message.contains("up to \(PostgresSchema.version)") == true)
             // Still the newer program's database: its history and its table.
-            try await PostgresDatabase.withDatabase(url, maximumConnections: 1, logger: quietLogger, migrations: future) { database in
+            try await PostgresDatabase.withDatabase(url, maximumConnections: 1, logger: quietLogger, migrations: future)
+            { database in
                 let versions = try await PostgresTesting.strings(
                     "SELECT max(version)::text FROM sealed_schema_migration",
                     in: database
@@ -161,7 +167,8 @@ struct PostgresMigrationTests {
             let other = [
                 PostgresMigration(version: 1, name: "someone-else", statements: ["CREATE TABLE other (x integer)"])
             ]
-            try await PostgresDatabase.withDatabase(url, maximumConnections: 1, logger: quietLogger, migrations: other) { _ in }
+            try await PostgresDatabase.withDatabase(url, maximumConnections: 1, logger: quietLogger, migrations: other)
+            { _ in }
             let error = await expectStorageError(.incompatibleVersion) {
                 try await PostgresDatabase.withDatabase(url, logger: quietLogger) { _ in }
             }
@@ -189,6 +196,27 @@ struct PostgresReplicaTests {
             let record = keyRecord("k", materials: 2)
             try await PostgresKeyStore(database: first).commit(KeyStoreBatch([.putKey(record, expectedRevision: nil)]))
             #expect(try await PostgresKeyStore(database: second).key(id: "k") == record)
+        }
+    }
+
+    @Test func concurrentFirstSecretsOfADomainEndAsOne() async throws {
+        try await PostgresTesting.withTwoReplicas { first, second in
+            let rootKey = SymmetricKey(size: .bits256)
+            let stores = [
+                PostgresSubjectStore(database: first, rootKey: rootKey),
+                PostgresSubjectStore(database: second, rootKey: rootKey),
+            ]
+            let kept = try await withThrowingTaskGroup(of: SymmetricKey.self) { group in
+                for index in 0..<8 {
+                    group.addTask {
+                        try await stores[index % 2].insertDomainSecret(SymmetricKey(size: .bits256), for: "payments")
+                    }
+                }
+                return try await group.reduce(into: [SymmetricKey]()) { $0.append($1) }
+            }
+            #expect(kept.count == 8)
+            #expect(kept.allSatisfy { $0 == kept[0] })
+            #expect(try await stores[1].domainSecret("payments") == kept[0])
         }
     }
 

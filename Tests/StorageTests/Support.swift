@@ -88,7 +88,8 @@ let quietLogger = Logger(label: "sealed.tests.postgres", factory: { _ in SwiftLo
 func withPostgres(_ body: (PostgresDatabase) async throws -> Void) async throws {
     guard let fixture = try PostgresFixture.located() else { return }
     try await fixture.withDatabase { url in
-        try await PostgresDatabase.withDatabase(try PostgresURL(url), maximumConnections: 4, logger: quietLogger) { database in
+        try await PostgresDatabase.withDatabase(try PostgresURL(url), maximumConnections: 4, logger: quietLogger) {
+            database in
             try await body(database)
         }
     }

@@ -157,6 +157,14 @@ package enum PostgresSchema {
                 )
                 """,
                 "CREATE INDEX webhook_delivery_on_team ON webhook_delivery (team, creation_date, sequence)",
+                """
+                CREATE TABLE bus_group_owner (
+                    topic text COLLATE "C" NOT NULL,
+                    group_name text COLLATE "C" NOT NULL,
+                    owner text NOT NULL,
+                    PRIMARY KEY (topic, group_name)
+                )
+                """,
             ]
         ),
         // The embedded table service's tables and items (`PostgresTableStore`).

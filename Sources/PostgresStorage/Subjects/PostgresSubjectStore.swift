@@ -8,8 +8,8 @@ public import Subjects
 /// subjects' branch keys and the erasure fences as JSON documents keyed by pseudonym.
 ///
 /// A secret is sealed as the SQLite store seals it (AES-256-GCM under HKDF-SHA256(root key, info
-/// `sealed-events/subject-secrets/v1`), bound to its domain's name). ``insertDomainSecret(_:for:)`` is one statement
-/// that keeps the first secret: two replicas creating a domain's secret at once end with the same one.
+/// `sealed-events/subject-secrets/v1`), bound to its domain's name). ``insertDomainSecret(_:for:)`` keeps the first
+/// secret: two replicas creating a domain's secret at once end with the same one.
 public struct PostgresSubjectStore: SubjectStore, CustomStringConvertible {
     public let database: PostgresDatabase
     private let sealer: SecretSealer
@@ -28,20 +28,16 @@ public struct PostgresSubjectStore: SubjectStore, CustomStringConvertible {
 
     public func insertDomainSecret(_ secret: SymmetricKey, for domain: String) async throws -> SymmetricKey {
         let sealed = try secret.withUnsafeBytes { try sealer.seal(Data($0), aad: Data(domain.utf8)) }
-        // The row written, or (when another writer was first) the row it wrote.
-        let rows = try await database.query(
-            try """
-            WITH inserted AS (
-                INSERT INTO subject_secret (domain, sealed) VALUES (\(domain), \(sealed))
-                ON CONFLICT (domain) DO NOTHING
-                RETURNING sealed
+        // Serializable: when another replica's insert of the same domain is in flight, this one fails, is run again,
+        // and reads the secret that won (a single statement would read a snapshot from before that insert).
+        let stored = try await database.transaction { connection in
+            try await connection.run(
+                try "INSERT INTO subject_secret (domain, sealed) VALUES (\(domain), \(sealed)) ON CONFLICT DO NOTHING"
             )
-            SELECT sealed FROM inserted
-            UNION ALL
-            SELECT sealed FROM subject_secret WHERE domain = \(domain) AND NOT EXISTS (SELECT 1 FROM inserted)
-            """
-        )
-        guard let stored = try rows.first?.decode(Data.self) else {
+            return try await connection.run("SELECT sealed FROM subject_secret WHERE domain = \(domain)").first?
+                .decode(Data.self)
+        }
+        guard let stored else {
             throw StorageError(.unsealFailed, "The secret of the domain \(domain) was not kept.")
         }
         return try open(stored, domain: domain)

@@ -152,7 +152,10 @@ public struct PostgresTableStore: TableStore, CustomStringConvertible {
 
     // MARK: - Helpers
 
-    private static func item(at address: ItemAddress, on connection: PostgresConnection) async throws
+    private static func item(
+        at address: ItemAddress,
+        on connection: PostgresConnection
+    ) async throws
         -> DynamoDBItem?
     {
         let rows = try await connection.run(
