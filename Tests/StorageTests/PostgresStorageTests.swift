@@ -49,6 +49,9 @@ struct PostgresURLTests {
         #expect(url.host == "db.example" && url.port == 6543 && url.database == "sealed" && url.tls == .require)
         #expect(url.description == "postgres://alice:***@db.example:6543/sealed?sslmode=require")
         #expect(!"\(url)".contains("s3cr") && !String(reflecting: url).contains("s3cr"))
+        var dumped = ""
+        dump(url, to: &dumped)
+        #expect(!dumped.contains("s3cr") && dumped.contains("db.example"))
 
         let defaults = try PostgresURL("postgresql://bob@localhost")
         #expect(defaults.password == nil && defaults.port == 5432 && defaults.database == "bob")

@@ -14,9 +14,11 @@ import Storage
 /// stricter than libpq's `prefer` and `require`, which accept any certificate. A database that holds the platform's
 /// sealed keys is not worth talking to over an unauthenticated channel.
 ///
-/// **Secrets.** The password is kept only to connect: ``description`` and every error show the URL with the
-/// password replaced by `***`.
-public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
+/// **Secrets.** The password is kept only to connect: ``description``, the debug description, the mirror (`dump`) and
+/// every error show the URL with the password replaced by `***`.
+public struct PostgresURL: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible,
+    CustomReflectable
+{
     /// How the connection uses TLS (libpq's `sslmode`).
     public enum TLSMode: String, Sendable, Hashable, CaseIterable {
         case disable
@@ -88,6 +90,18 @@ public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
         components.path = "/" + database
         components.queryItems = [URLQueryItem(name: "sslmode", value: tls.rawValue)]
         return components.string ?? "postgres://\(user)@\(host):\(port)/\(database)"
+    }
+
+    public var debugDescription: String { "PostgresURL(\(description))" }
+
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: [
+                "user": user, "password": password == nil ? "nil" : "***", "host": host, "port": port,
+                "database": database, "tls": tls, "rootCertificates": rootCertificates as Any,
+            ]
+        )
     }
 
     /// postgres-nio's client configuration for this URL.
