@@ -84,6 +84,40 @@ struct PostgresURLTests {
     }
 }
 
+/// `sslmode` against `scripts/test`'s server, which has no TLS: `require` refuses it, `prefer` and `disable` connect;
+/// a database that does not exist is named in the error, the password never.
+struct PostgresConnectionTests {
+    @Test func sslmodeIsHonouredAndErrorsKeepThePasswordOut() async throws {
+        try await PostgresTesting.withEmptyDatabase { url in
+            var url = url
+            url.password = "hunter2"
+            url.tls = .require
+            let refused = await expectStorageError(.databaseUnavailable) {
+                try await PostgresDatabase.withDatabase(url, logger: quietLogger) { _ in }
+            }
+            #expect(refused?.message.contains("sslUnsupported") == true, "\(String(describing: refused))")
+            #expect(refused?.message.contains("hunter2") == false)
+            for mode in [PostgresURL.TLSMode.prefer, .disable] {
+                url.tls = mode
+                let answer = try await PostgresDatabase.withDatabase(url, maximumConnections: 1, logger: quietLogger) {
+                    database in try await PostgresTesting.strings("SELECT 'connected'", in: database)
+                }
+                #expect(answer == ["connected"])
+            }
+            url.database = "no_such_database"
+            let missing = await expectStorageError(.databaseUnavailable) {
+                try await PostgresDatabase.withDatabase(url, logger: quietLogger) { _ in }
+            }
+            #expect(
+                missing?.message.contains("\"no_such_database\" does not exist") == true,
+                "\(String(describing: missing))"
+            )
+            #expect(missing?.message.contains("SQLSTATE 3D000") == true)
+            #expect(missing?.message.contains("hunter2") == false)
+        }
+    }
+}
+
 /// The schema's migrations: applied once however many replicas start at once, idempotent across restarts, and a
 /// database of a newer schema refused unchanged.
 struct PostgresMigrationTests {
