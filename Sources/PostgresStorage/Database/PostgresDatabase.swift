@@ -1,5 +1,4 @@
 public import Logging
-import NIOCore
 package import PostgresNIO
 import Storage
 
@@ -22,14 +21,12 @@ public final class PostgresDatabase: Sendable, CustomStringConvertible {
     /// The database this pool connects to.
     public let url: PostgresURL
     let client: PostgresClient
-    let logger: Logger
     /// How many times a transaction runs before its serialization failure is reported.
     static let maximumAttempts = 8
 
-    private init(url: PostgresURL, client: PostgresClient, logger: Logger) {
+    private init(url: PostgresURL, client: PostgresClient) {
         self.url = url
         self.client = client
-        self.logger = logger
     }
 
     public var description: String { "PostgresDatabase(\(url))" }
@@ -77,7 +74,7 @@ public final class PostgresDatabase: Sendable, CustomStringConvertible {
         return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
-            return try await body(PostgresDatabase(url: url, client: client, logger: logger))
+            return try await body(PostgresDatabase(url: url, client: client))
         }
     }
 
