@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "JetStreamBus", targets: ["JetStreamBus"]),
         .library(name: "Tables", targets: ["Tables"]),
         .library(name: "Storage", targets: ["Storage"]),
+        .library(name: "PostgresStorage", targets: ["PostgresStorage"]),
         .library(name: "Composition", targets: ["Composition"]),
         .library(name: "Server", targets: ["Server"]),
         .library(name: "Console", targets: ["Console"]),
@@ -44,6 +45,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.24.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Package-only helpers shared by every module: JSON core, base64, hex, percent-encoding, UTC time,
@@ -172,6 +174,25 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // PostgreSQL (postgres-nio) implementations of the domain stores, for several replicas on one database: the
+        // pool, transactions, versioned migrations under an advisory lock. Secrets sealed with `Storage`'s sealer.
+        .target(
+            name: "PostgresStorage",
+            dependencies: [
+                "AccessControl",
+                "Catalog",
+                "EventBus",
+                "KeyService",
+                "SealedSupport",
+                "Storage",
+                "Subjects", "Tables",
+                "WireShapes",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
+        ),
         // The platform put together: PlatformConfiguration, the one builder that chooses the back ends (storage, keys,
         // bus) and wires the services, publish governance, the HTTP-free adapters and background services.
         .target(
@@ -258,6 +279,7 @@ let package = Package(
                 "KMS",
                 "KeyService",
                 "PlatformClient",
+                "PostgresStorage",
                 "Storage",
                 "Server",
                 "SealedSupport",
@@ -276,6 +298,9 @@ let package = Package(
             dependencies: [
                 "EncryptionSDK",
                 .product(name: "Crypto", package: "swift-crypto"),
+                // PostgresFixture creates and drops each test's database on the server scripts/test starts.
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
         // The server kits: the platform in memory wired by the builder, its router in process, live servers.
@@ -355,7 +380,9 @@ let package = Package(
             name: "StorageTests",
             dependencies: [
                 "Storage", "AccessControl", "AuditTrail", "KeyService", "KMS", "SigV4", "SealedTesting", "Subjects", "Tables",
+                "Catalog", "EventBus", "PostgresStorage", "WireShapes",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -26,12 +26,14 @@ public struct StorageError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let configurationMismatch = Code(rawValue: "ConfigurationMismatch")
         /// The path exists and is not a directory.
         public static let notADirectory = Code(rawValue: "NotADirectory")
-        /// SQLite could not open or read the database.
+        /// The database (SQLite, or the PostgreSQL server) could not be opened, reached, read or written.
         public static let databaseUnavailable = Code(rawValue: "DatabaseUnavailable")
         /// A file of the data directory could not be created, read or written.
         public static let fileSystem = Code(rawValue: "FileSystem")
         /// Another process holds the data directory's lock (``DirectoryLock``).
         public static let directoryInUse = Code(rawValue: "DirectoryInUse")
+        /// A database URL (`postgres://…`) is malformed or asks for something this program does not support.
+        public static let invalidDatabaseURL = Code(rawValue: "InvalidDatabaseURL")
         /// A sealed secret did not open under the root key: the root key is wrong or the row was altered.
         public static let unsealFailed = Code(rawValue: "UnsealFailed")
     }

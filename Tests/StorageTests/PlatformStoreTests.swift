@@ -1,14 +1,70 @@
 import AccessControl
+import Catalog
 import Crypto
 import Foundation
 import GRDB
+import PostgresStorage
 import SealedTesting
 import Testing
 
 @testable import Storage
 
-/// The SQLite identity and access-request stores write roles and requests compare-and-set on their versions; the
-/// credential stores delete expired sessions; the SQLite credential cache is bounded.
+/// The identity, catalog and access-request stores of one back end, and how to read the access requests' stored
+/// documents behind the store's back.
+struct PlatformStoreKind: Sendable, CustomTestStringConvertible {
+    struct Stores {
+        var identities: any IdentityStore
+        var accessRequests: any AccessRequestStore
+        var catalog: any CatalogStore
+        /// The stored access-request documents, as text, read with the back end's own SQL.
+        var accessRequestDocuments: @Sendable () async throws -> [String]
+    }
+
+    let name: String
+    let run: @Sendable (_ body: (Stores) async throws -> Void) async throws -> Void
+
+    var testDescription: String { name }
+
+    static let sqlite = PlatformStoreKind(name: "SQLite") { body in
+        try await PlatformStoreTests.withDatabase { database in
+            try await body(
+                Stores(
+                    identities: SQLiteIdentityStore(database: database),
+                    accessRequests: SQLiteAccessRequestStore(database: database),
+                    catalog: SQLiteCatalogStore(database: database),
+                    accessRequestDocuments: {
+                        try await database.pool.read { db in
+                            try String.fetchAll(db, sql: "SELECT CAST(document AS TEXT) FROM access_request")
+                        }
+                    }
+                )
+            )
+        }
+    }
+
+    static let postgres = PlatformStoreKind(name: "PostgreSQL") { body in
+        try await withPostgres { database in
+            try await body(
+                Stores(
+                    identities: PostgresIdentityStore(database: database),
+                    accessRequests: PostgresAccessRequestStore(database: database),
+                    catalog: PostgresCatalogStore(database: database),
+                    accessRequestDocuments: {
+                        try await PostgresTesting.strings(
+                            "SELECT convert_from(document, 'UTF8') FROM access_request",
+                            in: database
+                        )
+                    }
+                )
+            )
+        }
+    }
+
+    static let all: [PlatformStoreKind] = [.sqlite, .postgres]
+}
+
+/// The identity and access-request stores write roles and requests compare-and-set on their versions, on every back
+/// end; the credential stores delete expired sessions; the SQLite credential cache is bounded.
 struct PlatformStoreTests {
     static func withDatabase(_ body: (SQLiteDatabase) async throws -> Void) async throws {
         try await withTemporaryDirectory { directory in
@@ -18,9 +74,10 @@ struct PlatformStoreTests {
         }
     }
 
-    @Test func rolesAreWrittenOnlyOverTheVersionTheyWereReadFrom() async throws {
-        try await Self.withDatabase { database in
-            let store = SQLiteIdentityStore(database: database)
+    @Test(arguments: PlatformStoreKind.all)
+    func rolesAreWrittenOnlyOverTheVersionTheyWereReadFrom(kind: PlatformStoreKind) async throws {
+        try await kind.run { stores in
+            let store = stores.identities
             let role = Role(name: "r", arn: "arn:aws:iam::000000000000:role/r", trustPolicy: "{}", creationDate: Date())
             try await store.apply([.putRole(role)])
             // A second creation, and a change based on a stale read, fail and change nothing.
@@ -43,18 +100,55 @@ struct PlatformStoreTests {
         }
     }
 
-    @Test func accessRequestsAreWrittenOnlyOverTheVersionTheyWereReadFrom() async throws {
-        try await Self.withDatabase { database in
-            let store = SQLiteAccessRequestStore(database: database)
-            var request = AccessRequest(
-                id: "ar-1",
-                eventType: "payments.card.captured",
-                requester: "arn:aws:iam::000000000000:user/analyst",
-                justification: "x",
-                durationSeconds: nil,
-                approvalsRequired: 1,
+    @Test(arguments: PlatformStoreKind.all)
+    func identitiesAndTheCatalogRoundTripAndReplace(kind: PlatformStoreKind) async throws {
+        try await kind.run { stores in
+            let alice = User(
+                name: "alice",
+                arn: "arn:aws:iam::000000000000:user/alice",
+                teams: ["t"],
                 creationDate: referenceDate
             )
+            let bob = User(name: "bob", arn: "arn:aws:iam::000000000000:user/bob", creationDate: referenceDate)
+            let team = Team(name: "t", arn: "arn:aws:iam::000000000000:group/t", creationDate: referenceDate)
+            try await stores.identities.apply([.putUser(alice), .putTeam(team), .putUser(bob)])
+            try await stores.identities.apply([.deleteUser("bob")])
+            var renamed = alice
+            renamed.teams = []
+            try await stores.identities.apply([.putUser(renamed)])
+            let snapshot = try await stores.identities.load()
+            #expect(snapshot.users == ["alice": renamed])
+            #expect(snapshot.teams == ["t": team])
+
+            let domain = Domain(name: "payments", owner: "t", keyARN: "arn:k", creationDate: referenceDate)
+            let eventType = EventType(
+                name: "payments.card.captured",
+                domain: "payments",
+                classification: .confidential,
+                regulations: ["PCI"],
+                sensitiveFields: ["pan"],
+                algorithmSuite: "suite",
+                approvalsRequired: 2,
+                readerRoleARN: "arn:r",
+                readerRoleName: "r",
+                creationDate: referenceDate
+            )
+            try await stores.catalog.put(domain)
+            try await stores.catalog.put(eventType)
+            var changed = eventType
+            changed.approvalsRequired = 1
+            try await stores.catalog.put(changed)
+            let catalog = try await stores.catalog.load()
+            #expect(catalog.domains == [domain])
+            #expect(catalog.eventTypes == [changed])
+        }
+    }
+
+    @Test(arguments: PlatformStoreKind.all)
+    func accessRequestsAreWrittenOnlyOverTheVersionTheyWereReadFrom(kind: PlatformStoreKind) async throws {
+        try await kind.run { stores in
+            let store = stores.accessRequests
+            var request = pendingAccessRequest()
             try await store.put(request)
             await expectAccessControlError(.concurrentModification) { try await store.put(request) }
             request.version = 1
@@ -67,10 +161,9 @@ struct PlatformStoreTests {
             #expect(loaded.map(\.status) == [.approved])
             #expect(loaded.map(\.version) == [2])
             // The version is kept beside the document, not in it.
-            let document = try await database.pool.read { db in
-                try String.fetchOne(db, sql: "SELECT CAST(document AS TEXT) FROM access_request")
-            }
-            #expect(document?.contains("version") == false)
+            let documents = try await stores.accessRequestDocuments()
+            #expect(documents.count == 1)
+            #expect(documents.first?.contains("version") == false)
         }
     }
 

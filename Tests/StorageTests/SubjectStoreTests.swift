@@ -14,22 +14,8 @@ struct SubjectStoreTests {
         try await withTemporaryDirectory { directory in
             let url = directory.appendingPathComponent("platform.sqlite")
             let rootKey = SymmetricKey(size: .bits256)
-            let key = SubjectKey(
-                branchKeyID: "payments.order.placed/s-00112233445566778899aabbccddeeff",
-                pseudonym: "s-00112233445566778899aabbccddeeff",
-                domain: "payments",
-                eventType: "payments.order.placed",
-                kmsKeyARN: "arn:aws:kms:us-east-1:000000000000:key/k",
-                creationDate: Date(timeIntervalSinceReferenceDate: 800_000_000.25)
-            )
-            var fence = SubjectFence(
-                domain: "payments",
-                pseudonym: key.pseudonym,
-                erasureDate: Date(timeIntervalSinceReferenceDate: 800_000_100.5),
-                reason: "Art. 17",
-                principal: "arn:aws:iam::000000000000:user/admin",
-                keysDestroyed: 3
-            )
+            let key = subjectKey()
+            var fence = erasureFence(of: key)
             do {
                 let database = try SQLiteDatabase.open(at: url)
                 defer { try? database.close() }

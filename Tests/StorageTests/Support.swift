@@ -3,8 +3,11 @@ import Crypto
 import Foundation
 import KMS
 import KeyService
+import Logging
+import PostgresStorage
 import SealedTesting
 import Storage
+import Subjects
 import Testing
 
 /// `KMS.Tag`, not Swift Testing's `Tag`.
@@ -39,7 +42,11 @@ struct KeyStoreKind: Sendable, CustomTestStringConvertible {
         }
     }
 
-    static let all: [KeyStoreKind] = [.inMemory, .sqlite, .cachedSQLite]
+    static let postgres = KeyStoreKind(name: "PostgresKeyStore") { body in
+        try await withPostgres { database in try await body(PostgresKeyStore(database: database)) }
+    }
+
+    static let all: [KeyStoreKind] = [.inMemory, .sqlite, .cachedSQLite, .postgres]
 }
 
 /// A `CredentialStore` implementation the credential contract runs against.
@@ -63,7 +70,29 @@ struct CredentialStoreKind: Sendable, CustomTestStringConvertible {
         }
     }
 
-    static let all: [CredentialStoreKind] = [.inMemory, .sqlite]
+    static let postgres = CredentialStoreKind(name: "PostgresCredentialStore") { body in
+        try await withPostgres { database in
+            try await body(PostgresCredentialStore(database: database, rootKey: .init(size: .bits256)))
+        }
+    }
+
+    static let all: [CredentialStoreKind] = [.inMemory, .sqlite, .postgres]
+}
+
+/// The PostgreSQL pools' background log, silent: the tests assert on outcomes, and the migration notices of every
+/// test's database would bury the test output.
+let quietLogger = Logger(label: "sealed.tests.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+
+/// Runs `body` with a migrated PostgreSQL database of its own (dropped afterwards), or skips when `scripts/test`'s
+/// server is not running (fails with `CI=true`).
+func withPostgres(_ body: (PostgresDatabase) async throws -> Void) async throws {
+    guard let fixture = try PostgresFixture.located() else { return }
+    try await fixture.withDatabase { url in
+        try await PostgresDatabase.withDatabase(try PostgresURL(url), maximumConnections: 4, logger: quietLogger) {
+            database in
+            try await body(database)
+        }
+    }
 }
 
 /// A reference date with a fraction that a millisecond-precision store would lose.
@@ -104,6 +133,55 @@ func keyRecord(
         rotation: rotation,
         materials: sealedMaterials,
         revision: revision
+    )
+}
+
+/// A pending access request, version 0 (not stored yet).
+func pendingAccessRequest() -> AccessRequest {
+    AccessRequest(
+        id: "ar-1",
+        eventType: "payments.card.captured",
+        requester: "arn:aws:iam::000000000000:user/analyst",
+        justification: "x",
+        durationSeconds: nil,
+        approvalsRequired: 1,
+        creationDate: referenceDate
+    )
+}
+
+/// The payments team's webhook: a Slack-like URL that is itself a credential, and a new signing secret.
+func paymentsWebhook() -> TeamWebhook {
+    let created = Date(timeIntervalSinceReferenceDate: 800_000_000.5)
+    return TeamWebhook(
+        team: "payments",
+        url: "https://hooks.slack.com/services/T0/B0/url-token-\(UUID().uuidString)",
+        secret: WebhookSignature.generateSecret(),
+        creationDate: created,
+        secretDate: created.addingTimeInterval(60)
+    )
+}
+
+/// A subject's branch key in the payments domain.
+func subjectKey() -> SubjectKey {
+    SubjectKey(
+        branchKeyID: "payments.order.placed/s-00112233445566778899aabbccddeeff",
+        pseudonym: "s-00112233445566778899aabbccddeeff",
+        domain: "payments",
+        eventType: "payments.order.placed",
+        kmsKeyARN: "arn:aws:kms:us-east-1:000000000000:key/k",
+        creationDate: Date(timeIntervalSinceReferenceDate: 800_000_000.25)
+    )
+}
+
+/// The erasure fence of `key`'s subject, not lifted.
+func erasureFence(of key: SubjectKey) -> SubjectFence {
+    SubjectFence(
+        domain: key.domain,
+        pseudonym: key.pseudonym,
+        erasureDate: Date(timeIntervalSinceReferenceDate: 800_000_100.5),
+        reason: "Art. 17",
+        principal: "arn:aws:iam::000000000000:user/admin",
+        keysDestroyed: 3
     )
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import PostgresStorage
 import SealedTesting
 import Storage
 import Tables
@@ -24,7 +25,11 @@ struct TableStoreKind: Sendable, CustomTestStringConvertible {
         }
     }
 
-    static let all: [TableStoreKind] = [.inMemory, .sqlite]
+    static let postgres = TableStoreKind(name: "PostgresTableStore") { body in
+        try await withPostgres { database in try await body(PostgresTableStore(database: database), nil) }
+    }
+
+    static let all: [TableStoreKind] = [.inMemory, .sqlite, .postgres]
 }
 
 /// Allows everything: these tests are about the stores.

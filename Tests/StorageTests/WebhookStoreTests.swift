@@ -2,6 +2,7 @@ import AccessControl
 import Crypto
 import Foundation
 import GRDB
+import PostgresStorage
 import SealedTesting
 import Testing
 
@@ -14,14 +15,7 @@ struct WebhookStoreTests {
         try await withTemporaryDirectory { directory in
             let url = directory.appendingPathComponent("platform.sqlite")
             let rootKey = SymmetricKey(size: .bits256)
-            let created = Date(timeIntervalSinceReferenceDate: 800_000_000.5)
-            let webhook = TeamWebhook(
-                team: "payments",
-                url: "https://hooks.slack.com/services/T0/B0/url-token-\(UUID().uuidString)",
-                secret: WebhookSignature.generateSecret(),
-                creationDate: created,
-                secretDate: created.addingTimeInterval(60)
-            )
+            let webhook = paymentsWebhook()
             do {
                 let database = try SQLiteDatabase.open(at: url)
                 defer { try? database.close() }
@@ -57,11 +51,35 @@ struct WebhookStoreTests {
         }
     }
 
-    @Test func deliveriesAreListedNewestFirstUpdatedInPlaceAndBounded() async throws {
-        try await withTemporaryDirectory { directory in
-            let database = try SQLiteDatabase.open(at: directory.appendingPathComponent("platform.sqlite"))
-            defer { try? database.close() }
-            let store = SQLiteWebhookStore(database: database, rootKey: SymmetricKey(size: .bits256), retention: 3)
+    /// A delivery store keeping 3 deliveries per team, on one back end.
+    struct DeliveryStoreKind: Sendable, CustomTestStringConvertible {
+        let name: String
+        let run: @Sendable (_ body: (any WebhookDeliveryStore) async throws -> Void) async throws -> Void
+        var testDescription: String { name }
+
+        static let all = [
+            DeliveryStoreKind(name: "SQLiteWebhookStore") { body in
+                try await withTemporaryDirectory { directory in
+                    let database = try SQLiteDatabase.open(at: directory.appendingPathComponent("platform.sqlite"))
+                    defer { try? database.close() }
+                    try await body(
+                        SQLiteWebhookStore(database: database, rootKey: SymmetricKey(size: .bits256), retention: 3)
+                    )
+                }
+            },
+            DeliveryStoreKind(name: "PostgresWebhookStore") { body in
+                try await withPostgres { database in
+                    try await body(
+                        PostgresWebhookStore(database: database, rootKey: SymmetricKey(size: .bits256), retention: 3)
+                    )
+                }
+            },
+        ]
+    }
+
+    @Test(arguments: DeliveryStoreKind.all)
+    func deliveriesAreListedNewestFirstUpdatedInPlaceAndBounded(kind: DeliveryStoreKind) async throws {
+        try await kind.run { store in
             let start = Date(timeIntervalSinceReferenceDate: 800_000_000)
             for index in 0..<5 {
                 var delivery = WebhookDelivery(

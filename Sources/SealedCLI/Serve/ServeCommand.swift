@@ -4,7 +4,9 @@ internal import Console
 internal import Foundation
 internal import Logging
 internal import NIOCore
+internal import PostgresStorage
 internal import Server
+internal import Storage
 internal import ServiceLifecycle
 internal import UnixSignals
 
@@ -39,6 +41,16 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("data-dir"), help: "The data directory.", completion: .directory)
     var dataDirectory: String = "sealed-data"
+
+    @Option(
+        name: .customLong("database"),
+        help: ArgumentHelp(
+            "A PostgreSQL database (postgres://USER:PASSWORD@HOST:PORT/DB[?sslmode=…]) for the platform's state, "
+                + "instead of the data directory; SEALED_DATABASE_URL keeps the password off the command line. "
+                + "Not available yet: refused with what is missing."
+        )
+    )
+    var database: String?
 
     @Option(name: .customLong("host"), help: "The address to listen on.")
     var host: String = "127.0.0.1"
@@ -152,6 +164,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        try refusePostgreSQL()
         guard accountID.count == 12, accountID.allSatisfy(\.isNumber) else {
             throw ValidationError("--account-id must be 12 digits")
         }
@@ -184,6 +197,26 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1024...1_000_000).contains(maxEventBytes) else {
             throw ValidationError("--max-event-bytes must be between 1024 and 1000000 (requests are at most 1 MiB)")
         }
+    }
+
+    /// Refuses `--database` / `SEALED_DATABASE_URL` until every store the platform needs is on PostgreSQL (issue 19):
+    /// a malformed URL with the reason (never the password), a valid one with what is still missing.
+    private func refusePostgreSQL() throws {
+        let environment = ProcessInfo.processInfo.environment["SEALED_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let text = database ?? environment else { return }
+        let url: PostgresURL
+        do {
+            url = try PostgresURL(text)
+        } catch let error as StorageError {
+            throw ValidationError(error.message)
+        }
+        throw ValidationError(
+            "PostgreSQL storage (\(url)) is not available yet. Keys, credentials, identities, the catalog, access "
+                + "requests, subjects, webhooks, consumer-group owners and the DynamoDB tables have PostgreSQL "
+                + "stores; the audit trail and its digests and the embedded event bus do not, and replicas do not yet "
+                + "invalidate each other's caches or elect one of them to run the background services. Run with "
+                + "--data-dir."
+        )
     }
 
     func run() async throws {

@@ -1,5 +1,5 @@
-import Crypto
-import Foundation
+package import Crypto
+package import Foundation
 
 /// Seals access-key secrets at rest: AES-256-GCM under a key derived from the root key, with the access key id as
 /// associated data, so a sealed secret moved to another row does not open.
@@ -11,31 +11,31 @@ import Foundation
 ///
 /// Other secrets kept in the database use a sealer of their own purpose (``init(rootKey:purpose:)``: another HKDF
 /// `info`, so another key) and ``seal(_:aad:)`` / ``open(_:aad:what:)`` on bytes.
-struct SecretSealer: Sendable {
+package struct SecretSealer: Sendable {
     private let key: SymmetricKey
 
-    init(rootKey: SymmetricKey) {
+    package init(rootKey: SymmetricKey) {
         self.init(rootKey: rootKey, purpose: "sealed-events/access-key-secrets/v1")
     }
 
     /// A sealer whose key is HKDF-SHA256(root key, info `purpose`).
-    init(rootKey: SymmetricKey, purpose: String) {
+    package init(rootKey: SymmetricKey, purpose: String) {
         key = HKDF<SHA256>.deriveKey(inputKeyMaterial: rootKey, info: Data(purpose.utf8), outputByteCount: 32)
     }
 
-    func sealSecret(_ secret: String, accessKeyID: String) throws -> Data {
+    package func sealSecret(_ secret: String, accessKeyID: String) throws -> Data {
         try seal(secret, aad: Self.secretAAD(accessKeyID))
     }
 
-    func openSecret(_ sealed: Data, accessKeyID: String) throws -> String {
+    package func openSecret(_ sealed: Data, accessKeyID: String) throws -> String {
         try open(sealed, aad: Self.secretAAD(accessKeyID), accessKeyID: accessKeyID)
     }
 
-    func sealSessionToken(_ token: String, accessKeyID: String) throws -> Data {
+    package func sealSessionToken(_ token: String, accessKeyID: String) throws -> Data {
         try seal(token, aad: Self.tokenAAD(accessKeyID))
     }
 
-    func openSessionToken(_ sealed: Data, accessKeyID: String) throws -> String {
+    package func openSessionToken(_ sealed: Data, accessKeyID: String) throws -> String {
         try open(sealed, aad: Self.tokenAAD(accessKeyID), accessKeyID: accessKeyID)
     }
 
@@ -52,7 +52,7 @@ struct SecretSealer: Sendable {
     }
 
     /// `secret` sealed, bound to `aad`.
-    func seal(_ secret: Data, aad: Data) throws -> Data {
+    package func seal(_ secret: Data, aad: Data) throws -> Data {
         guard let combined = try AES.GCM.seal(secret, using: key, authenticating: aad).combined else {
             throw StorageError(.unsealFailed, "A secret could not be sealed.")
         }
@@ -62,7 +62,7 @@ struct SecretSealer: Sendable {
     /// The secret `sealed` holds, if it was sealed by this sealer with `aad`.
     ///
     /// - Throws: ``StorageError`` `unsealFailed`, saying "`what` does not open under the root key".
-    func open(_ sealed: Data, aad: Data, what: String) throws -> Data {
+    package func open(_ sealed: Data, aad: Data, what: String) throws -> Data {
         do {
             return try AES.GCM.open(AES.GCM.SealedBox(combined: sealed), using: key, authenticating: aad)
         } catch {

@@ -1,0 +1,119 @@
+public import AccessControl
+public import Crypto
+public import Foundation
+import PostgresNIO
+import Storage
+
+/// A ``AccessControl/CredentialStore`` in PostgreSQL, with secrets sealed under the root key.
+///
+/// Secrets and session tokens are sealed exactly as the SQLite store seals them (AES-256-GCM under a key derived
+/// from the root key, bound to the access key id), so the database never holds one in plaintext and a sealed secret
+/// moved to another row does not open.
+///
+/// **No cache.** Every ``accessKey(id:)`` reads its row (one primary-key lookup): with several replicas on one
+/// database, a key deactivated or deleted through any of them is refused by all of them from the next request on.
+/// Every write is one statement, so no transaction is needed.
+public struct PostgresCredentialStore: CredentialStore, CustomStringConvertible {
+    public let database: PostgresDatabase
+    private let sealer: SecretSealer
+
+    /// A store over `database`, sealing with `rootKey` (256 bits).
+    public init(database: PostgresDatabase, rootKey: SymmetricKey) {
+        self.database = database
+        self.sealer = SecretSealer(rootKey: rootKey)
+    }
+
+    public var description: String { "PostgresCredentialStore(\(database.url))" }
+
+    public func accessKey(id: String) async throws -> AccessKey? {
+        let rows = try await database.query(
+            """
+            SELECT id, principal_arn, status, sealed_secret, sealed_session_token, expiration, creation_date
+            FROM access_key WHERE id = \(id)
+            """
+        )
+        guard let row = rows.first?.makeRandomAccess() else { return nil }
+        return AccessKey(
+            id: id,
+            secretAccessKey: try sealer.openSecret(try row.value("sealed_secret"), accessKeyID: id),
+            principalARN: try row.value("principal_arn"),
+            status: AccessKey.Status(rawValue: try row.value("status")),
+            sessionToken: try row.value("sealed_session_token", as: Data?.self).map {
+                try sealer.openSessionToken($0, accessKeyID: id)
+            },
+            expiration: try row.optionalDate("expiration"),
+            creationDate: try row.date("creation_date")
+        )
+    }
+
+    public func create(_ accessKey: AccessKey) async throws {
+        let sealedSecret = try sealer.sealSecret(accessKey.secretAccessKey, accessKeyID: accessKey.id)
+        let sealedToken = try accessKey.sessionToken.map { try sealer.sealSessionToken($0, accessKeyID: accessKey.id) }
+        let inserted = try await database.query(
+            try """
+            INSERT INTO access_key (id, principal_arn, status, sealed_secret, sealed_session_token, expiration,
+                creation_date)
+            VALUES (\(accessKey.id), \(accessKey.principalARN), \(accessKey.status.rawValue), \(sealedSecret),
+                \(sealedToken), \(accessKey.expiration?.timeIntervalSinceReferenceDate),
+                \(accessKey.creationDate.timeIntervalSinceReferenceDate))
+            ON CONFLICT (id) DO NOTHING
+            RETURNING id
+            """
+        )
+        guard !inserted.isEmpty else {
+            throw AccessControlError(.accessKeyExists, "An access key with id \(accessKey.id) already exists.")
+        }
+    }
+
+    public func accessKeys(of principal: String?) async throws -> [AccessKey.Metadata] {
+        let rows = try await database.query(
+            """
+            SELECT id, principal_arn, status, creation_date, expiration,
+                sealed_session_token IS NOT NULL AS has_session_token
+            FROM access_key WHERE \(principal)::text IS NULL OR principal_arn = \(principal)
+            ORDER BY id
+            """
+        )
+        return try rows.map { row in
+            let row = row.makeRandomAccess()
+            return AccessKey.Metadata(
+                id: try row.value("id"),
+                principalARN: try row.value("principal_arn"),
+                status: AccessKey.Status(rawValue: try row.value("status")),
+                creationDate: try row.date("creation_date"),
+                expiration: try row.optionalDate("expiration"),
+                hasSessionToken: try row.value("has_session_token")
+            )
+        }
+    }
+
+    public func deactivate(id: String) async throws {
+        let changed = try await database.query(
+            "UPDATE access_key SET status = \(AccessKey.Status.inactive.rawValue) WHERE id = \(id) RETURNING id"
+        )
+        guard !changed.isEmpty else { throw Self.notFound(id) }
+    }
+
+    public func delete(id: String) async throws {
+        let deleted = try await database.query("DELETE FROM access_key WHERE id = \(id) RETURNING id")
+        guard !deleted.isEmpty else { throw Self.notFound(id) }
+    }
+
+    public func deleteSessions(expiredBefore date: Date) async throws -> Int {
+        let rows = try await database.query(
+            """
+            WITH deleted AS (
+                DELETE FROM access_key
+                WHERE sealed_session_token IS NOT NULL AND expiration < \(date.timeIntervalSinceReferenceDate)
+                RETURNING 1
+            )
+            SELECT count(*) FROM deleted
+            """
+        )
+        return try rows.first?.decode(Int.self) ?? 0
+    }
+
+    private static func notFound(_ id: String) -> AccessControlError {
+        AccessControlError(.accessKeyNotFound, "No access key has the id \(id).")
+    }
+}

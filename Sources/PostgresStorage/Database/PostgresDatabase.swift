@@ -1,0 +1,181 @@
+public import Logging
+package import PostgresNIO
+import Storage
+
+/// One PostgreSQL database shared by any number of `sealed serve` replicas: a `PostgresClient` connection pool, the
+/// schema migrated at start, and transactions for the stores of this module.
+///
+/// The pool runs only inside ``withDatabase(_:maximumConnections:logger:migrations:_:)``, which migrates first and
+/// stops the pool when its body returns, so no connection outlives the scope and no background task is left behind.
+///
+/// **Consistency.** A single statement is atomic and reads one snapshot. Writes of several statements run in
+/// ``transaction(_:)`` at `SERIALIZABLE`: PostgreSQL then guarantees the outcome of some serial order of the
+/// concurrent transactions, as SQLite's single writer does, and a transaction that would break it fails with a
+/// serialization failure (SQLSTATE 40001) or a deadlock (40P01), which is retried from the start. Reads of several
+/// statements run in ``snapshot(_:)`` (`REPEATABLE READ READ ONLY`: one snapshot, never a retry).
+///
+/// **Errors.** What PostgreSQL or the network refuse becomes ``Storage/StorageError`` `databaseUnavailable`, naming
+/// the database by its ``PostgresURL`` (password hidden) and giving the server's message and SQLSTATE; errors the
+/// stores throw inside a transaction (a compare-and-set conflict) pass through unchanged.
+public final class PostgresDatabase: Sendable, CustomStringConvertible {
+    /// The database this pool connects to.
+    public let url: PostgresURL
+    let client: PostgresClient
+    /// How many times a transaction runs before its serialization failure is reported.
+    static let maximumAttempts = 8
+
+    private init(url: PostgresURL, client: PostgresClient) {
+        self.url = url
+        self.client = client
+    }
+
+    public var description: String { "PostgresDatabase(\(url))" }
+
+    /// Connects to the database at `url`, migrates its schema, runs `body` with the pool, then closes the pool.
+    ///
+    /// Migrating first connects once outside the pool, so that a wrong address, password or TLS setting is reported
+    /// at once with PostgreSQL's reason rather than after the pool's retries.
+    ///
+    /// - Parameters:
+    ///   - url: The database.
+    ///   - maximumConnections: The most connections the pool opens.
+    ///   - logger: Where the pool logs its background work (connections opened, lost).
+    ///   - migrations: The schema's migrations; tests pass others.
+    ///   - body: What to do with the database.
+    /// - Throws: ``Storage/StorageError`` `incompatibleVersion` when the database's schema is newer than this
+    ///   program's; `databaseUnavailable` when it cannot be reached or migrated; what `body` throws.
+    public static func withDatabase<T: Sendable>(
+        _ url: PostgresURL,
+        maximumConnections: Int = 20,
+        logger: Logger = Logger(label: "sealed.postgres"),
+        _ body: (PostgresDatabase) async throws -> T
+    ) async throws -> T {
+        try await withDatabase(
+            url,
+            maximumConnections: maximumConnections,
+            logger: logger,
+            migrations: PostgresSchema.migrations,
+            body
+        )
+    }
+
+    package static func withDatabase<T: Sendable>(
+        _ url: PostgresURL,
+        maximumConnections: Int = 20,
+        logger: Logger = Logger(label: "sealed.postgres"),
+        migrations: [PostgresMigration],
+        _ body: (PostgresDatabase) async throws -> T
+    ) async throws -> T {
+        try await PostgresSchema.migrate(url, migrations: migrations, logger: logger)
+        let client = PostgresClient(
+            configuration: url.clientConfiguration(maximumConnections: maximumConnections),
+            backgroundLogger: logger
+        )
+        return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            return try await body(PostgresDatabase(url: url, client: client))
+        }
+    }
+
+    // MARK: - Running statements
+
+    /// Runs one statement on a connection of the pool and returns its rows.
+    @discardableResult
+    package func query(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        try await withConnection { connection in try await connection.run(query) }
+    }
+
+    /// Runs `body` on a connection of the pool, outside any transaction (each statement commits by itself).
+    package func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await mappingErrors { try await client.withConnection { connection in try await body(connection) } }
+    }
+
+    /// Runs `body` in one `SERIALIZABLE` transaction, from the start again (up to ``maximumAttempts`` times) when
+    /// PostgreSQL reports a serialization failure or a deadlock; commits when it returns, rolls back when it throws.
+    ///
+    /// `body` may run more than once, so it must have no effect outside the database (other than computing its
+    /// result).
+    package func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try await client.withConnection { connection in
+                    try await Self.run(body, on: connection, begin: "BEGIN ISOLATION LEVEL SERIALIZABLE")
+                }
+            } catch let error as PSQLError where Self.isRetryable(error) && attempt < Self.maximumAttempts {
+                // Let the transaction that won finish before trying again; jittered so retries do not collide.
+                let milliseconds = Int.random(in: 1...(5 << min(attempt, 6)))
+                try await Task.sleep(for: .milliseconds(milliseconds))
+                attempt += 1
+            } catch {
+                throw describe(error)
+            }
+        }
+    }
+
+    /// Runs `body`'s reads on one snapshot (`REPEATABLE READ READ ONLY`).
+    package func snapshot<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await mappingErrors {
+            try await client.withConnection { connection in
+                try await Self.run(body, on: connection, begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            }
+        }
+    }
+
+    /// `BEGIN`, `body`, `COMMIT`; `ROLLBACK` when `body` or the commit throws.
+    static func run<T: Sendable>(
+        _ body: (PostgresConnection) async throws -> T,
+        on connection: PostgresConnection,
+        begin: PostgresQuery
+    ) async throws -> T {
+        try await connection.run(begin)
+        do {
+            let value = try await body(connection)
+            try await connection.run("COMMIT")
+            return value
+        } catch {
+            // A connection that broke is dropped by the pool; one that is still open must not go back to it inside a
+            // failed transaction.
+            _ = try? await connection.run("ROLLBACK")
+            throw error
+        }
+    }
+
+    private func mappingErrors<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch {
+            throw describe(error)
+        }
+    }
+
+    /// `error` as this module reports it: PostgreSQL's and the network's errors as ``Storage/StorageError``, anything
+    /// else (the stores' own errors) unchanged.
+    func describe(_ error: any Error) -> any Error {
+        guard let error = error as? PSQLError else { return error }
+        return Self.unavailable(url, error)
+    }
+
+    /// A `databaseUnavailable` error for `error`: the server's message and SQLSTATE, or the connection's failure.
+    ///
+    /// PSQLError's own description hides everything (it may carry a query's bound values); the message built here
+    /// takes only the server's one-line message, which names no bound value, or the network error.
+    static func unavailable(_ url: PostgresURL, _ error: PSQLError) -> StorageError {
+        let reason: String
+        if let message = error.serverInfo?[.message] {
+            reason = "\(message) (SQLSTATE \(error.serverInfo?[.sqlState] ?? "?"))"
+        } else if let underlying = error.underlying {
+            reason = "\(error.code): \(underlying)"
+        } else {
+            reason = "\(error.code)"
+        }
+        return StorageError(.databaseUnavailable, "PostgreSQL at \(url) failed: \(reason).")
+    }
+
+    /// A serialization failure (40001) or a deadlock (40P01): the transaction can run again.
+    static func isRetryable(_ error: PSQLError) -> Bool {
+        guard let state = error.serverInfo?[.sqlState] else { return false }
+        return state == "40001" || state == "40P01"
+    }
+}
