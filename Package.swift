@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "Tables", targets: ["Tables"]),
         .library(name: "Storage", targets: ["Storage"]),
         .library(name: "PostgresStorage", targets: ["PostgresStorage"]),
+        .library(name: "AWSGovernance", targets: ["AWSGovernance"]),
         .library(name: "Composition", targets: ["Composition"]),
         .library(name: "Server", targets: ["Server"]),
         .library(name: "Console", targets: ["Console"]),
@@ -227,6 +228,12 @@ let package = Package(
             // `GET /v1/openapi.json` with no bundle to find at run time.
             resources: [.embedInCode("OpenAPI/openapi.json")]
         ),
+        // What the platform writes in an AWS account: resource names, reader roles' trust policies (its grants beside
+        // foreign statements), key, reader and producer policies.
+        .target(
+            name: "AWSGovernance",
+            dependencies: ["SealedSupport", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // The web console at `/console`: sessions, sign-in (access key or one-time link), server-rendered pages over the
         // platform's services; templates and its stylesheet compiled into the binary.
         .target(
@@ -413,6 +420,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
+        ),
+        .testTarget(
+            name: "AWSGovernanceTests",
+            dependencies: ["AWSGovernance", "AccessControl", "KMS", "SealedTesting", "SigV4"]
         ),
         .testTarget(
             name: "ConsoleTests",
