@@ -232,7 +232,7 @@ let package = Package(
         // foreign statements), key, reader and producer policies.
         .target(
             name: "AWSGovernance",
-            dependencies: ["SealedSupport", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["AccessControl", "SealedSupport", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // The web console at `/console`: sessions, sign-in (access key or one-time link), server-rendered pages over the
         // platform's services; templates and its stylesheet compiled into the binary.
