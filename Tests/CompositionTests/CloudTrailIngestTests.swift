@@ -126,10 +126,20 @@ struct CloudTrailIngestTests {
         let later = try await world.ingester().run()
         #expect(later.files == 1 && later.appended == 1 && later.duplicates == 1)
         #expect(try await world.eventIDs() == ["e1", "e3", "e5"])
+        // A file delivered late, with an earlier name than files already read (and a day earlier): still taken.
+        try await world.put(
+            Self.prefix + "2026/12/04/\(Self.account)_CloudTrail_us-east-1_20261204T2355Z_late.json.gz",
+            Self.file([Self.decrypt("late", minute: 12)])
+        )
+        try await world.put(Self.key(12, "b"), Self.file([Self.decrypt("e6", minute: 12)]))
+        let late = try await world.ingester().run()
+        #expect(late.files == 2 && late.appended == 2)
+        #expect(try await world.eventIDs() == ["e1", "e3", "e5", "late", "e6"])
+        #expect(try await world.ingester().run().files == 0)
         let head = try await world.trail.chainHead()
-        #expect(head.sequence == 5, "three events and two skip records")
+        #expect(head.sequence == 7, "five events and two skip records")
         let verified = await world.trail.verify(publicKey: P256.Signing.PrivateKey().publicKey)
-        #expect(verified.problem == nil && verified.recordsChecked == 5, "the chain holds the ingested records")
+        #expect(verified.problem == nil && verified.recordsChecked == 7, "the chain holds the ingested records")
     }
 
     /// The trail in front of the test's, failing after `limit` records: a process that stops mid-file.

@@ -39,9 +39,9 @@ public struct S3LogFiles: LogFiles {
 /// `eventID`). A file is taken whole or not at all: one whose gzip, JSON or any record is malformed is skipped and the
 /// skip recorded (`SkipCloudTrailFile`, with the file's key and the reason), never half-ingested.
 ///
-/// Files are read in key order after the last one read: a file CloudTrail delivers later than one with a later name
-/// (its names carry the end of the period a file covers, and delivery is not strictly in that order) would be passed
-/// over; reading back a lookback window is left to do.
+/// CloudTrail's file names carry the end of the period a file covers, and files are not delivered strictly in that
+/// order: each run lists again from the day before the newest file read and reads every file it has not read yet
+/// (files read are remembered two days), so a late file with an earlier name is still taken.
 ///
 /// **Exactly once, across crashes.** The position (the last file read and the event ids of the last day) is saved in
 /// ``CloudTrailIngestState`` before a file's records are appended, with the file marked in progress and the trail's
@@ -116,7 +116,8 @@ public actor CloudTrailIngest {
             position.seen = present
             try await ingest(pending.key, keys: keys, position: &position, report: &report)
         }
-        for key in try await files.keys(prefix: prefix, after: position.lastFile) {
+        for key in try await files.keys(prefix: prefix, after: position.listingStart(prefix: prefix))
+        where position.readFiles[key] == nil {
             try await ingest(key, keys: keys, position: &position, report: &report)
         }
         return report
@@ -207,14 +208,39 @@ public struct CloudTrailIngestState: Codable, Sendable, Hashable {
     public var inProgress: InProgress?
     /// Event ids appended, with their event times (pruned after ``CloudTrailIngest/rememberedFor``).
     public var seen: [String: Date] = [:]
+    /// Files read, with when they were read (pruned after ``CloudTrailIngest/rememberedFor``).
+    public var readFiles: [String: Date] = [:]
 
     public init() {}
 
     mutating func finish(_ key: String, now: Date) {
         lastFile = max(lastFile ?? key, key)
         inProgress = nil
+        readFiles[key] = now
         seen = seen.filter { now.timeIntervalSince($0.value) < CloudTrailIngest.rememberedFor }
+        readFiles = readFiles.filter { now.timeIntervalSince($0.value) < CloudTrailIngest.rememberedFor }
     }
+
+    /// Where a listing starts: before the folder of the day before the newest file read (`PREFIX/YYYY/MM/DD/`), or
+    /// after the newest file when its name has no such folder; from the start before any file was read.
+    func listingStart(prefix: String) -> String? {
+        guard let lastFile else { return nil }
+        let path = lastFile.hasPrefix(prefix) ? String(lastFile.dropFirst(prefix.count)) : ""
+        let parts = path.split(separator: "/", maxSplits: 3)
+        guard parts.count == 4, let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+            let date = DateComponents(calendar: Self.utc, year: year, month: month, day: day).date,
+            let before = Self.utc.date(byAdding: .day, value: -1, to: date)
+        else { return lastFile }
+        let folder = Self.utc.dateComponents([.year, .month, .day], from: before)
+        return prefix
+            + String(format: "%04d/%02d/%02d/", folder.year ?? 0, folder.month ?? 0, folder.day ?? 0)
+    }
+
+    static let utc: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar
+    }()
 }
 
 /// A ``CloudTrailIngestState`` in a file, written durably (mode 0600) on every save.
