@@ -200,8 +200,8 @@ let package = Package(
         .target(
             name: "Composition",
             dependencies: [
-                "AccessControl", "AuditTrail", "Catalog", "EncryptionSDK", "EventBus", "JetStreamBus", "KeyService",
-                "KMS", "SealedEvents", "SealedSupport", "Storage", "Subjects", "Tables", "WireShapes",
+                "AccessControl", "AuditTrail", "AWSGovernance", "Catalog", "EncryptionSDK", "EventBus", "JetStreamBus",
+                "KeyService", "KMS", "SealedEvents", "SealedSupport", "Storage", "Subjects", "Tables", "WireShapes",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),

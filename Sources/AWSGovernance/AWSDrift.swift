@@ -203,7 +203,7 @@ public enum AWSDrift {
     }
 
     /// The same JSON document, whatever its spacing and member order (IAM and KMS give documents back reformatted).
-    static func sameDocument(_ a: String, _ b: String) -> Bool {
+    public static func sameDocument(_ a: String, _ b: String) -> Bool {
         guard let left = try? JSONSerialization.jsonObject(with: Data(a.utf8)) as? NSObject,
             let right = try? JSONSerialization.jsonObject(with: Data(b.utf8)) as? NSObject
         else { return false }

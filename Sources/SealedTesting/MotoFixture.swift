@@ -28,7 +28,8 @@ public struct MotoFixture: Decodable, Sendable {
     public var alias: String
     public var aliasArn: String
     /// `allowed` (kms:*, dynamodb:*, sts:AssumeRole), `denied` (kms:DescribeKey, kms:ListKeys only),
-    /// `tablereader` (dynamodb:GetItem and dynamodb:Query only) and `iamadmin` (iam:*, s3:*).
+    /// `tablereader` (dynamodb:GetItem and dynamodb:Query only), `iamadmin` (iam:*, s3:*) and `platform`
+    /// (docs/aws/platform-policy.json's actions: moto enforces actions, not their resources).
     public var users: [String: User]
     /// Trusts `allowed`; kms:*.
     public var role: Role
@@ -40,6 +41,7 @@ public struct MotoFixture: Decodable, Sendable {
     public var denied: User { users["denied"]! }
     public var tableReader: User { users["tablereader"]! }
     public var iamAdmin: User { users["iamadmin"]! }
+    public var platform: User { users["platform"]! }
 
     /// The fixture, or `nil` on a local run without moto (a CI run throws instead).
     public static func located() throws -> MotoFixture? {

@@ -11,6 +11,8 @@ Waits (up to 30 s) until the server answers, then creates with boto3:
     unwrap them) with an access key;
   * IAM user "sealed-iamadmin" (iam:*, s3:* and sts:GetCallerIdentity: the IAM and S3 clients' tests) with an
     access key;
+  * IAM user "sealed-platform" with docs/aws/platform-policy.json (the platform's identity in AWS mode), plus the
+    same actions on "*" (moto checks identity policies against the resource "*": only the actions are enforced);
   * role "sealed-reader" whose trust policy lets sealed-allowed assume it, with kms:* permissions;
 then turns on moto's IAM enforcement (POST /moto-api/reset-auth with "0": from then on every request must
 be signed by a known access key and be allowed by its IAM policies; moto 5.2.5 has no other switch for
@@ -98,10 +100,23 @@ def main():
         "denied": policy({"Effect": "Allow", "Action": ["kms:DescribeKey", "kms:ListKeys"], "Resource": "*"}),
         "tablereader": policy({"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:Query"], "Resource": "*"}),
         "iamadmin": policy({"Effect": "Allow", "Action": ["iam:*", "s3:*", "sts:GetCallerIdentity"], "Resource": "*"}),
+        # The platform's own identity in AWS mode: exactly the policy the project ships.
+        "platform": open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "aws",
+                                      "platform-policy.json")).read(),
     }
     for name, document in user_policies.items():
         user = iam.create_user(UserName="sealed-%s" % name)["User"]
         iam.put_user_policy(UserName=user["UserName"], PolicyName="sealed-%s" % name, PolicyDocument=document)
+        if name == "platform":
+            # moto 5 evaluates identity policies against the resource "*" (see above), so the shipped policy's
+            # resource-scoped statements would deny everything here: its actions, exactly, on "*" stand in for them.
+            # moto so checks that the platform needs no action beyond the shipped policy; the policy's resource and
+            # condition scoping is checked by the platform's own evaluator (AWSDocumentsInAWSTests).
+            actions = sorted({action for statement in json.loads(document)["Statement"]
+                              for action in ([statement["Action"]] if isinstance(statement["Action"], str)
+                                             else statement["Action"])})
+            iam.put_user_policy(UserName=user["UserName"], PolicyName="moto-actions-on-any-resource",
+                                PolicyDocument=policy({"Effect": "Allow", "Action": actions, "Resource": "*"}))
         key = iam.create_access_key(UserName=user["UserName"])["AccessKey"]
         users[name] = {"arn": user["Arn"], "accessKeyId": key["AccessKeyId"],
                        "secretAccessKey": key["SecretAccessKey"]}
