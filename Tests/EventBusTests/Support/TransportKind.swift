@@ -141,9 +141,11 @@ func withPostgresTransport(
     url: String,
     configuration: EmbeddedTransportConfiguration,
     recheckInterval: Duration = .seconds(5),
+    maximumConnections: Int = 4,
     _ body: (PostgresTransport) async throws -> Void
 ) async throws {
-    try await PostgresDatabase.withDatabase(try PostgresURL(url), maximumConnections: 8, logger: .quiet) { database in
+    let url = try PostgresURL(url)
+    try await PostgresDatabase.withDatabase(url, maximumConnections: maximumConnections, logger: .quiet) { database in
         let transport = PostgresTransport(
             database: database,
             configuration: configuration,
