@@ -62,9 +62,10 @@ import Testing
         }
     }
 
-    @Test func aLongPollOnOneReplicaIsWokenByAPublishOnTheOther() async throws {
-        // No recheck within the test: only the notification can wake the waiting readers before their wait ends.
-        try await withTwoReplicas(recheckInterval: .seconds(3600)) { a, b in
+    /// B waits on a clock that never moves: neither its wait nor its recheck can end, only A's notification wakes
+    /// its readers (without it, the test runs into its time limit).
+    @Test(.timeLimit(.minutes(2))) func aLongPollOnOneReplicaIsWokenByAPublishOnTheOther() async throws {
+        try await withTwoReplicas(clockOfB: TestClock()) { a, b in
             _ = try await a.createTopic(TopicConfiguration(name: "orders"))
             _ = try await a.publish(event("old"), to: "orders")
             let first = try await b.fetch(group: "billing", topic: "orders", limit: 10, wait: .zero)
@@ -148,6 +149,23 @@ import Testing
         }
     }
 
+    @Test func pruneDeletesWhatRetentionNoLongerKeeps() async throws {
+        try await withTwoReplicas { a, b in
+            _ = try await a.createTopic(TopicConfiguration(name: "aged", retentionSeconds: 1))
+            _ = try await a.createTopic(TopicConfiguration(name: "kept"))
+            _ = try await a.publish((1...3).map { event("e\($0)") }, to: "aged")
+            _ = try await a.publish(event("k1"), to: "kept")
+            try await eventually("the aged events expired", limit: .seconds(60)) {
+                try await b.topic(named: "aged")?.eventCount == 0
+            }
+            // Expired events are hidden at once and deleted by the next publish or prune, on any replica.
+            #expect(try await b.prune() == 3)
+            #expect(try await a.prune() == 0)
+            #expect(try await a.topic(named: "kept")?.eventCount == 1)
+            #expect(try await b.publish(event("e4"), to: "aged") == 4)
+        }
+    }
+
     @Test func aDeletedTopicIsGoneOnTheOtherReplica() async throws {
         try await withTwoReplicas { a, b in
             _ = try await a.createTopic(TopicConfiguration(name: "orders"))
@@ -170,7 +188,7 @@ import Testing
 /// Runs `body` with two replicas' transports on one new database, or skips without a PostgreSQL server.
 private func withTwoReplicas(
     configuration: EmbeddedTransportConfiguration = EmbeddedTransportConfiguration(redeliveryTimeout: .seconds(1)),
-    recheckInterval: Duration = .seconds(5),
+    clockOfB: any Clock<Duration> = ContinuousClock(),
     _ body: (PostgresTransport, PostgresTransport) async throws -> Void
 ) async throws {
     guard let fixture = try PostgresFixture.located() else { return }
@@ -178,14 +196,13 @@ private func withTwoReplicas(
         try await withPostgresTransport(
             url: url,
             configuration: configuration,
-            recheckInterval: recheckInterval,
             maximumConnections: 8
         ) { a in
             try await withPostgresTransport(
                 url: url,
                 configuration: configuration,
-                recheckInterval: recheckInterval,
-                maximumConnections: 8
+                maximumConnections: 8,
+                clock: clockOfB
             ) { b in try await body(a, b) }
         }
     }

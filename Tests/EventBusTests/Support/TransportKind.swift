@@ -142,6 +142,7 @@ func withPostgresTransport(
     configuration: EmbeddedTransportConfiguration,
     recheckInterval: Duration = .seconds(5),
     maximumConnections: Int = 4,
+    clock: any Clock<Duration> = ContinuousClock(),
     _ body: (PostgresTransport) async throws -> Void
 ) async throws {
     let url = try PostgresURL(url)
@@ -150,6 +151,7 @@ func withPostgresTransport(
             database: database,
             configuration: configuration,
             recheckInterval: recheckInterval,
+            clock: clock,
             logger: .test
         )
         try await transport.withListening { try await body($0) }
