@@ -75,7 +75,7 @@ public final class PostgresTransport: Transport {
     }
 
     /// Listens for other replicas' publishes until the task is cancelled, reconnecting (after a second) when the
-    /// connection is lost.
+    /// connection is lost. The listener keeps one connection of the database's pool for itself.
     ///
     /// - Parameter onListening: Called each time the listener is subscribed (first start and every reconnection).
     public func run(onListening: @escaping @Sendable () -> Void = {}) async {
