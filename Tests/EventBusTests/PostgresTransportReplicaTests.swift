@@ -91,6 +91,26 @@ import Testing
         }
     }
 
+    /// B never listens, so every notification is lost to it (as while a listener reconnects): its long poll still
+    /// sees A's publish at its next recheck, long before its wait ends (without the recheck, the test runs into its
+    /// time limit).
+    @Test(.timeLimit(.minutes(1))) func aReplicaThatMissesTheNotificationSeesThePublishAtItsRecheck() async throws {
+        guard let fixture = try PostgresFixture.located() else { return }
+        try await fixture.withDatabase { url in
+            try await withPostgresTransport(url: url, configuration: EmbeddedTransportConfiguration()) { a in
+                try await PostgresDatabase.withDatabase(try PostgresURL(url), maximumConnections: 2, logger: .quiet) {
+                    database in
+                    let b = PostgresTransport(database: database, recheckInterval: .milliseconds(200), logger: .test)
+                    _ = try await a.createTopic(TopicConfiguration(name: "orders"))
+                    async let received = b.read(topic: "orders", from: 1, limit: 10, wait: .seconds(600))
+                    try await Task.sleep(for: .milliseconds(300))
+                    _ = try await a.publish(event("new"), to: "orders")
+                    #expect(try await received.map(\.eventID) == ["new"])
+                }
+            }
+        }
+    }
+
     @Test func commitsFromTwoReplicasNeverMoveAGroupBack() async throws {
         try await withTwoReplicas { a, b in
             _ = try await a.createTopic(TopicConfiguration(name: "orders"))

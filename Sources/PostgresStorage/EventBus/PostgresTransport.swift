@@ -100,8 +100,9 @@ public final class PostgresTransport: Transport {
         }
     }
 
-    /// Runs ``run(onListening:)`` while `body` runs: waits until the listener is subscribed, runs `body`, then stops
-    /// the listener.
+    /// Runs ``run(onListening:)`` while `body` runs: waits until the listener is subscribed (for as long as the
+    /// database cannot be reached; ``PostgresDatabase/withDatabase(_:maximumConnections:logger:_:)`` has connected
+    /// once already), runs `body`, then stops the listener.
     public func withListening<T: Sendable>(_ body: (PostgresTransport) async throws -> T) async throws -> T {
         let (subscribed, continuation) = AsyncStream.makeStream(of: Void.self)
         return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
