@@ -363,7 +363,7 @@ let package = Package(
         .testTarget(
             name: "EventBusTests",
             dependencies: [
-                "EventBus", "JetStreamBus", "Storage", "NATS", "SealedTesting",
+                "EventBus", "JetStreamBus", "Storage", "PostgresStorage", "NATS", "SealedTesting",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -1,4 +1,4 @@
-/// Settings shared by the embedded transports (``InMemoryTransport`` and the SQLite transport).
+/// Settings shared by the embedded transports (``InMemoryTransport``, the SQLite and the PostgreSQL transports).
 public struct EmbeddedTransportConfiguration: Sendable, Hashable {
     /// How long events handed to a consumer group stay reserved for it before a fetch hands them out
     /// again, counted from the group's latest fetch.

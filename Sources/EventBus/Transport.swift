@@ -1,6 +1,7 @@
 /// Where a topic's events live: an append-only log per topic, read by offset or through consumer groups.
 ///
-/// Two implementations ship: the embedded SQLite transport (`SQLiteTransport`, in `Storage`) and the
+/// Three implementations ship: the embedded SQLite transport (`SQLiteTransport`, in `Storage`), its
+/// PostgreSQL counterpart for several replicas (`PostgresTransport`, in `PostgresStorage`) and the
 /// NATS JetStream transport (`JetStreamTransport`, in `JetStreamBus`); ``InMemoryTransport`` serves
 /// unit tests. Every implementation passes the same contract suite (`EventBusTests`).
 ///

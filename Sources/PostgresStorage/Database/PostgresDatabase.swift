@@ -9,7 +9,7 @@ import Storage
 /// stops the pool when its body returns, so no connection outlives the scope and no background task is left behind.
 ///
 /// **Consistency.** A single statement is atomic and reads one snapshot. Writes of several statements run in
-/// ``transaction(_:)`` at `SERIALIZABLE`: PostgreSQL then guarantees the outcome of some serial order of the
+/// ``transaction(_:_:)`` at `SERIALIZABLE`: PostgreSQL then guarantees the outcome of some serial order of the
 /// concurrent transactions, as SQLite's single writer does, and a transaction that would break it fails with a
 /// serialization failure (SQLSTATE 40001) or a deadlock (40P01), which is retried from the start. Reads of several
 /// statements run in ``snapshot(_:)`` (`REPEATABLE READ READ ONLY`: one snapshot, never a retry).
@@ -91,17 +91,21 @@ public final class PostgresDatabase: Sendable, CustomStringConvertible {
         try await mappingErrors { try await client.withConnection { connection in try await body(connection) } }
     }
 
-    /// Runs `body` in one `SERIALIZABLE` transaction, from the start again (up to ``maximumAttempts`` times) when
-    /// PostgreSQL reports a serialization failure or a deadlock; commits when it returns, rolls back when it throws.
+    /// Runs `body` in one transaction (`SERIALIZABLE` unless `isolation` says otherwise), from the start again (up to
+    /// ``maximumAttempts`` times) when PostgreSQL reports a serialization failure or a deadlock; commits when it
+    /// returns, rolls back when it throws.
     ///
     /// `body` may run more than once, so it must have no effect outside the database (other than computing its
     /// result).
-    package func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    package func transaction<T: Sendable>(
+        _ isolation: Isolation = .serializable,
+        _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
         var attempt = 1
         while true {
             do {
                 return try await client.withConnection { connection in
-                    try await Self.run(body, on: connection, begin: "BEGIN ISOLATION LEVEL SERIALIZABLE")
+                    try await Self.run(body, on: connection, begin: isolation.begin)
                 }
             } catch let error as PSQLError where Self.isRetryable(error) && attempt < Self.maximumAttempts {
                 // Let the transaction that won finish before trying again; jittered so retries do not collide.
@@ -110,6 +114,23 @@ public final class PostgresDatabase: Sendable, CustomStringConvertible {
                 attempt += 1
             } catch {
                 throw describe(error)
+            }
+        }
+    }
+
+    /// How a ``transaction(_:_:)`` isolates itself from concurrent ones.
+    package enum Isolation: Sendable {
+        /// The outcome of some serial order; conflicts fail and are retried.
+        case serializable
+        /// Each statement sees what was committed before it started; for transactions that serialize themselves on
+        /// row locks (`SELECT … FOR UPDATE` waits for the holder and then reads its committed row, where
+        /// `SERIALIZABLE` would fail and retry, which a hot row turns into a storm of retries).
+        case readCommitted
+
+        var begin: PostgresQuery {
+            switch self {
+            case .serializable: "BEGIN ISOLATION LEVEL SERIALIZABLE"
+            case .readCommitted: "BEGIN ISOLATION LEVEL READ COMMITTED"
             }
         }
     }

@@ -184,6 +184,46 @@ package enum PostgresSchema {
                 """,
             ]
         ),
+        // The embedded event bus (`PostgresTransport`): topics with their offset counter, events, consumer groups.
+        PostgresMigration(
+            version: 3,
+            name: "event-bus",
+            statements: [
+                """
+                CREATE TABLE bus_topic (
+                    name text COLLATE "C" PRIMARY KEY,
+                    retention_seconds bigint,
+                    retention_bytes bigint,
+                    next_offset bigint NOT NULL DEFAULT 1,
+                    bytes bigint NOT NULL DEFAULT 0,
+                    creation_date double precision NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE bus_event (
+                    topic text COLLATE "C" NOT NULL REFERENCES bus_topic (name) ON DELETE CASCADE,
+                    event_offset bigint NOT NULL,
+                    event_id text COLLATE "C" NOT NULL,
+                    payload bytea NOT NULL,
+                    size integer NOT NULL,
+                    publish_time double precision NOT NULL,
+                    PRIMARY KEY (topic, event_offset),
+                    UNIQUE (topic, event_id)
+                )
+                """,
+                "CREATE INDEX bus_event_on_publish_time ON bus_event (topic, publish_time)",
+                """
+                CREATE TABLE bus_group (
+                    topic text COLLATE "C" NOT NULL REFERENCES bus_topic (name) ON DELETE CASCADE,
+                    group_name text COLLATE "C" NOT NULL,
+                    committed bigint NOT NULL DEFAULT 0,
+                    handed_out_through bigint NOT NULL DEFAULT 0,
+                    redeliver_at double precision NOT NULL DEFAULT 0,
+                    PRIMARY KEY (topic, group_name)
+                )
+                """,
+            ]
+        ),
     ]
 
     /// Brings the database at `url` to the newest of `migrations`, on one connection of its own, under the advisory

@@ -212,8 +212,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         throw ValidationError(
             "PostgreSQL storage (\(url)) is not available yet. Keys, credentials, identities, the catalog, access "
-                + "requests, subjects, webhooks, consumer-group owners and the DynamoDB tables have PostgreSQL "
-                + "stores; the audit trail and its digests and the embedded event bus do not, and replicas do not yet "
+                + "requests, subjects, webhooks, consumer-group owners, the DynamoDB tables and the embedded event bus "
+                + "have PostgreSQL stores; the audit trail and its digests do not, and replicas do not yet "
                 + "invalidate each other's caches or elect one of them to run the background services. Run with "
                 + "--data-dir."
         )

@@ -6,6 +6,7 @@ import SealedTesting
 import JetStreamBus
 import Logging
 import NATS
+import PostgresStorage
 import Testing
 
 /// What the contract tests configure on every transport: short timeouts so redelivery happens within a test.
@@ -96,7 +97,20 @@ struct TransportKind: Sendable, CustomTestStringConvertible {
         )
     }
 
-    static let all: [TransportKind] = [.inMemory, .sqlite, .jetStream]
+    /// A database of its own on `scripts/test`'s PostgreSQL server; each transport opened over it has its own pool
+    /// and listener, as a restarted replica would.
+    static let postgres = TransportKind(name: "PostgresTransport") { settings, body in
+        guard let fixture = try PostgresFixture.located() else { return }
+        try await fixture.withDatabase { url in
+            try await body(
+                TransportHarness { body in
+                    try await withPostgresTransport(url: url, configuration: settings.embedded) { try await body($0) }
+                }
+            )
+        }
+    }
+
+    static let all: [TransportKind] = [.inMemory, .sqlite, .jetStream, .postgres]
 }
 
 extension TransportSettings {
@@ -122,7 +136,32 @@ extension JetStreamTransport.Configuration {
     }
 }
 
+/// Runs `body` with a listening `PostgresTransport` on the database at `url`, over a pool of its own (a replica).
+func withPostgresTransport(
+    url: String,
+    configuration: EmbeddedTransportConfiguration,
+    recheckInterval: Duration = .seconds(5),
+    maximumConnections: Int = 4,
+    clock: any Clock<Duration> = ContinuousClock(),
+    _ body: (PostgresTransport) async throws -> Void
+) async throws {
+    let url = try PostgresURL(url)
+    try await PostgresDatabase.withDatabase(url, maximumConnections: maximumConnections, logger: .quiet) { database in
+        let transport = PostgresTransport(
+            database: database,
+            configuration: configuration,
+            recheckInterval: recheckInterval,
+            clock: clock,
+            logger: .test
+        )
+        try await transport.withListening { try await body($0) }
+    }
+}
+
 extension Logger {
+    /// Silent: the pools' background log of every test database would bury the test output.
+    static let quiet = Logger(label: "event-bus-tests.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+
     /// A logger for tests: warnings and worse.
     static let test: Logger = {
         var logger = Logger(label: "event-bus-tests")
