@@ -33,19 +33,8 @@ public struct TrustPolicy: Sendable, Hashable {
     /// - Throws: ``AWSDocumentError`` when it is not a policy document (a JSON object whose `Statement` is an object
     ///   or an array of objects), or when a statement marked as the platform's is not one it writes.
     public init(parsing text: String) throws(AWSDocumentError) {
-        guard let document = try? JSONParser.parse(Array(text.utf8)), case .object(let members) = document else {
-            throw AWSDocumentError("the trust policy is not a JSON object")
-        }
-        let statements: [JSONValue]
-        switch members["Statement"] {
-        case .array(let list)?: statements = list
-        case .object?: statements = [members["Statement"]!]
-        case nil: statements = []
-        default: throw AWSDocumentError("the trust policy's Statement is neither an object nor an array")
-        }
         self.init()
-        for statement in statements {
-            guard case .object = statement else { throw AWSDocumentError("a trust policy statement is not an object") }
+        for statement in try Self.statements(of: text) {
             guard let sid = statement["Sid"]?.stringValue, sid.hasPrefix(Self.grantPrefix) else {
                 foreignStatements.append(statement)
                 continue
@@ -55,6 +44,17 @@ public struct TrustPolicy: Sendable, Hashable {
                 throw AWSDocumentError("the statement \(sid) is marked as the platform's but names another principal")
             }
             grants[principal] = end
+        }
+    }
+
+    /// The statements of `text` not marked as the platform's, and no grant: where a policy whose platform statements
+    /// cannot be trusted (``init(parsing:)`` refused them) is rebuilt from.
+    ///
+    /// - Throws: ``AWSDocumentError`` when `text` is not a policy document.
+    public init(keepingForeignStatementsOf text: String) throws(AWSDocumentError) {
+        self.init()
+        foreignStatements = try Self.statements(of: text).filter {
+            !($0["Sid"]?.stringValue?.hasPrefix(Self.grantPrefix) ?? false)
         }
     }
 
@@ -69,6 +69,24 @@ public struct TrustPolicy: Sendable, Hashable {
         let statements = foreignStatements + grants.keys.sorted().map { Self.statement(for: $0, until: grants[$0]!) }
         let document: JSONValue = ["Version": "2012-10-17", "Statement": .array(statements)]
         return String(decoding: document.serialized(), as: UTF8.self)
+    }
+
+    /// The statements of a policy document, each an object.
+    static func statements(of text: String) throws(AWSDocumentError) -> [JSONValue] {
+        guard let document = try? JSONParser.parse(Array(text.utf8)), case .object(let members) = document else {
+            throw AWSDocumentError("the trust policy is not a JSON object")
+        }
+        let statements: [JSONValue]
+        switch members["Statement"] {
+        case .array(let list)?: statements = list
+        case .object?: statements = [members["Statement"]!]
+        case nil: statements = []
+        default: throw AWSDocumentError("the trust policy's Statement is neither an object nor an array")
+        }
+        for statement in statements {
+            guard case .object = statement else { throw AWSDocumentError("a trust policy statement is not an object") }
+        }
+        return statements
     }
 
     /// The `Sid` of a principal's grant.

@@ -93,4 +93,65 @@ struct AWSAccountGovernorTests {
         let arn = try #require(signing.keyMetadata?.arn)
         await #expect(throws: AWSGovernanceError.self) { try await governor.adoptKey(arn, domain: "signing") }
     }
+
+    @Test func checkNamesEveryHandEditAndFixRestoresWhatThePlatformOwns() async throws {
+        guard let moto = try MotoFixture.located() else { return }
+        let (kms, iam) = try Self.clients(moto, moto.platform)
+        let governor = AWSAccountGovernor(kms: kms, iam: iam, account: moto.account)
+        let (adminKMS, adminIAM) = (try Self.clients(moto, moto.allowed).0, try Self.clients(moto, moto.iamAdmin).1)
+        let domain = "drift\(UUID().uuidString.prefix(6).lowercased())"
+        let type = "\(domain).order.placed"
+        let key = try await governor.domainKey(domain)
+        _ = try await governor.readerRole(eventType: type, keyARN: key)
+        let end = Date(timeIntervalSince1970: 1_900_000_000)
+        try await governor.grant(eventType: type, to: moto.tableReader.arn, until: end)
+        let expected = [AWSDrift.ExpectedReader(eventType: type, keyARN: key, grants: [moto.tableReader.arn: end])]
+        #expect(try await governor.check(expected).differences.isEmpty)
+
+        // By hand: a break-glass statement (not drift), a grant the platform never made, a widened permission
+        // policy, an edited key policy, a disabled key.
+        let name = AWSNames.readerRole(eventType: type)
+        var trust = try TrustPolicy(
+            parsing: #"{"Version":"2012-10-17","Statement":[{"Sid":"BreakGlass","Effect":"Allow","Principal":{"AWS":"\#(moto.allowed.arn)"},"Action":"sts:AssumeRole"}]}"#
+        )
+        trust.grant(moto.tableReader.arn, until: end)
+        trust.grant(moto.denied.arn, until: nil)
+        try await adminIAM.updateAssumeRolePolicy(roleName: name, document: trust.document)
+        try await adminIAM.putRolePolicy(
+            roleName: name,
+            policyName: AWSNames.readerPolicyName,
+            document: #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}]}"#
+        )
+        let opened = AWSPolicies.keyPolicy(account: moto.account).replacingOccurrences(of: "\"Deny\"", with: "\"Allow\"")
+        try await adminKMS.putKeyPolicy(PutKeyPolicyRequest(keyId: key, policy: opened))
+        // (moto's DisableKey takes a key id only, not an ARN)
+        try await adminKMS.disableKey(DisableKeyRequest(keyId: String(key.split(separator: "/").last!)))
+
+        let report = try await governor.check(expected, at: end.addingTimeInterval(-60))
+        #expect(
+            report.differences == [
+                .readerPolicyChanged(eventType: type), .grantExtra(eventType: type, principal: moto.denied.arn),
+                .keyDisabled(keyARN: key), .keyPolicyChanged(keyARN: key),
+            ]
+        )
+        #expect(
+            report.readers[type] == [moto.allowed.arn, moto.denied.arn, moto.tableReader.arn].sorted(),
+            "the widened documents let the break-glass role, the planted grant and the real one decrypt"
+        )
+
+        // Fixed: the planted grant gone, the policies restored, the break-glass statement kept; the disabled key is
+        // left to a person.
+        #expect(try await governor.fix(expected) == [.keyDisabled(keyARN: key)])
+        let restored = try TrustPolicy(parsing: try #require(try await adminIAM.getRole(name: name).assumeRolePolicyDocument))
+        #expect(restored.grants == [moto.tableReader.arn: end] && restored.foreignStatementCount == 1)
+        let after = try await governor.check(expected, at: end.addingTimeInterval(-60))
+        #expect(after.readers[type] == [moto.allowed.arn, moto.tableReader.arn].sorted())
+        #expect(try await governor.check(expected, at: end.addingTimeInterval(60)).readers[type] == [moto.allowed.arn])
+
+        // A role deleted by hand is named, and recreated by fix.
+        try await adminIAM.deleteRolePolicy(roleName: name, policyName: AWSNames.readerPolicyName)
+        try await adminIAM.deleteRole(name: name)
+        #expect(try await governor.check(expected).differences.contains(.roleMissing(eventType: type)))
+        #expect(try await governor.fix(expected) == [.keyDisabled(keyARN: key)])
+    }
 }
