@@ -19,8 +19,10 @@ public import Logging
 /// let kms = try KMSClient(configuration: configuration)
 /// let key = try await kms.generateDataKey(.init(keyId: "alias/events", numberOfBytes: 32))
 /// ```
-public struct KMSClient: Sendable {
+public struct KMSClient: AWSServiceClient {
     let transport: Transport
+
+    public static func endpoint(in configuration: AWSConfiguration) -> URL { configuration.kmsEndpoint }
 
     /// The endpoint requests go to.
     public var endpoint: URL { transport.endpoint }
@@ -57,29 +59,6 @@ public struct KMSClient: Sendable {
         )
     }
 
-    /// Creates a client from a resolved configuration (region, credentials, KMS endpoint).
-    ///
-    /// - Parameters:
-    ///   - configuration: The resolved configuration.
-    ///   - httpClient: The HTTP client to send with; when `nil`, one process-wide client shared by every KMS and STS
-    ///     client, which needs no shutdown. A client passed in stays the caller's to shut down.
-    ///   - options: Retries, timeout and response limits.
-    ///   - logger: Where retries are logged.
-    public init(
-        configuration: AWSConfiguration,
-        httpClient: HTTPClient? = nil,
-        options: ClientOptions = ClientOptions(),
-        logger: Logger? = nil
-    ) throws(ClientError) {
-        try self.init(
-            region: configuration.region,
-            credentialProvider: configuration.credentialProvider,
-            endpoint: configuration.kmsEndpoint,
-            httpClient: httpClient,
-            options: options,
-            logger: logger
-        )
-    }
 
     /// Sends any KMS request and decodes its response.
     ///

@@ -110,6 +110,21 @@ struct ErrorBody {
         if code?.isEmpty ?? true { code = nil }
     }
 
+    /// The service error of a failed response: its code and message, or `unknown` with the status and an excerpt of
+    /// the body when it names no AWS error code.
+    static func serviceError<Failure: AWSServiceError>(_ response: RawResponse, unknown: Failure.Code) -> Failure {
+        let parsed = ErrorBody(response)
+        guard let code = parsed.code else {
+            let excerpt = excerpt(response.body)
+            return Failure(
+                code: unknown,
+                message: "HTTP \(response.status) without an AWS error code" + (excerpt.isEmpty ? "" : ": \(excerpt)"),
+                statusCode: response.status
+            )
+        }
+        return Failure(code: Failure.Code(rawValue: code), message: parsed.message ?? "", statusCode: response.status)
+    }
+
     /// A short printable excerpt of an unrecognised body, for error messages.
     static func excerpt(_ body: [UInt8]) -> String {
         let prefix = String(decoding: body.prefix(160), as: UTF8.self)

@@ -24,8 +24,10 @@ public protocol DynamoDBAPI: Sendable {
 /// let dynamoDB = try DynamoDBClient(configuration: try AWSConfiguration.resolve())
 /// let item = try await dynamoDB.getItem(.init(tableName: "keys", key: ["branch-key-id": .string("a"), …]))
 /// ```
-public struct DynamoDBClient: DynamoDBAPI {
+public struct DynamoDBClient: DynamoDBAPI, AWSServiceClient {
     let transport: Transport
+
+    public static func endpoint(in configuration: AWSConfiguration) -> URL { configuration.dynamoDBEndpoint }
 
     /// The endpoint requests go to.
     public var endpoint: URL { transport.endpoint }
@@ -62,28 +64,6 @@ public struct DynamoDBClient: DynamoDBAPI {
         )
     }
 
-    /// Creates a client from a resolved configuration (region, credentials, DynamoDB endpoint).
-    ///
-    /// - Parameters:
-    ///   - configuration: The resolved configuration.
-    ///   - httpClient: The HTTP client to send with; `nil` for the shared one.
-    ///   - options: Retries, timeout and response limits.
-    ///   - logger: Where retries are logged.
-    public init(
-        configuration: AWSConfiguration,
-        httpClient: HTTPClient? = nil,
-        options: ClientOptions = ClientOptions(),
-        logger: Logger? = nil
-    ) throws(ClientError) {
-        try self.init(
-            region: configuration.region,
-            credentialProvider: configuration.credentialProvider,
-            endpoint: configuration.dynamoDBEndpoint,
-            httpClient: httpClient,
-            options: options,
-            logger: logger
-        )
-    }
 
     /// Sends any DynamoDB request and decodes its response.
     ///

@@ -60,18 +60,7 @@ extension IAMClient {
         return all
     }
 
-    static func error(from response: RawResponse) -> IAMError {
-        let parsed = ErrorBody(response)
-        guard let code = parsed.code else {
-            let excerpt = ErrorBody.excerpt(response.body)
-            return IAMError(
-                code: .unknownError,
-                message: "HTTP \(response.status) without an AWS error code" + (excerpt.isEmpty ? "" : ": \(excerpt)"),
-                statusCode: response.status
-            )
-        }
-        return IAMError(code: IAMError.Code(rawValue: code), message: parsed.message ?? "", statusCode: response.status)
-    }
+    static func error(from response: RawResponse) -> IAMError { ErrorBody.serviceError(response, unknown: .unknownError) }
 
     /// `Tags.member.N.Key` / `Tags.member.N.Value`, sorted by key.
     static func tagParameters(_ tags: [String: String]) -> [(String, String)] {

@@ -16,8 +16,10 @@ extension IAMError: RetryableServiceError {}
 ///
 /// The operations are those a platform needs to govern roles and policies: roles and their trust policies, inline
 /// role policies, customer managed policies and their versions, and attaching them to users and roles.
-public struct IAMClient: Sendable {
+public struct IAMClient: AWSServiceClient {
     let transport: Transport
+
+    public static func endpoint(in configuration: AWSConfiguration) -> URL { configuration.iamEndpoint }
 
     /// The endpoint requests go to.
     public var endpoint: URL { transport.endpoint }
@@ -50,22 +52,6 @@ public struct IAMClient: Sendable {
         )
     }
 
-    /// Creates a client from a resolved configuration (region, credentials, IAM endpoint).
-    public init(
-        configuration: AWSConfiguration,
-        httpClient: HTTPClient? = nil,
-        options: ClientOptions = ClientOptions(),
-        logger: Logger? = nil
-    ) throws(ClientError) {
-        try self.init(
-            region: configuration.region,
-            credentialProvider: configuration.credentialProvider,
-            endpoint: configuration.iamEndpoint,
-            httpClient: httpClient,
-            options: options,
-            logger: logger
-        )
-    }
 
     // MARK: - Roles
 

@@ -14,8 +14,10 @@ extension S3Error: RetryableServiceError {}
 /// the path encoded once, not normalized, and `x-amz-content-sha256` signed. Retries, timeouts and the response
 /// size limit work as for ``KMSClient`` (``ClientOptions/maxResponseBytes`` bounds an object read); the store's
 /// errors are ``S3Error``s.
-public struct S3Client: Sendable {
+public struct S3Client: AWSServiceClient {
     let transport: Transport
+
+    public static func endpoint(in configuration: AWSConfiguration) -> URL { configuration.s3Endpoint }
 
     /// The endpoint requests go to.
     public var endpoint: URL { transport.endpoint }
@@ -49,22 +51,6 @@ public struct S3Client: Sendable {
         )
     }
 
-    /// Creates a client from a resolved configuration (region, credentials, S3 endpoint).
-    public init(
-        configuration: AWSConfiguration,
-        httpClient: HTTPClient? = nil,
-        options: ClientOptions = ClientOptions(),
-        logger: Logger? = nil
-    ) throws(ClientError) {
-        try self.init(
-            region: configuration.region,
-            credentialProvider: configuration.credentialProvider,
-            endpoint: configuration.s3Endpoint,
-            httpClient: httpClient,
-            options: options,
-            logger: logger
-        )
-    }
 
     /// `ListObjectsV2`: one page of the keys under `prefix`, in key order, after `startAfter` (a key, exclusive) or
     /// from a continuation token.
@@ -177,13 +163,9 @@ public struct S3Client: Sendable {
         }
     }
 
+    /// An error without a body (a HEAD's) gets the code its status implies.
     static func error(from response: RawResponse) -> S3Error {
-        let parsed = ErrorBody(response)
-        guard let code = parsed.code else {
-            // A HEAD or an error without a body: the status says what it can.
-            let code: S3Error.Code = response.status == 404 ? .noSuchKey : response.status == 403 ? .accessDenied : .unknownError
-            return S3Error(code: code, message: "HTTP \(response.status)", statusCode: response.status)
-        }
-        return S3Error(code: S3Error.Code(rawValue: code), message: parsed.message ?? "", statusCode: response.status)
+        let implied: S3Error.Code = response.status == 404 ? .noSuchKey : response.status == 403 ? .accessDenied : .unknownError
+        return ErrorBody.serviceError(response, unknown: implied)
     }
 }

@@ -9,8 +9,10 @@ extension STSError: RetryableServiceError {}
 /// `Action=…&Version=2011-06-15`, signed with SigV4 for the service `sts`, answered in XML.
 ///
 /// Retries, timeouts and limits work as for ``KMSClient``; the service's errors are ``STSError``s.
-public struct STSClient: Sendable {
+public struct STSClient: AWSServiceClient {
     let transport: Transport
+
+    public static func endpoint(in configuration: AWSConfiguration) -> URL { configuration.stsEndpoint }
 
     /// The endpoint requests go to.
     public var endpoint: URL { transport.endpoint }
@@ -44,22 +46,6 @@ public struct STSClient: Sendable {
         )
     }
 
-    /// Creates a client from a resolved configuration (region, credentials, STS endpoint).
-    public init(
-        configuration: AWSConfiguration,
-        httpClient: HTTPClient? = nil,
-        options: ClientOptions = ClientOptions(),
-        logger: Logger? = nil
-    ) throws(ClientError) {
-        try self.init(
-            region: configuration.region,
-            credentialProvider: configuration.credentialProvider,
-            endpoint: configuration.stsEndpoint,
-            httpClient: httpClient,
-            options: options,
-            logger: logger
-        )
-    }
 
     /// `AssumeRole`: temporary credentials of a role.
     ///
@@ -143,18 +129,7 @@ public struct STSClient: Sendable {
         )
     }
 
-    static func error(from response: RawResponse) -> STSError {
-        let parsed = ErrorBody(response)
-        guard let code = parsed.code else {
-            let excerpt = ErrorBody.excerpt(response.body)
-            return STSError(
-                code: .unknownError,
-                message: "HTTP \(response.status) without an AWS error code" + (excerpt.isEmpty ? "" : ": \(excerpt)"),
-                statusCode: response.status
-            )
-        }
-        return STSError(code: STSError.Code(rawValue: code), message: parsed.message ?? "", statusCode: response.status)
-    }
+    static func error(from response: RawResponse) -> STSError { ErrorBody.serviceError(response, unknown: .unknownError) }
 
     /// Parses an ISO 8601 timestamp with or without fractional seconds (STS sends `2026-11-29T10:15:00Z`, moto
     /// `2026-11-29T10:15:00.123Z`).

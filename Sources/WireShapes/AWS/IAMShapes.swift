@@ -100,7 +100,7 @@ public struct IAMAttachedPolicy: Sendable, Hashable {
 
 /// An error returned by AWS IAM (or a compatible service): the `<Code>` and `<Message>` of its XML `ErrorResponse`
 /// and the HTTP status. Errors compare by ``code`` alone.
-public struct IAMError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct IAMError: AWSServiceError, Hashable {
     /// An IAM error code: an open set.
     public struct Code: WireEnumeration {
         public let rawValue: String
@@ -132,16 +132,7 @@ public struct IAMError: Error, Hashable, Sendable, CustomStringConvertible {
         self.statusCode = statusCode
     }
 
-    /// Whether a retry may succeed: throttling, a concurrent modification, or HTTP 5xx.
-    public var isRetryable: Bool {
-        code == .throttling || code == .concurrentModification
-            || KMSError.throttlingCodes.contains(KMSError.Code(rawValue: code.rawValue))
-            || statusCode >= 500 || statusCode == 429
-    }
-
-    public var description: String {
-        message.isEmpty ? "\(code) (HTTP \(statusCode))" : "\(code): \(message) (HTTP \(statusCode))"
-    }
+    public static let retryableCodes: Set<Code> = [.throttling, .concurrentModification]
 }
 
 extension IAMError: CodedError {}

@@ -30,7 +30,7 @@ public struct S3ObjectPage: Sendable, Hashable {
 
 /// An error returned by Amazon S3 (or a compatible store): the `<Code>` and `<Message>` of its XML error and the
 /// HTTP status. Errors compare by ``code`` alone.
-public struct S3Error: Error, Hashable, Sendable, CustomStringConvertible {
+public struct S3Error: AWSServiceError, Hashable {
     public struct Code: WireEnumeration {
         public let rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
@@ -53,15 +53,7 @@ public struct S3Error: Error, Hashable, Sendable, CustomStringConvertible {
         self.statusCode = statusCode
     }
 
-    /// Whether a retry may succeed: `SlowDown`, throttling, or HTTP 5xx.
-    public var isRetryable: Bool {
-        code == .slowDown || KMSError.throttlingCodes.contains(KMSError.Code(rawValue: code.rawValue))
-            || statusCode >= 500 || statusCode == 429
-    }
-
-    public var description: String {
-        message.isEmpty ? "\(code) (HTTP \(statusCode))" : "\(code): \(message) (HTTP \(statusCode))"
-    }
+    public static let retryableCodes: Set<Code> = [.slowDown]
 }
 
 extension S3Error: CodedError {}

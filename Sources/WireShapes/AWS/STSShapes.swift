@@ -124,7 +124,7 @@ public enum STSProtocol {
 
 /// An error returned by AWS STS (or a compatible service): the `<Code>` and `<Message>` of its XML `ErrorResponse`
 /// and the HTTP status. Errors compare by ``code`` alone.
-public struct STSError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct STSError: AWSServiceError, Hashable {
     /// An STS error code: an open set.
     public struct Code: WireEnumeration {
         public let rawValue: String
@@ -156,15 +156,7 @@ public struct STSError: Error, Hashable, Sendable, CustomStringConvertible {
     public static let accessDenied = STSError(code: .accessDenied, statusCode: 403)
     public static let expiredToken = STSError(code: .expiredToken)
 
-    /// Whether a retry may succeed: throttling or HTTP 5xx.
-    public var isRetryable: Bool {
-        code == .throttling || KMSError.throttlingCodes.contains(KMSError.Code(rawValue: code.rawValue))
-            || statusCode >= 500 || statusCode == 429
-    }
-
-    public var description: String {
-        message.isEmpty ? "\(code) (HTTP \(statusCode))" : "\(code): \(message) (HTTP \(statusCode))"
-    }
+    public static let retryableCodes: Set<Code> = [.throttling]
 }
 
 extension STSError: CodedError {}
