@@ -16,7 +16,8 @@ struct PostgresChangeFeedTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await feed.run() }
                 var events = feed.changes().makeAsyncIterator()
-                #expect(await events.next() == .resync)
+                let event1 = await events.next()
+                #expect(event1 == .resync)
 
                 // Rolled back first: were it delivered, it would come before the committed ones.
                 await #expect(throws: RolledBack.self) {
@@ -30,7 +31,8 @@ struct PostgresChangeFeedTests {
                     try await connection.query("SELECT 1", logger: quietLogger)
                     try await PostgresChangeFeed.notify(committed, on: connection)
                 }
-                #expect(await events.next() == .changed(committed))
+                let event2 = await events.next()
+                #expect(event2 == .changed(committed))
 
                 // A key too long for a notification's payload becomes a change of the whole store.
                 try await a.transaction { connection in
@@ -39,11 +41,13 @@ struct PostgresChangeFeedTests {
                         on: connection
                     )
                 }
-                #expect(await events.next() == .changed(Change(store: "credentials", key: nil)))
+                let event3 = await events.next()
+                #expect(event3 == .changed(Change(store: "credentials", key: nil)))
 
                 // A subscriber joining while the feed listens starts with `.resync` too.
                 var late = feed.changes().makeAsyncIterator()
-                #expect(await late.next() == .resync)
+                let event4 = await late.next()
+                #expect(event4 == .resync)
                 group.cancelAll()
             }
         }
@@ -56,7 +60,8 @@ struct PostgresChangeFeedTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await feed.run() }
                 var events = feed.changes().makeAsyncIterator()
-                #expect(await events.next() == .resync)
+                let event5 = await events.next()
+                #expect(event5 == .resync)
 
                 // B's listener is the one session of the database whose last statement was its LISTEN.
                 let terminated = try await a.query(
@@ -67,12 +72,15 @@ struct PostgresChangeFeedTests {
                 ).map { try $0.decode(Bool.self) }
                 #expect(terminated == [true])
 
-                #expect(await events.next() == .interrupted)
-                #expect(await events.next() == .resync)
+                let event6 = await events.next()
+                #expect(event6 == .interrupted)
+                let event7 = await events.next()
+                #expect(event7 == .resync)
                 // Listening again: the next change is delivered.
                 let change = Change(store: "access-requests", key: "request-1", version: 2)
                 try await a.transaction { connection in try await PostgresChangeFeed.notify(change, on: connection) }
-                #expect(await events.next() == .changed(change))
+                let event8 = await events.next()
+                #expect(event8 == .changed(change))
                 group.cancelAll()
             }
         }

@@ -54,14 +54,14 @@ struct PostgresLeadershipTests {
                 #expect(holders.count == 1)
 
                 // Terminate the leader's session from a third connection: PostgreSQL releases the lock.
-                let terminated = try await a.query(
-                    "SELECT pg_terminate_backend(\(try #require(holders.first)))"
-                ).map { try $0.decode(Bool.self) }
+                let leader = try #require(holders.first)
+                let terminated = try await a.query("SELECT pg_terminate_backend(\(leader))").map { try $0.decode(Bool.self) }
                 #expect(terminated == [true])
 
-                try await eventually("\(second) takes over", limit: .seconds(30)) { log.leaders == [second] }
+                try await eventually("\(second) takes over and \(first) lets go", limit: .seconds(30)) {
+                    log.leaders == [second] && log.losses(first) == 1
+                }
                 #expect(log.cancelledBodies == [first])
-                #expect(log.losses(first) == 1)
                 #expect(try await lockHolders(b).count == 1)
                 group.cancelAll()
             }
@@ -72,7 +72,7 @@ struct PostgresLeadershipTests {
         try await PostgresTesting.withTwoReplicas { a, b in
             let first = PostgresLeadership(database: a, interval: .milliseconds(100), logger: quietLogger)
             try await first.lead(.busRetention) {}
-            #expect(try await lockHolders(a).isEmpty)
+            #expect(try await lockHolders(a, .busRetention).isEmpty)
             let ran = Mutex(false)
             let second = PostgresLeadership(database: b, interval: .milliseconds(100), logger: quietLogger)
             try await second.lead(.busRetention) { ran.withLock { $0 = true } }
@@ -80,13 +80,13 @@ struct PostgresLeadershipTests {
         }
     }
 
-    /// The backends holding a leadership lock.
-    private func lockHolders(_ database: PostgresDatabase) async throws -> [Int32] {
+    /// The backends holding `role`'s lock.
+    private func lockHolders(_ database: PostgresDatabase, _ role: Role = .expiry) async throws -> [Int32] {
         try await database.query(
             """
             SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 AND granted
                 AND classid::bigint = \(Int64(Role.namespace))
-                AND objid::bigint = \(Int64(UInt32(bitPattern: Role.expiry.key)))
+                AND objid::bigint = \(Int64(UInt32(bitPattern: role.key)))
             """
         ).map { try $0.decode(Int32.self) }
     }
@@ -107,8 +107,8 @@ private final class LeadershipLog: Sendable {
     var mostLeadersAtOnce: Int { state.withLock { $0.mostAtOnce } }
     var cancelledBodies: [String] { state.withLock { $0.cancelled } }
 
-    func standbys(_ name: String) -> Int { state.withLock { $0.changes[name, default: []].count { $0 == .standingBy } } }
-    func losses(_ name: String) -> Int { state.withLock { $0.changes[name, default: []].count { $0 == .lost } } }
+    func standbys(_ name: String) -> Int { state.withLock { $0.changes[name, default: []].count(where: { $0 == .standingBy }) } }
+    func losses(_ name: String) -> Int { state.withLock { $0.changes[name, default: []].count(where: { $0 == .lost }) } }
 
     func note(_ name: String, _ change: PostgresLeadership.Change) {
         state.withLock { $0.changes[name, default: []].append(change) }

@@ -1,6 +1,6 @@
 import Foundation
 public import Logging
-import PostgresNIO
+package import PostgresNIO
 import Synchronization
 
 /// Cache invalidation between the replicas sharing one PostgreSQL database: a writer announces each change with
@@ -149,41 +149,35 @@ public final class PostgresChangeFeed: Sendable {
         }
     }
 
-    /// Delivers `notifications` to the subscribers while checking the session every ``interval``; throws when the
-    /// session fails.
+    /// Delivers `notifications` to the subscribers while checking the session every ``interval``; the check closes a
+    /// session that fails it, which ends `notifications`.
     private func follow(_ notifications: PostgresNotificationSequence, on connection: PostgresConnection)
         async throws
     {
         state.withLock { $0.broadcast(.resync, listening: true) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                for try await notification in notifications {
-                    guard let change = try? Documents.decode(Change.self, Data(notification.payload.utf8)) else {
-                        // Not one of ours (or from another version): whatever changed, caches must not keep it.
-                        self.state.withLock { $0.broadcast(.resync, listening: true) }
-                        continue
-                    }
-                    self.state.withLock { $0.broadcast(.changed(change), listening: true) }
-                }
-            }
-            group.addTask {
                 while true {
                     try await Task.sleep(for: self.interval)
                     if let reason = await connection.unanswered(within: self.timeout, url: self.database.url) {
-                        throw Lost(reason: reason)
+                        self.logger.warning(
+                            "The change feed's listener failed its check",
+                            metadata: ["reason": "\(reason)"]
+                        )
+                        return
                     }
                 }
             }
-            // Either ends only by failing (or cancellation): the other goes with it.
             defer { group.cancelAll() }
-            try await group.next()
+            for try await notification in notifications {
+                guard let change = try? Documents.decode(Change.self, Data(notification.payload.utf8)) else {
+                    // Not one of ours (or from another version): whatever changed, caches must not keep it.
+                    state.withLock { $0.broadcast(.resync, listening: true) }
+                    continue
+                }
+                state.withLock { $0.broadcast(.changed(change), listening: true) }
+            }
         }
-    }
-
-    /// The listener's session did not answer its check.
-    private struct Lost: Error, CustomStringConvertible {
-        var reason: String
-        var description: String { reason }
     }
 }
 

@@ -7,30 +7,29 @@ extension PostgresConnection {
     ///
     /// Detects what a connection at rest cannot: a terminated backend, a restarted server, a cut network.
     func unanswered(within timeout: Duration, url: PostgresURL) async -> String? {
-        let outcome = await withTaskGroup(of: String??.self) { group in
-            group.addTask {
-                do {
-                    try await self.run("SELECT 1")
-                    return .some(nil)
-                } catch {
-                    return .some(Self.reason(error, url))
-                }
+        if isClosed { return "the connection to PostgreSQL is closed" }
+        // Unstructured tasks, raced through a stream: a query on a connection the server ended can stay pending even
+        // after the connection is closed, and a task group would wait for it.
+        let (outcomes, continuation) = AsyncStream.makeStream(of: String?.self)
+        let query = Task {
+            do {
+                try await self.run("SELECT 1")
+                continuation.yield(nil)
+            } catch {
+                continuation.yield(Self.reason(error, url))
             }
-            group.addTask {
-                do {
-                    try await Task.sleep(for: timeout)
-                    return .some("PostgreSQL did not answer within \(timeout)")
-                } catch {
-                    return nil
-                }
-            }
-            let first = await group.next() ?? nil
-            if case .some(.some) = first { try? await self.close() }
-            group.cancelAll()
-            while await group.next() != nil {}
-            return first ?? nil
         }
-        return outcome
+        let timer = Task {
+            try await Task.sleep(for: timeout)
+            continuation.yield("PostgreSQL did not answer within \(timeout)")
+        }
+        var iterator = outcomes.makeAsyncIterator()
+        let first = await iterator.next() ?? nil
+        continuation.finish()
+        timer.cancel()
+        query.cancel()
+        if first != nil { try? await close() }
+        return first
     }
 
     /// A failure's reason as it may be logged: PostgreSQL's message (see ``PostgresDatabase``; never a bound value or

@@ -85,8 +85,13 @@ public struct PostgresLeadership: Sendable {
         var problem: String?
         while !Task.isCancelled {
             do {
-                let connection = try await session ?? connect()
-                session = connection
+                let connection: PostgresConnection
+                if let session {
+                    connection = session
+                } else {
+                    connection = try await connect()
+                    session = connection
+                }
                 if problem != nil {
                     logger.notice("Leader election reconnected", metadata: ["role": "\(role.name)"])
                     problem = nil
@@ -96,6 +101,10 @@ public struct PostgresLeadership: Sendable {
                     logger.notice("Leading", metadata: ["role": "\(role.name)"])
                     let ending = await hold(connection, body)
                     session = nil
+                    if case .lost = ending {} else {
+                        // Released before this returns, not when the server notices the closed connection.
+                        _ = try? await connection.run("SELECT pg_advisory_unlock(\(Role.namespace), \(role.key))")
+                    }
                     try? await connection.close()
                     switch ending {
                     case .returned: return
