@@ -5,8 +5,8 @@ import Storage
 /// Leader election for the platform's background services among the replicas sharing one PostgreSQL database: the
 /// leader of a ``Role`` is the replica whose session holds that role's advisory lock.
 ///
-/// ``lead(_:onChange:whileLeader:)`` runs a service's body on exactly one replica at a time. Each call keeps one connection of
-/// its own, outside the pool, for as long as it runs:
+/// ``lead(_:onChange:whileLeader:)`` runs a service's body on exactly one replica at a time. Each call keeps one
+/// connection of its own, outside the pool, for as long as it runs:
 ///
 /// - **Standing by**, it asks `pg_try_advisory_lock` every ``interval`` on that connection (reconnecting when the
 ///   connection failed); the first replica to get the lock leads.
