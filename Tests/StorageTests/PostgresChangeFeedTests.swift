@@ -22,7 +22,10 @@ struct PostgresChangeFeedTests {
                 // Rolled back first: were it delivered, it would come before the committed ones.
                 await #expect(throws: RolledBack.self) {
                     try await a.transaction { connection in
-                        try await PostgresChangeFeed.notify(Change(store: "keys", key: "gone", version: 7), on: connection)
+                        try await PostgresChangeFeed.notify(
+                            Change(store: "keys", key: "gone", version: 7),
+                            on: connection
+                        )
                         throw RolledBack()
                     }
                 }

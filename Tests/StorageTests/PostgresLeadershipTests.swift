@@ -55,7 +55,9 @@ struct PostgresLeadershipTests {
 
                 // Terminate the leader's session from a third connection: PostgreSQL releases the lock.
                 let leader = try #require(holders.first)
-                let terminated = try await a.query("SELECT pg_terminate_backend(\(leader))").map { try $0.decode(Bool.self) }
+                let terminated = try await a.query("SELECT pg_terminate_backend(\(leader))").map {
+                    try $0.decode(Bool.self)
+                }
                 #expect(terminated == [true])
 
                 try await eventually("\(second) takes over and \(first) lets go", limit: .seconds(30)) {
@@ -107,8 +109,12 @@ private final class LeadershipLog: Sendable {
     var mostLeadersAtOnce: Int { state.withLock { $0.mostAtOnce } }
     var cancelledBodies: [String] { state.withLock { $0.cancelled } }
 
-    func standbys(_ name: String) -> Int { state.withLock { $0.changes[name, default: []].count(where: { $0 == .standingBy }) } }
-    func losses(_ name: String) -> Int { state.withLock { $0.changes[name, default: []].count(where: { $0 == .lost }) } }
+    func standbys(_ name: String) -> Int {
+        state.withLock { $0.changes[name, default: []].count(where: { $0 == .standingBy }) }
+    }
+    func losses(_ name: String) -> Int {
+        state.withLock { $0.changes[name, default: []].count(where: { $0 == .lost }) }
+    }
 
     func note(_ name: String, _ change: PostgresLeadership.Change) {
         state.withLock { $0.changes[name, default: []].append(change) }
