@@ -151,7 +151,10 @@ public final class PostgresChangeFeed: Sendable {
 
     /// Delivers `notifications` to the subscribers while checking the session every ``interval``; the check closes a
     /// session that fails it, which ends `notifications`.
-    private func follow(_ notifications: PostgresNotificationSequence, on connection: PostgresConnection)
+    private func follow(
+        _ notifications: PostgresNotificationSequence,
+        on connection: PostgresConnection
+    )
         async throws
     {
         state.withLock { $0.broadcast(.resync, listening: true) }

@@ -101,7 +101,8 @@ public struct PostgresLeadership: Sendable {
                     logger.notice("Leading", metadata: ["role": "\(role.name)"])
                     let ending = await hold(connection, body)
                     session = nil
-                    if case .lost = ending {} else {
+                    if case .lost = ending {
+                    } else {
                         // Released before this returns, not when the server notices the closed connection.
                         _ = try? await connection.run("SELECT pg_advisory_unlock(\(Role.namespace), \(role.key))")
                     }
@@ -143,7 +144,10 @@ public struct PostgresLeadership: Sendable {
     }
 
     /// Runs `body` next to the session's check until one of them ends; cancels the other and waits for it.
-    private func hold(_ connection: PostgresConnection, _ body: @escaping @Sendable () async throws -> Void) async
+    private func hold(
+        _ connection: PostgresConnection,
+        _ body: @escaping @Sendable () async throws -> Void
+    ) async
         -> Ending
     {
         await withTaskGroup(of: Ending?.self) { group in
