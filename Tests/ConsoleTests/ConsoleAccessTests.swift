@@ -27,31 +27,13 @@ struct ConsoleAccessTests {
     static let eventType = "payments.card.captured"
     static let topic = "payments"
 
-    /// The platform's key service as KMS, for the administrator: what seals the test's events.
-    struct AdministratorKMS: KMSAPI {
-        let keyService: KeyService
-        let administrator: String
-
-        func send<Request: KMSRequest>(_ request: Request) async throws -> Request.Response {
-            let caller = Caller(principal: administrator)
-            let response: any Sendable
-            switch request {
-            case let request as GenerateDataKeyRequest: response = try await keyService.generateDataKey(request, caller: caller)
-            case let request as EncryptRequest: response = try await keyService.encrypt(request, caller: caller)
-            case let request as DecryptRequest: response = try await keyService.decrypt(request, caller: caller)
-            default: throw KMSError(code: "UnsupportedOperationException", message: "\(Request.operation)")
-            }
-            return try #require(response as? Request.Response)
-        }
-    }
-
     /// Publishes one event of ``eventType`` with `card` in its sealed field; returns its offset.
     static func publish(_ world: World, card: String) async throws -> UInt64 {
         let platform = world.fixture.platform
         let type = try await platform.catalog.eventType(named: eventType)
         let domain = try #require(await platform.catalog.domain(named: type.domain))
         let descriptor = PublishGovernor.descriptor(of: type, keyARN: domain.keyARN)
-        let kms = AdministratorKMS(keyService: platform.keyService, administrator: platform.administratorARN)
+        let kms = InProcessKMS(keyService: platform.keyService, caller: Caller(principal: platform.administratorARN))
         let sealer = try Sealer(keyring: try KMSKeyring(generatorKeyId: domain.keyARN, client: kms))
         let envelope = Envelope(
             metaData: MetaData(eventId: UUID().uuidString, eventType: eventType, domain: "payments", source: "checkout"),
@@ -302,7 +284,7 @@ struct ConsoleAccessTests {
         let type = try await platform.catalog.eventType(named: "payments.customer.registered")
         let domain = try #require(await platform.catalog.domain(named: "payments"))
         let descriptor = PublishGovernor.descriptor(of: type, keyARN: domain.keyARN)
-        let kms = AdministratorKMS(keyService: platform.keyService, administrator: admin)
+        let kms = InProcessKMS(keyService: platform.keyService, caller: Caller(principal: admin))
         let subjects = SubjectKeys(resolver: PlatformResolver(subjects: platform.subjects, producer: admin)) { table, arn in
             try BranchKeyStore(
                 tableName: table, logicalKeyStoreName: table, kmsKeyARN: arn,

@@ -1,5 +1,5 @@
 package import KMS
-import KeyService
+package import KeyService
 import Subjects
 package import Tables
 package import WireShapes
@@ -74,11 +74,16 @@ package struct InProcessDynamoDB: DynamoDBAPI {
 
 /// The platform's key service as a ``KMS/KMSAPI`` for the operations a branch keystore calls, as the given caller;
 /// its errors are already ``KMS/KMSError``s.
-struct InProcessKMS: KMSAPI {
+package struct InProcessKMS: KMSAPI {
     let keyService: KeyService
     let caller: Caller
 
-    func send<Request: KMSRequest>(_ request: Request) async throws -> Request.Response {
+    package init(keyService: KeyService, caller: Caller) {
+        self.keyService = keyService
+        self.caller = caller
+    }
+
+    package func send<Request: KMSRequest>(_ request: Request) async throws -> Request.Response {
         let response: any Sendable
         switch request {
         case let request as GenerateDataKeyWithoutPlaintextRequest:

@@ -109,11 +109,9 @@ public actor CloudTrailIngest {
         let keys = try await keys()
         if let pending = position.inProgress {
             // A run stopped between appending a file's records and saving: only what the trail lacks is appended.
-            var present = position.seen
             for stored in try await trail.tail(after: pending.trailHead, limit: Int.max) {
-                present[stored.record.eventID] = stored.record.eventTime
+                position.seen[stored.record.eventID] = stored.record.eventTime
             }
-            position.seen = present
             try await ingest(pending.key, keys: keys, position: &position, report: &report)
         }
         for key in try await files.keys(prefix: prefix, after: position.listingStart(prefix: prefix))
