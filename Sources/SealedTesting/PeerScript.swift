@@ -16,23 +16,16 @@ enum PeerScript {
         job: [String: Any],
         in folder: URL,
         failure: (String) -> any Error
-    ) throws -> [[String: Any]] {
+    ) async throws -> [[String: Any]] {
         let jobFile = folder.appendingPathComponent("job.json")
         let resultFile = folder.appendingPathComponent("results.json")
         try JSONSerialization.data(withJSONObject: job).write(to: jobFile)
-
-        let process = Process()
-        process.executableURL = python
-        process.arguments = [
-            TestEnvironment.peerScripts.appendingPathComponent(script).path, jobFile.path, resultFile.path,
-        ]
-        let stderr = Pipe()
-        process.standardError = stderr
-        try process.run()
-        let errorOutput = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw failure("\(script) exited \(process.terminationStatus): \(String(decoding: errorOutput, as: UTF8.self))")
+        let run = try await ChildProcess.run(
+            python,
+            arguments: [TestEnvironment.peerScripts.appendingPathComponent(script).path, jobFile.path, resultFile.path]
+        )
+        guard run.status == 0 else {
+            throw failure("\(script) exited \(run.status): \(run.errors)")
         }
         guard let json = try JSONSerialization.jsonObject(with: Data(contentsOf: resultFile)) as? [String: Any],
             let results = json["results"] as? [[String: Any]]

@@ -101,7 +101,7 @@ public struct PythonESDK: Sendable {
     }
 
     /// Runs the cases in one Python process.
-    public func run(_ cases: [Case]) throws -> [String: Result] {
+    public func run(_ cases: [Case]) async throws -> [String: Result] {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("esdk-peer-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -119,7 +119,7 @@ public struct PythonESDK: Sendable {
             if let frameLength = item.frameLength { job["frame_length"] = frameLength }
             jobs.append(job)
         }
-        let results = try PeerScript.run(
+        let results = try await PeerScript.run(
             "esdk_peer.py",
             python: python,
             job: ["cases": jobs],

@@ -129,12 +129,12 @@ public struct PythonKeyStore: Sendable {
     /// Runs the steps in order in one Python process; a failed step does not stop the others.
     ///
     /// - Returns: One result per step, in order.
-    public func run(_ configuration: Configuration, _ steps: [Step]) throws -> [Result] {
+    public func run(_ configuration: Configuration, _ steps: [Step]) async throws -> [Result] {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("keystore-peer-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let jobs = steps.enumerated().map { index, step in step.json.merging(["id": "\(index)"]) { a, _ in a } }
-        let results = try PeerScript.run(
+        let results = try await PeerScript.run(
             "keystore_peer.py",
             python: python,
             job: ["keystore": configuration.json, "steps": jobs],

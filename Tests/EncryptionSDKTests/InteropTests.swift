@@ -88,7 +88,7 @@ struct InteropTests {
                 )
             }
         }
-        let results = try python.run(cases)
+        let results = try await python.run(cases)
         #expect(results.count == cases.count)
         for item in cases {
             let result = try #require(results[item.id], "no result for \(item.id)")
@@ -117,7 +117,7 @@ struct InteropTests {
                 )
             )
         }
-        let results = try python.run(cases)
+        let results = try await python.run(cases)
         for (item, shape) in zip(cases, Self.shapes) {
             let result = try #require(results[item.id])
             let message = try #require(result.output, "\(item.id): \(result.error ?? "python failed")")
@@ -159,7 +159,7 @@ struct InteropTests {
                 input: Fixtures.bytes(3000)
             )
         }
-        let results = try python.run(cases)
+        let results = try await python.run(cases)
         for suite in legacy {
             let message = try #require(
                 results[suite.description]?.output,
@@ -212,7 +212,7 @@ struct InteropTests {
                 )
             }
         }
-        let results = try python.run(cases)
+        let results = try await python.run(cases)
         for padding in RawRSAKeyring.Padding.allCases {
             let swiftKeyring = try RawRSAKeyring(
                 keyNamespace: "interop-rsa",
@@ -252,7 +252,7 @@ struct InteropTests {
             bytes[position] ^= 0x40
             return PythonESDK.Case(id: "flip-\(position)", operation: .decrypt, keyring: Self.pythonAES, input: bytes)
         }
-        let results = try python.run(cases)
+        let results = try await python.run(cases)
         for item in cases {
             let result = try #require(results[item.id])
             #expect(result.output == nil, "\(item.id) decrypted in Python")

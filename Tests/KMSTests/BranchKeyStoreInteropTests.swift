@@ -15,7 +15,7 @@ struct BranchKeyStoreInteropTests {
         guard let moto = try Moto.located(), let python = try PythonKeyStore.located() else { return }
         let table = Moto.uniqueTable("ks-py")
         let context = ["eventType": "orders.created", "domain": "orders", "ünïcødé": "✓"]
-        let results = try python.run(
+        let results = try await python.run(
             moto.pythonKeyStore(table: table),
             [
                 .createKeyStore,
@@ -59,7 +59,7 @@ struct BranchKeyStoreInteropTests {
         let active = try await store.activeBranchKey(id: id)
         let beacon = try await store.beaconKey(id: id)
 
-        let results = try python.run(
+        let results = try await python.run(
             moto.pythonKeyStore(table: table),
             [
                 .createKeyStore,
@@ -86,7 +86,7 @@ struct BranchKeyStoreInteropTests {
         let first = try await store.activeBranchKey(id: id)
 
         // Python rotates: Swift sees the new active version and still reads the first.
-        let pythonRotation = try python.run(
+        let pythonRotation = try await python.run(
             moto.pythonKeyStore(table: table),
             [.versionKey(branchKeyID: id), .activeBranchKey(branchKeyID: id)]
         )
@@ -102,7 +102,7 @@ struct BranchKeyStoreInteropTests {
         // Swift rotates: Python sees the new active version and still reads both older ones.
         let third = try await store.versionKey(branchKeyID: id)
         let thirdKey = try await store.activeBranchKey(id: id)
-        let pythonRead = try python.run(
+        let pythonRead = try await python.run(
             moto.pythonKeyStore(table: table),
             [
                 .activeBranchKey(branchKeyID: id),
@@ -119,7 +119,7 @@ struct BranchKeyStoreInteropTests {
 
         // Erased on the Swift side: Python finds nothing either.
         #expect(try await store.destroyBranchKey(id: id) == 5)
-        let afterErasure = try python.run(
+        let afterErasure = try await python.run(
             moto.pythonKeyStore(table: table),
             [.activeBranchKey(branchKeyID: id), .branchKeyVersion(branchKeyID: id, version: first.branchKeyVersion)]
         )

@@ -39,7 +39,7 @@ struct KMSInteropTests {
                 )
             }
         }
-        let results = try peer.run(cases)
+        let results = try await peer.run(cases)
         for (id, plaintext) in plaintexts {
             let result = try #require(results[id])
             #expect(result.error == nil, "\(id): \(result.error ?? "")")
@@ -50,7 +50,7 @@ struct KMSInteropTests {
     @Test func pythonEncryptsSwiftDecrypts() async throws {
         guard let moto = try Moto.located(), let peer = try PythonESDK.located() else { return }
         let plaintext = Array("python → swift".utf8)
-        let results = try peer.run(
+        let results = try await peer.run(
             [PythonESDK.Case.API.keyring, .masterKey].map { api in
                 PythonESDK.Case(
                     id: api.rawValue,
@@ -132,7 +132,7 @@ struct KMSInteropTests {
                 input: plaintext
             )
         )
-        let results = try peer.run(cases)
+        let results = try await peer.run(cases)
         for id in ["py-kms", "py-aes", "py-aes-legacy"] {
             #expect(results[id]?.output == plaintext, "\(id): \(results[id]?.error ?? "")")
         }

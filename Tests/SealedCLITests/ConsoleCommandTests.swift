@@ -19,7 +19,7 @@ struct ConsoleCommandTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let server = try ServeCommandTests.RunningServer(dataDirectory: folder.appendingPathComponent("data"))
         defer { _ = server.stop() }
-        let printed = String(decoding: try server.cli(["console", "login"], json: false).stdout, as: UTF8.self)
+        let printed = String(decoding: try await server.cli(["console", "login"], json: false).stdout, as: UTF8.self)
         let line = try #require(printed.split(separator: "\n").first.map(String.init))
         var base = server.endpoint.absoluteString
         while base.hasSuffix("/") { base.removeLast() }
@@ -29,7 +29,7 @@ struct ConsoleCommandTests {
         #expect(page.contains("arn:aws:iam::000000000000:user/"), "the page names who the link signs in as")
         #expect(page.contains(#"id="continue""#))
 
-        let json = try server.cli(["console", "login"]).stdout
+        let json = try await server.cli(["console", "login"]).stdout
         let answer = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
         #expect((answer["Path"] as? String)?.hasPrefix(base + "/console/link?token=") == true)
         #expect(answer["Expiration"] is String)
@@ -45,7 +45,7 @@ struct ConsoleCommandTests {
         defer { _ = server.stop() }
         let (status, _) = try await Self.get(server.endpoint.appendingPathComponent("console/sign-in"))
         #expect(status == 404)
-        let run = try ESDKCommandTests.sealed(
+        let run = try await ESDKCommandTests.sealed(
             ["console", "login", "--endpoint-url", server.endpoint.absoluteString, "--profile", "sealed-admin"],
             environment: [
                 "AWS_SHARED_CREDENTIALS_FILE": server.administratorCredentialsFile.path, "AWS_CONFIG_FILE": "/nonexistent",

@@ -39,7 +39,7 @@ import Testing
             server.kill9()
             await workers.value
 
-            let verify = try ESDKCommandTests.sealed(["audit", "verify", "--data-dir", server.dataDirectory.path])
+            let verify = try await ESDKCommandTests.sealed(["audit", "verify", "--data-dir", server.dataDirectory.path])
             let report = String(decoding: verify.stdout, as: UTF8.self)
             #expect(verify.status == 0, "round \(round), seed \(Self.seed): \(report)\(verify.stderr)")
 

@@ -14,31 +14,13 @@ struct ESDKCommandTests {
         get throws { try TestEnvironment.sealedBinary }
     }
 
-    static func sealed(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]) throws -> Run {
-        let process = Process()
-        process.executableURL = try binary
-        process.arguments = arguments
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        }
-        let out = Pipe()
-        let err = Pipe()
-        let input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(stdin) }
-        try input.fileHandleForWriting.close()
-        // Read both pipes fully before waiting, so a large output cannot block the child.
-        let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
-        let stderrData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(
-            status: process.terminationStatus,
-            stdout: stdoutData,
-            stderr: String(decoding: stderrData, as: UTF8.self)
-        )
+    static func sealed(
+        _ arguments: [String],
+        stdin: Data? = nil,
+        environment: [String: String] = [:]
+    ) async throws -> Run {
+        let run = try await ChildProcess.run(try binary, arguments: arguments, environment: environment, input: stdin ?? Data())
+        return Run(status: run.status, stdout: run.standardOutput, stderr: run.errors)
     }
 
     static let key = Data((0..<32).map { UInt8($0) }).base64EncodedString()
@@ -51,14 +33,14 @@ struct ESDKCommandTests {
     }
 
     @Test(arguments: ["0x0478", "0x0578"])
-    func encryptDecryptFilesAndPipes(suite: String) throws {
+    func encryptDecryptFilesAndPipes(suite: String) async throws {
         let folder = try Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let plaintext = Data((0..<100_000).map { UInt8($0 % 251) })
         let input = folder.appendingPathComponent("plain")
         try plaintext.write(to: input)
         let sealedFile = folder.appendingPathComponent("sealed")
-        let encrypt = try Self.sealed(
+        let encrypt = try await Self.sealed(
             [
                 "esdk", "encrypt", "--input", input.path, "--output", sealedFile.path, "--suite", suite,
                 "--frame-length", "1024", "--context", "tenant=acme", "--context", "ключ=значение",
@@ -67,7 +49,7 @@ struct ESDKCommandTests {
         #expect(encrypt.status == 0, "\(encrypt.stderr)")
         #expect(encrypt.stdout.isEmpty && encrypt.stderr.isEmpty)
         // Decrypt from a pipe to standard output, checking part of the context.
-        let decrypt = try Self.sealed(
+        let decrypt = try await Self.sealed(
             ["esdk", "decrypt", "--input", "-", "--output", "-", "--context", "tenant=acme"] + Self.keyArgs,
             stdin: try Data(contentsOf: sealedFile)
         )
@@ -75,7 +57,7 @@ struct ESDKCommandTests {
         #expect(decrypt.stdout == plaintext)
         // And to a file.
         let output = folder.appendingPathComponent("out")
-        let toFile = try Self.sealed(
+        let toFile = try await Self.sealed(
             ["esdk", "decrypt", "--input", sealedFile.path, "--output", output.path] + Self.keyArgs
         )
         #expect(toFile.status == 0)
@@ -84,14 +66,14 @@ struct ESDKCommandTests {
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
     }
 
-    @Test func failuresPrintOneLineAndNoOutput() throws {
+    @Test func failuresPrintOneLineAndNoOutput() async throws {
         let folder = try Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let input = folder.appendingPathComponent("plain")
         try Data(repeating: 7, count: 5000).write(to: input)
         let sealedFile = folder.appendingPathComponent("sealed")
         #expect(
-            try Self.sealed(
+            try await Self.sealed(
                 ["esdk", "encrypt", "--input", input.path, "--output", sealedFile.path, "--suite", "0x0478"]
                     + Self.keyArgs
             ).status == 0
@@ -140,7 +122,7 @@ struct ESDKCommandTests {
             (["esdk", "frobnicate"], nil),
         ]
         for (arguments, stdin) in cases {
-            let run = try Self.sealed(arguments, stdin: stdin)
+            let run = try await Self.sealed(arguments, stdin: stdin)
             #expect(run.status != 0, "\(arguments)")
             #expect(run.stdout.isEmpty, "\(arguments)")
             let lines = run.stderr.split(separator: "\n")
@@ -154,8 +136,8 @@ struct ESDKCommandTests {
         #expect(leftovers.isEmpty)
     }
 
-    @Test func runtimeErrorsAreExactlyOneLine() throws {
-        let run = try Self.sealed(
+    @Test func runtimeErrorsAreExactlyOneLine() async throws {
+        let run = try await Self.sealed(
             ["esdk", "decrypt", "--input", "-", "--output", "-"] + Self.keyArgs,
             stdin: Data([1, 2, 3])
         )
@@ -164,18 +146,18 @@ struct ESDKCommandTests {
         #expect(run.stderr.split(separator: "\n").count == 1)
     }
 
-    @Test func vectorsCommandSummarises() throws {
+    @Test func vectorsCommandSummarises() async throws {
         guard let folder = try TestEnvironment.vectors("esdk") else { return }
-        let run = try Self.sealed(["esdk", "vectors", folder.path])
+        let run = try await Self.sealed(["esdk", "vectors", folder.path])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(String(decoding: run.stdout, as: UTF8.self).hasSuffix("220 passed, 0 failed\n"))
-        let kat = try Self.sealed([
+        let kat = try await Self.sealed([
             "esdk", "vectors", folder.appendingPathComponent("commitment-kat/commitment-test-vectors.json").path,
         ])
         #expect(String(decoding: kat.stdout, as: UTF8.self) == "28 passed, 0 failed\n")
     }
 
-    @Test func vectorsCommandReportsFailures() throws {
+    @Test func vectorsCommandReportsFailures() async throws {
         guard let source = try TestEnvironment.vectors("esdk/python-nonframed") else { return }
         let folder = try Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -186,7 +168,7 @@ struct ESDKCommandTests {
         var bytes = try Data(contentsOf: file)
         bytes[bytes.count - 3] ^= 1
         try bytes.write(to: file)
-        let run = try Self.sealed(["esdk", "vectors", copy.path])
+        let run = try await Self.sealed(["esdk", "vectors", copy.path])
         #expect(run.status != 0)
         let lines = String(decoding: run.stdout, as: UTF8.self).split(separator: "\n")
         #expect(lines.count == 2)
@@ -194,8 +176,8 @@ struct ESDKCommandTests {
         #expect(lines.last == "0 passed, 1 failed")
     }
 
-    @Test func helpExplainsTheCommands() throws {
-        let run = try Self.sealed(["esdk", "encrypt", "--help"])
+    @Test func helpExplainsTheCommands() async throws {
+        let run = try await Self.sealed(["esdk", "encrypt", "--help"])
         let text = String(decoding: run.stdout, as: UTF8.self)
         for option in [
             "--raw-aes-key", "--raw-aes-key-file", "--key-namespace", "--suite", "--frame-length", "--context",
@@ -205,7 +187,7 @@ struct ESDKCommandTests {
         }
     }
 
-    @Test func keyFileAcceptsBase64AndRawBytes() throws {
+    @Test func keyFileAcceptsBase64AndRawBytes() async throws {
         let folder = try Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let base64File = folder.appendingPathComponent("key.b64")
@@ -214,12 +196,12 @@ struct ESDKCommandTests {
         try Data((0..<32).map { UInt8($0) }).write(to: rawFile)
         let input = folder.appendingPathComponent("plain")
         try Data("hi".utf8).write(to: input)
-        let encrypted = try Self.sealed([
+        let encrypted = try await Self.sealed([
             "esdk", "encrypt", "--input", input.path, "--output", "-", "--raw-aes-key-file", base64File.path,
             "--key-namespace", "cli", "--key-name", "k1",
         ])
         #expect(encrypted.status == 0)
-        let decrypted = try Self.sealed(
+        let decrypted = try await Self.sealed(
             [
                 "esdk", "decrypt", "--input", "-", "--output", "-", "--raw-aes-key-file", rawFile.path,
                 "--key-namespace", "cli", "--key-name", "k1",
@@ -238,7 +220,7 @@ struct ESDKCommandTests {
         ]
     }
 
-    @Test func kmsKeysEncryptAndDecrypt() throws {
+    @Test func kmsKeysEncryptAndDecrypt() async throws {
         guard let moto = try MotoFixture.located() else { return }
         let folder = try Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -248,7 +230,7 @@ struct ESDKCommandTests {
         let endpoint = ["--endpoint-url", moto.endpoint, "--region", moto.region]
         let env = Self.awsEnvironment(moto.allowed)
         // Two KMS keys and a raw AES key: any of them opens the message alone.
-        let encrypted = try Self.sealed(
+        let encrypted = try await Self.sealed(
             ["esdk", "encrypt", "--input", input.path, "--output", "-", "--kms-key", moto.alias, "--kms-key", moto.secondaryKey,
              "--context", "tenant=acme"] + Self.keyArgs + endpoint,
             environment: env
@@ -261,20 +243,20 @@ struct ESDKCommandTests {
             Self.keyArgs,
         ]
         for keys in decryptions {
-            let run = try Self.sealed(["esdk", "decrypt", "--input", "-", "--output", "-"] + keys, stdin: encrypted.stdout, environment: env)
+            let run = try await Self.sealed(["esdk", "decrypt", "--input", "-", "--output", "-"] + keys, stdin: encrypted.stdout, environment: env)
             #expect(run.status == 0, "\(keys): \(run.stderr)")
             #expect(run.stdout == plaintext, "\(keys)")
         }
     }
 
-    @Test func kmsRefusalsPrintTheAWSErrorCode() throws {
+    @Test func kmsRefusalsPrintTheAWSErrorCode() async throws {
         guard let moto = try MotoFixture.located() else { return }
         let folder = try Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let input = folder.appendingPathComponent("plain")
         try Data("secret".utf8).write(to: input)
         let endpoint = ["--endpoint-url", moto.endpoint, "--region", moto.region]
-        let denied = try Self.sealed(
+        let denied = try await Self.sealed(
             ["esdk", "encrypt", "--input", input.path, "--output", "-", "--kms-key", moto.primaryKey] + endpoint,
             environment: Self.awsEnvironment(moto.denied)
         )
@@ -284,12 +266,12 @@ struct ESDKCommandTests {
         #expect(denied.stderr.split(separator: "\n").count == 1)
         #expect(!denied.stderr.contains(moto.denied.secretAccessKey))
 
-        let sealedMessage = try Self.sealed(
+        let sealedMessage = try await Self.sealed(
             ["esdk", "encrypt", "--input", input.path, "--output", "-", "--kms-key", moto.primaryKey] + endpoint,
             environment: Self.awsEnvironment(moto.allowed)
         )
         #expect(sealedMessage.status == 0, "\(sealedMessage.stderr)")
-        let deniedDecrypt = try Self.sealed(
+        let deniedDecrypt = try await Self.sealed(
             ["esdk", "decrypt", "--input", "-", "--output", "-", "--kms-key", moto.primaryKey] + endpoint,
             stdin: sealedMessage.stdout,
             environment: Self.awsEnvironment(moto.denied)
@@ -298,9 +280,9 @@ struct ESDKCommandTests {
         #expect(deniedDecrypt.stdout.isEmpty)
         #expect(deniedDecrypt.stderr.contains("AccessDeniedException"), "\(deniedDecrypt.stderr)")
         // Option errors: discovery cannot encrypt; AWS options need a KMS key.
-        let discovery = try Self.sealed(["esdk", "encrypt", "--input", input.path, "--output", "-", "--discovery"] + endpoint)
+        let discovery = try await Self.sealed(["esdk", "encrypt", "--input", input.path, "--output", "-", "--discovery"] + endpoint)
         #expect(discovery.status != 0 && discovery.stderr.hasPrefix("error: "))
-        let stray = try Self.sealed(["esdk", "encrypt", "--input", input.path, "--output", "-", "--region", "us-east-1"] + Self.keyArgs)
+        let stray = try await Self.sealed(["esdk", "encrypt", "--input", input.path, "--output", "-", "--region", "us-east-1"] + Self.keyArgs)
         #expect(stray.status != 0 && stray.stderr.hasPrefix("error: "))
     }
 }

@@ -216,7 +216,7 @@ struct EventPlatformTests {
         #expect(ids == ["ok-fields", "ok-data", "ok-public", "ok-internal", "ok-b", "ok-none"])
 
         // The audit trail holds exactly these refusals, each with the code and message its caller got.
-        let audit = try server.cli([
+        let audit = try await server.cli([
             "audit", "query", "--event-name", "PublishEvents", "--errors-only", "--limit", "1000",
         ])
         let records = try #require(try JSONSerialization.jsonObject(with: audit.stdout) as? [String: Any])["Records"]
@@ -243,7 +243,7 @@ struct EventPlatformTests {
             data: #"{"card":{"number":"\#(secret)","holder":"Ada Lovelace"}}"#
         )
         await #expect(throws: PlatformError.self) { try await platform.publish(event, to: "privacy") }
-        let audit = try server.cli(["audit", "query", "--event-name", "PublishEvents", "--errors-only"])
+        let audit = try await server.cli(["audit", "query", "--event-name", "PublishEvents", "--errors-only"])
         let text = String(decoding: audit.stdout, as: UTF8.self)
         #expect(text.contains("EventNotSealed"))
         #expect(!text.contains(secret) && !text.contains("Ada Lovelace"))
@@ -293,7 +293,7 @@ struct EventPlatformTests {
         )
         #expect(String(decoding: stored, as: UTF8.self).contains(#""data":{"z":12.50,"a":1e3,"n":"é"}"#))
         #expect(try await platform.readAll("batches").map(\.id) == ["g1", "g2", "g3"])
-        let audit = try server.cli(["audit", "query", "--event-name", "PublishEvents", "--errors-only"])
+        let audit = try await server.cli(["audit", "query", "--event-name", "PublishEvents", "--errors-only"])
         let records = try #require(try JSONSerialization.jsonObject(with: audit.stdout) as? [String: Any])["Records"]
         #expect(
             try #require(records as? [[String: Any]]).compactMap { $0["errorCode"] as? String }.sorted()
@@ -339,7 +339,7 @@ struct EventPlatformTests {
         let refusal = await #expect(throws: PlatformError.self) { try await platform.publish(unsealed, to: "limits") }
         #expect(refusal?.code == "EventNotSealed")
         #expect(try await platform.readAll("limits").map(\.id) == ["fits", "unknown"])
-        let audit = try server.cli(["audit", "query", "--event-name", "PublishEvents", "--errors-only"])
+        let audit = try await server.cli(["audit", "query", "--event-name", "PublishEvents", "--errors-only"])
         let records = try #require(try JSONSerialization.jsonObject(with: audit.stdout) as? [String: Any])["Records"]
         #expect(
             try #require(records as? [[String: Any]]).compactMap { $0["errorCode"] as? String }.sorted()
@@ -348,8 +348,8 @@ struct EventPlatformTests {
     }
 
     /// A request body is at most 1 MiB, so `sealed serve` refuses an event limit it could never honour.
-    @Test func anEventLimitBeyondTheRequestLimitIsRefusedAtStart() throws {
-        let run = try ESDKCommandTests.sealed([
+    @Test func anEventLimitBeyondTheRequestLimitIsRefusedAtStart() async throws {
+        let run = try await ESDKCommandTests.sealed([
             "serve", "--data-dir", "/nonexistent-never-created", "--max-event-bytes", "4194304",
         ])
         #expect(run.status != 0)
@@ -429,7 +429,7 @@ struct EventPlatformTests {
         await publishers.value
 
         // Right after the kill the chain verifies; the records after the newest digest are reported unsigned.
-        let afterKill = try ESDKCommandTests.sealed(["audit", "verify", "--data-dir", server.dataDirectory.path])
+        let afterKill = try await ESDKCommandTests.sealed(["audit", "verify", "--data-dir", server.dataDirectory.path])
         let afterKillReport = String(decoding: afterKill.stdout, as: UTF8.self)
         #expect(afterKill.status == 0, "\(afterKillReport)\(afterKill.stderr)")
         #expect(afterKillReport.hasPrefix("OK: ") && afterKillReport.contains("not yet signed"), "\(afterKillReport)")
@@ -525,7 +525,7 @@ struct EventPlatformTests {
         }
 
         #expect(server.stop() == 0)
-        let verified = try ESDKCommandTests.sealed(["audit", "verify", "--data-dir", server.dataDirectory.path])
+        let verified = try await ESDKCommandTests.sealed(["audit", "verify", "--data-dir", server.dataDirectory.path])
         let report = String(decoding: verified.stdout, as: UTF8.self)
         #expect(verified.status == 0, "\(report)\(verified.stderr)")
         #expect(report.hasPrefix("OK: ") && !report.contains("not yet signed"), "\(report)")
@@ -551,26 +551,26 @@ struct EventPlatformTests {
             let event = Platform.plain(id: "e\(index)", type: a.publicType, domain: a.name, data: #"{"n":\#(index)}"#)
             #expect(try await platform.publish(event, to: "groups") == [UInt64(index)])
         }
-        func consume(_ group: String, max: Int?) throws -> [Int] {
+        func consume(_ group: String, max: Int?) async throws -> [Int] {
             var arguments = ["consume", "--topic", "groups", "--group", group, "--output", "text"]
             if let max { arguments += ["--max", "\(max)"] }
-            let run = try server.cli(arguments, json: false)
+            let run = try await server.cli(arguments, json: false)
             return String(decoding: run.stdout, as: UTF8.self).split(separator: "\n").compactMap {
                 $0.split(separator: " ").first.flatMap { Int($0) }
             }
         }
-        #expect(try consume("g", max: 4) == [1, 2, 3, 4])
-        #expect(try consume("g", max: 4) == [5, 6, 7, 8])
-        #expect(try consume("other", max: 3) == [1, 2, 3])
-        #expect(try consume("g", max: nil) == [9, 10])
-        #expect(try consume("g", max: nil) == [])
+        #expect(try await consume("g", max: 4) == [1, 2, 3, 4])
+        #expect(try await consume("g", max: 4) == [5, 6, 7, 8])
+        #expect(try await consume("other", max: 3) == [1, 2, 3])
+        #expect(try await consume("g", max: nil) == [9, 10])
+        #expect(try await consume("g", max: nil) == [])
         let committed = try await platform.client(platform.admin).call("GET", ["topics", "groups", "groups", "g"])
         #expect((committed["CommittedOffset"] as? NSNumber)?.intValue == 10)
         // New events after the group's end are delivered next.
         let late = Platform.plain(id: "e11", type: a.publicType, domain: a.name, data: "{}")
         #expect(try await platform.publish(late, to: "groups") == [11])
-        #expect(try consume("g", max: 5) == [11])
-        #expect(try consume("other", max: nil) == Array(4...11))
+        #expect(try await consume("g", max: 5) == [11])
+        #expect(try await consume("other", max: nil) == Array(4...11))
     }
 }
 
@@ -587,13 +587,13 @@ extension EventPlatformTests {
         let plain = Platform.plain(id: "p1", type: a.publicType, domain: a.name, data: #"{"n":1}"#)
         #expect(try await platform.publish(plain, to: "mixed") == [1])
         let arguments = ["consume", "--topic", "mixed", "--open", "--output", "text"]
-        _ = try server.cli(arguments, json: false)  // exit 0: nothing needed opening
+        _ = try await server.cli(arguments, json: false)  // exit 0: nothing needed opening
 
         let card = #"{"amount":12.50,"card":{"number":{"sealed":true},"holder":{"sealed":true}}}"#
         let fields = [("/card/number", #""4111 1111 1111 1111""#), ("/card/holder", #""Ada Lovelace""#)]
         let sealed = try await platform.sealed(id: "r1", type: a.restricted, data: card, fields: fields)
         #expect(try await platform.publish(sealed, to: "mixed") == [2])
-        let run = try ESDKCommandTests.sealed(
+        let run = try await ESDKCommandTests.sealed(
             arguments + [
                 "--endpoint-url", server.endpoint.absoluteString, "--profile", "sealed-admin", "--region", "us-east-1",
             ],

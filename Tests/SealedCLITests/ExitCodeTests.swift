@@ -10,14 +10,14 @@ import Testing
         ["serve", "--no-such-option"],
         ["access", "request"],
     ])
-    func aWrongCommandLineExits64(arguments: [String]) throws {
-        let run = try ESDKCommandTests.sealed(arguments)
+    func aWrongCommandLineExits64(arguments: [String]) async throws {
+        let run = try await ESDKCommandTests.sealed(arguments)
         #expect(run.status == 64, "sealed \(arguments.joined(separator: " ")): \(run.status) \(run.stderr)")
         #expect(!run.stderr.isEmpty)
     }
 
-    @Test func aServerThatCannotBeReachedExits1() throws {
-        let run = try ESDKCommandTests.sealed(
+    @Test func aServerThatCannotBeReachedExits1() async throws {
+        let run = try await ESDKCommandTests.sealed(
             ["catalog", "list", "--endpoint-url", "http://127.0.0.1:1", "--region", "us-east-1"],
             environment: ["AWS_ACCESS_KEY_ID": "AKIAEXAMPLEEXAMPLE12", "AWS_SECRET_ACCESS_KEY": "not-a-real-secret"]
         )

@@ -189,8 +189,8 @@ struct HostileNumberTests {
         ["topics", "create", "t", "--retention", "9223372036854775807d"],
         ["topics", "create", "t", "--retention", "99999999999999999999s"],
     ])
-    func cliDurationsThatOverflowAreUsageErrors(_ arguments: [String]) throws {
-        let run = try ESDKCommandTests.sealed(arguments + ["--endpoint-url", "http://127.0.0.1:9", "--region", "us-east-1"])
+    func cliDurationsThatOverflowAreUsageErrors(_ arguments: [String]) async throws {
+        let run = try await ESDKCommandTests.sealed(arguments + ["--endpoint-url", "http://127.0.0.1:9", "--region", "us-east-1"])
         #expect(run.status == 1, "\(run.status): \(run.stderr)")
         let option = arguments[arguments.count - 2]
         #expect(

@@ -4,8 +4,8 @@ import WireShapes
 
 /// `sealed openapi` prints the document the binary's server serves at `GET /v1/openapi.json`.
 struct OpenAPICommandTests {
-    @Test func printsTheOpenAPIDocumentOfEveryRoute() throws {
-        let run = try ESDKCommandTests.sealed(["openapi"])
+    @Test func printsTheOpenAPIDocumentOfEveryRoute() async throws {
+        let run = try await ESDKCommandTests.sealed(["openapi"])
         #expect(run.status == 0, "\(run.stderr)")
         let document = try #require(try JSONSerialization.jsonObject(with: run.stdout) as? [String: Any])
         #expect(document["openapi"] as? String == "3.1.0")

@@ -32,8 +32,8 @@ extension ServeProcess {
     }
 
     /// Runs the CLI against this server as the administrator (its profile); fails unless it exits 0.
-    func cli(_ arguments: [String], json: Bool = true) throws -> ESDKCommandTests.Run {
-        let run = try ESDKCommandTests.sealed(
+    func cli(_ arguments: [String], json: Bool = true) async throws -> ESDKCommandTests.Run {
+        let run = try await ESDKCommandTests.sealed(
             arguments + (json ? ["--output", "json"] : []) + [
                 "--endpoint-url", endpoint.absoluteString, "--profile", "sealed-admin", "--region", "us-east-1",
             ],

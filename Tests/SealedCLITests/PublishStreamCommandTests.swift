@@ -10,8 +10,8 @@ struct PublishStreamCommandTests {
     typealias Platform = EventPlatformTests.Platform
 
     /// Runs `sealed publish --stream` as the administrator, whatever its exit status.
-    func publish(_ server: ServeProcess, _ arguments: [String], stdin: Data? = nil) throws -> ESDKCommandTests.Run {
-        try ESDKCommandTests.sealed(
+    func publish(_ server: ServeProcess, _ arguments: [String], stdin: Data? = nil) async throws -> ESDKCommandTests.Run {
+        try await ESDKCommandTests.sealed(
             ["publish", "--stream"] + arguments + [
                 "--endpoint-url", server.endpoint.absoluteString, "--profile", "sealed-admin", "--region", "us-east-1",
             ],
@@ -46,7 +46,7 @@ struct PublishStreamCommandTests {
             ].map { $0 + Array("\r\n".utf8) }.joined()
         try Data(body).write(to: file)
 
-        let run = try publish(server, ["--topic", "stream", "--file", file.path])
+        let run = try await publish(server, ["--topic", "stream", "--file", file.path])
         #expect(run.status == 2, "\(run.stderr)")
         #expect(run.stderr.contains("1 of 4 events were refused"))
         let lines = try Self.lines(run)
@@ -70,11 +70,11 @@ struct PublishStreamCommandTests {
         let ids = (1...50).map { "in-\($0)" }
         let input = ids.map { Platform.plain(id: $0, type: a.publicType, domain: a.name, data: "{}") + [0x0A] }.joined()
 
-        let run = try publish(server, ["--topic", "stream"], stdin: Data(input))
+        let run = try await publish(server, ["--topic", "stream"], stdin: Data(input))
         #expect(run.status == 0, "\(run.stderr)")
         #expect(try Self.lines(run) == ids.enumerated().map { .stored(eventId: $1, offset: UInt64($0 + 1)) })
         // The same events again, from `--file -`: the bus already holds their ids, so the offsets are the same.
-        let again = try publish(server, ["--topic", "stream", "--file", "-"], stdin: Data(input))
+        let again = try await publish(server, ["--topic", "stream", "--file", "-"], stdin: Data(input))
         #expect(again.status == 0, "\(again.stderr)")
         #expect(try Self.lines(again) == ids.enumerated().map { .stored(eventId: $1, offset: UInt64($0 + 1)) })
         #expect(try await platform.eventCount("stream") == 50)
@@ -85,7 +85,7 @@ struct PublishStreamCommandTests {
         defer { server.remove() }
         let platform = try await Platform(server: server, catalog: false)
         _ = platform
-        let run = try publish(server, ["--topic", "nowhere"], stdin: Data(#"{"metaData":{}}"#.utf8 + [0x0A]))
+        let run = try await publish(server, ["--topic", "nowhere"], stdin: Data(#"{"metaData":{}}"#.utf8 + [0x0A]))
         #expect(run.status == 1)
         #expect(run.stderr.contains("NoSuchTopic"), "\(run.stderr)")
     }

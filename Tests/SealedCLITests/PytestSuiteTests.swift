@@ -17,7 +17,7 @@ struct PytestSuiteTests {
         "test_kms_server.py", "test_access_story.py", "test_event_platform.py", "test_dynamodb_server.py",
         "test_mpl_keystore.py", "test_console.py", "test_console_audit.py",
     ])
-    func pytestSuitePassesAgainstSealedServe(file: String) throws {
+    func pytestSuitePassesAgainstSealedServe(file: String) async throws {
         guard let python = try TestEnvironment.peerPython() else { return }
         let suite = TestEnvironment.peerScripts.appendingPathComponent(file)
         try #require(FileManager.default.fileExists(atPath: suite.path), "missing \(suite.path)")
@@ -27,28 +27,22 @@ struct PytestSuiteTests {
         defer { _ = server.stop() }
         let admin = try server.administrator
 
-        let process = Process()
-        process.executableURL = python
         // No cache folder and no bytecode: the run leaves nothing behind in the package.
-        process.arguments = ["-m", "pytest", "-q", "-p", "no:cacheprovider", suite.path]
-        process.currentDirectoryURL = TestEnvironment.packageRoot
-        process.environment = ProcessInfo.processInfo.environment.merging([
-            "SEALED_KMS_ENDPOINT": server.endpoint.absoluteString,
-            "SEALED_KMS_ACCESS_KEY_ID": admin.accessKeyId,
-            "SEALED_KMS_SECRET_ACCESS_KEY": admin.secretAccessKey,
-            "SEALED_BIN": try ESDKCommandTests.binary.path,
-            "PYTHONDONTWRITEBYTECODE": "1",
-            // boto3 talks to the loopback server directly, whatever proxy the environment names.
-            "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1",
-        ]) { $1 }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        // Read to the end before waiting, so a long report cannot fill the pipe and block pytest.
-        let report = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "pytest failed (exit \(process.terminationStatus)):\n\(report)")
+        let run = try await ChildProcess.run(
+            python,
+            arguments: ["-m", "pytest", "-q", "-p", "no:cacheprovider", suite.path],
+            environment: [
+                "SEALED_KMS_ENDPOINT": server.endpoint.absoluteString,
+                "SEALED_KMS_ACCESS_KEY_ID": admin.accessKeyId,
+                "SEALED_KMS_SECRET_ACCESS_KEY": admin.secretAccessKey,
+                "SEALED_BIN": try ESDKCommandTests.binary.path,
+                "PYTHONDONTWRITEBYTECODE": "1",
+                // boto3 talks to the loopback server directly, whatever proxy the environment names.
+                "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1",
+            ],
+            directory: TestEnvironment.packageRoot,
+            mergingErrors: true
+        )
+        #expect(run.status == 0, "pytest failed (exit \(run.status)):\n\(run.output)")
     }
 }

@@ -43,7 +43,7 @@ struct ServeCommandTests {
         #expect(second.stop() == 0)
 
         // Another root key: refused with one line, nothing changed.
-        let refused = try ESDKCommandTests.sealed(
+        let refused = try await ESDKCommandTests.sealed(
             ["serve", "--data-dir", data.path, "--port", "0"],
             environment: ["SEALED_ROOT_KEY": Data((0..<32).map { UInt8($0) }).base64EncodedString()]
         )
@@ -75,7 +75,7 @@ struct ServeCommandTests {
             accessKeyID: admin.accessKeyId,
             secretAccessKey: admin.secretAccessKey
         )
-        let results = try python.run([
+        let results = try await python.run([
             .init(id: "decrypt", operation: .decrypt, keyring: pythonKeyring, input: message.ciphertext),
             .init(id: "encrypt", operation: .encrypt, keyring: pythonKeyring, encryptionContext: context, input: plaintext),
             .init(id: "legacy", operation: .encrypt, api: .masterKey, keyring: pythonKeyring, encryptionContext: context, input: plaintext),
@@ -88,7 +88,7 @@ struct ServeCommandTests {
     }
 
     /// The aws CLI (from the peers' venv) against `sealed serve`: create a key, round-trip data.
-    @Test func awsCLISmokeRun() throws {
+    @Test func awsCLISmokeRun() async throws {
         guard let python = try TestEnvironment.peerPython() else { return }
         let aws = python.deletingLastPathComponent().appendingPathComponent("aws")
         let folder = try ESDKCommandTests.temporaryFolder()
@@ -100,33 +100,30 @@ struct ServeCommandTests {
             "AWS_SHARED_CREDENTIALS_FILE": data.appendingPathComponent("admin.credentials").path,
             "AWS_PROFILE": "sealed-admin", "AWS_CONFIG_FILE": "/nonexistent",
         ]
-        func run(_ arguments: [String]) throws -> String {
-            let process = Process()
-            process.executableURL = aws
-            process.arguments = ["kms"] + arguments + ["--endpoint-url", server.endpoint.absoluteString, "--region", "us-east-1", "--output", "text"]
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-            let out = Pipe()
-            let err = Pipe()
-            process.standardOutput = out
-            process.standardError = err
-            try process.run()
-            let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else { throw TestEnvironment.Missing(description: "aws kms \(arguments[0]): \(errors)") }
-            return output.trimmingCharacters(in: .whitespacesAndNewlines)
+        func run(_ arguments: [String]) async throws -> String {
+            let run = try await ChildProcess.run(
+                aws,
+                arguments: ["kms"] + arguments + [
+                    "--endpoint-url", server.endpoint.absoluteString, "--region", "us-east-1", "--output", "text",
+                ],
+                environment: environment
+            )
+            guard run.status == 0 else {
+                throw TestEnvironment.Missing(description: "aws kms \(arguments[0]): \(run.errors)")
+            }
+            return run.output.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        let keyID = try run(["create-key", "--description", "aws cli smoke", "--query", "KeyMetadata.KeyId"])
+        let keyID = try await run(["create-key", "--description", "aws cli smoke", "--query", "KeyMetadata.KeyId"])
         #expect(keyID.count == 36)
-        _ = try run(["create-alias", "--alias-name", "alias/smoke", "--target-key-id", keyID])
+        _ = try await run(["create-alias", "--alias-name", "alias/smoke", "--target-key-id", keyID])
         let input = folder.appendingPathComponent("plain")
         try Data("hello from the aws cli".utf8).write(to: input)
-        let blob = try run(["encrypt", "--key-id", "alias/smoke", "--plaintext", "fileb://\(input.path)", "--query", "CiphertextBlob"])
+        let blob = try await run(["encrypt", "--key-id", "alias/smoke", "--plaintext", "fileb://\(input.path)", "--query", "CiphertextBlob"])
         let sealed = folder.appendingPathComponent("sealed")
         try #require(Data(base64Encoded: blob)).write(to: sealed)
-        let plaintext = try run(["decrypt", "--ciphertext-blob", "fileb://\(sealed.path)", "--query", "Plaintext"])
+        let plaintext = try await run(["decrypt", "--ciphertext-blob", "fileb://\(sealed.path)", "--query", "Plaintext"])
         #expect(Data(base64Encoded: plaintext) == Data("hello from the aws cli".utf8))
-        #expect(try run(["describe-key", "--key-id", keyID, "--query", "KeyMetadata.KeyState"]) == "Enabled")
+        #expect(try await run(["describe-key", "--key-id", keyID, "--query", "KeyMetadata.KeyState"]) == "Enabled")
     }
 
     /// `kill -9` in the middle of a burst of CreateKey and Encrypt calls: the database opens again and

@@ -4,12 +4,12 @@ import Testing
 /// `sealed serve --database` and `SEALED_DATABASE_URL`: until every store is on PostgreSQL, refused at start with
 /// what is missing (or what is wrong with the URL), never showing the password, and before anything is created.
 struct ServeDatabaseOptionTests {
-    @Test func aPostgreSQLDatabaseIsRefusedWithWhatIsMissing() throws {
+    @Test func aPostgreSQLDatabaseIsRefusedWithWhatIsMissing() async throws {
         for (arguments, environment) in [
             (["--database", "postgres://sealed:hunter2@db.example:5432/sealed?sslmode=require"], [:]),
             ([], ["SEALED_DATABASE_URL": "postgres://sealed:hunter2@db.example:5432/sealed?sslmode=require"]),
         ] as [([String], [String: String])] {
-            let run = try ESDKCommandTests.sealed(
+            let run = try await ESDKCommandTests.sealed(
                 ["serve", "--data-dir", "/nonexistent-never-created"] + arguments,
                 environment: environment
             )
@@ -22,8 +22,8 @@ struct ServeDatabaseOptionTests {
         }
     }
 
-    @Test func aMalformedDatabaseURLIsRefusedWithoutItsPassword() throws {
-        let run = try ESDKCommandTests.sealed([
+    @Test func aMalformedDatabaseURLIsRefusedWithoutItsPassword() async throws {
+        let run = try await ESDKCommandTests.sealed([
             "serve", "--data-dir", "/nonexistent-never-created", "--database", "postgres://sealed:hunter2@h/d?ssl=on",
         ])
         #expect(run.status != 0)

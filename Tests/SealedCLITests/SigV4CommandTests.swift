@@ -8,9 +8,9 @@ struct SigV4CommandTests {
         String(decoding: run.stdout, as: UTF8.self)
     }
 
-    @Test func fullSuitePasses() throws {
+    @Test func fullSuitePasses() async throws {
         guard let folder = try TestEnvironment.vectors("sigv4") else { return }
-        let run = try ESDKCommandTests.sealed(["sigv4", "vectors", folder.path])
+        let run = try await ESDKCommandTests.sealed(["sigv4", "vectors", folder.path])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.isEmpty)
         // 27 cases × 8 header checks + 25 CRT cases × 7 query checks, less the two change checks of the
@@ -18,22 +18,22 @@ struct SigV4CommandTests {
         #expect(Self.output(run) == "389 passed, 0 failed\n")
     }
 
-    @Test func singleCaseFolders() throws {
+    @Test func singleCaseFolders() async throws {
         guard let folder = try TestEnvironment.vectors("sigv4") else { return }
-        let crt = try ESDKCommandTests.sealed(["sigv4", "vectors", folder.appendingPathComponent("get-vanilla").path])
+        let crt = try await ESDKCommandTests.sealed(["sigv4", "vectors", folder.appendingPathComponent("get-vanilla").path])
         #expect(crt.status == 0, "\(crt.stderr)")
         #expect(Self.output(crt) == "15 passed, 0 failed\n")
 
-        let classic = try ESDKCommandTests.sealed(
+        let classic = try await ESDKCommandTests.sealed(
             ["sigv4", "vectors", folder.appendingPathComponent("classic-extra").path]
         )
         #expect(classic.status == 0, "\(classic.stderr)")
         #expect(Self.output(classic) == "16 passed, 0 failed\n")
     }
 
-    @Test func knownExceptionIsAnExpectedRejection() throws {
+    @Test func knownExceptionIsAnExpectedRejection() async throws {
         guard let folder = try TestEnvironment.vectors("sigv4/post-sts-header-after") else { return }
-        let run = try ESDKCommandTests.sealed(["sigv4", "vectors", "--verbose", folder.path])
+        let run = try await ESDKCommandTests.sealed(["sigv4", "vectors", "--verbose", folder.path])
         #expect(run.status == 0, "\(run.stderr)")
         let lines = Self.output(run).split(separator: "\n")
         #expect(lines.contains { $0.hasPrefix("PASS post-sts-header-after query/verify: rejected as expected") })
@@ -41,7 +41,7 @@ struct SigV4CommandTests {
         #expect(lines.last == "13 passed, 0 failed")
     }
 
-    @Test func changedExpectedSignatureIsOneFailure() throws {
+    @Test func changedExpectedSignatureIsOneFailure() async throws {
         guard let source = try TestEnvironment.vectors("sigv4/get-vanilla") else { return }
         let folder = try ESDKCommandTests.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -53,7 +53,7 @@ struct SigV4CommandTests {
         let changed = String(signature.dropLast()) + (signature.hasSuffix("0") ? "1" : "0")
         try Data(changed.utf8).write(to: file)
 
-        let run = try ESDKCommandTests.sealed(["sigv4", "vectors", folder.path])
+        let run = try await ESDKCommandTests.sealed(["sigv4", "vectors", folder.path])
         #expect(run.status != 0)
         #expect(run.stderr.isEmpty)
         let lines = Self.output(run).split(separator: "\n")
@@ -63,11 +63,11 @@ struct SigV4CommandTests {
         #expect(lines.last == "14 passed, 1 failed")
     }
 
-    @Test func missingOrEmptyPathIsOneLineError() throws {
+    @Test func missingOrEmptyPathIsOneLineError() async throws {
         let folder = try ESDKCommandTests.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         for path in [folder.appendingPathComponent("missing").path, folder.path] {
-            let run = try ESDKCommandTests.sealed(["sigv4", "vectors", path])
+            let run = try await ESDKCommandTests.sealed(["sigv4", "vectors", path])
             #expect(run.status != 0, "\(path)")
             #expect(run.stdout.isEmpty, "\(path)")
             let lines = run.stderr.split(separator: "\n")
@@ -76,8 +76,8 @@ struct SigV4CommandTests {
         }
     }
 
-    @Test func helpExplainsTheCounting() throws {
-        let run = try ESDKCommandTests.sealed(["sigv4", "vectors", "--help"])
+    @Test func helpExplainsTheCounting() async throws {
+        let run = try await ESDKCommandTests.sealed(["sigv4", "vectors", "--help"])
         #expect(run.status == 0)
         // Help is wrapped to the terminal width: compare with the line breaks undone.
         let text = Self.output(run).split(whereSeparator: \.isWhitespace).joined(separator: " ")

@@ -15,7 +15,7 @@ import Testing
 struct SubjectsCommandTests {
     static let subject = "cli-subject-91c2@example.com"
 
-    /// Runs the `sealed` binary as the user `keys`, off the cooperative pool (the server runs in this process).
+    /// Runs the `sealed` binary as the user `keys` (the server runs in this process).
     static func sealed(
         _ arguments: [String],
         as keys: PlatformFixture.Keys,
@@ -30,13 +30,7 @@ struct SubjectsCommandTests {
             "AWS_CONFIG_FILE": "/nonexistent", "AWS_ENDPOINT_URL": "http://127.0.0.1:\(port)",
             "AWS_REGION": "us-east-1",
         ]
-        return try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(
-                    with: Result { try ESDKCommandTests.sealed(arguments, stdin: stdin, environment: environment) }
-                )
-            }
-        }
+        return try await ESDKCommandTests.sealed(arguments, stdin: stdin, environment: environment)
     }
 
     @Test func eraseShowAndLiftFenceFromTheCommandLine() async throws {

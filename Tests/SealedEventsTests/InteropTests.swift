@@ -22,7 +22,7 @@ struct SealedEventPeer {
     }
 
     /// Runs the cases in one process; returns each case's output, or its error text.
-    func run(_ cases: [Case]) throws -> [String: Result<[UInt8], PeerFailure>] {
+    func run(_ cases: [Case]) async throws -> [String: Result<[UInt8], PeerFailure>] {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sealed-peer-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -49,21 +49,15 @@ struct SealedEventPeer {
         let jobFile = folder.appendingPathComponent("job.json")
         let resultFile = folder.appendingPathComponent("results.json")
         try JSONSerialization.data(withJSONObject: ["cases": jobs]).write(to: jobFile)
-        let process = Process()
-        process.executableURL = python
-        process.arguments = [
-            TestEnvironment.peerScripts.appendingPathComponent("sealed_event_peer.py").path, jobFile.path,
-            resultFile.path,
-        ]
-        let stderr = Pipe()
-        process.standardError = stderr
-        try process.run()
-        let errorOutput = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw PeerFailure(
-                description: "peer exited \(process.terminationStatus): \(String(decoding: errorOutput, as: UTF8.self))"
-            )
+        let run = try await ChildProcess.run(
+            python,
+            arguments: [
+                TestEnvironment.peerScripts.appendingPathComponent("sealed_event_peer.py").path, jobFile.path,
+                resultFile.path,
+            ]
+        )
+        guard run.status == 0 else {
+            throw PeerFailure(description: "peer exited \(run.status): \(run.errors)")
         }
         let results =
             try JSONValue(parsing: [UInt8](Data(contentsOf: resultFile))).objectValue?["results"]?.arrayValue ?? []
@@ -101,7 +95,7 @@ struct InteropTests {
             let sealed = try await sealer.seal(Fixtures.envelope(eventId: "swift-\(index)"), as: descriptor)
             cases.append(.init(id: "open-\(index)", operation: "open", input: sealed.serialized()))
         }
-        let results = try peer.run(cases)
+        let results = try await peer.run(cases)
         #expect(results.count == cases.count)
         for item in cases {
             let output = try #require(try results[item.id]?.get())
@@ -137,7 +131,7 @@ struct InteropTests {
             ("copied-data", copied), ("swapped-pointers", swapped), ("moved-fields", movedFields),
             ("relabelled-key", relabelled), ("retyped", retyped),
         ]
-        let results = try peer.run(tampered.map { .init(id: $0.0, operation: "open", input: $0.1.serialized()) })
+        let results = try await peer.run(tampered.map { .init(id: $0.0, operation: "open", input: $0.1.serialized()) })
         for (id, _) in tampered {
             switch results[id] {
             case .failure(let failure): #expect(failure.description.hasPrefix("BindingError"), "\(id): \(failure)")
@@ -177,7 +171,7 @@ struct InteropTests {
                 )
             )
         }
-        let results = try peer.run(cases)
+        let results = try await peer.run(cases)
         let consumerKeyring = CountingKeyring(Fixtures.keyring)
         let opener = try Opener(keyring: consumerKeyring)
         for (index, descriptor) in descriptors.enumerated() {

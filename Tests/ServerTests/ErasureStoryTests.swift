@@ -208,7 +208,7 @@ import Testing
             // The official Python hierarchical keyring opens them too, with the reader role's session.
             let session = try await world.readerSession()
             if let python {
-                let results = try python.run(world.python(session, endpoint), [
+                let results = try await python.run(world.python(session, endpoint), [
                     .decrypt(branchKeyID: nil, ciphertext: try Self.message(alicePlaced)),
                     .decrypt(branchKeyID: nil, ciphertext: try Self.message(bobPlaced)),
                     .decrypt(branchKeyID: nil, ciphertext: try Self.message(aliceRefunded)),
@@ -240,7 +240,7 @@ import Testing
             await #expect(throws: SealedEventsError(.subjectErased, "")) { _ = try await fresh.open(alicePlaced, as: placed) }
 
             if let python {
-                let results = try python.run(world.python(session, endpoint), [
+                let results = try await python.run(world.python(session, endpoint), [
                     .decrypt(branchKeyID: nil, ciphertext: try Self.message(alicePlaced)),
                     .decrypt(branchKeyID: nil, ciphertext: try Self.message(bobPlaced)),
                 ])
@@ -292,7 +292,7 @@ import Testing
                 secretAccessKey: world.fixture.admin.secret
             )
             let context = ["eventType": Self.placed, "domain": "orders", "subjectKey": bobKey]
-            let results = try python.run(producer, [
+            let results = try await python.run(producer, [
                 .encrypt(branchKeyID: nil, plaintext: Array("from python, v1".utf8), encryptionContext: context),
                 .versionKey(branchKeyID: bobKey),
                 .encrypt(branchKeyID: nil, plaintext: Array("from python, v2".utf8), encryptionContext: context),
@@ -338,7 +338,7 @@ import Testing
             let sealedAfter = try await world.sealer(endpoint).seal(world.event(Self.placed, subject: Self.bob, 2), as: placed)
             let opener = try Opener.assumingReaderRole(of: placed, aws: World.aws(world.analyst, endpoint), consumer: "analyst")
             for event in [sealed, sealedAfter] { _ = try await opener.open(event, as: placed) }
-            let reader = try python.run(world.python(session, endpoint), [
+            let reader = try await python.run(world.python(session, endpoint), [
                 .decrypt(branchKeyID: bobKey, ciphertext: try Self.message(sealed)),
                 .decrypt(branchKeyID: bobKey, ciphertext: try Self.message(sealedAfter)),
             ])

@@ -57,38 +57,18 @@ import Testing
         guard let python = try TestEnvironment.peerPython() else { return }
         let script = TestEnvironment.peerScripts.appendingPathComponent("kms_server_test.py")
         try #require(FileManager.default.fileExists(atPath: script.path), "missing \(script.path)")
-        let (status, output) = try await withLiveServer { port in
-            try await Self.run(
+        let run = try await withLiveServer { port in
+            try await ChildProcess.run(
                 python,
                 arguments: [
                     script.path, "--endpoint", "http://127.0.0.1:\(port)", "--region", Fixture.region,
                     "--access-key-id", Fixture.admin.accessKeyId,
                     "--secret-access-key", Fixture.admin.secretAccessKey,
-                ]
+                ],
+                mergingErrors: true
             )
         }
-        #expect(status == 0, "boto3 peer failed:\n\(output)")
-    }
-
-    /// Runs a process to completion off the cooperative pool, returning its status and combined output.
-    static func run(_ executable: URL, arguments: [String]) async throws -> (Int32, String) {
-        try await withCheckedThrowingContinuation { continuation in
-            let process = Process()
-            process.executableURL = executable
-            process.arguments = arguments
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            process.terminationHandler = { process in
-                let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                continuation.resume(returning: (process.terminationStatus, String(decoding: data, as: UTF8.self)))
-            }
-            do {
-                try process.run()
-            } catch {
-                continuation.resume(throwing: error)
-            }
-        }
+        #expect(run.status == 0, "boto3 peer failed:\n\(run.output)")
     }
 }
 

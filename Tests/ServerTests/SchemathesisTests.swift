@@ -46,7 +46,7 @@ import Testing
         let clock = ContinuousClock()
         let started = clock.now
         let run = try await withLiveServer(server, logger: Fixture.logger) { port in
-            try await PeerProcess.run(
+            try await ChildProcess.run(
                 schemathesis,
                 arguments: [
                     "--config-file", config.path,
@@ -68,7 +68,8 @@ import Testing
                     "PYTHONDONTWRITEBYTECODE": "1",
                     "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1",
                 ],
-                folder: folder,
+                directory: folder,
+                mergingErrors: true,
                 deadline: Self.deadline
             )
         }
@@ -76,7 +77,7 @@ import Testing
         #expect(run.status == 0, "schemathesis found answers that break the contract:\n\(run.output)")
         // What it exercised, in the test's log.
         print(run.output)
-        print("schemathesis ran for \(run.elapsed); with the server's start and graceful stop, \(clock.now - started)")
+        print("schemathesis, with the server's start and graceful stop, ran for \(clock.now - started)")
 
         // botocore signed every request: the server's verifier must have taken each one.
         var refused: [String] = []
@@ -136,55 +137,3 @@ import Testing
     }
 }
 
-/// A peer command run to its end, or stopped at a deadline.
-enum PeerProcess {
-    struct Outcome: Sendable {
-        var status: Int32
-        var output: String
-        var timedOut: Bool
-        var elapsed: Duration
-    }
-
-    /// Runs `executable` in `folder` with `environment` added to this process's, its output read off the cooperative
-    /// pool; stops it (SIGTERM, then SIGKILL) if it is still running after `deadline`.
-    static func run(
-        _ executable: URL,
-        arguments: [String],
-        environment: [String: String],
-        folder: URL,
-        deadline: Duration
-    ) async throws -> Outcome {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.currentDirectoryURL = folder
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        process.standardInput = FileHandle.nullDevice
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        let started = ContinuousClock.now
-        let watchdog = Task {
-            try await Task.sleep(for: deadline)
-            guard process.isRunning else { return false }
-            process.terminate()
-            try await Task.sleep(for: .seconds(5))
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            return true
-        }
-        try process.run()
-        // Read to the end before waiting, so a long report cannot fill the pipe and block the run.
-        let data: Data = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: pipe.fileHandleForReading.readDataToEndOfFile()) }
-        }
-        process.waitUntilExit()
-        watchdog.cancel()
-        let timedOut = (try? await watchdog.value) ?? false
-        return Outcome(
-            status: process.terminationStatus,
-            output: String(decoding: data, as: UTF8.self),
-            timedOut: timedOut,
-            elapsed: ContinuousClock.now - started
-        )
-    }
-}

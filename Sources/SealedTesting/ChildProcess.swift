@@ -1,0 +1,136 @@
+public import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Runs a program to completion without holding a thread of Swift's concurrency pool while it runs.
+///
+/// The pool is small (a thread per core), and a server running in the test process needs it to answer the child: a
+/// test that blocks a pool thread in `waitUntilExit` or `readDataToEndOfFile` slows every other test and, with a few
+/// such tests at once, can stall the run. Here the pipes are drained on threads of their own (so a chatty child never
+/// blocks on a full pipe, whichever stream it fills) and the exit is awaited through `terminationHandler`.
+public enum ChildProcess {
+    /// How the program ended and what it wrote.
+    public struct Outcome: Sendable {
+        public let status: Int32
+        public let standardOutput: Data
+        /// Standard error; empty when it was merged into ``standardOutput``.
+        public let standardError: Data
+        /// The program was stopped because it outran its deadline.
+        public let timedOut: Bool
+
+        public var output: String { String(decoding: standardOutput, as: UTF8.self) }
+        public var errors: String { String(decoding: standardError, as: UTF8.self) }
+    }
+
+    /// - Parameters:
+    ///   - executable: The program.
+    ///   - arguments: Its arguments.
+    ///   - environment: Variables added to (or replacing those of) this process's environment.
+    ///   - directory: The working directory; this process's when `nil`.
+    ///   - input: Written to the program's standard input, which is then closed; `nil` gives it `/dev/null`.
+    ///   - mergingErrors: Standard error goes to the standard output pipe (one interleaved text).
+    ///   - deadline: After this long the program gets SIGTERM, and SIGKILL five seconds later.
+    ///   A cancelled task stops the program the same way.
+    public static func run(
+        _ executable: URL,
+        arguments: [String],
+        environment: [String: String] = [:],
+        directory: URL? = nil,
+        input: Data? = nil,
+        mergingErrors: Bool = false,
+        deadline: Duration? = nil
+    ) async throws -> Outcome {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
+        if let directory { process.currentDirectoryURL = directory }
+        let output = Pipe()
+        let errors = mergingErrors ? output : Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        let inputPipe = input.map { _ in Pipe() }
+        process.standardInput = inputPipe ?? FileHandle.nullDevice
+        let (exits, exit) = AsyncStream<Int32>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        process.terminationHandler = { process in
+            exit.yield(process.terminationStatus)
+            exit.finish()
+        }
+        _ = ignoreBrokenPipes
+        try process.run()
+        async let standardOutput = drain(output.fileHandleForReading)
+        async let standardError = mergingErrors ? Data() : drain(errors.fileHandleForReading)
+        async let fed: Void = feed(input, to: inputPipe?.fileHandleForWriting)
+        let child = Child(process)
+        let stopper = deadline.map { deadline in
+            Task {
+                try await Task.sleep(for: deadline)
+                child.timedOut.withLock { $0 = true }
+                child.stop()
+            }
+        }
+        let status = await withTaskCancellationHandler {
+            var status: Int32 = -1
+            for await code in exits { status = code }
+            return status
+        } onCancel: {
+            child.stop()
+        }
+        stopper?.cancel()
+        await fed
+        return Outcome(
+            status: status,
+            standardOutput: await standardOutput,
+            standardError: await standardError,
+            timedOut: child.timedOut.withLock { $0 }
+        )
+    }
+
+    /// The running program, shared with the task that stops it at its deadline or on cancellation.
+    private final class Child: @unchecked Sendable {
+        let process: Process
+        let timedOut = Mutex(false)
+
+        init(_ process: Process) { self.process = process }
+
+        /// SIGTERM now, SIGKILL five seconds later if the program is still there.
+        func stop() {
+            guard process.isRunning else { return }
+            process.terminate()
+            let pid = process.processIdentifier
+            Thread.detachNewThread { [self] in
+                Thread.sleep(forTimeInterval: 5)
+                if process.isRunning { kill(pid, SIGKILL) }
+            }
+        }
+    }
+
+    /// Reads a pipe to its end on a thread of its own.
+    private static func drain(_ handle: FileHandle) async -> Data {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(returning: handle.readDataToEndOfFile())
+            }
+        }
+    }
+
+    /// Writes the input and closes the pipe, on a thread of its own (the child may read slowly, or not at all).
+    private static func feed(_ data: Data?, to handle: FileHandle?) async {
+        guard let data, let handle else { return }
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                try? handle.write(contentsOf: data)
+                try? handle.close()
+                continuation.resume()
+            }
+        }
+    }
+
+    /// A child that exits before reading all its input makes the write fail with EPIPE, not kill the tests.
+    private static let ignoreBrokenPipes: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
+}
