@@ -114,6 +114,9 @@ import Testing
             let gate = DispatchSemaphore(value: 0)
             store.holdNextBatch(until: gate)
             try await withThrowingTaskGroup(of: Void.self) { group in
+                // A wait that fails must still let the writer go, or the group's tasks (and the test) never end.
+                var opened = false
+                defer { if !opened { gate.signal() } }
                 group.addTask { try await store.record(AuditFixtures.decrypt(2)) }
                 try await waitForAuditCondition { store.commitStatistics.transactions == 2 }
                 for index in 3...5 {
@@ -121,6 +124,7 @@ import Testing
                 }
                 try await waitForAuditCondition { store.commitStatistics.pendingRecords == 3 }
                 gate.signal()
+                opened = true
                 try await group.waitForAll()
             }
             let all = commits.all
@@ -148,6 +152,9 @@ import Testing
             let gate = DispatchSemaphore(value: 0)
             store.holdNextBatch(until: gate)
             try await withThrowingTaskGroup(of: Void.self) { group in
+                // A wait that fails must still let the writer go, or the group's tasks (and the test) never end.
+                var opened = false
+                defer { if !opened { gate.signal() } }
                 group.addTask { try await store.record(AuditFixtures.decrypt(1)) }
                 try await waitForAuditCondition { store.commitStatistics.transactions == 1 }
                 for index in 2...4 {
@@ -155,6 +162,7 @@ import Testing
                 }
                 try await waitForAuditCondition { store.commitStatistics.pendingRecords == 3 }
                 gate.signal()
+                opened = true
                 try await group.waitForAll()
             }
             let all = commits.all
