@@ -87,7 +87,7 @@ struct AWSModeServerTests {
             let denied = await Self.refusal {
                 try await other.send(.createTeam, input: TeamInput(teamName: team + "x"), as: TeamAnswer.self)
             }
-            #expect(denied?.code == "AccessDeniedException")
+            #expect(denied?.code == "AccessDenied")
             #expect(denied?.message.contains(moto.allowed.arn) == true)
 
             // No signed identity, one made for another server, a tampered one, and another action: each refused.
@@ -192,7 +192,7 @@ struct AWSModeServerTests {
             // Someone else may not look; the administrator fixes it: the stranger is gone, break-glass stays.
             let other = try Self.client(moto, moto.allowed, port: port)
             let refused = await Self.refusal { try await other.send(.checkAWSAccount, as: AWSDriftReport.self) }
-            #expect(refused?.code == "AccessDeniedException")
+            #expect(refused?.code == "AccessDenied")
             report = try await admin.send(.fixAWSAccount, as: AWSDriftReport.self).output
             #expect(report.differences.isEmpty)
             let live = try TrustPolicy(parsing: try #require(try await adminIAM.getRole(name: roleName).assumeRolePolicyDocument))
