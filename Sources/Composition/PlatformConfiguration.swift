@@ -56,6 +56,13 @@ public struct PlatformConfiguration: Sendable, Hashable {
         public var serverID: String?
         /// How often the account is compared with the catalog and the grants (drift recorded in the audit trail).
         public var driftCheckInterval: Duration
+        /// The S3 bucket CloudTrail delivers the account's log files to: their KMS events on the domains' keys are
+        /// appended to the audit trail (``CloudTrailIngest``); `nil` for none.
+        public var cloudTrailBucket: String?
+        /// The trail's S3 key prefix (before `AWSLogs/`), if it has one.
+        public var cloudTrailPrefix: String?
+        /// How often new log files are looked for.
+        public var cloudTrailInterval: Duration
 
         public init(
             region: String? = nil,
@@ -63,7 +70,10 @@ public struct PlatformConfiguration: Sendable, Hashable {
             profile: String? = nil,
             administrators: [String],
             serverID: String? = nil,
-            driftCheckInterval: Duration = .seconds(3600)
+            driftCheckInterval: Duration = .seconds(3600),
+            cloudTrailBucket: String? = nil,
+            cloudTrailPrefix: String? = nil,
+            cloudTrailInterval: Duration = .seconds(300)
         ) {
             self.region = region
             self.endpoint = endpoint
@@ -71,6 +81,9 @@ public struct PlatformConfiguration: Sendable, Hashable {
             self.administrators = administrators
             self.serverID = serverID
             self.driftCheckInterval = driftCheckInterval
+            self.cloudTrailBucket = cloudTrailBucket
+            self.cloudTrailPrefix = cloudTrailPrefix
+            self.cloudTrailInterval = cloudTrailInterval
         }
     }
 

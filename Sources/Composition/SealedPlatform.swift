@@ -238,6 +238,18 @@ public struct SealedPlatform: Sendable {
                 logger: logger
             ),
         ]
+        if let aws, let files = aws.cloudTrail, let access = configuration.aws {
+            let ingest = CloudTrailIngest(
+                files: files,
+                prefix: CloudTrailService.prefix(access.cloudTrailPrefix, account: aws.account, region: aws.region),
+                trail: stores.audit,
+                state: CloudTrailService.stateFile(in: stores.dataDirectory?.url),
+                keys: { Set(try await catalog.domainList(by: "").map { Record.keyIdentifier($0.keyARN) }) },
+                region: aws.region,
+                account: aws.account
+            )
+            services.append(CloudTrailService(ingest: ingest, interval: access.cloudTrailInterval, logger: logger))
+        }
         if let aws, let interval = configuration.aws?.driftCheckInterval {
             services.append(
                 AWSDriftService(

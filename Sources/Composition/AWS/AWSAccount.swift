@@ -22,6 +22,8 @@ public struct AWSAccount: Sendable {
     /// STS at the configured endpoint: confirms callers' signed requests.
     public let sts: STSClient
     public let governor: AWSAccountGovernor
+    /// The bucket CloudTrail delivers to, when one is configured (read with the platform's identity).
+    public let cloudTrail: S3LogFiles?
 
     /// STS, as what confirms callers' signed `GetCallerIdentity`.
     public var callerIdentityResolver: any CallerIdentityResolver { sts }
@@ -51,6 +53,14 @@ public struct AWSAccount: Sendable {
         }
         _ = try await preflight("kms:ListKeys", of: arn) { try await kms.listKeys(ListKeysRequest(limit: 1)) }
         _ = try await preflight("iam:ListRoles", of: arn) { try await iam.listRoles(pathPrefix: AWSNames.path) }
+        var cloudTrail: S3LogFiles?
+        if let bucket = access.cloudTrailBucket {
+            let files = S3LogFiles(client: try S3Client(configuration: configuration, logger: logger), bucket: bucket)
+            _ = try await preflight("s3:ListBucket on \(bucket)", of: arn) {
+                try await files.client.listObjects(bucket: bucket, maxKeys: 1)
+            }
+            cloudTrail = files
+        }
         guard !access.administrators.isEmpty else {
             throw AWSGovernanceError(
                 "AWS mode needs at least one administrator: --admin-principal-arn ARN or SEALED_ADMIN_PRINCIPALS"
@@ -63,7 +73,8 @@ public struct AWSAccount: Sendable {
             administrators: access.administrators,
             serverID: access.serverID ?? "",
             sts: sts,
-            governor: AWSAccountGovernor(kms: kms, iam: iam, account: account)
+            governor: AWSAccountGovernor(kms: kms, iam: iam, account: account),
+            cloudTrail: cloudTrail
         )
         return governed
     }
@@ -96,7 +107,8 @@ public struct AWSAccount: Sendable {
         administrators: [String],
         serverID: String,
         sts: STSClient,
-        governor: AWSAccountGovernor
+        governor: AWSAccountGovernor,
+        cloudTrail: S3LogFiles?
     ) {
         self.account = account
         self.region = region
@@ -105,6 +117,7 @@ public struct AWSAccount: Sendable {
         self.serverID = serverID
         self.sts = sts
         self.governor = governor
+        self.cloudTrail = cloudTrail
     }
 
     static func storedServerID(in directory: URL?) throws -> String {

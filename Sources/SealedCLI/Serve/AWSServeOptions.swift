@@ -47,10 +47,32 @@ struct AWSServeOptions: ParsableArguments {
     )
     var driftInterval: Int = 3600
 
+    @Option(
+        name: .customLong("cloudtrail-bucket"),
+        help: """
+            The S3 bucket CloudTrail delivers the account's logs to: KMS events on the domains' keys are appended to             the audit trail (the platform's identity then needs s3:ListBucket and s3:GetObject on it).
+            """
+    )
+    var cloudTrailBucket: String?
+
+    @Option(name: .customLong("cloudtrail-prefix"), help: "The trail's S3 key prefix (before AWSLogs/), if any.")
+    var cloudTrailPrefix: String?
+
+    @Option(
+        name: .customLong("cloudtrail-interval"),
+        help: "Seconds between looks for new CloudTrail files (10 to 3600, default 300)."
+    )
+    var cloudTrailInterval: Int = 300
+
     func validate() throws {
         guard enabled else {
-            guard region == nil, endpoint == nil, profile == nil, administrators.isEmpty, serverID == nil else {
-                throw ValidationError("--aws-region, --aws-endpoint-url, --aws-profile, --admin-principal-arn and --server-id need --aws")
+            guard region == nil, endpoint == nil, profile == nil, administrators.isEmpty, serverID == nil,
+                cloudTrailBucket == nil, cloudTrailPrefix == nil
+            else {
+                throw ValidationError(
+                    "--aws-region, --aws-endpoint-url, --aws-profile, --admin-principal-arn, --server-id and "
+                        + "--cloudtrail-bucket need --aws"
+                )
             }
             return
         }
@@ -62,6 +84,12 @@ struct AWSServeOptions: ParsableArguments {
         }
         guard (60...86_400).contains(driftInterval) else {
             throw ValidationError("--aws-drift-interval must be between 60 and 86400 (seconds)")
+        }
+        guard (10...3600).contains(cloudTrailInterval) else {
+            throw ValidationError("--cloudtrail-interval must be between 10 and 3600 (seconds)")
+        }
+        guard cloudTrailPrefix == nil || cloudTrailBucket != nil else {
+            throw ValidationError("--cloudtrail-prefix needs --cloudtrail-bucket")
         }
     }
 
@@ -81,7 +109,10 @@ struct AWSServeOptions: ParsableArguments {
             profile: profile,
             administrators: allAdministrators,
             serverID: serverID,
-            driftCheckInterval: .seconds(driftInterval)
+            driftCheckInterval: .seconds(driftInterval),
+            cloudTrailBucket: cloudTrailBucket,
+            cloudTrailPrefix: cloudTrailPrefix,
+            cloudTrailInterval: .seconds(cloudTrailInterval)
         )
     }
 }
