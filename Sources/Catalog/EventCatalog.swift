@@ -242,6 +242,19 @@ public actor EventCatalog: EventTypeDirectory {
         return written
     }
 
+    /// Grants the producer policies of the domains `team` owns again where the keys live (an AWS account), so a
+    /// member who just joined gets them.
+    public func grantProducers(ofTeam team: String) async throws {
+        for domain in domains.values.sorted(by: { $0.name < $1.name }) where domain.owner == team {
+            try await keys.grantProducers(
+                domain: domain.name,
+                keyARN: domain.keyARN,
+                eventTypes: eventTypeList(domain: domain.name).map(\.name),
+                owner: domain.owner
+            )
+        }
+    }
+
     /// The owning team's policy for a domain: encrypt for the domain's event types.
     func refreshProducerPolicy(of domain: Domain) async throws {
         try await keys.grantProducers(

@@ -159,6 +159,10 @@ struct AWSModeServerTests {
                 input: EventTypeInput(eventType: type, domain: domain, approvalsRequired: 1),
                 as: EventTypeOutput.self
             )
+            // A member who joins later gets the team's producer policy too.
+            _ = try await admin.send(.addUserToTeam, [team], input: MemberInput(principalArn: moto.allowed.arn), as: EmptyResponse.self)
+            let attached = try await adminIAM.attachedPolicies(of: .user("sealed-allowed")).map(\.policyArn)
+            #expect(attached.contains("arn:aws:iam::\(moto.account):policy/sealed/\(AWSNames.producerPolicy(domain: domain))"))
             var report = try await admin.send(.checkAWSAccount, as: AWSDriftReport.self).output
             #expect(report.differences.isEmpty)
             #expect(report.readers[type] == [])

@@ -59,7 +59,10 @@ public struct PlatformRoutes: Sendable {
             let team = try context.parameter("team")
             switch (input.userName, input.principalArn) {
             case (let user?, nil): try await iam.addUser(user, toTeam: team, by: context.requester)
-            case (nil, let arn?): try await iam.addMember(principal: arn, toTeam: team, by: context.requester)
+            case (nil, let arn?):
+                try await iam.addMember(principal: arn, toTeam: team, by: context.requester)
+                // The team's producer policies in AWS are attached to the new member too.
+                try await catalog.grantProducers(ofTeam: team)
             default: throw AccessControlError(.validationError, "Give exactly one of UserName and PrincipalArn.")
             }
             return try PlatformJSON.response(EmptyResponse())
