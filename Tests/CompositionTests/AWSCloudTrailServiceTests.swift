@@ -72,10 +72,7 @@ struct AWSCloudTrailServiceTests {
                 cloudTrailPrefix: "org-trail"
             )
         )
-        let environment = [
-            "AWS_ACCESS_KEY_ID": platformUser.accessKeyId, "AWS_SECRET_ACCESS_KEY": platformUser.secretAccessKey,
-            "AWS_REGION": moto.region, "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-        ]
+        let environment = moto.environment(as: platformUser)
         let tag = UUID().uuidString.prefix(6).lowercased()
         var keyARN = ""
         do {

@@ -28,13 +28,6 @@ struct AWSModeStoryTests {
         func advance(_ seconds: TimeInterval) { date.withLock { $0 += seconds } }
     }
 
-    static func environment(_ moto: MotoFixture) -> [String: String] {
-        [
-            "AWS_ACCESS_KEY_ID": moto.platform.accessKeyId, "AWS_SECRET_ACCESS_KEY": moto.platform.secretAccessKey,
-            "AWS_REGION": moto.region, "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-        ]
-    }
-
     static func configuration(_ moto: MotoFixture, administrator: String) -> PlatformConfiguration {
         PlatformConfiguration(
             storage: .memory,
@@ -111,7 +104,7 @@ struct AWSModeStoryTests {
         let admin = moto.iamAdmin.arn
         let platform = try await SealedPlatform.build(
             Self.configuration(moto, administrator: admin),
-            environment: Self.environment(moto),
+            environment: moto.environment(),
             now: { wall.now() },
             logger: Self.logger
         )
@@ -233,10 +226,8 @@ struct AWSModeStoryTests {
 
     @Test func aPlatformIdentityWithoutThePolicyIsRefusedAtStart() async throws {
         guard let moto = try MotoFixture.located() else { return }
-        var environment = Self.environment(moto)
-        // sealed-denied may only kms:DescribeKey and kms:ListKeys: STS refuses it GetCallerIdentity under moto.
-        environment["AWS_ACCESS_KEY_ID"] = moto.tableReader.accessKeyId
-        environment["AWS_SECRET_ACCESS_KEY"] = moto.tableReader.secretAccessKey
+        // sealed-tablereader may only read DynamoDB items: STS refuses it GetCallerIdentity under moto.
+        let environment = moto.environment(as: moto.tableReader)
         let error = await #expect(throws: AWSGovernanceError.self) {
             _ = try await SealedPlatform.build(
                 Self.configuration(moto, administrator: moto.iamAdmin.arn),

@@ -47,10 +47,7 @@ struct AWSModeServerTests {
                 storage: .memory,
                 aws: .init(endpoint: moto.endpointURL, administrators: [moto.iamAdmin.arn], serverID: "sealed-\(UUID())")
             ),
-            environment: [
-                "AWS_ACCESS_KEY_ID": moto.platform.accessKeyId, "AWS_SECRET_ACCESS_KEY": moto.platform.secretAccessKey,
-                "AWS_REGION": moto.region, "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-            ],
+            environment: moto.environment(),
             logger: logger
         )
     }

@@ -36,20 +36,13 @@ public struct AWSDriftService: Service {
     }
 
     public func run() async throws {
-        do {
-            try await cancelWhenGracefulShutdown {
-                while !Task.isCancelled {
-                    try await Task.sleep(for: interval)
-                    do {
-                        let found = try await checkOnce()
-                        if !found.isEmpty { logger.warning("AWS drift", metadata: ["differences": "\(found.count)"]) }
-                    } catch {
-                        logger.error("checking the AWS account for drift failed", metadata: ["error": "\(error)"])
-                    }
-                }
+        try await runPeriodically(every: interval, immediately: false) { [self] in
+            do {
+                let found = try await checkOnce()
+                if !found.isEmpty { logger.warning("AWS drift", metadata: ["differences": "\(found.count)"]) }
+            } catch {
+                logger.error("checking the AWS account for drift failed", metadata: ["error": "\(error)"])
             }
-        } catch is CancellationError {
-            return
         }
     }
 

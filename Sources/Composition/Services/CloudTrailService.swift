@@ -17,28 +17,20 @@ public struct CloudTrailService: Service {
     }
 
     public func run() async throws {
-        do {
-            try await cancelWhenGracefulShutdown {
-                while !Task.isCancelled {
-                    do {
-                        let report = try await ingest.run()
-                        if report.files > 0 {
-                            logger.info(
-                                "CloudTrail files ingested",
-                                metadata: [
-                                    "files": "\(report.files)", "appended": "\(report.appended)",
-                                    "duplicates": "\(report.duplicates)", "skipped": "\(report.skipped.count)",
-                                ]
-                            )
-                        }
-                    } catch {
-                        logger.error("ingesting CloudTrail files failed", metadata: ["error": "\(error)"])
-                    }
-                    try await Task.sleep(for: interval)
-                }
+        try await runPeriodically(every: interval, immediately: true) { [self] in
+            do {
+                let report = try await ingest.run()
+                guard report.files > 0 else { return }
+                logger.info(
+                    "CloudTrail files ingested",
+                    metadata: [
+                        "files": "\(report.files)", "appended": "\(report.appended)",
+                        "duplicates": "\(report.duplicates)", "skipped": "\(report.skipped.count)",
+                    ]
+                )
+            } catch {
+                logger.error("ingesting CloudTrail files failed", metadata: ["error": "\(error)"])
             }
-        } catch is CancellationError {
-            return
         }
     }
 
