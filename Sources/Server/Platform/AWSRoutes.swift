@@ -1,4 +1,4 @@
-public import AccessControl
+import AccessControl
 public import Composition
 import Foundation
 public import Hummingbird
