@@ -1,6 +1,6 @@
+import AsyncHTTPClient
 public import Foundation
 public import KMS
-import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
 
@@ -41,13 +41,15 @@ public actor CallerIdentitySigner {
     public func serverID() async throws -> String {
         if let audience { return audience }
         guard let server else { throw ClientError(.invalidConfiguration, "no server id and no server to ask it") }
-        let base = server.absoluteString.hasSuffix("/") ? String(server.absoluteString.dropLast()) : server.absoluteString
+        let base =
+            server.absoluteString.hasSuffix("/") ? String(server.absoluteString.dropLast()) : server.absoluteString
         var request = HTTPClientRequest(url: base + "/v1/server")
         request.method = .GET
         let response = try await sharedHTTPClient.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 65_536)
         let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any]
-        guard response.status == .ok, object?["Mode"] as? String == "aws", let id = object?["ServerId"] as? String else {
+        guard response.status == .ok, object?["Mode"] as? String == "aws", let id = object?["ServerId"] as? String
+        else {
             throw ClientError(
                 .invalidConfiguration,
                 "\(server.absoluteString) is not in AWS mode (GET /v1/server answered \(response.status.code)): drop --aws"

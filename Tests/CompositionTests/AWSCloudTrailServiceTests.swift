@@ -88,11 +88,22 @@ struct AWSCloudTrailServiceTests {
             prefix + "\(moto.account)_CloudTrail_\(moto.region)_20261205T01\(minute)Z_\(tag).json.gz"
         }
         let decrypt = { (id: String) in
-            CloudTrailIngestTests.decrypt(id, key: keyARN).replacingOccurrences(of: CloudTrailIngestTests.account, with: moto.account)
+            CloudTrailIngestTests.decrypt(id, key: keyARN).replacingOccurrences(
+                of: CloudTrailIngestTests.account,
+                with: moto.account
+            )
         }
         let foreign = CloudTrailIngestTests.decrypt("foreign-\(tag)", key: moto.primaryKey)
-        try await s3.putObject(bucket: bucket, key: name(10), body: CloudTrailIngestTests.file([decrypt("a-\(tag)"), foreign]))
-        try await s3.putObject(bucket: bucket, key: name(15), body: CloudTrailIngestTests.file([decrypt("a-\(tag)"), decrypt("b-\(tag)")]))
+        try await s3.putObject(
+            bucket: bucket,
+            key: name(10),
+            body: CloudTrailIngestTests.file([decrypt("a-\(tag)"), foreign])
+        )
+        try await s3.putObject(
+            bucket: bucket,
+            key: name(15),
+            body: CloudTrailIngestTests.file([decrypt("a-\(tag)"), decrypt("b-\(tag)")])
+        )
         try await s3.putObject(bucket: bucket, key: name(20), body: Array("not gzip".utf8))
 
         for start in 1...2 {
@@ -104,7 +115,9 @@ struct AWSCloudTrailServiceTests {
             #expect(trail.filter { $0.eventSource == .kms }.map(\.eventID).sorted() == ["a-\(tag)", "b-\(tag)"])
             #expect(trail.filter { $0.eventName == "SkipCloudTrailFile" }.count == 1)
             if start == 1 {
-                #expect(report.files == 3 && report.appended == 2 && report.duplicates == 1 && report.skipped == [name(20)])
+                #expect(
+                    report.files == 3 && report.appended == 2 && report.duplicates == 1 && report.skipped == [name(20)]
+                )
             } else {
                 #expect(report.files == 0 && report.appended == 0, "a restart reads nothing twice")
             }

@@ -61,7 +61,12 @@ struct AWSModeStoryTests {
         var policies: [String: Policy]
     }
 
-    static func readBack(_ moto: MotoFixture, roles: [String] = [], keys: [String] = [], policies: [String] = [])
+    static func readBack(
+        _ moto: MotoFixture,
+        roles: [String] = [],
+        keys: [String] = [],
+        policies: [String] = []
+    )
         async throws -> Readback?
     {
         guard let python = try TestEnvironment.peerPython() else { return nil }
@@ -235,7 +240,10 @@ struct AWSModeStoryTests {
                 logger: Self.logger
             )
         }
-        #expect(error?.message.contains("cannot sts:GetCallerIdentity") == true || error?.message.contains("cannot kms:ListKeys") == true)
+        #expect(
+            error?.message.contains("cannot sts:GetCallerIdentity") == true
+                || error?.message.contains("cannot kms:ListKeys") == true
+        )
         #expect(error?.message.contains("docs/aws/platform-policy.json") == true)
         #expect(error?.message.contains(moto.tableReader.secretAccessKey) == false)
     }

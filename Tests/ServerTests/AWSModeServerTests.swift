@@ -10,8 +10,8 @@ import NIOHTTP1
 import PlatformClient
 import SealedServerTesting
 import SealedTesting
-import SigV4
 import Server
+import SigV4
 import Testing
 import WireShapes
 
@@ -28,15 +28,30 @@ struct AWSModeServerTests {
     }
 
     static func sts(_ moto: MotoFixture, _ user: MotoFixture.User) throws -> STSClient {
-        try STSClient(region: moto.region, credentialProvider: credentials(user), endpoint: moto.endpointURL, options: options)
+        try STSClient(
+            region: moto.region,
+            credentialProvider: credentials(user),
+            endpoint: moto.endpointURL,
+            options: options
+        )
     }
 
     /// A client of the server at `port` as `user`, discovering the server's id.
-    static func client(_ moto: MotoFixture, _ user: MotoFixture.User, port: Int, serverID: String? = nil) throws
+    static func client(
+        _ moto: MotoFixture,
+        _ user: MotoFixture.User,
+        port: Int,
+        serverID: String? = nil
+    ) throws
         -> PlatformClient
     {
         let url = URL(string: "http://127.0.0.1:\(port)")!
-        var client = try PlatformClient(endpoint: url, region: moto.region, credentialProvider: credentials(user), options: options)
+        var client = try PlatformClient(
+            endpoint: url,
+            region: moto.region,
+            credentialProvider: credentials(user),
+            options: options
+        )
         client.callerIdentity = CallerIdentitySigner(sts: try sts(moto, user), serverID: serverID, server: url)
         return client
     }
@@ -45,7 +60,11 @@ struct AWSModeServerTests {
         try await SealedPlatform.build(
             PlatformConfiguration(
                 storage: .memory,
-                aws: .init(endpoint: moto.endpointURL, administrators: [moto.iamAdmin.arn], serverID: "sealed-\(UUID())")
+                aws: .init(
+                    endpoint: moto.endpointURL,
+                    administrators: [moto.iamAdmin.arn],
+                    serverID: "sealed-\(UUID())"
+                )
             ),
             environment: moto.environment(),
             logger: logger
@@ -77,7 +96,12 @@ struct AWSModeServerTests {
             let team = "t\(UUID().uuidString.prefix(6).lowercased())"
             _ = try await admin.send(.createTeam, input: TeamInput(teamName: team), as: TeamAnswer.self)
             #expect(try await admin.callerIdentity?.serverID() == serverID)
-            _ = try await admin.send(.addUserToTeam, [team], input: MemberInput(principalArn: moto.allowed.arn), as: EmptyResponse.self)
+            _ = try await admin.send(
+                .addUserToTeam,
+                [team],
+                input: MemberInput(principalArn: moto.allowed.arn),
+                as: EmptyResponse.self
+            )
 
             // Another AWS user is who STS says, and no administrator.
             let other = try Self.client(moto, moto.allowed, port: port)
@@ -102,7 +126,10 @@ struct AWSModeServerTests {
             let forged = SignedCallerIdentity(headers: headers)
             let rejected = try await Self.rawStatus(port: port, header: forged.encoded)
             #expect(rejected.status == 403 && rejected.body.contains("RejectedBySTS"))
-            let notGetCallerIdentity = SignedCallerIdentity(headers: signed.headers, body: "Action=GetSessionToken&Version=2011-06-15")
+            let notGetCallerIdentity = SignedCallerIdentity(
+                headers: signed.headers,
+                body: "Action=GetSessionToken&Version=2011-06-15"
+            )
             let other2 = try await Self.rawStatus(port: port, header: notGetCallerIdentity.encoded)
             #expect(other2.status == 403 && other2.body.contains("NotGetCallerIdentity"))
 
@@ -113,7 +140,12 @@ struct AWSModeServerTests {
     }
 
     /// One request with `header` (or none) as ``WireShapes/SignedCallerIdentity/header``: its status and body.
-    static func rawStatus(port: Int, header: String?, path: String = "/v1/iam/teams", method: HTTPMethod = .GET)
+    static func rawStatus(
+        port: Int,
+        header: String?,
+        path: String = "/v1/iam/teams",
+        method: HTTPMethod = .GET
+    )
         async throws -> (status: Int, body: String)
     {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
@@ -147,9 +179,23 @@ struct AWSModeServerTests {
             let (team, domain) = ("t\(tag)", "d\(tag)")
             let type = "\(domain).order.placed"
             _ = try await admin.send(.createTeam, input: TeamInput(teamName: team), as: TeamAnswer.self)
-            _ = try await admin.send(.addUserToTeam, [team], input: MemberInput(principalArn: moto.denied.arn), as: EmptyResponse.self)
-            _ = try await admin.send(.addUserToTeam, [team], input: MemberInput(principalArn: moto.tableReader.arn), as: EmptyResponse.self)
-            let created = try await admin.send(.createDomain, input: CreateDomainInput(domain: domain, owner: team), as: DomainOutput.self)
+            _ = try await admin.send(
+                .addUserToTeam,
+                [team],
+                input: MemberInput(principalArn: moto.denied.arn),
+                as: EmptyResponse.self
+            )
+            _ = try await admin.send(
+                .addUserToTeam,
+                [team],
+                input: MemberInput(principalArn: moto.tableReader.arn),
+                as: EmptyResponse.self
+            )
+            let created = try await admin.send(
+                .createDomain,
+                input: CreateDomainInput(domain: domain, owner: team),
+                as: DomainOutput.self
+            )
             let keyARN = created.output.keyArn
             _ = try await admin.send(
                 .createEventType,
@@ -157,9 +203,18 @@ struct AWSModeServerTests {
                 as: EventTypeOutput.self
             )
             // A member who joins later gets the team's producer policy too.
-            _ = try await admin.send(.addUserToTeam, [team], input: MemberInput(principalArn: moto.allowed.arn), as: EmptyResponse.self)
+            _ = try await admin.send(
+                .addUserToTeam,
+                [team],
+                input: MemberInput(principalArn: moto.allowed.arn),
+                as: EmptyResponse.self
+            )
             let attached = try await adminIAM.attachedPolicies(of: .user("sealed-allowed")).map(\.policyArn)
-            #expect(attached.contains("arn:aws:iam::\(moto.account):policy/sealed/\(AWSNames.producerPolicy(domain: domain))"))
+            #expect(
+                attached.contains(
+                    "arn:aws:iam::\(moto.account):policy/sealed/\(AWSNames.producerPolicy(domain: domain))"
+                )
+            )
             var report = try await admin.send(.checkAWSAccount, as: AWSDriftReport.self).output
             #expect(report.differences.isEmpty)
             #expect(report.readers[type] == [])
@@ -170,25 +225,34 @@ struct AWSModeServerTests {
             var trust = TrustPolicy()
             trust.grant(moto.allowed.arn, until: nil)
             let forged = try TrustPolicy(parsing: trust.document)
-            let breakGlass = #"{"Sid":"BreakGlass","Effect":"Allow","Principal":{"AWS":"\#(moto.iamAdmin.arn)"},"Action":"sts:AssumeRole"}"#
-            let document = forged.document.replacingOccurrences(of: #""Statement":["#, with: #""Statement":[\#(breakGlass),"#)
+            let breakGlass =
+                #"{"Sid":"BreakGlass","Effect":"Allow","Principal":{"AWS":"\#(moto.iamAdmin.arn)"},"Action":"sts:AssumeRole"}"#
+            let document = forged.document.replacingOccurrences(
+                of: #""Statement":["#,
+                with: #""Statement":[\#(breakGlass),"#
+            )
             try await adminIAM.updateAssumeRolePolicy(roleName: roleName, document: document)
             try await adminIAM.putRolePolicy(
                 roleName: roleName,
                 policyName: AWSNames.readerPolicyName,
-                document: #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}]}"#
+                document:
+                    #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}]}"#
             )
             try await adminKMS.putKeyPolicy(
                 PutKeyPolicyRequest(
                     keyId: keyARN,
-                    policy: #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:*","Resource":"*"}]}"#
+                    policy:
+                        #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:*","Resource":"*"}]}"#
                 )
             )
             report = try await admin.send(.checkAWSAccount, as: AWSDriftReport.self).output
             #expect(report.differences.contains { $0.contains(moto.allowed.arn) && $0.contains("holds no grant") })
             #expect(report.differences.contains { $0.contains("permission policy was changed") })
             #expect(report.differences.contains { $0.contains(keyARN) })
-            #expect(report.readers[type]?.contains(moto.allowed.arn) == true, "the live documents let the stranger read")
+            #expect(
+                report.readers[type]?.contains(moto.allowed.arn) == true,
+                "the live documents let the stranger read"
+            )
 
             // Someone else may not look; the administrator fixes it: the stranger is gone, break-glass stays.
             let other = try Self.client(moto, moto.allowed, port: port)
@@ -196,10 +260,15 @@ struct AWSModeServerTests {
             #expect(refused?.code == "AccessDenied")
             report = try await admin.send(.fixAWSAccount, as: AWSDriftReport.self).output
             #expect(report.differences.isEmpty)
-            let live = try TrustPolicy(parsing: try #require(try await adminIAM.getRole(name: roleName).assumeRolePolicyDocument))
+            let live = try TrustPolicy(
+                parsing: try #require(try await adminIAM.getRole(name: roleName).assumeRolePolicyDocument)
+            )
             #expect(live.grants.isEmpty)
             #expect(live.foreignStatementCount == 1)
-            #expect(report.readers[type] == [moto.iamAdmin.arn], "only the break-glass principal, by the live documents")
+            #expect(
+                report.readers[type] == [moto.iamAdmin.arn],
+                "only the break-glass principal, by the live documents"
+            )
 
             // The periodic check records drift in the audit trail.
             try await adminIAM.deleteRolePolicy(roleName: roleName, policyName: AWSNames.readerPolicyName)

@@ -47,7 +47,9 @@ public struct AWSAccount: Sendable {
         let kms = try KMSClient(configuration: configuration, logger: logger)
         let iam = try IAMClient(configuration: configuration, logger: logger)
         let sts = try STSClient(configuration: configuration, logger: logger)
-        let identity = try await preflight("sts:GetCallerIdentity", of: "the platform") { try await sts.getCallerIdentity() }
+        let identity = try await preflight("sts:GetCallerIdentity", of: "the platform") {
+            try await sts.getCallerIdentity()
+        }
         guard let account = identity.account, let arn = identity.arn else {
             throw AWSGovernanceError("STS answered GetCallerIdentity without the platform's account and ARN")
         }
@@ -80,7 +82,8 @@ public struct AWSAccount: Sendable {
     }
 
     /// Runs one dry call the platform's identity must be allowed.
-    static func preflight<T>(_ permission: String, of identity: String, _ call: () async throws -> T) async throws -> T {
+    static func preflight<T>(_ permission: String, of identity: String, _ call: () async throws -> T) async throws -> T
+    {
         do {
             return try await call()
         } catch {
@@ -135,7 +138,11 @@ public struct AWSAccount: Sendable {
 
     /// `sealed aws check [--fix]`: the account compared with the catalog and the grants in force (restored first
     /// when `fix`), as words, with who can decrypt each event type by the live documents.
-    public func drift(catalog: EventCatalog, access: AccessRequests, fix: Bool) async throws
+    public func drift(
+        catalog: EventCatalog,
+        access: AccessRequests,
+        fix: Bool
+    ) async throws
         -> (differences: [String], readers: [String: [String]])
     {
         let readers = try await expectedReaders(catalog: catalog, access: access)
@@ -146,7 +153,11 @@ public struct AWSAccount: Sendable {
 
     /// What the account should hold, from the catalog and the grants in force: each event type's reader role with
     /// its domain key and grants.
-    public func expectedReaders(catalog: EventCatalog, access: AccessRequests, at date: Date = Date()) async throws
+    public func expectedReaders(
+        catalog: EventCatalog,
+        access: AccessRequests,
+        at date: Date = Date()
+    ) async throws
         -> [AWSDrift.ExpectedReader]
     {
         var grants: [String: [String: Date?]] = [:]

@@ -1,8 +1,8 @@
+import AWSGovernance
 public import AccessControl
 public import AuditTrail
 public import Catalog
 public import Foundation
-import AWSGovernance
 public import Logging
 public import ServiceLifecycle
 import WireShapes

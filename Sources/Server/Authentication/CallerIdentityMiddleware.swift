@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
-import Logging
 public import Hummingbird
+import Logging
 import NIOCore
 import WireShapes
 
@@ -30,7 +30,8 @@ public struct CallerIdentityMiddleware: RouterMiddleware {
         guard let header = request.headers[values: HTTPField.Name(SignedCallerIdentity.header)!].first else {
             throw KMSError(
                 code: .missingAuthenticationTokenException,
-                message: "This server is in AWS mode: send a signed GetCallerIdentity in \(SignedCallerIdentity.header) "
+                message:
+                    "This server is in AWS mode: send a signed GetCallerIdentity in \(SignedCallerIdentity.header) "
                     + "(its id is in GET /v1/server).",
                 statusCode: 403
             )
@@ -41,7 +42,11 @@ public struct CallerIdentityMiddleware: RouterMiddleware {
         } catch {
             context.logger.debug("caller identity refused", metadata: ["reason": "\(error.code.rawValue)"])
             let status = error.code == .stsUnavailable ? 503 : 403
-            throw KMSError(code: KMSError.Code(rawValue: error.code.rawValue), message: error.message, statusCode: status)
+            throw KMSError(
+                code: KMSError.Code(rawValue: error.code.rawValue),
+                message: error.message,
+                statusCode: status
+            )
         }
         _ = try await SigV4Authenticator.collectBody(of: &request, limit: maximumBodySize)
         var context = context
