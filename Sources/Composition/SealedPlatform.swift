@@ -145,7 +145,9 @@ public struct SealedPlatform: Sendable {
             now: now
         )
         if let aws {
-            for administrator in aws.administrators { try await identities.ensureAdministrator(principal: administrator) }
+            for administrator in aws.administrators {
+                try await identities.ensureAdministrator(principal: administrator)
+            }
         } else {
             try await identities.ensureAdministrator(named: DataDirectory.administratorUserName)
         }

@@ -50,7 +50,12 @@ struct PlatformOptions: ParsableArguments {
     func awsConfiguration() throws -> AWSConfiguration {
         let (url, environment) = try resolvedEndpoint()
         guard awsMode else {
-            return try AWSConfiguration.resolve(environment: environment, profile: profile, region: region, endpoint: url)
+            return try AWSConfiguration.resolve(
+                environment: environment,
+                profile: profile,
+                region: region,
+                endpoint: url
+            )
         }
         // AWS_ENDPOINT_URL names the platform here; AWS's own endpoints are the per-service variables or the default.
         var aws = environment
@@ -93,7 +98,8 @@ struct PlatformOptions: ParsableArguments {
             credentialProvider: configuration.credentialProvider
         )
         if awsMode {
-            client.callerIdentity = CallerIdentitySigner(sts: try STSClient(configuration: try awsConfiguration()), server: url)
+            let sts = try STSClient(configuration: try awsConfiguration())
+            client.callerIdentity = CallerIdentitySigner(sts: sts, server: url)
         }
         return client
     }
