@@ -119,7 +119,11 @@ public actor EventCatalog: EventTypeDirectory {
         }
         // Where the key lives in an AWS account, the reader role consumers assume is made there first (idempotent:
         // a failure leaves nothing here, and creating the type again finds it).
-        let externalRole = try await keys.createReaderRole(eventType: spec.name, keyARN: domain.keyARN)
+        let externalRole = try await keys.createReaderRole(
+            eventType: spec.name,
+            keyARN: domain.keyARN,
+            subjectKeys: spec.subjectField != nil
+        )
         let roleName = Self.readerRoleName(of: spec.name)
         let role = try await identities.createRole(
             roleName,

@@ -121,13 +121,16 @@ public protocol KeyProvisioner: Sendable {
     /// Creates a symmetric key for `domain`, returns its ARN.
     func createKey(forDomain domain: String, owner: String) async throws -> String
     /// Creates (or finds) the reader role of a new event type where the key lives; returns its ARN, or `nil` when
-    /// the platform's own IAM is where consumers assume it.
-    func createReaderRole(eventType: String, keyARN: String) async throws -> String?
+    /// the platform's own IAM is where consumers assume it. `subjectKeys`: its events are sealed under data subjects'
+    /// branch keys (the type has a subject field).
+    func createReaderRole(eventType: String, keyARN: String, subjectKeys: Bool) async throws -> String?
     /// Lets the members of `owner` encrypt `eventTypes` under the domain's key where the key lives.
     func grantProducers(domain: String, keyARN: String, eventTypes: [String], owner: String) async throws
 }
 
 extension KeyProvisioner {
-    public func createReaderRole(eventType: String, keyARN: String) async throws -> String? { nil }
+    public func createReaderRole(eventType: String, keyARN: String, subjectKeys: Bool) async throws -> String? {
+        nil
+    }
     public func grantProducers(domain: String, keyARN: String, eventTypes: [String], owner: String) async throws {}
 }

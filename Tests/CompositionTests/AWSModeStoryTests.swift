@@ -171,6 +171,14 @@ struct AWSModeStoryTests {
         )
         #expect(producer.users == ["sealed-denied", "sealed-tablereader"])
 
+        // A type whose events are sealed under subjects' branch keys needs the platform's keystore: refused.
+        await #expect(throws: AccessControlError.self) {
+            try await platform.catalog.createEventType(
+                .init(name: "\(domain).card.refunded", domain: domain, subjectField: "/customer"),
+                by: admin
+            )
+        }
+
         // A request, two approvals: the consumer is in the trust policy until the grant's end.
         let request = try await platform.access.request(
             type,

@@ -19,8 +19,17 @@ public struct AWSKeyProvisioner: KeyProvisioner {
         try await governor.domainKey(domain)
     }
 
-    public func createReaderRole(eventType: String, keyARN: String) async throws -> String? {
-        try await governor.readerRole(eventType: eventType, keyARN: keyARN)
+    /// - Throws: `ValidationError` for a type with a subject field: its branch keys live in the platform's own
+    ///   keystore and key service, which AWS mode does not serve.
+    public func createReaderRole(eventType: String, keyARN: String, subjectKeys: Bool) async throws -> String? {
+        guard !subjectKeys else {
+            throw AccessControlError(
+                .validationError,
+                "Event types with a subject field are not available in AWS mode yet: their branch keys would live in "
+                    + "the platform's own keystore, which AWS mode does not serve."
+            )
+        }
+        return try await governor.readerRole(eventType: eventType, keyARN: keyARN)
     }
 
     public func grantProducers(domain: String, keyARN: String, eventTypes: [String], owner: String) async throws {
