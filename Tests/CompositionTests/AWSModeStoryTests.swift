@@ -239,7 +239,7 @@ struct AWSModeStoryTests {
 
     @Test func aPlatformIdentityWithoutThePolicyIsRefusedAtStart() async throws {
         guard let moto = try MotoFixture.located() else { return }
-        // sealed-tablereader may only read DynamoDB items: STS refuses it GetCallerIdentity under moto.
+        // sealed-tablereader may only read DynamoDB items: moto answers its GetCallerIdentity, refuses kms:ListKeys.
         let environment = moto.environment(as: moto.tableReader)
         let error = await #expect(throws: AWSGovernanceError.self) {
             _ = try await SealedPlatform.build(
@@ -248,10 +248,7 @@ struct AWSModeStoryTests {
                 logger: Self.logger
             )
         }
-        #expect(
-            error?.message.contains("cannot sts:GetCallerIdentity") == true
-                || error?.message.contains("cannot kms:ListKeys") == true
-        )
+        #expect(error?.message.contains("(\(moto.tableReader.arn)) cannot kms:ListKeys") == true)
         #expect(error?.message.contains("docs/aws/platform-policy.json") == true)
         #expect(error?.message.contains(moto.tableReader.secretAccessKey) == false)
     }
