@@ -38,6 +38,11 @@ public struct AWSAccount: Sendable {
         environment: [String: String],
         logger: Logger
     ) async throws -> AWSAccount {
+        guard !access.administrators.isEmpty else {
+            throw AWSGovernanceError(
+                "AWS mode needs at least one administrator: --admin-principal-arn ARN or SEALED_ADMIN_PRINCIPALS"
+            )
+        }
         let configuration = try AWSConfiguration.resolve(
             environment: environment,
             profile: access.profile,
@@ -47,7 +52,7 @@ public struct AWSAccount: Sendable {
         let kms = try KMSClient(configuration: configuration, logger: logger)
         let iam = try IAMClient(configuration: configuration, logger: logger)
         let sts = try STSClient(configuration: configuration, logger: logger)
-        let identity = try await preflight("sts:GetCallerIdentity", of: "the platform") {
+        let identity = try await preflight("sts:GetCallerIdentity", of: nil) {
             try await sts.getCallerIdentity()
         }
         guard let account = identity.account, let arn = identity.arn else {
@@ -63,11 +68,6 @@ public struct AWSAccount: Sendable {
             }
             cloudTrail = files
         }
-        guard !access.administrators.isEmpty else {
-            throw AWSGovernanceError(
-                "AWS mode needs at least one administrator: --admin-principal-arn ARN or SEALED_ADMIN_PRINCIPALS"
-            )
-        }
         let governed = AWSAccount(
             account: account,
             region: configuration.region,
@@ -82,13 +82,14 @@ public struct AWSAccount: Sendable {
     }
 
     /// Runs one dry call the platform's identity must be allowed.
-    static func preflight<T>(_ permission: String, of identity: String, _ call: () async throws -> T) async throws -> T
+    static func preflight<T>(_ permission: String, of identity: String?, _ call: () async throws -> T) async throws -> T
     {
         do {
             return try await call()
         } catch {
             throw AWSGovernanceError(
-                "the platform's AWS identity (\(identity)) cannot \(permission), which it needs: \(error). "
+                "the platform's AWS identity\(identity.map { " (\($0))" } ?? "") cannot \(permission), which it needs: "
+                    + "\(error). "
                     + "Give it docs/aws/platform-policy.json."
             )
         }
