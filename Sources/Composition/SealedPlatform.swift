@@ -78,6 +78,8 @@ public struct SealedPlatform: Sendable {
     public let dataDirectory: DataDirectoryInfo?
     /// What runs beside the edge, to start before it: the audit digest signer, the bus's connections.
     public let services: [any Service]
+    /// In AWS mode, the governed account.
+    public let aws: AWSAccount?
     let resources: Resources
 
     /// Releases the back ends (the bus, the audit store, the database, the directory lock), once. Call it after
@@ -125,14 +127,30 @@ public struct SealedPlatform: Sendable {
         logger: Logger,
         resources: Resources
     ) async throws -> SealedPlatform {
+        var configuration = configuration
+        var aws: AWSAccount?
+        if let access = configuration.aws {
+            let account = try await AWSAccount.connect(access, environment: environment, logger: logger)
+            aws = account
+            // ARNs name the governed account, so its users and roles are the platform's principals.
+            configuration.accountID = account.account
+            configuration.region = account.region
+        }
         let stores = try Stores.open(configuration, environment: environment, observer: observer, resources: resources)
+        aws = try aws?.with(serverIDIn: stores.dataDirectory?.url)
         let identities = try await IdentityService(
             account: configuration.accountID,
             store: stores.identities,
             credentials: stores.credentials,
             now: now
         )
-        try await identities.ensureAdministrator(named: DataDirectory.administratorUserName)
+        if let aws {
+            for administrator in aws.administrators {
+                try await identities.ensureAdministrator(principal: administrator)
+            }
+        } else {
+            try await identities.ensureAdministrator(named: DataDirectory.administratorUserName)
+        }
         let keyService: KeyService
         switch configuration.keys {
         case .embedded:
@@ -147,7 +165,8 @@ public struct SealedPlatform: Sendable {
         let catalog = try await EventCatalog(
             identities: identities,
             store: stores.catalog,
-            keys: KeyServiceProvisioner(keyService: keyService, administrator: stores.administratorARN),
+            keys: aws.map { AWSKeyProvisioner(governor: $0.governor, identities: identities) as any KeyProvisioner }
+                ?? KeyServiceProvisioner(keyService: keyService, administrator: stores.administratorARN),
             now: now
         )
         // A catalog made by an older version gets the statements its roles and teams lack now.
@@ -194,6 +213,7 @@ public struct SealedPlatform: Sendable {
                 AuditedAccessEvents(sink: $0, region: configuration.region, account: configuration.accountID)
             },
             notifications: dispatcher,
+            grants: aws.map { AWSAccountGrants(governor: $0.governor) },
             pendingLifetime: TimeInterval(configuration.pendingRequestLifetime.components.seconds),
             now: now
         )
@@ -220,6 +240,30 @@ public struct SealedPlatform: Sendable {
                 logger: logger
             ),
         ]
+        if let aws, let files = aws.cloudTrail, let access = configuration.aws {
+            let ingest = CloudTrailIngest(
+                files: files,
+                prefix: CloudTrailService.prefix(access.cloudTrailPrefix, account: aws.account, region: aws.region),
+                trail: stores.audit,
+                state: CloudTrailService.stateFile(in: stores.dataDirectory?.url),
+                keys: { Set(try await catalog.domainList(by: "").map { Record.keyIdentifier($0.keyARN) }) },
+                region: aws.region,
+                account: aws.account
+            )
+            services.append(CloudTrailService(ingest: ingest, interval: access.cloudTrailInterval, logger: logger))
+        }
+        if let aws, let interval = configuration.aws?.driftCheckInterval {
+            services.append(
+                AWSDriftService(
+                    account: aws,
+                    catalog: catalog,
+                    access: access,
+                    sink: auditSink,
+                    interval: interval,
+                    logger: logger
+                )
+            )
+        }
         let transport: any Transport
         switch configuration.bus {
         case .embedded:
@@ -261,6 +305,7 @@ public struct SealedPlatform: Sendable {
             administratorARN: stores.administratorARN,
             dataDirectory: stores.dataDirectory,
             services: services,
+            aws: aws,
             resources: resources
         )
     }

@@ -51,5 +51,9 @@ extension SealedServer {
             metrics: metrics,
             logger: logger
         )
+        if let aws = platform.aws, let routes = self.platform {
+            callerIdentity = CallerIdentityAuthenticator(audience: aws.serverID, resolver: aws.callerIdentityResolver)
+            mounts.append(AWSRoutes(account: aws, platform: routes))
+        }
     }
 }
