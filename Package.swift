@@ -182,6 +182,7 @@ let package = Package(
             name: "PostgresStorage",
             dependencies: [
                 "AccessControl",
+                "AuditTrail",
                 "Catalog",
                 "EventBus",
                 "KeyService",
