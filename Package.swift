@@ -450,7 +450,9 @@ let package = Package(
             dependencies: [
                 "SealedCLI", "SealedTesting", "Composition", "EncryptionSDK", "KMS", "PlatformClient", "SigV4", "WireShapes",
                 "SealedServerTesting", "Server", "Subjects", "AccessControl", "AuditTrail", "Catalog", "SealedSupport",
+                "PostgresStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
     ]

@@ -248,7 +248,8 @@ enum PostgresAuditFixtures {
     /// verifies without the refused record.
     @Test func aBatchWhoseBackendIsTerminatedFailsOnlyItsCallers() async throws {
         try await PostgresTesting.withTwoReplicas { database, other in
-            let store = PostgresAuditStore(database: database)
+            // Refused when its query fails, or (when the query on the ended connection never returns) at the timeout.
+            let store = PostgresAuditStore(database: database, batchTimeout: .seconds(5))
             try await PostgresAuditFixtures.populate(store, count: 5, digestEvery: 5, key: key)
             try await other.withConnection { holder in
                 // Another replica's transaction holds the head.

@@ -26,6 +26,11 @@ import Synchronization
 /// may still be in the chain, so the trail may hold the record of an operation that was reported as failed (never
 /// the reverse).
 ///
+/// **Bounded.** A batch that has not committed within ``batchTimeout`` (30 s by default: PostgreSQL unreachable, or
+/// a connection the server ended whose query never returns) is given up: its callers are refused as above, and the
+/// next batch goes on (on another connection; the head's lock keeps the chain one whatever the abandoned transaction
+/// does).
+///
 /// **Commit interval.** When records queued up while a batch of at least ``intervalMinimumBatch`` records committed,
 /// the next batch starts no sooner than ``commitInterval`` after that one began (the log store's rule): under load,
 /// fuller transactions for at most that much latency; a lone record is written at once.
@@ -39,27 +44,35 @@ public final class PostgresAuditStore: AuditStore, Sendable, CustomStringConvert
     public static let defaultIntervalMinimumBatch = 32
     /// The most records one transaction takes.
     static let maximumBatch = 512
+    /// The default of ``batchTimeout``.
+    public static let defaultBatchTimeout = Duration.seconds(30)
 
     public let database: PostgresDatabase
     /// How soon after a batch began the next one may begin (see the type's discussion).
     public let commitInterval: Duration
     /// The fewest records a batch holds for the next one to wait ``commitInterval``.
     public let intervalMinimumBatch: Int
+    /// How long a batch may take before its callers are refused (see the type's discussion).
+    public let batchTimeout: Duration
     private let state = Mutex(GroupCommit())
     private let onCommit: (@Sendable (AuditCommit) -> Void)?
 
     /// A store over `database` (migrated: ``PostgresDatabase/withDatabase(_:maximumConnections:logger:_:)``).
     ///
-    /// - Parameter onCommit: called after each batch, committed or not; it must return quickly.
+    /// - Parameters:
+    ///   - batchTimeout: how long a batch may take before its callers are refused.
+    ///   - onCommit: called after each batch, committed or not; it must return quickly.
     public init(
         database: PostgresDatabase,
         commitInterval: Duration = PostgresAuditStore.defaultCommitInterval,
         intervalMinimumBatch: Int = PostgresAuditStore.defaultIntervalMinimumBatch,
+        batchTimeout: Duration = PostgresAuditStore.defaultBatchTimeout,
         onCommit: (@Sendable (AuditCommit) -> Void)? = nil
     ) {
         self.database = database
         self.commitInterval = commitInterval
         self.intervalMinimumBatch = max(1, intervalMinimumBatch)
+        self.batchTimeout = batchTimeout
         self.onCommit = onCommit
     }
 
@@ -212,13 +225,7 @@ public final class PostgresAuditStore: AuditStore, Sendable, CustomStringConvert
             if let notBefore { try? await Task.sleep(until: notBefore, clock: .continuous) }
             let batch = state.withLock { $0.takeBatch() }
             let started = ContinuousClock.now
-            let outcome: Result<Void, any Error>
-            do {
-                try await append(batch)
-                outcome = .success(())
-            } catch {
-                outcome = .failure(Self.mapped(error, .writeFailed, "The audit records could not be written"))
-            }
+            let outcome = await appendWithinTimeout(batch)
             let succeeded = (try? outcome.get()) != nil
             onCommit?(
                 AuditCommit(records: batch.count, started: started, duration: .now - started, succeeded: succeeded)
@@ -235,6 +242,39 @@ public final class PostgresAuditStore: AuditStore, Sendable, CustomStringConvert
             guard more else { return }
             notBefore = batch.count >= intervalMinimumBatch ? started + commitInterval : nil
         }
+    }
+
+    /// The batch's transaction raced against ``batchTimeout``: a query on a connection the server ended can stay
+    /// pending even after the connection closed, and one stuck batch must not stop this replica's audit trail. The
+    /// two run as unstructured tasks raced through a stream (a task group would wait for the stuck one).
+    private func appendWithinTimeout(_ batch: [Pending]) async -> Result<Void, any Error> {
+        let (outcomes, continuation) = AsyncStream.makeStream(of: Result<Void, any Error>.self)
+        let work = Task {
+            do {
+                try await self.append(batch)
+                continuation.yield(.success(()))
+            } catch {
+                continuation.yield(.failure(Self.mapped(error, .writeFailed, "The audit records could not be written")))
+            }
+        }
+        let timeout = batchTimeout
+        let timer = Task {
+            try await Task.sleep(for: timeout)
+            continuation.yield(
+                .failure(
+                    AuditStoreError(
+                        .writeFailed,
+                        "The audit records could not be written: PostgreSQL did not commit their batch within \(timeout)."
+                    )
+                )
+            )
+        }
+        var iterator = outcomes.makeAsyncIterator()
+        let first = await iterator.next() ?? .failure(AuditStoreError(.writeFailed, "The audit batch was abandoned."))
+        continuation.finish()
+        timer.cancel()
+        work.cancel()
+        return first
     }
 
     /// A record to link after the head, with its index columns, and for an import the place it must take.
@@ -291,7 +331,12 @@ public final class PostgresAuditStore: AuditStore, Sendable, CustomStringConvert
 
     /// The chain head, locked until the transaction ends.
     private static func lockedHead(_ connection: PostgresConnection) async throws -> ChainHead {
-        guard let row = try await connection.run("SELECT sequence, hash FROM audit_head FOR UPDATE").first else {
+        try head(from: try await connection.run("SELECT sequence, hash FROM audit_head FOR UPDATE"))
+    }
+
+    /// The head from the `audit_head` row.
+    static func head(from rows: [PostgresRow]) throws -> ChainHead {
+        guard let row = rows.first else {
             throw AuditStoreError(.corrupt, "The audit chain's head row is missing from PostgreSQL.")
         }
         let (sequence, hash) = try row.decode((Int64, Data).self)
