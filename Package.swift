@@ -182,6 +182,7 @@ let package = Package(
             name: "PostgresStorage",
             dependencies: [
                 "AccessControl",
+                "AuditTrail",
                 "Catalog",
                 "EventBus",
                 "KeyService",
@@ -450,7 +451,9 @@ let package = Package(
             dependencies: [
                 "SealedCLI", "SealedTesting", "Composition", "EncryptionSDK", "KMS", "PlatformClient", "SigV4", "WireShapes",
                 "SealedServerTesting", "Server", "Subjects", "AccessControl", "AuditTrail", "Catalog", "SealedSupport",
+                "PostgresStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
     ]

@@ -224,6 +224,8 @@ package enum PostgresSchema {
                 """,
             ]
         ),
+        // The audit trail (`PostgresAuditStore`): the chain head, records, their key index, digests, signing key.
+        auditTrailMigration,
     ]
 
     /// Brings the database at `url` to the newest of `migrations`, on one connection of its own, under the advisory

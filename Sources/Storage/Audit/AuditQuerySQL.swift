@@ -1,10 +1,10 @@
 import AuditTrail
-import Foundation
+package import Foundation
 import GRDB
 
 /// The SQL of the audit queries over a table with a row per record (the SQLite store's `audit_record`); the log's
 /// block index (``AuditLogIndex``) shares its time conversion and usage rows.
-struct AuditQuerySQL {
+package struct AuditQuerySQL {
     /// The records' table, and the table of the keys each record names.
     var table: String
     var keyTable: String
@@ -78,7 +78,7 @@ struct AuditQuerySQL {
     }
 
     /// Records have whole-second times, so `t >= date` is `t >= ceil(date)` and `t < date` is `t < ceil(date)`.
-    static func seconds(_ date: Date) -> Int64 {
+    package static func seconds(_ date: Date) -> Int64 {
         let value = date.timeIntervalSince1970.rounded(.up)
         return value >= 9.2e18 ? .max : value <= -9.2e18 ? .min : Int64(value)
     }

@@ -318,17 +318,17 @@ public final class SQLiteAuditStore: AuditStore, Sendable {
 }
 
 /// The columns derived from a record for the queries' indexes.
-struct AuditIndexColumns: Sendable {
-    var eventTime: Int64
-    var eventName: String
-    var principalARN: String?
-    var issuerARN: String?
-    var eventType: String?
-    var errorCode: String?
-    var isDenial: Bool
-    var keys: [String]
+package struct AuditIndexColumns: Sendable {
+    package var eventTime: Int64
+    package var eventName: String
+    package var principalARN: String?
+    package var issuerARN: String?
+    package var eventType: String?
+    package var errorCode: String?
+    package var isDenial: Bool
+    package var keys: [String]
 
-    init(_ record: AuditTrail.Record) {
+    package init(_ record: AuditTrail.Record) {
         eventTime = Int64(record.eventTime.timeIntervalSince1970)
         eventName = record.eventName
         principalARN = record.userIdentity.arn
