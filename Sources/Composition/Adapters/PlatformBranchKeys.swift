@@ -1,4 +1,4 @@
-package import KMS
+import KMS
 package import KeyService
 import Subjects
 package import Tables
