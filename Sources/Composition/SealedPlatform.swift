@@ -6,6 +6,7 @@ public import Foundation
 import JetStreamBus
 public import KeyService
 public import Logging
+import PostgresStorage
 public import ServiceLifecycle
 import Storage
 public import Subjects
@@ -57,6 +58,16 @@ public struct SealedPlatform: Sendable {
         public let administratorCredentials: URL
     }
 
+    /// The PostgreSQL database of the ``PlatformConfiguration/Storage/postgres(_:)`` back end.
+    public struct DatabaseInfo: Sendable, Hashable {
+        /// The database's URL, its password hidden.
+        public let description: String
+        /// Whether this replica installed it (first start on an empty database).
+        public let wasCreated: Bool
+        /// Where this replica wrote the administrator's credentials, when it installed the database.
+        public let administratorCredentials: URL?
+    }
+
     public let configuration: PlatformConfiguration
     public let identities: IdentityService
     /// The callers' access keys (users' and role sessions').
@@ -76,9 +87,22 @@ public struct SealedPlatform: Sendable {
     public let administratorARN: String
     /// With SQLite storage, where the data is; `nil` in memory.
     public let dataDirectory: DataDirectoryInfo?
+    /// With PostgreSQL storage, the database.
+    public let database: DatabaseInfo?
     /// What runs beside the edge, to start before it: the audit digest signer, the bus's connections.
     public let services: [any Service]
     let resources: Resources
+    /// With PostgreSQL, who runs each background service.
+    let leadership: PostgresLeadership?
+    let logger: Logger
+
+    /// `service` as it must run for `role`: as it is with one process, under leader election (one replica at a time,
+    /// taken over when it dies) when replicas share a PostgreSQL database. The edge wraps its background services
+    /// (key maintenance, access expiry) with it.
+    public func exclusive(_ role: BackgroundRole, _ service: any Service) -> any Service {
+        guard let leadership else { return service }
+        return LeaderService(role: role, service: service, leadership: leadership, logger: logger)
+    }
 
     /// Releases the back ends (the bus, the audit store, the database, the directory lock), once. Call it after
     /// ``services`` stopped; the platform must not be used afterwards.
@@ -125,7 +149,13 @@ public struct SealedPlatform: Sendable {
         logger: Logger,
         resources: Resources
     ) async throws -> SealedPlatform {
-        let stores = try Stores.open(configuration, environment: environment, observer: observer, resources: resources)
+        let stores = try await Stores.open(
+            configuration,
+            environment: environment,
+            observer: observer,
+            resources: resources,
+            logger: logger
+        )
         let identities = try await IdentityService(
             account: configuration.accountID,
             store: stores.identities,
@@ -204,16 +234,20 @@ public struct SealedPlatform: Sendable {
                 metadata: ["requests": .string(repaired.map(\.id).joined(separator: ","))]
             )
         }
-        var services: [any Service] = [
-            DigestService(
-                store: stores.audit,
-                signingKey: stores.auditSigningKey,
-                anchor: stores.digestAnchor,
-                interval: configuration.digestInterval,
-                clock: ContinuousClock(),
-                logger: logger,
-                onTamper: { _ in observer?.auditTampered() }
-            ),
+        let digests = DigestService(
+            store: stores.audit,
+            signingKey: stores.auditSigningKey,
+            anchor: stores.digestAnchor,
+            interval: configuration.digestInterval,
+            clock: ContinuousClock(),
+            logger: logger,
+            onTamper: { _ in observer?.auditTampered() }
+        )
+        var services: [any Service] = stores.closeAudit.map { [ClosingService(close: $0)] } ?? []
+        services += [
+            stores.replication.map { replication -> any Service in
+                LeaderService(role: .auditDigests, service: digests, leadership: replication.leadership, logger: logger)
+            } ?? digests,
             WebhookService(
                 dispatcher: dispatcher,
                 privateAddresses: configuration.webhookPrivateAddresses,
@@ -223,7 +257,9 @@ public struct SealedPlatform: Sendable {
         let transport: any Transport
         switch configuration.bus {
         case .embedded:
-            transport = try stores.embeddedBus(resources)
+            let bus = try stores.embeddedBus(resources)
+            transport = bus.transport
+            if let service = bus.service { services.append(service) }
         case .nats(let servers, let replicas):
             var options = JetStreamTransport.Configuration()
             options.replicas = replicas
@@ -260,8 +296,21 @@ public struct SealedPlatform: Sendable {
             tables: tables,
             administratorARN: stores.administratorARN,
             dataDirectory: stores.dataDirectory,
-            services: services,
-            resources: resources
+            database: stores.database,
+            services: services + (stores.replication.map { replication in
+                [
+                    ReplicaSync(
+                        changes: replication.changes,
+                        identities: identities,
+                        catalog: catalog,
+                        access: access,
+                        logger: logger
+                    )
+                ]
+            } ?? []),
+            resources: resources,
+            leadership: stores.replication?.leadership,
+            logger: logger
         )
     }
 

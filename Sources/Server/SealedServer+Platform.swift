@@ -51,5 +51,6 @@ extension SealedServer {
             metrics: metrics,
             logger: logger
         )
+        exclusive = { role, service in platform.exclusive(role, service) }
     }
 }
