@@ -44,6 +44,13 @@ public struct PostgresIdentityStore: IdentityStore {
             try await PostgresChangeFeed.notify(.init(store: Self.changeStore, key: nil), on: connection)
         }
     }
+
+    /// The stored version of role `name` (0 when absent): one primary-key read, so that a role session is never
+    /// issued on a trust policy another replica has changed.
+    public func roleVersion(named name: String) async throws -> Int? {
+        let rows = try await database.query("SELECT version FROM iam_role WHERE name = \(name)")
+        return try rows.first?.decode(Int.self) ?? 0
+    }
 }
 
 /// The catalog's domains and event types in PostgreSQL; each write is announced on the ``PostgresChangeFeed`` as a
