@@ -16,8 +16,8 @@ public import Tables
 /// HTTP server, a test) to serve.
 ///
 /// ``build(_:environment:observer:logger:)`` is the one place the back ends are chosen — one `switch` each: the
-/// storage (SQLite data directory, or memory), the keys (the embedded key service), the bus (embedded or NATS
-/// JetStream). Run ``services`` in the edge's `ServiceGroup` before its own (services stop in reverse order, so the
+/// storage (SQLite data directory, a PostgreSQL database shared by replicas, or memory), the keys (the embedded key
+/// service), the bus (embedded or NATS JetStream). Run ``services`` in the edge's `ServiceGroup` before its own (services stop in reverse order, so the
 /// last audit digest, signed at shutdown, covers every request answered), and ``close()`` once they stopped.
 ///
 /// ```swift
@@ -100,6 +100,15 @@ public struct SealedPlatform: Sendable {
     /// taken over when it dies) when replicas share a PostgreSQL database. The edge wraps its background services
     /// (key maintenance, access expiry) with it.
     public func exclusive(_ role: BackgroundRole, _ service: any Service) -> any Service {
+        Self.exclusive(role, service, leadership: leadership, logger: logger)
+    }
+
+    static func exclusive(
+        _ role: BackgroundRole,
+        _ service: any Service,
+        leadership: PostgresLeadership?,
+        logger: Logger
+    ) -> any Service {
         guard let leadership else { return service }
         return LeaderService(role: role, service: service, leadership: leadership, logger: logger)
     }
@@ -244,10 +253,9 @@ public struct SealedPlatform: Sendable {
             onTamper: { _ in observer?.auditTampered() }
         )
         var services: [any Service] = stores.closeAudit.map { [ClosingService(close: $0)] } ?? []
+        let leadership = stores.replication?.leadership
         services += [
-            stores.replication.map { replication -> any Service in
-                LeaderService(role: .auditDigests, service: digests, leadership: replication.leadership, logger: logger)
-            } ?? digests,
+            exclusive(.auditDigests, digests, leadership: leadership, logger: logger),
             WebhookService(
                 dispatcher: dispatcher,
                 privateAddresses: configuration.webhookPrivateAddresses,
@@ -266,6 +274,18 @@ public struct SealedPlatform: Sendable {
             let jetStream = try JetStreamTransport(servers: servers, configuration: options, logger: logger)
             services.append(jetStream)
             transport = jetStream
+        }
+        if let replication = stores.replication {
+            // The in-memory identities, catalog and requests follow the other replicas' commits.
+            services.append(
+                ReplicaSync(
+                    changes: replication.changes,
+                    identities: identities,
+                    catalog: catalog,
+                    access: access,
+                    logger: logger
+                )
+            )
         }
         return SealedPlatform(
             configuration: configuration,
@@ -297,19 +317,9 @@ public struct SealedPlatform: Sendable {
             administratorARN: stores.administratorARN,
             dataDirectory: stores.dataDirectory,
             database: stores.database,
-            services: services + (stores.replication.map { replication in
-                [
-                    ReplicaSync(
-                        changes: replication.changes,
-                        identities: identities,
-                        catalog: catalog,
-                        access: access,
-                        logger: logger
-                    )
-                ]
-            } ?? []),
+            services: services,
             resources: resources,
-            leadership: stores.replication?.leadership,
+            leadership: leadership,
             logger: logger
         )
     }

@@ -34,6 +34,11 @@ struct ServeCommand: AsyncParsableCommand {
 
             The branch keystore's DynamoDB tables (aws dynamodb, boto3, the AWS MPL's KeyStore) are kept in             DATA_DIR/tables.sqlite.
 
+            With --database postgres://… (or SEALED_DATABASE_URL) everything lives in that PostgreSQL \
+            database instead, shared by any number of replicas behind a load balancer: every replica needs \
+            the same root key (SEALED_ROOT_KEY or --root-key-file), and the first start on an empty database \
+            writes the administrator's credentials to --admin-credentials-file.
+
             SIGINT or SIGTERM stops it gracefully: requests in flight finish, a last audit digest is signed, \
             the databases close.
             """
