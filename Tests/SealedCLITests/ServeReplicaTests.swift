@@ -3,6 +3,7 @@ import KMS
 import PlatformClient
 import SealedTesting
 import SigV4
+import Synchronization
 import Testing
 
 /// Two `sealed serve --database …` replicas on one PostgreSQL database (the cluster `scripts/test` starts), with real
@@ -171,24 +172,83 @@ struct ServeReplicaTests {
         }
     }
 
-    /// The audit digests are signed by one replica; `kill -9` that one and the other signs the next digest.
-    @Test func theSurvivorSignsTheDigestsAfterTheLeaderIsKilled() async throws {
+    /// `kill -9` of the replica that signs the digests while both take publishes: every acknowledged event is stored
+    /// once, at the offset it was acknowledged with, offsets have no gap, the other replica signs the next digest,
+    /// and the one audit chain verifies.
+    @Test func killDashNineOfTheLeaderLosesNothingAndTheSurvivorSignsTheDigests() async throws {
         try await Self.withReplicas(arguments: ["--digest-interval", "1"], startSecond: false) { a, _, start in
             let adminA = try a.client(try a.administrator)
-            _ = try await adminA.call("POST", ["iam", "users"], body: ["UserName": "before"])
+            _ = try await adminA.call("POST", ["iam", "teams"], body: ["TeamName": "owners"])
+            _ = try await adminA.call("POST", ["catalog", "domains"], body: ["Domain": "load", "Owner": "owners"])
+            _ = try await adminA.call(
+                "POST",
+                ["catalog", "event-types"],
+                body: ["EventType": "load.tick.sent", "Domain": "load", "Classification": "public"]
+            )
+            _ = try await adminA.call("POST", ["topics"], body: ["Name": Self.topic])
             // A signs first, so it holds the digests' leadership before B starts.
             try await eventually("A signs a digest", limit: .seconds(60)) {
                 try await Self.export(through: a).digests > 0
             }
             let b = try start()
             let adminB = try b.client(try b.administrator)
-            a.kill9()
+            try await eventually("B knows the event type", limit: .seconds(30)) {
+                (try? await adminB.call("GET", ["catalog", "event-types", "load.tick.sent"])) != nil
+            }
+
+            // Publishers on both replicas: B's until each has 40 acknowledged, A's until the kill refuses them.
+            let ledger = Ledger()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (name, client) in [("a", adminA), ("b", adminB)] {
+                    for worker in 0..<2 {
+                        group.addTask {
+                            for step in 0..<(name == "a" ? 100_000 : 40) {
+                                let id = "\(name)\(worker)-\(step)"
+                                guard
+                                    let answer = try? await client.call(
+                                        "POST",
+                                        ["topics", Self.topic, "events"],
+                                        json: Self.event(id: id)
+                                    ),
+                                    let offset = ((answer["Offsets"] as? [Any])?.first as? NSNumber)?.uint64Value
+                                else {
+                                    // Only the killed replica may refuse.
+                                    #expect(name == "a" && ledger.killed.withLock { $0 }, "\(id) refused")
+                                    return
+                                }
+                                ledger.acknowledged.withLock { $0[id] = offset }
+                            }
+                        }
+                    }
+                }
+                try await eventually("some publishes on both replicas", limit: .seconds(60)) {
+                    ledger.acknowledged.withLock { $0.keys.filter { $0.hasPrefix("a") }.count >= 10 }
+                }
+                ledger.killed.withLock { $0 = true }
+                a.kill9()
+                try await group.waitForAll()
+            }
+
+            let events = try await EventPlatformTests.readAll(Self.topic, client: adminB)
+            #expect(events.map(\.offset) == (0..<events.count).map { UInt64($0 + 1) }, "offsets have a gap")
+            var stored: [String: UInt64] = [:]
+            for event in events {
+                #expect(stored.updateValue(event.offset, forKey: event.id) == nil, "\(event.id) stored twice")
+            }
+            let acknowledged = ledger.acknowledged.withLock { $0 }
+            for (id, offset) in acknowledged {
+                #expect(stored[id] == offset, "\(id) acknowledged at \(offset), stored at \(stored[id] ?? 0)")
+            }
+            #expect(acknowledged.keys.filter { $0.hasPrefix("b") }.count == 80)
+
+            // A is dead: whatever digest is signed from now on, B signs.
             let signed = try await Self.export(through: b).digests
             _ = try await adminB.call("POST", ["iam", "users"], body: ["UserName": "after"])
             try await eventually("B signs a digest after A died", limit: .seconds(90), every: .milliseconds(500)) {
                 try await Self.export(through: b).digests > signed
             }
             try await Self.verifyAudit(through: b, keyFrom: b)
+            #expect(b.stop() == 0)
         }
     }
 }
@@ -196,6 +256,12 @@ struct ServeReplicaTests {
 // MARK: - Helpers
 
 extension ServeReplicaTests {
+    /// What the publishers had acknowledged, and whether the kill came.
+    final class Ledger: Sendable {
+        let acknowledged = Mutex<[String: UInt64]>([:])
+        let killed = Mutex(false)
+    }
+
     /// A fresh database with replica A started (it installs the database, writing the administrator's credentials),
     /// then B unless `startSecond` is false; `body` gets both (B started by the third argument when it was not).
     static func withReplicas(
