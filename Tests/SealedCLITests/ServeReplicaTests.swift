@@ -6,6 +6,10 @@ import SigV4
 import Synchronization
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Two `sealed serve --database …` replicas on one PostgreSQL database (the cluster `scripts/test` starts), with real
 /// clients alternating between them: our KMS client and CLI, and boto3 (the peers' Python). Skipped without
 /// `SEALED_TEST_POSTGRES_URL`, failed without it under `CI=true`.
@@ -155,6 +159,16 @@ struct ServeReplicaTests {
             )
             #expect(noKey.status != 0)
             #expect(noKey.stderr.contains("root key"), "\(noKey.stderr)")
+
+            // A root key file others may read is refused, as in a data directory.
+            let keyFile = folder.appendingPathComponent("root.key")
+            try Data(Self.newRootKey().utf8).write(to: keyFile)
+            _ = chmod(keyFile.path, 0o644)
+            let readable = try await ESDKCommandTests.sealed(
+                ["serve", "--database", url, "--port", "0", "--root-key-file", keyFile.path]
+            )
+            #expect(readable.status != 0)
+            #expect(readable.stderr.contains("readable by its owner only"), "\(readable.stderr)")
 
             let credentials = folder.appendingPathComponent("admin.credentials")
             let first = try ServeProcess(database: url, rootKey: Self.newRootKey(), administratorCredentials: credentials)
