@@ -401,8 +401,8 @@ let package = Package(
         .testTarget(
             name: "CompositionTests",
             dependencies: [
-                "Composition", "AccessControl", "AuditTrail", "EventBus", "KeyService", "KMS", "Storage", "SealedTesting",
-                "SigV4", "WireShapes",
+                "Composition", "AccessControl", "AuditTrail", "AWSGovernance", "Catalog", "EventBus", "KeyService", "KMS",
+                "Storage", "SealedTesting", "SigV4", "WireShapes",
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -413,7 +413,8 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "AccessControl", "AuditTrail", "Catalog", "Composition", "KeyService", "KMS", "SigV4", "SealedTesting",
+                "Server", "AccessControl", "AuditTrail", "AWSGovernance", "Catalog", "Composition", "KeyService", "KMS", "SigV4",
+                "SealedTesting",
                 "SealedServerTesting", "EventBus", "PlatformClient", "SealedEvents", "Subjects", "Tables", "WireShapes",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -451,7 +452,9 @@ let package = Package(
             dependencies: [
                 "SealedCLI", "SealedTesting", "Composition", "EncryptionSDK", "KMS", "PlatformClient", "SigV4", "WireShapes",
                 "SealedServerTesting", "Server", "Subjects", "AccessControl", "AuditTrail", "Catalog", "SealedSupport",
+                "PostgresStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
     ]

@@ -11,10 +11,12 @@ public enum AWSDrift {
         /// Each granted principal and the end of its grant.
         public var grants: [String: Date?]
 
+        /// - Parameter grants: Each granted principal and its end, compared in whole seconds as trust policies
+        ///   state them (``TrustPolicy/wholeSeconds(_:)``).
         public init(eventType: String, keyARN: String, grants: [String: Date?]) {
             self.eventType = eventType
             self.keyARN = keyARN
-            self.grants = grants
+            self.grants = grants.mapValues(TrustPolicy.wholeSeconds)
         }
 
         /// The role's name.

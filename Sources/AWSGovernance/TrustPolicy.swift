@@ -21,6 +21,9 @@ public struct TrustPolicy: Sendable, Hashable {
 
     /// The `Sid` prefix of the platform's statements.
     public static let grantPrefix = "SealedGrant"
+    /// The `Sid` of the statement a policy with nothing else holds: IAM refuses a trust policy without statements, so
+    /// an empty one is written as one `Deny` of `sts:AssumeRole` to everyone, dropped again when read.
+    public static let nobodySid = "SealedNobody"
 
     /// A policy with no statement: a new reader role's (nobody may assume it yet).
     public init() {
@@ -34,7 +37,7 @@ public struct TrustPolicy: Sendable, Hashable {
     ///   or an array of objects), or when a statement marked as the platform's is not one it writes.
     public init(parsing text: String) throws(AWSDocumentError) {
         self.init()
-        for statement in try Self.statements(of: text) {
+        for statement in try Self.statements(of: text) where !Self.isNobody(statement) {
             guard let sid = statement["Sid"]?.stringValue, sid.hasPrefix(Self.grantPrefix) else {
                 foreignStatements.append(statement)
                 continue
@@ -54,19 +57,27 @@ public struct TrustPolicy: Sendable, Hashable {
     public init(keepingForeignStatementsOf text: String) throws(AWSDocumentError) {
         self.init()
         foreignStatements = try Self.statements(of: text).filter {
-            !($0["Sid"]?.stringValue?.hasPrefix(Self.grantPrefix) ?? false)
+            !($0["Sid"]?.stringValue?.hasPrefix(Self.grantPrefix) ?? false) && !Self.isNobody($0)
         }
     }
 
     /// Lets `principal` assume the role until `end` (or until revoked), replacing its previous grant.
-    public mutating func grant(_ principal: String, until end: Date?) { grants[principal] = end }
+    ///
+    /// The end is kept in whole seconds (rounded down), as the document states it, so a grant reads back equal.
+    public mutating func grant(_ principal: String, until end: Date?) { grants[principal] = Self.wholeSeconds(end) }
+
+    /// A grant's end as a trust policy holds it: whole seconds, rounded down (never later than asked).
+    public static func wholeSeconds(_ end: Date?) -> Date? {
+        end.map { Date(timeIntervalSince1970: $0.timeIntervalSince1970.rounded(.down)) }
+    }
 
     /// Ends `principal`'s grant; foreign statements naming it are left alone.
     public mutating func revoke(_ principal: String) { grants[principal] = nil }
 
     /// The policy as JSON: `Version`, then the foreign statements in their order, then the grants by principal.
     public var document: String {
-        let statements = foreignStatements + grants.keys.sorted().map { Self.statement(for: $0, until: grants[$0]!) }
+        var statements = foreignStatements + grants.keys.sorted().map { Self.statement(for: $0, until: grants[$0]!) }
+        if statements.isEmpty { statements = [Self.nobody] }
         let document: JSONValue = ["Version": "2012-10-17", "Statement": .array(statements)]
         return String(decoding: document.serialized(), as: UTF8.self)
     }
@@ -88,6 +99,14 @@ public struct TrustPolicy: Sendable, Hashable {
         }
         return statements
     }
+
+    /// The statement of a policy that lets nobody assume the role.
+    static let nobody: JSONValue = [
+        "Sid": .string(nobodySid), "Effect": "Deny", "Principal": ["AWS": "*"], "Action": "sts:AssumeRole",
+    ]
+
+    /// Whether `statement` is exactly ``nobody`` (a statement that only shares its `Sid` is foreign).
+    static func isNobody(_ statement: JSONValue) -> Bool { statement == nobody }
 
     /// The `Sid` of a principal's grant.
     public static func sid(for principal: String) -> String {

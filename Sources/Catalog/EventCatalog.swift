@@ -125,6 +125,13 @@ public actor EventCatalog: EventTypeDirectory {
         guard eventTypes[spec.name] == nil else {
             throw AccessControlError(.entityAlreadyExists, "The event type \(spec.name) already exists.")
         }
+        // Where the key lives in an AWS account, the reader role consumers assume is made there first (idempotent:
+        // a failure leaves nothing here, and creating the type again finds it).
+        let externalRole = try await keys.createReaderRole(
+            eventType: spec.name,
+            keyARN: domain.keyARN,
+            subjectKeys: spec.subjectField != nil
+        )
         let roleName = Self.readerRoleName(of: spec.name)
         let role = try await identities.createRole(
             roleName,
@@ -148,7 +155,7 @@ public actor EventCatalog: EventTypeDirectory {
             subjectField: spec.subjectField,
             algorithmSuite: spec.algorithmSuite,
             approvalsRequired: spec.approvalsRequired,
-            readerRoleARN: role.arn,
+            readerRoleARN: externalRole ?? role.arn,
             readerRoleName: role.name,
             creationDate: now()
         )
@@ -247,8 +254,27 @@ public actor EventCatalog: EventTypeDirectory {
         return written
     }
 
+    /// Grants the producer policies of the domains `team` owns again where the keys live (an AWS account), so a
+    /// member who just joined gets them.
+    public func grantProducers(ofTeam team: String) async throws {
+        for domain in domains.values.sorted(by: { $0.name < $1.name }) where domain.owner == team {
+            try await keys.grantProducers(
+                domain: domain.name,
+                keyARN: domain.keyARN,
+                eventTypes: eventTypeList(domain: domain.name).map(\.name),
+                owner: domain.owner
+            )
+        }
+    }
+
     /// The owning team's policy for a domain: encrypt for the domain's event types.
     func refreshProducerPolicy(of domain: Domain) async throws {
+        try await keys.grantProducers(
+            domain: domain.name,
+            keyARN: domain.keyARN,
+            eventTypes: eventTypeList(domain: domain.name).map(\.name),
+            owner: domain.owner
+        )
         try await identities.putTeamPolicy(
             domain.owner,
             name: "produce-\(domain.name)",

@@ -112,8 +112,25 @@ public actor InMemoryCatalogStore: CatalogStore {
     public func put(_ eventType: EventType) { eventTypes[eventType.name] = eventType }
 }
 
-/// Creates the KMS key of a new domain; the server implements it with the key service.
+/// Creates the KMS key of a new domain; the server implements it with the key service, or in an AWS account.
+///
+/// When the keys live in an AWS account, the reader roles and producer grants are made there too: the catalog asks
+/// for them with ``createReaderRole(eventType:keyARN:)`` and ``grantProducers(domain:keyARN:eventTypes:owner:)``,
+/// whose default implementations do nothing (the embedded key service is governed by the platform's own IAM).
 public protocol KeyProvisioner: Sendable {
     /// Creates a symmetric key for `domain`, returns its ARN.
     func createKey(forDomain domain: String, owner: String) async throws -> String
+    /// Creates (or finds) the reader role of a new event type where the key lives; returns its ARN, or `nil` when
+    /// the platform's own IAM is where consumers assume it. `subjectKeys`: its events are sealed under data subjects'
+    /// branch keys (the type has a subject field).
+    func createReaderRole(eventType: String, keyARN: String, subjectKeys: Bool) async throws -> String?
+    /// Lets the members of `owner` encrypt `eventTypes` under the domain's key where the key lives.
+    func grantProducers(domain: String, keyARN: String, eventTypes: [String], owner: String) async throws
+}
+
+extension KeyProvisioner {
+    public func createReaderRole(eventType: String, keyARN: String, subjectKeys: Bool) async throws -> String? {
+        nil
+    }
+    public func grantProducers(domain: String, keyARN: String, eventTypes: [String], owner: String) async throws {}
 }

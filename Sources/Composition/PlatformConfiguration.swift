@@ -62,7 +62,55 @@ public struct PlatformConfiguration: Sendable, Hashable {
         case off
     }
 
+    /// AWS mode (`sealed serve --aws`): keys, reader roles and grants live in the AWS account the credential chain
+    /// reaches; callers prove who they are with a signed `GetCallerIdentity`.
+    public struct AWSAccess: Sendable, Hashable {
+        /// The region; else the credential chain's (`AWS_REGION`, the profile's).
+        public var region: String?
+        /// One endpoint for KMS, IAM, STS and S3 (an AWS-compatible service such as moto); else AWS's.
+        public var endpoint: URL?
+        /// The profile of `~/.aws/config`; else `AWS_PROFILE` or the environment's credentials.
+        public var profile: String?
+        /// The principals (users or roles of the account, by ARN) allowed everything on the platform.
+        public var administrators: [String]
+        /// The audience callers sign; else the one kept in the data directory (`aws-server-id`).
+        public var serverID: String?
+        /// How often the account is compared with the catalog and the grants (drift recorded in the audit trail).
+        public var driftCheckInterval: Duration
+        /// The S3 bucket CloudTrail delivers the account's log files to: their KMS events on the domains' keys are
+        /// appended to the audit trail (``CloudTrailIngest``); `nil` for none.
+        public var cloudTrailBucket: String?
+        /// The trail's S3 key prefix (before `AWSLogs/`), if it has one.
+        public var cloudTrailPrefix: String?
+        /// How often new log files are looked for.
+        public var cloudTrailInterval: Duration
+
+        public init(
+            region: String? = nil,
+            endpoint: URL? = nil,
+            profile: String? = nil,
+            administrators: [String],
+            serverID: String? = nil,
+            driftCheckInterval: Duration = .seconds(3600),
+            cloudTrailBucket: String? = nil,
+            cloudTrailPrefix: String? = nil,
+            cloudTrailInterval: Duration = .seconds(300)
+        ) {
+            self.region = region
+            self.endpoint = endpoint
+            self.profile = profile
+            self.administrators = administrators
+            self.serverID = serverID
+            self.driftCheckInterval = driftCheckInterval
+            self.cloudTrailBucket = cloudTrailBucket
+            self.cloudTrailPrefix = cloudTrailPrefix
+            self.cloudTrailInterval = cloudTrailInterval
+        }
+    }
+
     public var storage: Storage
+    /// AWS mode, or `nil` for the embedded key service and IAM.
+    public var aws: AWSAccess?
     public var keys: Keys
     public var bus: Bus
     /// The region the platform signs for and names in ARNs.
@@ -100,9 +148,11 @@ public struct PlatformConfiguration: Sendable, Hashable {
         digestInterval: Duration = .seconds(60),
         pendingRequestLifetime: Duration = .seconds(7 * 86_400),
         webhookRetry: RetryPolicy = RetryPolicy(),
-        webhookPrivateAddresses: Bool = false
+        webhookPrivateAddresses: Bool = false,
+        aws: AWSAccess? = nil
     ) {
         self.storage = storage
+        self.aws = aws
         self.keys = keys
         self.bus = bus
         self.region = region

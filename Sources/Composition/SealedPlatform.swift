@@ -91,6 +91,8 @@ public struct SealedPlatform: Sendable {
     public let database: DatabaseInfo?
     /// What runs beside the edge, to start before it: the audit digest signer, the bus's connections.
     public let services: [any Service]
+    /// In AWS mode, the governed account.
+    public let aws: AWSAccount?
     let resources: Resources
     /// With PostgreSQL, who runs each background service.
     let leadership: PostgresLeadership?
@@ -158,6 +160,15 @@ public struct SealedPlatform: Sendable {
         logger: Logger,
         resources: Resources
     ) async throws -> SealedPlatform {
+        var configuration = configuration
+        var aws: AWSAccount?
+        if let access = configuration.aws {
+            let account = try await AWSAccount.connect(access, environment: environment, logger: logger)
+            aws = account
+            // ARNs name the governed account, so its users and roles are the platform's principals.
+            configuration.accountID = account.account
+            configuration.region = account.region
+        }
         let stores = try await Stores.open(
             configuration,
             environment: environment,
@@ -165,13 +176,20 @@ public struct SealedPlatform: Sendable {
             resources: resources,
             logger: logger
         )
+        aws = try aws?.with(serverIDIn: stores.dataDirectory?.url)
         let identities = try await IdentityService(
             account: configuration.accountID,
             store: stores.identities,
             credentials: stores.credentials,
             now: now
         )
-        try await identities.ensureAdministrator(named: DataDirectory.administratorUserName)
+        if let aws {
+            for administrator in aws.administrators {
+                try await identities.ensureAdministrator(principal: administrator)
+            }
+        } else {
+            try await identities.ensureAdministrator(named: DataDirectory.administratorUserName)
+        }
         let keyService: KeyService
         switch configuration.keys {
         case .embedded:
@@ -186,7 +204,8 @@ public struct SealedPlatform: Sendable {
         let catalog = try await EventCatalog(
             identities: identities,
             store: stores.catalog,
-            keys: KeyServiceProvisioner(keyService: keyService, administrator: stores.administratorARN),
+            keys: aws.map { AWSKeyProvisioner(governor: $0.governor, identities: identities) as any KeyProvisioner }
+                ?? KeyServiceProvisioner(keyService: keyService, administrator: stores.administratorARN),
             now: now
         )
         // A catalog made by an older version gets the statements its roles and teams lack now.
@@ -233,6 +252,7 @@ public struct SealedPlatform: Sendable {
                 AuditedAccessEvents(sink: $0, region: configuration.region, account: configuration.accountID)
             },
             notifications: dispatcher,
+            grants: aws.map { AWSAccountGrants(governor: $0.governor) },
             pendingLifetime: TimeInterval(configuration.pendingRequestLifetime.components.seconds),
             now: now
         )
@@ -262,6 +282,30 @@ public struct SealedPlatform: Sendable {
                 logger: logger
             ),
         ]
+        if let aws, let files = aws.cloudTrail, let access = configuration.aws {
+            let ingest = CloudTrailIngest(
+                files: files,
+                prefix: CloudTrailService.prefix(access.cloudTrailPrefix, account: aws.account, region: aws.region),
+                trail: stores.audit,
+                state: CloudTrailService.stateFile(in: stores.dataDirectory?.url),
+                keys: { Set(try await catalog.domainList(by: "").map { Record.keyIdentifier($0.keyARN) }) },
+                region: aws.region,
+                account: aws.account
+            )
+            services.append(CloudTrailService(ingest: ingest, interval: access.cloudTrailInterval, logger: logger))
+        }
+        if let aws, let interval = configuration.aws?.driftCheckInterval {
+            services.append(
+                AWSDriftService(
+                    account: aws,
+                    catalog: catalog,
+                    access: access,
+                    sink: auditSink,
+                    interval: interval,
+                    logger: logger
+                )
+            )
+        }
         let transport: any Transport
         switch configuration.bus {
         case .embedded:
@@ -318,6 +362,7 @@ public struct SealedPlatform: Sendable {
             dataDirectory: stores.dataDirectory,
             database: stores.database,
             services: services,
+            aws: aws,
             resources: resources,
             leadership: leadership,
             logger: logger

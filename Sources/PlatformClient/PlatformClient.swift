@@ -11,6 +11,8 @@ public struct PlatformClient: Sendable {
     let transport: Transport
     /// The path of the endpoint, without a trailing slash (usually empty).
     let base: String
+    /// For a server in AWS mode: proves the caller's AWS identity on every request.
+    public var callerIdentity: CallerIdentitySigner?
 
     public var endpoint: URL { transport.endpoint }
 
@@ -156,6 +158,7 @@ public struct PlatformClient: Sendable {
         let queryString = query.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&")
         var headers: [(name: String, value: String)] = [(name: "Accept", value: "application/json")]
         if body != nil { headers.append((name: "Content-Type", value: "application/json")) }
+        headers += try await identityHeaders()
         return try await transport.send(
             operation: "\(method) \(segments.first ?? "")",
             method: method,
@@ -175,6 +178,12 @@ public struct PlatformClient: Sendable {
             }
             return data
         }
+    }
+
+    /// ``WireShapes/SignedCallerIdentity/header`` when the server is in AWS mode; none otherwise.
+    func identityHeaders() async throws -> [(name: String, value: String)] {
+        guard let callerIdentity else { return [] }
+        return [(name: SignedCallerIdentity.header, value: try await callerIdentity.header())]
     }
 
     /// Percent-encodes everything but SigV4's unreserved characters, so the path and query are canonical as sent.

@@ -195,7 +195,7 @@ public actor Publisher {
             path: client.base + "/v1/topics/" + PlatformClient.encode(topic) + "/events:stream",
             headers: [
                 (name: "Content-Type", value: "application/x-ndjson"), (name: "Accept", value: "application/x-ndjson"),
-            ]
+            ] + (try await client.identityHeaders())
         )
         request.body = .stream(body, length: .unknown)
         await attach(continuation)

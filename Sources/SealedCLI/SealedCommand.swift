@@ -15,7 +15,7 @@ public struct SealedCommand: AsyncParsableCommand {
             AuditCommand.self, ConsoleCommand.self,
             TopicsCommand.self, PublishCommand.self,
             ConsumeCommand.self, DemoCommand.self, ESDKCommand.self,
-            SigV4Command.self, OpenAPICommand.self,
+            SigV4Command.self, OpenAPICommand.self, AWSCommand.self,
         ]
     )
 

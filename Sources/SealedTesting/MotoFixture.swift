@@ -43,6 +43,16 @@ public struct MotoFixture: Decodable, Sendable {
     public var iamAdmin: User { users["iamadmin"]! }
     public var platform: User { users["platform"]! }
 
+    /// A process environment for `sealed serve --aws` against this moto: `user`'s credentials (``platform`` by
+    /// default), the region, and no AWS config or credentials files.
+    public func environment(as user: User? = nil) -> [String: String] {
+        let user = user ?? platform
+        return [
+            "AWS_ACCESS_KEY_ID": user.accessKeyId, "AWS_SECRET_ACCESS_KEY": user.secretAccessKey,
+            "AWS_REGION": region, "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        ]
+    }
+
     /// The fixture, or `nil` on a local run without moto (a CI run throws instead).
     public static func located() throws -> MotoFixture? {
         guard let path = ProcessInfo.processInfo.environment["SEALED_MOTO_FIXTURE"], !path.isEmpty,

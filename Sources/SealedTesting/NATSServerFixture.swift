@@ -99,6 +99,10 @@ public final class NATSServer: Sendable {
         }
         guard let process = box?.process, process.isRunning else { return }
         process.terminate()
+        // A server still there a minute later is killed rather than waited for forever.
+        let deadline = ContinuousClock.now.advanced(by: .seconds(60))
+        while process.isRunning, ContinuousClock.now < deadline { usleep(20_000) }
+        if process.isRunning { _ = Glibc.kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 

@@ -85,13 +85,10 @@ public final class ServeProcess {
             process.standardError = try FileHandle(forWritingTo: log)
         }
         try process.run()
-        var text = ""
-        let handle = output.fileHandleForReading
-        while !text.contains("\n") {
-            let data = handle.availableData
-            guard !data.isEmpty else { break }
-            text += String(decoding: data, as: UTF8.self)
-        }
+        // Read on a thread of its own, for as long as the server runs: a server whose output nobody reads would block
+        // once the pipe is full. The first line names the port; a server that prints none within a minute failed.
+        let reader = OutputReader(output.fileHandleForReading)
+        let text = reader.firstLine(within: 60)
         guard let range = text.range(of: #"http://127\.0\.0\.1:\d+"#, options: .regularExpression),
             let url = URL(string: String(text[range]))
         else {
@@ -103,10 +100,14 @@ public final class ServeProcess {
     }
 
     /// SIGTERM, then wait: a graceful stop exits 0. Returns the exit status (also when it had stopped already).
+    /// A server still running a minute later is killed (SIGKILL; the status says so) rather than waited for forever.
     @discardableResult
     public func stop() -> Int32 {
         guard process.isRunning else { return process.terminationStatus }
         kill(process.processIdentifier, SIGTERM)
+        let deadline = ContinuousClock.now.advanced(by: .seconds(60))
+        while process.isRunning, ContinuousClock.now < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
         return process.terminationStatus
     }
@@ -121,5 +122,36 @@ public final class ServeProcess {
     public func remove() {
         stop()
         if let folder { try? FileManager.default.removeItem(at: folder) }
+    }
+}
+
+/// Reads a pipe to its end on a thread of its own, keeping what it read.
+private final class OutputReader: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var text = ""
+    private var ended = false
+
+    init(_ handle: FileHandle) {
+        Thread.detachNewThread { [self] in
+            while case let data = handle.availableData, !data.isEmpty {
+                condition.withLock {
+                    text += String(decoding: data, as: UTF8.self)
+                    condition.broadcast()
+                }
+            }
+            condition.withLock {
+                ended = true
+                condition.broadcast()
+            }
+        }
+    }
+
+    /// What was read once a whole line arrived, the pipe ended, or `seconds` passed.
+    func firstLine(within seconds: TimeInterval) -> String {
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        return condition.withLock {
+            while !text.contains("\n"), !ended, condition.wait(until: deadline) {}
+            return text
+        }
     }
 }

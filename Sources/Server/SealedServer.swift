@@ -106,6 +106,10 @@ public struct SealedServer: Sendable {
     /// How the background services (key maintenance, access expiry) run: as they are, or once across the replicas
     /// of a PostgreSQL database (``Composition/SealedPlatform/exclusive(_:_:)``, set by the platform's initializer).
     public var exclusive: @Sendable (BackgroundRole, any Service) -> any Service = { _, service in service }
+    /// AWS mode: `/v1` callers prove who they are with a signed `GetCallerIdentity` this authenticator has STS
+    /// confirm (``CallerIdentityMiddleware``), `GET /v1/server` tells clients so, and the embedded KMS, STS and
+    /// DynamoDB endpoints (`POST /`) are not served.
+    public var callerIdentity: CallerIdentityAuthenticator?
     let now: @Sendable () -> Date
 
     /// Creates a server.
@@ -182,9 +186,24 @@ public struct SealedServer: Sendable {
                 )
             )
         }
-        var signed =
-            audited
-            .add(
+        var signed: RouterGroup<AuthenticatedContext>
+        if let callerIdentity {
+            let description = ServerDescription(
+                mode: "aws",
+                serverId: callerIdentity.audience,
+                account: configuration.accountID,
+                region: configuration.region
+            )
+            router.get("/v1/server") { _, _ in description.response }
+            signed = audited.add(
+                middleware: CallerIdentityMiddleware(
+                    authenticator: callerIdentity,
+                    maximumBodySize: configuration.maximumBodySize
+                )
+            )
+            .group(context: AuthenticatedContext.self)
+        } else {
+            signed = audited.add(
                 middleware: SigV4Authenticator(
                     region: configuration.region,
                     services: Self.signingServices(platform: platform != nil, tables: tables != nil),
@@ -195,13 +214,25 @@ public struct SealedServer: Sendable {
                 )
             )
             .group(context: AuthenticatedContext.self)
+        }
         // A change's intent record is durable before its handler runs.
         if auditSink != nil { signed = signed.add(middleware: AuditIntentRecorder()) }
+        if callerIdentity == nil { registerAWSEndpoints(in: signed) }
+        // `/v1` is signed for the service `sealed`.
+        let platformRoutes = signed.group("v1").add(middleware: ServiceScope(service: "sealed"))
+        if let platform { PlatformRoutes(platform: platform).register(in: platformRoutes) }
+        auditRoutes?.register(in: platformRoutes)
+        busRoutes?.register(in: platformRoutes)
+        for mount in mounts { mount.register(in: router, v1: platformRoutes) }
+        return router
+    }
+
+    /// The embedded KMS (JSON 1.1 with X-Amz-Target), DynamoDB (JSON 1.0 with X-Amz-Target) and STS (form-encoded
+    /// query), which share `POST /`.
+    private func registerAWSEndpoints(in signed: RouterGroup<AuthenticatedContext>) {
         let kms = KMSRoutes(keyService: keyService)
         let sts = platform.map { STSRoutes(identities: $0.identities) }
         let dynamoDB = tables.map { DynamoDBRoutes(tables: $0) }
-        // KMS (JSON 1.1 with X-Amz-Target), DynamoDB (JSON 1.0 with X-Amz-Target) and STS (form-encoded query) share
-        // `POST /`.
         signed.post("/") { request, context in
             if let dynamoDB, DynamoDBRoutes.isDynamoDB(request) {
                 try context.principal.requireService("dynamodb")
@@ -218,13 +249,6 @@ public struct SealedServer: Sendable {
             try context.principal.requireService("kms")
             return try await kms.handle(request, context: context)
         }
-        // `/v1` is signed for the service `sealed`.
-        let platformRoutes = signed.group("v1").add(middleware: ServiceScope(service: "sealed"))
-        if let platform { PlatformRoutes(platform: platform).register(in: platformRoutes) }
-        auditRoutes?.register(in: platformRoutes)
-        busRoutes?.register(in: platformRoutes)
-        for mount in mounts { mount.register(in: router, v1: platformRoutes) }
-        return router
     }
 
     /// The Hummingbird application serving ``router()`` on the configured address.

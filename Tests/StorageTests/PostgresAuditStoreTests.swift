@@ -243,19 +243,20 @@ enum PostgresAuditFixtures {
         }
     }
 
-    /// A batch whose backend is terminated while it waits for the chain head (another replica's transaction holds
-    /// it): exactly its caller is refused, the batch queued behind it commits once the head is free, and the chain
-    /// verifies without the refused record.
+    /// A batch whose backend is terminated after it took its records (its insert waits for a table lock another
+    /// session holds): exactly its caller is refused; the records queued behind it form the next batch, which commits
+    /// once the table is free (a pooled connection the server closed, found before a batch takes its records, is
+    /// retried on another); the chain verifies without the refused record.
     @Test func aBatchWhoseBackendIsTerminatedFailsOnlyItsCallers() async throws {
         try await PostgresTesting.withTwoReplicas { database, other in
-            let store = PostgresAuditStore(database: database)
+            // Refused when its query fails, or (when the query on the ended connection never returns) at the timeout.
+            let store = PostgresAuditStore(database: database, batchTimeout: .seconds(10))
             try await PostgresAuditFixtures.populate(store, count: 5, digestEvery: 5, key: key)
             try await other.withConnection { holder in
-                // Another replica's transaction holds the head.
                 try await holder.query("BEGIN", logger: quietLogger)
-                _ = try await holder.query("SELECT sequence FROM audit_head FOR UPDATE", logger: quietLogger).collect()
+                try await holder.query("LOCK TABLE audit_record IN SHARE MODE", logger: quietLogger)
                 let refused = Task { try await store.record(AuditFixtures.decrypt(100)) }
-                let waiting = try await Self.backendWaitingForTheHead(other)
+                let waiting = try await Self.backendWaiting(for: "inserted_records", other)
                 let queued = [101, 102].map { index in Task { try await store.record(AuditFixtures.decrypt(index)) } }
                 try await eventually("two records queued behind the blocked batch") {
                     store.commitStatistics.pendingRecords == 2
@@ -263,28 +264,48 @@ enum PostgresAuditFixtures {
                 try await holder.query("SELECT pg_terminate_backend(\(waiting))", logger: quietLogger)
                 let error = await #expect(throws: AuditStoreError.self) { try await refused.value }
                 #expect(error?.code == .writeFailed)
-                // The holder lets the head go; the batch queued behind the refused one commits.
                 try await holder.query("ROLLBACK", logger: quietLogger)
                 for task in queued { try await task.value }
             }
             let stored = try await store.tail(after: 0, limit: 100)
             #expect(stored.map(\.sequence) == Array(1...7))
             #expect(Set(stored.suffix(2).map(\.record.requestID)) == ["req-101", "req-102"])
-            #expect(!stored.contains { $0.record.requestID == "req-100" })
             try await AuditFixtures.digestService(store, key).signIfNeeded()
             let report = try await store.verify(publicKey: key.publicKey)
             #expect(report.isValid && report.recordsChecked == 7 && report.digestsChecked == 2)
         }
     }
 
-    /// The process id of the backend blocked on the head row's lock.
-    static func backendWaitingForTheHead(_ database: PostgresDatabase) async throws -> Int32 {
+    /// A batch takes its records once it holds the chain head: those that queued while another replica held it go
+    /// into that batch.
+    @Test func recordsQueuedWhileTheHeadIsHeldJoinTheWaitingBatch() async throws {
+        try await PostgresTesting.withTwoReplicas { database, other in
+            let commits = CommitLog()
+            let store = PostgresAuditStore(database: database, onCommit: { commits.append($0) })
+            try await other.withConnection { holder in
+                try await holder.query("BEGIN", logger: quietLogger)
+                _ = try await holder.query("SELECT sequence FROM audit_head FOR UPDATE", logger: quietLogger).collect()
+                let first = Task { try await store.record(AuditFixtures.decrypt(1)) }
+                _ = try await Self.backendWaiting(for: "audit_head", other)
+                let more = (2...20).map { index in Task { try await store.record(AuditFixtures.decrypt(index)) } }
+                try await eventually("twenty records waiting") { store.commitStatistics.pendingRecords == 20 }
+                try await holder.query("ROLLBACK", logger: quietLogger)
+                for task in [first] + more { try await task.value }
+            }
+            #expect(commits.all.map(\.records) == [20] && commits.all.allSatisfy { $0.succeeded })
+            #expect(try await store.tail(after: 0, limit: 100).map(\.sequence) == Array(1...20))
+        }
+    }
+
+    /// The process id of the backend blocked on a lock in a statement containing `text`.
+    static func backendWaiting(for text: String, _ database: PostgresDatabase) async throws -> Int32 {
         var pid: Int32?
-        try await eventually("a batch waiting for the chain head") {
+        let pattern = "%\(text)%"
+        try await eventually("a batch waiting for a lock") {
             pid = try await database.query(
                 """
                 SELECT pid FROM pg_stat_activity
-                WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%audit_head%'
+                WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE \(pattern)
                 """
             ).first?.decode(Int32.self)
             return pid != nil

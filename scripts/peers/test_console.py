@@ -8,7 +8,8 @@ appears in the access matrix, the consumer opens an event of the type on the top
 removes the row and stops the opening. Security with raw HTTP:
 forms without or with a wrong CSRF token are refused, one user's cookie cannot act as another, signed-out sessions
 go back to sign-in, a one-time link works once, pages are `no-store` with a strict CSP, 20 wrong secrets in a row are
-throttled. Screenshots of each page go to docs/console/ (or SEALED_CONSOLE_SCREENSHOTS).
+throttled. Screenshots of each page go to SEALED_CONSOLE_SCREENSHOTS (docs/console/ to refresh the README's), else
+a scratch folder.
 
     SEALED_KMS_ENDPOINT=http://127.0.0.1:PORT SEALED_KMS_ACCESS_KEY_ID=... SEALED_KMS_SECRET_ACCESS_KEY=... \
     SEALED_BIN=.build/debug/sealed python -m pytest -q scripts/peers/test_console.py
@@ -22,6 +23,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import urllib.parse
 import uuid
 
@@ -42,8 +44,10 @@ ENDPOINT = _environment("SEALED_KMS_ENDPOINT").rstrip("/")
 ADMIN = (_environment("SEALED_KMS_ACCESS_KEY_ID"), _environment("SEALED_KMS_SECRET_ACCESS_KEY"))
 SEALED = _environment("SEALED_BIN")
 HOST = urllib.parse.urlsplit(ENDPOINT).netloc
+# A test run does not rewrite the README's screenshots: they go to a scratch folder unless
+# SEALED_CONSOLE_SCREENSHOTS names one (SEALED_CONSOLE_SCREENSHOTS=docs/console refreshes them).
 SCREENSHOTS = os.environ.get("SEALED_CONSOLE_SCREENSHOTS") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "console"
+    tempfile.gettempdir(), "sealed-console-screenshots"
 )
 
 

@@ -7,7 +7,8 @@ identity policy allows `audit:Read` on the trail) signs in, filters the trail to
 type and sees exactly the records `sealed audit query` finds, opens one record, verifies the chain from the page,
 downloads the export and the public key through the browser, and `sealed audit verify --file … --public-key …`
 accepts them; the usage page shows the numbers `sealed access usage` reports. A principal without `audit:Read` has
-no Audit link and gets the refusal page. Screenshots go to docs/console/ (audit.png, audit-record.png, usage.png).
+no Audit link and gets the refusal page. Screenshots (audit.png, audit-record.png,
+usage.png) go where test_console.py puts its own.
 
     SEALED_KMS_ENDPOINT=http://127.0.0.1:PORT SEALED_KMS_ACCESS_KEY_ID=... SEALED_KMS_SECRET_ACCESS_KEY=... \
     SEALED_BIN=.build/debug/sealed python -m pytest -q scripts/peers/test_console_audit.py

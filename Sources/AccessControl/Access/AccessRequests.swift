@@ -71,6 +71,15 @@ public protocol AccessEventSink: Sendable {
     func record(_ event: AccessEvent) async throws
 }
 
+/// Where a grant is also made besides the platform's own IAM: the trust policy of the event type's reader role in
+/// an AWS account, when the platform governs one. Each call is idempotent.
+public protocol AccessGrantEffects: Sendable {
+    /// Lets `principal` assume the reader role of `eventType` until `end` (for ever when `nil`).
+    func grant(eventType: String, to principal: String, until end: Date?) async throws
+    /// Ends `principal`'s grant on the reader role of `eventType`.
+    func revoke(eventType: String, from principal: String) async throws
+}
+
 /// One row of the access matrix: who may read which event type, until when, approved by whom.
 public struct AccessGrant: Sendable, Hashable {
     public var eventType: String
@@ -104,6 +113,8 @@ public actor AccessRequests {
     let store: any AccessRequestStore
     let events: (any AccessEventSink)?
     let notifications: (any AccessNotificationSink)?
+    /// The same grants made in an AWS account, when the platform governs one.
+    let grants: (any AccessGrantEffects)?
     /// How long a request may stay pending before it expires undecided.
     public nonisolated let pendingLifetime: TimeInterval
     nonisolated let now: @Sendable () -> Date
@@ -120,12 +131,15 @@ public actor AccessRequests {
     ///   - events: Where the transitions the platform makes by itself are audited.
     ///   - notifications: Told of each transition teams hear of (``AccessNotification``), after it is stored.
     ///   - pendingLifetime: How long a request may stay pending; the sweep (``expireDue()``) expires it after that.
+    ///   - grants: Where each grant and its removal are made too (an AWS account's reader roles), after the
+    ///     platform's own IAM and before the request is stored; a failure there undoes the transition.
     public init(
         identities: IdentityService,
         directory: any EventTypeDirectory,
         store: any AccessRequestStore,
         events: (any AccessEventSink)? = nil,
         notifications: (any AccessNotificationSink)? = nil,
+        grants: (any AccessGrantEffects)? = nil,
         pendingLifetime: TimeInterval = AccessRequests.defaultPendingLifetime,
         now: @escaping @Sendable () -> Date = { Date() }
     ) async throws {
@@ -134,6 +148,7 @@ public actor AccessRequests {
         self.store = store
         self.events = events
         self.notifications = notifications
+        self.grants = grants
         self.pendingLifetime = pendingLifetime
         self.now = now
         self.requests = Self.indexed(try await store.load(), pendingLifetime: pendingLifetime)
@@ -466,24 +481,23 @@ public actor AccessRequests {
     ) async throws
         -> AccessRequest
     {
-        let role = target?.readerRoleName
-        switch effect {
-        case .none: break
-        case .grant(let until):
-            if let role { try await identities.grantAssumeRole(role, to: request.requester, until: until) }
-        case .removeGrant:
-            if let role { try await identities.revokeAssumeRole(role, from: request.requester) }
+        if let target {
+            switch effect {
+            case .none: break
+            case .grant(let until): try await grant(target, to: request.requester, until: until)
+            case .removeGrant: try await removeGrant(target, from: request.requester, restoring: request.expirationDate)
+            }
         }
         do {
             try await store.put(request)
         } catch {
-            switch effect {
-            case .none: break
-            case .grant:
-                if let role { try? await identities.revokeAssumeRole(role, from: request.requester) }
-            case .removeGrant:
-                if let role {
-                    try? await identities.grantAssumeRole(role, to: request.requester, until: request.expirationDate)
+            if let target {
+                switch effect {
+                case .none: break
+                case .grant:
+                    try? await removeGrant(target, from: request.requester, restoring: request.expirationDate)
+                case .removeGrant:
+                    try? await grant(target, to: request.requester, until: request.expirationDate)
                 }
             }
             throw error
@@ -492,6 +506,29 @@ public actor AccessRequests {
         stored.version += 1
         requests[stored.id] = stored
         return stored
+    }
+
+    /// Adds the grant to the reader role's trust policy here, then in the AWS account (``grants``); a failure there
+    /// undoes the first.
+    private func grant(_ target: AccessTarget, to principal: String, until end: Date?) async throws {
+        try await identities.grantAssumeRole(target.readerRoleName, to: principal, until: end)
+        do {
+            try await grants?.grant(eventType: target.eventType, to: principal, until: end)
+        } catch {
+            try? await identities.revokeAssumeRole(target.readerRoleName, from: principal)
+            throw error
+        }
+    }
+
+    /// Removes the grant here, then in the AWS account; a failure there restores the first (until `previous`).
+    private func removeGrant(_ target: AccessTarget, from principal: String, restoring previous: Date?) async throws {
+        try await identities.revokeAssumeRole(target.readerRoleName, from: principal)
+        do {
+            try await grants?.revoke(eventType: target.eventType, from: principal)
+        } catch {
+            try? await identities.grantAssumeRole(target.readerRoleName, to: principal, until: previous)
+            throw error
+        }
     }
 
     /// Hands a transition to the notification sink: to `teams`, or to the requester's teams and the owning team.

@@ -100,6 +100,7 @@ public actor AWSAccountGovernor {
 
     /// Lets `principal` assume `eventType`'s reader role until `end`.
     public func grant(eventType: String, to principal: String, until end: Date?) async throws {
+        let end = TrustPolicy.wholeSeconds(end)
         try await editTrust(eventType: eventType) { $0.grant(principal, until: end) } check: {
             $0.grants[principal] == .some(end)
         }

@@ -112,14 +112,7 @@ extension PostgresAuditStore {
     /// The head the next batch links to (the `audit_head` row every append moves).
     public func chainHead() async throws -> ChainHead {
         try await Self.reading {
-            guard let row = try await database.query("SELECT sequence, hash FROM audit_head").first else {
-                throw AuditStoreError(.corrupt, "The audit chain's head row is missing from PostgreSQL.")
-            }
-            let (sequence, hash) = try row.decode((Int64, Data).self)
-            guard let hash = ChainHash(bytes: hash) else {
-                throw AuditStoreError(.corrupt, "The audit chain's stored head hash is not 32 bytes.")
-            }
-            return ChainHead(sequence: sequence, hash: hash)
+            try Self.head(from: try await database.query("SELECT sequence, hash FROM audit_head"))
         }
     }
 

@@ -10,21 +10,29 @@ import Synchronization
 /// The audit trail in PostgreSQL: **one** hash chain however many `sealed serve` replicas append to it.
 ///
 /// **Writes** use group commit per replica, as ``Storage/LogAuditStore`` does: concurrent ``record(_:)`` calls queue
-/// their (already encoded) records and wait; the first to find no batch being written starts one with everything
-/// queued, and the records queued while it commits go into the next. One batch is one transaction: it locks the
-/// one-row `audit_head` (`SELECT … FOR UPDATE`, at `READ COMMITTED`, so a replica waiting for the lock then reads the
-/// head the other committed), links its records after that head (``AuditTrail/ChainHead/linking(_:)``), inserts them
+/// their (already encoded) records and wait; the first to find no batch being written starts one, and the records
+/// queued while it commits go into the next. One batch is one transaction: it locks the one-row `audit_head`
+/// (`SELECT … FOR UPDATE`, at `READ COMMITTED`, so a replica waiting for the lock then reads the head the other
+/// committed), and only then takes the queued records (at most 512): what queued while another replica held the head
+/// goes into this batch, so replicas contending for the head still commit full batches (two replicas append as many
+/// records per second as one). It links them after that head (``AuditTrail/ChainHead/linking(_:)``), inserts them
 /// with their index columns and key entries in one statement (arrays bound as parameters and `unnest`ed), moves the
 /// head, and commits. Batches of all replicas are thereby serialized in the database: sequence numbers are
 /// consecutive and every record carries the hash of the one before it, whichever replica wrote either.
 ///
 /// **Acknowledgement.** No caller is answered before the `COMMIT` of its batch returned; PostgreSQL's
 /// `synchronous_commit` (on by default) makes that commit durable (and, with synchronous standbys, replicated)
-/// first. A batch that fails (the connection lost, the server stopped, the backend terminated) rolls back whole and
-/// fails exactly its callers with `writeFailed`; the head is untouched, so the next batch continues the chain. When
-/// the connection breaks while `COMMIT` is in flight the outcome is unknown: the callers are refused, and the records
-/// may still be in the chain, so the trail may hold the record of an operation that was reported as failed (never
-/// the reverse).
+/// first. A batch that fails after taking its records (the connection lost, the server stopped, the backend
+/// terminated) rolls back whole and fails exactly its callers with `writeFailed`; the head is untouched, so the next
+/// batch continues the chain. A batch that fails before taking them (a pooled connection the server had closed, a
+/// failed `BEGIN`) wrote nothing and runs again, up to three times while its time lasts. When the connection breaks
+/// while `COMMIT` is in flight the outcome is unknown: the callers are refused, and the records may still be in the
+/// chain, so the trail may hold the record of an operation that was reported as failed (never the reverse).
+///
+/// **Bounded.** A batch that has not committed within ``batchTimeout`` (30 s by default: PostgreSQL unreachable, or
+/// a connection the server ended whose query never returns) is given up: its callers (the records it took, or those
+/// waiting for it) are refused, and the next batch goes on (on another connection; the head's lock keeps the chain
+/// one whatever the abandoned transaction does, and an abandoned batch that had not taken its records takes none).
 ///
 /// **Commit interval.** When records queued up while a batch of at least ``intervalMinimumBatch`` records committed,
 /// the next batch starts no sooner than ``commitInterval`` after that one began (the log store's rule): under load,
@@ -39,27 +47,37 @@ public final class PostgresAuditStore: AuditStore, Sendable, CustomStringConvert
     public static let defaultIntervalMinimumBatch = 32
     /// The most records one transaction takes.
     static let maximumBatch = 512
+    /// How many times a batch that failed before it took its records runs.
+    static let maximumTries = 3
+    /// The default of ``batchTimeout``.
+    public static let defaultBatchTimeout = Duration.seconds(30)
 
     public let database: PostgresDatabase
     /// How soon after a batch began the next one may begin (see the type's discussion).
     public let commitInterval: Duration
     /// The fewest records a batch holds for the next one to wait ``commitInterval``.
     public let intervalMinimumBatch: Int
+    /// How long a batch may take before its callers are refused (see the type's discussion).
+    public let batchTimeout: Duration
     private let state = Mutex(GroupCommit())
     private let onCommit: (@Sendable (AuditCommit) -> Void)?
 
     /// A store over `database` (migrated: ``PostgresDatabase/withDatabase(_:maximumConnections:logger:_:)``).
     ///
-    /// - Parameter onCommit: called after each batch, committed or not; it must return quickly.
+    /// - Parameters:
+    ///   - batchTimeout: how long a batch may take before its callers are refused.
+    ///   - onCommit: called after each batch, committed or not; it must return quickly.
     public init(
         database: PostgresDatabase,
         commitInterval: Duration = PostgresAuditStore.defaultCommitInterval,
         intervalMinimumBatch: Int = PostgresAuditStore.defaultIntervalMinimumBatch,
+        batchTimeout: Duration = PostgresAuditStore.defaultBatchTimeout,
         onCommit: (@Sendable (AuditCommit) -> Void)? = nil
     ) {
         self.database = database
         self.commitInterval = commitInterval
         self.intervalMinimumBatch = max(1, intervalMinimumBatch)
+        self.batchTimeout = batchTimeout
         self.onCommit = onCommit
     }
 
@@ -157,6 +175,33 @@ public final class PostgresAuditStore: AuditStore, Sendable, CustomStringConvert
         var closeWaiters: [CheckedContinuation<Void, Never>] = []
         var transactions = 0
         var committedRecords = 0
+        /// The number of the batch being written, and the records it took once it held the chain head (`nil` before).
+        var attempt = 0
+        var taken: [Pending]?
+
+        /// The records of batch `attempt`, taken from the queue when it first asks (it then holds the head, so what
+        /// queued while it waited for the lock goes in too); `nil` once the writer gave that batch up.
+        mutating func take(for attempt: Int) -> [Pending]? {
+            guard attempt == self.attempt else { return nil }
+            if taken == nil { taken = takeBatch() }
+            return taken
+        }
+
+        /// Gives up the current attempt when it failed before taking any record (so nothing of it can have been
+        /// written, and running the batch again is safe); false when it took its records.
+        mutating func abandonUntaken() -> Bool {
+            guard taken == nil else { return false }
+            attempt += 1
+            return true
+        }
+
+        /// Ends the current batch: its records, to be answered (those queued now when it failed before taking any,
+        /// since they were waiting for it); a stuck transaction of it can take nothing any more.
+        mutating func settle() -> [Pending] {
+            attempt += 1
+            defer { taken = nil }
+            return taken ?? takeBatch()
+        }
 
         mutating func takeBatch() -> [Pending] {
             transactions += 1
@@ -210,15 +255,18 @@ public final class PostgresAuditStore: AuditStore, Sendable, CustomStringConvert
         var notBefore: ContinuousClock.Instant?
         while true {
             if let notBefore { try? await Task.sleep(until: notBefore, clock: .continuous) }
-            let batch = state.withLock { $0.takeBatch() }
             let started = ContinuousClock.now
-            let outcome: Result<Void, any Error>
-            do {
-                try await append(batch)
-                outcome = .success(())
-            } catch {
-                outcome = .failure(Self.mapped(error, .writeFailed, "The audit records could not be written"))
-            }
+            let deadline = started + batchTimeout
+            var outcome: Result<Void, any Error>
+            var tries = 0
+            repeat {
+                tries += 1
+                outcome = await appendWithinTimeout(attempt: state.withLock { $0.attempt }, until: deadline)
+                // A batch that failed before it took its records (a pooled connection the server had closed, a failed
+                // BEGIN) wrote nothing: it runs again, on another connection, while time is left.
+            } while (try? outcome.get()) == nil && tries < Self.maximumTries && .now < deadline
+                && state.withLock({ $0.abandonUntaken() })
+            let batch = state.withLock { $0.settle() }
             let succeeded = (try? outcome.get()) != nil
             onCommit?(
                 AuditCommit(records: batch.count, started: started, duration: .now - started, succeeded: succeeded)
@@ -237,16 +285,52 @@ public final class PostgresAuditStore: AuditStore, Sendable, CustomStringConvert
         }
     }
 
+    /// The batch's transaction raced against ``batchTimeout``: a query on a connection the server ended can stay
+    /// pending even after the connection closed, and one stuck batch must not stop this replica's audit trail. The
+    /// two run as unstructured tasks raced through a stream (a task group would wait for the stuck one).
+    private func appendWithinTimeout(
+        attempt: Int,
+        until deadline: ContinuousClock.Instant
+    ) async -> Result<Void, any Error> {
+        let (outcomes, continuation) = AsyncStream.makeStream(of: Result<Void, any Error>.self)
+        let work = Task {
+            do {
+                try await self.append {
+                    guard let batch = self.state.withLock({ $0.take(for: attempt) }) else {
+                        throw AuditStoreError(.writeFailed, "The audit batch was given up before it took its records.")
+                    }
+                    return batch.map { Linking(prepared: $0.prepared, columns: $0.columns, expected: nil) }
+                }
+                continuation.yield(.success(()))
+            } catch {
+                continuation.yield(.failure(Self.mapped(error, .writeFailed, "The audit records could not be written")))
+            }
+        }
+        let timeout = batchTimeout
+        let timer = Task {
+            try await Task.sleep(until: deadline, clock: .continuous)
+            continuation.yield(
+                .failure(
+                    AuditStoreError(
+                        .writeFailed,
+                        "The audit records could not be written: PostgreSQL did not commit their batch within \(timeout)."
+                    )
+                )
+            )
+        }
+        var iterator = outcomes.makeAsyncIterator()
+        let first = await iterator.next() ?? .failure(AuditStoreError(.writeFailed, "The audit batch was abandoned."))
+        continuation.finish()
+        timer.cancel()
+        work.cancel()
+        return first
+    }
+
     /// A record to link after the head, with its index columns, and for an import the place it must take.
     private struct Linking: Sendable {
         var prepared: ChainedRecordEncoder.Prepared
         var columns: AuditIndexColumns
         var expected: ChainHead?
-    }
-
-    /// One batch in one transaction: lock the head, link the records after it, insert them, move the head.
-    private func append(_ batch: [Pending]) async throws {
-        try await append(batch.map { Linking(prepared: $0.prepared, columns: $0.columns, expected: nil) })
     }
 
     /// Appends records of another store's chain (`sealed admin migrate`), in one transaction, after checking that each
@@ -257,21 +341,23 @@ public final class PostgresAuditStore: AuditStore, Sendable, CustomStringConvert
     ///   call is written); `writeFailed`.
     package func importRecords(_ records: [StoredRecord]) async throws {
         try await Self.writing {
-            try await append(
-                records.map {
-                    Linking(
-                        prepared: ChainedRecordEncoder.prepare($0.record),
-                        columns: AuditIndexColumns($0.record),
-                        expected: ChainHead(sequence: $0.sequence, hash: $0.hash)
-                    )
-                }
-            )
+            let records = records.map {
+                Linking(
+                    prepared: ChainedRecordEncoder.prepare($0.record),
+                    columns: AuditIndexColumns($0.record),
+                    expected: ChainHead(sequence: $0.sequence, hash: $0.hash)
+                )
+            }
+            try await append { records }
         }
     }
 
-    private func append(_ records: [Linking]) async throws {
+    /// One batch in one transaction: lock the head, then take the records (`take`), link them after it, insert
+    /// them, move the head.
+    private func append(taking take: () throws -> [Linking]) async throws {
         try await database.transaction(.readCommitted) { connection in
             var head = try await Self.lockedHead(connection)
+            let records = try take()
             var rows = BatchRows(capacity: records.count)
             for record in records {
                 let (bytes, linked) = head.linking(record.prepared)
@@ -291,7 +377,12 @@ public final class PostgresAuditStore: AuditStore, Sendable, CustomStringConvert
 
     /// The chain head, locked until the transaction ends.
     private static func lockedHead(_ connection: PostgresConnection) async throws -> ChainHead {
-        guard let row = try await connection.run("SELECT sequence, hash FROM audit_head FOR UPDATE").first else {
+        try head(from: try await connection.run("SELECT sequence, hash FROM audit_head FOR UPDATE"))
+    }
+
+    /// The head from the `audit_head` row.
+    static func head(from rows: [PostgresRow]) throws -> ChainHead {
+        guard let row = rows.first else {
             throw AuditStoreError(.corrupt, "The audit chain's head row is missing from PostgreSQL.")
         }
         let (sequence, hash) = try row.decode((Int64, Data).self)

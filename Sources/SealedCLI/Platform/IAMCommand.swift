@@ -9,7 +9,7 @@ struct IAMCommand: AsyncParsableCommand {
         commandName: "iam",
         abstract: "Manage teams, users, access keys and roles.",
         subcommands: [
-            CreateTeam.self, CreateUser.self, AddToTeam.self, CreateAccessKey.self, ListAccessKeys.self,
+            CreateTeam.self, CreateUser.self, AddToTeam.self, AddMember.self, CreateAccessKey.self, ListAccessKeys.self,
             DeactivateAccessKey.self,
             DeleteAccessKey.self,
             ListUsers.self, ListTeams.self, ListRoles.self, GetRole.self, SetTeamWebhook.self, ShowTeamWebhook.self,

@@ -28,10 +28,46 @@ struct PlatformOptions: ParsableArguments {
     @Option(name: .customLong("output"), help: "text (default) or json.")
     var output: Output = .text
 
-    /// Region, credentials and the server as the KMS and STS endpoint, for the SDK's clients.
+    @Flag(
+        name: .customLong("aws"),
+        help: """
+            The server governs an AWS account (sealed serve --aws): prove who you are with a GetCallerIdentity signed \
+            with your AWS credentials (the profile's, the environment's); KMS and STS are AWS's. Default: SEALED_AWS=1.
+            """
+    )
+    var aws = false
+
+    @Option(
+        name: .customLong("aws-endpoint-url"),
+        help: "With --aws: one endpoint for AWS KMS and STS (an AWS-compatible service such as moto); else AWS's."
+    )
+    var awsEndpointURL: String?
+
+    /// Whether the server is in AWS mode: `--aws` or `SEALED_AWS=1`.
+    var awsMode: Bool { aws || ProcessInfo.processInfo.environment["SEALED_AWS"] == "1" }
+
+    /// Region, credentials and the KMS and STS endpoints for the SDK's clients: the server's, or in AWS mode AWS's.
     func awsConfiguration() throws -> AWSConfiguration {
         let (url, environment) = try resolvedEndpoint()
-        return try AWSConfiguration.resolve(environment: environment, profile: profile, region: region, endpoint: url)
+        guard awsMode else {
+            return try AWSConfiguration.resolve(
+                environment: environment,
+                profile: profile,
+                region: region,
+                endpoint: url
+            )
+        }
+        // AWS_ENDPOINT_URL names the platform here; AWS's own endpoints are the per-service variables or the default.
+        var aws = environment
+        aws["AWS_ENDPOINT_URL"] = nil
+        var endpoint: URL?
+        if let awsEndpointURL {
+            guard let parsed = URL(string: awsEndpointURL), parsed.scheme?.hasPrefix("http") == true else {
+                throw CLIError("--aws-endpoint-url must be an http(s) URL, not \"\(awsEndpointURL)\"")
+            }
+            endpoint = parsed
+        }
+        return try AWSConfiguration.resolve(environment: aws, profile: profile, region: region, endpoint: endpoint)
     }
 
     func resolvedEndpoint() throws -> (URL, [String: String]) {
@@ -56,11 +92,16 @@ struct PlatformOptions: ParsableArguments {
             region: region,
             endpoint: url
         )
-        return try PlatformClient(
+        var client = try PlatformClient(
             endpoint: url,
             region: configuration.region,
             credentialProvider: configuration.credentialProvider
         )
+        if awsMode {
+            let sts = try STSClient(configuration: try awsConfiguration())
+            client.callerIdentity = CallerIdentitySigner(sts: sts, server: url)
+        }
+        return client
     }
 
     /// Prints an answer: its JSON as the server sent it (pretty-printed), or `text(answer)` lines.

@@ -192,6 +192,8 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var webhookPrivateAddresses: Bool = false
 
+    @OptionGroup(title: "AWS mode") var aws: AWSServeOptions
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -291,7 +293,8 @@ struct ServeCommand: AsyncParsableCommand {
             metrics: metrics,
             logger: logger
         )
-        if console == "on",
+        // The console signs in with the platform's access keys, which AWS mode does not use.
+        if console == "on", platform.aws == nil,
             let console = Console(server: server, configuration: .init(secureCookies: consoleSecureCookies))
         {
             server.mounts.append(console)
@@ -324,7 +327,8 @@ struct ServeCommand: AsyncParsableCommand {
             pendingRequestLifetime: .seconds(
                 (try? parseDuration(pendingRequestLifetime, option: "--pending-request-lifetime")) ?? 7 * 86_400
             ),
-            webhookPrivateAddresses: webhookPrivateAddresses
+            webhookPrivateAddresses: webhookPrivateAddresses,
+            aws: aws.access
         )
     }
 
@@ -342,6 +346,15 @@ struct ServeCommand: AsyncParsableCommand {
                 """
         }
         let directory = platform.dataDirectory
+        if let aws = platform.aws {
+            return """
+                sealed serve: listening on http://\(host):\(port) (AWS account \(aws.account), region \(aws.region), \
+                bus \(bus))
+                sealed serve: governing AWS as \(aws.platformARN); server id \(aws.serverID); administrators \
+                \(aws.administrators.joined(separator: ", "))
+
+                """
+        }
         return """
             sealed serve: listening on http://\(host):\(port) (region \(region), account \(accountID), bus \(bus))
             sealed serve: \(directory?.wasCreated == true ? "created" : "using") \(directory?.url.path ?? "memory"); \

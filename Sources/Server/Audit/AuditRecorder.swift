@@ -516,7 +516,11 @@ public struct AuditRecorder: RouterMiddleware {
     /// Whether a request carries a SigV4 signature at all (an `Authorization` header or a presigned query).
     static func claimsCredential(_ request: Request) -> Bool {
         request.headers[.authorization] != nil || request.uri.queryParameters.get("X-Amz-Credential") != nil
+            || request.headers[callerIdentityHeader] != nil
     }
+
+    /// AWS mode's credential: a signed `GetCallerIdentity` (``CallerIdentityMiddleware``).
+    static let callerIdentityHeader = HTTPField.Name(SignedCallerIdentity.header)!
 
     /// The access key id in the `Authorization` header or `X-Amz-Credential` query, for a request whose signature
     /// did not verify (a verified one names its key in the note).

@@ -56,7 +56,15 @@ public struct PlatformRoutes: Sendable {
             return try PlatformJSON.response(TeamAnswer(team: TeamOutput(team)))
         }
         v1.on(.addUserToTeam, input: MemberInput.self) { input, _, context in
-            try await iam.addUser(input.userName, toTeam: try context.parameter("team"), by: context.requester)
+            let team = try context.parameter("team")
+            switch (input.userName, input.principalArn) {
+            case (let user?, nil): try await iam.addUser(user, toTeam: team, by: context.requester)
+            case (nil, let arn?):
+                try await iam.addMember(principal: arn, toTeam: team, by: context.requester)
+                // The team's producer policies in AWS are attached to the new member too.
+                try await catalog.grantProducers(ofTeam: team)
+            default: throw AccessControlError(.validationError, "Give exactly one of UserName and PrincipalArn.")
+            }
             return try PlatformJSON.response(EmptyResponse())
         }
         v1.on(.putTeamPolicy, input: PolicyInput.self) { input, _, context in

@@ -13,11 +13,20 @@ public struct TeamInput: Codable, Sendable, Hashable {
 
 /// `POST /v1/iam/teams/{team}/members`.
 public struct MemberInput: Codable, Sendable, Hashable {
-    public var userName: String
+    /// A user of the platform's IAM.
+    public var userName: String?
+    /// In AWS mode: an AWS principal of the governed account (`arn:aws:iam::ACCOUNT:user/NAME` or
+    /// `arn:aws:iam::ACCOUNT:role/NAME`). Exactly one of the two is given.
+    public var principalArn: String?
 
     public init(userName: String) { self.userName = userName }
 
-    enum CodingKeys: String, CodingKey { case userName = "UserName" }
+    public init(principalArn: String) { self.principalArn = principalArn }
+
+    enum CodingKeys: String, CodingKey {
+        case userName = "UserName"
+        case principalArn = "PrincipalArn"
+    }
 }
 
 /// `PUT /v1/iam/{teams|users|roles}/{name}/policies/{policy}` and `PUT /v1/iam/roles/{role}/trust`.

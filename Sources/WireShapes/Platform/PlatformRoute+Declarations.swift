@@ -84,6 +84,10 @@ extension PlatformRoute {
     /// A one-time sign-in link to the web console for the caller's own identity (`sealed console login`).
     public static let createConsoleLink = PlatformRoute("POST", "console/links", "CreateConsoleLink")
 
+    // MARK: AWS mode (`aws:*` permissions: administrators)
+    public static let checkAWSAccount = PlatformRoute("GET", "aws/drift", "CheckAWSAccount")
+    public static let fixAWSAccount = PlatformRoute("POST", "aws/drift/fix", "FixAWSAccount")
+
     // MARK: The contract
     /// The OpenAPI 3.1 document of every route of ``all``, served unsigned (it holds no secret), like `GET /health`;
     /// not one of ``all``, which are the signed operations.
@@ -99,7 +103,7 @@ extension PlatformRoute {
         getAccessRequest, approveAccessRequest, denyAccessRequest, cancelAccessRequest, revokeAccessRequest,
         getAccessMatrix, getUsageReport, lookupEvents, exportEvents, getPublicKey, createTopic, listTopics,
         describeTopic, publishEvents, publishEventStream, readEvents, streamEvents, fetchEvents, commitOffset,
-        describeGroup, createConsoleLink,
+        describeGroup, createConsoleLink, checkAWSAccount, fixAWSAccount,
     ]
 
     /// The route a request's method and path segments under `/v1` match, if any.

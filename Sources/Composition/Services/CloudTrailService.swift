@@ -1,0 +1,51 @@
+import Foundation
+public import Logging
+public import ServiceLifecycle
+
+/// `sealed serve --aws --cloudtrail-bucket B`: runs ``CloudTrailIngest`` at start and every `interval`, so the KMS
+/// events CloudTrail delivers on the domains' keys reach the audit trail. A failed run is logged and retried at the
+/// next interval; what it appended stays, and the ingest's own state makes sure nothing is appended twice.
+public struct CloudTrailService: Service {
+    public let ingest: CloudTrailIngest
+    let interval: Duration
+    let logger: Logger
+
+    public init(ingest: CloudTrailIngest, interval: Duration, logger: Logger) {
+        self.ingest = ingest
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try await runPeriodically(every: interval, immediately: true) { [self] in
+            do {
+                let report = try await ingest.run()
+                guard report.files > 0 else { return }
+                logger.info(
+                    "CloudTrail files ingested",
+                    metadata: [
+                        "files": "\(report.files)", "appended": "\(report.appended)",
+                        "duplicates": "\(report.duplicates)", "skipped": "\(report.skipped.count)",
+                    ]
+                )
+            } catch {
+                logger.error("ingesting CloudTrail files failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Where the ingest keeps its position: `cloudtrail-state.json` in the data directory, or a file of its own in the
+    /// temporary directory for a platform in memory.
+    static func stateFile(in directory: URL?) -> CloudTrailIngestStateFile {
+        CloudTrailIngestStateFile(
+            url: directory?.appendingPathComponent("cloudtrail-state.json")
+                ?? FileManager.default.temporaryDirectory.appendingPathComponent("sealed-cloudtrail-\(UUID()).json")
+        )
+    }
+
+    /// The prefix of one trail's files for the account and region, under the trail's own prefix if it has one.
+    static func prefix(_ trailPrefix: String?, account: String, region: String) -> String {
+        let head = trailPrefix.map { $0.isEmpty || $0.hasSuffix("/") ? $0 : $0 + "/" } ?? ""
+        return head + "AWSLogs/\(account)/CloudTrail/\(region)/"
+    }
+}
