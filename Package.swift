@@ -202,7 +202,8 @@ let package = Package(
             name: "Composition",
             dependencies: [
                 "AccessControl", "AuditTrail", "AWSGovernance", "Catalog", "EncryptionSDK", "EventBus", "JetStreamBus",
-                "KeyService", "KMS", "SealedEvents", "SealedSupport", "Storage", "Subjects", "Tables", "WireShapes",
+                "KeyService", "KMS", "PostgresStorage", "SealedEvents", "SealedSupport", "Storage", "Subjects", "Tables",
+                "WireShapes",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -41,6 +41,14 @@ public actor EventCatalog: EventTypeDirectory {
         for eventType in eventTypes { self.eventTypes[eventType.name] = eventType }
     }
 
+    /// Reads the domains and event types from the store again, replacing those in memory: another process sharing
+    /// the store (a replica on the same database) changed them.
+    public func reload() async throws {
+        let (domains, eventTypes) = try await store.load()
+        self.domains = Dictionary(domains.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
+        self.eventTypes = Dictionary(eventTypes.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
+    }
+
     // MARK: - Domains
 
     public func createDomain(_ name: String, owner: String, by principal: String) async throws -> Domain {

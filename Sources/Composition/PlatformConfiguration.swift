@@ -1,5 +1,6 @@
 public import AccessControl
 public import Foundation
+public import PostgresStorage
 
 /// Everything that decides how the platform is put together: where its state lives, which back ends serve keys and
 /// events, the publish rules and the audit trail's pace. ``SealedPlatform/build(_:environment:observer:logger:)``
@@ -14,6 +15,26 @@ public struct PlatformConfiguration: Sendable, Hashable {
         case sqlite(dataDirectory: URL)
         /// Everything in memory, gone with the process, under a fresh root key: tests and throwaway runs.
         case memory
+        /// A PostgreSQL database that any number of replicas share (`sealed serve --database`); see
+        /// ``PostgresOptions``.
+        case postgres(PostgresOptions)
+    }
+
+    /// The PostgreSQL back end: the database (its pool opened and owned by the caller, inside
+    /// `PostgresDatabase.withDatabase`), and where the root key and the first administrator's credentials are.
+    public struct PostgresOptions: Sendable, Hashable {
+        public var database: PostgresDatabase
+        /// The root key's file (base64, mode 0600 or stricter), read unless `SEALED_ROOT_KEY` is set; one of the two
+        /// is required, and every replica must be given the same key.
+        public var rootKeyFile: URL?
+        /// Where the replica that installs an empty database writes the administrator's access key (mode 0600).
+        public var administratorCredentials: URL?
+
+        public init(database: PostgresDatabase, rootKeyFile: URL? = nil, administratorCredentials: URL? = nil) {
+            self.database = database
+            self.rootKeyFile = rootKeyFile
+            self.administratorCredentials = administratorCredentials
+        }
     }
 
     /// Who holds the keys.

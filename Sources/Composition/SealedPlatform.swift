@@ -6,6 +6,7 @@ public import Foundation
 import JetStreamBus
 public import KeyService
 public import Logging
+import PostgresStorage
 public import ServiceLifecycle
 import Storage
 public import Subjects
@@ -15,8 +16,8 @@ public import Tables
 /// HTTP server, a test) to serve.
 ///
 /// ``build(_:environment:observer:logger:)`` is the one place the back ends are chosen — one `switch` each: the
-/// storage (SQLite data directory, or memory), the keys (the embedded key service), the bus (embedded or NATS
-/// JetStream). Run ``services`` in the edge's `ServiceGroup` before its own (services stop in reverse order, so the
+/// storage (SQLite data directory, a PostgreSQL database shared by replicas, or memory), the keys (the embedded key
+/// service), the bus (embedded or NATS JetStream). Run ``services`` in the edge's `ServiceGroup` before its own (services stop in reverse order, so the
 /// last audit digest, signed at shutdown, covers every request answered), and ``close()`` once they stopped.
 ///
 /// ```swift
@@ -57,6 +58,16 @@ public struct SealedPlatform: Sendable {
         public let administratorCredentials: URL
     }
 
+    /// The PostgreSQL database of the ``PlatformConfiguration/Storage/postgres(_:)`` back end.
+    public struct DatabaseInfo: Sendable, Hashable {
+        /// The database's URL, its password hidden.
+        public let description: String
+        /// Whether this replica installed it (first start on an empty database).
+        public let wasCreated: Bool
+        /// Where this replica wrote the administrator's credentials, when it installed the database.
+        public let administratorCredentials: URL?
+    }
+
     public let configuration: PlatformConfiguration
     public let identities: IdentityService
     /// The callers' access keys (users' and role sessions').
@@ -76,11 +87,33 @@ public struct SealedPlatform: Sendable {
     public let administratorARN: String
     /// With SQLite storage, where the data is; `nil` in memory.
     public let dataDirectory: DataDirectoryInfo?
+    /// With PostgreSQL storage, the database.
+    public let database: DatabaseInfo?
     /// What runs beside the edge, to start before it: the audit digest signer, the bus's connections.
     public let services: [any Service]
     /// In AWS mode, the governed account.
     public let aws: AWSAccount?
     let resources: Resources
+    /// With PostgreSQL, who runs each background service.
+    let leadership: PostgresLeadership?
+    let logger: Logger
+
+    /// `service` as it must run for `role`: as it is with one process, under leader election (one replica at a time,
+    /// taken over when it dies) when replicas share a PostgreSQL database. The edge wraps its background services
+    /// (key maintenance, access expiry) with it.
+    public func exclusive(_ role: BackgroundRole, _ service: any Service) -> any Service {
+        Self.exclusive(role, service, leadership: leadership, logger: logger)
+    }
+
+    static func exclusive(
+        _ role: BackgroundRole,
+        _ service: any Service,
+        leadership: PostgresLeadership?,
+        logger: Logger
+    ) -> any Service {
+        guard let leadership else { return service }
+        return LeaderService(role: role, service: service, leadership: leadership, logger: logger)
+    }
 
     /// Releases the back ends (the bus, the audit store, the database, the directory lock), once. Call it after
     /// ``services`` stopped; the platform must not be used afterwards.
@@ -136,7 +169,13 @@ public struct SealedPlatform: Sendable {
             configuration.accountID = account.account
             configuration.region = account.region
         }
-        let stores = try Stores.open(configuration, environment: environment, observer: observer, resources: resources)
+        let stores = try await Stores.open(
+            configuration,
+            environment: environment,
+            observer: observer,
+            resources: resources,
+            logger: logger
+        )
         aws = try aws?.with(serverIDIn: stores.dataDirectory?.url)
         let identities = try await IdentityService(
             account: configuration.accountID,
@@ -224,16 +263,19 @@ public struct SealedPlatform: Sendable {
                 metadata: ["requests": .string(repaired.map(\.id).joined(separator: ","))]
             )
         }
-        var services: [any Service] = [
-            DigestService(
-                store: stores.audit,
-                signingKey: stores.auditSigningKey,
-                anchor: stores.digestAnchor,
-                interval: configuration.digestInterval,
-                clock: ContinuousClock(),
-                logger: logger,
-                onTamper: { _ in observer?.auditTampered() }
-            ),
+        let digests = DigestService(
+            store: stores.audit,
+            signingKey: stores.auditSigningKey,
+            anchor: stores.digestAnchor,
+            interval: configuration.digestInterval,
+            clock: ContinuousClock(),
+            logger: logger,
+            onTamper: { _ in observer?.auditTampered() }
+        )
+        var services: [any Service] = stores.closeAudit.map { [ClosingService(close: $0)] } ?? []
+        let leadership = stores.replication?.leadership
+        services += [
+            exclusive(.auditDigests, digests, leadership: leadership, logger: logger),
             WebhookService(
                 dispatcher: dispatcher,
                 privateAddresses: configuration.webhookPrivateAddresses,
@@ -267,13 +309,27 @@ public struct SealedPlatform: Sendable {
         let transport: any Transport
         switch configuration.bus {
         case .embedded:
-            transport = try stores.embeddedBus(resources)
+            let bus = try stores.embeddedBus(resources)
+            transport = bus.transport
+            if let service = bus.service { services.append(service) }
         case .nats(let servers, let replicas):
             var options = JetStreamTransport.Configuration()
             options.replicas = replicas
             let jetStream = try JetStreamTransport(servers: servers, configuration: options, logger: logger)
             services.append(jetStream)
             transport = jetStream
+        }
+        if let replication = stores.replication {
+            // The in-memory identities, catalog and requests follow the other replicas' commits.
+            services.append(
+                ReplicaSync(
+                    changes: replication.changes,
+                    identities: identities,
+                    catalog: catalog,
+                    access: access,
+                    logger: logger
+                )
+            )
         }
         return SealedPlatform(
             configuration: configuration,
@@ -304,9 +360,12 @@ public struct SealedPlatform: Sendable {
             tables: tables,
             administratorARN: stores.administratorARN,
             dataDirectory: stores.dataDirectory,
+            database: stores.database,
             services: services,
             aws: aws,
-            resources: resources
+            resources: resources,
+            leadership: leadership,
+            logger: logger
         )
     }
 

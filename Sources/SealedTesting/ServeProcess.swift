@@ -18,6 +18,11 @@ public final class ServeProcess {
     public let arguments: [String]
     /// Variables added to the test process's environment.
     public let environment: [String: String]
+    /// The PostgreSQL database of a replica (`--database`) instead of the data directory.
+    public let database: String?
+    /// Where the administrator's credentials are: `DATA_DIR/admin.credentials`, or for a replica the file the replica
+    /// that installed the database wrote.
+    public let administratorCredentialsFile: URL
     public private(set) var process = Process()
     /// `http://127.0.0.1:PORT`.
     public private(set) var endpoint = URL(fileURLWithPath: "/")
@@ -28,6 +33,24 @@ public final class ServeProcess {
         self.folder = nil
         self.arguments = arguments
         self.environment = environment
+        self.database = nil
+        self.administratorCredentialsFile = dataDirectory.appendingPathComponent("admin.credentials")
+        try start()
+    }
+
+    /// Starts a replica on the PostgreSQL database `database` (`--database`), with `rootKey` (base64) in
+    /// `SEALED_ROOT_KEY`, in a new temporary folder (see ``remove()``) that holds its standard error
+    /// (`serve.stderr`). `administratorCredentials` is passed as `--admin-credentials-file`: the replica that installs
+    /// the database writes it, the others leave it alone.
+    public init(database: String, rootKey: String, administratorCredentials: URL, arguments: [String] = []) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sealed-replica-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        self.folder = folder
+        self.dataDirectory = folder
+        self.database = database
+        self.administratorCredentialsFile = administratorCredentials
+        self.arguments = ["--admin-credentials-file", administratorCredentials.path] + arguments
+        self.environment = ["SEALED_ROOT_KEY": rootKey]
         try start()
     }
 
@@ -39,6 +62,8 @@ public final class ServeProcess {
         self.dataDirectory = folder.appendingPathComponent("data")
         self.arguments = arguments
         self.environment = [:]
+        self.database = nil
+        self.administratorCredentialsFile = dataDirectory.appendingPathComponent("admin.credentials")
         try start()
     }
 
@@ -48,12 +73,17 @@ public final class ServeProcess {
     public func start() throws {
         process = Process()
         process.executableURL = try TestEnvironment.sealedBinary
-        process.arguments =
-            ["serve", "--data-dir", dataDirectory.path, "--port", "0", "--log-level", "warning"] + arguments
+        let storage = database.map { ["--database", $0] } ?? ["--data-dir", dataDirectory.path]
+        process.arguments = ["serve"] + storage + ["--port", "0", "--log-level", "warning"] + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
+        if database != nil, let folder {
+            let log = folder.appendingPathComponent("serve.stderr")
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: log)
+        }
         try process.run()
         // Read on a thread of its own, for as long as the server runs: a server whose output nobody reads would block
         // once the pipe is full. The first line names the port; a server that prints none within a minute failed.
@@ -63,7 +93,8 @@ public final class ServeProcess {
             let url = URL(string: String(text[range]))
         else {
             process.terminate()
-            throw TestEnvironment.Missing(description: "sealed serve did not start: \(text)")
+            let errors = folder.flatMap { try? String(contentsOf: $0.appendingPathComponent("serve.stderr"), encoding: .utf8) }
+            throw TestEnvironment.Missing(description: "sealed serve did not start: \(text)\(errors ?? "")")
         }
         endpoint = url
     }
@@ -92,9 +123,6 @@ public final class ServeProcess {
         stop()
         if let folder { try? FileManager.default.removeItem(at: folder) }
     }
-
-    /// `DATA_DIR/admin.credentials`: the administrator's access key, profile `sealed-admin`.
-    public var administratorCredentialsFile: URL { dataDirectory.appendingPathComponent("admin.credentials") }
 }
 
 /// Reads a pipe to its end on a thread of its own, keeping what it read.

@@ -51,6 +51,7 @@ extension SealedServer {
             metrics: metrics,
             logger: logger
         )
+        exclusive = { role, service in platform.exclusive(role, service) }
         if let aws = platform.aws, let routes = self.platform {
             callerIdentity = CallerIdentityAuthenticator(audience: aws.serverID, resolver: aws.callerIdentityResolver)
             mounts.append(AWSRoutes(account: aws, platform: routes))

@@ -103,6 +103,9 @@ public struct SealedServer: Sendable {
     public let logger: Logger
     /// Routes other modules serve beside the API (the web console), registered by ``router()``.
     public var mounts: [any RouteMount] = []
+    /// How the background services (key maintenance, access expiry) run: as they are, or once across the replicas
+    /// of a PostgreSQL database (``Composition/SealedPlatform/exclusive(_:_:)``, set by the platform's initializer).
+    public var exclusive: @Sendable (BackgroundRole, any Service) -> any Service = { _, service in service }
     /// AWS mode: `/v1` callers prove who they are with a signed `GetCallerIdentity` this authenticator has STS
     /// confirm (``CallerIdentityMiddleware``), `GET /v1/server` tells clients so, and the embedded KMS, STS and
     /// DynamoDB endpoints (`POST /`) are not served.
@@ -295,14 +298,16 @@ public struct SealedServer: Sendable {
     }
 
     /// Everything to run in one `ServiceGroup`: the HTTP application, key maintenance and, with a platform, the
-    /// access-grant expiry.
+    /// access-grant expiry (these two under the platform's leader election when it has one).
     ///
     /// - Parameter onServerRunning: Called with the listening channel once bound.
     public func services(
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> [any Service] {
-        var services: [any Service] = [application(onServerRunning: onServerRunning), maintenanceService()]
-        if let platform { services.append(ExpiryService(access: platform.access, logger: logger)) }
+        var services: [any Service] = [
+            application(onServerRunning: onServerRunning), exclusive(.keyMaintenance, maintenanceService()),
+        ]
+        if let platform { services.append(exclusive(.accessExpiry, ExpiryService(access: platform.access, logger: logger))) }
         return services
     }
 }

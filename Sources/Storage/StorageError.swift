@@ -34,6 +34,8 @@ public struct StorageError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let directoryInUse = Code(rawValue: "DirectoryInUse")
         /// A database URL (`postgres://…`) is malformed or asks for something this program does not support.
         public static let invalidDatabaseURL = Code(rawValue: "InvalidDatabaseURL")
+        /// An empty PostgreSQL database and nowhere to write the administrator's credentials it would create.
+        public static let missingAdministratorCredentials = Code(rawValue: "MissingAdministratorCredentials")
         /// A sealed secret did not open under the root key: the root key is wrong or the row was altered.
         public static let unsealFailed = Code(rawValue: "UnsealFailed")
     }

@@ -82,11 +82,13 @@ struct PostgresLeadershipTests {
         }
     }
 
-    /// The backends holding `role`'s lock.
+    /// The sessions holding `role`'s lock in this test's database (advisory locks are per database; other tests, and
+    /// `sealed serve` replicas, hold the same roles in theirs).
     private func lockHolders(_ database: PostgresDatabase, _ role: Role = .expiry) async throws -> [Int32] {
         try await database.query(
             """
             SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 AND granted
+                AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
                 AND classid::bigint = \(Int64(Role.namespace))
                 AND objid::bigint = \(Int64(UInt32(bitPattern: role.key)))
             """

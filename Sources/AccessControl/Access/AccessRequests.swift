@@ -151,15 +151,27 @@ public actor AccessRequests {
         self.grants = grants
         self.pendingLifetime = pendingLifetime
         self.now = now
+        self.requests = Self.indexed(try await store.load(), pendingLifetime: pendingLifetime)
+    }
+
+    /// Reads the requests from the store again, replacing those in memory: another process sharing the store (a
+    /// replica on the same database) changed them. Waits for the transitions in progress here, so none is lost.
+    public func reload() async throws {
+        try await transitions.withLock {
+            requests = Self.indexed(try await store.load(), pendingLifetime: pendingLifetime)
+        }
+    }
+
+    private static func indexed(_ stored: [AccessRequest], pendingLifetime: TimeInterval) -> [String: AccessRequest] {
         var loaded: [String: AccessRequest] = [:]
-        for var request in try await store.load() {
+        for var request in stored {
             // A request stored before pending requests expired waits `pendingLifetime` from its creation.
             if request.status == .pending, request.pendingExpirationDate == nil {
                 request.pendingExpirationDate = request.creationDate.addingTimeInterval(pendingLifetime)
             }
             loaded[request.id] = request
         }
-        self.requests = loaded
+        return loaded
     }
 
     /// A new pending request by `principal`'s base identity (a role session's role).

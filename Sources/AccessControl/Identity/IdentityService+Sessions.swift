@@ -9,6 +9,10 @@ extension IdentityService {
     /// even before the expiry sweep removes it. A role that does not exist is refused exactly like one that does not
     /// trust the caller, so the answer does not reveal which roles exist.
     ///
+    /// With a store other processes write too (``IdentityStore/roleVersion(named:)``), the role's stored version is
+    /// read first and the directory reloaded when it differs: a grant given or revoked through another replica counts
+    /// from its commit on.
+    ///
     /// A session ends no later than the access grant it was issued under: when the caller (or its role) holds a
     /// grant of the access workflow that expires, the session expires with it, even if that is sooner than
     /// `duration`.
@@ -28,7 +32,12 @@ extension IdentityService {
             .accessDenied,
             "User: \(caller) is not authorized to perform: sts:AssumeRole on resource: \(roleArn)"
         )
-        guard let name = roleName(of: roleArn), let role = snapshot.roles[name] else { throw denied }
+        guard let name = roleName(of: roleArn) else { throw denied }
+        // A store shared with other processes: the role's trust policy as stored now, not as last reloaded.
+        if let stored = try await store.roleVersion(named: name), stored != (snapshot.roles[name]?.version ?? 0) {
+            try await reload()
+        }
+        guard let role = snapshot.roles[name] else { throw denied }
         let seconds = duration ?? 3600
         guard seconds >= 900 else {
             throw AccessControlError(

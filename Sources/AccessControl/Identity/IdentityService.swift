@@ -188,6 +188,19 @@ public actor IdentityService {
 
     // MARK: - Changing
 
+    /// Reads the directory from the store again, replacing the one in memory: another process sharing the store (a
+    /// replica on the same database) changed it. Waits for the changes in progress here, so none is lost.
+    public func reload() async throws {
+        try await changes.withLock {
+            let snapshot = try await store.load()
+            directory.withLock { directory in
+                directory.snapshot = snapshot
+                directory.policies = [:]
+                directory.generation &+= 1
+            }
+        }
+    }
+
     /// Writes `changes` to the store, then makes them visible. Callers hold ``changes``.
     func commit(_ changes: [IdentityChange]) async throws {
         try await store.apply(changes)

@@ -14,6 +14,15 @@ public protocol IdentityStore: Sendable {
     /// - Throws: ``AccessControlError`` `concurrentModification` when a role's stored version is not the one it was
     ///   read from; then nothing is applied.
     func apply(_ changes: [IdentityChange]) async throws
+    /// The stored version of role `name` (0 when absent), for a store that other processes write too (replicas on
+    /// one database): the service compares it with its in-memory role before it lets anyone assume the role, so a
+    /// trust policy changed elsewhere is never acted on stale. `nil` (the default): the service is the store's only
+    /// writer and its directory is exact.
+    func roleVersion(named name: String) async throws -> Int?
+}
+
+extension IdentityStore {
+    public func roleVersion(named name: String) async throws -> Int? { nil }
 }
 
 /// The whole content of an ``IdentityStore``.

@@ -4,7 +4,10 @@ import Catalog
 import Crypto
 import EventBus
 import Foundation
+import Logging
 import KeyService
+import PostgresStorage
+import ServiceLifecycle
 import Storage
 import Subjects
 import Tables
@@ -34,23 +37,32 @@ struct Stores: Sendable {
     var firstAuditSequence: @Sendable (Date) async throws -> Int64?
     /// Verifies the live trail: its chain, digests and anchor, as `sealed audit verify --data-dir` does.
     var verifyAudit: @Sendable () async throws -> VerificationReport
-    /// Opens the embedded event bus beside the stores.
-    var embeddedBus: @Sendable (Resources) throws -> any Transport
+    /// Opens the embedded event bus beside the stores, with the service that must run beside it, if any.
+    var embeddedBus: @Sendable (Resources) throws -> (transport: any Transport, service: (any Service)?)
     var administratorARN: String
     var dataDirectory: SealedPlatform.DataDirectoryInfo?
+    /// The PostgreSQL database's installation, with that back end.
+    var database: SealedPlatform.DatabaseInfo? = nil
+    /// With PostgreSQL: the database, and how its replicas follow each other's changes and share the background work.
+    var replication: Replication? = nil
+    /// Writes what the audit store has queued and closes it, when it must be closed before its database.
+    var closeAudit: (@Sendable () async -> Void)? = nil
 
     /// Opens the storage back end the configuration names; what must be closed is registered with `resources`.
     static func open(
         _ configuration: PlatformConfiguration,
         environment: [String: String],
         observer: (any PlatformObserver)?,
-        resources: Resources
-    ) throws -> Stores {
+        resources: Resources,
+        logger: Logger
+    ) async throws -> Stores {
         switch configuration.storage {
         case .sqlite(let url):
             try sqlite(at: url, configuration, environment: environment, observer: observer, resources: resources)
         case .memory:
             memory(configuration)
+        case .postgres(let options):
+            try await postgres(options, configuration, environment: environment, observer: observer, logger: logger)
         }
     }
 
@@ -110,7 +122,7 @@ struct Stores: Sendable {
             embeddedBus: { resources in
                 let bus = try SQLiteTransport(path: directory.url.appendingPathComponent("bus.sqlite").path)
                 resources.onClose { try bus.close() }
-                return bus
+                return (bus, nil)
             },
             administratorARN: directory.administratorARN,
             dataDirectory: SealedPlatform.DataDirectoryInfo(
@@ -151,7 +163,7 @@ struct Stores: Sendable {
                     unsignedLimit: Verifier.UnsignedLimit(reference: Date())
                 )
             },
-            embeddedBus: { _ in InMemoryTransport() },
+            embeddedBus: { _ in (InMemoryTransport(), nil) },
             administratorARN:
                 "arn:aws:iam::\(configuration.accountID):user/\(DataDirectory.administratorUserName)",
             dataDirectory: nil

@@ -1,7 +1,7 @@
 public import AccessControl
 public import Crypto
 public import Foundation
-import PostgresNIO
+package import PostgresNIO
 import Storage
 
 /// A ``AccessControl/CredentialStore`` in PostgreSQL, with secrets sealed under the root key.
@@ -47,9 +47,16 @@ public struct PostgresCredentialStore: CredentialStore, CustomStringConvertible 
     }
 
     public func create(_ accessKey: AccessKey) async throws {
+        try await database.withConnection { connection in try await insert(accessKey, on: connection) }
+    }
+
+    /// Inserts `accessKey` on `connection` (inside the caller's transaction, if any).
+    ///
+    /// - Throws: ``AccessControl/AccessControlError`` `accessKeyExists` when its id is taken.
+    package func insert(_ accessKey: AccessKey, on connection: PostgresConnection) async throws {
         let sealedSecret = try sealer.sealSecret(accessKey.secretAccessKey, accessKeyID: accessKey.id)
         let sealedToken = try accessKey.sessionToken.map { try sealer.sealSessionToken($0, accessKeyID: accessKey.id) }
-        let inserted = try await database.query(
+        let inserted = try await connection.run(
             try """
             INSERT INTO access_key (id, principal_arn, status, sealed_secret, sealed_session_token, expiration,
                 creation_date)

@@ -200,3 +200,10 @@ public final class PostgresDatabase: Sendable, CustomStringConvertible {
         return state == "40001" || state == "40P01"
     }
 }
+
+extension PostgresDatabase: Hashable {
+    /// The same pool: a database is its pool's identity, not its URL.
+    public static func == (lhs: PostgresDatabase, rhs: PostgresDatabase) -> Bool { lhs === rhs }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
+}

@@ -226,6 +226,15 @@ package enum PostgresSchema {
         ),
         // The audit trail (`PostgresAuditStore`): the chain head, records, their key index, digests, signing key.
         auditTrailMigration,
+        // The installation (`PostgresInstallation`): the root key's check value, the account, region and administrator
+        // the database was made for.
+        PostgresMigration(
+            version: 5,
+            name: "installation",
+            statements: [
+                #"CREATE TABLE platform_meta (name text COLLATE "C" PRIMARY KEY, value bytea NOT NULL)"#
+            ]
+        ),
     ]
 
     /// Brings the database at `url` to the newest of `migrations`, on one connection of its own, under the advisory

@@ -6,8 +6,11 @@ import PostgresNIO
 /// The identities (users, teams, roles) in PostgreSQL: one JSON document per record. ``apply(_:)`` writes a whole
 /// change list in one serializable transaction; a role is written only over the version it was read from
 /// (`concurrentModification` otherwise, and the whole list rolls back), also when the other writer is another replica.
+/// Each change list is announced on the ``PostgresChangeFeed`` as a change of ``changeStore`` when it commits.
 public struct PostgresIdentityStore: IdentityStore {
     public let database: PostgresDatabase
+    /// The ``PostgresChangeFeed/Change/store`` of identity changes.
+    public static let changeStore = "identities"
 
     public init(database: PostgresDatabase) { self.database = database }
 
@@ -38,13 +41,24 @@ public struct PostgresIdentityStore: IdentityStore {
                 case .deleteRole(let name): try await Table.role.delete(name, on: connection)
                 }
             }
+            try await PostgresChangeFeed.notify(.init(store: Self.changeStore, key: nil), on: connection)
         }
+    }
+
+    /// The stored version of role `name` (0 when absent): one primary-key read, so that a role session is never
+    /// issued on a trust policy another replica has changed.
+    public func roleVersion(named name: String) async throws -> Int? {
+        let rows = try await database.query("SELECT version FROM iam_role WHERE name = \(name)")
+        return try rows.first?.decode(Int.self) ?? 0
     }
 }
 
-/// The catalog's domains and event types in PostgreSQL.
+/// The catalog's domains and event types in PostgreSQL; each write is announced on the ``PostgresChangeFeed`` as a
+/// change of ``changeStore`` when it commits.
 public struct PostgresCatalogStore: CatalogStore {
     public let database: PostgresDatabase
+    /// The ``PostgresChangeFeed/Change/store`` of catalog changes.
+    public static let changeStore = "catalog"
 
     public init(database: PostgresDatabase) { self.database = database }
 
@@ -58,22 +72,27 @@ public struct PostgresCatalogStore: CatalogStore {
     }
 
     public func put(_ domain: Domain) async throws {
-        try await database.withConnection { connection in
+        try await database.transaction { connection in
             try await Table.domain.put(domain, at: domain.name, on: connection)
+            try await PostgresChangeFeed.notify(.init(store: Self.changeStore, key: domain.name), on: connection)
         }
     }
 
     public func put(_ eventType: EventType) async throws {
-        try await database.withConnection { connection in
+        try await database.transaction { connection in
             try await Table.eventType.put(eventType, at: eventType.name, on: connection)
+            try await PostgresChangeFeed.notify(.init(store: Self.changeStore, key: eventType.name), on: connection)
         }
     }
 }
 
 /// Access requests in PostgreSQL, each written compare-and-set on its `version` column (one statement, so two
-/// replicas approving the same request at once cannot both win).
+/// replicas approving the same request at once cannot both win); each write is announced on the
+/// ``PostgresChangeFeed`` as a change of ``changeStore`` when it commits.
 public struct PostgresAccessRequestStore: AccessRequestStore {
     public let database: PostgresDatabase
+    /// The ``PostgresChangeFeed/Change/store`` of access-request changes.
+    public static let changeStore = "access-requests"
 
     public init(database: PostgresDatabase) { self.database = database }
 
@@ -88,7 +107,7 @@ public struct PostgresAccessRequestStore: AccessRequestStore {
     }
 
     public func put(_ request: AccessRequest) async throws {
-        try await database.withConnection { connection in
+        try await database.transaction { connection in
             try await Table.accessRequest.put(
                 request,
                 at: request.id,
@@ -96,6 +115,8 @@ public struct PostgresAccessRequestStore: AccessRequestStore {
                 on: connection,
                 what: "access request"
             )
+            let change = PostgresChangeFeed.Change(store: Self.changeStore, key: request.id)
+            try await PostgresChangeFeed.notify(change, on: connection)
         }
     }
 }

@@ -34,6 +34,11 @@ struct ServeCommand: AsyncParsableCommand {
 
             The branch keystore's DynamoDB tables (aws dynamodb, boto3, the AWS MPL's KeyStore) are kept in             DATA_DIR/tables.sqlite.
 
+            With --database postgres://… (or SEALED_DATABASE_URL) everything lives in that PostgreSQL \
+            database instead, shared by any number of replicas behind a load balancer: every replica needs \
+            the same root key (SEALED_ROOT_KEY or --root-key-file), and the first start on an empty database \
+            writes the administrator's credentials to --admin-credentials-file.
+
             SIGINT or SIGTERM stops it gracefully: requests in flight finish, a last audit digest is signed, \
             the databases close.
             """
@@ -46,11 +51,33 @@ struct ServeCommand: AsyncParsableCommand {
         name: .customLong("database"),
         help: ArgumentHelp(
             "A PostgreSQL database (postgres://USER:PASSWORD@HOST:PORT/DB[?sslmode=…]) for the platform's state, "
-                + "instead of the data directory; SEALED_DATABASE_URL keeps the password off the command line. "
-                + "Not available yet: refused with what is missing."
+                + "instead of the data directory, shared by any number of replicas; SEALED_DATABASE_URL keeps the "
+                + "password off the command line. Needs the root key (SEALED_ROOT_KEY or --root-key-file)."
         )
     )
     var database: String?
+
+    @Option(
+        name: .customLong("root-key-file"),
+        help: ArgumentHelp(
+            "With --database: the root key's file (32 bytes in base64, mode 0600), unless SEALED_ROOT_KEY holds it; "
+                + "every replica needs the same key.",
+            valueName: "path"
+        ),
+        completion: .file()
+    )
+    var rootKeyFile: String?
+
+    @Option(
+        name: .customLong("admin-credentials-file"),
+        help: ArgumentHelp(
+            "With --database: where the replica that installs an empty database writes the administrator's access "
+                + "key (mode 0600, profile sealed-admin); required for that first start, unused afterwards.",
+            valueName: "path"
+        ),
+        completion: .file()
+    )
+    var adminCredentialsFile: String?
 
     @Option(name: .customLong("host"), help: "The address to listen on.")
     var host: String = "127.0.0.1"
@@ -95,6 +122,12 @@ struct ServeCommand: AsyncParsableCommand {
             """
     )
     var auditCommitInterval: Double = 1
+
+    @Option(
+        name: .customLong("digest-interval"),
+        help: "Seconds between the audit trail's signed digests while records are added (1 to 3600, default 60)."
+    )
+    var digestInterval: Int = 60
 
     @Option(
         name: .customLong("audit-mode"),
@@ -166,7 +199,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
-        try refusePostgreSQL()
+        _ = try databaseURL()
         guard accountID.count == 12, accountID.allSatisfy(\.isNumber) else {
             throw ValidationError("--account-id must be 12 digits")
         }
@@ -179,6 +212,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard (0...100).contains(auditCommitInterval) else {
             throw ValidationError("--audit-commit-interval must be between 0 and 100 (milliseconds)")
+        }
+        guard (1...3600).contains(digestInterval) else {
+            throw ValidationError("--digest-interval must be between 1 and 3600 (seconds)")
         }
         guard PlatformConfiguration.AuditMode(rawValue: auditMode) != nil else {
             throw ValidationError("--audit-mode must be full, build-only or off")
@@ -201,62 +237,79 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
-    /// Refuses `--database` / `SEALED_DATABASE_URL` until every store the platform needs is on PostgreSQL (issue 19):
-    /// a malformed URL with the reason (never the password), a valid one with what is still missing.
-    private func refusePostgreSQL() throws {
+    /// `--database` or `SEALED_DATABASE_URL`, checked (a malformed URL is refused with the reason, never the
+    /// password); `nil` for the data directory.
+    private func databaseURL() throws -> PostgresURL? {
         let environment = ProcessInfo.processInfo.environment["SEALED_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
-        guard let text = database ?? environment else { return }
-        let url: PostgresURL
+        guard let text = database ?? environment else {
+            guard rootKeyFile == nil, adminCredentialsFile == nil else {
+                throw ValidationError("--root-key-file and --admin-credentials-file go with --database")
+            }
+            return nil
+        }
         do {
-            url = try PostgresURL(text)
+            return try PostgresURL(text)
         } catch let error as StorageError {
             throw ValidationError(error.message)
         }
-        throw ValidationError(
-            "PostgreSQL storage (\(url)) is not available yet. Keys, credentials, identities, the catalog, access "
-                + "requests, subjects, webhooks, consumer-group owners, the DynamoDB tables and the embedded event bus "
-                + "have PostgreSQL stores; the audit trail and its digests do not, and replicas do not yet "
-                + "invalidate each other's caches or elect one of them to run the background services. Run with "
-                + "--data-dir."
-        )
     }
 
     func run() async throws {
         try await CLIError.reporting {
             var logger = Logger(label: "sealed")
             logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-            let metrics = RequestMetrics()
-            let platform = try await SealedPlatform.build(platformConfiguration, observer: metrics, logger: logger)
-            defer { platform.close() }
-            var server = SealedServer(
-                platform,
-                configuration: .init(
-                    host: host,
-                    port: port,
-                    idleTimeout: .seconds(idleTimeout),
-                    headerTimeout: .seconds(headerTimeout)
-                ),
-                metrics: metrics,
-                logger: logger
-            )
-            // The console signs in with the platform's access keys, which AWS mode does not use.
-            if console == "on", platform.aws == nil,
-                let console = Console(server: server, configuration: .init(secureCookies: consoleSecureCookies))
-            {
-                server.mounts.append(console)
+            guard let url = try databaseURL() else {
+                return try await serve(platformConfiguration, logger: logger)
             }
-            let services = server.services { channel in
-                FileHandle.standardOutput.write(Data(banner(port: channel.localAddress?.port ?? 0, platform).utf8))
+            // The pool lives as long as the platform: opened (and the schema migrated) first, closed after the
+            // services stopped.
+            try await PostgresStorage.PostgresDatabase.withDatabase(url, logger: logger) { database in
+                var configuration = platformConfiguration
+                configuration.storage = .postgres(
+                    .init(
+                        database: database,
+                        rootKeyFile: rootKeyFile.map { URL(fileURLWithPath: $0) },
+                        administratorCredentials: adminCredentialsFile.map { URL(fileURLWithPath: $0) }
+                    )
+                )
+                try await serve(configuration, logger: logger)
             }
-            // The platform's services (the digest signer first) come first: services stop in reverse order, so its
-            // final digest, signed at shutdown, covers every request the server answered.
-            let group = ServiceGroup(
-                services: platform.services + services,
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            )
-            try await group.run()
         }
+    }
+
+    /// Builds the platform and serves it until SIGINT or SIGTERM.
+    private func serve(_ configuration: PlatformConfiguration, logger: Logger) async throws {
+        let metrics = RequestMetrics()
+        let platform = try await SealedPlatform.build(configuration, observer: metrics, logger: logger)
+        defer { platform.close() }
+        var server = SealedServer(
+            platform,
+            configuration: .init(
+                host: host,
+                port: port,
+                idleTimeout: .seconds(idleTimeout),
+                headerTimeout: .seconds(headerTimeout)
+            ),
+            metrics: metrics,
+            logger: logger
+        )
+        // The console signs in with the platform's access keys, which AWS mode does not use.
+        if console == "on", platform.aws == nil,
+            let console = Console(server: server, configuration: .init(secureCookies: consoleSecureCookies))
+        {
+            server.mounts.append(console)
+        }
+        let services = server.services { channel in
+            FileHandle.standardOutput.write(Data(banner(port: channel.localAddress?.port ?? 0, platform).utf8))
+        }
+        // The platform's services (the digest signer first) come first: services stop in reverse order, so its
+        // final digest, signed at shutdown, covers every request the server answered.
+        let group = ServiceGroup(
+            services: platform.services + services,
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+        try await group.run()
     }
 
     /// The platform the options describe.
@@ -270,6 +323,7 @@ struct ServeCommand: AsyncParsableCommand {
             maximumEventBytes: maxEventBytes,
             auditCommitInterval: .milliseconds(auditCommitInterval),
             auditMode: PlatformConfiguration.AuditMode(rawValue: auditMode) ?? .full,
+            digestInterval: .seconds(digestInterval),
             pendingRequestLifetime: .seconds(
                 (try? parseDuration(pendingRequestLifetime, option: "--pending-request-lifetime")) ?? 7 * 86_400
             ),
@@ -280,6 +334,17 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// The lines printed once the server listens; the first names the address (test kits read the port from it).
     func banner(port: Int, _ platform: SealedPlatform) -> String {
+        if let database = platform.database {
+            let credentials = database.administratorCredentials.map {
+                "administrator credentials written to \($0.path) (profile sealed-admin)"
+            }
+            return """
+                sealed serve: listening on http://\(host):\(port) (region \(region), account \(accountID), bus \(bus))
+                sealed serve: \(database.wasCreated ? "installed" : "using") \(database.description)\
+                \(credentials.map { "; \($0)" } ?? "")
+
+                """
+        }
         let directory = platform.dataDirectory
         if let aws = platform.aws {
             return """

@@ -107,17 +107,7 @@ public struct DataDirectory: Sendable {
             return try parseRootKey(encoded, source: rootKeyVariable)
         }
         let file = directory.appendingPathComponent(rootKeyFileName)
-        if let mode = try FileSystem.mode(of: file) {
-            guard mode & 0o077 == 0 else {
-                throw StorageError(
-                    .rootKeyPermissions,
-                    "The root key file \(file.path) has mode \(String(mode & 0o777, radix: 8)); it must be readable "
-                        + "by its owner only (chmod 600)."
-                )
-            }
-            let contents = try FileSystem.read(file)
-            return try parseRootKey(String(decoding: contents, as: UTF8.self), source: file.path)
-        }
+        if let key = try readRootKey(file) { return key }
         guard !databaseExists else {
             throw StorageError(
                 .missingRootKey,
@@ -131,7 +121,25 @@ public struct DataDirectory: Sendable {
         return key
     }
 
-    private static func parseRootKey(_ text: String, source: String) throws -> SymmetricKey {
+    /// The root key in `file` (base64, mode 0600 or stricter), or `nil` when there is no such file.
+    ///
+    /// - Throws: ``StorageError`` `rootKeyPermissions` when group or others may use the file, `invalidRootKey`,
+    ///   `fileSystem`.
+    package static func readRootKey(_ file: URL) throws -> SymmetricKey? {
+        guard let mode = try FileSystem.mode(of: file) else { return nil }
+        guard mode & 0o077 == 0 else {
+            throw StorageError(
+                .rootKeyPermissions,
+                "The root key file \(file.path) has mode \(String(mode & 0o777, radix: 8)); it must be readable "
+                    + "by its owner only (chmod 600)."
+            )
+        }
+        let contents = try FileSystem.read(file)
+        return try parseRootKey(String(decoding: contents, as: UTF8.self), source: file.path)
+    }
+
+    /// A root key in base64 (32 bytes), read from `source` (named in the error).
+    package static func parseRootKey(_ text: String, source: String) throws -> SymmetricKey {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard let bytes = try? Base64.decode(trimmed), bytes.count == 32 else {
             throw StorageError(.invalidRootKey, "The root key in \(source) is not 32 bytes in base64.")
