@@ -194,7 +194,7 @@ struct AccessWorkflowTests {
         let trusted = try world.trusted()
         #expect(trusted.contains(analyst) == !holding.isEmpty, "requests: \(all.map(\.status)), trusted: \(trusted)")
         // What the store holds is what the service shows.
-        let stored = try await world.store.load()
+        let stored = await world.store.load()
         #expect(Set(stored) == Set(all))
         // No grant and no policy written concurrently was lost.
         let indices = 0..<tasks

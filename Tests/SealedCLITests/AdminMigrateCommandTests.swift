@@ -12,8 +12,9 @@ import Testing
 
 /// `sealed admin migrate`: a data directory a real `sealed serve` filled (keys, identities, catalog, an access request,
 /// a topic with events and a group's offset, the audit trail), copied into an empty PostgreSQL database, then read
-/// back through the PostgreSQL stores under the directory's root key: the key decrypts what it encrypted, the bus
-/// holds the same events at the same offsets, the trail is the same chain and verifies.
+/// back through the PostgreSQL stores under the directory's root key (the key decrypts what it encrypted, the bus
+/// holds the same events at the same offsets, the trail is the same chain and verifies) and through a replica started
+/// on the database with the directory's root key and administrator.
 struct AdminMigrateCommandTests {
     @Test func aDataDirectoryIsCopiedWholeAndReadsBackOnPostgreSQL() async throws {
         guard let postgres = try PostgresFixture.located() else { return }
@@ -93,6 +94,19 @@ struct AdminMigrateCommandTests {
                 #expect(try await copy.verify(publicKey: signingKey.publicKey).isValid)
                 await copy.close()
             }
+
+            // A replica on the database goes on where the single server stopped: same administrator, same keys.
+            let replica = try ServeProcess(
+                database: url,
+                rootKey: rootKey.withUnsafeBytes { Data($0).base64EncodedString() },
+                administratorCredentials: server.administratorCredentialsFile
+            )
+            defer { replica.remove() }
+            let reopened = try await replica.kms().decrypt(DecryptRequest(ciphertextBlob: sealed))
+            #expect(reopened.plaintext == plaintext)
+            let described = try await replica.kms().describeKey(DescribeKeyRequest(keyId: keyID))
+            #expect(described.keyMetadata?.keyId == keyID)
+            #expect(replica.stop() == 0)
 
             let again = try await ESDKCommandTests.sealed([
                 "admin", "migrate", "--from", server.dataDirectory.path, "--to", url,

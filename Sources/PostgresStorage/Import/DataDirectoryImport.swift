@@ -10,7 +10,8 @@ import Storage
 /// What is copied: every table of `sealed.sqlite` (keys and their sealed material, credentials, identities, catalog,
 /// access requests, subjects, webhooks and their deliveries, consumer-group owners), the table service's
 /// `tables.sqlite`, the embedded bus's `bus.sqlite` (topics, events with their offsets, groups' committed offsets),
-/// and the audit trail record by record with its signed digests and its signing key. Sealed values are copied as they
+/// the audit trail record by record with its signed digests and its signing key, and the installation replicas check at
+/// start (the root key's check value, account, region, administrator). Sealed values are copied as they
 /// are: the replicas must run with the directory's root key. The trail is verified before anything is copied and
 /// again in PostgreSQL afterwards.
 ///
@@ -68,6 +69,14 @@ public enum DataDirectoryImport {
         var rows: [(table: String, count: Int)] = []
         try await database.transaction { connection in
             rows = []
+            // The installation replicas check at start: this root key, account, region and administrator.
+            try await PostgresInstallation.record(
+                on: connection,
+                rootKey: source.rootKey,
+                account: account,
+                region: region,
+                administrator: source.administratorARN
+            )
             for copy in TableCopy.all {
                 let file = directory.appendingPathComponent(copy.file.rawValue)
                 guard FileManager.default.fileExists(atPath: file.path) else { continue }
@@ -128,7 +137,7 @@ public enum DataDirectoryImport {
 
     /// Refuses a database holding anything this copy would write.
     static func requireEmpty(_ database: PostgresDatabase) async throws {
-        let tables = Set(TableCopy.all.map(\.target)).sorted() + ["audit_record", "audit_digest", "audit_signing_key"]
+        let tables = Set(TableCopy.all.map(\.target)).sorted() + ["audit_record", "audit_digest", "audit_signing_key", "platform_meta"]
         let holding = try await database.snapshot { connection in
             var holding: [String] = []
             for table in tables {

@@ -1,7 +1,7 @@
 import AccessControl
 public import Crypto
 public import Foundation
-import PostgresNIO
+package import PostgresNIO
 import SealedSupport
 import Storage
 
@@ -56,17 +56,10 @@ public struct PostgresInstallation: Sendable {
         // The file first: should the transaction not commit, the next start installs again and replaces it; the
         // other way round, a crash could leave an administrator nobody can use.
         try write(accessKey, to: file, database: database, account: account, region: region)
-        let canary = try AES.GCM.seal(canaryPlaintext, using: rootKey, authenticating: canaryAAD).combined!
         let credentials = PostgresCredentialStore(database: database, rootKey: rootKey)
         let existing = try await database.transaction { connection -> Meta? in
             if let meta = try await read(on: connection) { return meta }
-            let entries: [(String, Data)] = [
-                ("root_key_canary", canary), ("account", Data(account.utf8)), ("region", Data(region.utf8)),
-                ("administrator", Data(administrator.utf8)),
-            ]
-            for (name, value) in entries {
-                try await connection.run("INSERT INTO platform_meta (name, value) VALUES (\(name), \(value))")
-            }
+            try await record(on: connection, rootKey: rootKey, account: account, region: region, administrator: administrator)
             try await credentials.insert(accessKey, on: connection)
             return nil
         }
@@ -74,6 +67,25 @@ public struct PostgresInstallation: Sendable {
         // Another replica installed it meanwhile: its administrator stands, this one's file names nobody.
         try? FileManager.default.removeItem(at: file)
         return try check(existing, database: database, rootKey: rootKey, account: account, region: region)
+    }
+
+    /// Writes the installation's entries (the root key's check value, account, region, administrator) in the
+    /// caller's transaction: on first start, or for a data directory copied in (`sealed admin migrate`).
+    package static func record(
+        on connection: PostgresConnection,
+        rootKey: SymmetricKey,
+        account: String,
+        region: String,
+        administrator: String
+    ) async throws {
+        let canary = try AES.GCM.seal(canaryPlaintext, using: rootKey, authenticating: canaryAAD).combined!
+        let entries: [(String, Data)] = [
+            ("root_key_canary", canary), ("account", Data(account.utf8)), ("region", Data(region.utf8)),
+            ("administrator", Data(administrator.utf8)),
+        ]
+        for (name, value) in entries {
+            try await connection.run("INSERT INTO platform_meta (name, value) VALUES (\(name), \(value))")
+        }
     }
 
     private struct Meta: Sendable {
