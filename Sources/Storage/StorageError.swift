@@ -43,13 +43,21 @@ public struct StorageError: Error, Sendable, Hashable, CustomStringConvertible {
     public var code: Code
     /// A sentence for people; never contains secrets.
     public var message: String
+    /// Whether the database could not be reached at all (the connection failed or broke, the server is shutting
+    /// down): the request was not done and may succeed once the database is back. Not part of equality.
+    public var isUnreachable: Bool
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, isUnreachable: Bool = false) {
         self.code = code
         self.message = message
+        self.isUnreachable = isUnreachable
     }
 
     public var description: String { "\(code): \(message)" }
 }
 
 extension StorageError: CodedError {}
+
+extension StorageError: DependencyUnavailable {
+    package var isUnavailability: Bool { isUnreachable }
+}

@@ -413,12 +413,22 @@ public final class PostgresAuditStore: AuditStore, Sendable, CustomStringConvert
     }
 
     /// The store's and the trail's errors unchanged; the database's (``Storage/StorageError``, whose message names the
-    /// server's reason and never a bound value) as `code`.
+    /// server's reason and never a bound value) as `code`, marked unreachable when PostgreSQL could not be reached.
     static func mapped(_ error: any Error, _ code: AuditStoreError.Code, _ what: String) -> any Error {
         switch error {
         case is AuditStoreError, is AuditError: error
-        case let error as StorageError: AuditStoreError(code, "\(what): \(error.message)")
-        case let error as PSQLError: AuditStoreError(code, "\(what): PostgreSQL failed (\(error.code)).")
+        case let error as StorageError:
+            AuditStoreError(
+                code,
+                "\(what): \(error.message)",
+                isUnreachable: error.isUnreachable
+            )
+        case let error as PSQLError:
+            AuditStoreError(
+                code,
+                "\(what): PostgreSQL failed (\(error.code)).",
+                isUnreachable: PostgresDatabase.isUnreachable(error)
+            )
         default: AuditStoreError(code, "\(what): \(type(of: error)).")
         }
     }

@@ -88,7 +88,7 @@ public final class PostgresDatabase: Sendable, CustomStringConvertible {
 
     /// Runs `body` on a connection of the pool, outside any transaction (each statement commits by itself).
     package func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await mappingErrors { try await client.withConnection { connection in try await body(connection) } }
+        try await mappingErrors { try await leased(body) }
     }
 
     /// Runs `body` in one transaction (`SERIALIZABLE` unless `isolation` says otherwise), from the start again (up to
@@ -104,7 +104,7 @@ public final class PostgresDatabase: Sendable, CustomStringConvertible {
         var attempt = 1
         while true {
             do {
-                return try await client.withConnection { connection in
+                return try await leased { connection in
                     try await Self.run(body, on: connection, begin: isolation.begin)
                 }
             } catch let error as PSQLError where Self.isRetryable(error) && attempt < Self.maximumAttempts {
@@ -138,7 +138,7 @@ public final class PostgresDatabase: Sendable, CustomStringConvertible {
     /// Runs `body`'s reads on one snapshot (`REPEATABLE READ READ ONLY`).
     package func snapshot<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         try await mappingErrors {
-            try await client.withConnection { connection in
+            try await leased { connection in
                 try await Self.run(body, on: connection, begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             }
         }
@@ -160,6 +160,25 @@ public final class PostgresDatabase: Sendable, CustomStringConvertible {
             // failed transaction.
             _ = try? await connection.run("ROLLBACK")
             throw error
+        }
+    }
+
+    /// Runs `body` on a connection of the pool. When the pool cannot give one (PostgreSQL is down or cannot be
+    /// reached, and the pool has given up waiting for it), the error is ``Storage/StorageError`` `databaseUnavailable`
+    /// marked unreachable, whatever the pool's own error type; what `body` throws passes through.
+    private func leased<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        var started = false
+        do {
+            return try await client.withConnection { connection in
+                started = true
+                return try await body(connection)
+            }
+        } catch {
+            guard !started, !(error is StorageError) else { throw error }
+            var unavailable = (error as? PSQLError).map { Self.unavailable(url, $0) }
+                ?? StorageError(.databaseUnavailable, "PostgreSQL at \(url) gave no connection: \(type(of: error)).")
+            unavailable.isUnreachable = !Task.isCancelled
+            throw unavailable
         }
     }
 
@@ -191,7 +210,22 @@ public final class PostgresDatabase: Sendable, CustomStringConvertible {
         } else {
             reason = "\(error.code)"
         }
-        return StorageError(.databaseUnavailable, "PostgreSQL at \(url) failed: \(reason).")
+        return StorageError(
+            .databaseUnavailable,
+            "PostgreSQL at \(url) failed: \(reason).",
+            isUnreachable: isUnreachable(error)
+        )
+    }
+
+    /// Whether `error` says PostgreSQL could not be reached rather than that it refused a statement: the connection
+    /// failed, broke or was closed, or the server answered with SQLSTATE class 08 (connection exception) or 57P
+    /// (shutting down, crashed, starting up).
+    static func isUnreachable(_ error: PSQLError) -> Bool {
+        if let state = error.serverInfo?[.sqlState] { return state.hasPrefix("08") || state.hasPrefix("57P") }
+        let unreachable: Set<PSQLError.Code> = [
+            .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed,
+        ]
+        return unreachable.contains(error.code)
     }
 
     /// A serialization failure (40001) or a deadlock (40P01): the transaction can run again.

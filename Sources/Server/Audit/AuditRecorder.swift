@@ -5,6 +5,7 @@ import Foundation
 import HTTPTypes
 public import Hummingbird
 import Logging
+import SealedSupport
 import NIOCore
 import Subjects
 import Synchronization
@@ -220,10 +221,17 @@ public struct AuditRecorder: RouterMiddleware {
         return try outcome.get()
     }
 
-    /// Writes a record; when it cannot be written, the request fails with the protocol's internal error.
+    /// Writes a record; when it cannot be written, the request fails with the protocol's internal error, or with 503
+    /// when the database holding the trail could not be reached.
     func write(_ record: Record, isQuery: Bool, logger: Logger) async throws {
         do {
             try await sink.record(record)
+        } catch let error as any DependencyUnavailable where error.isUnavailability {
+            logger.warning(
+                "audit record could not be written, the database is unavailable; the request fails",
+                metadata: ["error": "\(error)"]
+            )
+            throw error
         } catch {
             logger.error(
                 "audit record could not be written; the request fails",
@@ -509,6 +517,8 @@ public struct AuditRecorder: RouterMiddleware {
         case .failure(let error as PlatformRequestError): return (error.code, error.message)
         case .failure(let error as GovernanceRefusal): return (error.rule.rawValue, error.message)
         case .failure(let error as any HTTPResponseError): return ("HTTP\(error.status.code)", nil)
+        case .failure(let error as any DependencyUnavailable) where error.isUnavailability:
+            return (RequestObserver.unavailableCode, nil)
         case .failure: return ("InternalFailure", nil)
         }
     }

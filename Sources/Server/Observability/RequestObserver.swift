@@ -10,7 +10,9 @@ import SealedSupport
 ///
 /// The log line (`info`) carries the request id, the operation, the outcome, the status and the duration, and the
 /// principal once authenticated — never a body, a header value, a secret or key material. Errors that are not
-/// ``KMS/KMSError`` nor another `HTTPResponseError` become `KMSInternalException` (500) and are logged by type only.
+/// ``KMS/KMSError`` nor another `HTTPResponseError` become `KMSInternalException` (500) and are logged by type only,
+/// except a dependency that could not be reached (PostgreSQL down): 503 `ServiceUnavailableException`, which clients
+/// and AWS SDKs retry.
 public struct RequestObserver: RouterMiddleware {
     public typealias Context = ServerContext
 
@@ -46,6 +48,10 @@ public struct RequestObserver: RouterMiddleware {
         } catch let error as any HTTPResponseError {
             response = try error.response(from: request, context: context)
             outcome = "HTTP\(error.status.code)"
+        } catch let error as any DependencyUnavailable where error.isUnavailability {
+            context.logger.warning("request failed: the database is unavailable", metadata: ["error": "\(error)"])
+            response = try Self.unavailable(request, context: context)
+            outcome = Self.unavailableCode
         } catch {
             context.logger.error("request failed", metadata: ["error.type": "\(String(reflecting: type(of: error)))"])
             let internalError = KMSError(code: .kmsInternalException, message: "An internal error occurred.")
@@ -67,6 +73,20 @@ public struct RequestObserver: RouterMiddleware {
             ]
         )
         return response
+    }
+
+    /// The code of a request refused because the database could not be reached.
+    static let unavailableCode = "ServiceUnavailableException"
+
+    /// 503 for a request whose database could not be reached, in its API's error shape (`/v1`'s JSON or the AWS JSON
+    /// 1.1 of the KMS endpoint): nothing was done, and the same request may succeed once the database is back.
+    static func unavailable(_ request: Request, context: ServerContext) throws -> Response {
+        let message = "The database is unavailable; the request was not completed. Retry it later."
+        if request.uri.path.hasPrefix("/v1/") {
+            return PlatformJSON.error(code: unavailableCode, message: message, status: .serviceUnavailable)
+        }
+        return try KMSError(code: KMSError.Code(rawValue: unavailableCode), message: message, statusCode: 503)
+            .response(from: request, context: context)
     }
 
     /// The metrics label of a request: its KMS or DynamoDB operation, `health`, `metrics`, or `Unknown`.

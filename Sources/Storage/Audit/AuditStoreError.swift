@@ -36,10 +36,14 @@ public struct AuditStoreError: Error, Sendable, Hashable, CustomStringConvertibl
     public var code: Code
     /// A sentence for people; never contains record contents or secrets.
     public var message: String
+    /// Whether the database could not be reached at all (the connection failed or broke, the server is shutting
+    /// down): nothing was written and the operation may succeed once the database is back. Not part of equality.
+    public var isUnreachable: Bool
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, isUnreachable: Bool = false) {
         self.code = code
         self.message = message
+        self.isUnreachable = isUnreachable
     }
 
     public var description: String { "\(code): \(message)" }
@@ -67,3 +71,7 @@ public struct AuditStoreError: Error, Sendable, Hashable, CustomStringConvertibl
 }
 
 extension AuditStoreError: CodedError {}
+
+extension AuditStoreError: DependencyUnavailable {
+    package var isUnavailability: Bool { isUnreachable }
+}
