@@ -174,7 +174,7 @@ public final class PostgresDatabase: Sendable, CustomStringConvertible {
                 return try await body(connection)
             }
         } catch {
-            guard !started, !(error is StorageError) else { throw error }
+            guard !started else { throw error }
             var unavailable = (error as? PSQLError).map { Self.unavailable(url, $0) }
                 ?? StorageError(.databaseUnavailable, "PostgreSQL at \(url) gave no connection: \(type(of: error)).")
             unavailable.isUnreachable = !Task.isCancelled

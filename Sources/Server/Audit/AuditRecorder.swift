@@ -5,8 +5,8 @@ import Foundation
 import HTTPTypes
 public import Hummingbird
 import Logging
-import SealedSupport
 import NIOCore
+import SealedSupport
 import Subjects
 import Synchronization
 import Tables
@@ -206,6 +206,8 @@ public struct AuditRecorder: RouterMiddleware {
             outcome = .success(try await next(request, context))
         } catch let error as KMSError where isQuery {
             outcome = .failure(STSErrorResponse(error))
+        } catch let error as any DependencyUnavailable where isQuery && error.isUnavailability {
+            outcome = .failure(STSErrorResponse.unavailable)
         } catch {
             outcome = .failure(error)
         }
@@ -231,6 +233,7 @@ public struct AuditRecorder: RouterMiddleware {
                 "audit record could not be written, the database is unavailable; the request fails",
                 metadata: ["error": "\(error)"]
             )
+            if isQuery { throw STSErrorResponse.unavailable }
             throw error
         } catch {
             logger.error(

@@ -141,6 +141,15 @@ struct STSErrorResponse: Error, HTTPResponseError {
         self.requestID = requestID
     }
 
+    /// A request refused because the database could not be reached (503; clients retry it).
+    static var unavailable: STSErrorResponse {
+        STSErrorResponse(
+            code: "ServiceUnavailable",
+            message: "The database is unavailable; the request was not completed. Retry it later.",
+            status: .serviceUnavailable
+        )
+    }
+
     /// The signature middleware's rejections (KMS names) as STS names them.
     init(_ error: KMSError) {
         let code: String
