@@ -18,14 +18,7 @@ struct PostgresOutageTests {
             let b = try #require(second)
             let adminA = try a.client(try a.administrator)
             let adminB = try b.client(try b.administrator)
-            _ = try await adminA.call("POST", ["iam", "teams"], body: ["TeamName": "owners"])
-            _ = try await adminA.call("POST", ["catalog", "domains"], body: ["Domain": "load", "Owner": "owners"])
-            _ = try await adminA.call(
-                "POST",
-                ["catalog", "event-types"],
-                body: ["EventType": "load.tick.sent", "Domain": "load", "Classification": "public"]
-            )
-            _ = try await adminA.call("POST", ["topics"], body: ["Name": ServeReplicaTests.topic])
+            try await ServeReplicaTests.prepareLoad(adminA)
             let keyID = try #require(
                 try await a.kms().createKey(CreateKeyRequest(description: "outage")).keyMetadata?.keyId
             )

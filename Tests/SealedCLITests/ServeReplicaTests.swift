@@ -192,14 +192,7 @@ struct ServeReplicaTests {
     @Test func killDashNineOfTheLeaderLosesNothingAndTheSurvivorSignsTheDigests() async throws {
         try await Self.withReplicas(arguments: ["--digest-interval", "1"], startSecond: false) { a, _, start in
             let adminA = try a.client(try a.administrator)
-            _ = try await adminA.call("POST", ["iam", "teams"], body: ["TeamName": "owners"])
-            _ = try await adminA.call("POST", ["catalog", "domains"], body: ["Domain": "load", "Owner": "owners"])
-            _ = try await adminA.call(
-                "POST",
-                ["catalog", "event-types"],
-                body: ["EventType": "load.tick.sent", "Domain": "load", "Classification": "public"]
-            )
-            _ = try await adminA.call("POST", ["topics"], body: ["Name": Self.topic])
+            try await Self.prepareLoad(adminA)
             // A signs first, so it holds the digests' leadership before B starts.
             try await eventually("A signs a digest", limit: .seconds(60)) {
                 try await Self.export(through: a).digests > 0
@@ -305,6 +298,19 @@ extension ServeReplicaTests {
             }
             try await body(a, startSecond ? try start() : nil, start)
         }
+    }
+
+    /// What the load tests publish: the team `owners`, its domain `load`, the public event type `load.tick.sent`,
+    /// and the topic.
+    static func prepareLoad(_ admin: PlatformClient) async throws {
+        _ = try await admin.call("POST", ["iam", "teams"], body: ["TeamName": "owners"])
+        _ = try await admin.call("POST", ["catalog", "domains"], body: ["Domain": "load", "Owner": "owners"])
+        _ = try await admin.call(
+            "POST",
+            ["catalog", "event-types"],
+            body: ["EventType": "load.tick.sent", "Domain": "load", "Classification": "public"]
+        )
+        _ = try await admin.call("POST", ["topics"], body: ["Name": topic])
     }
 
     static func withTwoReplicas(_ body: (ServeProcess, ServeProcess) async throws -> Void) async throws {
