@@ -63,8 +63,8 @@ public enum ChildProcess {
         }
         _ = ignoreBrokenPipes
         try process.run()
-        async let standardOutput = drain(output.fileHandleForReading)
-        async let standardError = mergingErrors ? Data() : drain(errors.fileHandleForReading)
+        let standardOutput = PipeReader(output.fileHandleForReading)
+        let standardError = mergingErrors ? nil : PipeReader(errors.fileHandleForReading)
         async let fed: Void = feed(input, to: inputPipe?.fileHandleForWriting)
         let child = Child(process)
         let stopper = deadline.map { deadline in
@@ -85,8 +85,8 @@ public enum ChildProcess {
         await fed
         return Outcome(
             status: status,
-            standardOutput: await standardOutput,
-            standardError: await standardError,
+            standardOutput: await standardOutput.text(),
+            standardError: await standardError?.text() ?? Data(),
             timedOut: child.timedOut.withLock { $0 }
         )
     }
@@ -110,11 +110,39 @@ public enum ChildProcess {
         }
     }
 
-    /// Reads a pipe to its end on a thread of its own.
-    private static func drain(_ handle: FileHandle) async -> Data {
-        await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                continuation.resume(returning: handle.readDataToEndOfFile())
+    /// Reads a pipe on a thread of its own until it ends.
+    ///
+    /// A program that started a daemon (`pg_ctl start`) may leave the pipe open in that daemon long after it exited
+    /// itself: once the program has exited, its output is taken as it stands a few seconds later, ended or not.
+    private final class PipeReader: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var data = Data()
+        private var ended = false
+
+        init(_ handle: FileHandle) {
+            Thread.detachNewThread { [self] in
+                while case let chunk = handle.availableData, !chunk.isEmpty {
+                    condition.withLock { data.append(chunk) }
+                }
+                condition.withLock {
+                    ended = true
+                    condition.broadcast()
+                }
+            }
+        }
+
+        /// What was read when the pipe ended, or five seconds from now, whichever comes first (waited for on a thread
+        /// of its own).
+        func text() async -> Data {
+            await withCheckedContinuation { continuation in
+                Thread.detachNewThread { [self] in
+                    let deadline = Date(timeIntervalSinceNow: 5)
+                    let read = condition.withLock {
+                        while !ended, condition.wait(until: deadline) {}
+                        return data
+                    }
+                    continuation.resume(returning: read)
+                }
             }
         }
     }

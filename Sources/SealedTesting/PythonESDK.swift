@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Drives the official Python AWS Encryption SDK (`scripts/peers/esdk_peer.py`) in batches.
 public struct PythonESDK: Sendable {
