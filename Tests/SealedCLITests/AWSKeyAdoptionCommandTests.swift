@@ -20,19 +20,6 @@ struct AWSKeyAdoptionCommandTests {
         var policy: String
     }
 
-    static func boto3(_ script: String, _ arguments: [String], as user: MotoFixture.User, _ moto: MotoFixture, python: URL)
-        async throws -> Data
-    {
-        let outcome = try await ChildProcess.run(
-            python,
-            arguments: ["-c", script, moto.endpoint, moto.region] + arguments,
-            environment: ["AWS_ACCESS_KEY_ID": user.accessKeyId, "AWS_SECRET_ACCESS_KEY": user.secretAccessKey],
-            deadline: .seconds(60)
-        )
-        try #require(outcome.status == 0, "boto3 failed: \(outcome.errors)")
-        return outcome.standardOutput
-    }
-
     /// Three keys made by the account's key owner (the fixture's `allowed` user, `kms:*`), none tagged.
     static func keys(_ moto: MotoFixture, python: URL) async throws -> Keys {
         let script = #"""
@@ -45,7 +32,7 @@ struct AWSKeyAdoptionCommandTests {
             kms.disable_key(KeyId=keys["disabled"])
             print(json.dumps(keys))
             """#
-        let data = try await boto3(script, [], as: moto.allowed, moto, python: python)
+        let data = try await AWSModeCLI.boto3(script, [], as: moto.allowed, moto, python: python)
         return try JSONDecoder().decode(Keys.self, from: data)
     }
 
@@ -60,7 +47,7 @@ struct AWSKeyAdoptionCommandTests {
             policy = kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"]
             print(json.dumps({"tags": tags, "aliases": aliases, "policy": policy}))
             """#
-        let data = try await boto3(script, [key], as: moto.allowed, moto, python: python)
+        let data = try await AWSModeCLI.boto3(script, [key], as: moto.allowed, moto, python: python)
         return try JSONDecoder().decode(KeyState.self, from: data)
     }
 
@@ -69,30 +56,10 @@ struct AWSKeyAdoptionCommandTests {
         let tag = UUID().uuidString.prefix(6).lowercased()
         let alice = try #require(try await AWSModeCommandTests.people(["alice-\(tag)"], moto, python: python).first?.value)
         let keys = try await Self.keys(moto, python: python)
-        let server = try ServeProcess(
-            dataDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("aws-adopt-\(UUID())"),
-            arguments: ["--aws", "--aws-endpoint-url", moto.endpoint, "--admin-principal-arn", alice.arn],
-            environment: moto.environment()
-        )
-        defer {
-            server.stop()
-            try? FileManager.default.removeItem(at: server.dataDirectory)
-        }
+        let aws = try AWSModeCLI(moto, administrator: alice.arn)
+        defer { aws.stop() }
         func sealed(_ arguments: [String]) async throws -> (status: Int32, output: String) {
-            let outcome = try await ChildProcess.run(
-                try TestEnvironment.sealedBinary,
-                arguments: arguments + [
-                    "--aws", "--aws-endpoint-url", moto.endpoint, "--endpoint-url", server.endpoint.absoluteString,
-                ],
-                environment: [
-                    "AWS_ACCESS_KEY_ID": alice.accessKeyId, "AWS_SECRET_ACCESS_KEY": alice.secretAccessKey,
-                    "AWS_REGION": moto.region, "AWS_CONFIG_FILE": "/dev/null",
-                    "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-                ],
-                mergingErrors: true,
-                deadline: .seconds(60)
-            )
-            return (outcome.status, outcome.output)
+            try await aws.sealed(alice, arguments)
         }
 
         let (team, domain) = ("ledger-\(tag)", "ledger\(tag)")

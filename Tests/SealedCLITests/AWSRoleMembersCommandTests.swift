@@ -7,17 +7,10 @@ import Testing
 /// approves; a session of the same role outside the pattern is refused; a role member gets the domain's producer
 /// policy attached (read back with boto3); an ARN that is neither is refused.
 struct AWSRoleMembersCommandTests {
-    struct Credentials: Decodable {
-        var arn: String
-        var accessKeyId: String
-        var secretAccessKey: String
-        var sessionToken: String?
-    }
-
     /// As the fixture's IAM administrator: users (allowed `sts:GetCallerIdentity` and `sts:AssumeRole`), the roles
     /// `reviewers-TAG` (assumable by the user `erin-TAG`) and `producers-TAG`, and two sessions of the reviewers'
     /// role, `erin-review` and `other-review`.
-    static func account(tag: String, _ moto: MotoFixture, python: URL) async throws -> [String: Credentials] {
+    static func account(tag: String, _ moto: MotoFixture, python: URL) async throws -> [String: AWSPerson] {
         let script = #"""
             import boto3, json, sys
             endpoint, region, tag = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -48,16 +41,8 @@ struct AWSRoleMembersCommandTests {
                                 "secretAccessKey": c["SecretAccessKey"], "sessionToken": c["SessionToken"]}
             print(json.dumps(out))
             """#
-        let outcome = try await ChildProcess.run(
-            python,
-            arguments: ["-c", script, moto.endpoint, moto.region, tag],
-            environment: [
-                "AWS_ACCESS_KEY_ID": moto.iamAdmin.accessKeyId, "AWS_SECRET_ACCESS_KEY": moto.iamAdmin.secretAccessKey,
-            ],
-            deadline: .seconds(60)
-        )
-        try #require(outcome.status == 0, "preparing the account failed: \(outcome.errors)")
-        return try JSONDecoder().decode([String: Credentials].self, from: outcome.standardOutput)
+        let data = try await AWSModeCLI.boto3(script, [tag], as: moto.iamAdmin, moto, python: python)
+        return try JSONDecoder().decode([String: AWSPerson].self, from: data)
     }
 
     /// The ARNs of the managed policies attached to `role`, read with boto3 as the IAM administrator.
@@ -68,16 +53,8 @@ struct AWSRoleMembersCommandTests {
             attached = iam.list_attached_role_policies(RoleName=sys.argv[3])["AttachedPolicies"]
             print(json.dumps([p["PolicyArn"] for p in attached]))
             """#
-        let outcome = try await ChildProcess.run(
-            python,
-            arguments: ["-c", script, moto.endpoint, moto.region, role],
-            environment: [
-                "AWS_ACCESS_KEY_ID": moto.iamAdmin.accessKeyId, "AWS_SECRET_ACCESS_KEY": moto.iamAdmin.secretAccessKey,
-            ],
-            deadline: .seconds(60)
-        )
-        try #require(outcome.status == 0, "reading the role failed: \(outcome.errors)")
-        return try JSONDecoder().decode([String].self, from: outcome.standardOutput)
+        let data = try await AWSModeCLI.boto3(script, [role], as: moto.iamAdmin, moto, python: python)
+        return try JSONDecoder().decode([String].self, from: data)
     }
 
     @Test func aReviewerActingThroughAnAssumedRoleSessionApproves() async throws {
@@ -88,37 +65,9 @@ struct AWSRoleMembersCommandTests {
         let (erin, other) = (people["erin-review"]!, people["other-review"]!)
         let (reviewers, producers) = (people["reviewers"]!.arn, people["producers"]!.arn)
         #expect(erin.arn == "arn:aws:sts::\(moto.account):assumed-role/reviewers-\(tag)/erin-review")
-        let server = try ServeProcess(
-            dataDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("aws-roles-\(UUID())"),
-            arguments: ["--aws", "--aws-endpoint-url", moto.endpoint, "--admin-principal-arn", alice.arn],
-            environment: moto.environment()
-        )
-        defer {
-            server.stop()
-            try? FileManager.default.removeItem(at: server.dataDirectory)
-        }
-        func sealed(_ person: Credentials, _ arguments: [String]) async throws -> (status: Int32, output: String) {
-            var environment = [
-                "AWS_ACCESS_KEY_ID": person.accessKeyId, "AWS_SECRET_ACCESS_KEY": person.secretAccessKey,
-                "AWS_REGION": moto.region, "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-            ]
-            environment["AWS_SESSION_TOKEN"] = person.sessionToken
-            let outcome = try await ChildProcess.run(
-                try TestEnvironment.sealedBinary,
-                arguments: arguments + [
-                    "--aws", "--aws-endpoint-url", moto.endpoint, "--endpoint-url", server.endpoint.absoluteString,
-                ],
-                environment: environment,
-                mergingErrors: true,
-                deadline: .seconds(60)
-            )
-            return (outcome.status, outcome.output)
-        }
-        func succeeds(_ person: Credentials, _ arguments: [String]) async throws -> String {
-            let run = try await sealed(person, arguments)
-            #expect(run.status == 0, "sealed \(arguments.joined(separator: " ")): \(run.output)")
-            return run.output
-        }
+        let aws = try AWSModeCLI(moto, administrator: alice.arn)
+        defer { aws.stop() }
+        let (sealed, succeeds) = (aws.sealed, aws.succeeds)
 
         let (team, domain) = ("risk-\(tag)", "risk\(tag)")
         let type = "\(domain).score.computed"
