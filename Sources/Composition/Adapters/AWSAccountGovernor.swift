@@ -70,7 +70,8 @@ public actor AWSAccountGovernor {
         guard let metadata = described.keyMetadata, let keyARN = metadata.arn else {
             throw AWSGovernanceError("KMS did not describe \(keyId)")
         }
-        guard metadata.keySpec == .symmetricDefault, metadata.keyUsage == .encryptDecrypt else {
+        // SYMMETRIC_DEFAULT keys have no usage but ENCRYPT_DECRYPT; moto leaves KeyUsage out when it was not asked for.
+        guard metadata.keySpec == .symmetricDefault, (metadata.keyUsage ?? .encryptDecrypt) == .encryptDecrypt else {
             throw AWSGovernanceError("\(keyARN) is not a symmetric encryption key")
         }
         guard metadata.enabled == true else { throw AWSGovernanceError("\(keyARN) is not enabled") }
