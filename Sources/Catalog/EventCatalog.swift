@@ -51,7 +51,10 @@ public actor EventCatalog: EventTypeDirectory {
 
     // MARK: - Domains
 
-    public func createDomain(_ name: String, owner: String, by principal: String) async throws -> Domain {
+    /// Creates a domain owned by `owner` with a new key, or with the existing key `keyARN` adopted (AWS mode).
+    public func createDomain(_ name: String, owner: String, keyARN existingKey: String? = nil, by principal: String)
+        async throws -> Domain
+    {
         try Self.validateDomainName(name)
         try authorize(principal, "catalog:CreateDomain", PlatformARN.domain(name, account: identities.account))
         guard domains[name] == nil else {
@@ -60,7 +63,12 @@ public actor EventCatalog: EventTypeDirectory {
         guard identities.team(named: owner) != nil else {
             throw AccessControlError(.noSuchEntity, "The team \(owner) does not exist.")
         }
-        let keyARN = try await keys.createKey(forDomain: name, owner: owner)
+        let keyARN =
+            if let existingKey {
+                try await keys.adoptKey(existingKey, forDomain: name, owner: owner)
+            } else {
+                try await keys.createKey(forDomain: name, owner: owner)
+            }
         let domain = Domain(name: name, owner: owner, keyARN: keyARN, creationDate: now())
         try await store.put(domain)
         domains[name] = domain

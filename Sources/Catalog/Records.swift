@@ -1,3 +1,4 @@
+internal import AccessControl
 public import Foundation
 
 /// How sensitive an event type's data is. `confidential` and `restricted` types must be sealed at publish.
@@ -120,6 +121,8 @@ public actor InMemoryCatalogStore: CatalogStore {
 public protocol KeyProvisioner: Sendable {
     /// Creates a symmetric key for `domain`, returns its ARN.
     func createKey(forDomain domain: String, owner: String) async throws -> String
+    /// Adopts the existing key `keyARN` as `domain`'s key (checked usable, tagged), returns its ARN.
+    func adoptKey(_ keyARN: String, forDomain domain: String, owner: String) async throws -> String
     /// Creates (or finds) the reader role of a new event type where the key lives; returns its ARN, or `nil` when
     /// the platform's own IAM is where consumers assume it. `subjectKeys`: its events are sealed under data subjects'
     /// branch keys (the type has a subject field).
@@ -129,6 +132,14 @@ public protocol KeyProvisioner: Sendable {
 }
 
 extension KeyProvisioner {
+    /// - Throws: `ValidationError`: only a key service outside the platform (AWS mode) has keys to adopt.
+    public func adoptKey(_ keyARN: String, forDomain domain: String, owner: String) async throws -> String {
+        throw AccessControlError(
+            .validationError,
+            "Adopting an existing key (--key-arn) is only available in AWS mode: the platform's own key service "
+                + "creates each domain's key."
+        )
+    }
     public func createReaderRole(eventType: String, keyARN: String, subjectKeys: Bool) async throws -> String? {
         nil
     }

@@ -7,11 +7,7 @@ import Testing
 /// event type; a request, a refused self-review, two approvals; the matrix; `aws check` for the administrator and
 /// refused to anyone else; an unknown caller refused; a start refused when the identity lacks the policy.
 struct AWSModeCommandTests {
-    struct Person: Decodable {
-        var arn: String
-        var accessKeyId: String
-        var secretAccessKey: String
-    }
+    typealias Person = AWSPerson
 
     /// Users allowed `sts:GetCallerIdentity` (moto checks it), made with boto3 as the fixture's IAM administrator.
     static func people(_ names: [String], _ moto: MotoFixture, python: URL) async throws -> [String: Person] {
@@ -45,37 +41,9 @@ struct AWSModeCommandTests {
         let names = ["alice", "bob", "dave", "carol"].map { "\($0)-\(tag)" }
         let people = try await Self.people(names, moto, python: python)
         let (alice, bob, dave, carol) = (people[names[0]]!, people[names[1]]!, people[names[2]]!, people[names[3]]!)
-        let server = try ServeProcess(
-            dataDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("aws-cli-\(UUID())"),
-            arguments: ["--aws", "--aws-endpoint-url", moto.endpoint, "--admin-principal-arn", alice.arn],
-            environment: moto.environment()
-        )
-        defer {
-            server.stop()
-            try? FileManager.default.removeItem(at: server.dataDirectory)
-        }
-
-        func sealed(_ person: Person, _ arguments: [String]) async throws -> (status: Int32, output: String) {
-            let outcome = try await ChildProcess.run(
-                try TestEnvironment.sealedBinary,
-                arguments: arguments + [
-                    "--aws", "--aws-endpoint-url", moto.endpoint, "--endpoint-url", server.endpoint.absoluteString,
-                ],
-                environment: [
-                    "AWS_ACCESS_KEY_ID": person.accessKeyId, "AWS_SECRET_ACCESS_KEY": person.secretAccessKey,
-                    "AWS_REGION": moto.region, "AWS_CONFIG_FILE": "/dev/null",
-                    "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-                ],
-                mergingErrors: true,
-                deadline: .seconds(60)
-            )
-            return (outcome.status, outcome.output)
-        }
-        func succeeds(_ person: Person, _ arguments: [String]) async throws -> String {
-            let run = try await sealed(person, arguments)
-            #expect(run.status == 0, "sealed \(arguments.joined(separator: " ")): \(run.output)")
-            return run.output
-        }
+        let aws = try AWSModeCLI(moto, administrator: alice.arn)
+        defer { aws.stop() }
+        let (sealed, succeeds) = (aws.sealed, aws.succeeds)
 
         let (team, domain) = ("payments-\(tag)", "payments\(tag)")
         let type = "\(domain).card.captured"

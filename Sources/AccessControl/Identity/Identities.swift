@@ -28,12 +28,32 @@ public struct Team: Sendable, Hashable, Codable {
     /// Inline identity policies by name, which apply to every member.
     public var policies: [String: String]
     public var creationDate: Date
+    /// The members that are not users (AWS mode): role ARNs and role-session patterns, sorted (users name their
+    /// teams in ``User/teams``).
+    public var principals: [String]
 
-    public init(name: String, arn: String, policies: [String: String] = [:], creationDate: Date) {
+    public init(
+        name: String,
+        arn: String,
+        policies: [String: String] = [:],
+        creationDate: Date,
+        principals: [String] = []
+    ) {
         self.name = name
         self.arn = arn
         self.policies = policies
         self.creationDate = creationDate
+        self.principals = principals
+    }
+
+    /// Reads a team stored before teams had ``principals`` as one without.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        arn = try container.decode(String.self, forKey: .arn)
+        policies = try container.decode([String: String].self, forKey: .policies)
+        creationDate = try container.decode(Date.self, forKey: .creationDate)
+        principals = try container.decodeIfPresent([String].self, forKey: .principals) ?? []
     }
 }
 

@@ -58,20 +58,25 @@ extension IdentityService {
         }
     }
 
-    /// Adds the AWS user `arn` to a team, recording the user here first when it is new (without an access key).
+    /// Adds the AWS principal `arn` to a team: a user (recorded here first when it is new, without an access key),
+    /// a role (its sessions act as it), or a role-session pattern (``TeamMember``), kept on the team.
     ///
-    /// Needs `iam:AddUserToGroup` on the team, as ``addUser(_:toTeam:by:)``. Roles cannot be members yet: a team's
-    /// members are users, whose teams give them their policies.
+    /// Needs `iam:AddUserToGroup` on the team, as ``addUser(_:toTeam:by:)``.
     ///
-    /// - Throws: `ValidationError` for a role or an ARN of another account, `NoSuchEntity` for a missing team.
+    /// - Throws: `ValidationError` for an ARN of another account or of another kind, `NoSuchEntity` for a missing
+    ///   team.
     public func addMember(principal arn: String, toTeam teamName: String, by requester: Requester) async throws {
         try authorize(requester, "iam:AddUserToGroup", on: teamARN(teamName))
-        guard case .user(let name) = try accountPrincipal(arn) else {
-            throw AccessControlError(
-                .validationError,
-                "\(arn) is a role: a team's members are users for now; add the users who act for it."
-            )
+        guard let name = userName(of: arn) else {
+            _ = try TeamMember(arn, account: account)
+            return try await changes.withLock {
+                guard var team = snapshot.teams[teamName] else { throw Self.noSuchTeam(teamName) }
+                guard !team.principals.contains(arn) else { return }
+                team.principals = (team.principals + [arn]).sorted()
+                try await commit([.putTeam(team)])
+            }
         }
+        _ = try accountPrincipal(arn)  // the user's name, checked
         try await changes.withLock {
             let current = snapshot
             guard current.teams[teamName] != nil else { throw Self.noSuchTeam(teamName) }
@@ -82,9 +87,18 @@ extension IdentityService {
         }
     }
 
-    /// The ARNs of a team's members.
+    /// The ARNs of a team's members: its users, then its roles and role-session patterns.
     public nonisolated func members(of teamName: String) -> [String] {
-        snapshot.users.values.filter { $0.teams.contains(teamName) }.map(\.arn).sorted()
+        let current = snapshot
+        let users = current.users.values.filter { $0.teams.contains(teamName) }.map(\.arn).sorted()
+        return users + (current.teams[teamName]?.principals ?? [])
+    }
+
+    /// The teams that have a role or role-session member admitting `principal`.
+    nonisolated func teamsAdmitting(_ principal: String, in snapshot: IdentitySnapshot) -> [Team] {
+        snapshot.teams.values.filter { team in
+            team.principals.contains { (try? TeamMember($0, account: account))?.admits(principal) == true }
+        }
     }
 
     static let emptyTrustPolicy = #"{"Version":"2012-10-17","Statement":[]}"#

@@ -101,7 +101,8 @@ public actor IdentityService {
         }
     }
 
-    /// A user's own policies then its teams', or a role session's role's; none for other principals.
+    /// A user's own policies then its teams', or a role session's role's then the teams' that have a role or
+    /// role-session member admitting it (``TeamMember``); none for other principals.
     private nonisolated func policyTexts(of principal: String, in snapshot: IdentitySnapshot) -> [String] {
         if let name = userName(of: principal), let user = snapshot.users[name] {
             var texts = user.policies.sorted { $0.key < $1.key }.map(\.value)
@@ -110,19 +111,25 @@ public actor IdentityService {
             }
             return texts
         }
+        var texts: [String] = []
         let caller = CallerIdentity(arn: principal, account: account)
         if let roleArn = caller.roleArn, principal != roleArn, let name = roleName(of: roleArn),
             let role = snapshot.roles[name]
         {
-            return role.policies.sorted { $0.key < $1.key }.map(\.value)
+            texts = role.policies.sorted { $0.key < $1.key }.map(\.value)
         }
-        return []
+        for team in teamsAdmitting(principal, in: snapshot).sorted(by: { $0.name < $1.name }) {
+            texts += team.policies.sorted { $0.key < $1.key }.map(\.value)
+        }
+        return texts
     }
 
-    /// The teams of the user `principal`; none for other principals.
+    /// The teams of `principal`: a user's own, or those with a role or role-session member admitting it
+    /// (``TeamMember``: a role's sessions are its members too).
     public nonisolated func teams(of principal: String) -> [String] {
-        guard let name = userName(of: principal) else { return [] }
-        return directory.withLock { $0.snapshot.users[name]?.teams ?? [] }
+        let current = snapshot
+        if let name = userName(of: principal) { return current.users[name]?.teams ?? [] }
+        return teamsAdmitting(principal, in: current).map(\.name).sorted()
     }
 
     /// The identity a principal acts as in the access workflow: for a role session

@@ -5,7 +5,7 @@ public import Foundation
 /// The catalog's keys, reader roles and producer grants in the governed AWS account (``AWSAccountGovernor``): a
 /// domain's key is the key its alias `alias/sealed/<domain>` names, created when missing; an event type's reader role
 /// is `/sealed/sealed-reader-<type>`; the owning team's members that are users or roles of the account get the
-/// domain's producer policy.
+/// domain's producer policy (attached to the user or the role; a role-session pattern member gets none).
 public struct AWSKeyProvisioner: KeyProvisioner {
     let governor: AWSAccountGovernor
     let identities: IdentityService
@@ -17,6 +17,16 @@ public struct AWSKeyProvisioner: KeyProvisioner {
 
     public func createKey(forDomain domain: String, owner: String) async throws -> String {
         try await governor.domainKey(domain)
+    }
+
+    /// - Throws: `ValidationError` naming what makes the key unfit (missing, asymmetric, disabled, or the domain's
+    ///   alias naming another key).
+    public func adoptKey(_ keyARN: String, forDomain domain: String, owner: String) async throws -> String {
+        do {
+            return try await governor.adoptKey(keyARN, domain: domain)
+        } catch let error as AWSGovernanceError {
+            throw AccessControlError(.validationError, "The key cannot be adopted for \(domain): \(error.message).")
+        }
     }
 
     /// - Throws: `ValidationError` for a type with a subject field: its branch keys live in the platform's own
@@ -37,7 +47,8 @@ public struct AWSKeyProvisioner: KeyProvisioner {
             domain: domain,
             keyARN: keyARN,
             eventTypes: eventTypes,
-            principals: identities.members(of: owner)
+            // A role-session pattern names sessions, which hold no policy: only its users and roles get it.
+            principals: identities.members(of: owner).filter { AWSAccountGovernor.principalName($0) != nil }
         )
     }
 }

@@ -48,23 +48,48 @@ public actor AWSAccountGovernor {
         return arn
     }
 
-    /// Adopts an existing key for `domain`: it must be a symmetric encryption key, enabled; it is tagged, given the
-    /// platform's key policy and the domain's alias.
+    /// Adopts an existing key for `domain`: it must be a symmetric encryption key, enabled, and the domain's alias
+    /// must name no other key, and the key carry no other domain's tag; it is tagged, given the platform's key policy
+    /// and the domain's alias.
     ///
+    /// - Returns: The key's ARN (`keyId` may be a key id, an ARN or an alias).
     /// - Throws: ``AWSGovernanceError`` naming what is wrong with the key.
-    public func adoptKey(_ keyARN: String, domain: String) async throws {
-        let described = try await kms.describeKey(DescribeKeyRequest(keyId: keyARN))
-        guard let metadata = described.keyMetadata else { throw AWSGovernanceError("KMS did not describe \(keyARN)") }
-        guard metadata.keySpec == .symmetricDefault, metadata.keyUsage == .encryptDecrypt else {
+    @discardableResult
+    public func adoptKey(_ keyId: String, domain: String) async throws -> String {
+        let described: DescribeKeyResponse
+        do {
+            described = try await kms.describeKey(DescribeKeyRequest(keyId: keyId))
+        } catch let error as KMSError where error.code == .notFoundException || error.code == .invalidArnException {
+            throw AWSGovernanceError("KMS has no key \(keyId) in account \(account)")
+        } catch let error as KMSError where error.code == .accessDeniedException {
+            // The platform's policy lets it read only keys tagged sealed:domain: the tag is the key owner's consent.
+            throw AWSGovernanceError(
+                "the platform may not read \(keyId): tag it \(AWSNames.domainTag)=\(domain) to hand it to the platform"
+            )
+        }
+        guard let metadata = described.keyMetadata, let keyARN = metadata.arn else {
+            throw AWSGovernanceError("KMS did not describe \(keyId)")
+        }
+        // SYMMETRIC_DEFAULT keys have no usage but ENCRYPT_DECRYPT; moto leaves KeyUsage out when it was not asked for.
+        guard metadata.keySpec == .symmetricDefault, (metadata.keyUsage ?? .encryptDecrypt) == .encryptDecrypt else {
             throw AWSGovernanceError("\(keyARN) is not a symmetric encryption key")
         }
         guard metadata.enabled == true else { throw AWSGovernanceError("\(keyARN) is not enabled") }
+        let tags = try await kms.listResourceTags(ListResourceTagsRequest(keyId: keyARN)).tags ?? []
+        if let other = tags.first(where: { $0.tagKey == AWSNames.domainTag && $0.tagValue != domain }) {
+            throw AWSGovernanceError("\(keyARN) is already the key of the domain \(other.tagValue)")
+        }
+        let alias = AWSNames.keyAlias(domain: domain)
+        let aliased = try await kms.describeKeyIfPresent(alias)
+        if let aliased, aliased != keyARN {
+            throw AWSGovernanceError("\(alias) already names another key, \(aliased)")
+        }
         try await kms.tagResource(TagResourceRequest(keyId: keyARN, tags: [Tag(key: AWSNames.domainTag, value: domain)]))
         try await kms.putKeyPolicy(PutKeyPolicyRequest(keyId: keyARN, policy: AWSPolicies.keyPolicy(account: account)))
-        let alias = AWSNames.keyAlias(domain: domain)
-        if try await kms.describeKeyIfPresent(alias) == nil {
+        if aliased == nil {
             try await kms.createAlias(CreateAliasRequest(aliasName: alias, targetKeyId: keyARN))
         }
+        return keyARN
     }
 
     // MARK: - Reader roles and grants

@@ -14,17 +14,23 @@ struct CatalogCommand: AsyncParsableCommand {
     struct CreateDomain: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "create-domain",
-            abstract: "Create a domain owned by a team; creates its KMS key."
+            abstract: "Create a domain owned by a team; creates its KMS key.",
+            discussion: """
+                In AWS mode, --key-arn adopts an existing AWS KMS key instead: it must be a symmetric encryption \
+                key, enabled; the platform tags it, gives it the platform's key policy and the domain's alias.
+                """
         )
         @Argument(help: "The domain's name (lower case, e.g. payments).") var name: String
         @Option(help: "The owning team.") var owner: String
+        @Option(name: .customLong("key-arn"), help: "AWS mode: an existing KMS key to adopt instead of creating one.")
+        var keyARN: String?
         @OptionGroup var options: PlatformOptions
 
         func run() async throws {
             try await CLIError.reporting {
                 let answer = try await options.send(
                     .createDomain,
-                    input: CreateDomainInput(domain: name, owner: owner),
+                    input: CreateDomainInput(domain: name, owner: owner, keyArn: keyARN),
                     as: DomainOutput.self
                 )
                 try options.emit(answer) { domain in

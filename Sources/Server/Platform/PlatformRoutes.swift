@@ -151,7 +151,12 @@ public struct PlatformRoutes: Sendable {
             return try PlatformJSON.response(DomainList(domains: domains))
         }
         v1.on(.createDomain, input: CreateDomainInput.self) { input, _, context in
-            let domain = try await catalog.createDomain(input.domain, owner: input.owner, by: context.principal.arn)
+            let domain = try await catalog.createDomain(
+                input.domain,
+                owner: input.owner,
+                keyARN: input.keyArn,
+                by: context.principal.arn
+            )
             return try PlatformJSON.response(DomainOutput(domain))
         }
         v1.on(.listEventTypes) { request, _ in

@@ -7,15 +7,19 @@ public struct CreateDomainInput: Codable, Sendable, Hashable {
     public var domain: String
     /// The owning team.
     public var owner: String
+    /// An existing key to adopt as the domain's key (AWS mode only); absent: the platform creates one.
+    public var keyArn: String?
 
-    public init(domain: String, owner: String) {
+    public init(domain: String, owner: String, keyArn: String? = nil) {
         self.domain = domain
         self.owner = owner
+        self.keyArn = keyArn
     }
 
     enum CodingKeys: String, CodingKey {
         case domain = "Domain"
         case owner = "Owner"
+        case keyArn = "KeyArn"
     }
 }
 
