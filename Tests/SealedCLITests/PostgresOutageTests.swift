@@ -12,10 +12,12 @@ import Testing
 /// replica tests.
 @Suite(.serialized)
 struct PostgresOutageTests {
-    // Disabled until the hang is fixed: on the first run the outage and the recovery happened (both replicas served
-    // the load again after the restart), but `ChildProcess.run` of `runuser … pg_ctl restart` never returned (the
-    // `runuser` child stayed a zombie, not reaped), so the test never reached its assertions.
-    @Test(.disabled("ChildProcess.run does not return after runuser pg_ctl restart; see the comment"))
+    // Disabled: it stops the cluster every PostgreSQL test shares, and suites outside this one run in parallel. Its
+    // first run showed the outage and the recovery (both replicas served the load again after the restart) but hung in
+    // `ChildProcess.run` of `runuser … pg_ctl restart`: the restarted server kept the pipe open (fixed since in
+    // ChildProcess). To be enabled with an outage scoped to the test's own database (`ALLOW_CONNECTIONS false` and its
+    // sessions terminated) instead of a cluster restart.
+    @Test(.disabled("stops the shared PostgreSQL cluster; needs an outage scoped to its own database"))
     func restartingPostgreSQLUnderLoadFailsWith503AndLosesNothing() async throws {
         guard let cluster = try PostgresCluster.located() else { return }
         try await ServeReplicaTests.withReplicas { a, second, _ in
