@@ -121,7 +121,7 @@ public enum ChildProcess {
 
         init(_ handle: FileHandle) {
             Thread.detachNewThread { [self] in
-                while case let chunk = handle.availableData, !chunk.isEmpty {
+                while let chunk = handle.nextChunk() {
                     condition.withLock { data.append(chunk) }
                 }
                 condition.withLock {
@@ -161,4 +161,18 @@ public enum ChildProcess {
 
     /// A child that exits before reading all its input makes the write fail with EPIPE, not kill the tests.
     private static let ignoreBrokenPipes: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
+}
+
+extension FileHandle {
+    /// The next bytes the pipe holds, waiting for some; `nil` at its end (or on an error). A read interrupted by a
+    /// signal (`EINTR`: SIGCHLD arrives often in a test run) is retried, where `availableData` would stop the process.
+    func nextChunk() -> Data? {
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(fileDescriptor, $0.baseAddress, $0.count) }
+            if count > 0 { return Data(buffer[..<count]) }
+            if count < 0, errno == EINTR { continue }
+            return nil
+        }
+    }
 }

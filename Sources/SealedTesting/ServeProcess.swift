@@ -133,7 +133,7 @@ private final class OutputReader: @unchecked Sendable {
 
     init(_ handle: FileHandle) {
         Thread.detachNewThread { [self] in
-            while case let data = handle.availableData, !data.isEmpty {
+            while let data = handle.nextChunk() {
                 condition.withLock {
                     text += String(decoding: data, as: UTF8.self)
                     condition.broadcast()
