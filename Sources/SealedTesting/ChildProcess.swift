@@ -169,7 +169,7 @@ extension FileHandle {
     func nextChunk() -> Data? {
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while true {
-            let count = buffer.withUnsafeMutableBytes { read(fileDescriptor, $0.baseAddress, $0.count) }
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(fileDescriptor, $0.baseAddress, $0.count) }
             if count > 0 { return Data(buffer[..<count]) }
             if count < 0, errno == EINTR { continue }
             return nil
