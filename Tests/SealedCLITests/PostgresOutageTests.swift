@@ -5,21 +5,19 @@ import SealedTesting
 import Synchronization
 import Testing
 
-/// PostgreSQL stopped for a few seconds under a mixed load on two `sealed serve --database …` replicas, then started
-/// again: requests fail with 503 while it is down (never 500), the same replicas serve again afterwards without a
-/// restart, nothing acknowledged is lost, and the one audit chain verifies. The test stops and starts the cluster
-/// `scripts/test` started (shared with other tests), so it always starts it again, and runs serialized with the other
-/// replica tests.
+/// The platform's database cut off for a few seconds under a mixed load on two `sealed serve --database …` replicas
+/// (no new connection accepted, every session ended; other tests' databases on the shared server are untouched), then
+/// let in again: requests should fail with 503 while it is cut off (never 500), the same replicas serve again afterwards
+/// without a restart, nothing acknowledged is lost, and the one audit chain verifies.
 @Suite(.serialized)
 struct PostgresOutageTests {
-    // Disabled: it stops the cluster every PostgreSQL test shares, and suites outside this one run in parallel. Its
-    // first run showed the outage and the recovery (both replicas served the load again after the restart) but hung in
-    // `ChildProcess.run` of `runuser … pg_ctl restart`: the restarted server kept the pipe open (fixed since in
-    // ChildProcess). To be enabled with an outage scoped to the test's own database (`ALLOW_CONNECTIONS false` and its
-    // sessions terminated) instead of a cluster restart.
-    @Test(.disabled("stops the shared PostgreSQL cluster; needs an outage scoped to its own database"))
-    func restartingPostgreSQLUnderLoadFailsWith503AndLosesNothing() async throws {
-        guard let cluster = try PostgresCluster.located() else { return }
+    // Disabled because it fails today, on three defects it found (issue 19, left): requests that arrive during the
+    // outage wait in postgres-nio's pool queue past the client's deadline instead of getting a 503; an audit write
+    // that fails in the outage answers 500 ("The audit trail is unavailable") rather than 503; and afterwards one
+    // replica did not stop on SIGTERM within a minute. The replicas did serve the load again without a restart.
+    @Test(.disabled("fails on three outage defects named in its comment; issue 19"))
+    func cuttingTheDatabaseOffUnderLoadFailsWith503AndLosesNothing() async throws {
+        guard let postgres = try PostgresFixture.located() else { return }
         try await ServeReplicaTests.withReplicas { a, second, _ in
             let b = try #require(second)
             let adminA = try a.client(try a.administrator)
@@ -51,14 +49,20 @@ struct PostgresOutageTests {
                     ledger.successes(on: "a") >= 10 && ledger.successes(on: "b") >= 10
                 }
 
-                try await cluster.stop()
+                // The outage, scoped to this test's database (other tests share the server): no new connection is
+                // accepted, and every session of the replicas is ended; four seconds later connections are allowed again.
+                let name = try #require(a.database.flatMap { URLComponents(string: $0)?.path.dropFirst() })
+                try await postgres.administer("ALTER DATABASE \"\(name)\" ALLOW_CONNECTIONS false")
                 do {
+                    try await postgres.administer(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(name)'"
+                    )
                     try await Task.sleep(for: .seconds(4))
                 } catch {
-                    try await cluster.start()
+                    try? await postgres.administer("ALTER DATABASE \"\(name)\" ALLOW_CONNECTIONS true")
                     throw error
                 }
-                try await cluster.start()
+                try await postgres.administer("ALTER DATABASE \"\(name)\" ALLOW_CONNECTIONS true")
                 let before = (ledger.successes(on: "a"), ledger.successes(on: "b"))
                 // The same processes serve again: the pool, the change feed and the leadership reconnect by
                 // themselves.
@@ -139,53 +143,5 @@ final class OutageLedger: Sendable {
         } else {
             failures.withLock { $0.append("\(id): \(error)") }
         }
-    }
-}
-
-/// The PostgreSQL cluster `scripts/test` started: its data directory (`SEALED_TEST_POSTGRES_DATA`), its `pg_ctl`
-/// (`SEALED_TEST_POSTGRES_CTL`) and the user that owns it when the tests run as root (`SEALED_TEST_POSTGRES_OS_USER`).
-struct PostgresCluster: Sendable {
-    let data: String
-    let control: String
-    let user: String?
-
-    /// The cluster, or `nil` on a local run that did not say where it is (a CI run throws instead).
-    static func located() throws -> PostgresCluster? {
-        guard try PostgresFixture.located() != nil else { return nil }
-        let environment = ProcessInfo.processInfo.environment
-        guard let data = environment["SEALED_TEST_POSTGRES_DATA"], let control = environment["SEALED_TEST_POSTGRES_CTL"]
-        else {
-            if TestEnvironment.isCI {
-                throw TestEnvironment.Missing(description: "SEALED_TEST_POSTGRES_DATA or _CTL is unset with CI=true")
-            }
-            print("note: skipping, SEALED_TEST_POSTGRES_DATA and SEALED_TEST_POSTGRES_CTL unset (scripts/test sets them)")
-            return nil
-        }
-        let user = environment["SEALED_TEST_POSTGRES_OS_USER"].flatMap { $0.isEmpty ? nil : $0 }
-        return PostgresCluster(data: data, control: control, user: user)
-    }
-
-    /// `pg_ctl stop -m fast`: sessions are ended at once, as when the server goes away.
-    func stop() async throws { try await pgctl(["-D", data, "-m", "fast", "-w", "-t", "60", "stop"]) }
-
-    /// `pg_ctl restart` of the stopped cluster: it starts with the options it last ran with (`postmaster.opts`),
-    /// logging where `scripts/test` logs.
-    func start() async throws {
-        let log = URL(fileURLWithPath: data).deletingLastPathComponent().appendingPathComponent("postgres.log").path
-        try await pgctl(["-D", data, "-l", log, "-w", "-t", "60", "restart"])
-    }
-
-    private func pgctl(_ arguments: [String]) async throws {
-        let run =
-            if let user {
-                try await ChildProcess.run(
-                    URL(fileURLWithPath: "/usr/sbin/runuser"),
-                    arguments: ["-u", user, "--", control] + arguments,
-                    deadline: .seconds(90)
-                )
-            } else {
-                try await ChildProcess.run(URL(fileURLWithPath: control), arguments: arguments, deadline: .seconds(90))
-            }
-        try #require(run.status == 0, "pg_ctl \(arguments.joined(separator: " ")): \(run.errors)")
     }
 }
