@@ -63,6 +63,8 @@ public enum ChildProcess {
         }
         _ = ignoreBrokenPipes
         try process.run()
+        // A program that started a daemon (`pg_ctl start`) may leave the pipe open in that daemon long after it exited
+        // itself: once the program has exited, its output is taken as it stands a few seconds later, ended or not.
         let standardOutput = PipeReader(output.fileHandleForReading)
         let standardError = mergingErrors ? nil : PipeReader(errors.fileHandleForReading)
         async let fed: Void = feed(input, to: inputPipe?.fileHandleForWriting)
@@ -85,8 +87,8 @@ public enum ChildProcess {
         await fed
         return Outcome(
             status: status,
-            standardOutput: await standardOutput.text(),
-            standardError: await standardError?.text() ?? Data(),
+            standardOutput: await standardOutput.contents(within: 5),
+            standardError: await standardError?.contents(within: 5) ?? Data(),
             timedOut: child.timedOut.withLock { $0 }
         )
     }
@@ -106,43 +108,6 @@ public enum ChildProcess {
             Thread.detachNewThread { [self] in
                 Thread.sleep(forTimeInterval: 5)
                 if process.isRunning { kill(pid, SIGKILL) }
-            }
-        }
-    }
-
-    /// Reads a pipe on a thread of its own until it ends.
-    ///
-    /// A program that started a daemon (`pg_ctl start`) may leave the pipe open in that daemon long after it exited
-    /// itself: once the program has exited, its output is taken as it stands a few seconds later, ended or not.
-    private final class PipeReader: @unchecked Sendable {
-        private let condition = NSCondition()
-        private var data = Data()
-        private var ended = false
-
-        init(_ handle: FileHandle) {
-            Thread.detachNewThread { [self] in
-                while let chunk = handle.nextChunk() {
-                    condition.withLock { data.append(chunk) }
-                }
-                condition.withLock {
-                    ended = true
-                    condition.broadcast()
-                }
-            }
-        }
-
-        /// What was read when the pipe ended, or five seconds from now, whichever comes first (waited for on a thread
-        /// of its own).
-        func text() async -> Data {
-            await withCheckedContinuation { continuation in
-                Thread.detachNewThread { [self] in
-                    let deadline = Date(timeIntervalSinceNow: 5)
-                    let read = condition.withLock {
-                        while !ended, condition.wait(until: deadline) {}
-                        return data
-                    }
-                    continuation.resume(returning: read)
-                }
             }
         }
     }
@@ -173,6 +138,44 @@ extension FileHandle {
             if count > 0 { return Data(buffer[..<count]) }
             if count < 0, errno == EINTR { continue }
             return nil
+        }
+    }
+}
+
+/// Reads a pipe on a thread of its own until it ends, keeping what it read.
+final class PipeReader: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var data = Data()
+    private var ended = false
+
+    init(_ handle: FileHandle) {
+        Thread.detachNewThread { [self] in
+            while let chunk = handle.nextChunk() {
+                condition.withLock {
+                    data.append(chunk)
+                    condition.broadcast()
+                }
+            }
+            condition.withLock {
+                ended = true
+                condition.broadcast()
+            }
+        }
+    }
+
+    /// What was read once the pipe ended, `enough` holds of it, or `seconds` passed, whichever comes first. Blocks.
+    func contents(within seconds: TimeInterval, enough: (Data) -> Bool = { _ in false }) -> Data {
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        return condition.withLock {
+            while !ended, !enough(data), condition.wait(until: deadline) {}
+            return data
+        }
+    }
+
+    /// The same, waited for on a thread of its own rather than the caller's.
+    func contents(within seconds: TimeInterval) async -> Data {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread { [self] in continuation.resume(returning: contents(within: seconds)) }
         }
     }
 }

@@ -87,8 +87,8 @@ public final class ServeProcess {
         try process.run()
         // Read on a thread of its own, for as long as the server runs: a server whose output nobody reads would block
         // once the pipe is full. The first line names the port; a server that prints none within a minute failed.
-        let reader = OutputReader(output.fileHandleForReading)
-        let text = reader.firstLine(within: 60)
+        let reader = PipeReader(output.fileHandleForReading)
+        let text = String(decoding: reader.contents(within: 60) { $0.contains(0x0A) }, as: UTF8.self)
         guard let range = text.range(of: #"http://127\.0\.0\.1:\d+"#, options: .regularExpression),
             let url = URL(string: String(text[range]))
         else {
@@ -122,36 +122,5 @@ public final class ServeProcess {
     public func remove() {
         stop()
         if let folder { try? FileManager.default.removeItem(at: folder) }
-    }
-}
-
-/// Reads a pipe to its end on a thread of its own, keeping what it read.
-private final class OutputReader: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var text = ""
-    private var ended = false
-
-    init(_ handle: FileHandle) {
-        Thread.detachNewThread { [self] in
-            while let data = handle.nextChunk() {
-                condition.withLock {
-                    text += String(decoding: data, as: UTF8.self)
-                    condition.broadcast()
-                }
-            }
-            condition.withLock {
-                ended = true
-                condition.broadcast()
-            }
-        }
-    }
-
-    /// What was read once a whole line arrived, the pipe ended, or `seconds` passed.
-    func firstLine(within seconds: TimeInterval) -> String {
-        let deadline = Date(timeIntervalSinceNow: seconds)
-        return condition.withLock {
-            while !text.contains("\n"), !ended, condition.wait(until: deadline) {}
-            return text
-        }
     }
 }
