@@ -3,11 +3,13 @@
 //   event-bench seal-open SECONDS
 //       seal+open of a 1 KiB JSON event through the SDK (Sealer/Opener, raw AES keyring, cached data keys),
 //       0x0478 and 0x0578, scope data and scope fields: events per second.
-//   event-bench bus ENDPOINT ACCESS_KEY SECRET SECONDS LABEL
+//   event-bench bus ENDPOINT[,ENDPOINT…] ACCESS_KEY SECRET SECONDS LABEL
 //       against a running `sealed serve` (any bus): publish throughput (one event per request, 8 concurrent
 //       publishers; batches of 100), then end-to-end latency at a fixed rate (200 events/s; a long-polling
 //       reader; publish-to-receive), p50/p99. The topic and event type are created with the credentials given
 //       (an administrator's); events are of an `internal` type, unsealed, so the figures are the bus's own.
+//       Several endpoints (replicas of one platform on PostgreSQL): the publishers take them in turn, all on one
+//       topic, and the end-to-end reader reads from the last while the first publishes.
 //   event-bench stream ENDPOINT ACCESS_KEY SECRET SECONDS LABEL [NATS_URL]
 //       issue 22's streaming figures against a running `sealed serve` (Stream.swift): one producer sealing 1 KiB
 //       events (0x0478, `fields` scope, KMS data keys from the server, cached by the SDK): seal → publish → consume
@@ -99,12 +101,11 @@ func sealOpen(seconds budget: Double) async throws {
     }
 }
 
-func bus(endpoint: URL, credentials: SigV4.Credentials, budget: Double, label: String) async throws {
-    let client = try PlatformClient(
-        endpoint: endpoint,
-        region: "us-east-1",
-        credentialProvider: StaticCredentialProvider(credentials)
-    )
+func bus(endpoints: [URL], credentials: SigV4.Credentials, budget: Double, label: String) async throws {
+    let clients = try endpoints.map {
+        try PlatformClient(endpoint: $0, region: "us-east-1", credentialProvider: StaticCredentialProvider(credentials))
+    }
+    let client = clients[0]
     let tag = String(UUID().uuidString.prefix(6)).lowercased()
     let team = "bench-\(tag)"
     let domain = "b\(tag)"
@@ -118,6 +119,14 @@ func bus(endpoint: URL, credentials: SigV4.Credentials, budget: Double, label: S
         body: ["EventType": type, "Domain": domain, "Classification": "internal"]
     )
     _ = try await client.call("POST", ["topics"], body: ["Name": topic])
+    // Other replicas learn the new event type through their change feed.
+    for replica in clients.dropFirst() {
+        for attempt in 1... {
+            if (try? await replica.call("GET", ["catalog", "event-types", type])) != nil { break }
+            if attempt == 300 { throw BenchError("a replica never learned the event type \(type)") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
     let padding = String(repeating: "x", count: 800)
     let event: @Sendable (String, Double) -> String = { id, sentAt in
         #"{"metaData":{"eventId":"\#(id)","eventType":"\#(type)","domain":"\#(domain)","source":"bench"},"data":{"sentAt":\#(sentAt),"padding":"\#(padding)"}}"#
@@ -129,6 +138,7 @@ func bus(endpoint: URL, credentials: SigV4.Credentials, budget: Double, label: S
     let start = clock.now
     try await withThrowingTaskGroup(of: Void.self) { group in
         for worker in 0..<8 {
+            let client = clients[worker % clients.count]
             group.addTask {
                 var index = 0
                 while seconds(clock.now - start) < budget {
@@ -153,6 +163,7 @@ func bus(endpoint: URL, credentials: SigV4.Credentials, budget: Double, label: S
     let batchStart = clock.now
     try await withThrowingTaskGroup(of: Void.self) { group in
         for worker in 0..<2 {
+            let client = clients[worker % clients.count]
             group.addTask {
                 var index = 0
                 while seconds(clock.now - batchStart) < budget {
@@ -178,7 +189,7 @@ func bus(endpoint: URL, credentials: SigV4.Credentials, budget: Double, label: S
         group.addTask {
             var next = from
             while received.value.withLock({ $0.count }) < total {
-                let data = try await client.raw(
+                let data = try await clients[clients.count - 1].raw(
                     "GET",
                     ["topics", topic, "events"],
                     query: [("from", "\(next)"), ("limit", "1000"), ("wait", "5")]
@@ -218,7 +229,7 @@ case "seal-open":
     try await sealOpen(seconds: Double(arguments.dropFirst(2).first ?? "2") ?? 2)
 case "bus" where arguments.count == 7:
     try await bus(
-        endpoint: URL(string: arguments[2])!,
+        endpoints: arguments[2].split(separator: ",").map { URL(string: String($0))! },
         credentials: SigV4.Credentials(accessKeyId: arguments[3], secretAccessKey: arguments[4]),
         budget: Double(arguments[5]) ?? 3,
         label: arguments[6]
