@@ -273,7 +273,9 @@ public struct SealedPlatform: Sendable {
                 logger: logger
             )
         }
-        if let repairedInAWS = try await drift?.reconcileGrants(), !repairedInAWS.isEmpty {
+        // With replicas another process may be between its edit in AWS and storing the request right now, so only a
+        // server that owns its data alone repairs at start; replicas leave it to the drift check and `aws check --fix`.
+        if stores.replication == nil, let repairedInAWS = try await drift?.reconcileGrants(), !repairedInAWS.isEmpty {
             logger.warning(
                 "AWS grants repaired at start: a crash had left trust policies apart from the stored requests",
                 metadata: ["differences": .string(repairedInAWS.joined(separator: "; "))]

@@ -3,10 +3,8 @@ internal import AuditTrail
 internal import Composition
 internal import Foundation
 internal import KMS
-internal import Logging
 internal import PlatformClient
 internal import SealedEvents
-internal import Server
 internal import SigV4
 internal import Storage
 internal import WireShapes
@@ -32,10 +30,7 @@ struct AWSDemo {
     /// KMS, IAM and STS of the account (`nil`: AWS's own endpoints).
     let awsEndpoint: URL?
     let suffix = "-" + String(UUID().uuidString.prefix(4)).lowercased()
-    var server = URL(string: "http://127.0.0.1:8080")!
     var serverID: String?
-    var served: (platform: SealedPlatform, server: BackgroundServer)?
-    var dataDirectory: URL?
     var people: [Person] = []
     var iam: IAMClient?
     /// The steps this endpoint could not show, each checked with the platform's evaluator instead.
@@ -47,6 +42,11 @@ struct AWSDemo {
     }
 
     var region: String { story.region }
+    /// The platform: the server the demo started, or `--endpoint-url`.
+    var server: URL {
+        get { story.endpoint }
+        set { story.endpoint = newValue }
+    }
 
     /// The account's endpoints with `credentials` (a person's), or the operator's chain (`profile`).
     func aws(_ credentials: Credentials? = nil, profile: String? = nil) throws -> AWSConfiguration {
@@ -64,7 +64,11 @@ struct AWSDemo {
     /// A platform client that proves its caller with a signed `GetCallerIdentity`, as the CLI's `--aws` does.
     func client(_ aws: AWSConfiguration) throws -> PlatformClient {
         var client = try PlatformClient(endpoint: server, region: region, credentialProvider: aws.credentialProvider)
-        client.callerIdentity = CallerIdentitySigner(sts: try STSClient(configuration: aws), serverID: serverID, server: server)
+        client.callerIdentity = CallerIdentitySigner(
+            sts: try STSClient(configuration: aws),
+            serverID: serverID,
+            server: server
+        )
         return client
     }
 
@@ -96,7 +100,8 @@ struct AWSDemo {
             try await startServer(platformProfile: platformProfile, administrator: operatorARN)
             print(
                 "Sealed Events demo, AWS mode: the account behind \(place); sealed serve --aws in this process on "
-                    + "\(server.absoluteString) as the profile \(platformProfile), data in \(dataDirectory?.path ?? "?")"
+                    + "\(server.absoluteString) as the profile \(platformProfile), "
+                    + "data in \(story.dataDirectory?.path ?? "?")"
             )
         }
         print("account \(account), names end in \(suffix); the demo runs as \(operatorARN) (an administrator)")
@@ -155,7 +160,8 @@ struct AWSDemo {
         let descriptor = try await story.descriptor(captured, admin)
         let original = try JSONValue(
             parsing:
-                #"{"orderId":"o-1","amount":12.50,"currency":"EUR","card":{"number":"4111 1111 1111 1111","holder":"Ada Lovelace"}}"#
+                #"{"orderId":"o-1","amount":12.50,"currency":"EUR","#
+                + #""card":{"number":"4111 1111 1111 1111","holder":"Ada Lovelace"}}"#
         )
         let event = try await seal(story.envelope(captured, domain, original), descriptor, by: checkout, account)
         _ = try await admin.call("POST", ["topics"], body: ["Name": topic])
@@ -191,7 +197,9 @@ struct AWSDemo {
             trust.contains(analytics.arn) && trust.contains("DateLessThan"),
             "the trust policy grants analytics until the grant's end: \(trust)"
         )
-        story.ok("approved until \(approved["ExpirationDate"] as? String ?? "?"); trust policy: analytics, DateLessThan")
+        story.ok(
+            "approved until \(approved["ExpirationDate"] as? String ?? "?"); trust policy: analytics, DateLessThan"
+        )
         try await expectReaders(captured, [analytics.arn], admin, "who can decrypt \(captured): analytics-service")
 
         story.say("Analytics assumes the reader role in the account's STS and opens the event")
@@ -245,7 +253,9 @@ struct AWSDemo {
         try await iam.putUserPolicy(
             userName: userName,
             policyName: "sealed-demo",
-            document: #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:GetCallerIdentity","Resource":"*"}\#(assume)]}"#
+            document:
+                #"{"Version":"2012-10-17","Statement":["#
+                + #"{"Effect":"Allow","Action":"sts:GetCallerIdentity","Resource":"*"}\#(assume)]}"#
         )
         let credentials = try await iam.createAccessKey(userName: userName)
         let person = Person(name: name, userName: userName, arn: arn, credentials: credentials)
@@ -256,7 +266,7 @@ struct AWSDemo {
             do {
                 _ = try await sts.getCallerIdentity()
                 break
-            } catch where attempt < 30 {
+            } catch  where attempt < 30 {
                 try await Task.sleep(for: .seconds(1))
             }
         }
@@ -292,7 +302,9 @@ struct AWSDemo {
         try await iam?.putUserPolicy(
             userName: producer.userName,
             policyName: "sealed-demo-stand-in",
-            document: #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:GenerateDataKey","Resource":"*"}]}"#
+            document:
+                #"{"Version":"2012-10-17","Statement":["#
+                + #"{"Effect":"Allow","Action":"kms:GenerateDataKey","Resource":"*"}]}"#
         )
         return try await sealer.seal(envelope, as: descriptor)
     }
@@ -396,8 +408,8 @@ struct AWSDemo {
         let report = try Export.verify(export, publicKey: publicKey)
         try story.expect(report.isValid, "the export verifies: \(report)")
         story.ok("export verified with the public key alone: \(report)")
-        if let dataDirectory {
-            await stopServer()
+        if let dataDirectory = story.dataDirectory {
+            await story.stopServer()
             let live = try LogAuditStore.verify(
                 directory: dataDirectory.appendingPathComponent(DataDirectory.auditLogDirectoryName),
                 publicKey: publicKey
@@ -411,17 +423,8 @@ struct AWSDemo {
 
     /// Starts `sealed serve --aws` in this process as `platformProfile`'s identity, `administrator` its administrator.
     mutating func startServer(platformProfile: String, administrator: String) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "sealed-demo-\(UUID().uuidString.prefix(8))"
-        )
-        dataDirectory = directory
         serverID = "sealed-demo" + suffix
-        var logger = Logger(label: "sealed")
-        logger.logLevel = .error
-        let configuration = PlatformConfiguration(
-            storage: .sqlite(dataDirectory: directory),
-            bus: story.bus == "embedded" ? .embedded : .nats(servers: story.bus, replicas: 1),
-            region: region,
+        _ = try await story.serve(
             aws: .init(
                 region: region,
                 endpoint: awsEndpoint,
@@ -430,34 +433,14 @@ struct AWSDemo {
                 serverID: serverID
             )
         )
-        let metrics = RequestMetrics()
-        let platform = try await SealedPlatform.build(configuration, observer: metrics, logger: logger)
-        do {
-            let server = SealedServer(platform, configuration: .init(port: 0), metrics: metrics, logger: logger)
-            served = (platform, try await BackgroundServer.start(server, after: platform.services, logger: logger))
-        } catch {
-            platform.close()
-            throw error
-        }
-        server = URL(string: "http://127.0.0.1:\(served?.server.port ?? 0)")!
-    }
-
-    /// Stops the server the demo started, if it runs (a last audit digest is signed).
-    mutating func stopServer() async {
-        guard let served else { return }
-        self.served = nil
-        try? await served.server.stop()
-        served.platform.close()
     }
 
     /// Stops the server; unless `keep`, removes the data directory and the cast's IAM users (their keys, inline
     /// policies and the producer policy's attachment). The key, reader role and producer policy are the platform's:
     /// they stay.
     mutating func finish(keep: Bool) async {
-        await stopServer()
-        guard !keep else { return }
-        if let dataDirectory { try? FileManager.default.removeItem(at: dataDirectory) }
-        guard let iam, !people.isEmpty else { return }
+        await story.finish(keep: keep)
+        guard !keep, let iam, !people.isEmpty else { return }
         var removed = 0
         for person in people {
             do {

@@ -465,8 +465,23 @@ struct Demo {
 
     // MARK: - The server
 
-    /// Starts `sealed serve` (this executable) on a free loopback port with a temporary data directory.
+    /// Starts `sealed serve` (this executable) on a free loopback port with a temporary data directory; its
+    /// administrator's credentials.
     mutating func startServer() async throws -> Credentials {
+        let directory = try await serve()
+        let files = ProfileFile.load(environment: [
+            "AWS_SHARED_CREDENTIALS_FILE": directory.appendingPathComponent("admin.credentials").path,
+            "AWS_CONFIG_FILE": "/nonexistent",
+        ])
+        guard let profile = files[profile: "sealed-admin"], let id = profile["aws_access_key_id"],
+            let secret = profile["aws_secret_access_key"]
+        else { throw Failure(message: "no administrator credentials in \(directory.path)") }
+        return Credentials(accessKeyId: id, secretAccessKey: secret)
+    }
+
+    /// Starts the server `sealed serve` runs (with `aws`, `sealed serve --aws`) in this process on a free loopback
+    /// port, its data in a new temporary directory; that directory.
+    mutating func serve(aws: PlatformConfiguration.AWSAccess? = nil) async throws -> URL {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "sealed-demo-\(UUID().uuidString.prefix(8))"
         )
@@ -476,7 +491,8 @@ struct Demo {
         let configuration = PlatformConfiguration(
             storage: .sqlite(dataDirectory: directory),
             bus: bus == "embedded" ? .embedded : .nats(servers: bus, replicas: 1),
-            region: region
+            region: region,
+            aws: aws
         )
         let metrics = RequestMetrics()
         let platform = try await SealedPlatform.build(configuration, observer: metrics, logger: logger)
@@ -488,14 +504,7 @@ struct Demo {
             throw error
         }
         endpoint = URL(string: "http://127.0.0.1:\(served?.server.port ?? 0)")!
-        let files = ProfileFile.load(environment: [
-            "AWS_SHARED_CREDENTIALS_FILE": directory.appendingPathComponent("admin.credentials").path,
-            "AWS_CONFIG_FILE": "/nonexistent",
-        ])
-        guard let profile = files[profile: "sealed-admin"], let id = profile["aws_access_key_id"],
-            let secret = profile["aws_secret_access_key"]
-        else { throw Failure(message: "no administrator credentials in \(directory.path)") }
-        return Credentials(accessKeyId: id, secretAccessKey: secret)
+        return directory
     }
 
     /// Stops the server the demo started and, unless `keep`, removes its data directory.
