@@ -97,7 +97,9 @@ struct AWSDemo {
             guard let platformProfile else {
                 throw Demo.Failure(message: "the demo starts sealed serve --aws as --platform-profile's identity")
             }
-            try await startServer(platformProfile: platformProfile, administrator: operatorARN)
+            // A role session (SSO, say) administers as its role.
+            let administrator = CallerIdentity(arn: operatorARN).principalArn
+            try await startServer(platformProfile: platformProfile, administrator: administrator)
             print(
                 "Sealed Events demo, AWS mode: the account behind \(place); sealed serve --aws in this process on "
                     + "\(server.absoluteString) as the profile \(platformProfile), "
@@ -203,9 +205,12 @@ struct AWSDemo {
         try await expectReaders(captured, [analytics.arn], admin, "who can decrypt \(captured): analytics-service")
 
         story.say("Analytics assumes the reader role in the account's STS and opens the event")
-        let session = try await STSClient(configuration: try aws(analytics.credentials)).assumeRole(
-            AssumeRoleRequest(roleArn: readerRole, roleSessionName: Opener.sessionName(for: "analytics"))
-        )
+        let sts = try STSClient(configuration: try aws(analytics.credentials))
+        let session = try await Self.settling {
+            try await sts.assumeRole(
+                AssumeRoleRequest(roleArn: readerRole, roleSessionName: Opener.sessionName(for: "analytics"))
+            )
+        }
         story.ok("session \(session.assumedRoleArn ?? "?")")
         let opened = try await open(event, descriptor, as: analytics)
         if opened.isComplete {
@@ -232,7 +237,11 @@ struct AWSDemo {
         try story.expect(!revoked.contains(analytics.arn), "the trust policy no longer names analytics: \(revoked)")
         story.ok("the reader role's trust policy no longer names analytics-service")
         try await expectReaders(captured, [], admin, "nobody can decrypt \(captured) again")
-        try expectRefused(try await open(event, descriptor, as: analytics), analytics)
+        // AWS takes seconds to apply the edited trust policy: a new opener is refused once it has.
+        let after = try await Self.settling(until: { !$0.isComplete }) {
+            try await open(event, descriptor, as: analytics)
+        }
+        try expectRefused(after, analytics)
 
         story.say("The audit trail of all of it, verified")
         try await verifyTrail(admin, since: started)
@@ -262,15 +271,21 @@ struct AWSDemo {
         people.append(person)
         // A new access key takes a few seconds to reach STS on AWS.
         let sts = try STSClient(configuration: try aws(credentials))
-        for attempt in 1...30 {
-            do {
-                _ = try await sts.getCallerIdentity()
-                break
-            } catch  where attempt < 30 {
-                try await Task.sleep(for: .seconds(1))
-            }
-        }
+        _ = try await Self.settling { try await sts.getCallerIdentity() }
         return person
+    }
+
+    /// `attempt`'s answer once it succeeds and is `done`, tried each second for 30 seconds (IAM changes, a new key
+    /// or a trust policy edit, take seconds to reach STS on AWS); then the last answer, or its error.
+    static func settling<T>(
+        until done: (T) -> Bool = { _ in true },
+        _ attempt: () async throws -> T
+    ) async throws -> T {
+        for _ in 1..<30 {
+            if let answer = try? await attempt(), done(answer) { return answer }
+            try await Task.sleep(for: .seconds(1))
+        }
+        return try await attempt()
     }
 
     /// Seals as `producer`. When the endpoint refuses the `kms:GenerateDataKey` the producer policy the platform
