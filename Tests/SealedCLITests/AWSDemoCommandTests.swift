@@ -82,6 +82,26 @@ struct AWSDemoCommandTests {
         #expect(outcome.output.contains("the server at \(aws.server.endpoint.absoluteString)"))
     }
 
+    @Test func aDemoRunByANonAdministratorStopsAndRemovesItsUsers() async throws {
+        guard let moto = try MotoFixture.located() else { return }
+        let aws = try AWSModeCLI(moto, administrator: moto.allowed.arn)
+        defer { aws.stop() }
+        let outcome = try await ChildProcess.run(
+            try TestEnvironment.sealedBinary,
+            arguments: [
+                "demo", "--aws", "--aws-endpoint-url", moto.endpoint, "--endpoint-url",
+                aws.server.endpoint.absoluteString,
+            ],
+            environment: moto.environment(as: moto.iamAdmin),
+            mergingErrors: true,
+            deadline: .seconds(180)
+        )
+        #expect(outcome.status == 1, "\(outcome.output)")
+        #expect(outcome.output.contains("✗ the demo stopped") && outcome.output.contains("AccessDenied"))
+        #expect(outcome.output.contains("removed the demo's 4 IAM users"))
+        #expect(!outcome.output.contains("every step behaved as told"))
+    }
+
     @Test func theDemoRefusesAWSOptionsItCannotUse() async throws {
         let without = try await ChildProcess.run(
             try TestEnvironment.sealedBinary,
