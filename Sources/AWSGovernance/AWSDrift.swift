@@ -87,6 +87,15 @@ public enum AWSDrift {
         }
 
         static func text(_ date: Date?) -> String { date.map { ISO8601.format($0) } ?? "no end" }
+
+        /// Whether this is a platform grant of `eventType`'s trust policy that is missing, extra or has another end.
+        public func isGrant(of eventType: String) -> Bool {
+            switch self {
+            case .grantMissing(let type, _), .grantExtra(let type, _), .grantEndChanged(let type, _, _, _):
+                type == eventType
+            default: false
+            }
+        }
     }
 
     /// Every difference between what the platform owns and what the account holds, in a stable order: per event type

@@ -263,6 +263,24 @@ public struct SealedPlatform: Sendable {
                 metadata: ["requests": .string(repaired.map(\.id).joined(separator: ","))]
             )
         }
+        let drift = aws.map { aws in
+            AWSDriftService(
+                account: aws,
+                catalog: catalog,
+                access: access,
+                sink: auditSink,
+                interval: configuration.aws?.driftCheckInterval ?? .seconds(3600),
+                logger: logger
+            )
+        }
+        // With replicas another process may be between its edit in AWS and storing the request right now, so only a
+        // server that owns its data alone repairs at start; replicas leave it to the drift check and `aws check --fix`.
+        if stores.replication == nil, let repairedInAWS = try await drift?.reconcileGrants(), !repairedInAWS.isEmpty {
+            logger.warning(
+                "AWS grants repaired at start: a crash had left trust policies apart from the stored requests",
+                metadata: ["differences": .string(repairedInAWS.joined(separator: "; "))]
+            )
+        }
         let digests = DigestService(
             store: stores.audit,
             signingKey: stores.auditSigningKey,
@@ -294,18 +312,7 @@ public struct SealedPlatform: Sendable {
             )
             services.append(CloudTrailService(ingest: ingest, interval: access.cloudTrailInterval, logger: logger))
         }
-        if let aws, let interval = configuration.aws?.driftCheckInterval {
-            services.append(
-                AWSDriftService(
-                    account: aws,
-                    catalog: catalog,
-                    access: access,
-                    sink: auditSink,
-                    interval: interval,
-                    logger: logger
-                )
-            )
-        }
+        if let drift { services.append(drift) }
         let transport: any Transport
         switch configuration.bus {
         case .embedded:

@@ -53,22 +53,46 @@ extension AWSAccountGovernor {
     public func fix(_ readers: [AWSDrift.ExpectedReader]) async throws -> [AWSDrift.Difference] {
         for reader in readers {
             _ = try await readerRole(eventType: reader.eventType, keyARN: reader.keyARN)
-            let name = reader.roleName
-            var policy: TrustPolicy
-            do {
-                policy = try await trustPolicy(of: name)
-            } catch is AWSGovernanceError {
-                // A forged platform statement: the policy is rebuilt from the foreign statements that parse.
-                policy = try await foreignStatementsOnly(name)
-            }
-            for principal in policy.grants.keys where reader.grants[principal] == nil { policy.revoke(principal) }
-            for (principal, end) in reader.grants { policy.grant(principal, until: end) }
-            try await iam.updateAssumeRolePolicy(roleName: name, document: policy.document)
+            try await restoreGrants(reader)
         }
         for keyARN in Set(readers.map(\.keyARN)).sorted() {
             try await kms.putKeyPolicy(PutKeyPolicyRequest(keyId: keyARN, policy: AWSPolicies.keyPolicy(account: account)))
         }
         return try await check(readers).differences
+    }
+
+    /// Repairs what a crash between an edit in AWS and storing its access request leaves behind: in each reader
+    /// role's trust policy, the platform's grants that `readers` do not hold are removed and those they hold but the
+    /// policy lacks (or states with another end) are restored. Nothing else is touched: foreign statements, roles
+    /// deleted by hand, permission and key policies are the drift check's to report and `fix`'s to restore.
+    ///
+    /// - Returns: The grant differences repaired.
+    public func reconcileGrants(_ readers: [AWSDrift.ExpectedReader]) async throws -> [AWSDrift.Difference] {
+        let found = try await check(readers).differences
+        var repaired: [AWSDrift.Difference] = []
+        for reader in readers {
+            let grants = found.filter { $0.isGrant(of: reader.eventType) }
+            guard !grants.isEmpty else { continue }
+            try await restoreGrants(reader)
+            repaired += grants
+        }
+        return repaired
+    }
+
+    /// Makes the platform's statements in a reader role's trust policy exactly `reader`'s grants, read-modify-write,
+    /// statements the platform did not write kept.
+    private func restoreGrants(_ reader: AWSDrift.ExpectedReader) async throws {
+        let name = reader.roleName
+        var policy: TrustPolicy
+        do {
+            policy = try await trustPolicy(of: name)
+        } catch is AWSGovernanceError {
+            // A forged platform statement: the policy is rebuilt from the foreign statements that parse.
+            policy = try await foreignStatementsOnly(name)
+        }
+        for principal in policy.grants.keys where reader.grants[principal] == nil { policy.revoke(principal) }
+        for (principal, end) in reader.grants { policy.grant(principal, until: end) }
+        try await iam.updateAssumeRolePolicy(roleName: name, document: policy.document)
     }
 
     /// A trust policy keeping only the statements not marked as the platform's.

@@ -52,22 +52,38 @@ public struct AWSDriftService: Service {
         let readers = try await account.expectedReaders(catalog: catalog, access: access, at: date)
         let report = try await account.governor.check(readers, at: date)
         let differences = report.differences.map(\.description)
-        for difference in differences {
-            try await sink?.record(
-                Record(
-                    eventTime: date,
-                    eventSource: .iam,
-                    eventName: "AWSDriftDetected",
-                    awsRegion: account.region,
-                    userIdentity: .unknown(accountId: account.account),
-                    requestParameters: .object(["difference": .string(difference)]),
-                    requestID: UUID.random().lowercasedString,
-                    readOnly: true,
-                    eventType: .awsServiceEvent,
-                    recipientAccountId: account.account
-                )
-            )
-        }
+        for difference in differences { try await record("AWSDriftDetected", difference, at: date) }
         return differences
+    }
+
+    /// At start: repairs the grants in the reader roles' trust policies that a crash between the edit in AWS and
+    /// storing the access request left apart from the stored requests (``AWSAccountGovernor/reconcileGrants(_:)``:
+    /// the platform's own statements only), each repair recorded (`AWSGrantReconciled`).
+    ///
+    /// - Returns: The differences repaired, in words.
+    @discardableResult
+    public func reconcileGrants(at date: Date = Date()) async throws -> [String] {
+        let readers = try await account.expectedReaders(catalog: catalog, access: access, at: date)
+        let repaired = try await account.governor.reconcileGrants(readers).map(\.description)
+        for difference in repaired { try await record("AWSGrantReconciled", difference, at: date) }
+        return repaired
+    }
+
+    /// Records one difference in the audit trail as `name`.
+    private func record(_ name: String, _ difference: String, at date: Date) async throws {
+        try await sink?.record(
+            Record(
+                eventTime: date,
+                eventSource: .iam,
+                eventName: name,
+                awsRegion: account.region,
+                userIdentity: .unknown(accountId: account.account),
+                requestParameters: .object(["difference": .string(difference)]),
+                requestID: UUID.random().lowercasedString,
+                readOnly: name == "AWSDriftDetected",
+                eventType: .awsServiceEvent,
+                recipientAccountId: account.account
+            )
+        )
     }
 }

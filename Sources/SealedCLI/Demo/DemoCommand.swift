@@ -23,13 +23,14 @@ struct DemoCommand: AsyncParsableCommand {
             failing to open and told how to ask; its access request and the payments reviewer's approval; \
             analytics opening the events; the fraud service still refused; analytics refused for another event \
             type; an unsealed publish of the restricted type refused; and the audit trail of all of it, verified. \
-            Exits 0 only if every step behaved as told.
+            Exits 0 only if every step behaved as told. With --aws the story runs against an AWS account (or \
+            --aws-endpoint-url, e.g. moto) and a sealed serve --aws: see docs/aws/README.md.
             """
     )
 
     @Option(name: .customLong("endpoint-url"), help: "Use this server instead of starting one (names get a suffix).")
     var endpointURL: String?
-    @Option(name: .customLong("profile"), help: "With --endpoint-url: the administrator's profile.")
+    @Option(name: .customLong("profile"), help: "With --endpoint-url or --aws: the administrator's profile.")
     var profile: String?
     @Option(name: .customLong("region"), help: "The region (default us-east-1).")
     var region = "us-east-1"
@@ -40,14 +41,47 @@ struct DemoCommand: AsyncParsableCommand {
         help: "The event bus of the server the demo starts: embedded (default) or nats://HOST:PORT[,…] (JetStream)."
     )
     var bus = "embedded"
+    @Flag(
+        name: .customLong("aws"),
+        help: """
+            Play the story against an AWS account and a sealed serve --aws governing it (docs/aws/README.md): the \
+            demo runs as an administrator of that server that may create IAM users (the standard chain or --profile).
+            """
+    )
+    var aws = false
+    @Option(name: .customLong("aws-endpoint-url"), help: "With --aws: KMS, IAM and STS at this endpoint (e.g. moto).")
+    var awsEndpointURL: String?
+    @Option(name: .customLong("aws-region"), help: "With --aws: the account's region (default --region's).")
+    var awsRegion: String?
+    @Option(
+        name: .customLong("platform-profile"),
+        help: "With --aws and no --endpoint-url: the profile the sealed serve --aws the demo starts runs as."
+    )
+    var platformProfile: String?
 
     func validate() throws {
         if endpointURL != nil, bus != "embedded" {
             throw ValidationError("--bus applies to the server the demo starts, not to --endpoint-url")
         }
+        guard aws else {
+            if awsEndpointURL != nil || awsRegion != nil || platformProfile != nil {
+                throw ValidationError("--aws-endpoint-url, --aws-region and --platform-profile need --aws")
+            }
+            return
+        }
+        if let awsEndpointURL, URL(string: awsEndpointURL)?.scheme?.hasPrefix("http") != true {
+            throw ValidationError("--aws-endpoint-url must be an http(s) URL")
+        }
+        if endpointURL == nil, platformProfile == nil {
+            throw ValidationError(
+                "--aws starts sealed serve --aws as the platform's identity: name its profile with --platform-profile "
+                    + "(or point the demo at a running server with --endpoint-url)"
+            )
+        }
     }
 
     func run() async throws {
+        if aws { return try await runAWS() }
         var demo = Demo(region: region, bus: bus)
         do {
             try await demo.run(endpoint: endpointURL, profile: profile, keep: keep)
@@ -62,6 +96,28 @@ struct DemoCommand: AsyncParsableCommand {
         }
         await demo.finish(keep: keep)
         print("\n✓ every step behaved as told.")
+    }
+
+    /// `--aws`: the story against an AWS account; steps the endpoint cannot show are named at the end.
+    func runAWS() async throws {
+        var demo = AWSDemo(
+            region: awsRegion ?? region,
+            bus: bus,
+            awsEndpoint: awsEndpointURL.flatMap(URL.init(string:))
+        )
+        do {
+            try await demo.run(operatorProfile: profile, platformProfile: platformProfile, endpoint: endpointURL)
+        } catch {
+            print("\n✗ \((error as? Demo.Failure)?.message ?? "the demo stopped: \(error)")")
+            await demo.finish(keep: keep)
+            throw ExitCode.failure
+        }
+        await demo.finish(keep: keep)
+        guard !demo.limits.isEmpty else { return print("\n✓ every step behaved as told.") }
+        print(
+            "\n✓ every step behaved as told; \(demo.limits.count) this endpoint could not perform as AWS would, "
+                + "each checked instead by the platform's evaluator on the live documents (⚠ above)."
+        )
     }
 }
 
@@ -409,8 +465,23 @@ struct Demo {
 
     // MARK: - The server
 
-    /// Starts `sealed serve` (this executable) on a free loopback port with a temporary data directory.
+    /// Starts `sealed serve` (this executable) on a free loopback port with a temporary data directory; its
+    /// administrator's credentials.
     mutating func startServer() async throws -> Credentials {
+        let directory = try await serve()
+        let files = ProfileFile.load(environment: [
+            "AWS_SHARED_CREDENTIALS_FILE": directory.appendingPathComponent("admin.credentials").path,
+            "AWS_CONFIG_FILE": "/nonexistent",
+        ])
+        guard let profile = files[profile: "sealed-admin"], let id = profile["aws_access_key_id"],
+            let secret = profile["aws_secret_access_key"]
+        else { throw Failure(message: "no administrator credentials in \(directory.path)") }
+        return Credentials(accessKeyId: id, secretAccessKey: secret)
+    }
+
+    /// Starts the server `sealed serve` runs (with `aws`, `sealed serve --aws`) in this process on a free loopback
+    /// port, its data in a new temporary directory; that directory.
+    mutating func serve(aws: PlatformConfiguration.AWSAccess? = nil) async throws -> URL {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "sealed-demo-\(UUID().uuidString.prefix(8))"
         )
@@ -420,7 +491,8 @@ struct Demo {
         let configuration = PlatformConfiguration(
             storage: .sqlite(dataDirectory: directory),
             bus: bus == "embedded" ? .embedded : .nats(servers: bus, replicas: 1),
-            region: region
+            region: region,
+            aws: aws
         )
         let metrics = RequestMetrics()
         let platform = try await SealedPlatform.build(configuration, observer: metrics, logger: logger)
@@ -432,14 +504,7 @@ struct Demo {
             throw error
         }
         endpoint = URL(string: "http://127.0.0.1:\(served?.server.port ?? 0)")!
-        let files = ProfileFile.load(environment: [
-            "AWS_SHARED_CREDENTIALS_FILE": directory.appendingPathComponent("admin.credentials").path,
-            "AWS_CONFIG_FILE": "/nonexistent",
-        ])
-        guard let profile = files[profile: "sealed-admin"], let id = profile["aws_access_key_id"],
-            let secret = profile["aws_secret_access_key"]
-        else { throw Failure(message: "no administrator credentials in \(directory.path)") }
-        return Credentials(accessKeyId: id, secretAccessKey: secret)
+        return directory
     }
 
     /// Stops the server the demo started and, unless `keep`, removes its data directory.
