@@ -99,6 +99,13 @@ public final class ServeProcess {
         endpoint = url
     }
 
+    /// What a replica (``init(database:rootKey:administratorCredentials:arguments:)``) wrote to its standard error so
+    /// far (its warnings); empty for a server on a data directory, whose standard error is not kept.
+    public var errors: String {
+        guard database != nil, let folder else { return "" }
+        return (try? String(contentsOf: folder.appendingPathComponent("serve.stderr"), encoding: .utf8)) ?? ""
+    }
+
     /// SIGTERM, then wait: a graceful stop exits 0. Returns the exit status (also when it had stopped already).
     /// A server still running a minute later is killed (SIGKILL; the status says so) rather than waited for forever.
     @discardableResult

@@ -13,12 +13,21 @@ public enum BackgroundRole: Sendable, Hashable, CaseIterable {
     case keyMaintenance
     /// Signing the audit trail's digests (`DigestService`).
     case auditDigests
+    /// Deleting the embedded bus's expired events (`BusRetentionService`).
+    case busRetention
+    /// Appending the KMS events CloudTrail delivered to the audit trail (`CloudTrailService`).
+    case cloudTrailIngest
+    /// AWS mode's periodic drift check, which records what it finds in the audit trail (`AWSDriftService`).
+    case awsDriftCheck
 
     var leadershipRole: PostgresLeadership.Role {
         switch self {
         case .accessExpiry: .expiry
         case .keyMaintenance: .keyMaintenance
         case .auditDigests: .auditDigests
+        case .busRetention: .busRetention
+        case .cloudTrailIngest: .cloudTrailIngest
+        case .awsDriftCheck: .awsDriftCheck
         }
     }
 }
