@@ -41,8 +41,15 @@ public final class ServeProcess {
     /// Starts a replica on the PostgreSQL database `database` (`--database`), with `rootKey` (base64) in
     /// `SEALED_ROOT_KEY`, in a new temporary folder (see ``remove()``) that holds its standard error
     /// (`serve.stderr`). `administratorCredentials` is passed as `--admin-credentials-file`: the replica that installs
-    /// the database writes it, the others leave it alone.
-    public init(database: String, rootKey: String, administratorCredentials: URL, arguments: [String] = []) throws {
+    /// the database writes it, the others leave it alone. `environment` is added to the replica's (AWS mode's
+    /// credentials).
+    public init(
+        database: String,
+        rootKey: String,
+        administratorCredentials: URL,
+        arguments: [String] = [],
+        environment: [String: String] = [:]
+    ) throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sealed-replica-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         self.folder = folder
@@ -50,7 +57,7 @@ public final class ServeProcess {
         self.database = database
         self.administratorCredentialsFile = administratorCredentials
         self.arguments = ["--admin-credentials-file", administratorCredentials.path] + arguments
-        self.environment = ["SEALED_ROOT_KEY": rootKey]
+        self.environment = environment.merging(["SEALED_ROOT_KEY": rootKey]) { $1 }
         try start()
     }
 
