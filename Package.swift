@@ -402,7 +402,7 @@ let package = Package(
             name: "CompositionTests",
             dependencies: [
                 "Composition", "AccessControl", "AuditTrail", "AWSGovernance", "Catalog", "EventBus", "KeyService", "KMS",
-                "Storage", "SealedTesting", "SigV4", "WireShapes",
+                "Storage", "PostgresStorage", "SealedTesting", "SigV4", "WireShapes",
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -129,6 +129,8 @@ public struct PlatformConfiguration: Sendable, Hashable {
     public var digestInterval: Duration
     /// How long an access request may stay pending before it expires undecided (default 7 days).
     public var pendingRequestLifetime: Duration
+    /// How often the embedded bus deletes the events its topics' retention no longer keeps (`BusRetentionService`).
+    public var busRetentionInterval: Duration
     /// When the webhook deliveries retry.
     public var webhookRetry: RetryPolicy
     /// Whether webhooks may be delivered to non-public addresses (loopback, private, link-local, reserved). Off by
@@ -147,6 +149,7 @@ public struct PlatformConfiguration: Sendable, Hashable {
         auditMode: AuditMode = .full,
         digestInterval: Duration = .seconds(60),
         pendingRequestLifetime: Duration = .seconds(7 * 86_400),
+        busRetentionInterval: Duration = .seconds(60),
         webhookRetry: RetryPolicy = RetryPolicy(),
         webhookPrivateAddresses: Bool = false,
         aws: AWSAccess? = nil
@@ -163,6 +166,7 @@ public struct PlatformConfiguration: Sendable, Hashable {
         self.auditMode = auditMode
         self.digestInterval = digestInterval
         self.pendingRequestLifetime = pendingRequestLifetime
+        self.busRetentionInterval = busRetentionInterval
         self.webhookRetry = webhookRetry
         self.webhookPrivateAddresses = webhookPrivateAddresses
     }

@@ -305,20 +305,29 @@ public struct SealedPlatform: Sendable {
                 files: files,
                 prefix: CloudTrailService.prefix(access.cloudTrailPrefix, account: aws.account, region: aws.region),
                 trail: stores.audit,
-                state: CloudTrailService.stateFile(in: stores.dataDirectory?.url),
+                state: CloudTrailService.state(in: stores.replication?.database, or: stores.dataDirectory?.url),
                 keys: { Set(try await catalog.domainList(by: "").map { Record.keyIdentifier($0.keyARN) }) },
                 region: aws.region,
                 account: aws.account
             )
-            services.append(CloudTrailService(ingest: ingest, interval: access.cloudTrailInterval, logger: logger))
+            let service = CloudTrailService(ingest: ingest, interval: access.cloudTrailInterval, logger: logger)
+            services.append(exclusive(.cloudTrailIngest, service, leadership: leadership, logger: logger))
         }
-        if let drift { services.append(drift) }
+        if let drift { services.append(exclusive(.awsDriftCheck, drift, leadership: leadership, logger: logger)) }
         let transport: any Transport
         switch configuration.bus {
         case .embedded:
             let bus = try stores.embeddedBus(resources)
             transport = bus.transport
             if let service = bus.service { services.append(service) }
+            if let prune = bus.prune {
+                let retention = BusRetentionService(
+                    prune: prune,
+                    interval: configuration.busRetentionInterval,
+                    logger: logger
+                )
+                services.append(exclusive(.busRetention, retention, leadership: leadership, logger: logger))
+            }
         case .nats(let servers, let replicas):
             var options = JetStreamTransport.Configuration()
             options.replicas = replicas

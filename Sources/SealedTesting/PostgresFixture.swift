@@ -54,19 +54,33 @@ public struct PostgresFixture: Sendable {
 
     /// Runs one statement as the fixture's role, connected to the server's own database.
     public func administer(_ statement: String) async throws {
+        let server = String(serverURL.path.dropFirst())
+        _ = try await run(statement, in: server.isEmpty ? "postgres" : server)
+    }
+
+    /// The integer a query (`SELECT count(*) …`) answers in the database `url` names (one of ``withDatabase(_:)``'s),
+    /// as the fixture's role; `nil` when it answers no row.
+    public func integer(_ query: String, inDatabaseOf url: String) async throws -> Int? {
+        let name = String((URLComponents(string: url)?.path ?? "").dropFirst())
+        return try await run(query, in: name).first?.decode(Int.self)
+    }
+
+    /// Runs `statement` in database `name` on a connection of its own, and returns its rows.
+    private func run(_ statement: String, in name: String) async throws -> [PostgresRow] {
         let configuration = PostgresConnection.Configuration(
             host: serverURL.host!,
             port: serverURL.port ?? 5432,
             username: serverURL.user!,
             password: serverURL.password,
-            database: String(serverURL.path.dropFirst()).isEmpty ? "postgres" : String(serverURL.path.dropFirst()),
+            database: name,
             tls: .disable
         )
         let logger = Logger(label: "sealed.tests.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
         let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
         do {
-            try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            let rows = try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger).collect()
             try await connection.close()
+            return rows
         } catch {
             try? await connection.close()
             throw error

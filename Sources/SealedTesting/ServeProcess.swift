@@ -41,8 +41,15 @@ public final class ServeProcess {
     /// Starts a replica on the PostgreSQL database `database` (`--database`), with `rootKey` (base64) in
     /// `SEALED_ROOT_KEY`, in a new temporary folder (see ``remove()``) that holds its standard error
     /// (`serve.stderr`). `administratorCredentials` is passed as `--admin-credentials-file`: the replica that installs
-    /// the database writes it, the others leave it alone.
-    public init(database: String, rootKey: String, administratorCredentials: URL, arguments: [String] = []) throws {
+    /// the database writes it, the others leave it alone. `environment` is added to the replica's (AWS mode's
+    /// credentials).
+    public init(
+        database: String,
+        rootKey: String,
+        administratorCredentials: URL,
+        arguments: [String] = [],
+        environment: [String: String] = [:]
+    ) throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sealed-replica-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         self.folder = folder
@@ -50,7 +57,7 @@ public final class ServeProcess {
         self.database = database
         self.administratorCredentialsFile = administratorCredentials
         self.arguments = ["--admin-credentials-file", administratorCredentials.path] + arguments
-        self.environment = ["SEALED_ROOT_KEY": rootKey]
+        self.environment = environment.merging(["SEALED_ROOT_KEY": rootKey]) { $1 }
         try start()
     }
 
@@ -97,6 +104,13 @@ public final class ServeProcess {
             throw TestEnvironment.Missing(description: "sealed serve did not start: \(text)\(errors ?? "")")
         }
         endpoint = url
+    }
+
+    /// What a replica (``init(database:rootKey:administratorCredentials:arguments:)``) wrote to its standard error so
+    /// far (its warnings); empty for a server on a data directory, whose standard error is not kept.
+    public var errors: String {
+        guard database != nil, let folder else { return "" }
+        return (try? String(contentsOf: folder.appendingPathComponent("serve.stderr"), encoding: .utf8)) ?? ""
     }
 
     /// SIGTERM, then wait: a graceful stop exits 0. Returns the exit status (also when it had stopped already).

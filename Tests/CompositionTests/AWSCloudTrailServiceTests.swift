@@ -2,9 +2,11 @@ import AccessControl
 import AuditTrail
 import Catalog
 import Composition
+import Crypto
 import Foundation
 import KMS
 import Logging
+import PostgresStorage
 import SealedTesting
 import SigV4
 import Testing
@@ -49,6 +51,43 @@ struct AWSCloudTrailServiceTests {
     }
 
     @Test func cloudTrailFilesReachTheTrailOnceAcrossARestart() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("aws-ct-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try await ingestAcrossARestart(storage: .sqlite(dataDirectory: directory), replicated: false)
+    }
+
+    /// On PostgreSQL the ingest runs under leadership and keeps its position in the database: a platform started
+    /// afresh on it (another replica, or a new leader) reads nothing twice, where a position in a local file would
+    /// have started over.
+    @Test func onPostgreSQLTheIngestRunsUnderLeadershipAndKeepsItsPositionInTheDatabase() async throws {
+        guard let postgres = try PostgresFixture.located() else { return }
+        try await postgres.withDatabase { url in
+            try await PostgresDatabase.withDatabase(try PostgresURL(url)) { database in
+                let folder = FileManager.default.temporaryDirectory.appendingPathComponent("aws-ct-pg-\(UUID())")
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                defer { try? FileManager.default.removeItem(at: folder) }
+                let options = PlatformConfiguration.PostgresOptions(
+                    database: database,
+                    rootKeyFile: nil,
+                    administratorCredentials: folder.appendingPathComponent("admin.credentials")
+                )
+                try await ingestAcrossARestart(
+                    storage: .postgres(options),
+                    replicated: true,
+                    environment: ["SEALED_ROOT_KEY": SymmetricKey(size: .bits256).withUnsafeBytes {
+                        Data($0).base64EncodedString()
+                    }]
+                )
+            }
+        }
+    }
+
+    /// The platform ingests three files, then a second platform on the same storage ingests nothing.
+    func ingestAcrossARestart(
+        storage: PlatformConfiguration.Storage,
+        replicated: Bool,
+        environment extra: [String: String] = [:]
+    ) async throws {
         guard let moto = try MotoFixture.located(), let python = try TestEnvironment.peerPython() else { return }
         let platformUser = try await Self.platformWithTrailAccess(moto, python: python)
         let s3 = try S3Client(
@@ -61,10 +100,8 @@ struct AWSCloudTrailServiceTests {
         )
         let bucket = "sealed-trail-\(UUID().uuidString.prefix(8).lowercased())"
         try await s3.createBucket(bucket)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("aws-ct-\(UUID())")
-        defer { try? FileManager.default.removeItem(at: directory) }
         let configuration = PlatformConfiguration(
-            storage: .sqlite(dataDirectory: directory),
+            storage: storage,
             aws: .init(
                 endpoint: moto.endpointURL,
                 administrators: [moto.iamAdmin.arn],
@@ -72,7 +109,7 @@ struct AWSCloudTrailServiceTests {
                 cloudTrailPrefix: "org-trail"
             )
         )
-        let environment = moto.environment(as: platformUser)
+        let environment = moto.environment(as: platformUser).merging(extra) { $1 }
         let tag = UUID().uuidString.prefix(6).lowercased()
         var keyARN = ""
         do {
@@ -109,7 +146,7 @@ struct AWSCloudTrailServiceTests {
         for start in 1...2 {
             let platform = try await SealedPlatform.build(configuration, environment: environment, logger: Self.logger)
             defer { platform.close() }
-            let service = try #require(platform.services.lazy.compactMap { $0 as? CloudTrailService }.first)
+            let service = try #require(Self.service(CloudTrailService.self, of: platform, led: replicated))
             let report = try await service.ingest.run()
             let trail = try await platform.audit.store.tail(after: 0, limit: 10_000).map(\.record)
             #expect(trail.filter { $0.eventSource == .kms }.map(\.eventID).sorted() == ["a-\(tag)", "b-\(tag)"])
@@ -122,10 +159,19 @@ struct AWSCloudTrailServiceTests {
                 #expect(report.files == 0 && report.appended == 0, "a restart reads nothing twice")
             }
             // The digest signer, as the running server's does within a minute, covers what was appended.
-            let signer = try #require(platform.services.lazy.compactMap { $0 as? DigestService<ContinuousClock> }.first)
+            let signer = try #require(
+                Self.service(DigestService<ContinuousClock>.self, of: platform, led: replicated)
+            )
             _ = try await signer.signIfNeeded()
             let verification = try await platform.audit.verify()
             #expect(verification.isValid, "\(verification)")
         }
+    }
+
+    /// The platform's service of type `type`: as it is, or (`led`) run under leadership, never both.
+    static func service<S>(_ type: S.Type, of platform: SealedPlatform, led: Bool) -> S? {
+        let plain = platform.services.lazy.compactMap { $0 as? S }.first
+        let underLeadership = platform.services.lazy.compactMap { ($0 as? LeaderService)?.service as? S }.first
+        return led ? (plain == nil ? underLeadership : nil) : (underLeadership == nil ? plain : nil)
     }
 }

@@ -78,7 +78,11 @@ extension Stores {
             },
             embeddedBus: { _ in
                 let transport = PostgresTransport(database: database, logger: logger)
-                return (transport, RunningService(name: "bus listener") { await transport.run() })
+                return EmbeddedBus(
+                    transport: transport,
+                    service: RunningService(name: "bus listener") { await transport.run() },
+                    prune: { try await transport.prune() }
+                )
             },
             administratorARN: installation.administratorARN,
             dataDirectory: nil,

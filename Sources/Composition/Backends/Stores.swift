@@ -37,8 +37,8 @@ struct Stores: Sendable {
     var firstAuditSequence: @Sendable (Date) async throws -> Int64?
     /// Verifies the live trail: its chain, digests and anchor, as `sealed audit verify --data-dir` does.
     var verifyAudit: @Sendable () async throws -> VerificationReport
-    /// Opens the embedded event bus beside the stores, with the service that must run beside it, if any.
-    var embeddedBus: @Sendable (Resources) throws -> (transport: any Transport, service: (any Service)?)
+    /// Opens the embedded event bus beside the stores, with the service that must run beside it and its pruning.
+    var embeddedBus: @Sendable (Resources) throws -> EmbeddedBus
     var administratorARN: String
     var dataDirectory: SealedPlatform.DataDirectoryInfo?
     /// The PostgreSQL database's installation, with that back end.
@@ -122,7 +122,7 @@ struct Stores: Sendable {
             embeddedBus: { resources in
                 let bus = try SQLiteTransport(path: directory.url.appendingPathComponent("bus.sqlite").path)
                 resources.onClose { try bus.close() }
-                return (bus, nil)
+                return EmbeddedBus(transport: bus, prune: { try await bus.prune() })
             },
             administratorARN: directory.administratorARN,
             dataDirectory: SealedPlatform.DataDirectoryInfo(
@@ -163,10 +163,18 @@ struct Stores: Sendable {
                     unsignedLimit: Verifier.UnsignedLimit(reference: Date())
                 )
             },
-            embeddedBus: { _ in (InMemoryTransport(), nil) },
+            embeddedBus: { _ in EmbeddedBus(transport: InMemoryTransport()) },
             administratorARN:
                 "arn:aws:iam::\(configuration.accountID):user/\(DataDirectory.administratorUserName)",
             dataDirectory: nil
         )
     }
+}
+
+/// The embedded bus of a storage back end: its transport, the service it needs running (a listener), and how its
+/// expired events are deleted (``BusRetentionService``; `nil` for the bus in memory, which drops them as it goes).
+struct EmbeddedBus {
+    var transport: any Transport
+    var service: (any Service)? = nil
+    var prune: (@Sendable () async throws -> Int)? = nil
 }

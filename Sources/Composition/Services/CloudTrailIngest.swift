@@ -68,7 +68,7 @@ public actor CloudTrailIngest {
     let files: any LogFiles
     let prefix: String
     let trail: any AuditStore
-    let state: CloudTrailIngestStateFile
+    let state: any CloudTrailIngestStateStore
     let keys: @Sendable () async throws -> Set<String>
     let region: String
     let account: String
@@ -77,7 +77,7 @@ public actor CloudTrailIngest {
     ///   - files: The bucket CloudTrail delivers to.
     ///   - prefix: The prefix of one trail's files in one region, such as `AWSLogs/ACCOUNT/CloudTrail/REGION/`.
     ///   - trail: The platform's audit trail.
-    ///   - state: Where the position is kept.
+    ///   - state: Where the position is kept (a file; a row of the database shared by replicas).
     ///   - keys: The domains' key ids (as ``AuditTrail/Record/keyIdentifier(_:)`` writes them), asked each run.
     ///   - region: The region of the skip records.
     ///   - account: The account of the skip records.
@@ -85,7 +85,7 @@ public actor CloudTrailIngest {
         files: any LogFiles,
         prefix: String,
         trail: any AuditStore,
-        state: CloudTrailIngestStateFile,
+        state: any CloudTrailIngestStateStore,
         keys: @escaping @Sendable () async throws -> Set<String>,
         region: String,
         account: String
@@ -105,7 +105,7 @@ public actor CloudTrailIngest {
     @discardableResult
     public func run() async throws -> Report {
         var report = Report()
-        var position = try state.load()
+        var position = try await state.load()
         let keys = try await keys()
         if let pending = position.inProgress {
             // A run stopped between appending a file's records and saving: only what the trail lacks is appended.
@@ -135,7 +135,7 @@ public actor CloudTrailIngest {
             try await trail.record(skipRecord(key, reason: error.message))
             report.skipped.append(key)
             position.finish(key, now: Date())
-            try state.save(position)
+            try await state.save(position)
             return
         }
         var fresh: [Record] = []
@@ -151,14 +151,14 @@ public actor CloudTrailIngest {
             fresh.append(record)
         }
         position.inProgress = .init(key: key, trailHead: try await trail.chainHead().sequence)
-        try state.save(position)
+        try await state.save(position)
         for record in fresh {
             try await trail.record(record)
             position.seen[record.eventID] = record.eventTime
             report.appended += 1
         }
         position.finish(key, now: Date())
-        try state.save(position)
+        try await state.save(position)
     }
 
     /// The record of a skipped file: an `AwsServiceEvent` of the platform, naming the file and why.
@@ -241,8 +241,34 @@ public struct CloudTrailIngestState: Codable, Sendable, Hashable {
     }()
 }
 
+/// Where a ``CloudTrailIngest`` keeps its ``CloudTrailIngestState``: it must be the same for every process that
+/// may run the ingest (the data directory's file; with replicas, the database).
+public protocol CloudTrailIngestStateStore: Sendable {
+    /// The saved state, or a new one when there is none.
+    func load() async throws -> CloudTrailIngestState
+    /// Saves `state` whole (a later ``load()`` sees it or the one before, never a part).
+    func save(_ state: CloudTrailIngestState) async throws
+}
+
+extension CloudTrailIngestState {
+    /// The state as it is saved: JSON with sorted keys, dates in seconds since 1970.
+    func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .secondsSince1970
+        encoder.outputFormatting = .sortedKeys
+        return try encoder.encode(self)
+    }
+
+    /// A state saved by ``encoded()``.
+    init(encoded data: Data) throws {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        self = try decoder.decode(CloudTrailIngestState.self, from: data)
+    }
+}
+
 /// A ``CloudTrailIngestState`` in a file, written durably (mode 0600) on every save.
-public struct CloudTrailIngestStateFile: Sendable {
+public struct CloudTrailIngestStateFile: CloudTrailIngestStateStore {
     public let url: URL
 
     public init(url: URL) { self.url = url }
@@ -250,15 +276,10 @@ public struct CloudTrailIngestStateFile: Sendable {
     /// The saved state, or a new one when there is none.
     public func load() throws -> CloudTrailIngestState {
         guard FileManager.default.fileExists(atPath: url.path) else { return CloudTrailIngestState() }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .secondsSince1970
-        return try decoder.decode(CloudTrailIngestState.self, from: Data(contentsOf: url))
+        return try CloudTrailIngestState(encoded: Data(contentsOf: url))
     }
 
     public func save(_ state: CloudTrailIngestState) throws {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .secondsSince1970
-        encoder.outputFormatting = .sortedKeys
-        try DurableFile.write(try encoder.encode(state), to: url, mode: 0o600)
+        try DurableFile.write(try state.encoded(), to: url, mode: 0o600)
     }
 }

@@ -1,10 +1,15 @@
 import Foundation
 public import Logging
+import PostgresStorage
 public import ServiceLifecycle
 
 /// `sealed serve --aws --cloudtrail-bucket B`: runs ``CloudTrailIngest`` at start and every `interval`, so the KMS
 /// events CloudTrail delivers on the domains' keys reach the audit trail. A failed run is logged and retried at the
 /// next interval; what it appended stays, and the ingest's own state makes sure nothing is appended twice.
+///
+/// With replicas on PostgreSQL it runs on the leader of its role only (``BackgroundRole/cloudTrailIngest``), and the
+/// state is a row of the database (``CloudTrailIngestStateRow``), so the next leader goes on where the last one
+/// stopped.
 public struct CloudTrailService: Service {
     public let ingest: CloudTrailIngest
     let interval: Duration
@@ -43,9 +48,31 @@ public struct CloudTrailService: Service {
         )
     }
 
+    /// Where the ingest keeps its position: a row of `database` when replicas share one, else ``stateFile(in:)``.
+    static func state(in database: PostgresDatabase?, or directory: URL?) -> any CloudTrailIngestStateStore {
+        guard let database else { return stateFile(in: directory) }
+        let row = PostgresPlatformValue(database: database, name: "cloudtrail-ingest-state")
+        return CloudTrailIngestStateRow(value: row)
+    }
+
     /// The prefix of one trail's files for the account and region, under the trail's own prefix if it has one.
     static func prefix(_ trailPrefix: String?, account: String, region: String) -> String {
         let head = trailPrefix.map { $0.isEmpty || $0.hasSuffix("/") ? $0 : $0 + "/" } ?? ""
         return head + "AWSLogs/\(account)/CloudTrail/\(region)/"
+    }
+}
+
+/// CloudTrail ingest's position in the PostgreSQL database the replicas share (a
+/// ``PostgresStorage/PostgresPlatformValue``), saved whole in one statement.
+struct CloudTrailIngestStateRow: CloudTrailIngestStateStore {
+    let value: PostgresPlatformValue
+
+    func load() async throws -> CloudTrailIngestState {
+        guard let data = try await value.load() else { return CloudTrailIngestState() }
+        return try CloudTrailIngestState(encoded: data)
+    }
+
+    func save(_ state: CloudTrailIngestState) async throws {
+        try await value.save(try state.encoded())
     }
 }

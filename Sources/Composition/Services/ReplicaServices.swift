@@ -2,7 +2,7 @@ import AccessControl
 import Catalog
 import Logging
 import PostgresStorage
-import ServiceLifecycle
+public import ServiceLifecycle
 import Synchronization
 
 /// The platform's background work that must run once across replicas sharing a PostgreSQL database.
@@ -13,12 +13,21 @@ public enum BackgroundRole: Sendable, Hashable, CaseIterable {
     case keyMaintenance
     /// Signing the audit trail's digests (`DigestService`).
     case auditDigests
+    /// Deleting the embedded bus's expired events (`BusRetentionService`).
+    case busRetention
+    /// Appending the KMS events CloudTrail delivered to the audit trail (`CloudTrailService`).
+    case cloudTrailIngest
+    /// AWS mode's periodic drift check, which records what it finds in the audit trail (`AWSDriftService`).
+    case awsDriftCheck
 
     var leadershipRole: PostgresLeadership.Role {
         switch self {
         case .accessExpiry: .expiry
         case .keyMaintenance: .keyMaintenance
         case .auditDigests: .auditDigests
+        case .busRetention: .busRetention
+        case .cloudTrailIngest: .cloudTrailIngest
+        case .awsDriftCheck: .awsDriftCheck
         }
     }
 }
@@ -30,13 +39,15 @@ public enum BackgroundRole: Sendable, Hashable, CaseIterable {
 /// by just stops waiting. The leadership's documented overlap applies: when PostgreSQL itself ends the leader's session
 /// a successor may start up to a second before the old leader stops, so the services led this way are idempotent
 /// (expiry and maintenance write compare-and-set; two digests of one head are two valid signatures).
-struct LeaderService: Service {
-    let role: BackgroundRole
-    let service: any Service
+public struct LeaderService: Service {
+    /// The role whose leader runs ``service``.
+    public let role: BackgroundRole
+    /// The service run while this replica leads ``role``.
+    public let service: any Service
     let leadership: PostgresLeadership
     let logger: Logger
 
-    func run() async throws {
+    public func run() async throws {
         let leading = LeadingFlag()
         let lead = Task { [role, service, leadership, logger] in
             try await leadership.lead(

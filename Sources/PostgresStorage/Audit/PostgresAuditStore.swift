@@ -29,10 +29,12 @@ import Synchronization
 /// while `COMMIT` is in flight the outcome is unknown: the callers are refused, and the records may still be in the
 /// chain, so the trail may hold the record of an operation that was reported as failed (never the reverse).
 ///
-/// **Bounded.** A batch that has not committed within ``batchTimeout`` (30 s by default: PostgreSQL unreachable, or
-/// a connection the server ended whose query never returns) is given up: its callers (the records it took, or those
-/// waiting for it) are refused, and the next batch goes on (on another connection; the head's lock keeps the chain
-/// one whatever the abandoned transaction does, and an abandoned batch that had not taken its records takes none).
+/// **Bounded.** A batch waits at most the database's ``PostgresDatabase/connectionWait`` for a connection, and is not
+/// tried again after such a wait. A batch that has not committed within ``batchTimeout`` (30 s by default: a
+/// connection the server ended whose query never returns) is given up: its callers (the records it took, or those
+/// waiting for it) are refused as unreachable (the server answers 503), and the next batch goes on (on another
+/// connection; the head's lock keeps the chain one whatever the abandoned transaction does, and an abandoned batch
+/// that had not taken its records takes none).
 ///
 /// **Commit interval.** When records queued up while a batch of at least ``intervalMinimumBatch`` records committed,
 /// the next batch starts no sooner than ``commitInterval`` after that one began (the log store's rule): under load,
@@ -259,13 +261,17 @@ public final class PostgresAuditStore: AuditStore, Sendable, CustomStringConvert
             let deadline = started + batchTimeout
             var outcome: Result<Void, any Error>
             var tries = 0
+            var tried: Duration
             repeat {
                 tries += 1
+                let began = ContinuousClock.now
                 outcome = await appendWithinTimeout(attempt: state.withLock { $0.attempt }, until: deadline)
+                tried = .now - began
                 // A batch that failed before it took its records (a pooled connection the server had closed, a failed
-                // BEGIN) wrote nothing: it runs again, on another connection, while time is left.
+                // BEGIN) wrote nothing: it runs again, on another connection, while time is left; not when it waited
+                // the pool's whole connection wait (the pool has none to give, and another try would wait as long).
             } while (try? outcome.get()) == nil && tries < Self.maximumTries && .now < deadline
-                && state.withLock({ $0.abandonUntaken() })
+                && tried < database.connectionWait && state.withLock({ $0.abandonUntaken() })
             let batch = state.withLock { $0.settle() }
             let succeeded = (try? outcome.get()) != nil
             onCommit?(
@@ -313,7 +319,8 @@ public final class PostgresAuditStore: AuditStore, Sendable, CustomStringConvert
                 .failure(
                     AuditStoreError(
                         .writeFailed,
-                        "The audit records could not be written: PostgreSQL did not commit their batch within \(timeout)."
+                        "The audit records could not be written: PostgreSQL did not commit their batch within \(timeout).",
+                        isUnreachable: true
                     )
                 )
             )

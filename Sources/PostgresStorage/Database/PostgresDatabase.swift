@@ -14,6 +14,13 @@ import Storage
 /// serialization failure (SQLSTATE 40001) or a deadlock (40P01), which is retried from the start. Reads of several
 /// statements run in ``snapshot(_:)`` (`REPEATABLE READ READ ONLY`: one snapshot, never a retry).
 ///
+/// **Unreachable.** A statement waits at most ``connectionWait`` (``defaultConnectionWait``, 2 s) for a connection of
+/// the pool; while PostgreSQL cannot be reached or refuses connections the pool has none to give, and the statement
+/// fails then as unreachable (`databaseUnavailable`, ``Storage/StorageError/isUnreachable``), which the server answers
+/// with 503. Only the wait is bounded: a statement that has a connection runs until PostgreSQL answers or the
+/// connection breaks, so a statement is never abandoned while it may still commit. When the connection breaks while
+/// `COMMIT` is in flight, the outcome is unknown: the error is the same, and the write may have committed.
+///
 /// **Errors.** What PostgreSQL or the network refuse becomes ``Storage/StorageError`` `databaseUnavailable`, naming
 /// the database by its ``PostgresURL`` (password hidden) and giving the server's message and SQLSTATE; errors the
 /// stores throw inside a transaction (a compare-and-set conflict) pass through unchanged.
@@ -21,12 +28,18 @@ public final class PostgresDatabase: Sendable, CustomStringConvertible {
     /// The database this pool connects to.
     public let url: PostgresURL
     let client: PostgresClient
+    /// How long a statement waits for a connection of the pool before it fails as unreachable.
+    public let connectionWait: Duration
+    /// The default of ``connectionWait``: long enough for a busy pool to free a connection, short enough that a client
+    /// whose deadline is a few seconds hears 503 rather than a timeout.
+    public static let defaultConnectionWait = Duration.seconds(2)
     /// How many times a transaction runs before its serialization failure is reported.
     static let maximumAttempts = 8
 
-    private init(url: PostgresURL, client: PostgresClient) {
+    private init(url: PostgresURL, client: PostgresClient, connectionWait: Duration) {
         self.url = url
         self.client = client
+        self.connectionWait = connectionWait
     }
 
     public var description: String { "PostgresDatabase(\(url))" }
@@ -39,6 +52,7 @@ public final class PostgresDatabase: Sendable, CustomStringConvertible {
     /// - Parameters:
     ///   - url: The database.
     ///   - maximumConnections: The most connections the pool opens.
+    ///   - connectionWait: How long a statement waits for a connection (see the type's discussion).
     ///   - logger: Where the pool logs its background work (connections opened, lost).
     ///   - migrations: The schema's migrations; tests pass others.
     ///   - body: What to do with the database.
@@ -47,12 +61,14 @@ public final class PostgresDatabase: Sendable, CustomStringConvertible {
     public static func withDatabase<T: Sendable>(
         _ url: PostgresURL,
         maximumConnections: Int = 20,
+        connectionWait: Duration = PostgresDatabase.defaultConnectionWait,
         logger: Logger = Logger(label: "sealed.postgres"),
         _ body: (PostgresDatabase) async throws -> T
     ) async throws -> T {
         try await withDatabase(
             url,
             maximumConnections: maximumConnections,
+            connectionWait: connectionWait,
             logger: logger,
             migrations: PostgresSchema.migrations,
             body
@@ -62,6 +78,7 @@ public final class PostgresDatabase: Sendable, CustomStringConvertible {
     package static func withDatabase<T: Sendable>(
         _ url: PostgresURL,
         maximumConnections: Int = 20,
+        connectionWait: Duration = PostgresDatabase.defaultConnectionWait,
         logger: Logger = Logger(label: "sealed.postgres"),
         migrations: [PostgresMigration],
         _ body: (PostgresDatabase) async throws -> T
@@ -74,7 +91,7 @@ public final class PostgresDatabase: Sendable, CustomStringConvertible {
         return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
-            return try await body(PostgresDatabase(url: url, client: client))
+            return try await body(PostgresDatabase(url: url, client: client, connectionWait: connectionWait))
         }
     }
 
@@ -163,22 +180,46 @@ public final class PostgresDatabase: Sendable, CustomStringConvertible {
         }
     }
 
-    /// Runs `body` on a connection of the pool. When the pool cannot give one (PostgreSQL is down or cannot be
-    /// reached, and the pool has given up waiting for it), the error is ``Storage/StorageError`` `databaseUnavailable`
-    /// marked unreachable, whatever the pool's own error type; what `body` throws passes through.
+    /// Runs `body` on a connection of the pool, waiting at most ``connectionWait`` for one (see ``ConnectionHandoff``).
+    /// When the pool gives none (PostgreSQL is down, cannot be reached or refuses connections), the error is
+    /// ``Storage/StorageError`` `databaseUnavailable` marked unreachable, whatever the pool's own error type; what
+    /// `body` throws passes through.
     private func leased<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        var started = false
-        do {
-            return try await client.withConnection { connection in
-                started = true
-                return try await body(connection)
+        let handoff = ConnectionHandoff()
+        return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
+            group.addTask { [client] in
+                do {
+                    try await client.withConnection { connection in await handoff.lend(connection) }
+                } catch {
+                    handoff.giveUp(error)
+                }
             }
-        } catch {
-            guard !started else { throw error }
-            var unavailable = (error as? PSQLError).map { Self.unavailable(url, $0) }
-                ?? StorageError(.databaseUnavailable, "PostgreSQL at \(url) gave no connection: \(type(of: error)).")
-            unavailable.isUnreachable = !Task.isCancelled
-            throw unavailable
+            group.addTask { [url, connectionWait] in
+                guard (try? await Task.sleep(for: connectionWait)) != nil else { return }
+                handoff.giveUp(
+                    StorageError(
+                        .databaseUnavailable,
+                        "PostgreSQL at \(url) gave no connection within \(connectionWait).",
+                        isUnreachable: true
+                    )
+                )
+            }
+            // Ends the lease's wait or the timer (whichever is left); the lender, once its connection is back.
+            defer { group.cancelAll() }
+            let connection: PostgresConnection
+            do {
+                connection = try await handoff.connection()
+            } catch let error as StorageError {
+                throw error
+            } catch {
+                let reason = "PostgreSQL at \(url) gave no connection: \(type(of: error))."
+                var unavailable = (error as? PSQLError).map { Self.unavailable(url, $0) }
+                    ?? StorageError(.databaseUnavailable, reason)
+                unavailable.isUnreachable = !Task.isCancelled
+                throw unavailable
+            }
+            defer { handoff.giveBack() }
+            return try await body(connection)
         }
     }
 

@@ -1,15 +1,28 @@
 import Foundation
 import Logging
 import PostgresNIO
+import Storage
 
 extension PostgresConnection {
     /// Runs one statement and returns its rows.
     ///
     /// Statements are not logged: their bound values include sealed secrets and records of people's access.
+    ///
+    /// - Throws: ``Storage/StorageError`` `databaseUnavailable` (unreachable) when the connection is already closed:
+    ///   postgres-nio would write the statement into the closed channel, where it is dropped and never answered (a
+    ///   `ROLLBACK` after the server ended the session hung that way, and with it the request and the replica's
+    ///   shutdown); PostgreSQL's errors otherwise.
     @discardableResult
     func run(_ query: PostgresQuery) async throws -> [PostgresRow] {
-        try await self.query(query, logger: Self.quiet).collect()
+        guard !isClosed else { throw Self.closed }
+        return try await self.query(query, logger: Self.quiet).collect()
     }
+
+    static let closed = StorageError(
+        .databaseUnavailable,
+        "The connection to PostgreSQL was closed before the statement was sent.",
+        isUnreachable: true
+    )
 
     static let quiet = Logger(label: "sealed.postgres.statement", factory: { _ in SwiftLogNoOpLogHandler() })
 }

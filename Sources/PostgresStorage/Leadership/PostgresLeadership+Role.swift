@@ -27,10 +27,12 @@ extension PostgresLeadership {
         public static let webhooks = Role("webhook-delivery")
         /// CloudTrail log files ingested into the audit trail.
         public static let cloudTrailIngest = Role("cloudtrail-ingest")
+        /// AWS mode's periodic drift check, which records each difference in the audit trail (`AWSDriftService`).
+        public static let awsDriftCheck = Role("aws-drift-check")
 
         /// Every role of the platform.
         public static let all: [Role] = [
-            .expiry, .keyMaintenance, .auditDigests, .busRetention, .webhooks, .cloudTrailIngest,
+            .expiry, .keyMaintenance, .auditDigests, .busRetention, .webhooks, .cloudTrailIngest, .awsDriftCheck,
         ]
 
         /// The first key of every leadership lock: "Seal" in ASCII.

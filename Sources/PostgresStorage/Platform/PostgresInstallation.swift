@@ -88,6 +88,9 @@ public struct PostgresInstallation: Sendable {
         }
     }
 
+    /// The names of the installation's entries in `platform_meta`.
+    static let entryNames: Set<String> = ["root_key_canary", "account", "region", "administrator"]
+
     private struct Meta: Sendable {
         var canary: Data?
         var account: String?

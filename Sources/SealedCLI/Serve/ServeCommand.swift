@@ -130,6 +130,15 @@ struct ServeCommand: AsyncParsableCommand {
     var digestInterval: Int = 60
 
     @Option(
+        name: .customLong("bus-retention-interval"),
+        help: """
+            Seconds between deletions of the embedded bus's events that their topic's retention no longer keeps \
+            (1 to 86400, default 60; with --database, on one replica at a time).
+            """
+    )
+    var busRetentionInterval: Int = 60
+
+    @Option(
         name: .customLong("audit-mode"),
         help: """
             full (the default): every signed request is audited. FOR BENCHMARKS ONLY, logged as critical at start: \
@@ -199,7 +208,14 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
-        _ = try databaseURL()
+        if try databaseURL() != nil, aws.enabled, aws.serverID == nil {
+            // A replica would make up an id of its own, and a caller's signature for one replica be refused by the
+            // others behind the same load balancer.
+            throw ValidationError(
+                "--aws with --database needs --server-id ID, the same on every replica: callers sign it into their "
+                    + "GetCallerIdentity, and any replica may answer them"
+            )
+        }
         guard accountID.count == 12, accountID.allSatisfy(\.isNumber) else {
             throw ValidationError("--account-id must be 12 digits")
         }
@@ -215,6 +231,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard (1...3600).contains(digestInterval) else {
             throw ValidationError("--digest-interval must be between 1 and 3600 (seconds)")
+        }
+        guard (1...86_400).contains(busRetentionInterval) else {
+            throw ValidationError("--bus-retention-interval must be between 1 and 86400 (seconds)")
         }
         guard PlatformConfiguration.AuditMode(rawValue: auditMode) != nil else {
             throw ValidationError("--audit-mode must be full, build-only or off")
@@ -327,6 +346,7 @@ struct ServeCommand: AsyncParsableCommand {
             pendingRequestLifetime: .seconds(
                 (try? parseDuration(pendingRequestLifetime, option: "--pending-request-lifetime")) ?? 7 * 86_400
             ),
+            busRetentionInterval: .seconds(busRetentionInterval),
             webhookPrivateAddresses: webhookPrivateAddresses,
             aws: aws.access
         )

@@ -1,0 +1,48 @@
+import Foundation
+import PostgresStorage
+import SealedTesting
+import Storage
+import Testing
+
+/// PostgreSQL refusing connections (its database closed to new ones, every session ended): a statement gives up
+/// waiting for a connection after the pool's ``PostgresStorage/PostgresDatabase/connectionWait`` (not postgres-nio's
+/// minute) with an unreachable `databaseUnavailable`, which the server answers 503; the same pool serves again once
+/// connections are allowed.
+struct PostgresUnreachableTests {
+    @Test func aStatementGivesUpWaitingForAConnectionAndTheSamePoolServesAgain() async throws {
+        guard let fixture = try PostgresFixture.located() else { return }
+        try await fixture.withDatabase { text in
+            let url = try PostgresURL(text)
+            try await PostgresDatabase.withDatabase(
+                url,
+                maximumConnections: 2,
+                connectionWait: .milliseconds(300),
+                logger: quietLogger
+            ) { database in
+                #expect(try await PostgresTesting.strings("SELECT 'before'", in: database) == ["before"])
+                // The name is the fixture's ([a-z0-9_]), safe in a statement.
+                try await fixture.administer("ALTER DATABASE \(url.database) ALLOW_CONNECTIONS false")
+                do {
+                    try await fixture.administer(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(url.database)'"
+                    )
+                    // A pooled connection the server just ended may fail first; then the pool has none to give.
+                    try await eventually("a statement gives up waiting for a connection", limit: .seconds(30)) {
+                        let refused = await expectStorageError(.databaseUnavailable) {
+                            _ = try await PostgresTesting.strings("SELECT 'during'", in: database)
+                        }
+                        #expect(refused?.isUnreachable == true, "\(String(describing: refused))")
+                        return refused?.message.contains("gave no connection within 0.3 seconds") == true
+                    }
+                } catch {
+                    try? await fixture.administer("ALTER DATABASE \(url.database) ALLOW_CONNECTIONS true")
+                    throw error
+                }
+                try await fixture.administer("ALTER DATABASE \(url.database) ALLOW_CONNECTIONS true")
+                try await eventually("the same pool serves again", limit: .seconds(60)) {
+                    (try? await PostgresTesting.strings("SELECT 'after'", in: database)) == ["after"]
+                }
+            }
+        }
+    }
+}
