@@ -100,6 +100,43 @@ struct PlatformStoreTests {
         }
     }
 
+    /// Two servers on one database (replicas) each change a user and a team they read at the same version: the
+    /// second change of each is refused, not silently written over the first.
+    @Test(arguments: PlatformStoreKind.all)
+    func usersAndTeamsAreWrittenOnlyOverTheVersionTheyWereReadFrom(kind: PlatformStoreKind) async throws {
+        try await kind.run { stores in
+            let store = stores.identities
+            let user = User(name: "u", arn: "arn:aws:iam::000000000000:user/u", creationDate: Date())
+            let team = Team(name: "t", arn: "arn:aws:iam::000000000000:group/t", creationDate: Date())
+            try await store.apply([.putUser(user), .putTeam(team)])
+            // Creating either again is refused.
+            await expectAccessControlError(.concurrentModification) { try await store.apply([.putUser(user)]) }
+            await expectAccessControlError(.concurrentModification) { try await store.apply([.putTeam(team)]) }
+
+            let read = try await store.load()
+            var first = try #require(read.users["u"])
+            var second = first
+            first.policies["first"] = "{}"
+            second.policies["second"] = "{}"
+            try await store.apply([.putUser(first)])
+            await expectAccessControlError(.concurrentModification) { try await store.apply([.putUser(second)]) }
+
+            var teamFirst = try #require(read.teams["t"])
+            var teamSecond = teamFirst
+            teamFirst.policies["first"] = "{}"
+            teamSecond.principals = ["arn:aws:iam::000000000000:role/r"]
+            try await store.apply([.putTeam(teamFirst)])
+            await expectAccessControlError(.concurrentModification) { try await store.apply([.putTeam(teamSecond)]) }
+
+            let after = try await store.load()
+            #expect(after.users["u"]?.version == 2)
+            #expect(after.users["u"]?.policies.keys.sorted() == ["first"])
+            #expect(after.teams["t"]?.version == 2)
+            #expect(after.teams["t"]?.policies.keys.sorted() == ["first"])
+            #expect(after.teams["t"]?.principals == [])
+        }
+    }
+
     @Test(arguments: PlatformStoreKind.all)
     func identitiesAndTheCatalogRoundTripAndReplace(kind: PlatformStoreKind) async throws {
         try await kind.run { stores in
@@ -113,12 +150,16 @@ struct PlatformStoreTests {
             let team = Team(name: "t", arn: "arn:aws:iam::000000000000:group/t", creationDate: referenceDate)
             try await stores.identities.apply([.putUser(alice), .putTeam(team), .putUser(bob)])
             try await stores.identities.apply([.deleteUser("bob")])
-            var renamed = alice
+            var renamed = try #require(try await stores.identities.load().users["alice"])
+            #expect(renamed.version == 1)
             renamed.teams = []
             try await stores.identities.apply([.putUser(renamed)])
             let snapshot = try await stores.identities.load()
+            renamed.version = 2
+            var storedTeam = team
+            storedTeam.version = 1
             #expect(snapshot.users == ["alice": renamed])
-            #expect(snapshot.teams == ["t": team])
+            #expect(snapshot.teams == ["t": storedTeam])
 
             let domain = Domain(name: "payments", owner: "t", keyARN: "arn:k", creationDate: referenceDate)
             let eventType = EventType(

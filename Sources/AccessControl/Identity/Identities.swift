@@ -10,6 +10,13 @@ public struct User: Sendable, Hashable, Codable {
     /// Inline identity policies by name (JSON text, validated when stored).
     public var policies: [String: String]
     public var creationDate: Date
+    /// The stored version this record was read from (0: not stored yet), as ``Role/version``: kept by the store beside
+    /// the document, not in it.
+    public var version = 0
+
+    private enum CodingKeys: String, CodingKey {
+        case name, arn, teams, policies, creationDate
+    }
 
     public init(name: String, arn: String, teams: [String] = [], policies: [String: String] = [:], creationDate: Date) {
         self.name = name
@@ -31,6 +38,13 @@ public struct Team: Sendable, Hashable, Codable {
     /// The members that are not users (AWS mode): role ARNs and role-session patterns, sorted (users name their
     /// teams in ``User/teams``).
     public var principals: [String]
+    /// The stored version this record was read from (0: not stored yet), as ``Role/version``: kept by the store beside
+    /// the document, not in it.
+    public var version = 0
+
+    private enum CodingKeys: String, CodingKey {
+        case name, arn, policies, creationDate, principals
+    }
 
     public init(
         name: String,

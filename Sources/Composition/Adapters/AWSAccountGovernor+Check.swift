@@ -83,16 +83,23 @@ extension AWSAccountGovernor {
     /// statements the platform did not write kept.
     private func restoreGrants(_ reader: AWSDrift.ExpectedReader) async throws {
         let name = reader.roleName
-        var policy: TrustPolicy
-        do {
-            policy = try await trustPolicy(of: name)
-        } catch is AWSGovernanceError {
-            // A forged platform statement: the policy is rebuilt from the foreign statements that parse.
-            policy = try await foreignStatementsOnly(name)
-        }
+        var policy = try await repairableTrustPolicy(of: name)
         for principal in policy.grants.keys where reader.grants[principal] == nil { policy.revoke(principal) }
         for (principal, end) in reader.grants { policy.grant(principal, until: end) }
         try await iam.updateAssumeRolePolicy(roleName: name, document: policy.document)
+    }
+
+    /// The trust policy of role `roleName`; when a statement marked as the platform's does not parse (forged), the
+    /// policy rebuilt from the foreign statements that parse.
+    ///
+    /// (A function of its own: Swift 6.3.1's release build crashed splitting the coroutine of an async function that
+    /// held this `do`/`catch` beside a `var` it assigned in both branches.)
+    private func repairableTrustPolicy(of roleName: String) async throws -> TrustPolicy {
+        do {
+            return try await trustPolicy(of: roleName)
+        } catch is AWSGovernanceError {
+            return try await foreignStatementsOnly(roleName)
+        }
     }
 
     /// A trust policy keeping only the statements not marked as the platform's.

@@ -235,6 +235,16 @@ package enum PostgresSchema {
                 #"CREATE TABLE platform_meta (name text COLLATE "C" PRIMARY KEY, value bytea NOT NULL)"#
             ]
         ),
+        // Compare-and-set versions of users and teams, as of roles: two replicas cannot both apply a change read from
+        // the same version.
+        PostgresMigration(
+            version: 6,
+            name: "identity-versions",
+            statements: [
+                "ALTER TABLE iam_user ADD COLUMN version bigint NOT NULL DEFAULT 1",
+                "ALTER TABLE iam_team ADD COLUMN version bigint NOT NULL DEFAULT 1",
+            ]
+        ),
     ]
 
     /// Brings the database at `url` to the newest of `migrations`, on one connection of its own, under the advisory

@@ -4,7 +4,7 @@ import Foundation
 import PostgresNIO
 
 /// The identities (users, teams, roles) in PostgreSQL: one JSON document per record. ``apply(_:)`` writes a whole
-/// change list in one serializable transaction; a role is written only over the version it was read from
+/// change list in one serializable transaction; a user, team or role is written only over the version it was read from
 /// (`concurrentModification` otherwise, and the whole list rolls back), also when the other writer is another replica.
 /// Each change list is announced on the ``PostgresChangeFeed`` as a change of ``changeStore`` when it commits.
 public struct PostgresIdentityStore: IdentityStore {
@@ -17,8 +17,16 @@ public struct PostgresIdentityStore: IdentityStore {
     public func load() async throws -> IdentitySnapshot {
         try await database.snapshot { connection in
             var snapshot = IdentitySnapshot()
-            for user in try await Table.user.all(User.self, on: connection) { snapshot.users[user.name] = user }
-            for team in try await Table.team.all(Team.self, on: connection) { snapshot.teams[team.name] = team }
+            for (user, version) in try await Table.user.versioned(User.self, on: connection) {
+                var user = user
+                user.version = version
+                snapshot.users[user.name] = user
+            }
+            for (team, version) in try await Table.team.versioned(Team.self, on: connection) {
+                var team = team
+                team.version = version
+                snapshot.teams[team.name] = team
+            }
             for (role, version) in try await Table.role.versioned(Role.self, on: connection) {
                 var role = role
                 role.version = version
@@ -33,9 +41,11 @@ public struct PostgresIdentityStore: IdentityStore {
         try await database.transaction { connection in
             for change in changes {
                 switch change {
-                case .putUser(let user): try await Table.user.put(user, at: user.name, on: connection)
+                case .putUser(let user):
+                    try await Table.user.put(user, at: user.name, over: user.version, on: connection, what: "user")
                 case .deleteUser(let name): try await Table.user.delete(name, on: connection)
-                case .putTeam(let team): try await Table.team.put(team, at: team.name, on: connection)
+                case .putTeam(let team):
+                    try await Table.team.put(team, at: team.name, over: team.version, on: connection, what: "team")
                 case .putRole(let role):
                     try await Table.role.put(role, at: role.name, over: role.version, on: connection, what: "role")
                 case .deleteRole(let name): try await Table.role.delete(name, on: connection)

@@ -179,6 +179,16 @@ enum Schema {
                     """
             )
         }
+        // Compare-and-set versions of users and teams, as of roles (v3): two servers on one database cannot both
+        // apply a change read from the same version.
+        migrator.registerMigration("v7-identity-versions") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE iam_user ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+                    ALTER TABLE iam_team ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+                    """
+            )
+        }
         return migrator
     }
 }

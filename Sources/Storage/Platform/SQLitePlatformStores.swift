@@ -4,8 +4,8 @@ import Foundation
 import GRDB
 
 /// The identities (users, teams, roles) in SQLite: one JSON document per record; ``apply(_:)`` writes a whole
-/// change list in one transaction. Roles carry a `version` column: a role is written only over the version it was
-/// read from (`concurrentModification` otherwise, and the transaction rolls back).
+/// change list in one transaction. Users, teams and roles carry a `version` column: each is written only over the
+/// version it was read from (`concurrentModification` otherwise, and the transaction rolls back).
 public struct SQLiteIdentityStore: IdentityStore {
     public let database: SQLiteDatabase
 
@@ -14,8 +14,16 @@ public struct SQLiteIdentityStore: IdentityStore {
     public func load() async throws -> IdentitySnapshot {
         try await database.pool.read { db in
             var snapshot = IdentitySnapshot()
-            for user in try Documents.all(User.self, in: "iam_user", db) { snapshot.users[user.name] = user }
-            for team in try Documents.all(Team.self, in: "iam_team", db) { snapshot.teams[team.name] = team }
+            for (user, version) in try Documents.versioned(User.self, in: "iam_user", db) {
+                var user = user
+                user.version = version
+                snapshot.users[user.name] = user
+            }
+            for (team, version) in try Documents.versioned(Team.self, in: "iam_team", db) {
+                var team = team
+                team.version = version
+                snapshot.teams[team.name] = team
+            }
             for (role, version) in try Documents.versioned(Role.self, in: "iam_role", db) {
                 var role = role
                 role.version = version
@@ -30,9 +38,11 @@ public struct SQLiteIdentityStore: IdentityStore {
         try await database.pool.write { db in
             for change in changes {
                 switch change {
-                case .putUser(let user): try Documents.put(user, key: user.name, in: "iam_user", db)
+                case .putUser(let user):
+                    try Documents.put(user, key: user.name, over: user.version, in: "iam_user", db, what: "user")
                 case .deleteUser(let name): try Documents.delete(name, in: "iam_user", db)
-                case .putTeam(let team): try Documents.put(team, key: team.name, in: "iam_team", db)
+                case .putTeam(let team):
+                    try Documents.put(team, key: team.name, over: team.version, in: "iam_team", db, what: "team")
                 case .putRole(let role):
                     try Documents.put(role, key: role.name, over: role.version, in: "iam_role", db, what: "role")
                 case .deleteRole(let name): try Documents.delete(name, in: "iam_role", db)
