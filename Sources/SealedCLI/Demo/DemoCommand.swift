@@ -378,8 +378,12 @@ struct Demo {
             as: AuditCommand.RecordPage.self
         )
         let records = trail.output.records
+        // Every change has two records: its intent, written before it acts, and its outcome. Outcomes are counted.
         var counts: [String: Int] = [:]
-        for record in records { counts[cell(record.eventName), default: 0] += 1 }
+        let intents = records.filter { $0.additionalEventData?.auditPhase == "Intent" }.count
+        for record in records where record.additionalEventData?.auditPhase != "Intent" {
+            counts[cell(record.eventName), default: 0] += 1
+        }
         for name in [
             "CreateDomain", "CreateEventType", "GenerateDataKey", "PublishEvents", "AssumeRole", "Decrypt",
             "CreateAccessRequest", "ApproveAccessRequest",
@@ -397,7 +401,7 @@ struct Demo {
             "denials and the refused publish are in the trail"
         )
         ok(
-            "\(records.count) records: "
+            "\(records.count) records, \(intents) of them intents written before a change: "
                 + counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         )
         ok("\(refusedDecrypts.count) refusals, 1 refused publish (EventNotSealed)")
