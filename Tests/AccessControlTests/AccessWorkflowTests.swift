@@ -378,6 +378,33 @@ struct AccessWorkflowTests {
         #expect(!world.identities.isAllowed(analyst, "kms:Decrypt", on: "*"))
     }
 
+    /// Two services on one store (two replicas on one database): one re-reads a request the other changed with
+    /// `reload(id:)`, and only that one; a request gone from the store is gone from memory.
+    @Test func reloadingOneRequestTakesTheOtherWritersChange() async throws {
+        let world = try await World()
+        let analyst = world.user("analyst")
+        let replica = try await AccessRequests(
+            identities: world.identities,
+            directory: Directory(),
+            store: world.store,
+            events: world.sink,
+            now: { world.clock.now }
+        )
+        let first = try await world.access.request(Self.eventType, justification: "one", durationSeconds: 3600, by: analyst)
+        await #expect(throws: AccessControlError.self) { _ = try await replica.show(first.id, by: world.admin) }
+        try await replica.reload(id: first.id)
+        #expect(try await replica.show(first.id, by: world.admin) == first)
+
+        let second = try await world.access.request(Self.eventType, justification: "two", durationSeconds: 3600, by: world.user("reviewer"))
+        let approved = try await world.access.approve(first.id, comment: "ok", by: world.user("reviewer"))
+        try await replica.reload(id: first.id)
+        #expect(try await replica.show(first.id, by: world.admin) == approved)
+        // Only the request named was read again.
+        await #expect(throws: AccessControlError.self) { _ = try await replica.show(second.id, by: world.admin) }
+        try await replica.reload(id: "ar-absent")
+        await #expect(throws: AccessControlError.self) { _ = try await replica.show("ar-absent", by: world.admin) }
+    }
+
     /// A crash between a transition's trust-policy edit and its stored request leaves them apart; at the next start
     /// `reconcileGrants` makes the trust policy agree with the stored requests, records each repair, and leaves a
     /// principal that never asked alone.

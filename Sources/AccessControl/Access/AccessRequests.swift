@@ -36,6 +36,13 @@ public protocol AccessRequestStore: Sendable {
     /// - Throws: ``AccessControlError`` `concurrentModification` when the stored version differs (another writer
     ///   changed the request since it was read).
     func put(_ request: AccessRequest) async throws
+    /// The request `id` with its stored version, `nil` when there is none: what a replica re-reads when another
+    /// commits a change to it. The default reads every request.
+    func load(id: String) async throws -> AccessRequest?
+}
+
+extension AccessRequestStore {
+    public func load(id: String) async throws -> AccessRequest? { try await load().first { $0.id == id } }
 }
 
 /// An ``AccessRequestStore`` in memory.
@@ -162,16 +169,27 @@ public actor AccessRequests {
         }
     }
 
+    /// Reads request `id` from the store again, replacing (or, gone from the store, removing) the one in memory:
+    /// another process sharing the store committed a change to it. Waits for the transitions in progress here.
+    public func reload(id: String) async throws {
+        try await transitions.withLock {
+            requests[id] = try await store.load(id: id).map { Self.completed($0, pendingLifetime: pendingLifetime) }
+        }
+    }
+
     private static func indexed(_ stored: [AccessRequest], pendingLifetime: TimeInterval) -> [String: AccessRequest] {
         var loaded: [String: AccessRequest] = [:]
-        for var request in stored {
-            // A request stored before pending requests expired waits `pendingLifetime` from its creation.
-            if request.status == .pending, request.pendingExpirationDate == nil {
-                request.pendingExpirationDate = request.creationDate.addingTimeInterval(pendingLifetime)
-            }
-            loaded[request.id] = request
-        }
+        for request in stored { loaded[request.id] = completed(request, pendingLifetime: pendingLifetime) }
         return loaded
+    }
+
+    /// A request stored before pending requests expired waits `pendingLifetime` from its creation.
+    private static func completed(_ request: AccessRequest, pendingLifetime: TimeInterval) -> AccessRequest {
+        var request = request
+        if request.status == .pending, request.pendingExpirationDate == nil {
+            request.pendingExpirationDate = request.creationDate.addingTimeInterval(pendingLifetime)
+        }
+        return request
     }
 
     /// A new pending request by `principal`'s base identity (a role session's role).

@@ -48,7 +48,7 @@ public struct LeaderService: Service {
     let logger: Logger
 
     public func run() async throws {
-        let leading = LeadingFlag()
+        let leading = SharedFlag()
         let lead = Task { [role, service, leadership, logger] in
             try await leadership.lead(
                 role.leadershipRole,
@@ -73,21 +73,24 @@ public struct LeaderService: Service {
     }
 }
 
-/// Whether this replica leads, as the leadership last reported.
-private final class LeadingFlag: Sendable {
+/// A flag tasks share (whether this replica leads, whether a reload failed).
+private final class SharedFlag: Sendable {
     let value = Mutex(false)
 }
 
 /// Keeps the identities, the catalog and the access requests each replica holds in memory in step with the database:
 /// reloads one when the change feed reports a commit to its store (by any replica, this one included), and all of
 /// them on `.resync` (the feed's first event, and again after its connection came back, when changes may have been
-/// missed).
+/// missed). A change to one access request re-reads that request alone (one primary-key read, however many requests
+/// there are); after a reload that failed, the next change re-reads them all.
 struct ReplicaSync: Service {
     let changes: PostgresChangeFeed
     let identities: IdentityService
     let catalog: EventCatalog
     let access: AccessRequests
     let logger: Logger
+    /// Whether a reload of the access requests failed since the last one that succeeded.
+    private let requestsStale = SharedFlag()
 
     func run() async throws {
         let events = changes.changes()
@@ -108,24 +111,36 @@ struct ReplicaSync: Service {
             switch change.store {
             case PostgresIdentityStore.changeStore: await reload("identities") { try await identities.reload() }
             case PostgresCatalogStore.changeStore: await reload("catalog") { try await catalog.reload() }
-            case PostgresAccessRequestStore.changeStore: await reload("access requests") { try await access.reload() }
+            case PostgresAccessRequestStore.changeStore: await reloadRequests(change.key)
             default: break
             }
         case .resync:
             await reload("identities") { try await identities.reload() }
             await reload("catalog") { try await catalog.reload() }
-            await reload("access requests") { try await access.reload() }
+            await reloadRequests(nil)
         case .interrupted:
             logger.warning("Lost the change feed: other replicas' changes are picked up when it is back")
         }
     }
 
+    /// Re-reads access request `id`, or all of them (`nil`, or after a reload that failed).
+    private func reloadRequests(_ id: String?) async {
+        let stale = requestsStale.value.withLock { $0 }
+        let reloaded = await reload("access requests") {
+            if let id, !stale { try await access.reload(id: id) } else { try await access.reload() }
+        }
+        requestsStale.value.withLock { $0 = !reloaded }
+    }
+
     /// Runs a reload; a failure (the database unreachable) is logged, and the next change or resync retries.
-    private func reload(_ what: String, _ body: () async throws -> Void) async {
+    @discardableResult
+    private func reload(_ what: String, _ body: () async throws -> Void) async -> Bool {
         do {
             try await body()
+            return true
         } catch {
             logger.warning("Could not reload \(what) from PostgreSQL", metadata: ["error": "\(error)"])
+            return false
         }
     }
 }

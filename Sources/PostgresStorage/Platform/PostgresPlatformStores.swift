@@ -116,6 +116,17 @@ public struct PostgresAccessRequestStore: AccessRequestStore {
         }
     }
 
+    /// One primary-key read.
+    public func load(id: String) async throws -> AccessRequest? {
+        try await database.snapshot { connection in
+            try await Table.accessRequest.versioned(AccessRequest.self, at: id, on: connection).map { request, version in
+                var request = request
+                request.version = version
+                return request
+            }
+        }
+    }
+
     public func put(_ request: AccessRequest) async throws {
         try await database.transaction { connection in
             try await Table.accessRequest.put(
@@ -157,6 +168,17 @@ private struct Table: Sendable {
             "SELECT document, version FROM \(unescaped: name) ORDER BY \(unescaped: key)",
         )
         return try rows.map { row in
+            let (document, version) = try row.decode((Data, Int).self)
+            return (try Documents.decode(T.self, document), version)
+        }
+    }
+
+    /// The document at key `id` with its version, `nil` when absent.
+    func versioned<T: Decodable>(_ type: T.Type, at id: String, on connection: PostgresConnection) async throws -> (T, Int)? {
+        let rows = try await connection.run(
+            "SELECT document, version FROM \(unescaped: name) WHERE \(unescaped: key) = \(id)",
+        )
+        return try rows.first.map { row in
             let (document, version) = try row.decode((Data, Int).self)
             return (try Documents.decode(T.self, document), version)
         }
