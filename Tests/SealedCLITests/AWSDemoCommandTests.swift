@@ -64,9 +64,9 @@ struct AWSDemoCommandTests {
         #expect(outcome.output.contains("live store verified, every record under a signed digest"))
     }
 
-    @Test func theDemoPlaysTheStoryAgainstARunningServer() async throws {
-        guard let moto = try MotoFixture.located() else { return }
-        let aws = try AWSModeCLI(moto, administrator: moto.iamAdmin.arn)
+    /// `sealed demo --aws` as moto's `iamadmin`, pointed at a `sealed serve --aws` whose administrator is `administrator`.
+    static func demoAgainstARunningServer(_ moto: MotoFixture, administrator: String) async throws -> (ChildProcess.Outcome, URL) {
+        let aws = try AWSModeCLI(moto, administrator: administrator)
         defer { aws.stop() }
         let outcome = try await ChildProcess.run(
             try TestEnvironment.sealedBinary,
@@ -78,24 +78,19 @@ struct AWSDemoCommandTests {
             mergingErrors: true,
             deadline: .seconds(180)
         )
+        return (outcome, aws.server.endpoint)
+    }
+
+    @Test func theDemoPlaysTheStoryAgainstARunningServer() async throws {
+        guard let moto = try MotoFixture.located() else { return }
+        let (outcome, endpoint) = try await Self.demoAgainstARunningServer(moto, administrator: moto.iamAdmin.arn)
         Self.expectStory(outcome, moto)
-        #expect(outcome.output.contains("the server at \(aws.server.endpoint.absoluteString)"))
+        #expect(outcome.output.contains("the server at \(endpoint.absoluteString)"))
     }
 
     @Test func aDemoRunByANonAdministratorStopsAndRemovesItsUsers() async throws {
         guard let moto = try MotoFixture.located() else { return }
-        let aws = try AWSModeCLI(moto, administrator: moto.allowed.arn)
-        defer { aws.stop() }
-        let outcome = try await ChildProcess.run(
-            try TestEnvironment.sealedBinary,
-            arguments: [
-                "demo", "--aws", "--aws-endpoint-url", moto.endpoint, "--endpoint-url",
-                aws.server.endpoint.absoluteString,
-            ],
-            environment: moto.environment(as: moto.iamAdmin),
-            mergingErrors: true,
-            deadline: .seconds(180)
-        )
+        let (outcome, _) = try await Self.demoAgainstARunningServer(moto, administrator: moto.allowed.arn)
         #expect(outcome.status == 1, "\(outcome.output)")
         #expect(outcome.output.contains("✗ the demo stopped") && outcome.output.contains("AccessDenied"))
         #expect(outcome.output.contains("removed the demo's 4 IAM users"))
