@@ -5,9 +5,9 @@ import Storage
 import Testing
 
 /// PostgreSQL refusing connections (its database closed to new ones, every session ended): a statement gives up
-/// waiting for a connection after the pool's ``PostgresStorage/PostgresDatabase/connectionWait`` (not postgres-nio's
-/// minute) with an unreachable `databaseUnavailable`, which the server answers 503; the same pool serves again once
-/// connections are allowed.
+/// waiting for a connection after the pool's ``PostgresStorage/PostgresDatabase/connectionWait`` and a probe (not
+/// postgres-nio's minute) with an unreachable `databaseUnavailable`, which the server answers 503; the same pool
+/// serves again once connections are allowed. A pool that is only busy is waited for, however long.
 struct PostgresUnreachableTests {
     @Test func aStatementGivesUpWaitingForAConnectionAndTheSamePoolServesAgain() async throws {
         guard let fixture = try PostgresFixture.located() else { return }
@@ -46,6 +46,28 @@ struct PostgresUnreachableTests {
                 try await eventually("the same pool serves again", limit: .seconds(60)) {
                     (try? await PostgresTesting.strings("SELECT 'after'", in: database)) == ["after"]
                 }
+            }
+        }
+    }
+
+    /// Every connection of the pool leased for three times the wait: a statement waiting for one is not refused,
+    /// since PostgreSQL accepts connections; it runs when the connection is free.
+    @Test func aBusyPoolIsWaitedForNotRefused() async throws {
+        guard let fixture = try PostgresFixture.located() else { return }
+        try await fixture.withDatabase { text in
+            try await PostgresDatabase.withDatabase(
+                try PostgresURL(text),
+                maximumConnections: 1,
+                connectionWait: .milliseconds(300),
+                logger: quietLogger
+            ) { database in
+                try await eventually("the pool connects", limit: .seconds(60)) {
+                    (try? await PostgresTesting.strings("SELECT 'before'", in: database)) == ["before"]
+                }
+                async let held = PostgresTesting.strings("SELECT pg_sleep(1)::text", in: database)
+                try await Task.sleep(for: .milliseconds(100))
+                #expect(try await PostgresTesting.strings("SELECT 'waited'", in: database) == ["waited"])
+                _ = try await held
             }
         }
     }

@@ -14,10 +14,12 @@ import Storage
 /// serialization failure (SQLSTATE 40001) or a deadlock (40P01), which is retried from the start. Reads of several
 /// statements run in ``snapshot(_:)`` (`REPEATABLE READ READ ONLY`: one snapshot, never a retry).
 ///
-/// **Unreachable.** A statement waits at most ``connectionWait`` (``defaultConnectionWait``, 2 s) for a connection of
-/// the pool; while PostgreSQL cannot be reached or refuses connections the pool has none to give, and the statement
-/// fails then as unreachable (`databaseUnavailable`, ``Storage/StorageError/isUnreachable``), which the server answers
-/// with 503. Only the wait is bounded: a statement that has a connection runs until PostgreSQL answers or the
+/// **Unreachable.** A statement that has waited ``connectionWait`` (``defaultConnectionWait``, 2 s) for a connection of
+/// the pool asks whether PostgreSQL accepts connections at all (``Reachability``: one connection opened outside the
+/// pool, within the same bound). When it does not (it cannot be reached or refuses connections, so the pool has none
+/// to give), the statement fails as unreachable (`databaseUnavailable`, ``Storage/StorageError/isUnreachable``),
+/// which the server answers with 503, within twice ``connectionWait``; when it does, the pool is only busy and the
+/// statement keeps waiting, asking again every ``connectionWait``. Only the wait is bounded: a statement that has a connection runs until PostgreSQL answers or the
 /// connection breaks, so a statement is never abandoned while it may still commit. When the connection breaks while
 /// `COMMIT` is in flight, the outcome is unknown: the error is the same, and the write may have committed.
 ///
@@ -28,18 +30,21 @@ public final class PostgresDatabase: Sendable, CustomStringConvertible {
     /// The database this pool connects to.
     public let url: PostgresURL
     let client: PostgresClient
-    /// How long a statement waits for a connection of the pool before it fails as unreachable.
+    /// How long a statement waits for a connection of the pool before it asks whether PostgreSQL accepts connections
+    /// (and fails as unreachable when it does not).
     public let connectionWait: Duration
-    /// The default of ``connectionWait``: long enough for a busy pool to free a connection, short enough that a client
-    /// whose deadline is a few seconds hears 503 rather than a timeout.
+    /// The default of ``connectionWait``: short enough that a client whose deadline is a few seconds hears 503 rather
+    /// than a timeout.
     public static let defaultConnectionWait = Duration.seconds(2)
+    let reachability: Reachability
     /// How many times a transaction runs before its serialization failure is reported.
     static let maximumAttempts = 8
 
-    private init(url: PostgresURL, client: PostgresClient, connectionWait: Duration) {
+    private init(url: PostgresURL, client: PostgresClient, connectionWait: Duration, logger: Logger) {
         self.url = url
         self.client = client
         self.connectionWait = connectionWait
+        self.reachability = Reachability(url: url, timeout: connectionWait, logger: logger)
     }
 
     public var description: String { "PostgresDatabase(\(url))" }
@@ -91,7 +96,9 @@ public final class PostgresDatabase: Sendable, CustomStringConvertible {
         return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
-            return try await body(PostgresDatabase(url: url, client: client, connectionWait: connectionWait))
+            return try await body(
+                PostgresDatabase(url: url, client: client, connectionWait: connectionWait, logger: logger)
+            )
         }
     }
 
@@ -194,15 +201,20 @@ public final class PostgresDatabase: Sendable, CustomStringConvertible {
                     handoff.giveUp(error)
                 }
             }
-            group.addTask { [url, connectionWait] in
-                guard (try? await Task.sleep(for: connectionWait)) != nil else { return }
-                handoff.giveUp(
-                    StorageError(
-                        .databaseUnavailable,
-                        "PostgreSQL at \(url) gave no connection within \(connectionWait).",
-                        isUnreachable: true
-                    )
-                )
+            group.addTask { [url, connectionWait, reachability] in
+                // A busy pool is waited for; one that cannot connect is given up on (see Reachability).
+                while (try? await Task.sleep(for: connectionWait)) != nil {
+                    guard await reachability.acceptsConnections() else {
+                        handoff.giveUp(
+                            StorageError(
+                                .databaseUnavailable,
+                                "PostgreSQL at \(url) gave no connection within \(connectionWait) and accepts none.",
+                                isUnreachable: true
+                            )
+                        )
+                        return
+                    }
+                }
             }
             // Ends the lease's wait or the timer (whichever is left); the lender, once its connection is back.
             defer { group.cancelAll() }
