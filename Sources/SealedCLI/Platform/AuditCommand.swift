@@ -182,9 +182,19 @@ struct AuditCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIError.reporting {
                 let client = try options.client()
-                let data = try await client.raw(.exportEvents, query: since.map { [("since", $0)] } ?? [])
                 let url = URL(fileURLWithPath: file)
-                try AuditCommand.writePrivately(data, to: url)
+                // Streamed to a staged file as it arrives (an export has no size limit), renamed into place once
+                // whole; a failed export leaves nothing under the final name.
+                do {
+                    let staged = try DurableFile(for: url, mode: 0o600)
+                    try await client.download(.exportEvents, query: since.map { [("since", $0)] } ?? []) {
+                        try staged.write($0)
+                    }
+                    try staged.commit()
+                } catch let error as FileSystemError {
+                    throw CLIError("cannot write \(url.path): \(error.reason)")
+                }
+                let data = try Data(contentsOf: url, options: .alwaysMapped)
                 let counts = try? JSONDecoder().decode(ExportCounts.self, from: data)
                 let written = Written(
                     file: url.path,
@@ -195,17 +205,6 @@ struct AuditCommand: AsyncParsableCommand {
                     ["wrote \($0.records) records and \($0.digests) digests to \($0.file)"]
                 }
             }
-        }
-    }
-
-    /// Writes `data` to `url` the way the server writes its files (`DurableFile`): staged in a new file beside it
-    /// (`O_EXCL`, mode 0600), synced, then renamed over it, so nobody else can read the records at any moment and a
-    /// failed write leaves nothing under the final name.
-    static func writePrivately(_ data: Data, to url: URL) throws {
-        do {
-            try DurableFile.write(data, to: url, mode: 0o600)
-        } catch let error as FileSystemError {
-            throw CLIError("cannot write \(url.path): \(error.reason)")
         }
     }
 
