@@ -104,14 +104,15 @@ public struct Verifier: Sendable {
             amzDate: claim.amzDate,
             scope: claim.scope.description
         )
-        let key = keyCache.signingKey(
+        var mac = keyCache.signingMAC(
             secretAccessKey: secret.secretAccessKey,
             dateStamp: claim.scope.date,
             region: claim.scope.region,
             service: claim.scope.service
         )
-        // swift-crypto compares authentication codes in constant time.
-        guard HMAC<SHA256>.isValidAuthenticationCode(claim.signature, authenticating: stringToSign, using: key) else {
+        mac.update(data: stringToSign)
+        // swift-crypto compares an authentication code with bytes in constant time.
+        guard mac.finalize() == claim.signature else {
             return .rejected(
                 Rejection(
                     .signatureMismatch,
