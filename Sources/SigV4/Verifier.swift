@@ -278,39 +278,21 @@ extension Verifier {
             throw malformed("the request is signed both in the Authorization header and in the query")
         case (.some(let header), false):
             // "Authentication methods": AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…
-            // Parsed on UTF-8 bytes: no grapheme breaking on the hot path.
-            let value = Substring(header.value).trimmingWhitespace()
-            guard let space = value.utf8.firstIndex(of: UInt8(ascii: " ")) else {
-                throw malformed("the Authorization header has no components")
+            // Split on the header's contiguous UTF-8 bytes (no per-byte calls into Substring's views), then cut into
+            // substrings of the value.
+            var value = header.value
+            let ranges: AuthorizationHeader.Parts
+            switch value.withUTF8({ AuthorizationHeader.parts(of: $0) }) {
+            case .success(let parts): ranges = parts
+            case .failure(let problem): throw malformed(problem.detail)
             }
-            algorithm = value[..<space]
-            var components: [Substring?] = [nil, nil, nil]  // Credential, SignedHeaders, Signature
-            try value[space...].utf8.forEachPiece(separatedBy: UInt8(ascii: ",")) { (piece) throws(Rejection) in
-                let part = Substring(piece).trimmingWhitespace()
-                guard !part.isEmpty else { return }
-                guard let equals = part.utf8.firstIndex(of: UInt8(ascii: "=")), equals != part.startIndex else {
-                    throw malformed("the Authorization header has a component without a name")
-                }
-                let name = part[..<equals]
-                let slot: Int
-                if name.utf8.elementsEqual("Credential".utf8) {
-                    slot = 0
-                } else if name.utf8.elementsEqual("SignedHeaders".utf8) {
-                    slot = 1
-                } else if name.utf8.elementsEqual("Signature".utf8) {
-                    slot = 2
-                } else {
-                    throw malformed("the Authorization header has an unknown component \(name)")
-                }
-                guard components[slot] == nil else {
-                    throw malformed("the Authorization header repeats \(name)")
-                }
-                components[slot] = part[part.utf8.index(after: equals)...]
+            let utf8 = value.utf8
+            func part(_ range: Range<Int>) -> Substring {
+                let start = utf8.index(utf8.startIndex, offsetBy: range.lowerBound)
+                return Substring(utf8[start..<utf8.index(start, offsetBy: range.count)])
             }
-            guard let c = components[0], let h = components[1], let s = components[2] else {
-                throw malformed("the Authorization header needs Credential, SignedHeaders and Signature")
-            }
-            (credential, signedHeaders, signatureHex) = (c, h, s)
+            (algorithm, credential) = (part(ranges.algorithm), part(ranges.credential))
+            (signedHeaders, signatureHex) = (part(ranges.signedHeaders), part(ranges.signature))
             guard let date = firstHeader("x-amz-date", in: request) else {
                 throw malformed("the request has no X-Amz-Date header")
             }
@@ -381,7 +363,9 @@ extension Verifier {
         }
         try checkSignedHeaders(signedHeaders, accessKeyId: accessKeyId)
         for name in options.headersSignedWhenPresent where !signedHeaders.utf8.containsPiece(name.utf8) {
-            let present = request.headers.contains { Encoding.equalsIgnoringASCIICase($0.name.utf8, lowercase: name.utf8) }
+            let present = request.headers.contains {
+                Encoding.equalsIgnoringASCIICase($0.name.utf8, lowercase: name.utf8)
+            }
             if present { throw malformed("the \(name) header must be signed", accessKeyId: accessKeyId) }
         }
         guard let timestamp = Timestamp(amzDate: amzDate) else {
