@@ -362,7 +362,8 @@ extension Verifier {
             throw malformed("the signature must be 64 lowercase hex digits", accessKeyId: accessKeyId)
         }
         try checkSignedHeaders(signedHeaders, accessKeyId: accessKeyId)
-        for name in options.headersSignedWhenPresent where !signedHeaders.utf8.containsPiece(name.utf8) {
+        var signedList = signedHeaders
+        for name in options.headersSignedWhenPresent where !signedList.withUTF8({ $0.containsPiece(name.utf8) }) {
             let present = request.headers.contains {
                 Encoding.equalsIgnoringASCIICase($0.name.utf8, lowercase: name.utf8)
             }
@@ -388,21 +389,28 @@ extension Verifier {
 
     /// `SignedHeaders` must be lower-case names, sorted, without repeats, and include `host`.
     private func checkSignedHeaders(_ list: Substring, accessKeyId: String) throws(Rejection) {
-        var previous: Substring.UTF8View? = nil
-        var hasHost = false
-        try list.utf8.forEachPiece(separatedBy: UInt8(ascii: ";")) { (name) throws(Rejection) in
-            guard !name.isEmpty, !name.contains(where: { (0x41...0x5A).contains($0) || $0 <= 0x20 }) else {
-                throw malformed("SignedHeaders must list lower-case header names", accessKeyId: accessKeyId)
+        var list = list
+        // On the list's contiguous bytes: walking a Substring's view calls into the standard library for every byte.
+        let problem = list.withUTF8 { bytes -> String? in
+            var previous: Slice<UnsafeBufferPointer<UInt8>>? = nil
+            var hasHost = false
+            var problem: String? = nil
+            bytes.forEachPiece(separatedBy: UInt8(ascii: ";")) { name in
+                guard problem == nil else { return }
+                guard !name.isEmpty, !name.contains(where: { (0x41...0x5A).contains($0) || $0 <= 0x20 }) else {
+                    problem = "SignedHeaders must list lower-case header names"
+                    return
+                }
+                if let previous, !previous.lexicographicallyPrecedes(name) {
+                    problem = "SignedHeaders must be sorted and without repeats"
+                    return
+                }
+                if name.elementsEqual("host".utf8) { hasHost = true }
+                previous = name
             }
-            if let previous, !previous.lexicographicallyPrecedes(name) {
-                throw malformed("SignedHeaders must be sorted and without repeats", accessKeyId: accessKeyId)
-            }
-            if name.elementsEqual("host".utf8) { hasHost = true }
-            previous = name
+            return problem ?? (hasHost ? nil : "the host header must be signed")
         }
-        guard hasHost else {
-            throw malformed("the host header must be signed", accessKeyId: accessKeyId)
-        }
+        if let problem { throw malformed(problem, accessKeyId: accessKeyId) }
     }
 
     private func checkScope(_ claim: Claim) throws(Rejection) {
