@@ -490,35 +490,50 @@ extension Verifier {
     }
 
     private func canonicalRequest(_ request: Request, claim: Claim, payload: String) throws(Rejection) -> [UInt8] {
-        var lines: [UInt8] = []
-        lines.reserveCapacity(256)
-        try claim.signedHeaders.utf8.forEachPiece(separatedBy: UInt8(ascii: ";")) { (name) throws(Rejection) in
-            lines.append(contentsOf: name)
-            lines.append(UInt8(ascii: ":"))
-            var found = false
-            for header in request.headers {
-                guard Encoding.equalsIgnoringASCIICase(header.name.utf8, lowercase: name) else { continue }
-                if found { lines.append(UInt8(ascii: ",")) }
-                Canonical.appendTrimmedValue(header.value.utf8, to: &lines)
-                found = true
+        var signedHeaders = claim.signedHeaders
+        // On the list's contiguous bytes, as in `checkSignedHeaders`.
+        let built = signedHeaders.withUTF8 { list -> Result<[UInt8], Rejection> in
+            var lines: [UInt8] = []
+            lines.reserveCapacity(256)
+            var missing: String? = nil
+            list.forEachPiece(separatedBy: UInt8(ascii: ";")) { name in
+                guard missing == nil else { return }
+                lines.append(contentsOf: name)
+                lines.append(UInt8(ascii: ":"))
+                var found = false
+                for header in request.headers {
+                    guard Encoding.equalsIgnoringASCIICase(header.name.utf8, lowercase: name) else { continue }
+                    if found { lines.append(UInt8(ascii: ",")) }
+                    Canonical.appendTrimmedValue(header.value.utf8, to: &lines)
+                    found = true
+                }
+                guard found else {
+                    missing = String(decoding: name, as: UTF8.self)
+                    return
+                }
+                lines.append(0x0A)
             }
-            guard found else {
-                throw malformed(
-                    "the signed header \(Substring(name)) is missing from the request",
-                    accessKeyId: claim.accessKeyId
+            if let missing {
+                return .failure(
+                    malformed(
+                        "the signed header \(missing) is missing from the request",
+                        accessKeyId: claim.accessKeyId
+                    )
                 )
             }
-            lines.append(0x0A)
+            return .success(
+                SigV4.canonicalRequest(
+                    method: request.method,
+                    path: request.path,
+                    pathCanonicalization: options.pathCanonicalization,
+                    sortedQuery: claim.query,
+                    headerLines: lines,
+                    signedHeaders: list,
+                    payload: payload
+                )
+            )
         }
-        return SigV4.canonicalRequest(
-            method: request.method,
-            path: request.path,
-            pathCanonicalization: options.pathCanonicalization,
-            sortedQuery: claim.query,
-            headerLines: lines,
-            signedHeaders: claim.signedHeaders.utf8,
-            payload: payload
-        )
+        return try built.get()
     }
 
     /// Session credentials need their token, compared in constant time, before their expiration.
