@@ -54,7 +54,13 @@ extension AWSAccountGovernor {
         for reader in readers {
             _ = try await readerRole(eventType: reader.eventType, keyARN: reader.keyARN)
             let name = reader.roleName
-            var policy = try await trustPolicyRebuildingForgery(name)
+            var policy: TrustPolicy
+            do {
+                policy = try await trustPolicy(of: name)
+            } catch is AWSGovernanceError {
+                // A forged platform statement: the policy is rebuilt from the foreign statements that parse.
+                policy = try await foreignStatementsOnly(name)
+            }
             for principal in policy.grants.keys where reader.grants[principal] == nil { policy.revoke(principal) }
             for (principal, end) in reader.grants { policy.grant(principal, until: end) }
             try await iam.updateAssumeRolePolicy(roleName: name, document: policy.document)
@@ -63,17 +69,6 @@ extension AWSAccountGovernor {
             try await kms.putKeyPolicy(PutKeyPolicyRequest(keyId: keyARN, policy: AWSPolicies.keyPolicy(account: account)))
         }
         return try await check(readers).differences
-    }
-
-    /// The trust policy of a role; when it holds a forged platform statement, rebuilt from the foreign statements that
-    /// parse. (A function of its own: Swift 6.3.1's optimizer crashed splitting `fix` with this `do`/`catch` inside its
-    /// loop, in release builds.)
-    private func trustPolicyRebuildingForgery(_ roleName: String) async throws -> TrustPolicy {
-        do {
-            return try await trustPolicy(of: roleName)
-        } catch is AWSGovernanceError {
-            return try await foreignStatementsOnly(roleName)
-        }
     }
 
     /// A trust policy keeping only the statements not marked as the platform's.
