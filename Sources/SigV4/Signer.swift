@@ -219,13 +219,14 @@ public struct Signer: Sendable {
             payload: request.payload.value
         )
         let stringToSign = Canonical.stringToSign(canonicalRequest: canonical, amzDate: amzDate, scope: scope)
-        let key = keyCache.signingKey(
+        var mac = keyCache.signingMAC(
             secretAccessKey: secretAccessKey,
             dateStamp: dateStamp,
             region: region,
             service: service
         )
-        let code = HMAC<SHA256>.authenticationCode(for: stringToSign, using: key)
+        mac.update(data: stringToSign)
+        let code = mac.finalize()
         return (canonical, stringToSign, code.withUnsafeBytes { Hex.encode($0) })
     }
 }

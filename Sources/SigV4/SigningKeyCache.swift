@@ -7,6 +7,10 @@ import Synchronization
 /// signed AWS API request", IAM User Guide, step 4), so one derivation (four HMACs) serves every request of that
 /// day. A server verifying every request and a client signing many both gain from keeping the keys.
 ///
+/// A key is kept as an `HMAC<SHA256>` already keyed with it (its inner and outer pads hashed): each signature then
+/// starts from a copy of that state and hashes only the string to sign. The copy is swift-crypto's copy-on-write
+/// digest context, so concurrent requests never share a state they update.
+///
 /// The cache holds at most ``capacity`` keys. When it is full it is emptied before the next key is stored:
 /// the working set (a few credentials on today's date) refills it at once, and no request can make it grow
 /// without bound. A ``Verifier`` only stores keys for credentials its lookup returned and for a scope it
@@ -23,7 +27,7 @@ public final class SigningKeyCache: Sendable {
     public let capacity: Int
 
     // Guarded by the mutex: lookups and inserts are short, and the derivation runs outside the lock.
-    private let keys: Mutex<[Entry: SymmetricKey]>
+    private let keys: Mutex<[Entry: HMAC<SHA256>]>
 
     /// Creates an empty cache.
     ///
@@ -44,12 +48,12 @@ public final class SigningKeyCache: Sendable {
         keys.withLock { $0.removeAll() }
     }
 
-    func signingKey(secretAccessKey: String, dateStamp: String, region: String, service: String) -> SymmetricKey {
+    func signingMAC(secretAccessKey: String, dateStamp: String, region: String, service: String) -> HMAC<SHA256> {
         let entry = Entry(secretAccessKey: secretAccessKey, dateStamp: dateStamp, region: region, service: service)
-        if let key = keys.withLock({ $0[entry] }) {
-            return key
+        if let mac = keys.withLock({ $0[entry] }) {
+            return mac
         }
-        let key = Canonical.signingKey(
+        let mac = Canonical.signingMAC(
             secretAccessKey: secretAccessKey,
             dateStamp: dateStamp,
             region: region,
@@ -57,20 +61,20 @@ public final class SigningKeyCache: Sendable {
         )
         keys.withLock { keys in
             if keys.count >= capacity { keys.removeAll(keepingCapacity: true) }
-            keys[entry] = key
+            keys[entry] = mac
         }
-        return key
+        return mac
     }
 }
 
 extension Optional where Wrapped == SigningKeyCache {
-    /// The signing key from the cache when there is one, derived afresh otherwise.
-    func signingKey(secretAccessKey: String, dateStamp: String, region: String, service: String) -> SymmetricKey {
+    /// An `HMAC<SHA256>` keyed with the signing key, from the cache when there is one, derived afresh otherwise.
+    func signingMAC(secretAccessKey: String, dateStamp: String, region: String, service: String) -> HMAC<SHA256> {
         switch self {
         case .some(let cache):
-            cache.signingKey(secretAccessKey: secretAccessKey, dateStamp: dateStamp, region: region, service: service)
+            cache.signingMAC(secretAccessKey: secretAccessKey, dateStamp: dateStamp, region: region, service: service)
         case .none:
-            Canonical.signingKey(
+            Canonical.signingMAC(
                 secretAccessKey: secretAccessKey,
                 dateStamp: dateStamp,
                 region: region,

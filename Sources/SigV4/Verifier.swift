@@ -104,14 +104,15 @@ public struct Verifier: Sendable {
             amzDate: claim.amzDate,
             scope: claim.scope.description
         )
-        let key = keyCache.signingKey(
+        var mac = keyCache.signingMAC(
             secretAccessKey: secret.secretAccessKey,
             dateStamp: claim.scope.date,
             region: claim.scope.region,
             service: claim.scope.service
         )
-        // swift-crypto compares authentication codes in constant time.
-        guard HMAC<SHA256>.isValidAuthenticationCode(claim.signature, authenticating: stringToSign, using: key) else {
+        mac.update(data: stringToSign)
+        // swift-crypto compares an authentication code with bytes in constant time.
+        guard mac.finalize() == claim.signature else {
             return .rejected(
                 Rejection(
                     .signatureMismatch,
@@ -277,39 +278,21 @@ extension Verifier {
             throw malformed("the request is signed both in the Authorization header and in the query")
         case (.some(let header), false):
             // "Authentication methods": AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…
-            // Parsed on UTF-8 bytes: no grapheme breaking on the hot path.
-            let value = Substring(header.value).trimmingWhitespace()
-            guard let space = value.utf8.firstIndex(of: UInt8(ascii: " ")) else {
-                throw malformed("the Authorization header has no components")
+            // Split on the header's contiguous UTF-8 bytes (no per-byte calls into Substring's views), then cut into
+            // substrings of the value.
+            var value = header.value
+            let ranges: AuthorizationHeader.Parts
+            switch value.withUTF8({ AuthorizationHeader.parts(of: $0) }) {
+            case .success(let parts): ranges = parts
+            case .failure(let problem): throw malformed(problem.detail)
             }
-            algorithm = value[..<space]
-            var components: [Substring?] = [nil, nil, nil]  // Credential, SignedHeaders, Signature
-            try value[space...].utf8.forEachPiece(separatedBy: UInt8(ascii: ",")) { (piece) throws(Rejection) in
-                let part = Substring(piece).trimmingWhitespace()
-                guard !part.isEmpty else { return }
-                guard let equals = part.utf8.firstIndex(of: UInt8(ascii: "=")), equals != part.startIndex else {
-                    throw malformed("the Authorization header has a component without a name")
-                }
-                let name = part[..<equals]
-                let slot: Int
-                if name.utf8.elementsEqual("Credential".utf8) {
-                    slot = 0
-                } else if name.utf8.elementsEqual("SignedHeaders".utf8) {
-                    slot = 1
-                } else if name.utf8.elementsEqual("Signature".utf8) {
-                    slot = 2
-                } else {
-                    throw malformed("the Authorization header has an unknown component \(name)")
-                }
-                guard components[slot] == nil else {
-                    throw malformed("the Authorization header repeats \(name)")
-                }
-                components[slot] = part[part.utf8.index(after: equals)...]
+            let utf8 = value.utf8
+            func part(_ range: Range<Int>) -> Substring {
+                let start = utf8.index(utf8.startIndex, offsetBy: range.lowerBound)
+                return Substring(utf8[start..<utf8.index(start, offsetBy: range.count)])
             }
-            guard let c = components[0], let h = components[1], let s = components[2] else {
-                throw malformed("the Authorization header needs Credential, SignedHeaders and Signature")
-            }
-            (credential, signedHeaders, signatureHex) = (c, h, s)
+            (algorithm, credential) = (part(ranges.algorithm), part(ranges.credential))
+            (signedHeaders, signatureHex) = (part(ranges.signedHeaders), part(ranges.signature))
             guard let date = firstHeader("x-amz-date", in: request) else {
                 throw malformed("the request has no X-Amz-Date header")
             }
@@ -379,8 +362,11 @@ extension Verifier {
             throw malformed("the signature must be 64 lowercase hex digits", accessKeyId: accessKeyId)
         }
         try checkSignedHeaders(signedHeaders, accessKeyId: accessKeyId)
-        for name in options.headersSignedWhenPresent where !signedHeaders.utf8.containsPiece(name.utf8) {
-            let present = request.headers.contains { Encoding.equalsIgnoringASCIICase($0.name.utf8, lowercase: name.utf8) }
+        var signedList = signedHeaders
+        for name in options.headersSignedWhenPresent where !signedList.withUTF8({ $0.containsPiece(name.utf8) }) {
+            let present = request.headers.contains {
+                Encoding.equalsIgnoringASCIICase($0.name.utf8, lowercase: name.utf8)
+            }
             if present { throw malformed("the \(name) header must be signed", accessKeyId: accessKeyId) }
         }
         guard let timestamp = Timestamp(amzDate: amzDate) else {
@@ -403,21 +389,28 @@ extension Verifier {
 
     /// `SignedHeaders` must be lower-case names, sorted, without repeats, and include `host`.
     private func checkSignedHeaders(_ list: Substring, accessKeyId: String) throws(Rejection) {
-        var previous: Substring.UTF8View? = nil
-        var hasHost = false
-        try list.utf8.forEachPiece(separatedBy: UInt8(ascii: ";")) { (name) throws(Rejection) in
-            guard !name.isEmpty, !name.contains(where: { (0x41...0x5A).contains($0) || $0 <= 0x20 }) else {
-                throw malformed("SignedHeaders must list lower-case header names", accessKeyId: accessKeyId)
+        var list = list
+        // On the list's contiguous bytes: walking a Substring's view calls into the standard library for every byte.
+        let problem = list.withUTF8 { bytes -> String? in
+            var previous: Slice<UnsafeBufferPointer<UInt8>>? = nil
+            var hasHost = false
+            var problem: String? = nil
+            bytes.forEachPiece(separatedBy: UInt8(ascii: ";")) { name in
+                guard problem == nil else { return }
+                guard !name.isEmpty, !name.contains(where: { (0x41...0x5A).contains($0) || $0 <= 0x20 }) else {
+                    problem = "SignedHeaders must list lower-case header names"
+                    return
+                }
+                if let previous, !previous.lexicographicallyPrecedes(name) {
+                    problem = "SignedHeaders must be sorted and without repeats"
+                    return
+                }
+                if name.elementsEqual("host".utf8) { hasHost = true }
+                previous = name
             }
-            if let previous, !previous.lexicographicallyPrecedes(name) {
-                throw malformed("SignedHeaders must be sorted and without repeats", accessKeyId: accessKeyId)
-            }
-            if name.elementsEqual("host".utf8) { hasHost = true }
-            previous = name
+            return problem ?? (hasHost ? nil : "the host header must be signed")
         }
-        guard hasHost else {
-            throw malformed("the host header must be signed", accessKeyId: accessKeyId)
-        }
+        if let problem { throw malformed(problem, accessKeyId: accessKeyId) }
     }
 
     private func checkScope(_ claim: Claim) throws(Rejection) {
@@ -497,35 +490,50 @@ extension Verifier {
     }
 
     private func canonicalRequest(_ request: Request, claim: Claim, payload: String) throws(Rejection) -> [UInt8] {
-        var lines: [UInt8] = []
-        lines.reserveCapacity(256)
-        try claim.signedHeaders.utf8.forEachPiece(separatedBy: UInt8(ascii: ";")) { (name) throws(Rejection) in
-            lines.append(contentsOf: name)
-            lines.append(UInt8(ascii: ":"))
-            var found = false
-            for header in request.headers {
-                guard Encoding.equalsIgnoringASCIICase(header.name.utf8, lowercase: name) else { continue }
-                if found { lines.append(UInt8(ascii: ",")) }
-                Canonical.appendTrimmedValue(header.value.utf8, to: &lines)
-                found = true
+        var signedHeaders = claim.signedHeaders
+        // On the list's contiguous bytes, as in `checkSignedHeaders`.
+        let built = signedHeaders.withUTF8 { list -> Result<[UInt8], Rejection> in
+            var lines: [UInt8] = []
+            lines.reserveCapacity(256)
+            var missing: String? = nil
+            list.forEachPiece(separatedBy: UInt8(ascii: ";")) { name in
+                guard missing == nil else { return }
+                lines.append(contentsOf: name)
+                lines.append(UInt8(ascii: ":"))
+                var found = false
+                for header in request.headers {
+                    guard Encoding.equalsIgnoringASCIICase(header.name.utf8, lowercase: name) else { continue }
+                    if found { lines.append(UInt8(ascii: ",")) }
+                    Canonical.appendTrimmedValue(header.value.utf8, to: &lines)
+                    found = true
+                }
+                guard found else {
+                    missing = String(decoding: name, as: UTF8.self)
+                    return
+                }
+                lines.append(0x0A)
             }
-            guard found else {
-                throw malformed(
-                    "the signed header \(Substring(name)) is missing from the request",
-                    accessKeyId: claim.accessKeyId
+            if let missing {
+                return .failure(
+                    malformed(
+                        "the signed header \(missing) is missing from the request",
+                        accessKeyId: claim.accessKeyId
+                    )
                 )
             }
-            lines.append(0x0A)
+            return .success(
+                SigV4.canonicalRequest(
+                    method: request.method,
+                    path: request.path,
+                    pathCanonicalization: options.pathCanonicalization,
+                    sortedQuery: claim.query,
+                    headerLines: lines,
+                    signedHeaders: list,
+                    payload: payload
+                )
+            )
         }
-        return SigV4.canonicalRequest(
-            method: request.method,
-            path: request.path,
-            pathCanonicalization: options.pathCanonicalization,
-            sortedQuery: claim.query,
-            headerLines: lines,
-            signedHeaders: claim.signedHeaders.utf8,
-            payload: payload
-        )
+        return try built.get()
     }
 
     /// Session credentials need their token, compared in constant time, before their expiration.

@@ -54,11 +54,16 @@ public struct CiphertextBlob: Sendable, Hashable {
     }
 
     static func header(keyUUID: UUID, materialVersion: UInt32) -> Data {
-        var header = Data(capacity: headerLength)
-        header.append(formatVersion)
-        withUnsafeBytes(of: keyUUID.uuid) { header.append(contentsOf: $0) }
-        withUnsafeBytes(of: materialVersion.bigEndian) { header.append(contentsOf: $0) }
-        return header
+        var header: [UInt8] = []
+        appendHeader(keyUUID: keyUUID, materialVersion: materialVersion, to: &header)
+        return Data(header)
+    }
+
+    /// Appends the header (format version, key id, material version) to `out`.
+    static func appendHeader(keyUUID: UUID, materialVersion: UInt32, to out: inout [UInt8]) {
+        out.append(formatVersion)
+        withUnsafeBytes(of: keyUUID.uuid) { out.append(contentsOf: $0) }
+        withUnsafeBytes(of: materialVersion.bigEndian) { out.append(contentsOf: $0) }
     }
 
     /// Encrypts `plaintext` under `material` into a blob.
@@ -70,7 +75,11 @@ public struct CiphertextBlob: Sendable, Hashable {
         encryptionContext: [String: String]
     ) throws -> Data {
         let header = header(keyUUID: keyUUID, materialVersion: materialVersion)
-        let aad = header + canonicalEncryptionContext(encryptionContext)
+        let aad = associatedData(
+            keyUUID: keyUUID,
+            materialVersion: materialVersion,
+            encryptionContext: encryptionContext
+        )
         let box = try AES.GCM.seal(plaintext, using: material, nonce: AES.GCM.Nonce(), authenticating: aad)
         var blob = header
         blob.append(contentsOf: box.nonce)
@@ -81,8 +90,11 @@ public struct CiphertextBlob: Sendable, Hashable {
 
     /// Decrypts the blob with `material`; `nil` when authentication fails.
     func open(with material: SymmetricKey, encryptionContext: [String: String]) -> Data? {
-        let header = Self.header(keyUUID: keyUUID, materialVersion: materialVersion)
-        let aad = header + Self.canonicalEncryptionContext(encryptionContext)
+        let aad = Self.associatedData(
+            keyUUID: keyUUID,
+            materialVersion: materialVersion,
+            encryptionContext: encryptionContext
+        )
         guard let nonce = try? AES.GCM.Nonce(data: iv),
             let box = try? AES.GCM.SealedBox(nonce: nonce, ciphertext: ciphertext, tag: tag)
         else { return nil }
@@ -93,21 +105,34 @@ public struct CiphertextBlob: Sendable, Hashable {
     /// its key, every count and length a 4-byte big-endian integer before its bytes. The empty context is four zero
     /// bytes, so "no context" and "empty context" are the same context, as on AWS KMS.
     public static func canonicalEncryptionContext(_ context: [String: String]) -> Data {
-        var out = Data()
+        var out: [UInt8] = []
+        appendCanonicalEncryptionContext(context, to: &out)
+        return Data(out)
+    }
+
+    /// A blob's associated data: its header, then the canonical encryption context, written into one buffer (this
+    /// runs for every Encrypt and Decrypt).
+    static func associatedData(keyUUID: UUID, materialVersion: UInt32, encryptionContext: [String: String]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(headerLength + 4)
+        appendHeader(keyUUID: keyUUID, materialVersion: materialVersion, to: &out)
+        appendCanonicalEncryptionContext(encryptionContext, to: &out)
+        return out
+    }
+
+    /// Appends ``canonicalEncryptionContext(_:)`` of `context` to `out`.
+    static func appendCanonicalEncryptionContext(_ context: [String: String], to out: inout [UInt8]) {
         func appendLength(_ value: Int) {
             withUnsafeBytes(of: UInt32(value).bigEndian) { out.append(contentsOf: $0) }
         }
         appendLength(context.count)
-        let pairs = context.map { (Array($0.key.utf8), Array($0.value.utf8)) }.sorted {
-            $0.0.lexicographicallyPrecedes($1.0)
+        guard !context.isEmpty else { return }
+        for (key, value) in context.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+            appendLength(key.utf8.count)
+            out.append(contentsOf: key.utf8)
+            appendLength(value.utf8.count)
+            out.append(contentsOf: value.utf8)
         }
-        for (key, value) in pairs {
-            appendLength(key.count)
-            out.append(contentsOf: key)
-            appendLength(value.count)
-            out.append(contentsOf: value)
-        }
-        return out
     }
 }
 
@@ -116,13 +141,19 @@ public struct CiphertextBlob: Sendable, Hashable {
 struct MaterialSealer: Sendable {
     let rootKey: SymmetricKey
 
-    static func associatedData(keyID: String, version: UInt32) -> Data {
-        var aad = Data("sealed-events/key-material/v1\u{0}".utf8)
+    /// `sealed-events/key-material/v1`, a zero byte, the key id, a zero byte, the version (4 bytes, big-endian); one
+    /// buffer (this runs for every cryptographic operation).
+    static func associatedData(keyID: String, version: UInt32) -> [UInt8] {
+        var aad: [UInt8] = []
+        aad.reserveCapacity(prefix.count + keyID.utf8.count + 5)
+        aad.append(contentsOf: prefix)
         aad.append(contentsOf: keyID.utf8)
         aad.append(0)
         withUnsafeBytes(of: version.bigEndian) { aad.append(contentsOf: $0) }
         return aad
     }
+
+    private static let prefix = Array("sealed-events/key-material/v1\u{0}".utf8)
 
     func seal(_ material: SymmetricKey, keyID: String, version: UInt32) throws -> Data {
         let aad = Self.associatedData(keyID: keyID, version: version)

@@ -139,6 +139,12 @@ enum Canonical {
         }
         return key
     }
+
+    /// An `HMAC<SHA256>` keyed with the signing key of step 4, ready to authenticate a string to sign.
+    static func signingMAC(secretAccessKey: String, dateStamp: String, region: String, service: String) -> HMAC<SHA256>
+    {
+        HMAC(key: signingKey(secretAccessKey: secretAccessKey, dateStamp: dateStamp, region: region, service: service))
+    }
 }
 
 /// Canonical headers and the `SignedHeaders` list, built from (name, value) pairs.
