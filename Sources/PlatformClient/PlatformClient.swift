@@ -155,7 +155,7 @@ public struct PlatformClient: Sendable {
         async throws -> Data
     {
         let path = base + "/v1/" + segments.joined(separator: "/")
-        let queryString = query.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&")
+        let queryString = Self.queryString(query)
         var headers: [(name: String, value: String)] = [(name: "Accept", value: "application/json")]
         if body != nil { headers.append((name: "Content-Type", value: "application/json")) }
         headers += try await identityHeaders()
@@ -184,6 +184,11 @@ public struct PlatformClient: Sendable {
     func identityHeaders() async throws -> [(name: String, value: String)] {
         guard let callerIdentity else { return [] }
         return [(name: SignedCallerIdentity.header, value: try await callerIdentity.header())]
+    }
+
+    /// The query string as sent and signed: each name and value percent-encoded, in the order given.
+    static func queryString(_ query: [(String, String)]) -> String {
+        query.map { "\(encode($0.0))=\(encode($0.1))" }.joined(separator: "&")
     }
 
     /// Percent-encodes everything but SigV4's unreserved characters, so the path and query are canonical as sent.

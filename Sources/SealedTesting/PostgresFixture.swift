@@ -65,8 +65,24 @@ public struct PostgresFixture: Sendable {
         return try await run(query, in: name).first?.decode(Int.self)
     }
 
+    /// A statement of the fixture that PostgreSQL refused, with what it said (`PSQLError` describes itself as a
+    /// generic sentence unless reflected; the test cluster's role has no password to hide).
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
     /// Runs `statement` in database `name` on a connection of its own, and returns its rows.
+    ///
+    /// - Throws: ``Failure`` naming the statement and PostgreSQL's error.
     private func run(_ statement: String, in name: String) async throws -> [PostgresRow] {
+        do {
+            return try await runUnexplained(statement, in: name)
+        } catch let error as PSQLError {
+            throw Failure(description: "\(statement) in \(name): \(String(reflecting: error))")
+        }
+    }
+
+    private func runUnexplained(_ statement: String, in name: String) async throws -> [PostgresRow] {
         let configuration = PostgresConnection.Configuration(
             host: serverURL.host!,
             port: serverURL.port ?? 5432,

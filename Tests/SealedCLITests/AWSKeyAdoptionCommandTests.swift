@@ -101,11 +101,7 @@ struct AWSKeyAdoptionCommandTests {
         let data = folder.appendingPathComponent("data")
         let server = try ServeCommandTests.RunningServer(dataDirectory: data)
         defer { _ = server.stop() }
-        let environment = [
-            "AWS_SHARED_CREDENTIALS_FILE": data.appendingPathComponent("admin.credentials").path,
-            "AWS_CONFIG_FILE": "/nonexistent",
-            "AWS_PROFILE": "sealed-admin",
-        ]
+        let environment = server.administratorEnvironment
         let endpoint = ["--endpoint-url", server.endpoint.absoluteString]
         #expect(try await ESDKCommandTests.sealed(["iam", "create-team", "ledger"] + endpoint, environment: environment).status == 0)
         let refused = try await ESDKCommandTests.sealed(

@@ -11,11 +11,7 @@ struct AuditCommandTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let data = folder.appendingPathComponent("data")
         let server = try ServeCommandTests.RunningServer(dataDirectory: data)
-        let environment = [
-            "AWS_SHARED_CREDENTIALS_FILE": data.appendingPathComponent("admin.credentials").path,
-            "AWS_CONFIG_FILE": "/nonexistent",
-            "AWS_PROFILE": "sealed-admin",
-        ]
+        let environment = server.administratorEnvironment
         let endpoint = ["--endpoint-url", server.endpoint.absoluteString]
         for team in ["payments", "analytics"] {
             let created = try await ESDKCommandTests.sealed(
@@ -136,11 +132,7 @@ struct AuditCommandTests {
         let data = folder.appendingPathComponent("data")
         let server = try ServeCommandTests.RunningServer(dataDirectory: data, arguments: arguments)
         defer { _ = server.stop() }
-        let credentials = [
-            "AWS_SHARED_CREDENTIALS_FILE": data.appendingPathComponent("admin.credentials").path,
-            "AWS_CONFIG_FILE": "/nonexistent",
-            "AWS_PROFILE": "sealed-admin",
-        ]
+        let credentials = server.administratorEnvironment
         let endpoint = ["--endpoint-url", server.endpoint.absoluteString]
         let created = try await ESDKCommandTests.sealed(
             ["iam", "create-team", "payments"] + endpoint,

@@ -21,6 +21,16 @@ extension ServeProcess {
         }
     }
 
+    /// The environment in which the CLI and the aws CLI act as the administrator: its credentials file and profile
+    /// (`sealed-admin`), no config file.
+    var administratorEnvironment: [String: String] {
+        [
+            "AWS_SHARED_CREDENTIALS_FILE": administratorCredentialsFile.path,
+            "AWS_CONFIG_FILE": "/nonexistent",
+            "AWS_PROFILE": "sealed-admin",
+        ]
+    }
+
     /// A KMS client of this server as the administrator, one attempt per call.
     func kms() throws -> KMSClient {
         try KMSClient(

@@ -96,10 +96,7 @@ struct ServeCommandTests {
         let data = folder.appendingPathComponent("data")
         let server = try RunningServer(dataDirectory: data)
         defer { _ = server.stop() }
-        let environment = [
-            "AWS_SHARED_CREDENTIALS_FILE": data.appendingPathComponent("admin.credentials").path,
-            "AWS_PROFILE": "sealed-admin", "AWS_CONFIG_FILE": "/nonexistent",
-        ]
+        let environment = server.administratorEnvironment
         func run(_ arguments: [String]) async throws -> String {
             let run = try await ChildProcess.run(
                 aws,

@@ -13,11 +13,7 @@ struct WebhookCommandTests {
         let data = folder.appendingPathComponent("data")
         let server = try ServeCommandTests.RunningServer(dataDirectory: data)
         defer { _ = server.stop() }
-        let environment = [
-            "AWS_SHARED_CREDENTIALS_FILE": data.appendingPathComponent("admin.credentials").path,
-            "AWS_CONFIG_FILE": "/nonexistent",
-            "AWS_PROFILE": "sealed-admin",
-        ]
+        let environment = server.administratorEnvironment
         let endpoint = ["--endpoint-url", server.endpoint.absoluteString]
         func sealed(_ arguments: [String]) async throws -> (status: Int32, out: String, err: String) {
             let run = try await ESDKCommandTests.sealed(arguments + endpoint, environment: environment)

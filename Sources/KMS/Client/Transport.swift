@@ -155,21 +155,25 @@ package struct Transport: Sendable {
     /// The options: retries, timeouts, user agent.
     package var clientOptions: ClientOptions { options }
 
-    /// A request signed before its body is known, for a body streamed after it: the payload line is
-    /// `UNSIGNED-PAYLOAD`, declared (and signed) in `x-amz-content-sha256`. Only the platform's publish stream accepts
-    /// it. The returned request has no body yet. `path` is already percent-encoded.
+    /// A signed request for the caller to send and stream itself, without a body yet. With `bodyFollows` (the
+    /// default) it is signed before its body is known, for a body streamed after it: the payload line is
+    /// `UNSIGNED-PAYLOAD`, declared (and signed) in `x-amz-content-sha256`; only the platform's publish stream accepts
+    /// it. Without, it is a request with no body whose answer the caller streams (an audit export). `path` is already
+    /// percent-encoded.
     package func streamingRequest(
         method: String,
         path: String,
         query: String = "",
-        headers: [(name: String, value: String)]
+        headers: [(name: String, value: String)],
+        bodyFollows: Bool = true
     ) async throws -> HTTPClientRequest {
+        let payload: Payload = bodyFollows ? .unsigned : .empty
         let credentials = try await credentialProvider.credentials()
         var signed: [(name: String, value: String)] = [(name: "Host", value: host)]
         signed.append(contentsOf: headers)
-        signed.append((name: "x-amz-content-sha256", value: Payload.unsigned.value))
+        if bodyFollows { signed.append((name: "x-amz-content-sha256", value: Payload.unsigned.value)) }
         let signature = signer.sign(
-            SigV4.Request(method: method, path: path, query: query, headers: signed, payload: .unsigned),
+            SigV4.Request(method: method, path: path, query: query, headers: signed, payload: payload),
             credentials: credentials,
             region: region,
             service: service,

@@ -17,6 +17,12 @@ final class Reachability: Sendable {
         var probe: Task<Bool, Never>?
     }
 
+    /// A recent answer, or the probe that will give one.
+    private enum Next {
+        case known(Bool)
+        case waitFor(Task<Bool, Never>)
+    }
+
     private let url: PostgresURL
     private let timeout: Duration
     private let logger: Logger
@@ -32,16 +38,19 @@ final class Reachability: Sendable {
 
     /// Whether a new connection to the database succeeds now (within the probe's timeout).
     func acceptsConnections() async -> Bool {
-        let probe = state.withLock { state -> Task<Bool, Never> in
+        let next = state.withLock { state -> Next in
             if let answer = state.answer, ContinuousClock.now - answer.at < Self.answerLifetime {
-                return Task { answer.accepts }
+                return .known(answer.accepts)
             }
-            if let probe = state.probe { return probe }
+            if let probe = state.probe { return .waitFor(probe) }
             let probe = Task { await self.probe() }
             state.probe = probe
-            return probe
+            return .waitFor(probe)
         }
-        return await probe.value
+        switch next {
+        case .known(let accepts): return accepts
+        case .waitFor(let probe): return await probe.value
+        }
     }
 
     private func probe() async -> Bool {
