@@ -43,26 +43,27 @@ public enum ChildProcess {
         mergingErrors: Bool = false,
         deadline: Duration? = nil
     ) async throws -> Outcome {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        }
-        if let directory { process.currentDirectoryURL = directory }
         let output = Pipe()
         let errors = mergingErrors ? output : Pipe()
-        process.standardOutput = output
-        process.standardError = errors
         let inputPipe = input.map { _ in Pipe() }
-        process.standardInput = inputPipe ?? FileHandle.nullDevice
         let (exits, exit) = AsyncStream<Int32>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        process.terminationHandler = { process in
-            exit.yield(process.terminationStatus)
+        _ = ignoreBrokenPipes
+        let process = try SpawnedProcess(
+            executable,
+            arguments: arguments,
+            environment: environment.isEmpty ? nil : ProcessInfo.processInfo.environment.merging(environment) { $1 },
+            directory: directory,
+            standardInput: inputPipe?.fileHandleForReading,
+            standardOutput: output.fileHandleForWriting,
+            standardError: errors.fileHandleForWriting
+        ) { status in
+            exit.yield(status)
             exit.finish()
         }
-        _ = ignoreBrokenPipes
-        try process.run()
+        // The child's ends of the pipes are the child's alone now: the readers see the end when it closes them.
+        try? output.fileHandleForWriting.close()
+        if !mergingErrors { try? errors.fileHandleForWriting.close() }
+        try? inputPipe?.fileHandleForReading.close()
         // A program that started a daemon (`pg_ctl start`) may leave the pipe open in that daemon long after it exited
         // itself: once the program has exited, its output is taken as it stands a few seconds later, ended or not.
         let standardOutput = PipeReader(output.fileHandleForReading)
@@ -94,20 +95,19 @@ public enum ChildProcess {
     }
 
     /// The running program, shared with the task that stops it at its deadline or on cancellation.
-    private final class Child: @unchecked Sendable {
-        let process: Process
+    private final class Child: Sendable {
+        let process: SpawnedProcess
         let timedOut = Mutex(false)
 
-        init(_ process: Process) { self.process = process }
+        init(_ process: SpawnedProcess) { self.process = process }
 
         /// SIGTERM now, SIGKILL five seconds later if the program is still there.
         func stop() {
             guard process.isRunning else { return }
             process.terminate()
-            let pid = process.processIdentifier
-            Thread.detachNewThread { [self] in
+            Thread.detachNewThread { [process] in
                 Thread.sleep(forTimeInterval: 5)
-                if process.isRunning { kill(pid, SIGKILL) }
+                process.signal(SIGKILL)
             }
         }
     }

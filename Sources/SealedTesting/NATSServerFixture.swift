@@ -18,14 +18,8 @@ public final class NATSServer: Sendable {
     public let logFile: URL
     public let extraArguments: [String]
     private let ownsStore: Bool
-    /// Process is not Sendable; every access goes through this Mutex.
-    private let process: Mutex<ProcessBox?>
-
-    /// Wraps a `Process` so it can sit in a `Mutex`.
-    private struct ProcessBox: @unchecked Sendable {
-        // Safe: only touched while the owning Mutex is held.
-        let process: Process
-    }
+    /// The running server; `nil` once stopped or killed.
+    private let process: Mutex<SpawnedProcess?>
 
     /// The `nats-server` binary, or `nil` (with a printed note) when it is missing outside CI.
     public static func binary() throws -> URL? {
@@ -78,46 +72,39 @@ public final class NATSServer: Sendable {
 
     /// Starts the process (again) with the same port, store and arguments.
     public func start() throws {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments =
-            [
+        let process = try SpawnedProcess(
+            binary,
+            arguments: [
                 "-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDirectory.path, "-l", logFile.path,
             ] + extraArguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        self.process.withLock { $0 = ProcessBox(process: process) }
+        )
+        self.process.withLock { $0 = process }
         try waitUntilAccepting()
     }
 
     /// Stops the server gracefully (SIGTERM) and waits for it to exit.
     public func stop() {
-        let box = process.withLock { box in
-            defer { box = nil }
-            return box
+        let taken = process.withLock { process in
+            defer { process = nil }
+            return process
         }
-        guard let process = box?.process, process.isRunning else { return }
+        guard let process = taken, process.isRunning else { return }
         process.terminate()
         // A server still there a minute later is killed rather than waited for forever.
         let deadline = ContinuousClock.now.advanced(by: .seconds(60))
         while process.isRunning, ContinuousClock.now < deadline { usleep(20_000) }
-        if process.isRunning { _ = Glibc.kill(process.processIdentifier, SIGKILL) }
+        process.signal(SIGKILL)
         process.waitUntilExit()
     }
 
     /// Kills the server without warning (SIGKILL), as a crash would.
     public func kill() {
-        let box = process.withLock { box in
-            defer { box = nil }
-            return box
+        let taken = process.withLock { process in
+            defer { process = nil }
+            return process
         }
-        guard let process = box?.process, process.isRunning else { return }
-        #if canImport(Glibc)
-            _ = Glibc.kill(process.processIdentifier, SIGKILL)
-        #else
-            _ = Darwin.kill(process.processIdentifier, SIGKILL)
-        #endif
+        guard let process = taken else { return }
+        process.signal(SIGKILL)
         process.waitUntilExit()
     }
 
@@ -129,7 +116,7 @@ public final class NATSServer: Sendable {
     private func waitUntilAccepting() throws {
         for _ in 0..<200 {
             if Self.canConnect(port: port) { return }
-            let running = process.withLock { $0?.process.isRunning ?? false }
+            let running = process.withLock { $0?.isRunning ?? false }
             if !running { break }
             usleep(50_000)
         }

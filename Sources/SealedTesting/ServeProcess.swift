@@ -23,19 +23,21 @@ public final class ServeProcess {
     /// Where the administrator's credentials are: `DATA_DIR/admin.credentials`, or for a replica the file the replica
     /// that installed the database wrote.
     public let administratorCredentialsFile: URL
-    public private(set) var process = Process()
+    /// The running server.
+    public private(set) var process: SpawnedProcess
     /// `http://127.0.0.1:PORT`.
-    public private(set) var endpoint = URL(fileURLWithPath: "/")
+    public private(set) var endpoint: URL
 
     /// Starts the server on `dataDirectory` (created on first start).
-    public init(dataDirectory: URL, arguments: [String] = [], environment: [String: String] = [:]) throws {
-        self.dataDirectory = dataDirectory
-        self.folder = nil
-        self.arguments = arguments
-        self.environment = environment
-        self.database = nil
-        self.administratorCredentialsFile = dataDirectory.appendingPathComponent("admin.credentials")
-        try start()
+    public convenience init(dataDirectory: URL, arguments: [String] = [], environment: [String: String] = [:]) throws {
+        try self.init(
+            dataDirectory: dataDirectory,
+            folder: nil,
+            database: nil,
+            administratorCredentialsFile: dataDirectory.appendingPathComponent("admin.credentials"),
+            arguments: arguments,
+            environment: environment
+        )
     }
 
     /// Starts a replica on the PostgreSQL database `database` (`--database`), with `rootKey` (base64) in
@@ -43,7 +45,7 @@ public final class ServeProcess {
     /// (`serve.stderr`). `administratorCredentials` is passed as `--admin-credentials-file`: the replica that installs
     /// the database writes it, the others leave it alone. `environment` is added to the replica's (AWS mode's
     /// credentials).
-    public init(
+    public convenience init(
         database: String,
         rootKey: String,
         administratorCredentials: URL,
@@ -52,46 +54,92 @@ public final class ServeProcess {
     ) throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sealed-replica-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        self.folder = folder
-        self.dataDirectory = folder
-        self.database = database
-        self.administratorCredentialsFile = administratorCredentials
-        self.arguments = ["--admin-credentials-file", administratorCredentials.path] + arguments
-        self.environment = environment.merging(["SEALED_ROOT_KEY": rootKey]) { $1 }
-        try start()
+        try self.init(
+            dataDirectory: folder,
+            folder: folder,
+            database: database,
+            administratorCredentialsFile: administratorCredentials,
+            arguments: ["--admin-credentials-file", administratorCredentials.path] + arguments,
+            environment: environment.merging(["SEALED_ROOT_KEY": rootKey]) { $1 }
+        )
     }
 
     /// Starts the server on a fresh data directory in a new temporary folder (see ``remove()``).
-    public init(arguments: [String]) throws {
+    public convenience init(arguments: [String]) throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sealed-serve-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let dataDirectory = folder.appendingPathComponent("data")
+        try self.init(
+            dataDirectory: dataDirectory,
+            folder: folder,
+            database: nil,
+            administratorCredentialsFile: dataDirectory.appendingPathComponent("admin.credentials"),
+            arguments: arguments,
+            environment: [:]
+        )
+    }
+
+    private init(
+        dataDirectory: URL,
+        folder: URL?,
+        database: String?,
+        administratorCredentialsFile: URL,
+        arguments: [String],
+        environment: [String: String]
+    ) throws {
+        self.dataDirectory = dataDirectory
         self.folder = folder
-        self.dataDirectory = folder.appendingPathComponent("data")
+        self.database = database
+        self.administratorCredentialsFile = administratorCredentialsFile
         self.arguments = arguments
-        self.environment = [:]
-        self.database = nil
-        self.administratorCredentialsFile = dataDirectory.appendingPathComponent("admin.credentials")
-        try start()
+        self.environment = environment
+        (process, endpoint) = try Self.launch(
+            dataDirectory: dataDirectory,
+            folder: folder,
+            database: database,
+            arguments: arguments,
+            environment: environment
+        )
     }
 
     /// Starts the server (again) on the data directory and waits for the line that names its port.
     ///
     /// - Throws: ``TestEnvironment/Missing`` when the binary is not built or the server does not start.
     public func start() throws {
-        process = Process()
-        process.executableURL = try TestEnvironment.sealedBinary
+        (process, endpoint) = try Self.launch(
+            dataDirectory: dataDirectory,
+            folder: folder,
+            database: database,
+            arguments: arguments,
+            environment: environment
+        )
+    }
+
+    private static func launch(
+        dataDirectory: URL,
+        folder: URL?,
+        database: String?,
+        arguments: [String],
+        environment: [String: String]
+    ) throws -> (SpawnedProcess, URL) {
+        let executable = try TestEnvironment.sealedBinary
         let storage = database.map { ["--database", $0] } ?? ["--data-dir", dataDirectory.path]
-        process.arguments = ["serve"] + storage + ["--port", "0", "--log-level", "warning"] + arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        var errorLog: FileHandle?
         if database != nil, let folder {
             let log = folder.appendingPathComponent("serve.stderr")
             _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-            process.standardError = try FileHandle(forWritingTo: log)
+            errorLog = try FileHandle(forWritingTo: log)
         }
-        try process.run()
+        let process = try SpawnedProcess(
+            executable,
+            arguments: ["serve"] + storage + ["--port", "0", "--log-level", "warning"] + arguments,
+            environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+            standardOutput: output.fileHandleForWriting,
+            standardError: errorLog
+        )
+        try? output.fileHandleForWriting.close()
+        try? errorLog?.close()
         // Read on a thread of its own, for as long as the server runs: a server whose output nobody reads would block
         // once the pipe is full. The first line names the port; a server that prints none within a minute failed.
         let reader = PipeReader(output.fileHandleForReading)
@@ -103,7 +151,7 @@ public final class ServeProcess {
             let errors = folder.flatMap { try? String(contentsOf: $0.appendingPathComponent("serve.stderr"), encoding: .utf8) }
             throw TestEnvironment.Missing(description: "sealed serve did not start: \(text)\(errors ?? "")")
         }
-        endpoint = url
+        return (process, url)
     }
 
     /// What a replica (``init(database:rootKey:administratorCredentials:arguments:)``) wrote to its standard error so
@@ -118,17 +166,17 @@ public final class ServeProcess {
     @discardableResult
     public func stop() -> Int32 {
         guard process.isRunning else { return process.terminationStatus }
-        kill(process.processIdentifier, SIGTERM)
+        process.terminate()
         let deadline = ContinuousClock.now.advanced(by: .seconds(60))
         while process.isRunning, ContinuousClock.now < deadline { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.signal(SIGKILL)
         process.waitUntilExit()
         return process.terminationStatus
     }
 
     /// SIGKILL, then wait: the server has no chance to finish anything.
     public func kill9() {
-        kill(process.processIdentifier, SIGKILL)
+        process.signal(SIGKILL)
         process.waitUntilExit()
     }
 

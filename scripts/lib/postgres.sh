@@ -20,7 +20,9 @@ start_postgres() {
     # A throwaway cluster for this run: initdb in a temporary folder (as the unprivileged user sealedpg when running as
     # root, since initdb and postgres refuse root), trust authentication on the Unix socket in that folder and on
     # 127.0.0.1 only, a free loopback port, fsync and synchronous commits on (what the product runs with). A role that
-    # may create databases (not a superuser) is what the tests use: PostgresFixture gives each test a database.
+    # may create databases (not a superuser) is what the tests use: PostgresFixture gives each test a database. It is a
+    # member of pg_signal_backend, so that the fixture's DROP DATABASE … WITH (FORCE) may end an autovacuum worker that
+    # happens to be in the database (without it PostgreSQL refuses the drop: SQLSTATE 42501).
     if ! PG_BIN="$(postgres_bindir)"; then
         missing "PostgreSQL's initdb not found (install the Debian package postgresql)"
         return 0
@@ -49,7 +51,7 @@ start_postgres() {
         return 0
     fi
     if ! "${PG_AS[@]}" "$PG_BIN/psql" -h "$PG_DIR" -p "$port" -U postgres -d postgres -q -v ON_ERROR_STOP=1 \
-        -c "CREATE ROLE sealed_test LOGIN CREATEDB" >/dev/null; then
+        -c "CREATE ROLE sealed_test LOGIN CREATEDB IN ROLE pg_signal_backend" >/dev/null; then
         missing "could not create the test role in PostgreSQL"
         return 0
     fi
