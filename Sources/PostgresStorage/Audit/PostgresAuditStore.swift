@@ -384,7 +384,14 @@ public final class PostgresAuditStore: AuditStore, Sendable, CustomStringConvert
 
     /// The chain head, locked until the transaction ends.
     private static func lockedHead(_ connection: PostgresConnection) async throws -> ChainHead {
-        try head(from: try await connection.run("SELECT sequence, hash FROM audit_head FOR UPDATE"))
+        try head(from: try await connection.run(LockHead()))
+    }
+
+    private struct LockHead: PreparedQuery {
+        static let name = "sealed_audit_lock_head"
+        static let sql = "SELECT sequence, hash FROM audit_head FOR UPDATE"
+
+        func makeBindings() -> PostgresBindings { PostgresBindings() }
     }
 
     /// The head from the `audit_head` row.
@@ -487,21 +494,45 @@ private struct BatchRows {
         }
     }
 
-    /// The statement: data-modifying CTEs run whole or not at all, with the head's update.
-    func insert(movingHeadTo head: ChainHead) -> PostgresQuery {
-        """
-        WITH inserted_records AS (
-            INSERT INTO audit_record (sequence, previous_hash, hash, event_time, event_name, principal_arn,
-                issuer_arn, event_type, error_code, is_denial, record)
-            SELECT * FROM unnest(\(sequences)::bigint[], \(previousHashes)::bytea[], \(hashes)::bytea[],
-                \(eventTimes)::bigint[], \(eventNames)::text[], \(NullableTextArray(principals))::text[],
-                \(NullableTextArray(issuers))::text[], \(NullableTextArray(eventTypes))::text[],
-                \(NullableTextArray(errorCodes))::text[], \(denials)::boolean[], \(records)::bytea[])
-        ), inserted_keys AS (
-            INSERT INTO audit_record_key (key, sequence)
-            SELECT * FROM unnest(\(keys)::text[], \(keySequences)::bigint[])
-        )
-        UPDATE audit_head SET sequence = \(head.sequence), hash = \(ByteBuffer(bytes: head.hash.bytes))
-        """
+    /// The statement that inserts the rows and moves the head to `head`.
+    func insert(movingHeadTo head: ChainHead) -> Insert { Insert(rows: self, head: head) }
+
+    /// One prepared statement for every batch: data-modifying CTEs run whole or not at all, with the head's update.
+    struct Insert: PreparedQuery {
+        static let name = "sealed_audit_insert"
+        static let sql = """
+            WITH inserted_records AS (
+                INSERT INTO audit_record (sequence, previous_hash, hash, event_time, event_name, principal_arn,
+                    issuer_arn, event_type, error_code, is_denial, record)
+                SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::bigint[], $5::text[], $6::text[],
+                    $7::text[], $8::text[], $9::text[], $10::boolean[], $11::bytea[])
+            ), inserted_keys AS (
+                INSERT INTO audit_record_key (key, sequence)
+                SELECT * FROM unnest($12::text[], $13::bigint[])
+            )
+            UPDATE audit_head SET sequence = $14, hash = $15
+            """
+        var rows: BatchRows
+        var head: ChainHead
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 15)
+            bindings.append(rows.sequences)
+            bindings.append(rows.previousHashes)
+            bindings.append(rows.hashes)
+            bindings.append(rows.eventTimes)
+            bindings.append(rows.eventNames)
+            bindings.append(NullableTextArray(rows.principals))
+            bindings.append(NullableTextArray(rows.issuers))
+            bindings.append(NullableTextArray(rows.eventTypes))
+            bindings.append(NullableTextArray(rows.errorCodes))
+            bindings.append(rows.denials)
+            bindings.append(rows.records)
+            bindings.append(rows.keys)
+            bindings.append(rows.keySequences)
+            bindings.append(head.sequence)
+            bindings.append(ByteBuffer(bytes: head.hash.bytes))
+            return bindings
+        }
     }
 }

@@ -26,12 +26,7 @@ public struct PostgresCredentialStore: CredentialStore, CustomStringConvertible 
     public var description: String { "PostgresCredentialStore(\(database.url))" }
 
     public func accessKey(id: String) async throws -> AccessKey? {
-        let rows = try await database.query(
-            """
-            SELECT id, principal_arn, status, sealed_secret, sealed_session_token, expiration, creation_date
-            FROM access_key WHERE id = \(id)
-            """
-        )
+        let rows = try await database.query(AccessKeyByID(id: id))
         guard let row = rows.first?.makeRandomAccess() else { return nil }
         return AccessKey(
             id: id,
@@ -44,6 +39,22 @@ public struct PostgresCredentialStore: CredentialStore, CustomStringConvertible 
             expiration: try row.optionalDate("expiration"),
             creationDate: try row.date("creation_date")
         )
+    }
+
+    /// The read of one access key that every signed request makes.
+    private struct AccessKeyByID: PreparedQuery {
+        static let name = "sealed_access_key_by_id"
+        static let sql = """
+            SELECT principal_arn, status, sealed_secret, sealed_session_token, expiration, creation_date
+            FROM access_key WHERE id = $1
+            """
+        var id: String
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 1)
+            bindings.append(id)
+            return bindings
+        }
     }
 
     public func create(_ accessKey: AccessKey) async throws {

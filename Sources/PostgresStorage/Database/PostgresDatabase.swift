@@ -110,6 +110,12 @@ public final class PostgresDatabase: Sendable, CustomStringConvertible {
         try await withConnection { connection in try await connection.run(query) }
     }
 
+    /// Runs one prepared statement on a connection of the pool and returns its rows.
+    @discardableResult
+    func query<Statement: PreparedQuery>(_ statement: Statement) async throws -> [PostgresRow] {
+        try await withConnection { connection in try await connection.run(statement) }
+    }
+
     /// Runs `body` on a connection of the pool, outside any transaction (each statement commits by itself).
     package func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         try await mappingErrors { try await leased(body) }

@@ -18,6 +18,17 @@ extension PostgresConnection {
         return try await self.query(query, logger: Self.quiet).collect()
     }
 
+    /// Runs a statement that PostgreSQL parses and plans once per connection, and returns its rows.
+    ///
+    /// The same guard against a closed connection as an ad hoc statement's, and as silent.
+    @discardableResult
+    func run<Statement: PreparedQuery>(_ statement: Statement) async throws -> [PostgresRow] {
+        guard !isClosed else { throw Self.closed }
+        var rows: [PostgresRow] = []
+        for try await row in try await execute(statement, logger: Self.quiet) { rows.append(row) }
+        return rows
+    }
+
     static let closed = StorageError(
         .databaseUnavailable,
         "The connection to PostgreSQL was closed before the statement was sent.",
@@ -25,6 +36,16 @@ extension PostgresConnection {
     )
 
     static let quiet = Logger(label: "sealed.postgres.statement", factory: { _ in SwiftLogNoOpLogHandler() })
+}
+
+/// A statement every request runs, prepared once on each connection of the pool (a named statement: PostgreSQL parses
+/// and plans it on the first use only, where an ad hoc ``PostgresNIO/PostgresQuery`` is parsed and planned on each
+/// run). Its SQL names its columns (never `*`), so a column a later migration adds does not change a prepared
+/// statement's result; its rows are read by column name, as ad hoc statements' rows are.
+protocol PreparedQuery: PostgresPreparedStatement where Row == PostgresRow {}
+
+extension PreparedQuery {
+    func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
 }
 
 extension PostgresRandomAccessRow {

@@ -24,7 +24,7 @@ public struct PostgresKeyStore: KeyStore, CustomStringConvertible {
     public var description: String { "PostgresKeyStore(\(database.url))" }
 
     public func key(id: String) async throws -> KeyRecord? {
-        try await keys(selecting: "SELECT * FROM kms_key WHERE id = \(id)").first
+        try Self.keys(from: try await database.query(KeyByID(id: id))).first
     }
 
     public func alias(named name: String) async throws -> AliasRecord? {
@@ -197,17 +197,48 @@ public struct PostgresKeyStore: KeyStore, CustomStringConvertible {
     private func keys(selecting selection: PostgresQuery) async throws -> [KeyRecord] {
         var query = selection
         query.sql = """
-            SELECT k.*, m.position AS m_position, m.version AS m_version, m.material_id AS m_material_id,
-                m.creation_date AS m_creation_date, m.origin AS m_origin, m.sealed AS m_sealed
+            SELECT \(Self.keyColumns)
             FROM (\(selection.sql)) AS k
             LEFT JOIN kms_key_material AS m ON m.key_id = k.id
             ORDER BY k.id, m.position
             """
+        return try Self.keys(from: try await database.query(query))
+    }
+
+    /// A key's row joined with its material's rows (`k` and `m`), as every read selects them.
+    private static let keyColumns = """
+        k.id, k.arn, k.description, k.creation_date, k.state, k.deletion_date, k.pending_window_in_days,
+            k.key_usage, k.key_spec, k.origin, k.tags, k.policy, k.rotation_enabled, k.rotation_period_in_days,
+            k.next_rotation_date, k.revision, m.version AS m_version, m.material_id AS m_material_id,
+            m.creation_date AS m_creation_date, m.origin AS m_origin, m.sealed AS m_sealed
+        """
+
+    /// The read of one key that every KMS request makes (the replicas keep no cache of keys).
+    private struct KeyByID: PreparedQuery {
+        static let name = "sealed_key_by_id"
+        static let sql = """
+            SELECT \(keyColumns)
+            FROM kms_key AS k
+            LEFT JOIN kms_key_material AS m ON m.key_id = k.id
+            WHERE k.id = $1
+            ORDER BY m.position
+            """
+        var id: String
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 1)
+            bindings.append(id)
+            return bindings
+        }
+    }
+
+    /// The keys of `rows` (each key's row joined with its material's, ordered by key and position).
+    private static func keys(from rows: [PostgresRow]) throws -> [KeyRecord] {
         var records: [KeyRecord] = []
-        for row in try await database.query(query) {
+        for row in rows {
             let row = row.makeRandomAccess()
             let id: String = try row.value("id")
-            if records.last?.id != id { records.append(try Self.key(from: row)) }
+            if records.last?.id != id { records.append(try key(from: row)) }
             if let version = try row.value("m_version", as: Int64?.self) {
                 records[records.count - 1].materials.append(
                     SealedMaterial(
