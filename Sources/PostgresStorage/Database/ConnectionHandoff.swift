@@ -7,12 +7,13 @@ import Synchronization
 /// postgres-nio's pool queues a lease until it has a connection to give, and while PostgreSQL refuses connections it
 /// gives none for up to a minute (its circuit breaker); the only way out of its queue is cancelling the waiting task.
 /// ``PostgresDatabase`` therefore leases in a child task (the lender), which hands the connection over and holds the
-/// lease until it is given back; a timer gives the wait up. Exactly one of three things ends the wait:
+/// lease until it is given back; ``LeaseWatch`` gives the wait up. Exactly one of three things ends the wait:
 ///
 /// - the lender hands over a connection: the asker runs its statements on it, then ``giveBack()`` ends the lease;
 /// - the pool fails the lease (``giveUp(_:)`` with its error);
-/// - the wait expires (``giveUp(_:)`` with the timer's): the lease is then cancelled, and a connection that comes in
-///   the meantime goes back to the pool unused. No statement ran, so nothing can have been written.
+/// - the wait expires and PostgreSQL accepts no connections (``giveUp(_:)`` with the watch's error): the lease is then
+///   cancelled, and a connection that comes in the meantime goes back to the pool unused. No statement ran, so nothing
+///   can have been written.
 final class ConnectionHandoff: Sendable {
     private enum State {
         /// No connection yet; the asker, once it waits.

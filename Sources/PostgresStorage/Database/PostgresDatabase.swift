@@ -15,12 +15,13 @@ import Storage
 /// statements run in ``snapshot(_:)`` (`REPEATABLE READ READ ONLY`: one snapshot, never a retry).
 ///
 /// **Unreachable.** A statement that has waited ``connectionWait`` (``defaultConnectionWait``, 2 s) for a connection of
-/// the pool asks whether PostgreSQL accepts connections at all (``Reachability``: one connection opened outside the
-/// pool, within the same bound). When it does not (it cannot be reached or refuses connections, so the pool has none
-/// to give), the statement fails as unreachable (`databaseUnavailable`, ``Storage/StorageError/isUnreachable``),
-/// which the server answers with 503, within twice ``connectionWait``; when it does, the pool is only busy and the
-/// statement keeps waiting, asking again every ``connectionWait``. Only the wait is bounded: a statement that has a connection runs until PostgreSQL answers or the
-/// connection breaks, so a statement is never abandoned while it may still commit. When the connection breaks while
+/// the pool asks whether PostgreSQL accepts connections at all (``LeaseWatch`` notices it within a quarter of the wait;
+/// ``Reachability`` opens one connection outside the pool, within the same bound). When it does not (it cannot be
+/// reached or refuses connections, so the pool has none to give), the statement fails as unreachable
+/// (`databaseUnavailable`, ``Storage/StorageError/isUnreachable``), which the server answers with 503, within 2.25
+/// times ``connectionWait``; when it does, the pool is only busy and the statement keeps waiting, asking again every
+/// ``connectionWait``. Only the wait is bounded: a statement that has a connection runs until PostgreSQL answers or
+/// the connection breaks, so a statement is never abandoned while it may still commit. When the connection breaks while
 /// `COMMIT` is in flight, the outcome is unknown: the error is the same, and the write may have committed.
 ///
 /// **Errors.** What PostgreSQL or the network refuse becomes ``Storage/StorageError`` `databaseUnavailable`, naming
@@ -36,7 +37,8 @@ public final class PostgresDatabase: Sendable, CustomStringConvertible {
     /// The default of ``connectionWait``: short enough that a client whose deadline is a few seconds hears 503 rather
     /// than a timeout.
     public static let defaultConnectionWait = Duration.seconds(2)
-    let reachability: Reachability
+    /// The statements waiting for a connection, and whether PostgreSQL accepts any.
+    let leases: LeaseWatch
     /// How many times a transaction runs before its serialization failure is reported.
     static let maximumAttempts = 8
 
@@ -44,7 +46,11 @@ public final class PostgresDatabase: Sendable, CustomStringConvertible {
         self.url = url
         self.client = client
         self.connectionWait = connectionWait
-        self.reachability = Reachability(url: url, timeout: connectionWait, logger: logger)
+        self.leases = LeaseWatch(
+            wait: connectionWait,
+            reachability: Reachability(url: url, timeout: connectionWait, logger: logger),
+            url: url
+        )
     }
 
     public var description: String { "PostgresDatabase(\(url))" }
@@ -93,12 +99,12 @@ public final class PostgresDatabase: Sendable, CustomStringConvertible {
             configuration: url.clientConfiguration(maximumConnections: maximumConnections),
             backgroundLogger: logger
         )
+        let database = PostgresDatabase(url: url, client: client, connectionWait: connectionWait, logger: logger)
         return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
             group.addTask { await client.run() }
+            group.addTask { await database.leases.run() }
             defer { group.cancelAll() }
-            return try await body(
-                PostgresDatabase(url: url, client: client, connectionWait: connectionWait, logger: logger)
-            )
+            return try await body(database)
         }
     }
 
@@ -193,51 +199,54 @@ public final class PostgresDatabase: Sendable, CustomStringConvertible {
         }
     }
 
-    /// Runs `body` on a connection of the pool, waiting at most ``connectionWait`` for one (see ``ConnectionHandoff``).
+    /// Runs `body` on a connection of the pool, waiting for one as ``LeaseWatch`` allows (see ``ConnectionHandoff``).
     /// When the pool gives none (PostgreSQL is down, cannot be reached or refuses connections), the error is
     /// ``Storage/StorageError`` `databaseUnavailable` marked unreachable, whatever the pool's own error type; what
     /// `body` throws passes through.
+    ///
+    /// A connection the server has ended (`isClosed`) is never used: the pool may hand one out again before it has
+    /// seen the end, so it goes back, and another is leased a moment later (while the wait lasts; after that the
+    /// statement fails as it would on the closed connection).
     private func leased<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        let handoff = ConnectionHandoff()
-        return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
-            group.addTask { [client] in
-                do {
-                    try await client.withConnection { connection in await handoff.lend(connection) }
-                } catch {
-                    handoff.giveUp(error)
-                }
-            }
-            group.addTask { [url, connectionWait, reachability] in
-                // A busy pool is waited for; one that cannot connect is given up on (see Reachability).
-                while (try? await Task.sleep(for: connectionWait)) != nil {
-                    guard await reachability.acceptsConnections() else {
-                        handoff.giveUp(
-                            StorageError(
-                                .databaseUnavailable,
-                                "PostgreSQL at \(url) gave no connection within \(connectionWait) and accepts none.",
-                                isUnreachable: true
-                            )
-                        )
-                        return
+        try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
+            // Ends the lease's wait (whichever is left); the lenders, once their connections are back.
+            defer { group.cancelAll() }
+            let started = ContinuousClock.now
+            while true {
+                let handoff = ConnectionHandoff()
+                let ticket = leases.begin(handoff)
+                group.addTask { [client] in
+                    do {
+                        try await client.withConnection { connection in await handoff.lend(connection) }
+                    } catch {
+                        handoff.giveUp(error)
                     }
                 }
+                let connection = try await connection(from: handoff, ticket)
+                if connection.isClosed, ContinuousClock.now - started < connectionWait {
+                    handoff.giveBack()
+                    try await Task.sleep(for: .milliseconds(1))
+                    continue
+                }
+                defer { handoff.giveBack() }
+                return try await body(connection)
             }
-            // Ends the lease's wait or the timer (whichever is left); the lender, once its connection is back.
-            defer { group.cancelAll() }
-            let connection: PostgresConnection
-            do {
-                connection = try await handoff.connection()
-            } catch let error as StorageError {
-                throw error
-            } catch {
-                let reason = "PostgreSQL at \(url) gave no connection: \(type(of: error))."
-                var unavailable = (error as? PSQLError).map { Self.unavailable(url, $0) }
-                    ?? StorageError(.databaseUnavailable, reason)
-                unavailable.isUnreachable = !Task.isCancelled
-                throw unavailable
-            }
-            defer { handoff.giveBack() }
-            return try await body(connection)
+        }
+    }
+
+    /// The connection `handoff` hands over, or why the wait for it ended (as ``Storage/StorageError``).
+    private func connection(from handoff: ConnectionHandoff, _ ticket: Int) async throws -> PostgresConnection {
+        defer { leases.end(ticket) }
+        do {
+            return try await handoff.connection()
+        } catch let error as StorageError {
+            throw error
+        } catch {
+            let reason = "PostgreSQL at \(url) gave no connection: \(type(of: error))."
+            var unavailable = (error as? PSQLError).map { Self.unavailable(url, $0) }
+                ?? StorageError(.databaseUnavailable, reason)
+            unavailable.isUnreachable = !Task.isCancelled
+            throw unavailable
         }
     }
 

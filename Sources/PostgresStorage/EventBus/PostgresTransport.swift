@@ -175,9 +175,8 @@ public final class PostgresTransport: Transport {
             for name in names {
                 deleted += try await database.transaction(.readCommitted) { connection in
                     guard var topic = try await Self.lockTopic(name, connection) else { return 0 }
-                    let now = try await Self.now(connection)
-                    let dropped = try await Self.enforceRetention(&topic, now: now, connection)
-                    try await Self.save(topic, connection)
+                    let dropped = try await Self.expire(&topic, connection) + Self.trim(&topic, connection)
+                    if dropped > 0 { try await Self.save(topic, connection) }
                     return dropped
                 }
             }
@@ -232,15 +231,19 @@ public final class PostgresTransport: Transport {
     }
 
     /// Stores the events the topic does not hold yet under the next offsets, in the caller's transaction.
+    ///
+    /// Five round trips for a topic without retention (`BEGIN`, the lock, the ids already held, the insert with the
+    /// topic's update and its `NOTIFY`, `COMMIT`), since the topic stays locked for all of them. The events' publish
+    /// time is the insert's statement time: after the lock was taken, so later than every event of the publisher it
+    /// waited for.
     private static func append(
         _ events: [OutgoingEvent],
         to name: String,
         _ connection: PostgresConnection
     ) async throws -> [UInt64] {
         guard var topic = try await lockTopic(name, connection) else { throw BusError.noSuchTopic(name) }
-        let now = try await now(connection)
         // Expired events go first, so that an id they held can be published anew.
-        _ = try await enforceRetention(&topic, now: now, connection)
+        let expired = try await expire(&topic, connection)
 
         let ids = events.map(\.eventID)
         var known: [String: Int64] = [:]
@@ -265,19 +268,25 @@ public final class PostgresTransport: Transport {
             topic.nextOffset += 1
             topic.bytes += event.payload.count
         }
-        if !new.offsets.isEmpty {
-            try await connection.run(
-                """
+        guard !new.offsets.isEmpty else {
+            if expired > 0 { try await save(topic, connection) }
+            return offsets
+        }
+        // Data-modifying CTEs run whole or not at all; the notification goes out when the transaction commits.
+        try await connection.run(
+            """
+            WITH inserted AS (
                 INSERT INTO bus_event (topic, event_offset, event_id, payload, size, publish_time)
-                SELECT \(name), batch.event_offset, batch.event_id, batch.payload, octet_length(batch.payload), \(now)
+                SELECT \(name), batch.event_offset, batch.event_id, batch.payload, octet_length(batch.payload),
+                    \(unescaped: statementClock)
                 FROM unnest(\(new.offsets)::bigint[], \(new.ids)::text[], \(new.payloads)::bytea[])
                     AS batch (event_offset, event_id, payload)
-                """
             )
-            _ = try await enforceRetention(&topic, now: now, connection)
-            try await connection.run("SELECT pg_notify(\(channel), \(name))")
-        }
-        try await save(topic, connection)
+            UPDATE bus_topic SET next_offset = \(topic.nextOffset), bytes = \(topic.bytes) WHERE name = \(name)
+            RETURNING pg_notify(\(channel), name)
+            """
+        )
+        if try await trim(&topic, connection) > 0 { try await save(topic, connection) }
         return offsets
     }
 
@@ -310,38 +319,40 @@ public final class PostgresTransport: Transport {
         )
     }
 
-    /// Deletes what the locked topic's retention no longer keeps and updates `topic.bytes`; returns how many events
-    /// went.
-    static func enforceRetention(_ topic: inout TopicRow, now: Double, _ connection: PostgresConnection) async throws
-        -> Int
-    {
+    /// Deletes the locked topic's events older than its retention time (by the database's clock) and updates
+    /// `topic.bytes`; returns how many went.
+    static func expire(_ topic: inout TopicRow, _ connection: PostgresConnection) async throws -> Int {
+        guard let seconds = topic.configuration.retentionSeconds else { return 0 }
+        let (count, bytes) = try await dropping(
+            """
+            DELETE FROM bus_event WHERE topic = \(topic.configuration.name)
+                AND publish_time < \(unescaped: clock) - \(Double(seconds)) RETURNING size
+            """,
+            connection
+        )
+        topic.bytes -= bytes
+        return count
+    }
+
+    /// Deletes the locked topic's oldest events while it holds more bytes than its retention allows and updates
+    /// `topic.bytes`; returns how many went.
+    static func trim(_ topic: inout TopicRow, _ connection: PostgresConnection) async throws -> Int {
+        guard let limit = topic.configuration.retentionBytes, topic.bytes > limit else { return 0 }
         let name = topic.configuration.name
-        var deleted = 0
-        if let seconds = topic.configuration.retentionSeconds {
-            let (count, bytes) = try await dropping(
-                "DELETE FROM bus_event WHERE topic = \(name) AND publish_time < \(now - Double(seconds)) RETURNING size",
-                connection
-            )
-            deleted += count
-            topic.bytes -= bytes
-        }
-        if let limit = topic.configuration.retentionBytes, topic.bytes > limit {
-            // The newest event whose own size plus everything newer exceeds the limit: it and everything older go.
-            let (count, bytes) = try await dropping(
-                """
-                DELETE FROM bus_event WHERE topic = \(name) AND event_offset <= (
-                    SELECT max(event_offset) FROM (
-                        SELECT event_offset, sum(size) OVER (ORDER BY event_offset DESC) AS kept
-                        FROM bus_event WHERE topic = \(name)
-                    ) AS newest WHERE kept > \(limit)
-                ) RETURNING size
-                """,
-                connection
-            )
-            deleted += count
-            topic.bytes -= bytes
-        }
-        return deleted
+        // The newest event whose own size plus everything newer exceeds the limit: it and everything older go.
+        let (count, bytes) = try await dropping(
+            """
+            DELETE FROM bus_event WHERE topic = \(name) AND event_offset <= (
+                SELECT max(event_offset) FROM (
+                    SELECT event_offset, sum(size) OVER (ORDER BY event_offset DESC) AS kept
+                    FROM bus_event WHERE topic = \(name)
+                ) AS newest WHERE kept > \(limit)
+            ) RETURNING size
+            """,
+            connection
+        )
+        topic.bytes -= bytes
+        return count
     }
 
     /// Runs a `DELETE … RETURNING size`; returns how many rows and bytes it deleted.
@@ -357,6 +368,9 @@ public final class PostgresTransport: Transport {
     /// The database server's clock, in seconds since 2001-01-01 (how the schema keeps dates).
     static let clock = "(extract(epoch FROM clock_timestamp())::float8 - 978307200)"
 
+    /// The time the running statement started, in the same unit: one value for every row it writes.
+    static let statementClock = "(extract(epoch FROM statement_timestamp())::float8 - 978307200)"
+
     /// The oldest publish time topic `t` still shows.
     static let cutoff = "coalesce(\(clock) - t.retention_seconds, '-Infinity'::float8)"
 
@@ -369,14 +383,6 @@ public final class PostgresTransport: Transport {
             FROM bus_event WHERE topic = t.name AND publish_time >= \(cutoff)
         ) s
         """
-
-    /// The database server's clock now.
-    static func now(_ connection: PostgresConnection) async throws -> Double {
-        guard let row = try await connection.run("SELECT \(unescaped: clock)").first else {
-            throw BusError(.storageFailure, "PostgreSQL returned no time")
-        }
-        return try row.decode(Double.self)
-    }
 
     static func info(_ row: PostgresRow) throws -> TopicInfo {
         let (name, seconds, bytes, count, first, last, held) = try row.decode(
