@@ -11,7 +11,8 @@ import Synchronization
 /// the child and copies each directory entry's whole 256-byte name field, reading past glibc's buffer when an entry
 /// ends it, which crashes the test run now and then (swift-corelibs-foundation pull request 5472; Swift 6.3.1 has the
 /// bug). Here the child closes every descriptor from 3 up with glibc's own file action (`closefrom`), so it inherits
-/// only its standard streams, as with `Process`; it runs in a process group of its own, as with `Process`.
+/// only its standard streams, as with `Process`; it runs in a process group of its own, as with `Process`; and unlike
+/// with `Process`, it starts with no signal blocked and every signal's default action, as a shell starts a command.
 ///
 /// The exit is reaped on a thread of its own, which then runs `onExit`.
 public final class SpawnedProcess: Sendable {
@@ -58,7 +59,16 @@ public final class SpawnedProcess: Sendable {
         var attributes = posix_spawnattr_t()
         try Self.check(posix_spawnattr_init(&attributes))
         defer { posix_spawnattr_destroy(&attributes) }
-        try Self.check(posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP)))
+        // The calling thread is one of libdispatch's, which block most signals: a child would inherit that mask (and
+        // this process's ignored SIGPIPE), and a SIGTERM sent to it would wait forever.
+        var none = sigset_t()
+        sigemptyset(&none)
+        try Self.check(posix_spawnattr_setsigmask(&attributes, &none))
+        var all = sigset_t()
+        sigfillset(&all)
+        try Self.check(posix_spawnattr_setsigdefault(&attributes, &all))
+        let flags = POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+        try Self.check(posix_spawnattr_setflags(&attributes, Int16(flags)))
 
         let argv = Self.cStrings([executable.path] + arguments)
         defer { Self.free(argv) }
