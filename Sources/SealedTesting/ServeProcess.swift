@@ -11,15 +11,17 @@ public import Foundation
 /// An in-process server needs no process: see `SealedServerTesting`.
 public final class ServeProcess {
     /// The data directory the server uses.
-    public let dataDirectory: URL
+    public var dataDirectory: URL { launch.dataDirectory }
     /// The temporary folder holding ``dataDirectory`` when this launcher made it; ``remove()`` deletes it.
-    public let folder: URL?
+    public var folder: URL? { launch.folder }
     /// `sealed serve`'s options beyond `--data-dir`, `--port 0` and `--log-level warning`.
-    public let arguments: [String]
+    public var arguments: [String] { launch.arguments }
     /// Variables added to the test process's environment.
-    public let environment: [String: String]
+    public var environment: [String: String] { launch.environment }
     /// The PostgreSQL database of a replica (`--database`) instead of the data directory.
-    public let database: String?
+    public var database: String? { launch.database }
+    /// How ``start()`` starts the server.
+    private let launch: Launch
     /// Where the administrator's credentials are: `DATA_DIR/admin.credentials`, or for a replica the file the replica
     /// that installed the database wrote.
     public let administratorCredentialsFile: URL
@@ -87,71 +89,68 @@ public final class ServeProcess {
         arguments: [String],
         environment: [String: String]
     ) throws {
-        self.dataDirectory = dataDirectory
-        self.folder = folder
-        self.database = database
         self.administratorCredentialsFile = administratorCredentialsFile
-        self.arguments = arguments
-        self.environment = environment
-        (process, endpoint) = try Self.launch(
+        launch = Launch(
             dataDirectory: dataDirectory,
             folder: folder,
             database: database,
             arguments: arguments,
             environment: environment
         )
+        (process, endpoint) = try launch.run()
     }
 
     /// Starts the server (again) on the data directory and waits for the line that names its port.
     ///
     /// - Throws: ``TestEnvironment/Missing`` when the binary is not built or the server does not start.
     public func start() throws {
-        (process, endpoint) = try Self.launch(
-            dataDirectory: dataDirectory,
-            folder: folder,
-            database: database,
-            arguments: arguments,
-            environment: environment
-        )
+        (process, endpoint) = try launch.run()
     }
 
-    private static func launch(
-        dataDirectory: URL,
-        folder: URL?,
-        database: String?,
-        arguments: [String],
-        environment: [String: String]
-    ) throws -> (SpawnedProcess, URL) {
-        let executable = try TestEnvironment.sealedBinary
-        let storage = database.map { ["--database", $0] } ?? ["--data-dir", dataDirectory.path]
-        let output = Pipe()
-        var errorLog: FileHandle?
-        if database != nil, let folder {
-            let log = folder.appendingPathComponent("serve.stderr")
-            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-            errorLog = try FileHandle(forWritingTo: log)
+    /// The server's command line and where its output goes.
+    private struct Launch {
+        let dataDirectory: URL
+        let folder: URL?
+        let database: String?
+        let arguments: [String]
+        let environment: [String: String]
+
+        /// Starts the server and waits for the line that names its port.
+        func run() throws -> (SpawnedProcess, URL) {
+            let executable = try TestEnvironment.sealedBinary
+            let storage = database.map { ["--database", $0] } ?? ["--data-dir", dataDirectory.path]
+            let output = Pipe()
+            var errorLog: FileHandle?
+            if database != nil, let folder {
+                let log = folder.appendingPathComponent("serve.stderr")
+                _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+                errorLog = try FileHandle(forWritingTo: log)
+            }
+            let process = try SpawnedProcess(
+                executable,
+                arguments: ["serve"] + storage + ["--port", "0", "--log-level", "warning"] + arguments,
+                environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+                standardOutput: output.fileHandleForWriting,
+                standardError: errorLog
+            )
+            try? output.fileHandleForWriting.close()
+            try? errorLog?.close()
+            // Read on a thread of its own, for as long as the server runs: a server whose output nobody reads would
+            // block once the pipe is full. The first line names the port; a server that prints none within a minute
+            // failed.
+            let reader = PipeReader(output.fileHandleForReading)
+            let text = String(decoding: reader.contents(within: 60) { $0.contains(0x0A) }, as: UTF8.self)
+            guard let range = text.range(of: #"http://127\.0\.0\.1:\d+"#, options: .regularExpression),
+                let url = URL(string: String(text[range]))
+            else {
+                process.terminate()
+                let errors = folder.flatMap {
+                    try? String(contentsOf: $0.appendingPathComponent("serve.stderr"), encoding: .utf8)
+                }
+                throw TestEnvironment.Missing(description: "sealed serve did not start: \(text)\(errors ?? "")")
+            }
+            return (process, url)
         }
-        let process = try SpawnedProcess(
-            executable,
-            arguments: ["serve"] + storage + ["--port", "0", "--log-level", "warning"] + arguments,
-            environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
-            standardOutput: output.fileHandleForWriting,
-            standardError: errorLog
-        )
-        try? output.fileHandleForWriting.close()
-        try? errorLog?.close()
-        // Read on a thread of its own, for as long as the server runs: a server whose output nobody reads would block
-        // once the pipe is full. The first line names the port; a server that prints none within a minute failed.
-        let reader = PipeReader(output.fileHandleForReading)
-        let text = String(decoding: reader.contents(within: 60) { $0.contains(0x0A) }, as: UTF8.self)
-        guard let range = text.range(of: #"http://127\.0\.0\.1:\d+"#, options: .regularExpression),
-            let url = URL(string: String(text[range]))
-        else {
-            process.terminate()
-            let errors = folder.flatMap { try? String(contentsOf: $0.appendingPathComponent("serve.stderr"), encoding: .utf8) }
-            throw TestEnvironment.Missing(description: "sealed serve did not start: \(text)\(errors ?? "")")
-        }
-        return (process, url)
     }
 
     /// What a replica (``init(database:rootKey:administratorCredentials:arguments:)``) wrote to its standard error so

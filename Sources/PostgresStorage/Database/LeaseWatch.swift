@@ -46,8 +46,8 @@ final class LeaseWatch: Sendable {
         _ = state.withLock { $0.waiting.removeValue(forKey: id) }
     }
 
-    /// Looks at the waiting statements every quarter of ``wait`` until the task is cancelled, so a statement asks within
-    /// 1.25 times ``wait`` and is refused within that plus the probe's own bound (``wait`` again).
+    /// Looks at the waiting statements every quarter of ``wait`` until the task is cancelled, so a statement asks
+    /// within 1.25 times ``wait`` and is refused within that plus the probe's own bound (``wait`` again).
     func run() async {
         while (try? await Task.sleep(for: wait / 4)) != nil {
             let now = ContinuousClock.now
