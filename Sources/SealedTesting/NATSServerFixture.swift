@@ -131,9 +131,24 @@ public final class NATSServer: Sendable {
 
     /// A loopback port that was free a moment ago (bound to port 0, then released).
     public static func freePort() throws -> Int {
+        let (fd, port) = try boundSocket()
+        close(fd)
+        return port
+    }
+
+    /// Runs `body` with a loopback port that refuses connections for as long as `body` runs: it is bound by this
+    /// process but not listening, so no other process can take it meanwhile (a port found free and then closed may be
+    /// handed to a server that another test starts).
+    public static func withRefusingPort<T>(_ body: (Int) async throws -> T) async throws -> T {
+        let (fd, port) = try boundSocket()
+        defer { close(fd) }
+        return try await body(port)
+    }
+
+    /// A TCP socket bound to a free loopback port, not listening, and that port.
+    private static func boundSocket() throws -> (CInt, Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw FixtureError(description: "socket() failed") }
-        defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = 0
@@ -143,13 +158,15 @@ public final class NATSServer: Sendable {
                 bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        guard bound == 0 else { throw FixtureError(description: "bind() failed") }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let named = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
-        guard named == 0 else { throw FixtureError(description: "getsockname() failed") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        guard bound == 0, named == 0 else {
+            close(fd)
+            throw FixtureError(description: bound == 0 ? "getsockname() failed" : "bind() failed")
+        }
+        return (fd, Int(UInt16(bigEndian: address.sin_port)))
     }
 
     public static func canConnect(port: Int) -> Bool {

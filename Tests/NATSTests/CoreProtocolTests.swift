@@ -325,10 +325,13 @@ import Testing
     }
 
     @Test func firstConnectFailsWithATypedErrorWhenNoServerListens() async throws {
-        let port = try NATSServer.freePort()
-        await #expect(throws: NATSError(.connectionFailed, "")) {
-            try await Connection.withConnection(to: "nats://127.0.0.1:\(port),nats://127.0.0.1:\(port)", logger: .test)
-            { _ in }
+        try await NATSServer.withRefusingPort { port in
+            await #expect(throws: NATSError(.connectionFailed, "")) {
+                try await Connection.withConnection(
+                    to: "nats://127.0.0.1:\(port),nats://127.0.0.1:\(port)",
+                    logger: .test
+                ) { _ in }
+            }
         }
     }
 
