@@ -25,15 +25,14 @@ struct SpawnedProcessTests {
     }
 
     @Test func theChildInheritsOnlyItsStandardStreams() async throws {
-        // A descriptor open in this process without close-on-exec, at a number no shell uses for itself.
+        // A descriptor open in this process without close-on-exec, at a number no shell uses for itself: the lowest
+        // free one from 600 up (never `dup2` onto a chosen number, which would close another test's descriptor).
         let opened = open("/dev/null", O_RDONLY)
         try #require(opened >= 0)
-        let high: Int32 = 517
-        try #require(dup2(opened, high) == high)
-        defer {
-            close(high)
-            close(opened)
-        }
+        defer { close(opened) }
+        let high = fcntl(opened, F_DUPFD, 600)
+        try #require(high >= 600)
+        defer { close(high) }
         let outcome = try await ChildProcess.run(
             shell,
             arguments: ["-c", "for fd in 0 1 2 \(high); do [ -e /proc/self/fd/$fd ] && echo $fd; done; exit 0"],
