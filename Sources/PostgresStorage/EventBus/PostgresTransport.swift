@@ -237,10 +237,11 @@ public final class PostgresTransport: Transport {
     /// time is the insert's statement time: after the lock was taken, so later than every event of the publisher it
     /// waited for.
     ///
-    /// These statements are not prepared (unlike the key, credential and audit statements): prepared, PostgreSQL
-    /// soon plans them once for any arguments, and publishing in batches of 100 fell from about 15,000 to 5,000 events
-    /// a second (`scripts/bench --only replicas`, twice), since a plan for the ids already held cannot know how many
-    /// ids it is given.
+    /// These statements are not prepared (unlike the key, credential and audit statements). Prepared, PostgreSQL
+    /// keeps one generic plan per connection after a few runs, made from the statistics of that moment: for a new,
+    /// still empty topic, the look-up of the ids already held scans the topic's events by publish time instead of
+    /// using the `(topic, event_id)` index (`EXPLAIN`), and publishing in batches of 100 fell from about 15,000 to 5,000
+    /// events a second (`scripts/bench --only replicas`, twice).
     private static func append(
         _ events: [OutgoingEvent],
         to name: String,
