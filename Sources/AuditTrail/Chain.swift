@@ -198,6 +198,10 @@ public enum ChainedRecordEncoder {
         let firstSplit: Int
         /// Where the second part ends and the third begins.
         let secondSplit: Int
+
+        /// At least the length of the record's canonical bytes once linked: its members, the two chain members
+        /// (`"previousHash"` with 64 hex digits, `"sequenceNumber"` with at most 20 digits), commas and braces.
+        public var linkedLengthBound: Int { bytes.count + 128 }
     }
 
     private static let previousHashMember = Array("\"\(previousHashKey)\":\"".utf8)
@@ -269,7 +273,7 @@ public enum ChainedRecordEncoder {
     /// The canonical bytes of a prepared record at `sequence` after a record whose hash is `previousHash`.
     public static func canonicalBytes(of prepared: Prepared, sequence: Int64, previousHash: ChainHash) -> [UInt8] {
         var output: [UInt8] = []
-        output.reserveCapacity(prepared.bytes.count + 128)
+        output.reserveCapacity(prepared.linkedLengthBound)
         prepared.bytes.withUnsafeBufferPointer { bytes in
             let first = UnsafeBufferPointer(rebasing: bytes[..<prepared.firstSplit])
             let second = UnsafeBufferPointer(rebasing: bytes[prepared.firstSplit..<prepared.secondSplit])

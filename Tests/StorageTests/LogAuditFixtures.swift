@@ -74,13 +74,18 @@ enum LogFixtures {
         var payload: [UInt8] { Array(bytes[AuditFrame.headerSize...]) }
     }
 
-    /// The frames of `file`, in order (the file must hold whole valid frames).
+    /// The offset after the last byte of `bytes` that is not zero: where the frames of a segment end (a running
+    /// store keeps zeros after the newest segment's frames).
+    static func framesEnd(_ bytes: [UInt8]) -> Int { (bytes.lastIndex { $0 != 0 } ?? -1) + 1 }
+
+    /// The frames of `file`, in order (the file must hold whole valid frames, and may end in zeros).
     static func frames(_ file: URL) throws -> [Frame] {
         let bytes = try [UInt8](Data(contentsOf: file))
+        let end = framesEnd(bytes)
         var frames: [Frame] = []
         try bytes.withUnsafeBytes { raw in
             var offset = 0
-            while offset < raw.count {
+            while offset < end {
                 guard case .frame(let header, valid: true) = AuditFrame.read(raw, at: offset) else {
                     throw AuditStoreError(.corrupt, "not a frame at \(offset)")
                 }

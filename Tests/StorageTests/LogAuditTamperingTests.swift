@@ -270,7 +270,7 @@ import Testing
             for index in 1...5 { try await store.record(AuditFixtures.decrypt(index)) }
             let segment = LogFixtures.firstSegment(directory)
             var bytes = try [UInt8](Data(contentsOf: segment))
-            bytes[bytes.count - 5] ^= 0x01
+            bytes[LogFixtures.framesEnd(bytes) - 5] ^= 0x01
             try Data(bytes).write(to: segment)
             let report = try await store.verify(publicKey: key.publicKey)
             #expect(report.problem?.kind == .changedRecord)

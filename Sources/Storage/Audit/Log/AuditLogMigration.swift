@@ -67,10 +67,11 @@ enum AuditLogMigration {
     /// Writes the old trail's records and digests as frames into `directory`, synced; returns its head and digests.
     private static func copy(_ source: SQLiteAuditStore, into directory: URL) throws -> (ChainHead, [SignedDigest]) {
         let first = directory.appendingPathComponent(AuditLogFiles.segmentName(firstSequence: 1))
-        var writer = SegmentWriter(
-            file: try AuditLogFile(first, writable: true),
+        var writer = try SegmentWriter(
+            file: AuditLogFile(first, writable: true),
             segment: AuditSegment(firstSequence: 1, url: first),
-            length: 0
+            length: 0,
+            preallocation: 0
         )
         var buffer: [UInt8] = []
         var bufferFirst: Int64 = 1

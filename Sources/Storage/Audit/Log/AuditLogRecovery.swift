@@ -17,12 +17,21 @@ struct AuditLogOpening {
 /// Recovery at open: the log's newest segment (and `digests.log`) may end in a torn write — a frame cut short or
 /// damaged by a crash during the write that held it, which therefore was never synced and never acknowledged.
 ///
-/// A torn tail is the bytes after the last whole frame with a valid checksum when no valid frame follows them. They are
-/// copied to a quarantine file beside the segment (`<segment>.torn-<unix time>`, mode 0600), the segment is cut to its
-/// last valid frame, and file and directory are synced; a warning names the files (never their contents). When the
+/// The newest segment may also end in zeros: the space the writer preallocates ahead of its frames (``LogAuditStore``),
+/// left by a crash. Zeros after the last valid frame are that free space, not a torn write: the segment opens with its
+/// frames ending there and the zeros stay for the writer.
+///
+/// A torn tail is the bytes after the last whole frame with a valid checksum when no valid frame follows them (up to
+/// the last byte that is not zero). Over preallocated zeros a crash can also leave a later page of the last batch
+/// written and an earlier one not, so a valid frame may follow the torn one: such a stretch is a torn write too when
+/// the damage before the first valid frame holds a whole 512-byte sector of zeros (a sector never written) and the
+/// stretch is no longer than one batch can be (``LogAuditStore/maximumBatchBytes``). Torn bytes are copied to a
+/// quarantine file beside the segment (`<segment>.torn-<unix time>`, mode 0600), the segment is cut to its last valid
+/// frame before them, and file and directory are synced; a warning names the files (never their contents). When the
 /// torn frame's place is at or before the head of the newest signed digest, it held an acknowledged record: opening is
-/// refused (``AuditStoreError/Code/signedRecordDamaged``) and nothing is changed. A damaged frame that valid frames
-/// follow is not a torn write: it is left as it is, the log opens at its real head, and `verify` names the damage.
+/// refused (``AuditStoreError/Code/signedRecordDamaged``) and nothing is changed. Any other damaged frame that valid
+/// frames follow is not a torn write: it is left as it is, the log opens at its real head, and `verify` names the
+/// damage.
 enum AuditLogRecovery {
     static func open(_ directory: URL, logger: Logger) throws -> AuditLogOpening {
         try FileSystem.ensureDirectory(directory)
@@ -64,13 +73,51 @@ enum AuditLogRecovery {
     ) throws -> (Int, ChainHead?) {
         let file = try AuditLogFile(segment.url, writable: true)
         let bytes = try file.read(try file.length(), at: 0)
+        let written = (bytes.lastIndex { $0 != 0 } ?? -1) + 1
         var last: ChainHead?
+        var beforeDamage: (offset: Int, head: ChainHead?)?
+        var position = 0
         let tornAt = bytes.withUnsafeBytes { bytes in
             AuditFrame.walk(bytes) { header, payload in
+                let start = payload.baseAddress! - bytes.baseAddress! - AuditFrame.headerSize
+                if beforeDamage == nil, start != position { beforeDamage = (position, last) }
+                position = start + header.frameLength
                 last = ChainHead(sequence: header.sequence, hash: ChainHash.of(payload))
             }
         }
-        guard tornAt < bytes.count else { return (bytes.count, last) }
+        if let damage = beforeDamage, written - damage.offset <= LogAuditStore.maximumBatchBytes,
+            bytes.withUnsafeBytes({ Self.holdsUnwrittenSector($0, from: damage.offset) })
+        {
+            // A torn batch whose later page was written and an earlier one not.
+            return try cut(file, segment, bytes[..<written], at: damage.offset, after: damage.head, signedHead, logger)
+        }
+        guard tornAt < written else { return (tornAt, last) }  // whole frames, perhaps zeros after them
+        return try cut(file, segment, bytes[..<written], at: tornAt, after: last, signedHead, logger)
+    }
+
+    /// Whether the damaged bytes from `offset` up to the next valid frame hold a whole 512-byte sector of zeros.
+    static func holdsUnwrittenSector(_ bytes: UnsafeRawBufferPointer, from offset: Int) -> Bool {
+        let end = AuditFrame.nextValidFrame(bytes, after: offset) ?? bytes.count
+        var sector = (offset + 511) / 512 * 512
+        while sector + 512 <= end {
+            if UnsafeRawBufferPointer(rebasing: bytes[sector..<(sector + 512)]).allSatisfy({ $0 == 0 }) { return true }
+            sector += 512
+        }
+        return false
+    }
+
+    /// Quarantines `bytes[offset...]` (the torn write: `bytes` ends at the segment's last byte that is not zero) and
+    /// cuts the segment there, unless the torn record's place is covered by a signed digest; returns the new length and
+    /// head.
+    private static func cut(
+        _ file: AuditLogFile,
+        _ segment: AuditSegment,
+        _ bytes: ArraySlice<UInt8>,
+        at tornAt: Int,
+        after last: ChainHead?,
+        _ signedHead: Int64,
+        _ logger: Logger
+    ) throws -> (Int, ChainHead?) {
         let tornSequence = (last?.sequence ?? segment.firstSequence - 1) + 1
         guard tornSequence > signedHead else {
             throw AuditStoreError(
