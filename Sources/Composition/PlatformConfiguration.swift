@@ -121,9 +121,10 @@ public struct PlatformConfiguration: Sendable, Hashable {
     public var unknownEventTypes: PublishGovernor.UnknownTypes
     /// The largest event the bus takes.
     public var maximumEventBytes: Int
-    /// While audit records queue up behind a commit of at least 32 records, the next commit starts this long after the
-    /// last one began, at the earliest (`LogAuditStore.commitInterval`, `intervalMinimumBatch`).
-    public var auditCommitInterval: Duration
+    /// While audit records queue up behind a commit, the next commit starts this long after the last one began, at the
+    /// earliest (`LogAuditStore.commitInterval`; `PostgresAuditStore.commitInterval`, there only after a commit of at
+    /// least 32 records); `nil`: the store's default, 200 µs for the audit log and 1 ms on PostgreSQL.
+    public var auditCommitInterval: Duration?
     public var auditMode: AuditMode
     /// How often the audit trail's head is signed (and checked against its anchor).
     public var digestInterval: Duration
@@ -145,7 +146,7 @@ public struct PlatformConfiguration: Sendable, Hashable {
         accountID: String = "000000000000",
         unknownEventTypes: PublishGovernor.UnknownTypes = .refuse,
         maximumEventBytes: Int = 262_144,
-        auditCommitInterval: Duration = .milliseconds(1),
+        auditCommitInterval: Duration? = nil,
         auditMode: AuditMode = .full,
         digestInterval: Duration = .seconds(60),
         pendingRequestLifetime: Duration = .seconds(7 * 86_400),

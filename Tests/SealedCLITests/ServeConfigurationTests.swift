@@ -34,6 +34,13 @@ struct ServeConfigurationTests {
         )
     }
 
+    /// Without the option each store keeps its own default (`nil`); a fraction of a millisecond is kept to the microsecond.
+    @Test func theAuditCommitIntervalIsTheStoresDefaultUnlessGiven() throws {
+        #expect(try ServeCommand.parse([]).platformConfiguration.auditCommitInterval == nil)
+        let command = try ServeCommand.parse(["--audit-commit-interval", "0.25"])
+        #expect(command.platformConfiguration.auditCommitInterval == .microseconds(250))
+    }
+
     @Test func thePendingRequestLifetimeReachesTheConfiguration() throws {
         #expect(try ServeCommand.parse([]).platformConfiguration.pendingRequestLifetime == .seconds(7 * 86_400))
         let command = try ServeCommand.parse(["--pending-request-lifetime", "36h"])

@@ -97,8 +97,7 @@ import Testing
     }
 
     /// Records 3 to 5 queue while record 2's batch is being written; the next batch starts no sooner than the
-    /// interval after it began and takes all three (as `SQLiteAuditGroupCommitTests` holds the SQLite store to), here
-    /// with the interval waited after every batch (`intervalMinimumBatch: 1`).
+    /// interval after it began and takes all three (as `SQLiteAuditGroupCommitTests` holds the SQLite store to).
     @Test func aBatchQueuedBehindAWriteStartsTheCommitIntervalAfterItWithEverythingQueued() async throws {
         try await AuditFixtures.withDirectory { directory in
             let commits = CommitLog()
@@ -106,7 +105,6 @@ import Testing
             let store = try LogAuditStore(
                 directory: LogFixtures.log(directory),
                 commitInterval: interval,
-                intervalMinimumBatch: 1,
                 onCommit: { commits.append($0) }
             )
             defer { try? store.close() }
@@ -134,42 +132,6 @@ import Testing
             if all.count == 3 { #expect(all[2].started - all[1].started >= interval) }
             #expect(try await store.tail(after: 0, limit: 10).map(\.sequence) == Array(1...5))
             #expect(try await store.verify(publicKey: key.publicKey).isValid)
-        }
-    }
-
-    /// The same with the default minimum (32): after a batch of one record the records queued meanwhile go at once,
-    /// not an interval (60 s here) later.
-    @Test func aSmallBatchDoesNotWaitTheCommitInterval() async throws {
-        try await AuditFixtures.withDirectory { directory in
-            let commits = CommitLog()
-            let interval = Duration.seconds(60)
-            let store = try LogAuditStore(
-                directory: LogFixtures.log(directory),
-                commitInterval: interval,
-                onCommit: { commits.append($0) }
-            )
-            defer { try? store.close() }
-            #expect(store.intervalMinimumBatch == LogAuditStore.defaultIntervalMinimumBatch)
-            let gate = DispatchSemaphore(value: 0)
-            store.holdNextBatch(until: gate)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                // A wait that fails must still let the writer go, or the group's tasks (and the test) never end.
-                var opened = false
-                defer { if !opened { gate.signal() } }
-                group.addTask { try await store.record(AuditFixtures.decrypt(1)) }
-                try await waitForAuditCondition { store.commitStatistics.transactions == 1 }
-                for index in 2...4 {
-                    group.addTask { try await store.record(AuditFixtures.decrypt(index)) }
-                }
-                try await waitForAuditCondition { store.commitStatistics.pendingRecords == 3 }
-                gate.signal()
-                opened = true
-                try await group.waitForAll()
-            }
-            let all = commits.all
-            #expect(all.map(\.records) == [1, 3])
-            if all.count == 2 { #expect(all[1].started - all[0].started < interval) }
-            #expect(try await store.tail(after: 0, limit: 10).map(\.sequence) == Array(1...4))
         }
     }
 

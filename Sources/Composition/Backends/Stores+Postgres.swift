@@ -44,7 +44,7 @@ extension Stores {
         let (audit, auditKey) = try await PostgresAuditStore.openTrail(
             database: database,
             rootKey: rootKey,
-            commitInterval: configuration.auditCommitInterval,
+            commitInterval: configuration.auditCommitInterval ?? PostgresAuditStore.defaultCommitInterval,
             logger: logger
         ) { commit in
             observer?.auditCommitted(records: commit.records, duration: commit.duration, succeeded: commit.succeeded)

@@ -85,7 +85,7 @@ struct Stores: Sendable {
         )
         resources.onClose { try directory.close() }
         let (auditStore, auditKey) = try directory.openAuditTrail(
-            commitInterval: configuration.auditCommitInterval
+            commitInterval: configuration.auditCommitInterval ?? LogAuditStore.defaultCommitInterval
         ) { commit in
             observer?.auditCommitted(records: commit.records, duration: commit.duration, succeeded: commit.succeeded)
         }

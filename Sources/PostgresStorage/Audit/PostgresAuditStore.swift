@@ -37,8 +37,9 @@ import Synchronization
 /// that had not taken its records takes none).
 ///
 /// **Commit interval.** When records queued up while a batch of at least ``intervalMinimumBatch`` records committed,
-/// the next batch starts no sooner than ``commitInterval`` after that one began (the log store's rule): under load,
-/// fuller transactions for at most that much latency; a lone record is written at once.
+/// the next batch starts no sooner than ``commitInterval`` after that one began: under load, fuller transactions for at
+/// most that much latency; a lone record is written at once. (The audit log in a data directory waits a shorter
+/// interval after every batch: its sync is far cheaper than a transaction here.)
 ///
 /// **Reads** run on the pool: single statements, or several on one snapshot (`REPEATABLE READ`), as in verification
 /// and exports, which page through the records in sequence order (never the whole trail in memory).
