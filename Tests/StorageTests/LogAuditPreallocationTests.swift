@@ -160,6 +160,41 @@ import Testing
         }
     }
 
+    /// A batch of several records holds at most `maximumBatchBytes` of frames, the bound recovery relies on: three
+    /// records of 350–500 KiB queued behind a held write go as a batch of two and a batch of one.
+    @Test func aBatchOfSeveralRecordsHoldsAtMostTheBatchBytes() async throws {
+        try await AuditFixtures.withDirectory { directory in
+            let commits = CommitLog()
+            let store = try LogAuditStore(
+                directory: LogFixtures.log(directory),
+                commitInterval: .zero,
+                onCommit: { commits.append($0) }
+            )
+            defer { try? store.close() }
+            let large = String(repeating: "x", count: 120_000)
+            let gate = DispatchSemaphore(value: 0)
+            store.holdNextBatch(until: gate)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                var opened = false
+                defer { if !opened { gate.signal() } }
+                group.addTask { try await store.record(AuditFixtures.decrypt(1)) }
+                try await waitForAuditCondition { store.commitStatistics.transactions == 1 }
+                for index in 2...4 {
+                    group.addTask { try await store.record(AuditFixtures.decrypt(index, eventType: large)) }
+                }
+                try await waitForAuditCondition { store.commitStatistics.pendingRecords == 3 }
+                gate.signal()
+                opened = true
+                try await group.waitForAll()
+            }
+            let frames = try LogFixtures.frames(LogFixtures.firstSegment(directory))
+            for frame in frames.dropFirst() {
+                try #require((350 << 10)...(500 << 10) ~= frame.bytes.count, "a large record's frame: \(frame.bytes.count)")
+            }
+            #expect(commits.all.map(\.records) == [1, 2, 1])
+        }
+    }
+
     /// A sector of zeros further from the end than one batch can reach is not a torn write (every later record was
     /// acknowledged): nothing is cut, the log opens at its real head, and verify names the damage.
     @Test func aZeroedSectorFurtherBackThanABatchIsNeverCut() async throws {

@@ -23,7 +23,8 @@ import Synchronization
 /// serial queue, never on Swift's cooperative threads. A failed write or sync fails the whole batch: the segment is cut
 /// back to its synced length and none of the batch's callers is acknowledged (if even the cut fails, the store refuses
 /// every later write until it is reopened, when recovery cuts the tail). Durable records are then handed to the
-/// indexer. A batch holds at most ``maximumBatch`` records and, beyond its first record, ``maximumBatchBytes`` bytes.
+/// indexer. A batch holds at most ``maximumBatch`` records and ``maximumBatchBytes`` bytes of frames (a record larger
+/// than that is a batch of its own).
 ///
 /// **Preallocation.** The newest segment is kept ``preallocation`` bytes of zeros ahead of its frames: when a batch
 /// reaches the zeros' end, the next 1 MiB of zeros is written behind it, with its sync. Overwriting zeros already in
@@ -51,8 +52,9 @@ public final class LogAuditStore: AuditStore, Sendable {
     static let maximumBatch = 512
     /// The default of ``blockSize``.
     public static let defaultBlockSize = 512
-    /// The most bytes of frames one batch holds beyond its first record: a torn batch (a crash during its write) is
-    /// therefore at most this long, which recovery relies on (``AuditLogRecovery``).
+    /// The most bytes of frames a batch of several records holds (a larger record is a batch of its own): a torn batch
+    /// of several frames (a crash during its write) is therefore at most this long, which recovery relies on
+    /// (``AuditLogRecovery``).
     static let maximumBatchBytes = 1 << 20
     /// How far ahead of the newest segment's frames zeros are written (see the type's discussion).
     static let preallocation = 1 << 20
