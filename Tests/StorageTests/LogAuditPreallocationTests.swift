@@ -42,6 +42,25 @@ import Testing
         }
     }
 
+    /// Zeros that cannot be written (a full disk) are cut off again and the batch is written without them; the next
+    /// batch preallocates again.
+    @Test func aFailedPreallocationLosesNothing() async throws {
+        try await AuditFixtures.withDirectory { directory in
+            let store = try LogAuditStore(directory: LogFixtures.log(directory))
+            defer { try? store.close() }
+            store.injectPreallocationFailures(1)
+            try await store.record(AuditFixtures.decrypt(1))
+            let first = store.newestSegmentExtent
+            #expect(first.file == first.frames)
+            #expect(try Data(contentsOf: LogFixtures.firstSegment(directory)).count == first.frames)
+            try await store.record(AuditFixtures.decrypt(2))
+            let second = store.newestSegmentExtent
+            #expect(second.file > second.frames)
+            #expect(try LogFixtures.frames(LogFixtures.firstSegment(directory)).map(\.sequence) == [1, 2])
+            #expect(try await store.verify(publicKey: key.publicKey).isValid)
+        }
+    }
+
     /// After a crash the zeros are the segment's free end: the log opens at its last record, nothing is quarantined,
     /// the next record follows the last frame directly, and both verifications pass (the read-only one also before
     /// the store opened the log).

@@ -83,7 +83,7 @@ enum AuditLogMigration {
                 firstSequence: bufferFirst,
                 rollSize: LogAuditStore.defaultRollSize,
                 directory: directory,
-                failing: false
+                failing: nil
             )
             buffer.removeAll(keepingCapacity: true)
         }

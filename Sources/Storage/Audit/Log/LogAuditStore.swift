@@ -27,7 +27,9 @@ import Synchronization
 /// than that is a batch of its own).
 ///
 /// **Preallocation.** The newest segment is kept ``preallocation`` bytes of zeros ahead of its frames: when a batch
-/// reaches the zeros' end, the next 1 MiB of zeros is written behind it, with its sync. Overwriting zeros already in
+/// reaches the zeros' end, the next 1 MiB of zeros is written behind it, with its sync. Preallocation is an
+/// optimisation only: when the zeros cannot be written (a full disk), they are cut off again and the batch goes on
+/// without them, failing only if its own frames cannot be written. Overwriting zeros already in
 /// the file leaves its size and block map alone, so a batch's `fdatasync` writes only its data pages and not a journal
 /// commit as well: 93–100 µs and 38–40 µs of system CPU per sync on this project's machine instead of 162–169 µs and
 /// 65 µs (`docs/performance.md`), the reason PostgreSQL zero-fills its WAL segments. The zeros are cut off when a
@@ -222,7 +224,7 @@ public final class LogAuditStore: AuditStore, Sendable {
     private func append(
         _ batch: [LogState.Pending],
         after head: ChainHead,
-        failing injected: Bool
+        failing injected: InjectedWriteFailure?
     ) throws -> LogState.Written {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(batch.count * 1200)
@@ -268,6 +270,12 @@ public final class LogAuditStore: AuditStore, Sendable {
     /// failure path's truncation and refusals run for real).
     package func injectWriteFailures(_ count: Int) {
         state.withLock { $0.injectedFailures = count }
+    }
+
+    /// Makes each of the next `count` batches, should it reach the end of the zeros, fail to preallocate after writing
+    /// half of them, as a full disk would (the batch's own frames are written).
+    package func injectPreallocationFailures(_ count: Int) {
+        state.withLock { $0.injectedPreallocationFailures = count }
     }
 
     /// Makes the next batch wait, once it took its records, until `gate` is signalled, as a slow disk would.
@@ -328,6 +336,7 @@ struct LogState: Sendable {
     var indexingPaused = false
     var closed = false
     var injectedFailures = 0
+    var injectedPreallocationFailures = 0
     var hold: DispatchSemaphore?
 
     init(opening: AuditLogOpening) {
@@ -354,10 +363,16 @@ struct LogState: Sendable {
         return batch
     }
 
-    mutating func takeInjectedFailure() -> Bool {
-        guard injectedFailures > 0 else { return false }
-        injectedFailures -= 1
-        return true
+    mutating func takeInjectedFailure() -> InjectedWriteFailure? {
+        if injectedFailures > 0 {
+            injectedFailures -= 1
+            return .write
+        }
+        if injectedPreallocationFailures > 0 {
+            injectedPreallocationFailures -= 1
+            return .preallocation
+        }
+        return nil
     }
 
     mutating func takeHold() -> DispatchSemaphore? {
@@ -440,7 +455,7 @@ struct SegmentWriter {
         firstSequence: Int64,
         rollSize: Int,
         directory: URL,
-        failing injected: Bool
+        failing injected: InjectedWriteFailure?
     ) throws -> (AuditSegment, Int, Int) {
         guard !broken else {
             throw AuditStoreError(
@@ -462,18 +477,14 @@ struct SegmentWriter {
         }
         do {
             try buffer.withUnsafeBytes { bytes in
-                if injected {
+                if injected == .write {
                     try file.write(UnsafeRawBufferPointer(rebasing: bytes[..<(bytes.count / 2)]), at: length)
                     throw AuditStoreError(.writeFailed, "Could not write \(file.url.path): an injected failure.")
                 }
                 try file.write(bytes, at: length)
             }
             let end = length + buffer.count
-            if end > allocated {
-                let count = min(preallocation, Self.zeros.count)
-                try Self.zeros.withUnsafeBytes { try file.write(UnsafeRawBufferPointer(rebasing: $0[..<count]), at: end) }
-                allocated = end + count
-            }
+            if end > allocated { try preallocate(after: end, failing: injected == .preallocation) }
             try file.sync()
         } catch {
             do {
@@ -488,6 +499,34 @@ struct SegmentWriter {
         length += buffer.count
         return (segment, offset, length)
     }
+
+    /// Writes ``preallocation`` bytes of zeros from `end` (the end of the frames just written); when that fails, cuts
+    /// the file back to `end` and goes on without them.
+    private mutating func preallocate(after end: Int, failing injected: Bool) throws {
+        let count = min(preallocation, Self.zeros.count)
+        do {
+            try Self.zeros.withUnsafeBytes { zeros in
+                if injected {
+                    try file.write(UnsafeRawBufferPointer(rebasing: zeros[..<(count / 2)]), at: end)
+                    throw AuditStoreError(.writeFailed, "Could not write \(file.url.path): an injected failure.")
+                }
+                try file.write(UnsafeRawBufferPointer(rebasing: zeros[..<count]), at: end)
+            }
+            allocated = end + count
+        } catch {
+            try file.truncate(to: end)
+            allocated = end
+        }
+    }
+}
+
+/// A failure a test makes the writer meet (``LogAuditStore/injectWriteFailures(_:)``,
+/// ``LogAuditStore/injectPreallocationFailures(_:)``).
+enum InjectedWriteFailure: Sendable {
+    /// The batch's write fails halfway.
+    case write
+    /// The preallocation's write fails halfway.
+    case preallocation
 }
 
 extension Result {
