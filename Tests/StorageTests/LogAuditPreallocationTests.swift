@@ -107,6 +107,7 @@ import Testing
                     let store = try LogAuditStore(directory: LogFixtures.log(directory))
                     defer { try? store.close() }
                     #expect(try await store.chainHead().sequence == 4, "cut at \(cut)")
+                    #expect(store.newestSegmentExtent.frames == last.offset, "cut at \(cut)")
                     let torn = Array(segmentBytes[last.offset..<cut])
                     let quarantine = try LogAuditRecoveryTests.quarantined(directory)
                     if LogFixtures.framesEnd(torn) == 0 {
