@@ -96,14 +96,15 @@ enum AuditFrame {
         return nil
     }
 
-    /// Walks the frames of `bytes` (a whole file), handing each valid one to `body`, stepping over damaged frames that
-    /// valid frames follow; returns where the torn tail begins: the offset after which no valid frame follows (the
-    /// end, when the bytes end in a whole valid frame).
-    static func walk(_ bytes: UnsafeRawBufferPointer, _ body: (Header, UnsafeRawBufferPointer) -> Void) -> Int {
+    /// Walks the frames of `bytes` (a whole file), handing each valid one to `body` with its offset, stepping over
+    /// damaged frames that valid frames follow; returns where the torn tail begins: the offset after which no valid
+    /// frame follows (the end, when the bytes end in a whole valid frame).
+    static func walk(_ bytes: UnsafeRawBufferPointer, _ body: (Int, Header, UnsafeRawBufferPointer) -> Void) -> Int {
         var position = 0
         while position < bytes.count {
             if case .frame(let header, valid: true) = read(bytes, at: position) {
                 body(
+                    position,
                     header,
                     UnsafeRawBufferPointer(rebasing: bytes[(position + headerSize)..<(position + header.frameLength)])
                 )

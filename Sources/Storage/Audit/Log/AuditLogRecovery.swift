@@ -78,8 +78,7 @@ enum AuditLogRecovery {
         var beforeDamage: (offset: Int, head: ChainHead?)?
         var position = 0
         let tornAt = bytes.withUnsafeBytes { bytes in
-            AuditFrame.walk(bytes) { header, payload in
-                let start = payload.baseAddress! - bytes.baseAddress! - AuditFrame.headerSize
+            AuditFrame.walk(bytes) { start, header, payload in
                 if beforeDamage == nil, start != position { beforeDamage = (position, last) }
                 position = start + header.frameLength
                 last = ChainHead(sequence: header.sequence, hash: ChainHash.of(payload))
@@ -164,7 +163,7 @@ enum AuditLogRecovery {
         let bytes = try file.read(try file.length(), at: 0)
         var last: ChainHead?
         bytes.withUnsafeBytes { bytes in
-            _ = AuditFrame.walk(bytes) { header, payload in
+            _ = AuditFrame.walk(bytes) { _, header, payload in
                 last = ChainHead(sequence: header.sequence, hash: ChainHash.of(payload))
             }
         }
@@ -182,7 +181,7 @@ enum AuditLogRecovery {
         let bytes = try file.read(try file.length(), at: 0)
         var digests: [SignedDigest] = []
         let tornAt = bytes.withUnsafeBytes { bytes in
-            AuditFrame.walk(bytes) { _, payload in
+            AuditFrame.walk(bytes) { _, _, payload in
                 if let digest = try? SignedDigest(jsonValue: CanonicalJSON.parse(payload)) { digests.append(digest) }
             }
         }
