@@ -165,6 +165,44 @@ import Testing
         }
     }
 
+    /// A crash while the last batch (records 4–8) was written over zeros, 300 times, with a seeded random choice of
+    /// the batch's 512-byte sectors that never reached the disk. A lost sector holds what it held before the batch: the
+    /// frames before it (in the batch's first sector) and zeros. Each time the log opens at the record before the
+    /// first damaged one (at record 8 when none is), the writer continues there, and the chain verifies.
+    @Test func aTornBatchWithAnyLostSectorsOpensBeforeItsFirstDamagedRecord() async throws {
+        try await AuditFixtures.withDirectory { source in
+            try await LogFixtures.populate(source, count: 8, digestEvery: 10, key: key)
+            let original = try [UInt8](Data(contentsOf: LogFixtures.firstSegment(source)))
+            let frames = try LogFixtures.frames(LogFixtures.firstSegment(source))
+            let batchStart = frames[3].offset
+            let sectors = Array(stride(from: batchStart / 512 * 512, to: original.count, by: 512))
+            var generator = SeededGenerator(seed: 25)
+            var outcomes: Set<Int64> = []
+            for trial in 0..<300 {
+                var bytes = original
+                for sector in sectors where Int.random(in: 0..<4, using: &generator) == 0 {
+                    let lost = max(sector, batchStart)..<min(sector + 512, bytes.count)
+                    bytes.replaceSubrange(lost, with: repeatElement(0, count: lost.count))
+                }
+                let damaged = frames.first { !bytes[$0.offset..<($0.offset + $0.bytes.count)].elementsEqual($0.bytes) }
+                let head = (damaged?.sequence ?? 9) - 1
+                outcomes.insert(head)
+                try await AuditFixtures.withDirectory { directory in
+                    try Self.write(bytes, zeros: 4096, digests: Data(), in: directory)
+                    let store = try LogAuditStore(directory: LogFixtures.log(directory))
+                    defer { try? store.close() }
+                    #expect(try await store.chainHead().sequence == head, "trial \(trial)")
+                    #expect(store.newestSegmentExtent.frames == (damaged?.offset ?? original.count), "trial \(trial)")
+                    try await store.record(AuditFixtures.decrypt(50))
+                    let report = try await store.verify(publicKey: key.publicKey)
+                    #expect(report.isValid && report.recordsChecked == Int(head) + 1, "trial \(trial)")
+                }
+            }
+            // The trials reached every outcome: each record of the batch first damaged, and none.
+            #expect(outcomes == Set(3...8))
+        }
+    }
+
     /// The same loss where a signed digest covers record 6: the records were acknowledged, so it is damage, not a
     /// torn write. The open is refused and nothing changes.
     @Test func aLostSectorUnderASignedDigestRefusesTheOpen() async throws {

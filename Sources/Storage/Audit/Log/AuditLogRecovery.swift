@@ -24,8 +24,11 @@ struct AuditLogOpening {
 /// A torn tail is the bytes after the last whole frame with a valid checksum when no valid frame follows them (up to
 /// the last byte that is not zero). Over preallocated zeros a crash can also leave a later page of the last batch
 /// written and an earlier one not, so a valid frame may follow the torn one: such a stretch is a torn write too when
-/// the damage before the first valid frame holds a whole 512-byte sector of zeros (a sector never written) and the
-/// stretch is no longer than one batch can be (``LogAuditStore/maximumBatchBytes``). Torn bytes are copied to a
+/// the damage before the first valid frame holds a 512-byte sector never written — all zeros from where the damage
+/// starts (or from the sector's start) to the sector's end — and the stretch is no longer than one batch can be
+/// (``LogAuditStore/maximumBatchBytes``). No valid frame holds such a sector: a payload is canonical JSON text, which
+/// has no NUL byte. (The batch's first sector also holds the end of the frames before it, already synced; when its
+/// write is lost, it holds them and zeros after them.) Torn bytes are copied to a
 /// quarantine file beside the segment (`<segment>.torn-<unix time>`, mode 0600), the segment is cut to its last valid
 /// frame before them, and file and directory are synced; a warning names the files (never their contents). When the
 /// torn frame's place is at or before the head of the newest signed digest, it held an acknowledged record: opening is
@@ -94,12 +97,14 @@ enum AuditLogRecovery {
         return try cut(file, segment, bytes[..<written], at: tornAt, after: last, signedHead, logger)
     }
 
-    /// Whether the damaged bytes from `offset` up to the next valid frame hold a whole 512-byte sector of zeros.
+    /// Whether the damaged bytes from `offset` up to the next valid frame hold a sector never written: a 512-byte
+    /// sector ending before that frame whose bytes from `offset` (or from its start, when later) are all zeros.
     static func holdsUnwrittenSector(_ bytes: UnsafeRawBufferPointer, from offset: Int) -> Bool {
         let end = AuditFrame.nextValidFrame(bytes, after: offset) ?? bytes.count
-        var sector = (offset + 511) / 512 * 512
+        var sector = offset / 512 * 512
         while sector + 512 <= end {
-            if UnsafeRawBufferPointer(rebasing: bytes[sector..<(sector + 512)]).allSatisfy({ $0 == 0 }) { return true }
+            let damaged = UnsafeRawBufferPointer(rebasing: bytes[max(sector, offset)..<(sector + 512)])
+            if damaged.allSatisfy({ $0 == 0 }) { return true }
             sector += 512
         }
         return false
