@@ -28,13 +28,12 @@ struct AuditLogOpening {
 /// starts (or from the sector's start) to the sector's end — and the stretch is no longer than one batch can be
 /// (``LogAuditStore/maximumBatchBytes``). No valid frame holds such a sector: a payload is canonical JSON text, which
 /// has no NUL byte. (The batch's first sector also holds the end of the frames before it, already synced; when its
-/// write is lost, it holds them and zeros after them.) Torn bytes are copied to a
-/// quarantine file beside the segment (`<segment>.torn-<unix time>`, mode 0600), the segment is cut to its last valid
-/// frame before them, and file and directory are synced; a warning names the files (never their contents). When the
-/// torn frame's place is at or before the head of the newest signed digest, it held an acknowledged record: opening is
-/// refused (``AuditStoreError/Code/signedRecordDamaged``) and nothing is changed. Any other damaged frame that valid
-/// frames follow is not a torn write: it is left as it is, the log opens at its real head, and `verify` names the
-/// damage.
+/// write is lost, it holds them and zeros after them.) Torn bytes are copied to a quarantine file beside the segment
+/// (`<segment>.torn-<unix time>`, mode 0600), the segment is cut to its last valid frame before them, and file and
+/// directory are synced; a warning names the files (never their contents). When the torn frame's place is at or before
+/// the head of the newest signed digest, it held an acknowledged record: opening is refused
+/// (``AuditStoreError/Code/signedRecordDamaged``) and nothing is changed. Any other damaged frame that valid frames
+/// follow is not a torn write: it is left as it is, the log opens at its real head, and `verify` names the damage.
 enum AuditLogRecovery {
     static func open(_ directory: URL, logger: Logger) throws -> AuditLogOpening {
         try FileSystem.ensureDirectory(directory)
@@ -110,7 +109,7 @@ enum AuditLogRecovery {
         return false
     }
 
-    /// Quarantines `bytes[offset...]` (the torn write: `bytes` ends at the segment's last byte that is not zero) and
+    /// Quarantines `bytes[tornAt...]` (the torn write: `bytes` ends at the segment's last byte that is not zero) and
     /// cuts the segment there, unless the torn record's place is covered by a signed digest; returns the new length and
     /// head.
     private static func cut(
