@@ -42,6 +42,23 @@ import Testing
         }
     }
 
+    /// The first batch writes `preallocation` bytes of zeros behind its frames (none with 0), the ones after it fill
+    /// them.
+    @Test(arguments: [0, 8192, LogAuditStore.defaultPreallocation])
+    func theFirstBatchPreallocatesWhatTheStoreIsToldTo(preallocation: Int) async throws {
+        try await AuditFixtures.withDirectory { directory in
+            let store = try LogAuditStore(directory: LogFixtures.log(directory), preallocation: preallocation)
+            defer { try? store.close() }
+            try await store.record(AuditFixtures.decrypt(1))
+            let first = store.newestSegmentExtent
+            #expect(first.file == first.frames + preallocation)
+            try await store.record(AuditFixtures.decrypt(2))
+            let second = store.newestSegmentExtent
+            #expect(second.file == (preallocation == 0 ? second.frames : first.file))
+            #expect(try Data(contentsOf: LogFixtures.firstSegment(directory)).count == second.file)
+        }
+    }
+
     /// Zeros that cannot be written (a full disk) are cut off again and the batch is written without them; the next
     /// batch preallocates again.
     @Test func aFailedPreallocationLosesNothing() async throws {
@@ -104,7 +121,8 @@ import Testing
             for cut in last.offset..<(last.offset + last.bytes.count) {
                 try await AuditFixtures.withDirectory { directory in
                     try Self.write(Array(segmentBytes[..<cut]), zeros: 8192, digests: digests, in: directory)
-                    let store = try LogAuditStore(directory: LogFixtures.log(directory))
+                    // Little preallocation: this opens hundreds of stores.
+                    let store = try LogAuditStore(directory: LogFixtures.log(directory), preallocation: 4096)
                     defer { try? store.close() }
                     #expect(try await store.chainHead().sequence == 4, "cut at \(cut)")
                     #expect(store.newestSegmentExtent.frames == last.offset, "cut at \(cut)")
@@ -189,7 +207,8 @@ import Testing
                 outcomes.insert(head)
                 try await AuditFixtures.withDirectory { directory in
                     try Self.write(bytes, zeros: 4096, digests: Data(), in: directory)
-                    let store = try LogAuditStore(directory: LogFixtures.log(directory))
+                    // Little preallocation: this opens hundreds of stores.
+                    let store = try LogAuditStore(directory: LogFixtures.log(directory), preallocation: 4096)
                     defer { try? store.close() }
                     #expect(try await store.chainHead().sequence == head, "trial \(trial)")
                     #expect(store.newestSegmentExtent.frames == (damaged?.offset ?? original.count), "trial \(trial)")

@@ -58,8 +58,8 @@ public final class LogAuditStore: AuditStore, Sendable {
     /// of several frames (a crash during its write) is therefore at most this long, which recovery relies on
     /// (``AuditLogRecovery``).
     static let maximumBatchBytes = 1 << 20
-    /// How far ahead of the newest segment's frames zeros are written (see the type's discussion).
-    static let preallocation = 1 << 20
+    /// The default of ``preallocation``.
+    public static let defaultPreallocation = 1 << 20
 
     /// The log's directory, `DIR/audit`.
     public let directory: URL
@@ -69,6 +69,8 @@ public final class LogAuditStore: AuditStore, Sendable {
     public let commitInterval: Duration
     /// The most records an index block holds (a block also ends where a segment does, and at ``close()``).
     public let blockSize: Int
+    /// How many bytes of zeros are kept ahead of the newest segment's frames (0: none; see the type's discussion).
+    public let preallocation: Int
     let state: Mutex<LogState>
     let writer: Mutex<SegmentWriter>
     let digestWriter: Mutex<AuditLogFile>
@@ -84,6 +86,7 @@ public final class LogAuditStore: AuditStore, Sendable {
     ///   - rollSize: the size past which a new segment is started.
     ///   - commitInterval: see the type's discussion.
     ///   - blockSize: the most records an index block holds (at least 1).
+    ///   - preallocation: how many bytes of zeros to keep ahead of the newest segment's frames (0: none).
     ///   - logger: where recovery's warnings go.
     ///   - onCommit: called on the writer after each batch, written or not; it must return quickly.
     /// - Throws: ``AuditStoreError``: `signedRecordDamaged` (nothing changed), `logUnavailable`,
@@ -93,6 +96,7 @@ public final class LogAuditStore: AuditStore, Sendable {
         rollSize: Int = LogAuditStore.defaultRollSize,
         commitInterval: Duration = LogAuditStore.defaultCommitInterval,
         blockSize: Int = LogAuditStore.defaultBlockSize,
+        preallocation: Int = LogAuditStore.defaultPreallocation,
         logger: Logger = Logger(label: "sealed.audit"),
         onCommit: (@Sendable (AuditCommit) -> Void)? = nil
     ) throws {
@@ -100,6 +104,7 @@ public final class LogAuditStore: AuditStore, Sendable {
         self.rollSize = rollSize
         self.commitInterval = commitInterval
         self.blockSize = max(1, blockSize)
+        self.preallocation = max(0, preallocation)
         self.onCommit = onCommit
         self.logger = logger
         let opening = try AuditLogRecovery.open(directory, logger: logger)
@@ -109,7 +114,7 @@ public final class LogAuditStore: AuditStore, Sendable {
                 file: AuditLogFile(active.url, writable: true),
                 segment: active,
                 length: opening.activeLength,
-                preallocation: Self.preallocation
+                preallocation: self.preallocation
             )
         )
         digestWriter = Mutex(
@@ -435,7 +440,7 @@ struct SegmentWriter {
     }
 
     /// Zeros, written from here ahead of the frames.
-    private static let zeros = [UInt8](repeating: 0, count: LogAuditStore.preallocation)
+    private static let zeros = [UInt8](repeating: 0, count: 1 << 20)
 
     /// Cuts the zeros after the frames off the file, and syncs it (a segment no longer written to ends at its last
     /// frame).
@@ -503,15 +508,15 @@ struct SegmentWriter {
     /// Writes ``preallocation`` bytes of zeros from `end` (the end of the frames just written); when that fails, cuts
     /// the file back to `end` and goes on without them.
     private mutating func preallocate(after end: Int, failing injected: Bool) throws {
-        let count = min(preallocation, Self.zeros.count)
+        let count = injected ? preallocation / 2 : preallocation
         do {
-            try Self.zeros.withUnsafeBytes { zeros in
-                if injected {
-                    try file.write(UnsafeRawBufferPointer(rebasing: zeros[..<(count / 2)]), at: end)
-                    throw AuditStoreError(.writeFailed, "Could not write \(file.url.path): an injected failure.")
-                }
-                try file.write(UnsafeRawBufferPointer(rebasing: zeros[..<count]), at: end)
+            var done = 0
+            while done < count {
+                let chunk = min(count - done, Self.zeros.count)
+                try Self.zeros.withUnsafeBytes { try file.write(UnsafeRawBufferPointer(rebasing: $0[..<chunk]), at: end + done) }
+                done += chunk
             }
+            if injected { throw AuditStoreError(.writeFailed, "Could not write \(file.url.path): an injected failure.") }
             allocated = end + count
         } catch {
             try file.truncate(to: end)
