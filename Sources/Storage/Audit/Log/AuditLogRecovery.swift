@@ -98,7 +98,7 @@ enum AuditLogRecovery {
 
     /// Whether the damaged bytes from `offset` up to the next valid frame hold a sector never written: a 512-byte
     /// sector ending before that frame whose bytes from `offset` (or from its start, when later) are all zeros.
-    static func holdsUnwrittenSector(_ bytes: UnsafeRawBufferPointer, from offset: Int) -> Bool {
+    private static func holdsUnwrittenSector(_ bytes: UnsafeRawBufferPointer, from offset: Int) -> Bool {
         let end = AuditFrame.nextValidFrame(bytes, after: offset) ?? bytes.count
         var sector = offset / 512 * 512
         while sector + 512 <= end {

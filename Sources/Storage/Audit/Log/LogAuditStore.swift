@@ -16,20 +16,20 @@ import Synchronization
 /// ``commitInterval`` (200 µs by default): when records queued up while a batch was written, the next batch starts no
 /// sooner than the interval after that one began, so it takes in more of them; a record that finds the writer idle is
 /// written at once. Measured under wrk (`docs/performance.md`): with syncs as cheap as preallocation makes them, a
-/// 200 µs interval after every batch gave 7–10 % more audited Decrypts at 16 connections (3.4–3.8 records per sync
-/// instead of 2.2) and no fewer at 64 than the earlier rule (1 ms, after batches of 32 or more only). A batch is: its
-/// records chained and framed into one buffer, one `write` at the end of the newest segment, one `fdatasync`, and only
-/// then is every caller of the batch acknowledged. The I/O runs on the store's own
-/// serial queue, never on Swift's cooperative threads. A failed write or sync fails the whole batch: the segment is cut
+/// 200 µs interval after every batch gave 2–14 % more audited Decrypts at 16 connections in alternated runs (3.4–3.8
+/// records per sync instead of 2.2) and no fewer at 64 than the earlier rule (1 ms, after batches of 32 or more only).
+/// A batch is: its records chained and framed into one buffer, one `write` at the end of the newest segment, one
+/// `fdatasync`, and only then is every caller of the batch acknowledged. The I/O runs on the store's own serial queue,
+/// never on Swift's cooperative threads. A failed write or sync fails the whole batch: the segment is cut
 /// back to its synced length and none of the batch's callers is acknowledged (if even the cut fails, the store refuses
 /// every later write until it is reopened, when recovery cuts the tail). Durable records are then handed to the
 /// indexer. A batch holds at most ``maximumBatch`` records and ``maximumBatchBytes`` bytes of frames (a record larger
 /// than that is a batch of its own).
 ///
 /// **Preallocation.** The newest segment is kept ``preallocation`` bytes of zeros ahead of its frames: when a batch
-/// reaches the zeros' end, the next 1 MiB of zeros is written behind it, with its sync. Preallocation is an
-/// optimisation only: when the zeros cannot be written (a full disk), they are cut off again and the batch goes on
-/// without them, failing only if its own frames cannot be written. Overwriting zeros already in
+/// reaches the zeros' end, the next ``preallocation`` bytes of zeros (1 MiB by default) are written behind it, with its
+/// sync. Preallocation is an optimisation only: when the zeros cannot be written (a full disk), they are cut off again
+/// and the batch goes on without them, failing only if its own frames cannot be written. Overwriting zeros already in
 /// the file leaves its size and block map alone, so a batch's `fdatasync` writes only its data pages and not a journal
 /// commit as well: 93–100 µs and 38–40 µs of system CPU per sync on this project's machine instead of 162–169 µs and
 /// 65 µs (`docs/performance.md`), the reason PostgreSQL zero-fills its WAL segments. The zeros are cut off when a
@@ -354,15 +354,14 @@ struct LogState: Sendable {
 
     mutating func takeBatch() -> [(Pending, CheckedContinuation<Result<Void, any Error>, Never>)] {
         transactions += 1
-        var count = 1
-        var bytes = queue.first.map { AuditFrame.headerSize + $0.0.prepared.linkedLengthBound } ?? 0
-        while count < min(queue.count, LogAuditStore.maximumBatch) {
-            let next = AuditFrame.headerSize + queue[count].0.prepared.linkedLengthBound
-            guard bytes + next <= LogAuditStore.maximumBatchBytes else { break }
+        var count = 0
+        var bytes = 0
+        for (pending, _) in queue.prefix(LogAuditStore.maximumBatch) {
+            let next = AuditFrame.headerSize + pending.prepared.linkedLengthBound
+            if count > 0, bytes + next > LogAuditStore.maximumBatchBytes { break }
             bytes += next
             count += 1
         }
-        count = min(count, queue.count)
         let batch = Array(queue.prefix(count))
         queue.removeFirst(count)
         return batch
