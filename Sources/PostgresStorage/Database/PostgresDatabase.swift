@@ -288,7 +288,7 @@ public final class PostgresDatabase: Sendable, CustomStringConvertible {
     /// Whether `error` says PostgreSQL could not be reached rather than that it refused a statement: the connection
     /// failed, broke or was closed, or the server answered with SQLSTATE class 08 (connection exception) or 57P
     /// (shutting down, crashed, starting up).
-    static func isUnreachable(_ error: PSQLError) -> Bool {
+    package static func isUnreachable(_ error: PSQLError) -> Bool {
         if let state = error.serverInfo?[.sqlState] { return state.hasPrefix("08") || state.hasPrefix("57P") }
         let unreachable: Set<PSQLError.Code> = [
             .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed,

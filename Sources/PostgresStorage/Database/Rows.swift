@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import PostgresNIO
+package import PostgresNIO
 import Storage
 
 extension PostgresConnection {
@@ -8,14 +8,11 @@ extension PostgresConnection {
     ///
     /// Statements are not logged: their bound values include sealed secrets and records of people's access.
     ///
-    /// - Throws: ``Storage/StorageError`` `databaseUnavailable` (unreachable) when the connection is already closed:
-    ///   postgres-nio would write the statement into the closed channel, where it is dropped and never answered (a
-    ///   `ROLLBACK` after the server ended the session hung that way, and with it the request and the replica's
-    ///   shutdown); PostgreSQL's errors otherwise.
+    /// - Throws: ``Storage/StorageError`` `databaseUnavailable` (unreachable) when the connection is closed; PostgreSQL's
+    ///   errors otherwise.
     @discardableResult
-    func run(_ query: PostgresQuery) async throws -> [PostgresRow] {
-        guard !isClosed else { throw Self.closed }
-        return try await self.query(query, logger: Self.quiet).collect()
+    package func run(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        try await sent { connection in try await connection.query(query, logger: Self.quiet).collect() }
     }
 
     /// Runs a statement that PostgreSQL parses and plans once per connection, and returns its rows.
@@ -23,10 +20,31 @@ extension PostgresConnection {
     /// The same guard against a closed connection as an ad hoc statement's, and as silent.
     @discardableResult
     func run<Statement: PreparedQuery>(_ statement: Statement) async throws -> [PostgresRow] {
-        guard !isClosed else { throw Self.closed }
-        var rows: [PostgresRow] = []
-        for try await row in try await execute(statement, logger: Self.quiet) { rows.append(row) }
-        return rows
+        try await sent { connection in
+            var rows: [PostgresRow] = []
+            for try await row in try await connection.execute(statement, logger: Self.quiet) { rows.append(row) }
+            return rows
+        }
+    }
+
+    /// Runs `send` (a statement's write and the reading of its rows) on this connection's event loop, after checking
+    /// there that the connection is open.
+    ///
+    /// postgres-nio writes a statement into its channel without a promise: once the channel has closed and dropped
+    /// its handlers, the statement is discarded and never answered, and whoever awaits it (a request, a `ROLLBACK`,
+    /// the replica's shutdown) hangs. A check made on another thread leaves the connection time to close before the
+    /// write. On the loop, the check and the write happen in one job (postgres-nio writes before its first
+    /// suspension), so an open connection's handler receives the statement and answers it or fails it when the
+    /// connection closes. The closure is `@concurrent` so that it runs on the loop (the task's executor preference)
+    /// whatever the caller's isolation.
+    @concurrent
+    private func sent(
+        _ send: @escaping @Sendable (PostgresConnection) async throws -> [PostgresRow]
+    ) async throws -> [PostgresRow] {
+        try await withTaskExecutorPreference(EventLoopExecutor(eventLoop)) { @concurrent in
+            guard !self.isClosed else { throw Self.closed }
+            return try await send(self)
+        }
     }
 
     static let closed = StorageError(
