@@ -184,8 +184,7 @@ extension Console {
         guard let id = ConsoleHTTP.sessionID(request), let session = sessions.session(id),
             let principal = session.principal
         else { throw SignInRequired() }
-        guard try await authentication.credentials(principal.accessKeyId) != nil,
-            try await authentication.principal(principal.accessKeyId) == principal.arn
+        guard let secret = try await authentication.credentials(principal.accessKeyId), secret.owner == principal.arn
         else {
             sessions.end(id)
             throw SignInRequired()

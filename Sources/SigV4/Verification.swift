@@ -34,6 +34,8 @@ public struct Principal: Sendable, Hashable {
     public var presignedUntil: Date?
     /// Whether the request carried the session token of temporary credentials.
     public var hasSessionToken: Bool
+    /// Whom the access key belongs to, as the credential lookup said (``Verifier/Secret/owner``).
+    public var owner: String?
 
     /// Creates a principal.
     public init(
@@ -41,13 +43,15 @@ public struct Principal: Sendable, Hashable {
         scope: CredentialScope,
         signedAt: Date,
         presignedUntil: Date? = nil,
-        hasSessionToken: Bool = false
+        hasSessionToken: Bool = false,
+        owner: String? = nil
     ) {
         self.accessKeyId = accessKeyId
         self.scope = scope
         self.signedAt = signedAt
         self.presignedUntil = presignedUntil
         self.hasSessionToken = hasSessionToken
+        self.owner = owner
     }
 }
 

@@ -133,7 +133,8 @@ public struct Verifier: Sendable {
                 presignedUntil: claim.expires.map {
                     Timestamp(secondsSince1970: claim.timestamp.secondsSince1970 + $0).date
                 },
-                hasSessionToken: claim.sessionToken != nil
+                hasSessionToken: claim.sessionToken != nil,
+                owner: secret.owner
             )
         )
     }
@@ -198,6 +199,10 @@ extension Verifier {
         public var sessionToken: String?
         /// When the credentials stop being valid, for temporary credentials.
         public var expiration: Date?
+        /// Whom the credential store says the access key belongs to (an IAM principal's ARN, say), read in the same
+        /// lookup as the secret. The verifier never consults it; it is handed on as ``Principal/owner`` once the
+        /// signature has verified.
+        public var owner: String?
 
         /// Creates a secret.
         ///
@@ -205,15 +210,17 @@ extension Verifier {
         ///   - secretAccessKey: The secret access key.
         ///   - sessionToken: The session token of temporary credentials.
         ///   - expiration: When temporary credentials expire.
-        public init(secretAccessKey: String, sessionToken: String? = nil, expiration: Date? = nil) {
+        ///   - owner: Whom the access key belongs to.
+        public init(secretAccessKey: String, sessionToken: String? = nil, expiration: Date? = nil, owner: String? = nil) {
             self.secretAccessKey = secretAccessKey
             self.sessionToken = sessionToken
             self.expiration = expiration
+            self.owner = owner
         }
 
         public var description: String {
             "Secret(secretAccessKey: <redacted>, sessionToken: \(sessionToken == nil ? "nil" : "<redacted>"), "
-                + "expiration: \(expiration.map { "\($0)" } ?? "nil"))"
+                + "expiration: \(expiration.map { "\($0)" } ?? "nil"), owner: \(owner ?? "nil"))"
         }
 
         public var debugDescription: String { description }
@@ -225,6 +232,7 @@ extension Verifier {
                     "secretAccessKey": "<redacted>",
                     "sessionToken": sessionToken == nil ? "nil" : "<redacted>",
                     "expiration": expiration as Any,
+                    "owner": owner as Any,
                 ]
             )
         }

@@ -6,6 +6,8 @@ import KMS
 import NIOCore
 import RegexBuilder
 import Server
+import SigV4
+import Synchronization
 import Testing
 
 @Suite struct AuthenticationTests {
@@ -39,6 +41,37 @@ import Testing
         #expect(status == .badRequest)
         #expect(error.code == .unrecognizedClientException)
         #expect(error.message == "The security token included in the request is invalid.")
+    }
+
+    /// The secret and the principal come from one lookup (on PostgreSQL, one round trip per request).
+    @Test func aSignedRequestLooksItsAccessKeyUpOnce() async throws {
+        let lookups = Mutex(0)
+        let fixed = Authentication.fixed([Fixture.admin])
+        let counted = Authentication { id in
+            lookups.withLock { $0 += 1 }
+            return try await fixed.credentials(id)
+        }
+        let status = try await Fixture(authentication: counted).withRouter { client in
+            try await client.raw(.init(target: "TrentService.ListKeys", body: Self.listKeys)).status
+        }
+        #expect(status == .ok)
+        #expect(lookups.withLock { $0 } == 1)
+    }
+
+    /// A lookup that names no principal for the key: the signature verifies, but nobody is behind it.
+    @Test func aKeyWithoutAnOwnerIsUnrecognized() async throws {
+        let fixed = Authentication.fixed([Fixture.admin])
+        let ownerless = Authentication { id in
+            guard var secret = try await fixed.credentials(id) else { return nil }
+            secret.owner = nil
+            return secret
+        }
+        let (status, error) = try await Fixture(authentication: ownerless).withRouter { client in
+            let response = try await client.raw(.init(target: "TrentService.ListKeys", body: Self.listKeys))
+            return (response.status, Client.error(response))
+        }
+        #expect(status == .badRequest)
+        #expect(error.code == .unrecognizedClientException)
     }
 
     @Test func aWrongSecretIsAnInvalidSignature() async throws {

@@ -35,7 +35,12 @@ struct Fixture {
 
     let server: SealedServer
 
-    init(port: Int = 0, idleTimeout: Duration = .seconds(90), headerTimeout: Duration = .seconds(30)) throws {
+    init(
+        port: Int = 0,
+        idleTimeout: Duration = .seconds(90),
+        headerTimeout: Duration = .seconds(30),
+        authentication: Authentication = .fixed([Fixture.admin, Fixture.reader, Fixture.session])
+    ) throws {
         let keyService = try KeyService(
             store: InMemoryKeyStore(),
             rootKey: SymmetricKey(size: .bits256),
@@ -50,7 +55,7 @@ struct Fixture {
                 headerTimeout: headerTimeout
             ),
             keyService: keyService,
-            authentication: .fixed([Self.admin, Self.reader, Self.session]),
+            authentication: authentication,
             logger: Self.logger
         )
     }

@@ -181,14 +181,16 @@ struct SecretHandlingTests {
         }
     }
 
-    @Test("verifier secrets never show their secret or session token")
+    @Test("verifier secrets never show their secret or session token, and show their owner")
     func secretsAreRedacted() throws {
-        let secret = try #require(Fixture.secret(for: Fixture.session.accessKeyId))
+        var secret = try #require(Fixture.secret(for: Fixture.session.accessKeyId))
+        secret.owner = "arn:aws:sts::000000000000:assumed-role/reader/session"
         var dumped = ""
         dump(secret, to: &dumped)
         for text in ["\(secret)", String(reflecting: secret), dumped] {
             #expect(!text.contains(secret.secretAccessKey))
             #expect(!text.contains(secret.sessionToken!))
+            #expect(text.contains("assumed-role/reader/session"))
         }
     }
 

@@ -206,6 +206,7 @@ struct VerifierTests {
         #expect(principal.signedAt == Fixture.now)
         #expect(principal.presignedUntil == nil)
         #expect(!principal.hasSessionToken)
+        #expect(principal.owner == Fixture.longTermOwner, "the lookup's owner is handed on")
     }
 
     @Test("each failure gives its reason, and no secret or signature", arguments: FailureCase.all)

@@ -152,9 +152,7 @@ extension Console {
         }
         var who = caller(request, context, nil)
         who.claimedAccessKeyId = claim.accessKeyId
-        guard let secret = try await authentication.credentials(claim.accessKeyId),
-            try await authentication.principal(claim.accessKeyId) == claim.arn
-        else {
+        guard let secret = try await authentication.credentials(claim.accessKeyId), secret.owner == claim.arn else {
             let refusal = ConsoleRefusal(code: "FailedAuthentication", message: "The link's access key is no longer active.")
             try await audit.record(call, caller: who, error: refusal)
             return message("Sign-in link refused", refusal.message, status: .badRequest, next: "/console/sign-in", nextLabel: "Sign in")
@@ -193,7 +191,7 @@ extension Console {
         let matches = ConstantTime.equal(Array(expected), Array(given))
         guard let stored, matches, stored.sessionToken == nil else { return nil }
         if let expiration = stored.expiration, expiration <= now() { return nil }
-        guard let arn = try await authentication.principal(accessKeyId) else { return nil }
+        guard let arn = stored.owner else { return nil }
         return ConsolePrincipal(arn: arn, accessKeyId: accessKeyId, credentialExpiration: stored.expiration)
     }
 }

@@ -2,23 +2,19 @@ public import AccessControl
 public import Foundation
 public import SigV4
 
-/// How the server knows its callers: the secret of each access key id, and the principal it belongs to.
+/// How the server knows its callers: the secret of each access key id, and the principal it belongs to, read in one
+/// lookup (on PostgreSQL one round trip per request, and no moment between two reads at which the key could change).
 ///
-/// Both are closures so that any identity store can serve them (the SQLite store of `sealed serve`, the
-/// access-control module later, a fixed table in tests). Neither is asked before the request is well formed,
-/// correctly scoped and fresh, and ``principal`` only after the signature has been verified.
+/// A closure, so that any identity store can serve it (the credential store of `sealed serve`, a fixed table in
+/// tests). It is not asked before the request is well formed, correctly scoped and fresh, and the principal
+/// (``SigV4/Verifier/Secret/owner``) is used only after the signature has verified.
 public struct Authentication: Sendable {
-    /// Finds the principal ARN of an access key id whose signature verified; `nil` when it has none.
-    public typealias PrincipalLookup = @Sendable (_ accessKeyId: String) async throws -> String?
-
-    /// The secret (and session token, for temporary credentials) of an access key id.
+    /// The secret (and session token, for temporary credentials) of an access key id, with the principal ARN it
+    /// belongs to as the secret's `owner`; a secret without an owner is refused (`UnrecognizedClientException`).
     public var credentials: Verifier.CredentialLookup
-    /// The principal ARN of an access key id.
-    public var principal: PrincipalLookup
 
-    public init(credentials: @escaping Verifier.CredentialLookup, principal: @escaping PrincipalLookup) {
+    public init(credentials: @escaping Verifier.CredentialLookup) {
         self.credentials = credentials
-        self.principal = principal
     }
 
     /// The access keys of a credential store: active keys only, sessions with their token and expiration.
@@ -29,10 +25,10 @@ public struct Authentication: Sendable {
                 return Verifier.Secret(
                     secretAccessKey: key.secretAccessKey,
                     sessionToken: key.sessionToken,
-                    expiration: key.expiration
+                    expiration: key.expiration,
+                    owner: key.principalARN
                 )
-            },
-            principal: { id in try await store.accessKey(id: id)?.principalARN }
+            }
         )
     }
 
@@ -47,11 +43,11 @@ public struct Authentication: Sendable {
                     Verifier.Secret(
                         secretAccessKey: $0.secretAccessKey,
                         sessionToken: $0.sessionToken,
-                        expiration: $0.expiration
+                        expiration: $0.expiration,
+                        owner: $0.principalARN
                     )
                 }
-            },
-            principal: { accessKeyId in directory[accessKeyId]?.principalARN }
+            }
         )
     }
 

@@ -12,7 +12,8 @@ import SigV4
 /// It first collects the body, up to the server's limit (`RequestEntityTooLargeException`, HTTP 413, beyond it),
 /// because the signature covers the body's SHA-256; the collected body stays on the request for the handler. It then
 /// builds a `SigV4.Request` from the request as received (method, raw path and query, headers in order, with `host`
-/// from the authority when HTTP/1's `Host` became the authority), verifies it, and looks the principal up. A
+/// from the authority when HTTP/1's `Host` became the authority), verifies it, and takes the principal the credential
+/// lookup gave with the secret (``SigV4/Verifier/Secret/owner``: one lookup per request). A
 /// rejection becomes the AWS error of ``KMS/KMSError/rejected(_:amzDate:now:allowedSkew:)``.
 ///
 /// Presigned URLs are refused, and `X-Amz-Target` must be among the signed headers when present: both are
@@ -29,7 +30,6 @@ public struct SigV4Authenticator: RouterMiddleware {
     let verifier: Verifier
     /// The same verifier with `UNSIGNED-PAYLOAD` allowed: for publish streams only.
     let streamVerifier: Verifier
-    let principals: Authentication.PrincipalLookup
     let maximumBodySize: Int
     let allowedClockSkew: Duration
     let now: @Sendable () -> Date
@@ -72,7 +72,6 @@ public struct SigV4Authenticator: RouterMiddleware {
             now: now,
             credentials: authentication.credentials
         )
-        self.principals = authentication.principal
         self.maximumBodySize = maximumBodySize
         self.allowedClockSkew = allowedClockSkew
         self.now = now
@@ -117,7 +116,7 @@ public struct SigV4Authenticator: RouterMiddleware {
                 )
             )
         case .verified(let verified):
-            guard let arn = try await principals(verified.accessKeyId) else {
+            guard let arn = verified.owner else {
                 context.logger.debug("request rejected", metadata: ["sigv4.reason": "no principal"])
                 throw fail(KMSError.unrecognizedClient)
             }

@@ -34,11 +34,14 @@ enum Fixture {
         )
     }
 
+    /// Whom the long-term key belongs to, as the lookup says; the session's lookup names nobody.
+    static let longTermOwner = "arn:aws:iam::000000000000:user/fixture"
+
     /// The lookup: the two fixture credentials.
     static func secret(for accessKeyId: String) -> Verifier.Secret? {
         switch accessKeyId {
         case longTerm.accessKeyId:
-            Verifier.Secret(secretAccessKey: longTerm.secretAccessKey)
+            Verifier.Secret(secretAccessKey: longTerm.secretAccessKey, owner: longTermOwner)
         case session.accessKeyId:
             Verifier.Secret(
                 secretAccessKey: session.secretAccessKey,
