@@ -11,7 +11,8 @@ import Testing
 
 /// CloudTrail ingestion from moto's S3 into an audit trail: the domains' key uses appended once, duplicates,
 /// other keys and other services left out, a malformed file skipped and recorded, a restart ingesting nothing twice,
-/// and a run stopped mid-file finished without duplicates.
+/// a run stopped mid-file finished without duplicates, and two runs at once (a change of leader) appending each event
+/// once.
 struct CloudTrailIngestTests {
     static let account = "111122223333"
     static let domainKey = "arn:aws:kms:us-east-1:111122223333:key/0f6b1c2d-aaaa-4bbb-8ccc-123456789abc"
@@ -79,15 +80,21 @@ struct CloudTrailIngestTests {
             try await s3.putObject(bucket: bucket, key: key, body: bytes, contentType: "application/x-gzip")
         }
 
-        func ingester(trail: (any AuditStore)? = nil) -> CloudTrailIngest {
-            CloudTrailIngest(
-                files: S3LogFiles(client: s3, bucket: bucket),
+        func ingester(
+            trail: (any AuditStore)? = nil,
+            files: ((any LogFiles) -> any LogFiles)? = nil,
+            claimGrace: Duration = .milliseconds(100)
+        ) -> CloudTrailIngest {
+            let bucketFiles = S3LogFiles(client: s3, bucket: bucket)
+            return CloudTrailIngest(
+                files: files?(bucketFiles) ?? bucketFiles,
                 prefix: CloudTrailIngestTests.prefix,
                 trail: trail ?? self.trail,
                 state: stateFile,
                 keys: { [Record.keyIdentifier(CloudTrailIngestTests.domainKey)] },
                 region: "us-east-1",
-                account: CloudTrailIngestTests.account
+                account: CloudTrailIngestTests.account,
+                claimGrace: claimGrace
             )
         }
 
@@ -178,5 +185,140 @@ struct CloudTrailIngestTests {
         let resumed = try await world.ingester().run()
         #expect(resumed.appended == 3)
         #expect(try await world.eventIDs() == ["m1", "m2", "m3", "m4", "m5"], "each event once, in the file's order")
+    }
+
+    /// Two ingests (two replicas during a change of leader) that loaded the same position before either claimed a
+    /// file: the second claim finds the position moved and its run stops; every event is appended once.
+    @Test func twoRunsThatLoadedTheSamePositionAppendEachEventOnce() async throws {
+        guard let moto = try MotoFixture.located() else { return }
+        let world = try await World(moto)
+        try await world.put(Self.key(10), Self.file((1...3).map { Self.decrypt("a\($0)") }))
+        try await world.put(Self.key(15), Self.file((1...3).map { Self.decrypt("b\($0)", minute: 15) }))
+        let listed = Barrier(parties: 2)
+        let first = world.ingester(files: { ListingTogether($0, barrier: listed) })
+        let second = world.ingester(files: { ListingTogether($0, barrier: listed) })
+        async let one = first.run()
+        async let two = second.run()
+        let reports = try await [one, two]
+        #expect(reports.filter(\.superseded).count == 1, "one of the two claims of the first file lost")
+        #expect(reports.map(\.appended).sorted() == [0, 6])
+        #expect(try await world.eventIDs().sorted() == ["a1", "a2", "a3", "b1", "b2", "b3"], "each event once")
+    }
+
+    /// A run finds another's claim (that run is held in its second record); while it waits out the grace, the other
+    /// finishes the file: the position moved, so this run stops and appends nothing.
+    @Test func aRunStopsWhenTheClaimItFoundMovesDuringItsGrace() async throws {
+        guard let moto = try MotoFixture.located() else { return }
+        let world = try await World(moto)
+        try await world.put(Self.key(10), Self.file((1...4).map { Self.decrypt("c\($0)") }))
+        let gate = HeldAfter(world.trail, records: 1)
+        let holder = Task { try await world.ingester(trail: gate).run() }
+        try await gate.waitUntilHeld()
+        let follower = Task { try await world.ingester(claimGrace: .seconds(2)).run() }
+        try await Task.sleep(for: .milliseconds(300))
+        await gate.release()
+        #expect(try await holder.value.appended == 4)
+        let report = try await follower.value
+        #expect(report.superseded && report.appended == 0 && report.files == 0)
+        #expect(try await world.eventIDs() == ["c1", "c2", "c3", "c4"])
+    }
+
+    /// A run that lost its role is cancelled while its record is in flight: that record is appended, the next is not;
+    /// the run that finds its claim unchanged after the grace appends the rest, each event once.
+    @Test func aCancelledRunStopsAfterItsRecordInFlightAndTheClaimIsTakenOver() async throws {
+        guard let moto = try MotoFixture.located() else { return }
+        let world = try await World(moto)
+        try await world.put(Self.key(10), Self.file((1...4).map { Self.decrypt("d\($0)") }))
+        let gate = HeldAfter(world.trail, records: 1)
+        let stale = Task { try await world.ingester(trail: gate).run() }
+        try await gate.waitUntilHeld()
+        stale.cancel()
+        await gate.release()
+        await #expect(throws: CancellationError.self) { try await stale.value }
+        #expect(try await world.eventIDs() == ["d1", "d2"])
+        let report = try await world.ingester().run()
+        #expect(!report.superseded && report.appended == 2)
+        #expect(try await world.eventIDs() == ["d1", "d2", "d3", "d4"])
+    }
+
+    /// Lists keys only once `barrier`'s parties all listed: every run has loaded the position before any claims.
+    struct ListingTogether: LogFiles {
+        let files: any LogFiles
+        let barrier: Barrier
+
+        init(_ files: any LogFiles, barrier: Barrier) {
+            self.files = files
+            self.barrier = barrier
+        }
+
+        func keys(prefix: String, after startAfter: String?) async throws -> [String] {
+            await barrier.arrive()
+            return try await files.keys(prefix: prefix, after: startAfter)
+        }
+
+        func read(_ key: String) async throws -> [UInt8] { try await files.read(key) }
+    }
+
+    actor Barrier {
+        var waiting: [CheckedContinuation<Void, Never>] = []
+        let parties: Int
+
+        init(parties: Int) { self.parties = parties }
+
+        func arrive() async {
+            await withCheckedContinuation { continuation in
+                waiting.append(continuation)
+                if waiting.count == parties {
+                    for waiter in waiting { waiter.resume() }
+                    waiting = []
+                }
+            }
+        }
+    }
+
+    /// The trail in front of the test's, holding the record after the first `records` until released.
+    actor HeldAfter: AuditStore {
+        let trail: InMemoryAuditStore
+        var left: Int
+        var held: CheckedContinuation<Void, Never>?
+        var heldWaiters: [CheckedContinuation<Void, Never>] = []
+        var released = false
+
+        init(_ trail: InMemoryAuditStore, records: Int) {
+            self.trail = trail
+            left = records
+        }
+
+        func record(_ record: Record) async throws {
+            if left == 0, !released {
+                await withCheckedContinuation { continuation in
+                    held = continuation
+                    for waiter in heldWaiters { waiter.resume() }
+                    heldWaiters = []
+                }
+            }
+            left -= 1
+            try await trail.record(record)
+        }
+
+        func waitUntilHeld() async throws {
+            guard held == nil else { return }
+            await withCheckedContinuation { heldWaiters.append($0) }
+        }
+
+        func release() {
+            released = true
+            held?.resume()
+            held = nil
+        }
+
+        func chainHead() async throws -> ChainHead { try await trail.chainHead() }
+        func latestDigest() async throws -> SignedDigest? { try await trail.latestDigest() }
+        func recordHash(at sequence: Int64) async throws -> Data? { try await trail.recordHash(at: sequence) }
+        func appendDigest(_ digest: SignedDigest) async throws { try await trail.appendDigest(digest) }
+        func tail(after sequence: Int64, limit: Int) async throws -> [StoredRecord] { try await trail.tail(after: sequence, limit: limit) }
+        func query(_ query: AuditQuery) async throws -> [StoredRecord] { try await trail.query(query) }
+        func usageReport(in period: DateInterval) async throws -> UsageReport { try await trail.usageReport(in: period) }
+        func digests() async throws -> [SignedDigest] { try await trail.digests() }
     }
 }

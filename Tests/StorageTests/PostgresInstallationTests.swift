@@ -131,3 +131,21 @@ struct PostgresInstallationTests {
         }
     }
 }
+
+/// A platform value's saves are compare-and-set: of two replicas that loaded the same value, only one saves over it.
+struct PostgresPlatformValueTests {
+    @Test func aSaveReplacesOnlyTheValueItWasGiven() async throws {
+        try await PostgresTesting.withTwoReplicas { first, second in
+            let mine = PostgresPlatformValue(database: first, name: "test-position")
+            let theirs = PostgresPlatformValue(database: second, name: "test-position")
+            #expect(try await mine.load() == nil)
+            let created = try await mine.save(Data("a".utf8), replacing: nil)
+            let createdAgain = try await theirs.save(Data("b".utf8), replacing: nil)
+            let replaced = try await theirs.save(Data("c".utf8), replacing: Data("a".utf8))
+            let stale = try await mine.save(Data("d".utf8), replacing: Data("a".utf8))
+            #expect(created && !createdAgain, "a value is there already")
+            #expect(replaced && !stale, "the other replica saved since")
+            #expect(try await mine.load() == Data("c".utf8))
+        }
+    }
+}

@@ -1,9 +1,11 @@
 public import AuditTrail
 import CompressNIO
+import Crypto
 public import Foundation
 public import KMS
 import NIOCore
 import SealedSupport
+import Synchronization
 
 /// Where delivered log files are read from: keys under a prefix, in key order, and their bytes.
 public protocol LogFiles: Sendable {
@@ -47,6 +49,15 @@ public struct S3LogFiles: LogFiles {
 /// ``CloudTrailIngestState`` before a file's records are appended, with the file marked in progress and the trail's
 /// head; a run that finds a file in progress first reads the trail after that head and appends only that file's
 /// records that are not there, so a crash between appending and saving appends nothing twice.
+///
+/// **Exactly once, across processes.** Replicas sharing a database run the ingest on one leader at a time, but a
+/// replica that lost the role may still be running for about a second after its successor started. Every save of the
+/// position is a compare-and-set on what this run loaded or last saved (``CloudTrailIngestStateStore``): a file is
+/// claimed (marked in progress) before any of its records is appended, and a run whose claim or finish finds the
+/// position moved by another process stops at once (``Report/superseded``), appending nothing more. A run that finds
+/// another run's claim waits ``claimGrace`` and takes the file over only if the position has not moved meanwhile (it
+/// then reads what the other appended from the trail); if it moved, the other is still running, and this run stops.
+/// A stopped leader appends at most the record in flight when its task is cancelled.
 public actor CloudTrailIngest {
     /// What one run did.
     public struct Report: Sendable, Hashable {
@@ -56,6 +67,9 @@ public actor CloudTrailIngest {
         public var duplicates = 0
         /// Events on other keys or services.
         public var ignored = 0
+        /// Whether the run stopped because another process's ingest saved the position first (a replica that holds
+        /// the role now, or a file it is still ingesting); the next run goes on from what that one saved.
+        public var superseded = false
         /// Files skipped as malformed, by key.
         public var skipped: [String] = []
     }
@@ -72,6 +86,10 @@ public actor CloudTrailIngest {
     let keys: @Sendable () async throws -> Set<String>
     let region: String
     let account: String
+    /// How long a claim of another run must stay unchanged before this one takes its file over.
+    let claimGrace: Duration
+    /// The default of `claimGrace`: several times the second a replica that lost the role may run on.
+    public static let defaultClaimGrace = Duration.seconds(5)
 
     /// - Parameters:
     ///   - files: The bucket CloudTrail delivers to.
@@ -81,6 +99,7 @@ public actor CloudTrailIngest {
     ///   - keys: The domains' key ids (as ``AuditTrail/Record/keyIdentifier(_:)`` writes them), asked each run.
     ///   - region: The region of the skip records.
     ///   - account: The account of the skip records.
+    ///   - claimGrace: How long another run's claim must stay unchanged before this one takes its file over.
     public init(
         files: any LogFiles,
         prefix: String,
@@ -88,7 +107,8 @@ public actor CloudTrailIngest {
         state: any CloudTrailIngestStateStore,
         keys: @escaping @Sendable () async throws -> Set<String>,
         region: String,
-        account: String
+        account: String,
+        claimGrace: Duration = CloudTrailIngest.defaultClaimGrace
     ) {
         self.files = files
         self.prefix = prefix
@@ -97,6 +117,7 @@ public actor CloudTrailIngest {
         self.keys = keys
         self.region = region
         self.account = account
+        self.claimGrace = claimGrace
     }
 
     /// Reads every new file once.
@@ -105,60 +126,88 @@ public actor CloudTrailIngest {
     @discardableResult
     public func run() async throws -> Report {
         var report = Report()
-        var position = try await state.load()
+        var version = try await state.load()
         let keys = try await keys()
-        if let pending = position.inProgress {
-            // A run stopped between appending a file's records and saving: only what the trail lacks is appended.
-            for stored in try await trail.tail(after: pending.trailHead, limit: Int.max) {
-                position.seen[stored.record.eventID] = stored.record.eventTime
+        if let pending = version.state.inProgress {
+            // Another run's claim: a run that stopped mid-file, or one still appending on a replica that lost the role.
+            try await Task.sleep(for: claimGrace)
+            let again = try await state.load()
+            guard again.stored == version.stored else {
+                report.superseded = true
+                return report
             }
-            try await ingest(pending.key, keys: keys, position: &position, report: &report)
+            // The claim stayed: only what the trail lacks of that file is appended.
+            for stored in try await trail.tail(after: pending.trailHead, limit: Int.max) {
+                version.state.seen[stored.record.eventID] = stored.record.eventTime
+            }
+            guard try await ingest(pending.key, keys: keys, version: &version, report: &report) else { return report }
         }
-        for key in try await files.keys(prefix: prefix, after: position.listingStart(prefix: prefix))
-        where position.readFiles[key] == nil {
-            try await ingest(key, keys: keys, position: &position, report: &report)
+        for key in try await files.keys(prefix: prefix, after: version.state.listingStart(prefix: prefix))
+        where version.state.readFiles[key] == nil {
+            guard try await ingest(key, keys: keys, version: &version, report: &report) else { return report }
         }
         return report
     }
 
+    /// Ingests one file: claims it, appends its new records (or its skip record), marks it read. Returns false, with
+    /// ``Report/superseded`` set, when another process's ingest saved the position first.
     private func ingest(
         _ key: String,
         keys: Set<String>,
-        position: inout CloudTrailIngestState,
+        version: inout CloudTrailIngestStateStore.Version,
         report: inout Report
-    ) async throws {
+    ) async throws -> Bool {
         report.files += 1
-        let records: [Record]
-        do {
-            records = try CloudTrailLog.records(json: try Self.gunzip(try await files.read(key)))
-        } catch let error as AuditError {
-            try await trail.record(skipRecord(key, reason: error.message))
-            report.skipped.append(key)
-            position.finish(key, now: Date())
-            try await state.save(position)
-            return
-        }
         var fresh: [Record] = []
-        for record in records {
-            guard CloudTrailLog.isUse(record, ofAnyOf: keys) else {
-                report.ignored += 1
-                continue
+        var skipping = false
+        do {
+            for record in try CloudTrailLog.records(json: try Self.gunzip(try await files.read(key))) {
+                guard CloudTrailLog.isUse(record, ofAnyOf: keys) else {
+                    report.ignored += 1
+                    continue
+                }
+                guard version.state.seen[record.eventID] == nil, !fresh.contains(where: { $0.eventID == record.eventID })
+                else {
+                    report.duplicates += 1
+                    continue
+                }
+                fresh.append(record)
             }
-            guard position.seen[record.eventID] == nil, !fresh.contains(where: { $0.eventID == record.eventID }) else {
-                report.duplicates += 1
-                continue
-            }
-            fresh.append(record)
+        } catch let error as AuditError {
+            // The skip record's id is the file's, so a run that takes the claim over does not record it twice.
+            let skip = skipRecord(key, reason: error.message)
+            fresh = version.state.seen[skip.eventID] == nil ? [skip] : []
+            skipping = true
+            report.skipped.append(key)
         }
-        position.inProgress = .init(key: key, trailHead: try await trail.chainHead().sequence)
-        try await state.save(position)
+        var claimed = version.state
+        claimed.inProgress = .init(key: key, trailHead: try await trail.chainHead().sequence)
+        guard try await save(claimed, over: &version, report: &report) else { return false }
         for record in fresh {
+            // A replica that lost the role is cancelled: it stops before its next record.
+            try Task.checkCancellation()
             try await trail.record(record)
-            position.seen[record.eventID] = record.eventTime
-            report.appended += 1
+            version.state.seen[record.eventID] = record.eventTime
+            if !skipping { report.appended += 1 }
         }
-        position.finish(key, now: Date())
-        try await state.save(position)
+        var finished = version.state
+        finished.finish(key, now: Date())
+        return try await save(finished, over: &version, report: &report)
+    }
+
+    /// Saves `state` in place of `version` (compare-and-set); false, with ``Report/superseded`` set, when another
+    /// process's ingest saved since.
+    private func save(
+        _ state: CloudTrailIngestState,
+        over version: inout CloudTrailIngestStateStore.Version,
+        report: inout Report
+    ) async throws -> Bool {
+        guard let saved = try await self.state.save(state, replacing: version) else {
+            report.superseded = true
+            return false
+        }
+        version = saved
+        return true
     }
 
     /// The record of a skipped file: an `AwsServiceEvent` of the platform, naming the file and why.
@@ -171,10 +220,26 @@ public actor CloudTrailIngest {
             userIdentity: .unknown(accessKeyId: nil, accountId: account),
             requestParameters: ["file": .string(key), "reason": .string(reason)],
             requestID: UUID().uuidString.lowercased(),
+            eventID: Self.skipEventID(key),
             readOnly: false,
             eventType: .awsServiceEvent,
             recipientAccountId: account
         )
+    }
+
+    /// The event id of the skip record of the file `key`: a UUID made of the first 16 bytes of the key's SHA-256 (with
+    /// the version 5 and variant bits set), the same for every run.
+    static func skipEventID(_ key: String) -> String {
+        var bytes = Array(SHA256.hash(data: Array(key.utf8)).prefix(16))
+        bytes[6] = (bytes[6] & 0x0F) | 0x50
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        let uuid = UUID(
+            uuid: (
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+            )
+        )
+        return uuid.uuidString.lowercased()
     }
 
     /// The bytes of a gzip file, at most ``maximumFileSize`` of them.
@@ -242,12 +307,40 @@ public struct CloudTrailIngestState: Codable, Sendable, Hashable {
 }
 
 /// Where a ``CloudTrailIngest`` keeps its ``CloudTrailIngestState``: it must be the same for every process that
-/// may run the ingest (the data directory's file; with replicas, the database).
+/// may run the ingest (the data directory's file; with replicas, the database). Saves are compare-and-set on the
+/// stored bytes, so that of two processes that loaded the same state only one can save over it.
 public protocol CloudTrailIngestStateStore: Sendable {
-    /// The saved state, or a new one when there is none.
-    func load() async throws -> CloudTrailIngestState
-    /// Saves `state` whole (a later ``load()`` sees it or the one before, never a part).
-    func save(_ state: CloudTrailIngestState) async throws
+    /// The stored bytes, or `nil` when nothing was stored.
+    func storedBytes() async throws -> Data?
+    /// Stores `bytes` if the stored bytes are still `previous` (`nil`: nothing stored); false, storing nothing,
+    /// otherwise. A later ``storedBytes()`` sees the new bytes whole or the old ones, never a part.
+    func store(_ bytes: Data, replacing previous: Data?) async throws -> Bool
+}
+
+extension CloudTrailIngestStateStore {
+    /// A state as loaded or saved, with the bytes it is stored as (what the next save must find).
+    public typealias Version = CloudTrailIngestStateVersion
+
+    /// The saved state (a new one when there is none), with its stored bytes.
+    public func load() async throws -> Version {
+        guard let stored = try await storedBytes() else { return Version(state: CloudTrailIngestState(), stored: nil) }
+        return Version(state: try CloudTrailIngestState(encoded: stored), stored: stored)
+    }
+
+    /// Saves `state` if the store still holds `previous`; the saved version, or `nil` (nothing saved) when another
+    /// process saved since.
+    public func save(_ state: CloudTrailIngestState, replacing previous: Version) async throws -> Version? {
+        let bytes = try state.encoded()
+        guard try await store(bytes, replacing: previous.stored) else { return nil }
+        return Version(state: state, stored: bytes)
+    }
+}
+
+/// A ``CloudTrailIngestState`` with the bytes it is stored as.
+public struct CloudTrailIngestStateVersion: Sendable {
+    public var state: CloudTrailIngestState
+    /// The stored bytes; `nil` when nothing was stored.
+    public var stored: Data?
 }
 
 extension CloudTrailIngestState {
@@ -267,19 +360,26 @@ extension CloudTrailIngestState {
     }
 }
 
-/// A ``CloudTrailIngestState`` in a file, written durably (mode 0600) on every save.
+/// A ``CloudTrailIngestState`` in a file, written durably (mode 0600) on every save. One process holds a data
+/// directory; within it, a save compares and writes under a lock.
 public struct CloudTrailIngestStateFile: CloudTrailIngestStateStore {
     public let url: URL
 
     public init(url: URL) { self.url = url }
 
-    /// The saved state, or a new one when there is none.
-    public func load() throws -> CloudTrailIngestState {
-        guard FileManager.default.fileExists(atPath: url.path) else { return CloudTrailIngestState() }
-        return try CloudTrailIngestState(encoded: Data(contentsOf: url))
+    /// Held while a save compares the file and writes it.
+    private static let saving = Mutex(())
+
+    public func storedBytes() throws -> Data? {
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        return try Data(contentsOf: url)
     }
 
-    public func save(_ state: CloudTrailIngestState) throws {
-        try DurableFile.write(try state.encoded(), to: url, mode: 0o600)
+    public func store(_ bytes: Data, replacing previous: Data?) throws -> Bool {
+        try Self.saving.withLock { _ in
+            guard try storedBytes() == previous else { return false }
+            try DurableFile.write(bytes, to: url, mode: 0o600)
+            return true
+        }
     }
 }

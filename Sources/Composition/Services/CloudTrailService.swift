@@ -25,6 +25,9 @@ public struct CloudTrailService: Service {
         try await runPeriodically(every: interval, immediately: true) { [self] in
             do {
                 let report = try await ingest.run()
+                if report.superseded {
+                    logger.info("CloudTrail ingest stopped: another replica's ingest saved the position first")
+                }
                 guard report.files > 0 else { return }
                 logger.info(
                     "CloudTrail files ingested",
@@ -63,16 +66,13 @@ public struct CloudTrailService: Service {
 }
 
 /// CloudTrail ingest's position in the PostgreSQL database the replicas share (a
-/// ``PostgresStorage/PostgresPlatformValue``), saved whole in one statement.
+/// ``PostgresStorage/PostgresPlatformValue``), saved whole in one compare-and-set statement.
 struct CloudTrailIngestStateRow: CloudTrailIngestStateStore {
     let value: PostgresPlatformValue
 
-    func load() async throws -> CloudTrailIngestState {
-        guard let data = try await value.load() else { return CloudTrailIngestState() }
-        return try CloudTrailIngestState(encoded: data)
-    }
+    func storedBytes() async throws -> Data? { try await value.load() }
 
-    func save(_ state: CloudTrailIngestState) async throws {
-        try await value.save(try state.encoded())
+    func store(_ bytes: Data, replacing previous: Data?) async throws -> Bool {
+        try await value.save(bytes, replacing: previous)
     }
 }

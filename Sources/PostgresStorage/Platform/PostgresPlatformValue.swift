@@ -30,15 +30,26 @@ public struct PostgresPlatformValue: Sendable {
         return try rows.first?.decode(Data.self)
     }
 
-    /// Saves `value` in one statement (a replica that loads it afterwards sees it whole, or the one before).
+    /// Saves `value` if the stored value is still `previous` (`nil`: none saved), in one statement; false, saving
+    /// nothing, when another replica saved since (a replica that loads it afterwards sees it whole, or the one before).
     ///
     /// - Throws: ``Storage/StorageError`` `databaseUnavailable`.
-    public func save(_ value: Data) async throws {
-        try await database.query(
-            """
-            INSERT INTO platform_meta (name, value) VALUES (\(name), \(value))
-            ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value
-            """
-        )
+    public func save(_ value: Data, replacing previous: Data?) async throws -> Bool {
+        let rows =
+            if let previous {
+                try await database.query(
+                    """
+                    UPDATE platform_meta SET value = \(value) WHERE name = \(name) AND value = \(previous) RETURNING name
+                    """
+                )
+            } else {
+                try await database.query(
+                    """
+                    INSERT INTO platform_meta (name, value) VALUES (\(name), \(value))
+                    ON CONFLICT (name) DO NOTHING RETURNING name
+                    """
+                )
+            }
+        return !rows.isEmpty
     }
 }
