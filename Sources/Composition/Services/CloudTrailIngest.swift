@@ -178,7 +178,6 @@ public actor CloudTrailIngest {
             let skip = skipRecord(key, reason: error.message)
             fresh = version.state.seen[skip.eventID] == nil ? [skip] : []
             skipping = true
-            report.skipped.append(key)
         }
         var claimed = version.state
         claimed.inProgress = .init(key: key, trailHead: try await trail.chainHead().sequence)
@@ -190,6 +189,7 @@ public actor CloudTrailIngest {
             version.state.seen[record.eventID] = record.eventTime
             if !skipping { report.appended += 1 }
         }
+        if skipping { report.skipped.append(key) }
         var finished = version.state
         finished.finish(key, now: Date())
         return try await save(finished, over: &version, report: &report)
