@@ -150,8 +150,8 @@ struct CloudTrailIngestTests {
     }
 
     /// The trail in front of the test's, failing after `limit` records: a process that stops mid-file.
-    actor FailingAfter: AuditStore {
-        let trail: InMemoryAuditStore
+    actor FailingAfter: InFrontOfTrail {
+        nonisolated let trail: InMemoryAuditStore
         var left: Int
 
         init(_ trail: InMemoryAuditStore, limit: Int) {
@@ -164,14 +164,6 @@ struct CloudTrailIngestTests {
             left -= 1
             try await trail.record(record)
         }
-        func chainHead() async throws -> ChainHead { try await trail.chainHead() }
-        func latestDigest() async throws -> SignedDigest? { try await trail.latestDigest() }
-        func recordHash(at sequence: Int64) async throws -> Data? { try await trail.recordHash(at: sequence) }
-        func appendDigest(_ digest: SignedDigest) async throws { try await trail.appendDigest(digest) }
-        func tail(after sequence: Int64, limit: Int) async throws -> [StoredRecord] { try await trail.tail(after: sequence, limit: limit) }
-        func query(_ query: AuditQuery) async throws -> [StoredRecord] { try await trail.query(query) }
-        func usageReport(in period: DateInterval) async throws -> UsageReport { try await trail.usageReport(in: period) }
-        func digests() async throws -> [SignedDigest] { try await trail.digests() }
     }
 
     @Test func aRunStoppedMidFileIsFinishedWithoutDuplicates() async throws {
@@ -277,8 +269,8 @@ struct CloudTrailIngestTests {
     }
 
     /// The trail in front of the test's, holding the record after the first `records` until released.
-    actor HeldAfter: AuditStore {
-        let trail: InMemoryAuditStore
+    actor HeldAfter: InFrontOfTrail {
+        nonisolated let trail: InMemoryAuditStore
         var left: Int
         var held: CheckedContinuation<Void, Never>?
         var heldWaiters: [CheckedContinuation<Void, Never>] = []
@@ -311,14 +303,21 @@ struct CloudTrailIngestTests {
             held?.resume()
             held = nil
         }
-
-        func chainHead() async throws -> ChainHead { try await trail.chainHead() }
-        func latestDigest() async throws -> SignedDigest? { try await trail.latestDigest() }
-        func recordHash(at sequence: Int64) async throws -> Data? { try await trail.recordHash(at: sequence) }
-        func appendDigest(_ digest: SignedDigest) async throws { try await trail.appendDigest(digest) }
-        func tail(after sequence: Int64, limit: Int) async throws -> [StoredRecord] { try await trail.tail(after: sequence, limit: limit) }
-        func query(_ query: AuditQuery) async throws -> [StoredRecord] { try await trail.query(query) }
-        func usageReport(in period: DateInterval) async throws -> UsageReport { try await trail.usageReport(in: period) }
-        func digests() async throws -> [SignedDigest] { try await trail.digests() }
     }
+}
+
+/// A trail in front of a test's in-memory trail: it decides how records are appended and passes everything else on.
+protocol InFrontOfTrail: AuditStore {
+    var trail: InMemoryAuditStore { get }
+}
+
+extension InFrontOfTrail {
+    func chainHead() async throws -> ChainHead { try await trail.chainHead() }
+    func latestDigest() async throws -> SignedDigest? { try await trail.latestDigest() }
+    func recordHash(at sequence: Int64) async throws -> Data? { try await trail.recordHash(at: sequence) }
+    func appendDigest(_ digest: SignedDigest) async throws { try await trail.appendDigest(digest) }
+    func tail(after sequence: Int64, limit: Int) async throws -> [StoredRecord] { try await trail.tail(after: sequence, limit: limit) }
+    func query(_ query: AuditQuery) async throws -> [StoredRecord] { try await trail.query(query) }
+    func usageReport(in period: DateInterval) async throws -> UsageReport { try await trail.usageReport(in: period) }
+    func digests() async throws -> [SignedDigest] { try await trail.digests() }
 }
