@@ -13,26 +13,38 @@ struct PostgresClosedConnectionTests {
     /// The loop is held while the connection's close and then the statement are queued on it. The check runs on the
     /// loop, after the close: the statement is refused before it is sent. (A check made on the caller's thread would
     /// see the connection still open, and the statement would reach postgres-nio's handler after the close, which
-    /// fails it with its own error instead.)
+    /// fails it with its own error instead.) The connection has an event loop of its own: holding a loop of the
+    /// shared group would stall every other suite's connections on it.
     @Test func aStatementQueuedBehindItsConnectionsCloseIsRefusedUnsent() async throws {
         try await PostgresTesting.withEmptyDatabase { url in
-            try await PostgresDatabase.withDatabase(url, maximumConnections: 2, logger: quietLogger) { database in
-                try await database.withConnection { connection in
-                    let loopHeld = DispatchSemaphore(value: 0)
-                    connection.eventLoop.execute { loopHeld.wait() }
-                    let closing: EventLoopFuture<Void> = connection.close()
-                    #expect(!connection.isClosed, "the close waits behind the held loop")
-                    let statement = Task { try await connection.run("SELECT 1") }
-                    try await Task.sleep(for: .milliseconds(50))
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            do {
+                let loop = group.next()
+                let connection = try await PostgresConnection.connect(
+                    on: loop,
+                    configuration: try url.connectionConfiguration(),
+                    id: 1,
+                    logger: quietLogger
+                )
+                let loopHeld = DispatchSemaphore(value: 0)
+                loop.execute { loopHeld.wait() }
+                let closing: EventLoopFuture<Void> = connection.close()
+                #expect(!connection.isClosed, "the close waits behind the held loop")
+                let statement = Task { try await connection.run("SELECT 1") }
+                // Released by a thread of its own, whatever the tasks of other suites keep busy.
+                Thread.detachNewThread {
+                    usleep(50_000)
                     loopHeld.signal()
-                    let error = await #expect(throws: StorageError.self) { try await statement.value }
-                    #expect(error?.code == .databaseUnavailable && error?.isUnreachable == true)
-                    #expect(error?.message == "The connection to PostgreSQL was closed before the statement was sent.")
-                    try await closing.get()
                 }
-                // The pool replaces the closed connection.
-                #expect(try await PostgresTesting.strings("SELECT 'after'", in: database) == ["after"])
+                let error = await #expect(throws: StorageError.self) { try await statement.value }
+                #expect(error?.code == .databaseUnavailable && error?.isUnreachable == true)
+                #expect(error?.message == "The connection to PostgreSQL was closed before the statement was sent.")
+                try await closing.get()
+            } catch {
+                try await group.shutdownGracefully()
+                throw error
             }
+            try await group.shutdownGracefully()
         }
     }
 

@@ -1,5 +1,5 @@
 import Foundation
-import PostgresNIO
+package import PostgresNIO
 import Storage
 
 /// A PostgreSQL database URL, `postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=MODE`, parsed.
@@ -126,7 +126,7 @@ public struct PostgresURL: Sendable, Hashable, CustomStringConvertible, CustomDe
     }
 
     /// postgres-nio's configuration of a single connection (the migration's) for this URL.
-    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+    package func connectionConfiguration() throws -> PostgresConnection.Configuration {
         let tls: PostgresConnection.Configuration.TLS =
             switch self.tls {
             case .disable: .disable
