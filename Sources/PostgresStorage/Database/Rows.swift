@@ -39,7 +39,7 @@ extension PostgresConnection {
     /// whatever the caller's isolation.
     @concurrent
     private func sent(
-        _ send: @escaping @Sendable (PostgresConnection) async throws -> [PostgresRow]
+        _ send: @Sendable (PostgresConnection) async throws -> [PostgresRow]
     ) async throws -> [PostgresRow] {
         try await withTaskExecutorPreference(EventLoopExecutor(eventLoop)) { @concurrent in
             guard !self.isClosed else { throw Self.closed }
