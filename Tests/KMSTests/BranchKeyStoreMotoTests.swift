@@ -125,7 +125,11 @@ struct BranchKeyStoreMotoTests {
     @Test func versionKeyRefusesAChangedActiveRecord() async throws {
         guard let moto = try Moto.located() else { return }
         let table = Moto.uniqueTable("ks-race")
-        let store = try moto.keyStore(table: table)
+        // Each request sent once, with time to spare: moto ignores `ClientRequestToken`, so a retry of a rotation it
+        // had applied (its first attempt timed out on a loaded machine) would be refused as a conflict, where
+        // DynamoDB would answer the retry as the same transaction.
+        let once = ClientOptions(maxAttempts: 1, baseBackoff: .milliseconds(10), timeout: .seconds(120))
+        let store = try moto.keyStore(table: table, dynamoDBOptions: once)
         try await store.createKeyStore()
         let id = try await store.createKey(branchKeyID: "race", encryptionContext: ["a": "b"])
         // Two rotations of the same active version: only one may replace it (the ACTIVE put is conditioned on the

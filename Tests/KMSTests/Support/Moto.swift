@@ -50,22 +50,27 @@ extension MotoFixture {
 }
 
 extension MotoFixture {
-    func dynamoDB(_ user: User? = nil) throws -> DynamoDBClient {
+    func dynamoDB(_ user: User? = nil, options: ClientOptions = Moto.options) throws -> DynamoDBClient {
         try DynamoDBClient(
             region: region,
             credentialProvider: StaticCredentialProvider((user ?? allowed).credentials),
             endpoint: endpointURL,
-            options: Self.options
+            options: options
         )
     }
 
     /// A keystore on a table of this server, wrapped by `key` (default: the primary key), signed as `user`.
-    func keyStore(table: String, key: String? = nil, user: User? = nil) throws -> BranchKeyStore {
+    func keyStore(
+        table: String,
+        key: String? = nil,
+        user: User? = nil,
+        dynamoDBOptions: ClientOptions = Moto.options
+    ) throws -> BranchKeyStore {
         try BranchKeyStore(
             tableName: table,
             logicalKeyStoreName: table,
             kmsKeyARN: key ?? primaryKey,
-            dynamoDB: try dynamoDB(user),
+            dynamoDB: try dynamoDB(user, options: dynamoDBOptions),
             kms: try kms(user)
         )
     }
