@@ -83,7 +83,8 @@ struct CloudTrailIngestTests {
         func ingester(
             trail: (any AuditStore)? = nil,
             files: ((any LogFiles) -> any LogFiles)? = nil,
-            claimGrace: Duration = .milliseconds(100)
+            claimGrace: Duration = .milliseconds(100),
+            keysAsked: @escaping @Sendable () async -> Void = {}
         ) -> CloudTrailIngest {
             let bucketFiles = S3LogFiles(client: s3, bucket: bucket)
             return CloudTrailIngest(
@@ -91,7 +92,10 @@ struct CloudTrailIngestTests {
                 prefix: CloudTrailIngestTests.prefix,
                 trail: trail ?? self.trail,
                 state: stateFile,
-                keys: { [Record.keyIdentifier(CloudTrailIngestTests.domainKey)] },
+                keys: {
+                    await keysAsked()
+                    return [Record.keyIdentifier(CloudTrailIngestTests.domainKey)]
+                },
                 region: "us-east-1",
                 account: CloudTrailIngestTests.account,
                 claimGrace: claimGrace
@@ -206,8 +210,12 @@ struct CloudTrailIngestTests {
         let gate = HeldAfter(world.trail, records: 1)
         let holder = Task { try await world.ingester(trail: gate).run() }
         try await gate.waitUntilHeld()
-        let follower = Task { try await world.ingester(claimGrace: .seconds(2)).run() }
-        try await Task.sleep(for: .milliseconds(300))
+        // The follower asks for the keys after it loaded the position (with the holder's claim), before its grace.
+        let (loaded, hasLoaded) = AsyncStream.makeStream(of: Void.self)
+        let follower = Task {
+            try await world.ingester(claimGrace: .seconds(3), keysAsked: { hasLoaded.yield() }).run()
+        }
+        for await _ in loaded { break }
         await gate.release()
         #expect(try await holder.value.appended == 4)
         let report = try await follower.value

@@ -154,7 +154,7 @@ public actor CloudTrailIngest {
     private func ingest(
         _ key: String,
         keys: Set<String>,
-        version: inout CloudTrailIngestStateStore.Version,
+        version: inout CloudTrailIngestStateVersion,
         report: inout Report
     ) async throws -> Bool {
         report.files += 1
@@ -199,7 +199,7 @@ public actor CloudTrailIngest {
     /// process's ingest saved since.
     private func save(
         _ state: CloudTrailIngestState,
-        over version: inout CloudTrailIngestStateStore.Version,
+        over version: inout CloudTrailIngestStateVersion,
         report: inout Report
     ) async throws -> Bool {
         guard let saved = try await self.state.save(state, replacing: version) else {
@@ -230,16 +230,13 @@ public actor CloudTrailIngest {
     /// The event id of the skip record of the file `key`: a UUID made of the first 16 bytes of the key's SHA-256 (with
     /// the version 5 and variant bits set), the same for every run.
     static func skipEventID(_ key: String) -> String {
-        var bytes = Array(SHA256.hash(data: Array(key.utf8)).prefix(16))
-        bytes[6] = (bytes[6] & 0x0F) | 0x50
-        bytes[8] = (bytes[8] & 0x3F) | 0x80
-        let uuid = UUID(
-            uuid: (
-                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
-            )
-        )
-        return uuid.uuidString.lowercased()
+        var uuid: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &uuid) { raw in
+            raw.copyBytes(from: Array(SHA256.hash(data: Array(key.utf8)).prefix(16)))
+            raw[6] = raw[6] & 0x0F | 0x50  // version 5
+            raw[8] = raw[8] & 0x3F | 0x80  // RFC 9562 variant
+        }
+        return UUID(uuid: uuid).uuidString.lowercased()
     }
 
     /// The bytes of a gzip file, at most ``maximumFileSize`` of them.
@@ -318,25 +315,27 @@ public protocol CloudTrailIngestStateStore: Sendable {
 }
 
 extension CloudTrailIngestStateStore {
-    /// A state as loaded or saved, with the bytes it is stored as (what the next save must find).
-    public typealias Version = CloudTrailIngestStateVersion
-
     /// The saved state (a new one when there is none), with its stored bytes.
-    public func load() async throws -> Version {
-        guard let stored = try await storedBytes() else { return Version(state: CloudTrailIngestState(), stored: nil) }
-        return Version(state: try CloudTrailIngestState(encoded: stored), stored: stored)
+    public func load() async throws -> CloudTrailIngestStateVersion {
+        guard let stored = try await storedBytes() else {
+            return CloudTrailIngestStateVersion(state: CloudTrailIngestState(), stored: nil)
+        }
+        return CloudTrailIngestStateVersion(state: try CloudTrailIngestState(encoded: stored), stored: stored)
     }
 
     /// Saves `state` if the store still holds `previous`; the saved version, or `nil` (nothing saved) when another
     /// process saved since.
-    public func save(_ state: CloudTrailIngestState, replacing previous: Version) async throws -> Version? {
+    public func save(
+        _ state: CloudTrailIngestState,
+        replacing previous: CloudTrailIngestStateVersion
+    ) async throws -> CloudTrailIngestStateVersion? {
         let bytes = try state.encoded()
         guard try await store(bytes, replacing: previous.stored) else { return nil }
-        return Version(state: state, stored: bytes)
+        return CloudTrailIngestStateVersion(state: state, stored: bytes)
     }
 }
 
-/// A ``CloudTrailIngestState`` with the bytes it is stored as.
+/// A ``CloudTrailIngestState`` as loaded or saved, with the bytes it is stored as (what the next save must find).
 public struct CloudTrailIngestStateVersion: Sendable {
     public var state: CloudTrailIngestState
     /// The stored bytes; `nil` when nothing was stored.

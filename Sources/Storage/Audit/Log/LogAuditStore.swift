@@ -438,8 +438,8 @@ struct SegmentWriter {
         allocated = max(length, try file.length())
     }
 
-    /// Zeros, written from here ahead of the frames.
-    private static let zeros = [UInt8](repeating: 0, count: 1 << 20)
+    /// Zeros, written from here ahead of the frames (a larger preallocation in several writes).
+    private static let zeros = [UInt8](repeating: 0, count: LogAuditStore.defaultPreallocation)
 
     /// Cuts the zeros after the frames off the file, and syncs it (a segment no longer written to ends at its last
     /// frame).
