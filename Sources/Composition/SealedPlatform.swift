@@ -93,6 +93,9 @@ public struct SealedPlatform: Sendable {
     public let services: [any Service]
     /// In AWS mode, the governed account.
     public let aws: AWSAccount?
+    /// What every request runs inside: with PostgreSQL, the request's one read of the cache epoch shared by its
+    /// lookups (``PostgresStorage/PostgresCacheEpoch``); `nil` otherwise.
+    public let requestScope: (any RequestScope)?
     let resources: Resources
     /// With PostgreSQL, who runs each background service.
     let leadership: PostgresLeadership?
@@ -379,6 +382,7 @@ public struct SealedPlatform: Sendable {
             database: stores.database,
             services: services,
             aws: aws,
+            requestScope: stores.replication.map { CacheEpochScope(epoch: $0.cacheEpoch) },
             resources: resources,
             leadership: leadership,
             logger: logger

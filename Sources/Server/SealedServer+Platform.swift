@@ -52,6 +52,7 @@ extension SealedServer {
             logger: logger
         )
         exclusive = { role, service in platform.exclusive(role, service) }
+        requestScope = platform.requestScope
         if let aws = platform.aws, let routes = self.platform {
             callerIdentity = CallerIdentityAuthenticator(audience: aws.serverID, resolver: aws.callerIdentityResolver)
             mounts.append(AWSRoutes(account: aws, platform: routes))

@@ -110,6 +110,8 @@ public struct SealedServer: Sendable {
     /// confirm (``CallerIdentityMiddleware``), `GET /v1/server` tells clients so, and the embedded KMS, STS and
     /// DynamoDB endpoints (`POST /`) are not served.
     public var callerIdentity: CallerIdentityAuthenticator?
+    /// What every request runs inside (with PostgreSQL, the one read of the cache epoch its lookups share).
+    public var requestScope: (any RequestScope)?
     let now: @Sendable () -> Date
 
     /// Creates a server.
@@ -157,6 +159,7 @@ public struct SealedServer: Sendable {
         let router = Router(context: ServerContext.self)
         router.add(middleware: RequestObserver(metrics: metrics))
         router.add(middleware: UnknownPlatformPath())
+        if let requestScope { router.add(middleware: RequestScopeMiddleware(scope: requestScope)) }
         router.get("/health") { _, _ in
             Response(
                 status: .ok,

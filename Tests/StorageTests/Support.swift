@@ -46,7 +46,16 @@ struct KeyStoreKind: Sendable, CustomTestStringConvertible {
         try await withPostgres { database in try await body(PostgresKeyStore(database: database)) }
     }
 
-    static let all: [KeyStoreKind] = [.inMemory, .sqlite, .cachedSQLite, .postgres]
+    /// The replicas' arrangement: cached while the cache epoch stays put; a capacity of 2 makes eviction happen.
+    static let cachedPostgres = KeyStoreKind(name: "PostgresKeyStore(cacheEpoch:)") { body in
+        try await withPostgres { database in
+            try await body(
+                PostgresKeyStore(database: database, cacheEpoch: PostgresCacheEpoch(database: database), cacheCapacity: 2)
+            )
+        }
+    }
+
+    static let all: [KeyStoreKind] = [.inMemory, .sqlite, .cachedSQLite, .postgres, .cachedPostgres]
 }
 
 /// A `CredentialStore` implementation the credential contract runs against.
@@ -76,7 +85,20 @@ struct CredentialStoreKind: Sendable, CustomTestStringConvertible {
         }
     }
 
-    static let all: [CredentialStoreKind] = [.inMemory, .sqlite, .postgres]
+    static let cachedPostgres = CredentialStoreKind(name: "PostgresCredentialStore(cacheEpoch:)") { body in
+        try await withPostgres { database in
+            try await body(
+                PostgresCredentialStore(
+                    database: database,
+                    rootKey: .init(size: .bits256),
+                    cacheEpoch: PostgresCacheEpoch(database: database),
+                    cacheCapacity: 2
+                )
+            )
+        }
+    }
+
+    static let all: [CredentialStoreKind] = [.inMemory, .sqlite, .postgres, .cachedPostgres]
 }
 
 /// The PostgreSQL pools' background log, silent: the tests assert on outcomes, and the migration notices of every

@@ -14,15 +14,27 @@ struct Replication: Sendable {
     let changes: PostgresChangeFeed
     /// Who runs each background service, once across the replicas.
     let leadership: PostgresLeadership
+    /// The version of the cached keys, aliases and access keys, read once per batch of requests.
+    let cacheEpoch: PostgresCacheEpoch
+}
+
+/// Each request's lookups share one read of the cache epoch.
+struct CacheEpochScope: RequestScope {
+    let epoch: PostgresCacheEpoch
+
+    func run<R>(isolation: isolated (any Actor)?, _ body: () async throws -> R) async throws -> R {
+        try await epoch.request(isolation: isolation, body)
+    }
 }
 
 extension Stores {
     /// A PostgreSQL database shared by any number of replicas: every store in it, the embedded bus on
     /// ``PostgresStorage/PostgresTransport``, the audit trail on ``PostgresStorage/PostgresAuditStore``.
     ///
-    /// **No cache sits in front of the keys or the credentials**: each lookup is one primary-key read, so a key
-    /// disabled or an access key deleted through any replica is refused by every replica from the next request on.
-    /// The identities, catalog and access requests the services keep in memory are reloaded on the change feed's
+    /// **Keys, aliases and access keys are cached while the cache epoch stays put** (``PostgresStorage/PostgresCacheEpoch``):
+    /// each request reads the epoch once, in a read shared with the requests that arrived with it, so a key disabled
+    /// or an access key deleted through any replica is refused by every replica for every request that arrives after
+    /// the change committed. The identities, catalog and access requests the services keep in memory are reloaded on the change feed's
     /// notifications (``ReplicaSync``).
     static func postgres(
         _ options: PlatformConfiguration.PostgresOptions,
@@ -50,11 +62,12 @@ extension Stores {
             observer?.auditCommitted(records: commit.records, duration: commit.duration, succeeded: commit.succeeded)
         }
         let webhooks = PostgresWebhookStore(database: database, rootKey: rootKey)
+        let cacheEpoch = PostgresCacheEpoch(database: database)
         return Stores(
             rootKey: rootKey,
             identities: PostgresIdentityStore(database: database),
-            credentials: PostgresCredentialStore(database: database, rootKey: rootKey),
-            keys: PostgresKeyStore(database: database),
+            credentials: PostgresCredentialStore(database: database, rootKey: rootKey, cacheEpoch: cacheEpoch),
+            keys: PostgresKeyStore(database: database, cacheEpoch: cacheEpoch),
             catalog: PostgresCatalogStore(database: database),
             accessRequests: PostgresAccessRequestStore(database: database),
             webhooks: webhooks,
@@ -94,7 +107,8 @@ extension Stores {
             replication: Replication(
                 database: database,
                 changes: PostgresChangeFeed(database: database, logger: logger),
-                leadership: PostgresLeadership(database: database, logger: logger)
+                leadership: PostgresLeadership(database: database, logger: logger),
+                cacheEpoch: cacheEpoch
             ),
             closeAudit: { await audit.close() }
         )

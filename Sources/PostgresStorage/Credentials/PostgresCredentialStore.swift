@@ -10,22 +10,37 @@ import Storage
 /// from the root key, bound to the access key id), so the database never holds one in plaintext and a sealed secret
 /// moved to another row does not open.
 ///
-/// **No cache.** Every ``accessKey(id:)`` reads its row (one primary-key lookup): with several replicas on one
-/// database, a key deactivated or deleted through any of them is refused by all of them from the next request on.
-/// Every write is one statement, so no transaction is needed.
+/// **Cache.** Without a ``PostgresCacheEpoch`` every ``accessKey(id:)`` reads its row (one primary-key lookup). With
+/// one it answers from memory while the epoch has not moved, which a deactivation or deletion moves in its own
+/// transaction: either way, a key deactivated or deleted through any replica is refused by all of them for every
+/// request that arrives after the change committed. Cached keys hold their secret unsealed, as the SQLite store's
+/// cache does. Every write is one statement, so no transaction is needed.
 public struct PostgresCredentialStore: CredentialStore, CustomStringConvertible {
     public let database: PostgresDatabase
     private let sealer: SecretSealer
+    private let cache: EpochCache<AccessKey>?
 
-    /// A store over `database`, sealing with `rootKey` (256 bits).
-    public init(database: PostgresDatabase, rootKey: SymmetricKey) {
+    /// A store over `database`, sealing with `rootKey` (256 bits); with `cacheEpoch`, up to `cacheCapacity` access
+    /// keys cached (every role session is a new key).
+    public init(
+        database: PostgresDatabase,
+        rootKey: SymmetricKey,
+        cacheEpoch: PostgresCacheEpoch? = nil,
+        cacheCapacity: Int = 10_000
+    ) {
         self.database = database
         self.sealer = SecretSealer(rootKey: rootKey)
+        self.cache = cacheEpoch.map { EpochCache(epoch: $0, capacity: cacheCapacity) }
     }
 
     public var description: String { "PostgresCredentialStore(\(database.url))" }
 
     public func accessKey(id: String) async throws -> AccessKey? {
+        guard let cache else { return try await read(id: id) }
+        return try await cache.value(for: id, read: read(id:))
+    }
+
+    private func read(id: String) async throws -> AccessKey? {
         let rows = try await database.query(AccessKeyByID(id: id))
         guard let row = rows.first?.makeRandomAccess() else { return nil }
         return AccessKey(

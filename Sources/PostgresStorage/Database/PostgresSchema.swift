@@ -245,6 +245,37 @@ package enum PostgresSchema {
                 "ALTER TABLE iam_team ADD COLUMN version bigint NOT NULL DEFAULT 1",
             ]
         ),
+        // The version of what replicas cache (`PostgresCacheEpoch`): one more in the transaction of every change that
+        // can make a cached key, alias or access key stale. Constraint triggers deferred to the commit take the
+        // counter's row lock last, after every other lock of their transaction, so two writers cannot deadlock on it.
+        PostgresMigration(
+            version: 7,
+            name: "cache-epoch",
+            statements: [
+                "CREATE TABLE cache_epoch (only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row), value bigint NOT NULL)",
+                "INSERT INTO cache_epoch (value) VALUES (1)",
+                """
+                CREATE FUNCTION sealed_cache_epoch_advance() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    UPDATE cache_epoch SET value = value + 1;
+                    RETURN NULL;
+                END
+                $$
+                """,
+                """
+                CREATE CONSTRAINT TRIGGER kms_key_changed AFTER UPDATE OR DELETE ON kms_key
+                    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION sealed_cache_epoch_advance()
+                """,
+                """
+                CREATE CONSTRAINT TRIGGER kms_alias_changed AFTER UPDATE OR DELETE ON kms_alias
+                    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION sealed_cache_epoch_advance()
+                """,
+                """
+                CREATE CONSTRAINT TRIGGER access_key_changed AFTER UPDATE OR DELETE ON access_key
+                    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION sealed_cache_epoch_advance()
+                """,
+            ]
+        ),
     ]
 
     /// Brings the database at `url` to the newest of `migrations`, on one connection of its own, under the advisory

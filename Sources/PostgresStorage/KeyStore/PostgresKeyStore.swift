@@ -16,18 +16,39 @@ import WireShapes
 ///
 /// Key material arrives sealed under the root key and is stored as those bytes; this store never unseals anything.
 /// A read is one statement (the keys joined with their material), so it never mixes two commits.
+///
+/// Given a ``PostgresCacheEpoch``, ``key(id:)`` and ``alias(named:)`` answer from memory while the epoch has not
+/// moved (see there: never a record older than the request); listings and the maintenance query always read the
+/// database.
 public struct PostgresKeyStore: KeyStore, CustomStringConvertible {
     public let database: PostgresDatabase
+    private let keyCache: EpochCache<KeyRecord>?
+    private let aliasCache: EpochCache<AliasRecord>?
 
-    public init(database: PostgresDatabase) { self.database = database }
+    /// The keys in `database`; with `cacheEpoch`, up to `cacheCapacity` keys and as many aliases cached.
+    public init(database: PostgresDatabase, cacheEpoch: PostgresCacheEpoch? = nil, cacheCapacity: Int = 50_000) {
+        self.database = database
+        self.keyCache = cacheEpoch.map { EpochCache(epoch: $0, capacity: cacheCapacity) }
+        self.aliasCache = cacheEpoch.map { EpochCache(epoch: $0, capacity: cacheCapacity) }
+    }
 
     public var description: String { "PostgresKeyStore(\(database.url))" }
 
     public func key(id: String) async throws -> KeyRecord? {
-        try Self.keys(from: try await database.query(KeyByID(id: id))).first
+        guard let keyCache else { return try await read(keyID: id) }
+        return try await keyCache.value(for: id, read: read(keyID:))
     }
 
     public func alias(named name: String) async throws -> AliasRecord? {
+        guard let aliasCache else { return try await read(alias: name) }
+        return try await aliasCache.value(for: name, read: read(alias:))
+    }
+
+    private func read(keyID id: String) async throws -> KeyRecord? {
+        try Self.keys(from: try await database.query(KeyByID(id: id))).first
+    }
+
+    private func read(alias name: String) async throws -> AliasRecord? {
         try await database.query("SELECT * FROM kms_alias WHERE name = \(name)").first.map(Self.alias(from:))
     }
 
