@@ -56,7 +56,7 @@ public struct PostgresCredentialStore: CredentialStore, CustomStringConvertible 
         )
     }
 
-    /// The read of one access key that every signed request makes.
+    /// The read of one access key that a signed request makes when the key is not cached.
     private struct AccessKeyByID: PreparedQuery {
         static let name = "sealed_access_key_by_id"
         static let sql = """

@@ -234,7 +234,7 @@ public struct PostgresKeyStore: KeyStore, CustomStringConvertible {
             m.creation_date AS m_creation_date, m.origin AS m_origin, m.sealed AS m_sealed
         """
 
-    /// The read of one key that every KMS request makes (the replicas keep no cache of keys).
+    /// The read of one key (with its material) that a KMS request makes when the key is not cached.
     private struct KeyByID: PreparedQuery {
         static let name = "sealed_key_by_id"
         static let sql = """
