@@ -112,6 +112,44 @@ struct PostgresCacheEpochTests {
         }
     }
 
+    /// Inside one request (whose epoch read began before its own write) the replica that wrote reads its write back,
+    /// and a conflict's retry reads the record afresh instead of the cached one it lost with.
+    @Test func aRequestReadsItsOwnWritesAndRetriesAConflictOnAFreshRecord() async throws {
+        try await PostgresTesting.withTwoReplicas { first, second in
+            let a = Replica(first)
+            let b = Replica(second)
+            let key = keyRecord("k1")
+            try await a.keys.commit(KeyStoreBatch([.putKey(key, expectedRevision: nil)]))
+            let alice = AccessKey.generate(for: "arn:aws:iam::000000000000:user/alice", at: Date())
+            try await a.credentials.create(alice)
+            try await b.epoch.request {
+                #expect(try await b.keys.key(id: "k1")?.revision == 1)
+                #expect(try await b.credentials.accessKey(id: alice.id)?.status == .active)
+                var disabled = key
+                disabled.state = .disabled
+                disabled.revision = 2
+                try await b.keys.commit(KeyStoreBatch([.putKey(disabled, expectedRevision: 1)]))
+                #expect(try await b.keys.key(id: "k1")?.state == .disabled)
+                try await b.credentials.deactivate(id: alice.id)
+                #expect(try await b.credentials.accessKey(id: alice.id)?.status == .inactive)
+
+                // Another replica moves the key on; this request's commit over revision 2 conflicts, and its
+                // re-read finds revision 3.
+                var renamed = disabled
+                renamed.keyDescription = "renamed"
+                renamed.revision = 3
+                try await a.keys.commit(KeyStoreBatch([.putKey(renamed, expectedRevision: 2)]))
+                var enabled = disabled
+                enabled.state = .enabled
+                enabled.revision = 3
+                await #expect(throws: KeyStoreConflict.self) {
+                    try await b.keys.commit(KeyStoreBatch([.putKey(enabled, expectedRevision: 2)]))
+                }
+                #expect(try await b.keys.key(id: "k1")?.keyDescription == "renamed")
+            }
+        }
+    }
+
     @Test func aNewRecordDoesNotMoveTheEpochAndAMissIsNotCached() async throws {
         try await withPostgres { database in
             let replica = Replica(database)

@@ -127,8 +127,8 @@ public final class PostgresCacheEpoch: Sendable {
 
 /// Records of one kind read from PostgreSQL, kept while the cache epoch stays where it was when they were read.
 ///
-/// It holds at most `capacity` records and drops arbitrary ones beyond that. A record read while the epoch moved on
-/// is returned to its caller but not kept.
+/// It holds at most `capacity` records and drops arbitrary ones beyond that. A record read while the epoch moved on,
+/// or while this replica wrote through the store (``forget(_:)``), is returned to its caller but not kept.
 final class EpochCache<Value: Sendable>: Sendable {
     let epoch: PostgresCacheEpoch
     let capacity: Int
@@ -136,6 +136,8 @@ final class EpochCache<Value: Sendable>: Sendable {
 
     private struct State {
         var epoch = Int64.min
+        /// Moved by every ``forget(_:)``: a read that overlapped a write through this replica is not kept.
+        var generation: UInt64 = 0
         var values: [String: Value] = [:]
     }
 
@@ -148,24 +150,42 @@ final class EpochCache<Value: Sendable>: Sendable {
     /// The record named `key`: from the cache when the epoch has not moved since it was read, else from `read`.
     func value(for key: String, read: (String) async throws -> Value?) async throws -> Value? {
         let current = try await epoch.current()
-        let cached = state.withLock { state -> Value? in
+        let (cached, generation) = state.withLock { state -> (Value?, UInt64) in
             if current > state.epoch {
                 state.epoch = current
                 state.values.removeAll(keepingCapacity: true)
             }
             // A read older than the newest only shows the cache fresher records than it needs.
-            return state.values[key]
+            return (state.values[key], state.generation)
         }
         if let cached { return cached }
         guard let value = try await read(key) else { return nil }
         state.withLock { [capacity] state in
-            guard state.epoch == current else { return }
+            guard state.epoch == current, state.generation == generation else { return }
             if state.values.count >= capacity, state.values[key] == nil {
                 state.values.remove(at: state.values.startIndex)
             }
             state.values[key] = value
         }
         return value
+    }
+
+    /// Drops the records named by `keys` (every record when `nil`). A store calls it before and after each of its
+    /// writes, so that what this replica wrote is read back from the database — in the request that wrote it too,
+    /// whose epoch read began before the write — and a conflict's retry reads the record afresh.
+    func forget(_ keys: some Sequence<String>) {
+        state.withLock { state in
+            state.generation &+= 1
+            for key in keys { state.values[key] = nil }
+        }
+    }
+
+    /// Drops every record (see ``forget(_:)``).
+    func forgetAll() {
+        state.withLock { state in
+            state.generation &+= 1
+            state.values.removeAll(keepingCapacity: true)
+        }
     }
 
     /// The number of records held (for tests).

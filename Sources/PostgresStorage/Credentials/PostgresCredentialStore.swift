@@ -121,6 +121,8 @@ public struct PostgresCredentialStore: CredentialStore, CustomStringConvertible 
     }
 
     public func deactivate(id: String) async throws {
+        cache?.forget([id])
+        defer { cache?.forget([id]) }
         let changed = try await database.query(
             "UPDATE access_key SET status = \(AccessKey.Status.inactive.rawValue) WHERE id = \(id) RETURNING id"
         )
@@ -128,11 +130,15 @@ public struct PostgresCredentialStore: CredentialStore, CustomStringConvertible 
     }
 
     public func delete(id: String) async throws {
+        cache?.forget([id])
+        defer { cache?.forget([id]) }
         let deleted = try await database.query("DELETE FROM access_key WHERE id = \(id) RETURNING id")
         guard !deleted.isEmpty else { throw Self.notFound(id) }
     }
 
     public func deleteSessions(expiredBefore date: Date) async throws -> Int {
+        cache?.forgetAll()
+        defer { cache?.forgetAll() }
         let rows = try await database.query(
             """
             WITH deleted AS (

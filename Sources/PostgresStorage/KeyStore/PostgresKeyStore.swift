@@ -91,7 +91,28 @@ public struct PostgresKeyStore: KeyStore, CustomStringConvertible {
 
     public func commit(_ batch: KeyStoreBatch) async throws {
         guard !batch.changes.isEmpty else { return }
+        forget(batch)
+        defer { forget(batch) }
         try await database.transaction { connection in try await Self.apply(batch, on: connection) }
+    }
+
+    /// Drops from the caches what `batch` writes (with a key deleted, every alias: its aliases go with it).
+    private func forget(_ batch: KeyStoreBatch) {
+        var keys: [String] = []
+        var aliases: [String] = []
+        var deletesKeys = false
+        for change in batch.changes {
+            switch change {
+            case .putKey(let record, _): keys.append(record.id)
+            case .deleteKey(let id, _):
+                keys.append(id)
+                deletesKeys = true
+            case .putAlias(let record, _): aliases.append(record.name)
+            case .deleteAlias(let name, _): aliases.append(name)
+            }
+        }
+        keyCache?.forget(keys)
+        if deletesKeys { aliasCache?.forgetAll() } else { aliasCache?.forget(aliases) }
     }
 
     // MARK: - Writing
