@@ -217,43 +217,26 @@ struct PostgresCacheEpochTests {
     /// A read that cannot reach PostgreSQL fails the lookups waiting for it with the unreachable error the server
     /// answers 503; the next read, once PostgreSQL accepts connections again, serves them.
     @Test func aReadThatCannotReachTheDatabaseFailsItsCallersAndTheNextOneServes() async throws {
-        guard let fixture = try PostgresFixture.located() else { return }
-        try await fixture.withDatabase { text in
-            let url = try PostgresURL(text)
-            try await PostgresDatabase.withDatabase(
-                url,
-                maximumConnections: 2,
-                connectionWait: .milliseconds(300),
-                logger: quietLogger
-            ) { database in
-                let replica = Replica(database)
-                try await eventually("the pool connects", limit: .seconds(60)) {
-                    (try? await replica.keys.commit(KeyStoreBatch([.putKey(keyRecord("k1"), expectedRevision: nil)])))
-                        != nil
-                }
-                #expect(try await replica.keys.key(id: "k1") != nil)
-                try await fixture.administer("ALTER DATABASE \(url.database) ALLOW_CONNECTIONS false")
-                do {
-                    try await fixture.administer(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(url.database)'"
-                    )
-                    // The cached key is not answered without a read of the epoch.
-                    try await eventually("a lookup fails while PostgreSQL refuses connections", limit: .seconds(30)) {
-                        do {
-                            _ = try await replica.keys.key(id: "k1")
-                            return false
-                        } catch let error as StorageError {
-                            return error.code == .databaseUnavailable && error.isUnreachable
-                        }
+        try await PostgresTesting.withPool(maximumConnections: 2, connectionWait: .milliseconds(300)) {
+            fixture, url, database in
+            let replica = Replica(database)
+            try await eventually("the pool connects", limit: .seconds(60)) {
+                (try? await replica.keys.commit(KeyStoreBatch([.putKey(keyRecord("k1"), expectedRevision: nil)]))) != nil
+            }
+            #expect(try await replica.keys.key(id: "k1") != nil)
+            try await PostgresTesting.refusingConnections(fixture, url) {
+                // The cached key is not answered without a read of the epoch.
+                try await eventually("a lookup fails while PostgreSQL refuses connections", limit: .seconds(30)) {
+                    do {
+                        _ = try await replica.keys.key(id: "k1")
+                        return false
+                    } catch let error as StorageError {
+                        return error.code == .databaseUnavailable && error.isUnreachable
                     }
-                } catch {
-                    try? await fixture.administer("ALTER DATABASE \(url.database) ALLOW_CONNECTIONS true")
-                    throw error
                 }
-                try await fixture.administer("ALTER DATABASE \(url.database) ALLOW_CONNECTIONS true")
-                try await eventually("the next read serves again", limit: .seconds(60)) {
-                    (try? await replica.keys.key(id: "k1")) != nil
-                }
+            }
+            try await eventually("the next read serves again", limit: .seconds(60)) {
+                (try? await replica.keys.key(id: "k1")) != nil
             }
         }
     }

@@ -28,6 +28,46 @@ enum PostgresTesting {
         try await fixture.withDatabase { url in try await body(try PostgresURL(url)) }
     }
 
+    /// Runs `body` with a pool on a new database that gives up waiting for a connection after `connectionWait`, with
+    /// the fixture and the URL to close it to connections (``refusingConnections(_:_:_:)``), or skips.
+    static func withPool(
+        maximumConnections: Int,
+        connectionWait: Duration,
+        _ body: (PostgresFixture, PostgresURL, PostgresDatabase) async throws -> Void
+    ) async throws {
+        guard let fixture = try PostgresFixture.located() else { return }
+        try await fixture.withDatabase { text in
+            let url = try PostgresURL(text)
+            try await PostgresDatabase.withDatabase(
+                url,
+                maximumConnections: maximumConnections,
+                connectionWait: connectionWait,
+                logger: quietLogger
+            ) { database in try await body(fixture, url, database) }
+        }
+    }
+
+    /// Runs `body` while the database at `url` takes no new connection and its sessions have been ended; opens it
+    /// again afterwards, also when `body` throws.
+    static func refusingConnections(
+        _ fixture: PostgresFixture,
+        _ url: PostgresURL,
+        _ body: () async throws -> Void
+    ) async throws {
+        // The name is the fixture's ([a-z0-9_]), safe in a statement.
+        try await fixture.administer("ALTER DATABASE \(url.database) ALLOW_CONNECTIONS false")
+        do {
+            try await fixture.administer(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(url.database)'"
+            )
+            try await body()
+        } catch {
+            try? await fixture.administer("ALTER DATABASE \(url.database) ALLOW_CONNECTIONS true")
+            throw error
+        }
+        try await fixture.administer("ALTER DATABASE \(url.database) ALLOW_CONNECTIONS true")
+    }
+
     /// Runs `body` with two pools on one new database: two replicas.
     static func withTwoReplicas(_ body: (PostgresDatabase, PostgresDatabase) async throws -> Void) async throws {
         try await withEmptyDatabase { url in

@@ -10,42 +10,25 @@ import Testing
 /// serves again once connections are allowed. A pool that is only busy is waited for, however long.
 struct PostgresUnreachableTests {
     @Test func aStatementGivesUpWaitingForAConnectionAndTheSamePoolServesAgain() async throws {
-        guard let fixture = try PostgresFixture.located() else { return }
-        try await fixture.withDatabase { text in
-            let url = try PostgresURL(text)
-            try await PostgresDatabase.withDatabase(
-                url,
-                maximumConnections: 2,
-                connectionWait: .milliseconds(300),
-                logger: quietLogger
-            ) { database in
-                // The pool's first connection may take longer than the short wait on a busy machine; it joins the
-                // pool once made.
-                try await eventually("the pool connects", limit: .seconds(60)) {
-                    (try? await PostgresTesting.strings("SELECT 'before'", in: database)) == ["before"]
-                }
-                // The name is the fixture's ([a-z0-9_]), safe in a statement.
-                try await fixture.administer("ALTER DATABASE \(url.database) ALLOW_CONNECTIONS false")
-                do {
-                    try await fixture.administer(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(url.database)'"
-                    )
-                    // A pooled connection the server just ended may fail first; then the pool has none to give.
-                    try await eventually("a statement gives up waiting for a connection", limit: .seconds(30)) {
-                        let refused = await expectStorageError(.databaseUnavailable) {
-                            _ = try await PostgresTesting.strings("SELECT 'during'", in: database)
-                        }
-                        #expect(refused?.isUnreachable == true, "\(String(describing: refused))")
-                        return refused?.message.contains("gave no connection within 0.3 seconds") == true
+        try await PostgresTesting.withPool(maximumConnections: 2, connectionWait: .milliseconds(300)) {
+            fixture, url, database in
+            // The pool's first connection may take longer than the short wait on a busy machine; it joins the pool
+            // once made.
+            try await eventually("the pool connects", limit: .seconds(60)) {
+                (try? await PostgresTesting.strings("SELECT 'before'", in: database)) == ["before"]
+            }
+            try await PostgresTesting.refusingConnections(fixture, url) {
+                // A pooled connection the server just ended may fail first; then the pool has none to give.
+                try await eventually("a statement gives up waiting for a connection", limit: .seconds(30)) {
+                    let refused = await expectStorageError(.databaseUnavailable) {
+                        _ = try await PostgresTesting.strings("SELECT 'during'", in: database)
                     }
-                } catch {
-                    try? await fixture.administer("ALTER DATABASE \(url.database) ALLOW_CONNECTIONS true")
-                    throw error
+                    #expect(refused?.isUnreachable == true, "\(String(describing: refused))")
+                    return refused?.message.contains("gave no connection within 0.3 seconds") == true
                 }
-                try await fixture.administer("ALTER DATABASE \(url.database) ALLOW_CONNECTIONS true")
-                try await eventually("the same pool serves again", limit: .seconds(60)) {
-                    (try? await PostgresTesting.strings("SELECT 'after'", in: database)) == ["after"]
-                }
+            }
+            try await eventually("the same pool serves again", limit: .seconds(60)) {
+                (try? await PostgresTesting.strings("SELECT 'after'", in: database)) == ["after"]
             }
         }
     }
@@ -55,22 +38,14 @@ struct PostgresUnreachableTests {
     /// test's 0.3 s: the probe must open a connection within it, which a loaded machine running the other suites
     /// beside this one did not always do in 0.3 s.)
     @Test func aBusyPoolIsWaitedForNotRefused() async throws {
-        guard let fixture = try PostgresFixture.located() else { return }
-        try await fixture.withDatabase { text in
-            try await PostgresDatabase.withDatabase(
-                try PostgresURL(text),
-                maximumConnections: 1,
-                connectionWait: .seconds(1),
-                logger: quietLogger
-            ) { database in
-                try await eventually("the pool connects", limit: .seconds(60)) {
-                    (try? await PostgresTesting.strings("SELECT 'before'", in: database)) == ["before"]
-                }
-                async let held = PostgresTesting.strings("SELECT pg_sleep(3)::text", in: database)
-                try await Task.sleep(for: .milliseconds(100))
-                #expect(try await PostgresTesting.strings("SELECT 'waited'", in: database) == ["waited"])
-                _ = try await held
+        try await PostgresTesting.withPool(maximumConnections: 1, connectionWait: .seconds(1)) { _, _, database in
+            try await eventually("the pool connects", limit: .seconds(60)) {
+                (try? await PostgresTesting.strings("SELECT 'before'", in: database)) == ["before"]
             }
+            async let held = PostgresTesting.strings("SELECT pg_sleep(3)::text", in: database)
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(try await PostgresTesting.strings("SELECT 'waited'", in: database) == ["waited"])
+            _ = try await held
         }
     }
 }
