@@ -26,7 +26,11 @@ struct PostgresCacheEpochTests {
             self.database = database
             epoch = PostgresCacheEpoch(database: database)
             keys = PostgresKeyStore(database: database, cacheEpoch: epoch)
-            credentials = PostgresCredentialStore(database: database, rootKey: PostgresCacheEpochTests.rootKey, cacheEpoch: epoch)
+            credentials = PostgresCredentialStore(
+                database: database,
+                rootKey: PostgresCacheEpochTests.rootKey,
+                cacheEpoch: epoch
+            )
         }
 
         /// Updates a key with its trigger off for the transaction, so the epoch does not move: an edit no cache
@@ -155,7 +159,11 @@ struct PostgresCacheEpochTests {
             let replica = Replica(database)
             #expect(try await replica.credentials.accessKey(id: "AKIANOTYET") == nil)
             let before = try await epochValue(in: database)
-            let key = AccessKey(id: "AKIANOTYET", secretAccessKey: "secret", principalARN: "arn:aws:iam::000000000000:user/bob")
+            let key = AccessKey(
+                id: "AKIANOTYET",
+                secretAccessKey: "secret",
+                principalARN: "arn:aws:iam::000000000000:user/bob"
+            )
             try await replica.credentials.create(key)
             try await replica.keys.commit(KeyStoreBatch([.putKey(keyRecord("k1"), expectedRevision: nil)]))
             #expect(try await epochValue(in: database) == before)
@@ -172,7 +180,10 @@ struct PostgresCacheEpochTests {
             let (release, releaseSignal) = AsyncStream.makeStream(of: Void.self)
             let holder = Task {
                 try await database.transaction(.readCommitted) { connection in
-                    _ = try await connection.query("LOCK TABLE cache_epoch IN ACCESS EXCLUSIVE MODE", logger: quietLogger)
+                    _ = try await connection.query(
+                        "LOCK TABLE cache_epoch IN ACCESS EXCLUSIVE MODE",
+                        logger: quietLogger
+                    )
                     lockedSignal.yield()
                     for await _ in release { break }
                 }
@@ -218,10 +229,13 @@ struct PostgresCacheEpochTests {
     /// answers 503; the next read, once PostgreSQL accepts connections again, serves them.
     @Test func aReadThatCannotReachTheDatabaseFailsItsCallersAndTheNextOneServes() async throws {
         try await PostgresTesting.withPool(maximumConnections: 2, connectionWait: .milliseconds(300)) {
-            fixture, url, database in
+            fixture,
+            url,
+            database in
             let replica = Replica(database)
             try await eventually("the pool connects", limit: .seconds(60)) {
-                (try? await replica.keys.commit(KeyStoreBatch([.putKey(keyRecord("k1"), expectedRevision: nil)]))) != nil
+                (try? await replica.keys.commit(KeyStoreBatch([.putKey(keyRecord("k1"), expectedRevision: nil)])))
+                    != nil
             }
             #expect(try await replica.keys.key(id: "k1") != nil)
             try await PostgresTesting.refusingConnections(fixture, url) {

@@ -11,7 +11,9 @@ import Testing
 struct PostgresUnreachableTests {
     @Test func aStatementGivesUpWaitingForAConnectionAndTheSamePoolServesAgain() async throws {
         try await PostgresTesting.withPool(maximumConnections: 2, connectionWait: .milliseconds(300)) {
-            fixture, url, database in
+            fixture,
+            url,
+            database in
             // The pool's first connection may take longer than the short wait on a busy machine; it joins the pool
             // once made.
             try await eventually("the pool connects", limit: .seconds(60)) {

@@ -50,7 +50,11 @@ struct KeyStoreKind: Sendable, CustomTestStringConvertible {
     static let cachedPostgres = KeyStoreKind(name: "PostgresKeyStore(cacheEpoch:)") { body in
         try await withPostgres { database in
             try await body(
-                PostgresKeyStore(database: database, cacheEpoch: PostgresCacheEpoch(database: database), cacheCapacity: 2)
+                PostgresKeyStore(
+                    database: database,
+                    cacheEpoch: PostgresCacheEpoch(database: database),
+                    cacheCapacity: 2
+                )
             )
         }
     }

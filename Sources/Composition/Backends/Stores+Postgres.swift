@@ -31,11 +31,11 @@ extension Stores {
     /// A PostgreSQL database shared by any number of replicas: every store in it, the embedded bus on
     /// ``PostgresStorage/PostgresTransport``, the audit trail on ``PostgresStorage/PostgresAuditStore``.
     ///
-    /// **Keys, aliases and access keys are cached while the cache epoch stays put** (``PostgresStorage/PostgresCacheEpoch``):
-    /// each request reads the epoch once, in a read shared with the requests that arrived with it, so a key disabled
-    /// or an access key deleted through any replica is refused by every replica for every request that arrives after
-    /// the change committed. The identities, catalog and access requests the services keep in memory are reloaded on the change feed's
-    /// notifications (``ReplicaSync``).
+    /// **Keys, aliases and access keys are cached while the cache epoch stays put**
+    /// (``PostgresStorage/PostgresCacheEpoch``): each request reads the epoch once, in a read shared with the requests
+    /// that arrived with it, so a key disabled or an access key deleted through any replica is refused by every
+    /// replica for every request that arrives after the change committed. The identities, catalog and access requests
+    /// the services keep in memory are reloaded on the change feed's notifications (``ReplicaSync``).
     static func postgres(
         _ options: PlatformConfiguration.PostgresOptions,
         _ configuration: PlatformConfiguration,

@@ -170,7 +170,7 @@ final class EpochCache<Value: Sendable>: Sendable {
         return value
     }
 
-    /// Drops the records named by `keys` (every record when `nil`). A store calls it before and after each of its
+    /// Drops the records named by `keys`. A store calls it (or ``forgetAll()``) before and after each of its
     /// writes, so that what this replica wrote is read back from the database — in the request that wrote it too,
     /// whose epoch read began before the write — and a conflict's retry reads the record afresh.
     func forget(_ keys: some Sequence<String>) {
@@ -187,7 +187,4 @@ final class EpochCache<Value: Sendable>: Sendable {
             state.values.removeAll(keepingCapacity: true)
         }
     }
-
-    /// The number of records held (for tests).
-    var count: Int { state.withLock { $0.values.count } }
 }

@@ -252,7 +252,12 @@ package enum PostgresSchema {
             version: 7,
             name: "cache-epoch",
             statements: [
-                "CREATE TABLE cache_epoch (only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row), value bigint NOT NULL)",
+                """
+                CREATE TABLE cache_epoch (
+                    only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+                    value bigint NOT NULL
+                )
+                """,
                 "INSERT INTO cache_epoch (value) VALUES (1)",
                 """
                 CREATE FUNCTION sealed_cache_epoch_advance() RETURNS trigger LANGUAGE plpgsql AS $$
