@@ -4,4 +4,7 @@ public protocol PlatformObserver: Sendable {
     func auditCommitted(records: Int, duration: Duration, succeeded: Bool)
     /// The digest service found the trail changed behind its back.
     func auditTampered()
+    /// A replica on PostgreSQL read the cache epoch for `callers` lookups (the requests that shared the read); `moved`
+    /// when the epoch had changed since the read before, so its caches were dropped.
+    func cacheEpochRead(callers: Int, duration: Duration, succeeded: Bool, moved: Bool)
 }

@@ -23,13 +23,17 @@ struct ServeReplicaTests {
             // Keys: created on A, used on B, opened on A; boto3 on B opens what our client sealed on A.
             let kmsA = try a.kms()
             let kmsB = try b.kms()
-            let keyID = try #require(try await kmsA.createKey(CreateKeyRequest(description: "replicated")).keyMetadata?.keyId)
+            let keyID = try #require(
+                try await kmsA.createKey(CreateKeyRequest(description: "replicated")).keyMetadata?.keyId
+            )
             let sealed = try #require(
                 try await kmsB.encrypt(
                     EncryptRequest(keyId: keyID, plaintext: Data("across".utf8), encryptionContext: ["tenant": "t"])
                 ).ciphertextBlob
             )
-            let opened = try await kmsA.decrypt(DecryptRequest(ciphertextBlob: sealed, encryptionContext: ["tenant": "t"]))
+            let opened = try await kmsA.decrypt(
+                DecryptRequest(ciphertextBlob: sealed, encryptionContext: ["tenant": "t"])
+            )
             #expect(opened.plaintext == Data("across".utf8))
             let boto = try await Self.boto3(
                 b,
@@ -87,7 +91,11 @@ struct ServeReplicaTests {
             let requestID = try #require(request["RequestId"] as? String)
             let reviewerA = try a.client(reviewer)
             try await eventually("A knows the request made on B", limit: .seconds(30)) {
-                let approved = try? await reviewerA.call("POST", ["access", "requests", requestID, "approve"], body: [:])
+                let approved = try? await reviewerA.call(
+                    "POST",
+                    ["access", "requests", requestID, "approve"],
+                    body: [:]
+                )
                 return approved?["Status"] as? String == "approved"
             }
             // The trust policy's version is checked on every AssumeRole: the grant counts at once on B, and its
@@ -134,6 +142,19 @@ struct ServeReplicaTests {
 
             // One audit chain: exported through B, verified with the public key A serves.
             try await Self.verifyAudit(through: b, keyFrom: a)
+
+            // B's cached keys and access keys waited for reads of the cache epoch, and saw it move (the key disabled
+            // and the access key deleted on A).
+            let (status, metrics) = try await ConsoleCommandTests.get(b.endpoint.appendingPathComponent("metrics"))
+            #expect(status == 200)
+            let reads = Self.metric(#"sealed_cache_epoch_reads_total{outcome="read"}"#, in: metrics)
+            let waiters = Self.metric("sealed_cache_epoch_waiters_total", in: metrics)
+            let changes = Self.metric("sealed_cache_epoch_changes_total", in: metrics)
+            #expect(
+                reads > 0 && waiters >= reads && changes >= 2,
+                "reads \(reads), waiters \(waiters), changes \(changes)"
+            )
+            #expect(Self.metric(#"sealed_cache_epoch_reads_total{outcome="failed"}"#, in: metrics) == 0)
             #expect(b.stop() == 0)
             #expect(a.stop() == 0)
         }
@@ -171,7 +192,11 @@ struct ServeReplicaTests {
             #expect(readable.stderr.contains("readable by its owner only"), "\(readable.stderr)")
 
             let credentials = folder.appendingPathComponent("admin.credentials")
-            let first = try ServeProcess(database: url, rootKey: Self.newRootKey(), administratorCredentials: credentials)
+            let first = try ServeProcess(
+                database: url,
+                rootKey: Self.newRootKey(),
+                administratorCredentials: credentials
+            )
             defer { first.remove() }
             let mode = try FileManager.default.attributesOfItem(atPath: credentials.path)[.posixPermissions] as? Int
             #expect(mode == 0o600)
@@ -282,7 +307,12 @@ extension ServeReplicaTests {
             defer { try? FileManager.default.removeItem(at: folder) }
             let rootKey = newRootKey()
             let credentials = folder.appendingPathComponent("admin.credentials")
-            let a = try ServeProcess(database: url, rootKey: rootKey, administratorCredentials: credentials, arguments: arguments)
+            let a = try ServeProcess(
+                database: url,
+                rootKey: rootKey,
+                administratorCredentials: credentials,
+                arguments: arguments
+            )
             defer { a.remove() }
             var started: [ServeProcess] = []
             defer { for replica in started { replica.remove() } }
@@ -315,6 +345,14 @@ extension ServeReplicaTests {
 
     static func withTwoReplicas(_ body: (ServeProcess, ServeProcess) async throws -> Void) async throws {
         try await withReplicas { a, b, _ in try await body(a, try #require(b)) }
+    }
+
+    /// The value of the Prometheus sample `name` (with its labels) in `exposition`, 0 when absent.
+    static func metric(_ name: String, in exposition: String) -> Double {
+        for line in exposition.split(separator: "\n") where line.hasPrefix(name + " ") {
+            return Double(line.dropFirst(name.count + 1)) ?? 0
+        }
+        return 0
     }
 
     static func newRootKey() -> String {
@@ -397,7 +435,9 @@ extension ServeReplicaTests {
         job["secret"] = caller.secretAccessKey
         let run = try await ChildProcess.run(
             python,
-            arguments: ["-c", botoScript, String(decoding: try JSONSerialization.data(withJSONObject: job), as: UTF8.self)],
+            arguments: [
+                "-c", botoScript, String(decoding: try JSONSerialization.data(withJSONObject: job), as: UTF8.self),
+            ],
             environment: ["NO_PROXY": "*", "no_proxy": "*", "AWS_CONFIG_FILE": "/nonexistent"],
             deadline: .seconds(60)
         )

@@ -62,7 +62,14 @@ extension Stores {
             observer?.auditCommitted(records: commit.records, duration: commit.duration, succeeded: commit.succeeded)
         }
         let webhooks = PostgresWebhookStore(database: database, rootKey: rootKey)
-        let cacheEpoch = PostgresCacheEpoch(database: database)
+        let cacheEpoch = PostgresCacheEpoch(database: database) { read in
+            observer?.cacheEpochRead(
+                callers: read.callers,
+                duration: read.duration,
+                succeeded: read.succeeded,
+                moved: read.moved
+            )
+        }
         return Stores(
             rootKey: rootKey,
             identities: PostgresIdentityStore(database: database),

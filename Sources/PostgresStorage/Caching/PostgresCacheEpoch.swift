@@ -24,11 +24,28 @@ import Synchronization
 public final class PostgresCacheEpoch: Sendable {
     public let database: PostgresDatabase
     private let state = Mutex(State())
+    private let onRead: (@Sendable (Read) -> Void)?
 
     /// The number of epoch reads started when the current request began.
     @TaskLocal static var requestStart: UInt64?
 
-    public init(database: PostgresDatabase) { self.database = database }
+    /// What one read of the epoch did, for the edge's metrics.
+    public struct Read: Sendable {
+        /// How many lookups it answered: the requests that share a read.
+        public var callers: Int
+        /// From its start to its answer.
+        public var duration: Duration
+        /// Whether it read the epoch (or failed its callers).
+        public var succeeded: Bool
+        /// Whether it found the epoch moved since the read before it (caches drop what they hold).
+        public var moved: Bool
+    }
+
+    /// The epoch of `database`; `onRead` is told of every read.
+    public init(database: PostgresDatabase, onRead: (@Sendable (Read) -> Void)? = nil) {
+        self.database = database
+        self.onRead = onRead
+    }
 
     private struct State {
         /// Reads started so far; the one in flight, if any, is number `started`.
@@ -86,6 +103,7 @@ public final class PostgresCacheEpoch: Sendable {
     private func readWhileAwaited() async {
         while true {
             let number = state.withLock { $0.started }
+            let started = ContinuousClock.now
             let outcome: Result<Int64, any Error>
             do {
                 let rows = try await database.query(ReadEpoch())
@@ -96,8 +114,12 @@ public final class PostgresCacheEpoch: Sendable {
             } catch {
                 outcome = .failure(error)
             }
-            let (answered, more) = state.withLock { state -> ([Waiter], Bool) in
-                if case .success(let epoch) = outcome { state.newest = (number, epoch) }
+            let (answered, more, moved) = state.withLock { state -> ([Waiter], Bool, Bool) in
+                var moved = false
+                if case .success(let epoch) = outcome {
+                    moved = state.newest.map { $0.epoch != epoch } ?? false
+                    state.newest = (number, epoch)
+                }
                 var answered: [Waiter] = []
                 var left: [Waiter] = []
                 for waiter in state.waiters {
@@ -106,12 +128,23 @@ public final class PostgresCacheEpoch: Sendable {
                 state.waiters = left
                 guard !left.isEmpty else {
                     state.inFlight = false
-                    return (answered, false)
+                    return (answered, false, moved)
                 }
                 state.started += 1
-                return (answered, true)
+                return (answered, true, moved)
             }
             for waiter in answered { waiter.continuation.resume(with: outcome) }
+            if let onRead {
+                let succeeded = (try? outcome.get()) != nil
+                onRead(
+                    Read(
+                        callers: answered.count,
+                        duration: ContinuousClock.now - started,
+                        succeeded: succeeded,
+                        moved: moved
+                    )
+                )
+            }
             guard more else { return }
         }
     }

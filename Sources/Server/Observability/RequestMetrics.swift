@@ -17,11 +17,22 @@ import Synchronization
 /// - `sealed_audit_records_total`: records committed (divided by the committed transactions: records per `fsync`);
 /// - `sealed_audit_commit_duration_seconds`: a histogram of each transaction from `BEGIN` to the end of its `COMMIT`,
 ///   the `fsync` included.
+///
+/// And, on a replica of a PostgreSQL database, the reads of the cache epoch that its cached keys and access keys wait
+/// for (``recordCacheEpochRead(callers:duration:succeeded:moved:)``):
+///
+/// - `sealed_cache_epoch_reads_total{outcome}`: `read` or `failed` (PostgreSQL unreachable: the lookups waiting for
+///   it failed, and their requests were answered 503);
+/// - `sealed_cache_epoch_waiters_total`: the lookups that waited for a read: a request's first (its later ones use
+///   the same read without waiting), so over the reads, about the requests that shared each read;
+/// - `sealed_cache_epoch_changes_total`: reads that found the epoch moved, each dropping the replica's caches;
+/// - `sealed_cache_epoch_read_duration_seconds`: a histogram of each read, from its start to its answer.
 public struct RequestMetrics: Sendable {
     /// Where the metrics are kept; `GET /metrics` prints it.
     public let registry: PrometheusCollectorRegistry
     let factory: PrometheusMetricsFactory
     private let audit: AuditInstruments
+    private let cacheEpoch: CacheEpochInstruments
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -33,6 +44,19 @@ public struct RequestMetrics: Sendable {
         ]
         self.factory = factory
         audit = AuditInstruments(factory: factory)
+        cacheEpoch = CacheEpochInstruments(factory: factory)
+    }
+
+    /// Counts one read of the cache epoch.
+    public func recordCacheEpochRead(callers: Int, duration: Duration, succeeded: Bool, moved: Bool) {
+        if succeeded {
+            cacheEpoch.read.increment()
+        } else {
+            cacheEpoch.failed.increment()
+        }
+        cacheEpoch.waiters.increment(by: callers)
+        if moved { cacheEpoch.changes.increment() }
+        cacheEpoch.duration.recordNanoseconds(duration.nanoseconds)
     }
 
     /// Counts one group commit of the audit trail.
@@ -115,5 +139,30 @@ private struct AuditInstruments: Sendable {
         )
         records = CoreMetrics.Counter(label: "sealed_audit_records_total", factory: factory)
         duration = CoreMetrics.Timer(label: "sealed_audit_commit_duration_seconds", factory: factory)
+    }
+}
+
+/// The cache epoch's instruments, made once with the registry.
+private struct CacheEpochInstruments: Sendable {
+    let read: CoreMetrics.Counter
+    let failed: CoreMetrics.Counter
+    let waiters: CoreMetrics.Counter
+    let changes: CoreMetrics.Counter
+    let duration: CoreMetrics.Timer
+
+    init(factory: PrometheusMetricsFactory) {
+        read = CoreMetrics.Counter(
+            label: "sealed_cache_epoch_reads_total",
+            dimensions: [("outcome", "read")],
+            factory: factory
+        )
+        failed = CoreMetrics.Counter(
+            label: "sealed_cache_epoch_reads_total",
+            dimensions: [("outcome", "failed")],
+            factory: factory
+        )
+        waiters = CoreMetrics.Counter(label: "sealed_cache_epoch_waiters_total", factory: factory)
+        changes = CoreMetrics.Counter(label: "sealed_cache_epoch_changes_total", factory: factory)
+        duration = CoreMetrics.Timer(label: "sealed_cache_epoch_read_duration_seconds", factory: factory)
     }
 }
