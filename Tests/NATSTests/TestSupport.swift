@@ -86,4 +86,13 @@ final class Outcomes: Sendable {
     let failed = Mutex<[String: String]>([:])
     /// Whether the disturbance has returned (see `publishLoad(holdingFrom:)`).
     let disturbed = Mutex(false)
+
+    /// How many publishes ended which way, with a few of the errors: what a failed wait reports.
+    var summary: String {
+        let acknowledged = acked.withLock { $0.count }
+        let errors = failed.withLock { $0 }
+        let examples = errors.sorted { $0.key < $1.key }.prefix(3).map { "\($0.key): \($0.value)" }
+        return "\(acknowledged) acknowledged, \(errors.count) failed"
+            + (examples.isEmpty ? "" : " (\(examples.joined(separator: "; ")))")
+    }
 }
