@@ -199,6 +199,19 @@ import Testing
         }
     }
 
+    @Test func metricsCountTheCacheEpochsReads() {
+        let metrics = RequestMetrics()
+        metrics.recordCacheEpochRead(callers: 3, duration: .microseconds(400), succeeded: true, moved: false)
+        metrics.recordCacheEpochRead(callers: 2, duration: .milliseconds(3), succeeded: true, moved: true)
+        metrics.recordCacheEpochRead(callers: 4, duration: .milliseconds(200), succeeded: false, moved: false)
+        let text = metrics.exposition()
+        #expect(text.contains(#"sealed_cache_epoch_reads_total{outcome="read"} 2"#), "\(text)")
+        #expect(text.contains(#"sealed_cache_epoch_reads_total{outcome="failed"} 1"#), "\(text)")
+        #expect(text.contains("sealed_cache_epoch_waiters_total 9"), "\(text)")
+        #expect(text.contains("sealed_cache_epoch_changes_total 1"), "\(text)")
+        #expect(text.contains("sealed_cache_epoch_read_duration_seconds_count 3"), "\(text)")
+    }
+
     @Test func metricsCountTheAuditTrailsGroupCommits() {
         let metrics = RequestMetrics()
         metrics.recordAuditCommit(records: 3, duration: .microseconds(400), succeeded: true)

@@ -70,7 +70,7 @@ public final class PostgresCacheEpoch: Sendable {
         try await Self.$requestStart.withValue(state.withLock { $0.started }, operation: body, isolation: isolation)
     }
 
-    /// How many reads of the epoch this replica has started (for tests and metrics).
+    /// How many reads of the epoch this replica has started (for tests; the edge counts reads through `onRead`).
     public var reads: UInt64 { state.withLock { $0.started } }
 
     /// How many callers wait for a read (for tests).

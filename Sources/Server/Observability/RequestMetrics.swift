@@ -49,11 +49,7 @@ public struct RequestMetrics: Sendable {
 
     /// Counts one read of the cache epoch.
     public func recordCacheEpochRead(callers: Int, duration: Duration, succeeded: Bool, moved: Bool) {
-        if succeeded {
-            cacheEpoch.read.increment()
-        } else {
-            cacheEpoch.failed.increment()
-        }
+        cacheEpoch.reads.count(succeeded: succeeded)
         cacheEpoch.waiters.increment(by: callers)
         if moved { cacheEpoch.changes.increment() }
         cacheEpoch.duration.recordNanoseconds(duration.nanoseconds)
@@ -61,12 +57,8 @@ public struct RequestMetrics: Sendable {
 
     /// Counts one group commit of the audit trail.
     public func recordAuditCommit(records: Int, duration: Duration, succeeded: Bool) {
-        if succeeded {
-            audit.committed.increment()
-            audit.records.increment(by: records)
-        } else {
-            audit.failed.increment()
-        }
+        audit.transactions.count(succeeded: succeeded)
+        if succeeded { audit.records.increment(by: records) }
         audit.duration.recordNanoseconds(duration.nanoseconds)
     }
 
@@ -119,22 +111,29 @@ private final class Instruments: Sendable {
     let entries = Mutex<[InstrumentKey: (CoreMetrics.Counter, CoreMetrics.Timer)]>([:])
 }
 
+/// One counter with an `outcome` label of two values: what succeeded and what failed.
+private struct OutcomeCounter: Sendable {
+    let succeeded: CoreMetrics.Counter
+    let failed: CoreMetrics.Counter
+
+    init(label: String, succeeded success: String, factory: PrometheusMetricsFactory) {
+        succeeded = CoreMetrics.Counter(label: label, dimensions: [("outcome", success)], factory: factory)
+        failed = CoreMetrics.Counter(label: label, dimensions: [("outcome", "failed")], factory: factory)
+    }
+
+    func count(succeeded: Bool) { (succeeded ? self.succeeded : failed).increment() }
+}
+
 /// The audit trail's instruments, made once with the registry.
 private struct AuditInstruments: Sendable {
-    let committed: CoreMetrics.Counter
-    let failed: CoreMetrics.Counter
+    let transactions: OutcomeCounter
     let records: CoreMetrics.Counter
     let duration: CoreMetrics.Timer
 
     init(factory: PrometheusMetricsFactory) {
-        committed = CoreMetrics.Counter(
+        transactions = OutcomeCounter(
             label: "sealed_audit_transactions_total",
-            dimensions: [("outcome", "committed")],
-            factory: factory
-        )
-        failed = CoreMetrics.Counter(
-            label: "sealed_audit_transactions_total",
-            dimensions: [("outcome", "failed")],
+            succeeded: "committed",
             factory: factory
         )
         records = CoreMetrics.Counter(label: "sealed_audit_records_total", factory: factory)
@@ -144,23 +143,13 @@ private struct AuditInstruments: Sendable {
 
 /// The cache epoch's instruments, made once with the registry.
 private struct CacheEpochInstruments: Sendable {
-    let read: CoreMetrics.Counter
-    let failed: CoreMetrics.Counter
+    let reads: OutcomeCounter
     let waiters: CoreMetrics.Counter
     let changes: CoreMetrics.Counter
     let duration: CoreMetrics.Timer
 
     init(factory: PrometheusMetricsFactory) {
-        read = CoreMetrics.Counter(
-            label: "sealed_cache_epoch_reads_total",
-            dimensions: [("outcome", "read")],
-            factory: factory
-        )
-        failed = CoreMetrics.Counter(
-            label: "sealed_cache_epoch_reads_total",
-            dimensions: [("outcome", "failed")],
-            factory: factory
-        )
+        reads = OutcomeCounter(label: "sealed_cache_epoch_reads_total", succeeded: "read", factory: factory)
         waiters = CoreMetrics.Counter(label: "sealed_cache_epoch_waiters_total", factory: factory)
         changes = CoreMetrics.Counter(label: "sealed_cache_epoch_changes_total", factory: factory)
         duration = CoreMetrics.Timer(label: "sealed_cache_epoch_read_duration_seconds", factory: factory)
